@@ -1,0 +1,53 @@
+# Everything a fresh Debian machine needs: `make run` and `make test` install what is missing.
+SWIFT ?= swift
+APT_PACKAGES := liburing-dev libzstd-dev libdeflate-dev libssl-dev pkg-config
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+SWIFT_TEST_FLAGS ?=
+
+.PHONY: all deps venv build build-release test swift-test python-test run clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(PYTHON): Tests/Python/requirements.txt
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -r Tests/Python/requirements.txt
+	touch $(PYTHON)
+
+venv: $(PYTHON)
+
+build: deps
+	$(SWIFT) build
+
+build-release: deps
+	$(SWIFT) build -c release
+
+swift-test: deps
+	$(SWIFT) build --build-tests $(SWIFT_TEST_FLAGS)
+	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
+
+python-test: venv build
+	SEGTOOL=$$($(SWIFT) build --show-bin-path)/segtool $(PYTHON) -m pytest -q Tests/Python
+
+test: swift-test python-test
+
+run: build-release
+	@echo "segtool usage, then a golden segment inspected (the server arrives with the runtime issue):"
+	$$($(SWIFT) build -c release --show-bin-path)/segtool --help
+	$$($(SWIFT) build -c release --show-bin-path)/segtool inspect \
+	  ../shared/testdata/segments/1/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ1/block.bin \
+	  --meta ../shared/testdata/segments/block-metas.json
+
+clean:
+	rm -rf .build $(VENV)

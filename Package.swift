@@ -1,0 +1,61 @@
+// swift-tools-version:6.1
+// swift-segment-writer: a Pyroscope v2 segment-writer. See ARCHITECTURE.md for the module map.
+import PackageDescription
+
+let package = Package(
+    name: "swift-segment-writer",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "segtool", targets: ["segtool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C libraries (liburing, zstd, libdeflate, OpenSSL) and C helpers.
+        .target(
+            name: "CShims",
+            path: "CShims",
+            cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [
+                .linkedLibrary("deflate"),
+                .linkedLibrary("zstd"),
+            ]
+        ),
+
+        // MARK: Byte-level primitives shared by every format and protocol.
+        .target(name: "BinaryCoding", dependencies: ["CShims"]),
+
+        // MARK: Segment format: pure code, bytes in and bytes out, no I/O.
+        .target(name: "TSDBIndex", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/TSDBIndex"),
+        .target(name: "SymbolDB", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/SymbolDB"),
+        .target(name: "ProfilesParquet", dependencies: ["BinaryCoding", "CShims"], path: "Sources/SegmentFormat/ProfilesParquet"),
+        .target(
+            name: "SegmentObject",
+            dependencies: ["BinaryCoding", "TSDBIndex", "SymbolDB", "ProfilesParquet"],
+            path: "Sources/SegmentFormat/SegmentObject"
+        ),
+
+        // MARK: Wire decoding of pushes: PushRequest and pprof, zero-copy.
+        .target(name: "Pprof", dependencies: ["BinaryCoding", "CShims"]),
+
+        // MARK: Tools.
+        .executableTarget(
+            name: "segtool",
+            dependencies: [
+                "SegmentObject",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Tools/segtool"
+        ),
+
+        // MARK: Tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "BinaryCodingTests", dependencies: ["BinaryCoding"]),
+        .testTarget(name: "TSDBIndexTests", dependencies: ["TSDBIndex", "TestSupport"]),
+        .testTarget(name: "SymbolDBTests", dependencies: ["SymbolDB", "TestSupport"]),
+        .testTarget(name: "ProfilesParquetTests", dependencies: ["ProfilesParquet", "TestSupport"]),
+        .testTarget(name: "SegmentObjectTests", dependencies: ["SegmentObject", "TestSupport"]),
+        .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),
+    ]
+)

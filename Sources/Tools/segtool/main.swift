@@ -1,0 +1,1 @@
+print("segtool: not built yet")
