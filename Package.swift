@@ -51,7 +51,7 @@ let package = Package(
 
         // MARK: Tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "BinaryCodingTests", dependencies: ["BinaryCoding"]),
+        .testTarget(name: "BinaryCodingTests", dependencies: ["BinaryCoding", "TestSupport"]),
         .testTarget(name: "TSDBIndexTests", dependencies: ["TSDBIndex", "TestSupport"]),
         .testTarget(name: "SymbolDBTests", dependencies: ["SymbolDB", "TestSupport"]),
         .testTarget(name: "ProfilesParquetTests", dependencies: ["ProfilesParquet", "TestSupport"]),
