@@ -20,6 +20,7 @@ let package = Package(
             linkerSettings: [
                 .linkedLibrary("deflate"),
                 .linkedLibrary("zstd"),
+                .linkedLibrary("uring"),
             ]
         ),
 
@@ -39,6 +40,13 @@ let package = Package(
         // MARK: Wire decoding of pushes: PushRequest and pprof, zero-copy.
         .target(name: "Pprof", dependencies: ["BinaryCoding", "CShims"]),
 
+        // MARK: Runtime: per-core epoll loops, io_uring, timers, inboxes.
+        .target(name: "Runtime", dependencies: ["CShims"]),
+
+        // MARK: Wire protocols: HTTP/2 (h2c) with HPACK, gRPC over it.
+        .target(name: "HTTP2", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP2"),
+        .target(name: "GRPC", dependencies: ["HTTP2", "BinaryCoding", "CShims"], path: "Sources/Protocols/GRPC"),
+
         // MARK: Tools.
         .executableTarget(
             name: "segtool",
@@ -57,5 +65,7 @@ let package = Package(
         .testTarget(name: "ProfilesParquetTests", dependencies: ["ProfilesParquet", "TestSupport"]),
         .testTarget(name: "SegmentObjectTests", dependencies: ["SegmentObject", "TestSupport"]),
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC"]),
     ]
 )

@@ -9,6 +9,7 @@
 
 #include <libdeflate.h>
 #include <zstd.h>
+#include <liburing.h>
 
 /// CRC-32C (Castagnoli) of `n` bytes, continuing from a previous finalized
 /// value `crc` (pass 0 to start). Uses the SSE4.2 instruction when present.
