@@ -40,6 +40,12 @@ let package = Package(
         // MARK: Wire decoding of pushes: PushRequest and pprof, zero-copy.
         .target(name: "Pprof", dependencies: ["BinaryCoding", "CShims"]),
 
+        // MARK: The per-shard head: decoded pushes accumulated in arenas, flushed as a segment.
+        .target(
+            name: "Accumulator",
+            dependencies: ["BinaryCoding", "Pprof", "TSDBIndex", "SymbolDB", "ProfilesParquet", "SegmentObject"]
+        ),
+
         // MARK: Runtime: per-core epoll loops, io_uring, timers, inboxes.
         .target(name: "Runtime", dependencies: ["CShims"]),
 
@@ -65,6 +71,7 @@ let package = Package(
         .testTarget(name: "ProfilesParquetTests", dependencies: ["ProfilesParquet", "TestSupport"]),
         .testTarget(name: "SegmentObjectTests", dependencies: ["SegmentObject", "TestSupport"]),
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),
+        .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC"]),
     ]
