@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: C libraries (liburing, zstd, libdeflate, OpenSSL) and C helpers.
@@ -53,6 +54,13 @@ let package = Package(
         .target(name: "HTTP2", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP2"),
         .target(name: "GRPC", dependencies: ["HTTP2", "BinaryCoding", "CShims"], path: "Sources/Protocols/GRPC"),
 
+        // MARK: The service: configuration and the wiring of the modules above.
+        .target(
+            name: "SegmentWriterService",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            path: "Sources/Service"
+        ),
+
         // MARK: Tools.
         .executableTarget(
             name: "segtool",
@@ -72,6 +80,7 @@ let package = Package(
         .testTarget(name: "SegmentObjectTests", dependencies: ["SegmentObject", "TestSupport"]),
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),
         .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "TestSupport"]),
+        .testTarget(name: "ServiceTests", dependencies: ["SegmentWriterService"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC"]),
     ]

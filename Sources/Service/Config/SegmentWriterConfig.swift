@@ -1,0 +1,76 @@
+/// Everything the segment-writer process can be configured with. Defaults are Pyroscope's
+/// (`pkg/segmentwriter/service.go`, dskit server, objstore client) unless marked "ours".
+public struct SegmentWriterConfig: Sendable, Equatable {
+    public struct Server: Sendable, Equatable {
+        public var grpcListenAddress = ""
+        public var grpcListenPort = 9095
+        public var httpListenAddress = ""
+        public var httpListenPort = 4040
+        public var grpcMaxRecvMsgSizeBytes = 104_857_600
+        public var grpcMaxConcurrentStreams = 100
+        public var gracefulShutdownTimeoutNs: Int64 = 30_000_000_000
+    }
+
+    public struct SegmentWriter: Sendable, Equatable {
+        public var segmentDurationNs: Int64 = 500_000_000
+        public var uploadTimeoutNs: Int64 = 2_000_000_000
+        public var uploadMaxRetries = 3
+        public var uploadRetryMinPeriodNs: Int64 = 50_000_000
+        public var uploadRetryMaxPeriodNs: Int64 = 500_000_000
+        public var uploadHedgeAfterNs: Int64 = 500_000_000
+        public var uploadHedgeRateMax: Double = 2
+        public var uploadHedgeRateBurst = 10
+        public var metadataDLQEnabled = true
+        public var metadataUpdateTimeoutNs: Int64 = 2_000_000_000
+        public var bucketHealthCheckEnabled = true
+        public var bucketHealthCheckTimeoutNs: Int64 = 10_000_000_000
+        /// Ours: event loops (one pinned thread each); 0 = one per CPU.
+        public var eventLoops = 0
+        /// Ours: a shard flushes early once its accumulated bytes cross this bound.
+        public var segmentMaxBytes = 64 << 20
+        /// Ours: accumulators plus in-flight uploads; past it Pushes get RESOURCE_EXHAUSTED.
+        public var memoryBudgetBytes = 2 << 30
+    }
+
+    public struct Storage: Sendable, Equatable {
+        public enum Backend: String, Sendable, CaseIterable { case filesystem, s3 }
+        public var backend: Backend = .filesystem
+        public var prefix = ""
+        /// Ours: `./data` (the embedded default) rather than Pyroscope's per-target default.
+        public var filesystemDir = "./data"
+        public var s3 = S3()
+    }
+
+    public struct S3: Sendable, Equatable {
+        public enum BucketLookup: String, Sendable, CaseIterable { case auto, virtualHosted = "virtual-hosted", path }
+        public var endpoint = ""
+        public var bucketName = ""
+        public var region = ""
+        public var accessKeyID = ""
+        public var secretAccessKey = ""
+        public var insecure = false
+        public var bucketLookupType: BucketLookup = .auto
+        public var insecureSkipVerify = false
+    }
+
+    public struct Metastore: Sendable, Equatable {
+        /// Ours: empty by default, which writes every segment's metadata to the DLQ path
+        /// (recovered by a Pyroscope metastore) instead of Pyroscope's `localhost:9095`.
+        public var address = ""
+    }
+
+    public struct Limits: Sendable, Equatable {
+        /// `-validation.max-profile-size-bytes`: bound on a decompressed profile.
+        public var maxProfileSizeBytes = 4_194_304
+    }
+
+    public var server = Server()
+    public var segmentWriter = SegmentWriter()
+    public var storage = Storage()
+    public var metastore = Metastore()
+    public var limits = Limits()
+    public var logLevel = "info"
+    public var target = "segment-writer"
+
+    public init() {}
+}

@@ -1,0 +1,129 @@
+@testable import SegmentWriterService
+import Testing
+
+@Suite struct ConfigLoaderTests {
+    private func load(_ args: [String], yaml: String? = nil, env: [String: String] = [:]) throws -> ConfigLoader.Result {
+        try ConfigLoader.load(arguments: args, environment: env) { path in
+            guard let yaml, path == "cfg.yaml" else { throw MissingFile.missing }
+            return yaml
+        }
+    }
+
+    enum MissingFile: Error { case missing }
+
+    @Test func defaultsArePyroscopes() throws {
+        let c = try load([]).config
+        #expect(c.server.grpcListenPort == 9095)
+        #expect(c.server.httpListenPort == 4040)
+        #expect(c.server.grpcMaxRecvMsgSizeBytes == 104_857_600)
+        #expect(c.segmentWriter.segmentDurationNs == 500_000_000)
+        #expect(c.segmentWriter.uploadTimeoutNs == 2_000_000_000)
+        #expect(c.segmentWriter.uploadMaxRetries == 3)
+        #expect(c.segmentWriter.uploadHedgeAfterNs == 500_000_000)
+        #expect(c.segmentWriter.uploadHedgeRateMax == 2)
+        #expect(c.segmentWriter.uploadHedgeRateBurst == 10)
+        #expect(c.segmentWriter.metadataDLQEnabled)
+        #expect(c.storage.backend == .filesystem)
+        #expect(c.storage.filesystemDir == "./data")
+        #expect(c.limits.maxProfileSizeBytes == 4_194_304)
+    }
+
+    @Test func goFlagSyntaxIsAccepted() throws {
+        let c = try load([
+            "-server.grpc-listen-port=19095", "--server.http-listen-port", "14040",
+            "-segment-writer.segment-duration=1m30s", "-segment-writer.metadata-dlq-enabled=false",
+            "-segment-writer.bucket-health-check-enabled", "-storage.backend=s3",
+            "-storage.s3.endpoint=127.0.0.1:9000", "-storage.s3.bucket-name", "b",
+        ]).config
+        #expect(c.server.grpcListenPort == 19095)
+        #expect(c.server.httpListenPort == 14040)
+        #expect(c.segmentWriter.segmentDurationNs == 90_000_000_000)
+        #expect(!c.segmentWriter.metadataDLQEnabled)
+        #expect(c.segmentWriter.bucketHealthCheckEnabled)
+        #expect(c.storage.backend == .s3)
+        #expect(c.storage.s3.endpoint == "127.0.0.1:9000")
+        #expect(c.storage.s3.bucketName == "b")
+    }
+
+    @Test func yamlUsesPyroscopeKeysAndFlagsWin() throws {
+        let yaml = """
+        server:
+          grpc_listen_port: 9999
+          http_server_read_timeout: 30s
+        segment_writer:
+          segment_duration: 250ms
+          upload-timeout: 3s
+          upload-retry_max_retries: 5
+          lifecycler:
+            num_tokens: 4
+        storage:
+          backend: filesystem
+          filesystem:
+            dir: ${DATA_DIR:/tmp/fallback}
+        distributor:
+          pushtimeout: 5s
+        """
+        let r = try load(["-config.file=cfg.yaml", "-config.expand-env=true", "-server.grpc-listen-port=7777"],
+                         yaml: yaml, env: ["DATA_DIR": "/srv/bucket"])
+        #expect(r.config.server.grpcListenPort == 7777)
+        #expect(r.config.segmentWriter.segmentDurationNs == 250_000_000)
+        #expect(r.config.segmentWriter.uploadTimeoutNs == 3_000_000_000)
+        #expect(r.config.segmentWriter.uploadMaxRetries == 5)
+        #expect(r.config.storage.filesystemDir == "/srv/bucket")
+        // Keys of our sections that we do not implement are reported; other components' sections are not.
+        #expect(r.ignored.contains("server.http_server_read_timeout"))
+        #expect(r.ignored.contains("segment_writer.lifecycler.num_tokens"))
+        #expect(!r.ignored.contains { $0.hasPrefix("distributor") })
+    }
+
+    @Test func unknownAndInvalidValuesNameTheSetting() throws {
+        #expect(throws: ConfigError.invalid("flag provided but not defined: -segment-writer.segment-durration")) {
+            try load(["-segment-writer.segment-durration=1s"])
+        }
+        #expect(throws: ConfigError.invalid("invalid value \"soon\" for flag -segment-writer.upload-timeout: expected a duration such as 500ms or 2s")) {
+            try load(["-segment-writer.upload-timeout=soon"])
+        }
+        #expect(throws: ConfigError.invalid("invalid value \"yes\" for flag -segment-writer.metadata-dlq-enabled: expected true or false")) {
+            try load(["-segment-writer.metadata-dlq-enabled=yes"])
+        }
+        #expect(throws: ConfigError.invalid("invalid value \"abc\" for segment_writer.upload-retry_max_retries in -config.file: expected an integer")) {
+            try load(["-config.file=cfg.yaml"], yaml: "segment_writer:\n  upload-retry_max_retries: abc\n")
+        }
+        #expect(throws: ConfigError.invalid("invalid value \"gcs\" for flag -storage.backend: expected filesystem or s3")) {
+            try load(["-storage.backend=gcs"])
+        }
+        #expect(throws: ConfigError.invalid("-storage.s3.endpoint is required with -storage.backend=s3")) {
+            try load(["-storage.backend=s3"])
+        }
+        #expect(throws: ConfigError.invalid("flag needs an argument: -server.grpc-listen-port")) {
+            try load(["-server.grpc-listen-port"])
+        }
+        #expect(throws: ConfigError.self) { try load(["-server.grpc-listen-port=70000"]) }
+        #expect(throws: ConfigError.self) { try load(["stray"]) }
+        #expect(throws: ConfigError.self) { try load(["-config.file=cfg.yaml"], yaml: "server: [1, 2\n") }
+    }
+
+    @Test func pyroscopeRingFlagsAreAcceptedAndReported() throws {
+        let r = try load(["-segment-writer.num-tokens=4", "-memberlist.join=dns+pyroscope:7946", "-target=segment-writer"])
+        #expect(r.ignored == ["-segment-writer.num-tokens", "-memberlist.join"])
+    }
+
+    @Test func helpListsEverySettingWithItsDefault() {
+        #expect(throws: ConfigError.self) { try load(["-help"]) }
+        let usage = ConfigLoader.usage()
+        for s in Setting.all { #expect(usage.contains("-\(s.flag)")) }
+        #expect(usage.contains("(default 500ms; YAML segment_writer.segment_duration)"))
+    }
+
+    @Test func goDurations() {
+        #expect(GoDuration.parseNanoseconds("500ms") == 500_000_000)
+        #expect(GoDuration.parseNanoseconds("1h2m3s") == 3_723_000_000_000)
+        #expect(GoDuration.parseNanoseconds("1.5s") == 1_500_000_000)
+        #expect(GoDuration.parseNanoseconds("0") == 0)
+        #expect(GoDuration.parseNanoseconds("10") == nil)
+        #expect(GoDuration.parseNanoseconds("") == nil)
+        #expect(GoDuration.parseNanoseconds("5 s") == nil)
+        #expect(GoDuration.format(nanoseconds: 500_000_000) == "500ms")
+        #expect(GoDuration.format(nanoseconds: 120_000_000_000) == "2m")
+    }
+}
