@@ -52,6 +52,7 @@ let package = Package(
 
         // MARK: Wire protocols: HTTP/2 (h2c) with HPACK, gRPC over it.
         .target(name: "HTTP2", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP2"),
+        .target(name: "HTTP1", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP1"),
         .target(name: "GRPC", dependencies: ["HTTP2", "BinaryCoding", "CShims"], path: "Sources/Protocols/GRPC"),
 
         // MARK: The service: configuration and the wiring of the modules above.
@@ -81,6 +82,7 @@ let package = Package(
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),
         .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["SegmentWriterService"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC"]),
     ]

@@ -1,0 +1,79 @@
+/// Incremental HTTP/1.1 request parser: feed received bytes, take complete requests.
+/// Bounded: the head may not exceed `maxHeadBytes`, a body `maxBodyBytes`; chunked
+/// request bodies are refused (411), as the operational endpoints take none.
+public struct HTTP1RequestParser: Sendable {
+    public let maxHeadBytes: Int
+    public let maxBodyBytes: Int
+    private var buffer: [UInt8] = []
+
+    public init(maxHeadBytes: Int = 16 << 10, maxBodyBytes: Int = 1 << 20) {
+        self.maxHeadBytes = maxHeadBytes
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// The next complete request, nil if more bytes are needed.
+    public mutating func next() throws(HTTP1ParseError) -> HTTP1Request? {
+        guard let headEnd = findHeadEnd() else {
+            if buffer.count > maxHeadBytes { throw HTTP1ParseError(status: 431, reason: "request header fields too large") }
+            return nil
+        }
+        guard headEnd <= maxHeadBytes else { throw HTTP1ParseError(status: 431, reason: "request header fields too large") }
+        var request = try parseHead(buffer[..<headEnd])
+        if request.header("transfer-encoding") != nil {
+            throw HTTP1ParseError(status: 411, reason: "chunked request bodies are not accepted")
+        }
+        var bodyLength = 0
+        if let text = request.header("content-length") {
+            guard let n = Int(text), n >= 0 else { throw HTTP1ParseError(status: 400, reason: "invalid Content-Length") }
+            guard n <= maxBodyBytes else { throw HTTP1ParseError(status: 413, reason: "request body too large") }
+            bodyLength = n
+        }
+        let total = headEnd + 4 + bodyLength
+        guard buffer.count >= total else { return nil }
+        request.body = Array(buffer[(headEnd + 4) ..< total])
+        buffer.removeFirst(total)
+        return request
+    }
+
+    private func findHeadEnd() -> Int? {
+        guard buffer.count >= 4 else { return nil }
+        for i in 0 ... buffer.count - 4 where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+            return i
+        }
+        return nil
+    }
+
+    private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTP1ParseError) -> HTTP1Request {
+        let lines = head.split(separator: 10, omittingEmptySubsequences: false).map { line -> Substring in
+            let text = String(decoding: line, as: UTF8.self)
+            return text.hasSuffix("\r") ? Substring(text.dropLast()) : Substring(text)
+        }
+        let requestLine = lines[0].split(separator: " ", omittingEmptySubsequences: false)
+        guard requestLine.count == 3, !requestLine[0].isEmpty, requestLine[1].hasPrefix("/") || requestLine[1] == "*",
+              requestLine[2] == "HTTP/1.1" || requestLine[2] == "HTTP/1.0"
+        else { throw HTTP1ParseError(status: 400, reason: "malformed request line") }
+        var headers: [(name: String, value: String)] = []
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
+                  !line[..<colon].contains(where: { $0 == " " || $0 == "\t" })
+            else { throw HTTP1ParseError(status: 400, reason: "malformed header line") }
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
+            headers.append((String(line[..<colon]), value))
+        }
+        return HTTP1Request(method: String(requestLine[0]), target: String(requestLine[1]),
+                            version: String(requestLine[2]), headers: headers, body: [])
+    }
+}
+
+private extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
