@@ -127,6 +127,24 @@ import TestSupport
         Self.expectError(b, .malformed, "past the TOC")
     }
 
+    @Test func seriesImplyingHugeTablesAreRejectedWithoutBuildingThem() {
+        // 200 series share one 1000-byte name: the honest postings table repeats it 200 times.
+        let name = ByteString(String(repeating: "n", count: 1000))
+        let series = (0 ..< 200).map { i in
+            IndexSeries(labels: [SeriesLabel(name: name, value: ByteString("v\(i)"))], fingerprint: UInt64(i), chunks: [])
+        }
+        let honest = written(TSDBIndexContents(series: series))
+        let t = toc(honest).offsets
+        #expect(t[6] - t[5] > 200_000)
+        // Replace it by an empty (validly framed) table and move the fingerprint offsets up.
+        let emptyTable: [UInt8] = [0, 0, 0, 4, 0, 0, 0, 0] + withUnsafeBytes(of: CRC32C.checksum([0, 0, 0, 0]).bigEndian, Array.init)
+        var b = Array(honest[..<t[5]]) + emptyTable + Array(honest[t[6]...])
+        setBE32(&b, b.count - 76 + 52, UInt32(t[5] + emptyTable.count))
+        refreshTOCCRC(&b)
+        #expect(b.count < 20_000)
+        Self.expectError(b, .malformed, "larger than the whole index")
+    }
+
     @Test func everyTruncationOfEveryGoldenThrows() {
         var inputs = goldens.map(\.tsdb)
         inputs.append(Self.vector)

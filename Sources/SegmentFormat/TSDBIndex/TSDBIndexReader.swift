@@ -266,7 +266,10 @@ public enum TSDBIndexReader {
                               "TOC bounds [\(toc.from), \(toc.through)] differ from the chunks' [\(bounds.from), \(bounds.through)]")
         }
         var w = ByteWriter(capacity: bytes.count)
-        TSDBIndexWriter.write(contents, into: &w)
+        let group = IndexSeriesGroup(series: contents.series, datasetPosition: nil)
+        guard IndexEncoder.write([group], from: toc.from, through: toc.through, into: &w, sizeLimit: bytes.count) else {
+            throw DecodeError(.malformed, at: toc.labelIndicesTable, "the series imply tables larger than the whole index")
+        }
         let first = w.bytes.withUnsafeBytes { derived -> Int? in
             let n = min(derived.count, bytes.count)
             for i in 0 ..< n where derived[i] != bytes[i] { return i }
