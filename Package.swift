@@ -22,6 +22,8 @@ let package = Package(
                 .linkedLibrary("deflate"),
                 .linkedLibrary("zstd"),
                 .linkedLibrary("uring"),
+                .linkedLibrary("ssl"),
+                .linkedLibrary("crypto"),
             ]
         ),
 
@@ -46,6 +48,9 @@ let package = Package(
             name: "Accumulator",
             dependencies: ["BinaryCoding", "Pprof", "TSDBIndex", "SymbolDB", "ProfilesParquet", "SegmentObject"]
         ),
+
+        // MARK: Object storage: filesystem and S3 (SigV4, TLS through OpenSSL) backends.
+        .target(name: "ObjectStorage", dependencies: ["BinaryCoding", "HTTP1", "CShims", "Runtime"]),
 
         // MARK: Runtime: per-core epoll loops, io_uring, timers, inboxes.
         .target(name: "Runtime", dependencies: ["CShims"]),
@@ -83,6 +88,7 @@ let package = Package(
         .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["SegmentWriterService"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC"]),
     ]

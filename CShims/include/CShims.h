@@ -10,6 +10,11 @@
 #include <libdeflate.h>
 #include <zstd.h>
 #include <liburing.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 /// CRC-32C (Castagnoli) of `n` bytes, continuing from a previous finalized
 /// value `crc` (pass 0 to start). Uses the SSE4.2 instruction when present.
