@@ -109,6 +109,10 @@ func pushError(_ bytes: [UInt8], maxMessageBytes: Int = PushRequestView.defaultM
         #expect(error.message == "invalid UUID (got \(length) bytes)")
     }
 
+    @Test func emptyMessageHasNoTenant() {
+        #expect(pushError([])?.message == "no org id")
+    }
+
     @Test func tenantIsCheckedBeforeProfileID() throws {
         var m = SpecExample.message
         m.tenantID = ""
