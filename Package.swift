@@ -41,7 +41,7 @@ let package = Package(
         ),
 
         // MARK: Wire decoding of pushes: PushRequest and pprof, zero-copy.
-        .target(name: "Pprof", dependencies: ["BinaryCoding", "CShims"]),
+        .target(name: "Pprof", dependencies: ["BinaryCoding", "CShims"], exclude: ["README.md"]),
 
         // MARK: The per-shard head: decoded pushes accumulated in arenas, flushed as a segment.
         .target(
