@@ -128,9 +128,6 @@ enum ColumnChunkDecoder {
                 }
             }
         }
-        if count > 0, leaf.maxRepetitionLevel > 0, data.repetitionLevels[firstLevel] != 0 {
-            throw DecodeError(.malformed, at: 0, "page starts in the middle of a row")
-        }
         var nonNull = 0
         for i in firstLevel ..< data.definitionLevels.count where data.definitionLevels[i] == leaf.maxDefinitionLevel {
             nonNull += 1
