@@ -1,5 +1,5 @@
 """Writes Tests/Python/fixtures/pyarrow-*.parquet: the synthetic table (synthetic.json) written by
-pyarrow, an independent Parquet writer, with DATA_PAGE v1 + dictionaries and with DATA_PAGE_V2 +
+pyarrow, an independent Parquet writer, with DATA_PAGE v1 + dictionaries in two row groups and with DATA_PAGE_V2 +
 DELTA encodings and small pages. The Swift reader must decode both to SampleTables.synthetic().
 
 Run from the repository root: .venv/bin/python Tests/Python/make_pyarrow_fixtures.py
@@ -48,7 +48,7 @@ def main():
     table = pa.Table.from_pylist(rows(), schema=SCHEMA)
     common = dict(compression="none", write_page_checksum=True, write_statistics=True, store_schema=False)
     pq.write_table(table, FIXTURES / "pyarrow-v1-dictionary.parquet", data_page_version="1.0",
-                   use_dictionary=True, **common)
+                   use_dictionary=True, row_group_size=2, **common)
     delta = {name: "DELTA_BINARY_PACKED" for name in [
         "SeriesIndex", "StacktracePartition", "TotalValue", "Samples.list.element.StacktraceID",
         "Samples.list.element.Value", "Samples.list.element.SpanID", "DropFrames", "KeepFrames", "TimeNanos",
