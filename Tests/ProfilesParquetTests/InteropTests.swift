@@ -29,4 +29,12 @@ import TestSupport
         let file = try ParsedFile(bytes)
         #expect(try file.pages(ProfileColumn.stacktraceID.path).count > 1)
     }
+
+    @Test func pyarrowTwentyColumnForm() throws {
+        let table = try readTable(try Self.fixture("pyarrow-20-columns.parquet"))
+        #expect(table.schemaColumnCount == 20)
+        var want = SampleTables.synthetic()
+        want.sampleTraceIDs = want.sampleTraceIDs.map { _ in 0 }
+        #expect(table.columns == want)
+    }
 }
