@@ -33,7 +33,7 @@ let package = Package(
         // MARK: Segment format: pure code, bytes in and bytes out, no I/O.
         .target(name: "TSDBIndex", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/TSDBIndex", exclude: ["README.md"]),
         .target(name: "SymbolDB", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/SymbolDB"),
-        .target(name: "ProfilesParquet", dependencies: ["BinaryCoding", "CShims"], path: "Sources/SegmentFormat/ProfilesParquet"),
+        .target(name: "ProfilesParquet", dependencies: ["BinaryCoding", "CShims"], path: "Sources/SegmentFormat/ProfilesParquet", exclude: ["README.md"]),
         .target(
             name: "SegmentObject",
             dependencies: ["BinaryCoding", "TSDBIndex", "SymbolDB", "ProfilesParquet"],
