@@ -92,6 +92,8 @@ int cshim_ring_submit(struct io_uring *ring) {
     }
 }
 
+unsigned cshim_ring_sq_space_left(struct io_uring *ring) { return io_uring_sq_space_left(ring); }
+
 unsigned cshim_ring_drain(struct io_uring *ring, struct cshim_completion *out, unsigned max) {
     unsigned n = 0;
     unsigned head;

@@ -89,6 +89,7 @@ int cshim_ring_prep_renameat(struct io_uring *ring, int olddirfd, const char *ol
                              const char *newpath, unsigned flags, uint64_t user_data, uint8_t sqe_flags);
 int cshim_ring_prep_close(struct io_uring *ring, int fd, uint64_t user_data, uint8_t sqe_flags);
 int cshim_ring_submit(struct io_uring *ring);
+unsigned cshim_ring_sq_space_left(struct io_uring *ring);
 /// Copies up to `max` completions out of the CQ and marks them seen.
 unsigned cshim_ring_drain(struct io_uring *ring, struct cshim_completion *out, unsigned max);
 enum { CSHIM_IOSQE_IO_LINK = 4, CSHIM_IORING_FSYNC_DATASYNC = 1 };

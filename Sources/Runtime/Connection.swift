@@ -113,9 +113,11 @@ public final class Connection {
 
     func handle(events: UInt32) {
         if events & UInt32(CSHIM_EPOLLOUT) != 0 { flush() }
-        if events & UInt32(CSHIM_EPOLLIN) != 0 {
-            readOnce()
+        let readable = state == .open && !readPaused && !closeScheduled
+        if readable && events & UInt32(CSHIM_EPOLLIN) != 0 {
+            readOnce()  // a pending error or end of stream surfaces through read
         } else if events & UInt32(CSHIM_EPOLLERR | CSHIM_EPOLLHUP) != 0 {
+            // Level-triggered ERR/HUP repeat until the socket is closed; not reading now means closing now.
             fail(.connectionReset)
         }
     }
@@ -140,7 +142,6 @@ public final class Connection {
     }
 
     private func readOnce() {
-        guard state == .open, !closeScheduled, !readPaused else { return }
         let buffer = loop.receiveBuffer
         let count: Int
         do {

@@ -293,7 +293,8 @@ public final class EventLoop: @unchecked Sendable {
         var total = 0
         inboxBacklog = false
         for inbox in inboxes {
-            let limit = configuration.inboxCapacity
+            // At most one inbox-full per iteration, so timers and sockets keep their turn.
+            let limit = inbox.capacity
             let ran = inbox.drain(limit: limit)
             total += ran
             if ran == limit { inboxBacklog = true }

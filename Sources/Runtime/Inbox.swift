@@ -28,6 +28,7 @@ public final class Inbox<Element: Sendable>: @unchecked Sendable {
 
 /// The loop's view of its inboxes, one existential call per inbox per wake-up.
 protocol InboxDraining: AnyObject {
+    var capacity: Int { get }
     /// Runs up to `limit` elements; returns how many ran.
     func drain(limit: Int) -> Int
 }

@@ -34,6 +34,7 @@ public final class Ring {
 
     private let ring: UnsafeMutablePointer<io_uring>
     let eventFD: Int32
+    public let submissionEntries: Int
     public let completionsMax: Int
     public private(set) var inFlight = 0
     private var unsubmitted = 0
@@ -49,6 +50,7 @@ public final class Ring {
             throw Errno(rawValue: -error)
         }
         self.ring = ring
+        self.submissionEntries = Int(submissionEntries)
         completionsMax = Int(2 * submissionEntries)
         do {
             eventFD = try Errno.check(cshim_eventfd_create())
@@ -84,6 +86,14 @@ public final class Ring {
     /// Completions still in flight for this client are dropped when they arrive.
     public func unregister(_ client: RingClient) {
         clients[Int(client.index)] = nil
+    }
+
+    /// Makes sure the next `entries` prepares fit in the submission queue without
+    /// an intermediate submit (submitting now if needed). Call before preparing a
+    /// linked chain: a chain cut by a submit loses its links.
+    public func reserve(_ entries: Int) throws(Errno) {
+        precondition(entries <= submissionEntries, "chain longer than the submission queue")
+        if Int(cshim_ring_sq_space_left(ring)) < entries { try submit() }
     }
 
     // MARK: Operations. `linked` chains the next prepared operation after this

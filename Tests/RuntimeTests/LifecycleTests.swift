@@ -35,7 +35,7 @@ struct LifecycleTests {
 
     @Test func acknowledgementRoutedByConnectionIDReachesTheOwningLoop() throws {
         let group = try EventLoopGroup(loopCount: 2)
-        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { loop in RoutingHandler(group: group) }
+        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in RoutingHandler(group: group) }
         group.start()
         defer { group.shutdown() }
         for _ in 0..<6 {

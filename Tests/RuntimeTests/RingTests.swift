@@ -40,7 +40,6 @@ struct RingTests {
         #expect(loop.post {
             let probe = CompletionProbe { code in result.withLock { $0 = code } }
             let client = loop.ring.register(probe)
-            probe.keepAlive = probe
             do {
                 try loop.ring.openat(directory: AT_FDCWD, path: probe.missingPath, flags: O_RDONLY, mode: 0,
                                      client: client, tag: 99)
@@ -52,12 +51,47 @@ struct RingTests {
         group.shutdown()
         #expect(result.withLock { $0 } == -ENOENT)
     }
+
+    @Test func ringBoundsInFlightOperationsAndSubmitsWhenTheQueueFills() throws {
+        var configuration = EventLoopConfiguration()
+        configuration.ringEntries = 4  // SQ 4, CQ 8: at most 8 operations in flight
+        let group = try EventLoopGroup(loopCount: 1, configuration: configuration)
+        group.start()
+        defer { group.shutdown() }
+        let loop = group.loops[0]
+        let completed = Atomic<Int>(0)
+        let accepted = Atomic<Int>(0)
+        let refusal = Mutex<Errno?>(nil)
+        let client = LoopConfined<RingClient?>(nil)
+        #expect(loop.post {
+            let counter = CountingHandler { completed.add(1, ordering: .relaxed) }
+            client.value = loop.ring.register(counter)
+            for tag in 0..<9 {
+                do {
+                    try loop.ring.nop(client: client.value!, tag: UInt64(tag))
+                    accepted.add(1, ordering: .relaxed)
+                } catch {
+                    refusal.withLock { $0 = error as? Errno }
+                }
+            }
+        })
+        #expect(waitUntil { completed.load(ordering: .relaxed) == 8 })
+        #expect(accepted.load(ordering: .relaxed) == 8)
+        #expect(refusal.withLock { $0 } == .busy)
+        #expect(loop.post { _ = try? loop.ring.nop(client: client.value!, tag: 9) })
+        #expect(waitUntil { completed.load(ordering: .relaxed) == 9 })
+    }
+}
+
+final class CountingHandler: RingCompletionHandler {
+    let completed: () -> Void
+    init(_ completed: @escaping () -> Void) { self.completed = completed }
+    func ringCompleted(tag: UInt64, result: Int32) { completed() }
 }
 
 final class CompletionProbe: RingCompletionHandler {
     let missingPath = strdup("/nonexistent/runtime-tests/missing")!
     let completed: (Int32) -> Void
-    var keepAlive: CompletionProbe?
 
     init(_ completed: @escaping (Int32) -> Void) {
         self.completed = completed
@@ -69,7 +103,6 @@ final class CompletionProbe: RingCompletionHandler {
 
     func ringCompleted(tag: UInt64, result: Int32) {
         if tag == 99 { completed(result) }
-        keepAlive = nil
     }
 }
 
@@ -108,8 +141,6 @@ final class DurableWrite: RingCompletionHandler {
     private var outcome = Outcome()
     private var fileFD: Int32 = -1
     private var directoryFD: Int32 = -1
-    /// Held by itself while operations are in flight (the ring holds handlers strongly only while registered).
-    private var keepAlive: DurableWrite?
 
     init(ring: Ring, directory: String, temporaryName: String, finalName: String, payload: [UInt8],
          finished: @escaping @Sendable (Outcome) -> Void) {
@@ -128,8 +159,7 @@ final class DurableWrite: RingCompletionHandler {
     }
 
     func start() {
-        keepAlive = self
-        client = ring.register(self)
+        client = ring.register(self)  // the ring holds it until `finish` unregisters it
         submit(.open) { ring, client in
             try ring.openat(directory: AT_FDCWD, path: temporaryPath, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                             mode: 0o644, client: client, tag: Step.open.rawValue)
@@ -145,6 +175,7 @@ final class DurableWrite: RingCompletionHandler {
             fileFD = result
             // One linked chain, submitted together: each starts only if the previous succeeded.
             submit(.write) { ring, client in
+                try ring.reserve(3)
                 try payload.withUnsafeBytes { bytes in
                     try ring.write(fd: fileFD, bytes: bytes, fileOffset: 0, client: client, tag: Step.write.rawValue, linked: true)
                 }
@@ -168,6 +199,7 @@ final class DurableWrite: RingCompletionHandler {
         case .openDirectory:
             directoryFD = result
             submit(.fsyncDirectory) { ring, client in
+                try ring.reserve(2)
                 try ring.fsync(fd: directoryFD, client: client, tag: Step.fsyncDirectory.rawValue, linked: true)
                 try ring.close(fd: directoryFD, client: client, tag: Step.closeDirectory.rawValue)
             }
@@ -197,7 +229,6 @@ final class DurableWrite: RingCompletionHandler {
     private func finish() {
         ring.unregister(client)
         finished(outcome)
-        keepAlive = nil
     }
 }
 
