@@ -335,8 +335,8 @@ public final class EventLoop: @unchecked Sendable {
             }
             guard let socket = accepted else { return }
             guard let slot = freeSlots.popLast() else {
-                socket.close()
                 rejectedCount.add(1, ordering: .relaxed)
+                socket.close()
                 continue
             }
             let id = ConnectionID(loopIndex: self.index, slot: slot, generation: generations[Int(slot)])
