@@ -7,6 +7,10 @@ public protocol ConnectionHandler: AnyObject {
     /// `bytes` is a view of the loop's receive buffer, valid only during this
     /// call: parse in place and copy only what must outlive it.
     func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection)
+    /// The peer finished sending (read returned end of stream); reading stops.
+    /// The default closes the connection once queued output is sent; override to
+    /// keep it open for replies still being produced (a peer may half-close and wait).
+    func inputClosed(_ connection: Connection)
     /// The outbound queue, which had crossed the high watermark (reading was
     /// paused), drained below the low watermark; reading has resumed.
     func connectionWritable(_ connection: Connection)
@@ -16,6 +20,7 @@ public protocol ConnectionHandler: AnyObject {
 
 extension ConnectionHandler {
     public func connectionOpened(_ connection: Connection) {}
+    public func inputClosed(_ connection: Connection) { connection.close() }
     public func connectionWritable(_ connection: Connection) {}
     public func connectionClosed(_ connection: Connection, error: Errno?) {}
 }
@@ -45,6 +50,8 @@ public final class Connection {
     private var outbound: [UInt8] = []
     private var outboundStart = 0
     private var readPaused = false
+    /// The peer sent FIN; level-triggered EPOLLIN would report it forever, so reading stops.
+    private var inputEnded = false
     private var registeredEvents = UInt32(CSHIM_EPOLLIN)
     private var closeScheduled = false
     private(set) var closeError: Errno?
@@ -113,7 +120,7 @@ public final class Connection {
 
     func handle(events: UInt32) {
         if events & UInt32(CSHIM_EPOLLOUT) != 0 { flush() }
-        let readable = state == .open && !readPaused && !closeScheduled
+        let readable = state == .open && !readPaused && !inputEnded && !closeScheduled
         if readable && events & UInt32(CSHIM_EPOLLIN) != 0 {
             readOnce()  // a pending error or end of stream surfaces through read
         } else if events & UInt32(CSHIM_EPOLLERR | CSHIM_EPOLLHUP) != 0 {
@@ -152,7 +159,9 @@ public final class Connection {
             return
         }
         guard count > 0 else {
-            close()  // peer finished sending: deliver what is queued, then close
+            inputEnded = true
+            updateInterest()
+            handler?.inputClosed(self)
             return
         }
         handler?.received(UnsafeRawBufferPointer(rebasing: buffer[..<count]), on: self)
@@ -192,7 +201,7 @@ public final class Connection {
     private func updateInterest() {
         guard !closeScheduled else { return }
         var wanted: UInt32 = 0
-        if state == .open && !readPaused { wanted |= UInt32(CSHIM_EPOLLIN) }
+        if state == .open && !readPaused && !inputEnded { wanted |= UInt32(CSHIM_EPOLLIN) }
         if outboundQueuedBytes > 0 { wanted |= UInt32(CSHIM_EPOLLOUT) }
         guard wanted != registeredEvents else { return }
         registeredEvents = wanted

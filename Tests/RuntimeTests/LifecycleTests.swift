@@ -58,6 +58,39 @@ struct LifecycleTests {
         #expect(try readToEnd(client) == response)
     }
 
+    @Test func replyAfterPeerHalfCloseStillArrives() throws {
+        let group = try EventLoopGroup(loopCount: 1)
+        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in DeferredReplyHandler() }
+        group.start()
+        defer { group.shutdown() }
+        let client = try Socket.connect(ipv4: "127.0.0.1", port: port)
+        defer { client.close() }
+        try Array("request".utf8).withUnsafeBytes { try client.writeAll($0) }
+        try client.shutdownWrite()  // like an HTTP/1.1 client that sends and waits
+        #expect(try readToEnd(client) == Array("reply".utf8))
+    }
+
+    @Test func outboundQueuePastItsCapClosesWithNoBufferSpace() throws {
+        var configuration = EventLoopConfiguration()
+        configuration.outboundHighWatermarkBytes = 64 * 1024
+        configuration.outboundLowWatermarkBytes = 16 * 1024
+        configuration.outboundBytesMax = 1 << 20
+        let group = try EventLoopGroup(loopCount: 1, configuration: configuration)
+        let closeError = Mutex<Errno??>(nil)
+        // Answers each byte with 16 MiB, far beyond the cap, to a client that never reads.
+        let flood = testBytes(count: 16 << 20, seed: 9)
+        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in
+            FloodHandler(response: flood) { error in closeError.withLock { $0 = .some(error) } }
+        }
+        group.start()
+        defer { group.shutdown() }
+        let client = try Socket.connect(ipv4: "127.0.0.1", port: port)
+        defer { client.close() }
+        try [UInt8(1)].withUnsafeBytes { try client.writeAll($0) }
+        #expect(waitUntil { closeError.withLock { $0 } != nil })
+        #expect(closeError.withLock { $0 } == .some(.noBufferSpace))
+    }
+
     @Test func acceptsBeyondConnectionsMaxAreClosedAtOnce() throws {
         var configuration = EventLoopConfiguration()
         configuration.connectionsMax = 2
@@ -97,6 +130,36 @@ final class RoutingHandler: ConnectionHandler {
                 Array("ack".utf8).withUnsafeBytes { connection.write($0) }
             }
         }
+    }
+}
+
+/// Replies only after the peer's end of stream, from a timer, then closes.
+final class DeferredReplyHandler: ConnectionHandler {
+    func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {}
+
+    func inputClosed(_ connection: Connection) {
+        connection.loop.scheduleTimer(afterMs: 50) { _ in
+            Array("reply".utf8).withUnsafeBytes { connection.write($0) }
+            connection.close()
+        }
+    }
+}
+
+final class FloodHandler: ConnectionHandler {
+    let response: [UInt8]
+    let closed: (Errno?) -> Void
+
+    init(response: [UInt8], closed: @escaping (Errno?) -> Void) {
+        self.response = response
+        self.closed = closed
+    }
+
+    func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
+        response.withUnsafeBytes { connection.write($0) }
+    }
+
+    func connectionClosed(_ connection: Connection, error: Errno?) {
+        closed(error)
     }
 }
 
