@@ -122,6 +122,9 @@ public final class EventLoop: @unchecked Sendable {
         return value >= 0 ? value : nil
     }
 
+    /// CLOCK_MONOTONIC in nanoseconds, the clock timers run on.
+    public static var monotonicNowNs: UInt64 { cshim_monotonic_ns() }
+
     public var acceptedConnections: Int { acceptedCount.load(ordering: .relaxed) }
     /// Accepted past `connectionsMax` and closed at once.
     public var rejectedConnections: Int { rejectedCount.load(ordering: .relaxed) }

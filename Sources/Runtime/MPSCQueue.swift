@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Thread confinement: any thread may `enqueue`; only one thread (the owning
 /// loop) may `dequeue`. Hence `@unchecked Sendable`.
-public final class MPSCQueue<Element>: @unchecked Sendable {
+public final class MPSCQueue<Element: Sendable>: @unchecked Sendable {
     public let capacity: Int
     private let mask: Int
     private let sequences: UnsafeMutablePointer<Atomic<Int>>
