@@ -143,6 +143,32 @@ int cshim_tcp_connect(const char *ipv4, uint16_t port) {
     return fd;
 }
 
+int cshim_tcp_connect_nonblocking(const char *ipv4, uint16_t port, int *in_progress) {
+    struct sockaddr_in addr;
+    int rc = ipv4_address(ipv4, port, &addr);
+    if (rc < 0) return rc;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail();
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    *in_progress = 0;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) return fd;
+    if (errno == EINPROGRESS || errno == EINTR) {
+        *in_progress = 1;
+        return fd;
+    }
+    rc = -errno;
+    close(fd);
+    return rc;
+}
+
+int cshim_socket_error(int fd) {
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0) return errno;
+    return error;
+}
+
 int cshim_tcp_accept(int listen_fd) {
     for (;;) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);

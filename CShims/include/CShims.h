@@ -59,6 +59,11 @@ uint64_t cshim_monotonic_ns(void);
 int cshim_tcp_listen(const char *ipv4, uint16_t port, int backlog, int reuse_port);
 /// Blocking IPv4 TCP connect (tests and cold-path clients).
 int cshim_tcp_connect(const char *ipv4, uint16_t port);
+/// Non-blocking IPv4 TCP connect with TCP_NODELAY: returns the fd; `*in_progress`
+/// is 1 when the connect completes later (EPOLLOUT, then cshim_socket_error).
+int cshim_tcp_connect_nonblocking(const char *ipv4, uint16_t port, int *in_progress);
+/// The pending error of a socket (SO_ERROR) as a positive errno, 0 when none.
+int cshim_socket_error(int fd);
 /// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC and TCP_NODELAY set.
 int cshim_tcp_accept(int listen_fd);
 int cshim_local_port(int fd);

@@ -39,7 +39,7 @@ public struct ConnectionID: Hashable, Sendable {
 ///
 /// Not Sendable: confined to its loop's thread. Post a `ConnectionID` to reach it.
 public final class Connection {
-    enum State { case open, closing, closed }
+    enum State { case connecting, open, closing, closed }
 
     public let id: ConnectionID
     public let socket: Socket
@@ -52,16 +52,23 @@ public final class Connection {
     private var readPaused = false
     /// The peer sent FIN; level-triggered EPOLLIN would report it forever, so reading stops.
     private var inputEnded = false
-    private var registeredEvents = UInt32(CSHIM_EPOLLIN)
+    private var registeredEvents: UInt32
     private var closeScheduled = false
     private(set) var closeError: Errno?
     /// The most ever queued, for tests and metrics (bounded by the watermarks).
     public private(set) var outboundQueuedBytesPeak = 0
 
-    init(id: ConnectionID, socket: Socket, loop: EventLoop) {
+    init(id: ConnectionID, socket: Socket, loop: EventLoop, connecting: Bool) {
         self.id = id
         self.socket = socket
         self.loop = loop
+        state = connecting ? .connecting : .open
+        registeredEvents = Connection.initialEvents(connecting: connecting)
+    }
+
+    /// A connect in progress completes as EPOLLOUT.
+    static func initialEvents(connecting: Bool) -> UInt32 {
+        UInt32(connecting ? CSHIM_EPOLLOUT : CSHIM_EPOLLIN)
     }
 
     public var outboundQueuedBytes: Int { outbound.count - outboundStart }
@@ -72,14 +79,15 @@ public final class Connection {
     public var isOpen: Bool { state == .open }
 
     /// Writes what the socket takes now and queues the rest (copied), with
-    /// EPOLLOUT armed until it drains. Past `outboundHighWatermarkBytes` the
+    /// EPOLLOUT armed until it drains; while an outbound connect is in progress
+    /// everything is queued. Past `outboundHighWatermarkBytes` the
     /// connection stops reading; past `outboundBytesMax` it is closed with ENOBUFS.
     /// Writes after `close()` are dropped.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         loop.preconditionInLoop()
-        guard state == .open, !closeScheduled, !bytes.isEmpty else { return }
+        guard state == .open || state == .connecting, !closeScheduled, !bytes.isEmpty else { return }
         var rest = bytes
-        if outboundQueuedBytes == 0 {
+        if outboundQueuedBytes == 0 && state == .open {
             do {
                 if let written = try socket.write(bytes) {
                     rest = UnsafeRawBufferPointer(rebasing: bytes[written...])
@@ -107,6 +115,10 @@ public final class Connection {
     /// Orderly close: stop reading, send what is queued, then close the socket.
     public func close() {
         loop.preconditionInLoop()
+        if state == .connecting {
+            fail(nil)
+            return
+        }
         guard state == .open else { return }
         state = .closing
         if outboundQueuedBytes == 0 {
@@ -119,6 +131,10 @@ public final class Connection {
     // MARK: Loop side.
 
     func handle(events: UInt32) {
+        if state == .connecting {
+            completeConnect()
+            return
+        }
         if events & UInt32(CSHIM_EPOLLOUT) != 0 { flush() }
         let readable = state == .open && !readPaused && !inputEnded && !closeScheduled
         if readable && events & UInt32(CSHIM_EPOLLIN) != 0 {
@@ -143,9 +159,21 @@ public final class Connection {
         scheduleClose(error: nil)
     }
 
-    func fail(_ error: Errno) {
+    func fail(_ error: Errno?) {
         state = .closing
         scheduleClose(error: error)
+    }
+
+    private func completeConnect() {
+        let error = cshim_socket_error(socket.fileDescriptor)
+        guard error == 0 else {
+            fail(Errno(rawValue: error))
+            return
+        }
+        state = .open
+        updateInterest()
+        handler?.connectionOpened(self)
+        if outboundQueuedBytes > 0 && !closeScheduled { flush() }
     }
 
     private func readOnce() {
@@ -202,7 +230,7 @@ public final class Connection {
         guard !closeScheduled else { return }
         var wanted: UInt32 = 0
         if state == .open && !readPaused && !inputEnded { wanted |= UInt32(CSHIM_EPOLLIN) }
-        if outboundQueuedBytes > 0 { wanted |= UInt32(CSHIM_EPOLLOUT) }
+        if outboundQueuedBytes > 0 || state == .connecting { wanted |= UInt32(CSHIM_EPOLLOUT) }
         guard wanted != registeredEvents else { return }
         registeredEvents = wanted
         let rc = cshim_epoll_ctl(loop.epollFD, Int32(CSHIM_EPOLL_MOD), socket.fileDescriptor, wanted, loop.token(for: id))

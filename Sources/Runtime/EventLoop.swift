@@ -196,6 +196,24 @@ public final class EventLoop: @unchecked Sendable {
         listeners.append((socket, makeHandler))
     }
 
+    /// Opens an outbound TCP connection served like an accepted one (loop thread
+    /// only). The connect is non-blocking: `connectionOpened` runs once it
+    /// completes; a refusal arrives as `connectionClosed(error:)`. Writes made
+    /// before then are queued. `host` is an IPv4 literal (resolve names off the hot path).
+    @discardableResult
+    public func connect(ipv4 host: String, port: UInt16, handler: any ConnectionHandler) throws(Errno) -> ConnectionID {
+        preconditionInLoop()
+        var inProgress: Int32 = 0
+        let fd = try Errno.check(host.withCString { cshim_tcp_connect_nonblocking($0, port, &inProgress) })
+        let socket = Socket(fileDescriptor: fd)
+        // A completed connect is treated like one in progress: EPOLLOUT fires at once.
+        guard let connection = adopt(socket, connecting: true, handler: { _ in handler }) else {
+            socket.close()
+            throw .tooManyOpenFiles
+        }
+        return connection.id
+    }
+
     /// Calls `fire` on this loop after `afterMs`, then every `repeatingEveryMs` if non-zero.
     /// Timers with equal deadlines fire in the order they were scheduled.
     @discardableResult
@@ -337,26 +355,34 @@ public final class EventLoop: @unchecked Sendable {
                 return  // EMFILE and friends: retried on the next readiness event
             }
             guard let socket = accepted else { return }
-            guard let slot = freeSlots.popLast() else {
+            guard adopt(socket, connecting: false, handler: listener.makeHandler) != nil else {
                 rejectedCount.add(1, ordering: .relaxed)
                 socket.close()
                 continue
             }
-            let id = ConnectionID(loopIndex: self.index, slot: slot, generation: generations[Int(slot)])
-            let connection = Connection(id: id, socket: socket, loop: self)
-            let rc = cshim_epoll_ctl(epollFD, Int32(CSHIM_EPOLL_ADD), socket.fileDescriptor,
-                                     UInt32(CSHIM_EPOLLIN), token(for: id))
-            guard rc == 0 else {
-                socket.close()
-                freeSlots.append(slot)
-                continue
-            }
-            connections[Int(slot)] = connection
-            let handler = listener.makeHandler(self)
-            connection.handler = handler
             acceptedCount.add(1, ordering: .relaxed)
-            handler.connectionOpened(connection)
         }
+    }
+
+    /// Registers `socket` as a connection on this loop; nil when no slot is free
+    /// or epoll refuses it (the caller closes the socket).
+    private func adopt(
+        _ socket: Socket, connecting: Bool, handler makeHandler: (EventLoop) -> any ConnectionHandler
+    ) -> Connection? {
+        guard let slot = freeSlots.popLast() else { return nil }
+        let id = ConnectionID(loopIndex: index, slot: slot, generation: generations[Int(slot)])
+        let connection = Connection(id: id, socket: socket, loop: self, connecting: connecting)
+        let rc = cshim_epoll_ctl(epollFD, Int32(CSHIM_EPOLL_ADD), socket.fileDescriptor,
+                                 Connection.initialEvents(connecting: connecting), token(for: id))
+        guard rc == 0 else {
+            freeSlots.append(slot)
+            return nil
+        }
+        connections[Int(slot)] = connection
+        let handler = makeHandler(self)
+        connection.handler = handler
+        if !connecting { handler.connectionOpened(connection) }
+        return connection
     }
 
     private func closePending() {
