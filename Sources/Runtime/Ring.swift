@@ -191,8 +191,8 @@ public final class Ring {
         let flags = linked ? UInt8(CSHIM_IOSQE_IO_LINK) : 0
         var rc = prep(ring, userData, flags)
         if rc == -EBUSY {
-            // SQ full: flush what is queued and take a fresh entry. Never inside a
-            // link chain, whose members must be submitted together.
+            // SQ full: flush what is queued and take a fresh entry. A linked chain
+            // cut here would lose its links, hence `reserve` before chains.
             try submit()
             rc = prep(ring, userData, flags)
         }
