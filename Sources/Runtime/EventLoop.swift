@@ -30,8 +30,9 @@ public final class EventLoop: @unchecked Sendable {
 
     public let index: Int
     public let configuration: EventLoopConfiguration
-    /// This loop's io_uring. Loop thread only.
-    public let ring: Ring
+    /// This loop's io_uring, nil when `ringEntries` is 0 (e.g. where a seccomp
+    /// profile forbids io_uring; sockets need no ring). Loop thread only.
+    public let ring: Ring?
     let epollFD: Int32
     private let wakeFD: Int32
 
@@ -65,7 +66,7 @@ public final class EventLoop: @unchecked Sendable {
         configuration.validate()
         self.index = index
         self.configuration = configuration
-        ring = try Ring(submissionEntries: configuration.ringEntries)
+        ring = configuration.ringEntries > 0 ? try Ring(submissionEntries: configuration.ringEntries) : nil
         epollFD = try Errno.check(cshim_epoll_create())
         do {
             wakeFD = try Errno.check(cshim_eventfd_create())
@@ -82,7 +83,7 @@ public final class EventLoop: @unchecked Sendable {
         events = .allocate(capacity: Int(configuration.eventsPerWait))
         jobs = Inbox(loop: self, capacity: configuration.inboxCapacity) { job in job() }
         try addToEpoll(fd: wakeFD, events: UInt32(CSHIM_EPOLLIN), token: Token.wake)
-        try addToEpoll(fd: ring.eventFD, events: UInt32(CSHIM_EPOLLIN), token: Token.ring)
+        if let ring { try addToEpoll(fd: ring.eventFD, events: UInt32(CSHIM_EPOLLIN), token: Token.ring) }
     }
 
     deinit {
@@ -272,7 +273,7 @@ public final class EventLoop: @unchecked Sendable {
         if !draining && lifecycle.load(ordering: .sequentiallyConsistent) == Lifecycle.stopRequested {
             beginDraining()
         }
-        return draining && drained == 0 && !inboxBacklog && ring.inFlight == 0
+        return draining && drained == 0 && !inboxBacklog && ringInFlight == 0
     }
 
     private func timeoutMs() -> Int32 {
@@ -295,8 +296,8 @@ public final class EventLoop: @unchecked Sendable {
             _ = cshim_eventfd_drain(wakeFD)
             _ = wakePending.exchange(false, ordering: .acquiringAndReleasing)
         case Token.ring:
-            ring.clearEventFD()
-            ring.drainCompletions()
+            ring?.clearEventFD()
+            ring?.drainCompletions()
         case Token.listener:
             acceptPending(listener: Int(token & 0xFF_FFFF))
         default:
@@ -332,7 +333,10 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
+    private var ringInFlight: Int { ring?.inFlight ?? 0 }
+
     private func submitRing() {
+        guard let ring else { return }
         do {
             try ring.submit()
         } catch {
@@ -410,7 +414,7 @@ public final class EventLoop: @unchecked Sendable {
         while postersInFlight.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
         while drainInboxes() > 0 {}
         submitRing()
-        while ring.inFlight > 0 {
+        while ringInFlight > 0 {
             usleep(100)
             submitRing()
         }

@@ -59,6 +59,19 @@ struct EchoTests {
         #expect(values.outboundPeakBytes <= configuration.outboundHighWatermarkBytes + configuration.receiveBufferBytes)
     }
 
+    @Test func loopsWithoutARingServeSockets() throws {
+        var configuration = EventLoopConfiguration()
+        configuration.ringEntries = 0
+        let group = try EventLoopGroup(loopCount: 1, configuration: configuration)
+        #expect(group.loops[0].ring == nil)
+        let stats = EchoStats()
+        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
+        group.start()
+        defer { group.shutdown() }
+        let payload = testBytes(count: 100_000, seed: 5)
+        #expect(try echoRoundTrip(port: port, payload: payload) == payload)
+    }
+
     @Test func reusePortListenersAcceptOnBothLoops() throws {
         let group = try EventLoopGroup(loopCount: 2)
         let stats = EchoStats()

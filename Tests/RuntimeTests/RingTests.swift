@@ -17,7 +17,7 @@ struct RingTests {
         let loop = group.loops[0]
         #expect(loop.post {
             let write = DurableWrite(
-                ring: loop.ring, directory: directory.path, temporaryName: "block.bin.tmp",
+                ring: loop.ring!, directory: directory.path, temporaryName: "block.bin.tmp",
                 finalName: "block.bin", payload: payload
             ) { result in outcome.withLock { $0 = result } }
             write.start()
@@ -39,9 +39,9 @@ struct RingTests {
         let loop = group.loops[0]
         #expect(loop.post {
             let probe = CompletionProbe { code in result.withLock { $0 = code } }
-            let client = loop.ring.register(probe)
+            let client = loop.ring!.register(probe)
             do {
-                try loop.ring.openat(directory: AT_FDCWD, path: probe.missingPath, flags: O_RDONLY, mode: 0,
+                try loop.ring!.openat(directory: AT_FDCWD, path: probe.missingPath, flags: O_RDONLY, mode: 0,
                                      client: client, tag: 99)
             } catch {
                 result.withLock { $0 = -((error as? Errno)?.rawValue ?? EINVAL) }
@@ -65,10 +65,10 @@ struct RingTests {
         let client = LoopConfined<RingClient?>(nil)
         #expect(loop.post {
             let counter = CountingHandler { completed.add(1, ordering: .relaxed) }
-            client.value = loop.ring.register(counter)
+            client.value = loop.ring!.register(counter)
             for tag in 0..<9 {
                 do {
-                    try loop.ring.nop(client: client.value!, tag: UInt64(tag))
+                    try loop.ring!.nop(client: client.value!, tag: UInt64(tag))
                     accepted.add(1, ordering: .relaxed)
                 } catch {
                     refusal.withLock { $0 = error as? Errno }
@@ -78,7 +78,7 @@ struct RingTests {
         #expect(waitUntil { completed.load(ordering: .relaxed) == 8 })
         #expect(accepted.load(ordering: .relaxed) == 8)
         #expect(refusal.withLock { $0 } == .busy)
-        #expect(loop.post { _ = try? loop.ring.nop(client: client.value!, tag: 9) })
+        #expect(loop.post { _ = try? loop.ring!.nop(client: client.value!, tag: 9) })
         #expect(waitUntil { completed.load(ordering: .relaxed) == 9 })
     }
 }
