@@ -16,7 +16,7 @@ public struct EventLoopConfiguration: Sendable {
     public var timersMax = 1024
     /// io_uring submission queue size; the completion queue is twice as large.
     /// 0: no ring (`EventLoop.ring` is nil), for hosts whose seccomp profile
-    /// forbids io_uring (Docker's and Kubernetes' RuntimeDefault do).
+    /// forbids io_uring (recent container runtimes' defaults may).
     public var ringEntries: UInt32 = 256
     /// Readiness events handled per epoll_wait (at most 256).
     public var eventsPerWait: Int32 = 256
