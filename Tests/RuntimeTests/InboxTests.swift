@@ -78,6 +78,23 @@ struct InboxTests {
         #expect(refusals.load(ordering: .relaxed) > 0)
     }
 
+    @Test func jobsRunOnTheLoopsPinnedThread() throws {
+        let group = try EventLoopGroup(loopCount: 2)
+        group.start()
+        let observed = Recorder<String>()
+        for loop in group.loops {
+            #expect(!loop.isInLoop)
+            #expect(loop.post {
+                let others = group.loops.filter { $0 !== loop }
+                observed.append("\(loop.index): \(loop.isInLoop) \(others.allSatisfy { !$0.isInLoop })")
+            })
+        }
+        #expect(waitUntil { observed.values.count == 2 })
+        #expect(observed.values.sorted() == ["0: true true", "1: true true"])
+        #expect(group.loops.allSatisfy { $0.pinnedCPU != nil })
+        group.shutdown()
+    }
+
     @Test func stopRunsEveryJobPostedBeforeIt() throws {
         let loop = try EventLoop(index: 0)
         let ran = Atomic<Int>(0)
