@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "ObjectStorage", dependencies: ["BinaryCoding", "HTTP1", "CShims", "Runtime"]),
 
         // MARK: Runtime: per-core epoll loops, io_uring, timers, inboxes.
-        .target(name: "Runtime", dependencies: ["CShims"]),
+        .target(name: "Runtime", dependencies: ["CShims"], exclude: ["README.md"]),
 
         // MARK: Wire protocols: HTTP/2 (h2c) with HPACK, gRPC over it.
         .target(name: "HTTP2", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP2"),
