@@ -96,7 +96,7 @@ public struct SymbolStackChunk: Hashable, Sendable {
 }
 
 /// One symdb partition: four symbol tables and the parent-pointer stack-trace tree (symdb.md §2).
-public struct SymbolPartition: Sendable {
+public struct SymbolPartition: Equatable, Sendable {
     /// The partition key; 0 for everything the current segment writer produces.
     public var key: UInt64
     public var strings: [ByteString]
@@ -221,7 +221,7 @@ extension SymbolPartition {
 }
 
 /// A whole `symbols.symdb` file: its partitions in file order (ascending key).
-public struct SymbolDBContents: Sendable {
+public struct SymbolDBContents: Equatable, Sendable {
     public var partitions: [SymbolPartition]
 
     public init(partitions: [SymbolPartition]) {
