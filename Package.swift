@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: C libraries (liburing, zstd, libdeflate, OpenSSL) and C helpers.
@@ -32,7 +33,7 @@ let package = Package(
 
         // MARK: Segment format: pure code, bytes in and bytes out, no I/O.
         .target(name: "TSDBIndex", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/TSDBIndex", exclude: ["README.md"]),
-        .target(name: "SymbolDB", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/SymbolDB"),
+        .target(name: "SymbolDB", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/SymbolDB", exclude: ["README.md"]),
         .target(name: "ProfilesParquet", dependencies: ["BinaryCoding", "CShims"], path: "Sources/SegmentFormat/ProfilesParquet", exclude: ["README.md"]),
         .target(
             name: "SegmentObject",
@@ -63,7 +64,11 @@ let package = Package(
         // MARK: The service: configuration and the wiring of the modules above.
         .target(
             name: "SegmentWriterService",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "Runtime", "HTTP1",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             path: "Sources/Service"
         ),
 
@@ -86,7 +91,7 @@ let package = Package(
         .testTarget(name: "SegmentObjectTests", dependencies: ["SegmentObject", "TestSupport"]),
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),
         .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "TestSupport"]),
-        .testTarget(name: "ServiceTests", dependencies: ["SegmentWriterService"]),
+        .testTarget(name: "ServiceTests", dependencies: ["SegmentWriterService", "Runtime"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
