@@ -149,7 +149,7 @@ import TestSupport
         do {
             _ = try readSymDB(m)
             Issue.record("a corrupted locations table was accepted")
-        } catch let error as DecodeError {
+        } catch {
             #expect(error.kind == .checksum)
             #expect(error.offset == 7838)
             #expect(error.context.last == "locations table")
