@@ -387,6 +387,9 @@ public final class HTTP2Connection {
         flush(sid, into: &out)
     }
 
+    /// The peer may still send on `sid` (the stream is open or half-closed local).
+    public func isRemoteOpen(_ sid: StreamID) -> Bool { streams[sid]?.remoteOpen ?? false }
+
     /// Bytes queued for sending on `sid`, waiting for window.
     public func pendingSendBytes(on sid: StreamID) -> Int { streams[sid]?.outboundRemaining ?? 0 }
 
