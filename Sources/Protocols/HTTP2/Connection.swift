@@ -76,10 +76,6 @@ public final class HTTP2Connection {
     /// Consumes frames from the front of `input` until one yields an event or the input runs
     /// out (a partial frame is buffered). Views in the event are valid until the next call.
     public func next(_ input: inout UnsafeRawBufferPointer, into out: inout ByteWriter) -> HTTP2Event? {
-        if frameBufferDelivered {
-            frameBuffered = 0
-            frameBufferDelivered = false
-        }
         while true {
             switch phase {
             case .closed:
@@ -116,6 +112,10 @@ public final class HTTP2Connection {
     /// frame buffer. A length above our SETTINGS_MAX_FRAME_SIZE is refused before any payload
     /// is read (RFC 9113 §4.2).
     private func nextFrame(_ input: inout UnsafeRawBufferPointer) throws(HTTP2ProtocolError) -> (FrameHeader, UnsafeRawBufferPointer)? {
+        if frameBufferDelivered {  // the previous frame (and any view into it) is finished with
+            frameBuffered = 0
+            frameBufferDelivered = false
+        }
         if frameBuffered == 0 && input.count >= FrameHeader.size {
             let header = FrameHeader.parse(input)
             try checkLength(header)
