@@ -327,3 +327,31 @@ import Testing
         #expect(GRPCClientConnection.parseCode("x") == nil)
     }
 }
+
+@Suite struct GRPCClientTests {
+    /// RFC 9113 §6.8: calls above the GOAWAY's last stream id end UNAVAILABLE (retryable).
+    @Test func callsAboveGoAwayLastStreamEndUnavailable() {
+        let pair = GRPCPair()
+        _ = SpecExample.pushRequest.withUnsafeBytes { pair.client.unary(path: SpecExample.pushPath, request: $0, into: &pair.toServer) }
+        var first: CallID?
+        pair.run(server: { event, _ in if case .message(let c, _) = event { first = c } })
+        // The server starts draining; a second call crosses the GOAWAY on the wire.
+        pair.server.goAway(into: &pair.toClient)
+        _ = SpecExample.pushRequest.withUnsafeBytes { pair.client.unary(path: SpecExample.pushPath, request: $0, into: &pair.toServer) }
+        pair.run()
+        [UInt8]().withUnsafeBytes { pair.server.respond(first!, message: $0, into: &pair.toClient) }
+        pair.run()
+        #expect(pair.clientEvents.contains("finished 3 unavailable the connection is draining"))
+        #expect(pair.clientEvents.last == "finished 1 ok ")
+        #expect(pair.client.activeCallCount == 0)
+        #expect(pair.client.http2.isDrained && pair.server.http2.isDrained)
+    }
+
+    @Test func nonOKHTTPStatusMapsToGRPCStatus() {
+        #expect(GRPCClientConnection.status(forHTTP: "404").code == .unimplemented)
+        #expect(GRPCClientConnection.status(forHTTP: "503").code == .unavailable)
+        #expect(GRPCClientConnection.status(forHTTP: "418").code == .unknown)
+        #expect(GRPCClientConnection.status(for: .cancel).code == .cancelled)
+        #expect(GRPCClientConnection.status(for: .refusedStream).code == .unavailable)
+    }
+}

@@ -30,6 +30,8 @@ public final class GRPCClientConnection {
     public let http2: HTTP2Connection
     private var calls: [StreamID: InboundCall] = [:]
     private var pending: PendingData?
+    /// Calls a GOAWAY showed the server never processed, still to be reported.
+    private var unprocessed: [StreamID] = []
     private let gzip = GzipCodec()
     private var scratch = ByteWriter()
     private var compressScratch: [UInt8] = []
@@ -96,6 +98,9 @@ public final class GRPCClientConnection {
 
     public func next(_ input: inout UnsafeRawBufferPointer, into out: inout ByteWriter) -> GRPCClientEvent? {
         while true {
+            if let sid = unprocessed.popLast() {
+                return .finished(CallID(sid), GRPCStatus(.unavailable, "the connection is draining"), trailers: [])
+            }
             if pending != nil, let event = nextMessage(into: &out) { return event }
             guard let event = http2.next(&input, into: &out) else { return nil }
             switch event {
@@ -108,6 +113,10 @@ public final class GRPCClientConnection {
             case .streamReset(let sid, let code, _):
                 if calls.removeValue(forKey: sid) != nil { return .finished(CallID(sid), Self.status(for: code), trailers: []) }
             case .goAway(let last, let code, _):
+                // Calls above `last` were never processed: each ends UNAVAILABLE, safe to retry.
+                for sid in calls.keys where sid > last { unprocessed.append(sid) }
+                for sid in unprocessed { calls[sid] = nil }
+                unprocessed.sort(by: >)
                 return .goAway(lastStreamID: last, code)
             case .connectionError(let code, let why):
                 calls.removeAll()
@@ -142,13 +151,13 @@ public final class GRPCClientConnection {
     private func nextMessage(into out: inout ByteWriter) -> GRPCClientEvent? {
         guard var p = pending else { return nil }
         let sid = p.stream
-        if var call = calls[sid] {
+        if calls[sid] != nil {
             do throws(GRPCStatus) {
-                let assembled = try call.assembler.next(&p.remaining)
-                calls[sid] = call
+                // In place (`calls[sid]!`): a copy would duplicate a partly assembled body per frame.
+                let assembled = try calls[sid]!.assembler.next(&p.remaining)
                 pending = p
                 if let (compressed, message) = assembled {
-                    return .message(CallID(sid), try call.deliver(compressed: compressed, message, gzip: gzip))
+                    return .message(CallID(sid), try calls[sid]!.deliver(compressed: compressed, message, gzip: gzip))
                 }
             } catch {
                 pending = nil

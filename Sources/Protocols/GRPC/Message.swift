@@ -62,7 +62,7 @@ struct MessageAssembler {
                 }
             } else {
                 let take = min(Self.prefixSize - prefix.count, data.count)
-                prefix.append(contentsOf: data[..<take])
+                prefix.append(contentsOf: UnsafeRawBufferPointer(rebasing: data[..<take]))
                 data = UnsafeRawBufferPointer(rebasing: data[take...])
                 guard prefix.count == Self.prefixSize else { return nil }
                 let length = prefix.withUnsafeBytes { readLength($0, 1) }
@@ -73,7 +73,7 @@ struct MessageAssembler {
             body.reserveCapacity(min(expected, 1 << 20))
         }
         let take = min(expected - body.count, data.count)
-        body.append(contentsOf: data[..<take])
+        body.append(contentsOf: UnsafeRawBufferPointer(rebasing: data[..<take]))
         data = UnsafeRawBufferPointer(rebasing: data[take...])
         guard body.count == expected else { return nil }
         expected = -1

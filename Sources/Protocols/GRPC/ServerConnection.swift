@@ -100,13 +100,13 @@ public final class GRPCServerConnection {
     private func nextMessage(into out: inout ByteWriter) -> GRPCServerEvent? {
         guard var p = pending else { return nil }
         let sid = p.stream
-        if var call = calls[sid] {
+        if calls[sid] != nil {
             do throws(GRPCStatus) {
-                let assembled = try call.inbound.assembler.next(&p.remaining)
-                calls[sid] = call
+                // In place (`calls[sid]!`): a copy would duplicate a partly assembled body per frame.
+                let assembled = try calls[sid]!.inbound.assembler.next(&p.remaining)
                 pending = p
                 if let (compressed, message) = assembled {
-                    return .message(CallID(sid), try call.inbound.deliver(compressed: compressed, message, gzip: gzip))
+                    return .message(CallID(sid), try calls[sid]!.inbound.deliver(compressed: compressed, message, gzip: gzip))
                 }
             } catch {
                 pending = nil

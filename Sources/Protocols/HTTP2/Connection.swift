@@ -19,6 +19,7 @@ public final class HTTP2Connection {
     private var decoder: HPACKDecoder
     private var encoder = HPACKEncoder()
     private var headerScratch = ByteWriter()
+    private var flushScratch: [StreamID] = []
     var streams: [StreamID: StreamState] = [:]
     private var peerStreamCount = 0
     private var localStreamCount = 0
@@ -211,6 +212,9 @@ public final class HTTP2Connection {
             return nil
         case .goAway(let last, let code, let debug):
             goAwayReceived = min(goAwayReceived ?? .max, last)
+            // §6.8: streams we opened above `last` were never processed; the peer will not
+            // answer them, so they are closed here (the application retries them elsewhere).
+            for sid in Array(streams.keys) where !streams[sid]!.peerInitiated && sid > last { removeStream(sid) }
             return .goAway(lastStreamID: last, code, debug: Array(debug))
         case .windowUpdate(let increment):
             try receiveWindowUpdate(sid, increment)
@@ -292,8 +296,9 @@ public final class HTTP2Connection {
 
     private func applyRemoteSettings(_ params: [(SettingID, UInt32)]) throws(HTTP2ProtocolError) {
         let oldWindow = remote.initialWindowSize
+        let oldTableSize = remote.headerTableSize
         for (id, value) in params { try remote.apply(id, value) }
-        encoder.setPeerMaxTableSize(remote.headerTableSize)
+        if remote.headerTableSize != oldTableSize { encoder.setPeerMaxTableSize(remote.headerTableSize) }
         // §6.9.2: a new initial window shifts every stream's send window by the difference.
         let delta = remote.initialWindowSize - oldWindow
         guard delta != 0 else { return }
@@ -376,14 +381,14 @@ public final class HTTP2Connection {
     /// Sends `bytes` as DATA as far as the windows allow; the rest is copied and sent when
     /// WINDOW_UPDATEs arrive.
     public func sendData(_ bytes: UnsafeRawBufferPointer, on sid: StreamID, endStream: Bool, into out: inout ByteWriter) {
-        guard !isClosed, var stream = streams[sid], stream.localOpen, !stream.endStreamQueued else { return }
-        if stream.outboundRemaining == 0 {
-            stream.outbound.removeAll(keepingCapacity: true)
-            stream.outboundOffset = 0
+        guard !isClosed, streams[sid]?.localOpen == true, streams[sid]?.endStreamQueued == false else { return }
+        // Mutated in place (`streams[sid]!`) so the queue is never copied.
+        if streams[sid]!.outboundRemaining == 0 {
+            streams[sid]!.outbound.removeAll(keepingCapacity: true)
+            streams[sid]!.outboundOffset = 0
         }
-        stream.outbound.append(contentsOf: bytes)
-        stream.endStreamQueued = endStream
-        streams[sid] = stream
+        streams[sid]!.outbound.append(contentsOf: bytes)
+        streams[sid]!.endStreamQueued = endStream
         flush(sid, into: &out)
     }
 
@@ -420,7 +425,10 @@ public final class HTTP2Connection {
 
     private func flushAll(into out: inout ByteWriter) {
         guard connectionSendWindow > 0 else { return }
-        for (sid, stream) in streams where stream.hasPendingSend { flush(sid, into: &out) }
+        // Collected first: flushing mutates `streams`, which must not be copied per update.
+        flushScratch.removeAll(keepingCapacity: true)
+        for (sid, stream) in streams where stream.hasPendingSend { flushScratch.append(sid) }
+        for sid in flushScratch { flush(sid, into: &out) }
     }
 
     private func flush(_ sid: StreamID, into out: inout ByteWriter) {
