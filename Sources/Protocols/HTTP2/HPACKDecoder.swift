@@ -62,7 +62,10 @@ public struct HPACKDecoder {
 
     private func readLiteral(_ r: inout ByteReader, prefixBits: Int) throws(HTTP2ProtocolError) -> HeaderField {
         let nameIndex = try HPACKPrimitive.readInteger(&r, prefixBits: prefixBits)
-        let limit = maxHeaderListSize
+        // A string is bounded by the block, itself bounded by the connection's header-block
+        // limit. The list-size limit is applied per field after decoding, so an oversized
+        // field costs the stream, not the connection.
+        let limit = r.remaining
         let name = nameIndex == 0 ? try HPACKPrimitive.readString(&r, limit: limit) : try lookup(nameIndex).name
         let value = try HPACKPrimitive.readString(&r, limit: limit)
         return HeaderField(name, value)
