@@ -43,7 +43,7 @@ import Testing
         #expect(request[0].1 == fields([
             (":method", "POST"), (":scheme", "http"), (":path", "/segmentwriter.v1.SegmentWriterService/Push"),
             (":authority", "segment-writer:9095"), ("content-type", "application/grpc"), ("user-agent", "grpc-go/1.82.1"),
-            ("te", "trailers"), ("grpc-accept-encoding", "gzip"),
+            ("te", "trailers"), ("grpc-accept-encoding", "gzip,snappy"),
         ]))
         // The response: HEADERS, DATA `00 00000000`, trailers `grpc-status: 0`.
         let response = try headerBlocks(pair.serverWire)
@@ -226,9 +226,9 @@ import Testing
         #expect(try! headerBlocks(pair.clientWire)[0].1.first(named: "grpc-timeout") == "100000u")
     }
 
-    @Test func unsupportedEncodingAndContentTypeAreRejected() throws {
+    @Test func unsupportedEncodingIsRejected() throws {
         let pair = GRPCPair()
-        _ = pair.client.startCall(path: SpecExample.pushPath, metadata: fields([("grpc-encoding", "snappy")]), into: &pair.toServer)
+        _ = pair.client.startCall(path: SpecExample.pushPath, metadata: fields([("grpc-encoding", "zstd")]), into: &pair.toServer)
         pair.run()
         #expect(pair.clientEvents.last?.hasPrefix("finished 1 unimplemented grpc: Decompressor is not installed") == true)
     }
@@ -307,7 +307,7 @@ import Testing
         var compressed: [UInt8] = []
         Array("hello ".utf8).withUnsafeBytes { codec.compress($0, into: &compressed) }
         Array("world".utf8).withUnsafeBytes { codec.compress($0, into: &compressed) }
-        func gunzip(_ bytes: [UInt8], limit: Int) -> Result<[UInt8], GzipCodec.Failure> {
+        func gunzip(_ bytes: [UInt8], limit: Int) -> Result<[UInt8], DecompressionFailure> {
             let raw = RawBytes(bytes)
             defer { withExtendedLifetime(raw) {} }
             do { return .success(try codec.decompress(raw.view, limit: limit)) } catch { return .failure(error) }
@@ -315,8 +315,8 @@ import Testing
         #expect(try gunzip(compressed, limit: 100).get() == Array("hello world".utf8))
         var corrupt = compressed
         corrupt[12] ^= 0xff
-        #expect(throws: GzipCodec.Failure.corrupt) { try gunzip(corrupt, limit: 100).get() }
-        #expect(throws: GzipCodec.Failure.exceedsLimit(5)) { try gunzip(compressed, limit: 5).get() }
+        #expect(throws: DecompressionFailure.corrupt) { try gunzip(corrupt, limit: 100).get() }
+        #expect(throws: DecompressionFailure.exceedsLimit(5)) { try gunzip(compressed, limit: 5).get() }
     }
 
     @Test func statusCodesMatchTheSpec() {
@@ -353,5 +353,65 @@ import Testing
         #expect(GRPCClientConnection.status(forHTTP: "418").code == .unknown)
         #expect(GRPCClientConnection.status(for: .cancel).code == .cancelled)
         #expect(GRPCClientConnection.status(for: .refusedStream).code == .unavailable)
+    }
+}
+
+/// dskit's `snappy` encoding: framed stream format (ingest-and-ops.md §1.6, §7 check 6).
+@Suite struct SnappyTests {
+    /// A framed stream of `chunks` (each a raw snappy block, or stored when `block` is nil).
+    static func framed(_ chunks: [(uncompressed: [UInt8], block: [UInt8]?)]) -> [UInt8] {
+        var out = SnappyFramed.streamIdentifier
+        for (plain, block) in chunks {
+            let crc = SnappyFramed.mask(CRC32C.checksum(plain))
+            let body = withUnsafeBytes(of: crc.littleEndian) { Array($0) } + (block ?? plain)
+            out += [block == nil ? 0x01 : 0x00, UInt8(body.count & 0xff), UInt8(body.count >> 8 & 0xff), UInt8(body.count >> 16)] + body
+        }
+        return out
+    }
+
+    /// Literal "abcd", then a 1-byte-offset copy of 8 bytes at offset 4 (overlapping).
+    static let abcdBlock: [UInt8] = [0x0c, 0x0c, 0x61, 0x62, 0x63, 0x64, 0x11, 0x04]
+
+    func decompress(_ bytes: [UInt8], limit: Int = 1 << 20) -> Result<[UInt8], DecompressionFailure> {
+        let raw = RawBytes(bytes)
+        defer { withExtendedLifetime(raw) {} }
+        do { return .success(try SnappyFramed.decompress(raw.view, limit: limit)) } catch { return .failure(error) }
+    }
+
+    @Test func decodesCompressedAndStoredChunks() throws {
+        let abcd = Array("abcdabcdabcd".utf8)
+        let stream = Self.framed([(abcd, Self.abcdBlock), (Array("xyz".utf8), nil)]) + [0xfe, 2, 0, 0, 0, 0]  // + padding
+        #expect(try decompress(stream).get() == abcd + Array("xyz".utf8))
+    }
+
+    @Test func rejectsBadChecksumMissingIdentifierAndOverLimit() {
+        var stream = Self.framed([(Array("abcdabcdabcd".utf8), Self.abcdBlock)])
+        #expect(decompress(stream, limit: 11) == .failure(.exceedsLimit(11)))
+        stream[stream.count - 1] ^= 1  // corrupt the copy offset
+        #expect(decompress(stream) == .failure(.corrupt))
+        #expect(decompress(Array(Self.framed([(Array("xyz".utf8), nil)]).dropFirst(10))) == .failure(.corrupt))
+        var badCRC = Self.framed([(Array("xyz".utf8), nil)])
+        badCRC[14] ^= 0xff
+        #expect(decompress(badCRC) == .failure(.corrupt))
+        #expect(decompress(SnappyFramed.streamIdentifier + [0x02, 0, 0, 0]) == .failure(.corrupt))  // reserved unskippable
+    }
+
+    @Test func serverAcceptsSnappyEncodedRequests() {
+        let pair = GRPCPair()
+        let call = pair.client.startCall(path: SpecExample.pushPath, metadata: fields([("grpc-encoding", "snappy")]), into: &pair.toServer)!
+        // The §1.7 request as one stored chunk, flagged compressed.
+        let body = Self.framed([(SpecExample.pushRequest, nil)])
+        ([1] + withUnsafeBytes(of: UInt32(body.count).bigEndian) { Array($0) } + body).withUnsafeBytes {
+            pair.client.http2.sendData($0, on: call.stream, endStream: true, into: &pair.toServer)
+        }
+        var got: [UInt8] = []
+        pair.run(server: { event, out in
+            if case .message(let c, let m) = event {
+                got = m.bytes
+                [UInt8]().withUnsafeBytes { pair.server.respond(c, message: $0, into: &out) }
+            }
+        })
+        #expect(got == SpecExample.pushRequest)
+        #expect(pair.clientEvents.last == "finished 1 ok ")
     }
 }

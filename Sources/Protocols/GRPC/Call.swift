@@ -25,31 +25,52 @@ enum GRPCHeader {
     static let grpcMessage: ByteString = "grpc-message"
     static let applicationGRPC: ByteString = "application/grpc"
     static let gzip: ByteString = "gzip"
+    static let snappy: ByteString = "snappy"
+    /// What this implementation decompresses, for `grpc-accept-encoding`.
+    static let acceptedEncodings: ByteString = "gzip,snappy"
     static let identity: ByteString = "identity"
+}
+
+/// A message encoding a peer may name in `grpc-encoding`.
+enum MessageEncoding {
+    case identity, gzip, snappy
+
+    init?(_ name: ByteString?) {
+        switch name {
+        case nil, GRPCHeader.identity?: self = .identity
+        case GRPCHeader.gzip?: self = .gzip
+        case GRPCHeader.snappy?: self = .snappy
+        default: return nil
+        }
+    }
 }
 
 /// What both sides keep per call on the receiving half.
 struct InboundCall {
     var assembler: MessageAssembler
-    /// The peer's `grpc-encoding` is gzip.
-    var gzipEncoded: Bool
+    /// The peer's `grpc-encoding`.
+    var encoding: MessageEncoding
     let decompressedBytesMax: Int
 
     /// Turns an assembled message into what the application gets, decompressing if flagged.
     func deliver(compressed: Bool, _ message: GRPCMessage, gzip: GzipCodec) throws(GRPCStatus) -> GRPCMessage {
         guard compressed else { return message }
-        guard gzipEncoded else {
+        let limit = decompressedBytesMax
+        let result: Result<[UInt8], DecompressionFailure>
+        switch encoding {
+        case .identity:
             throw GRPCStatus(.internalError, "grpc: compressed flag set with identity or empty encoding")
-        }
-        let result = message.withBytes { raw in
-            Result { () throws(GzipCodec.Failure) in try gzip.decompress(raw, limit: decompressedBytesMax) }
+        case .gzip:
+            result = message.withBytes { raw in Result { () throws(DecompressionFailure) in try gzip.decompress(raw, limit: limit) } }
+        case .snappy:
+            result = message.withBytes { raw in Result { () throws(DecompressionFailure) in try SnappyFramed.decompress(raw, limit: limit) } }
         }
         switch result {
         case .success(let bytes): return .owned(bytes)
         case .failure(.exceedsLimit(let limit)):
             throw GRPCStatus(.resourceExhausted, ByteString("grpc: received message after decompression larger than max \(limit)"))
         case .failure(.corrupt):
-            throw GRPCStatus(.internalError, "grpc: failed to decompress the received message: gzip: invalid data")
+            throw GRPCStatus(.internalError, "grpc: failed to decompress the received message: invalid data")
         }
     }
 }

@@ -58,12 +58,12 @@ public final class GRPCClientConnection {
             HeaderField(GRPCHeader.te, "trailers"),
         ]
         if compressed { fields.append(HeaderField(GRPCHeader.grpcEncoding, GRPCHeader.gzip)) }
-        fields.append(HeaderField(GRPCHeader.grpcAcceptEncoding, GRPCHeader.gzip))
+        fields.append(HeaderField(GRPCHeader.grpcAcceptEncoding, GRPCHeader.acceptedEncodings))
         if let ns = timeoutNs { fields.append(HeaderField(GRPCHeader.grpcTimeout, GRPCTimeout.encode(nanoseconds: ns))) }
         fields.append(contentsOf: metadata)
         guard let sid = http2.openStream(fields, endStream: false, into: &out) else { return nil }
         calls[sid] = InboundCall(assembler: MessageAssembler(maxMessageBytes: configuration.maxReceiveMessageBytes),
-                                 gzipEncoded: false, decompressedBytesMax: configuration.maxDecompressedMessageBytes)
+                                 encoding: .identity, decompressedBytesMax: configuration.maxDecompressedMessageBytes)
         return CallID(sid)
     }
 
@@ -143,7 +143,12 @@ public final class GRPCClientConnection {
             let message = fields.first(named: GRPCHeader.grpcMessage).map(GRPCPercentEncoding.decode) ?? .empty
             return .finished(call_, GRPCStatus(code, message), trailers: fields)
         }
-        call.gzipEncoded = fields.first(named: GRPCHeader.grpcEncoding) == GRPCHeader.gzip
+        guard let encoding = MessageEncoding(fields.first(named: GRPCHeader.grpcEncoding)) else {
+            calls[sid] = nil
+            http2.resetStream(sid, .cancel, into: &out)
+            return .finished(call_, GRPCStatus(.internalError, "grpc: response uses an unsupported grpc-encoding"), trailers: fields)
+        }
+        call.encoding = encoding
         calls[sid] = call
         return .responseHeaders(call_, fields)
     }

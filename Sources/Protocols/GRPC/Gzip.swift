@@ -1,5 +1,11 @@
 import CShims
 
+/// Why a compressed message could not be used.
+public enum DecompressionFailure: Error, Equatable, Sendable {
+    case corrupt
+    case exceedsLimit(Int)
+}
+
 /// `grpc-encoding: gzip` through libdeflate. One compressor and one decompressor per
 /// connection, allocated once. libdeflate works on whole buffers, so output space is sized
 /// from the gzip trailer's ISIZE and doubled (never beyond the bound) when that was wrong.
@@ -20,14 +26,9 @@ public final class GzipCodec {
         libdeflate_free_compressor(compressor)
     }
 
-    public enum Failure: Error, Equatable {
-        case corrupt
-        case exceedsLimit(Int)
-    }
-
     /// Decompresses one or more concatenated gzip members, failing once the output would
     /// pass `limit` bytes.
-    public func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(Failure) -> [UInt8] {
+    public func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(DecompressionFailure) -> [UInt8] {
         guard input.count >= 18 else { throw .corrupt }  // 10-byte header + empty deflate + 8-byte trailer
         var out: [UInt8] = []
         var inOffset = 0

@@ -137,15 +137,12 @@ public final class GRPCServerConnection {
             respondTrailersOnly(sid, httpStatus: "415", GRPCStatus(.invalidArgument, why), into: &out)
             return nil
         }
-        var gzipEncoded = false
-        if let encoding = fields.first(named: GRPCHeader.grpcEncoding), encoding != GRPCHeader.identity {
-            guard encoding == GRPCHeader.gzip else {
-                let why = ByteString("grpc: Decompressor is not installed for grpc-encoding \"\(encoding)\"")
-                respondTrailersOnly(sid, httpStatus: "200", GRPCStatus(.unimplemented, why),
-                                    extra: [HeaderField(GRPCHeader.grpcAcceptEncoding, GRPCHeader.gzip)], into: &out)
-                return nil
-            }
-            gzipEncoded = true
+        let encodingName = fields.first(named: GRPCHeader.grpcEncoding)
+        guard let encoding = MessageEncoding(encodingName) else {
+            let why = ByteString("grpc: Decompressor is not installed for grpc-encoding \"\(encodingName ?? .empty)\"")
+            respondTrailersOnly(sid, httpStatus: "200", GRPCStatus(.unimplemented, why),
+                                extra: [HeaderField(GRPCHeader.grpcAcceptEncoding, GRPCHeader.acceptedEncodings)], into: &out)
+            return nil
         }
         var timeoutNs: UInt64?
         if let raw = fields.first(named: GRPCHeader.grpcTimeout) {
@@ -161,7 +158,7 @@ public final class GRPCServerConnection {
             return nil
         }
         let inbound = InboundCall(assembler: MessageAssembler(maxMessageBytes: configuration.maxReceiveMessageBytes),
-                                  gzipEncoded: gzipEncoded, decompressedBytesMax: configuration.maxDecompressedMessageBytes)
+                                  encoding: encoding, decompressedBytesMax: configuration.maxDecompressedMessageBytes)
         calls[sid] = ServerCall(inbound: inbound)
         if endStream { pendingHalfClose = sid }
         return .call(CallID(sid), method: method, metadata: fields, timeoutNs: timeoutNs)
