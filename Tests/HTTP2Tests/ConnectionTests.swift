@@ -220,3 +220,23 @@ import Testing
         #expect(updates.contains { $0.0.streamID == StreamID(1) && $0.1 == [0, 0, 0, 151] })
     }
 }
+
+extension ConnectionTests {
+    /// §5.1: DATA still in flight after our RST_STREAM is ignored, and its connection window
+    /// is credited back.
+    @Test func dataAfterOurResetIsIgnoredButCredited() {
+        var (conn, out) = Self.server { $0.connectionWindowBytes = 65_535 }
+        var client = Client()
+        feed(conn, client.preface() + client.headers(1), out: &out)
+        conn.resetStream(StreamID(1), .cancel, into: &out)
+        var bytes: [UInt8] = []
+        for _ in 0..<8 { bytes += rawFrame(0, stream: 1, [UInt8](repeating: 1, count: 16_000)) }
+        let before = out.count
+        let events = feed(conn, bytes, out: &out)
+        #expect(events.isEmpty)
+        #expect(!conn.isClosed)
+        let frames = splitFrames(Array(out.bytes[before...]))
+        #expect(frames.allSatisfy { $0.0.type == .windowUpdate && $0.0.streamID == .connection })
+        #expect(!frames.isEmpty)
+    }
+}

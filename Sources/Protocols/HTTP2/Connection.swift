@@ -241,10 +241,16 @@ public final class HTTP2Connection {
             throw .connection(.flowControlError, "DATA of \(flowLength) bytes exceeds connection window \(connectionRecvWindow)")
         }
         connectionRecvWindow -= flowLength
-        guard var stream = streams[sid], stream.remoteOpen else {
+        guard var stream = streams[sid] else {
             if isIdle(sid) { throw .connection(.protocolError, "DATA on idle stream \(sid)") }
+            // Closed, most likely reset by us with DATA still in flight: §5.1 says to ignore
+            // it (as grpc-go does), after crediting the connection window it used.
             consume(flowLength, on: sid, into: &out)
-            throw .stream(sid, .streamClosed, "DATA on closed stream \(sid)")
+            return nil
+        }
+        guard stream.remoteOpen else {
+            consume(flowLength, on: sid, into: &out)
+            throw .stream(sid, .streamClosed, "DATA on half-closed stream \(sid)")
         }
         guard flowLength <= stream.recvWindow else {
             consume(flowLength, on: sid, into: &out)
