@@ -415,3 +415,22 @@ import Testing
         #expect(pair.clientEvents.last == "finished 1 ok ")
     }
 }
+
+extension GRPCUnaryTests {
+    /// §7 check 7: keepalive pings (grpc-go: every 20 s, even without streams) are answered
+    /// and leave calls in flight untouched.
+    @Test func keepalivePingsDoNotDisturbCalls() {
+        let pair = GRPCPair()
+        pair.client.http2.ping(opaque: 42, into: &pair.toServer)
+        _ = SpecExample.pushRequest.withUnsafeBytes { pair.client.unary(path: SpecExample.pushPath, request: $0, into: &pair.toServer) }
+        var call: CallID?
+        pair.run(server: { event, _ in if case .message(let c, _) = event { call = c } })
+        pair.client.http2.ping(opaque: 43, into: &pair.toServer)
+        pair.run()
+        [UInt8]().withUnsafeBytes { pair.server.respond(call!, message: $0, into: &pair.toClient) }
+        pair.run()
+        let acks = splitFrames(pair.serverWire).filter { $0.0.type == .ping && $0.0.flags == FrameFlags.ack }
+        #expect(acks.map { $0.1.last } == [42, 43])
+        #expect(pair.clientEvents.last == "finished 1 ok ")
+    }
+}

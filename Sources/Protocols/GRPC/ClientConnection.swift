@@ -96,6 +96,7 @@ public final class GRPCClientConnection {
         http2.resetStream(call.stream, .cancel, into: &out)
     }
 
+    /// As `GRPCServerConnection.next`: keep `input`'s memory untouched until this returns `nil`.
     public func next(_ input: inout UnsafeRawBufferPointer, into out: inout ByteWriter) -> GRPCClientEvent? {
         while true {
             if let sid = unprocessed.popLast() {

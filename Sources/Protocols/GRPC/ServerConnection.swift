@@ -65,6 +65,9 @@ public final class GRPCServerConnection {
 
     public func start(into out: inout ByteWriter) { http2.start(into: &out) }
 
+    /// Consumes received bytes from the front of `input`, one event at a time. Message views
+    /// may point into `input`'s memory: keep it untouched until this returns `nil`, which it
+    /// does only when every byte was used (a partial frame is copied inside).
     public func next(_ input: inout UnsafeRawBufferPointer, into out: inout ByteWriter) -> GRPCServerEvent? {
         while true {
             if let sid = pendingHalfClose {
