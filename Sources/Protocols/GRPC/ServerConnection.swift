@@ -192,9 +192,7 @@ public final class GRPCServerConnection {
         guard var state = calls[call.stream], !state.headersSent else { return }
         state.headersSent = true
         calls[call.stream] = state
-        var fields = [HeaderField(GRPCHeader.status, "200"), HeaderField(GRPCHeader.contentType, GRPCHeader.applicationGRPC)]
-        fields.append(contentsOf: metadata)
-        http2.sendHeaders(fields, on: call.stream, endStream: false, into: &out)
+        http2.sendHeaders(metadata.isEmpty ? Self.okHeaders : Self.okHeaders + metadata, on: call.stream, endStream: false, into: &out)
     }
 
     /// One response message (uncompressed), preceded by the headers if not yet sent.
@@ -211,7 +209,8 @@ public final class GRPCServerConnection {
     public func finish(_ call: CallID, status: GRPCStatus, trailers: [HeaderField] = [], into out: inout ByteWriter) {
         guard let state = calls.removeValue(forKey: call.stream) else { return }
         if state.headersSent {
-            http2.sendHeaders(Self.statusFields(status) + trailers, on: call.stream, endStream: true, into: &out)
+            let fields = status == .ok && trailers.isEmpty ? Self.okTrailers : Self.statusFields(status) + trailers
+            http2.sendHeaders(fields, on: call.stream, endStream: true, into: &out)
             resetIfClientStillSending(call.stream, into: &out)
         } else {
             respondTrailersOnly(call.stream, httpStatus: "200", status, extra: trailers, into: &out)
@@ -240,6 +239,10 @@ public final class GRPCServerConnection {
             http2.resetStream(sid, .noError, into: &out)
         }
     }
+
+    /// The success path's header lists, built once: a Push answer allocates none.
+    static let okHeaders = [HeaderField(GRPCHeader.status, "200"), HeaderField(GRPCHeader.contentType, GRPCHeader.applicationGRPC)]
+    static let okTrailers = [HeaderField(GRPCHeader.grpcStatus, GRPCStatusCode.ok.headerValue)]
 
     static func statusFields(_ status: GRPCStatus) -> [HeaderField] {
         var fields = [HeaderField(GRPCHeader.grpcStatus, status.code.headerValue)]
