@@ -124,3 +124,34 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+extension RobustnessTests {
+    /// Decompressors are total: truncations, bit flips and appended garbage never trap.
+    @Test func decompressorsSurviveMutations() {
+        let codec = GzipCodec()
+        var gz: [UInt8] = []
+        SpecExample.pushRequest.withUnsafeBytes { codec.compress($0, into: &gz) }
+        let snappy = SnappyTests.framed([(Array("abcdabcdabcd".utf8), SnappyTests.abcdBlock), (SpecExample.pprof, nil)])
+        var rng = SplitMix64(seed: 7)
+        for original in [gz, snappy] {
+            for cut in 0..<original.count { Self.gunzipAndUnsnappy(codec, Array(original[..<cut])) }
+            for _ in 0..<600 {
+                var bytes = original
+                let i = Int(rng.next() % UInt64(bytes.count))
+                switch rng.next() % 3 {
+                case 0: bytes[i] ^= UInt8(truncatingIfNeeded: 1 << (rng.next() % 8))
+                case 1: bytes.append(contentsOf: [UInt8](repeating: UInt8(truncatingIfNeeded: rng.next()), count: Int(rng.next() % 20)))
+                default: bytes[i] = UInt8(truncatingIfNeeded: rng.next())
+                }
+                Self.gunzipAndUnsnappy(codec, bytes)
+            }
+        }
+    }
+
+    static func gunzipAndUnsnappy(_ codec: GzipCodec, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            if let out = try? codec.decompress(raw, limit: 4_096) { precondition(out.count <= 4_096) }
+            if let out = try? SnappyFramed.decompress(raw, limit: 4_096) { precondition(out.count <= 4_096) }
+        }
+    }
+}

@@ -29,51 +29,47 @@ public final class GzipCodec {
     /// Decompresses one or more concatenated gzip members, failing once the output would
     /// pass `limit` bytes.
     public func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(DecompressionFailure) -> [UInt8] {
-        guard input.count >= 18 else { throw .corrupt }  // 10-byte header + empty deflate + 8-byte trailer
         var out: [UInt8] = []
         var inOffset = 0
-        while inOffset < input.count {
+        repeat {
             let member = UnsafeRawBufferPointer(rebasing: input[inOffset...])
+            // 10-byte header + empty deflate block + 8-byte trailer is the smallest member.
+            guard member.count >= 18 else { throw .corrupt }
             let produced = out.count
+            guard produced < limit else { throw .exceedsLimit(limit) }
             let isize = Int(member[member.count - 4]) | Int(member[member.count - 3]) << 8
                 | Int(member[member.count - 2]) << 16 | Int(member[member.count - 1]) << 24
             var capacity = min(max(isize, 4 * member.count, 4096), limit - produced)
             while true {
                 var inUsed = 0
-                var outUsed = 0
-                let status = decompressMember(member, into: &out, at: produced, capacity: capacity, inUsed: &inUsed, outUsed: &outUsed)
+                var status = LIBDEFLATE_BAD_DATA
+                // Uninitialised output: libdeflate writes it, only what it wrote is kept.
+                let part = [UInt8](unsafeUninitializedCapacity: max(capacity, 1)) { buffer, count in
+                    var outUsed = 0
+                    status = libdeflate_gzip_decompress_ex(decompressor, member.baseAddress, member.count,
+                                                           buffer.baseAddress, capacity, &inUsed, &outUsed)
+                    count = status == LIBDEFLATE_SUCCESS ? outUsed : 0
+                }
                 if status == LIBDEFLATE_SUCCESS {
-                    out.removeLast(out.count - produced - outUsed)
+                    if out.isEmpty { out = part } else { out.append(contentsOf: part) }
                     inOffset += inUsed
                     break
                 }
-                out.removeLast(out.count - produced)
                 guard status == LIBDEFLATE_INSUFFICIENT_SPACE else { throw .corrupt }
                 guard capacity < limit - produced else { throw .exceedsLimit(limit) }
                 capacity = min(capacity * 2, limit - produced)
             }
-        }
+        } while inOffset < input.count
         return out
-    }
-
-    private func decompressMember(_ member: UnsafeRawBufferPointer, into out: inout [UInt8], at produced: Int, capacity: Int,
-                                  inUsed: inout Int, outUsed: inout Int) -> libdeflate_result {
-        out.append(contentsOf: repeatElement(0, count: capacity))
-        return out.withUnsafeMutableBytes { dst in
-            libdeflate_gzip_decompress_ex(decompressor, member.baseAddress, member.count,
-                                          dst.baseAddress! + produced, capacity, &inUsed, &outUsed)
-        }
     }
 
     /// Appends `input` as one gzip member.
     public func compress(_ input: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        let start = out.count
         let bound = libdeflate_gzip_compress_bound(compressor, input.count)
-        out.append(contentsOf: repeatElement(0, count: bound))
-        let written = out.withUnsafeMutableBytes { dst in
-            libdeflate_gzip_compress(compressor, input.baseAddress, input.count, dst.baseAddress! + start, bound)
+        let member = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            count = libdeflate_gzip_compress(compressor, input.baseAddress, input.count, buffer.baseAddress, bound)
         }
-        precondition(written > 0, "gzip bound too small")
-        out.removeLast(bound - written)
+        precondition(!member.isEmpty, "gzip bound too small")
+        out.append(contentsOf: member)
     }
 }
