@@ -240,3 +240,38 @@ extension ConnectionTests {
         #expect(!frames.isEmpty)
     }
 }
+
+extension ConnectionTests {
+    /// RFC 9113 §8.2–§8.3: malformed requests are stream errors (PROTOCOL_ERROR); the HPACK
+    /// state survives, so the next request on the connection is fine.
+    @Test(arguments: [
+        [(":method", "POST"), (":scheme", "http"), (":path", "/a"), ("X-Upper", "v")],
+        [(":method", "POST"), (":scheme", "http"), ("a", "b"), (":path", "/a")],
+        [(":method", "POST"), (":scheme", "http"), (":path", "/a"), (":status", "200")],
+        [(":method", "POST"), (":path", "/a")],
+        [(":method", "POST"), (":scheme", "http"), (":path", "/a"), ("connection", "close")],
+        [(":method", "POST"), (":scheme", "http"), (":path", "/a"), ("te", "gzip")],
+        [(":method", "POST"), (":method", "GET"), (":scheme", "http"), (":path", "/a")],
+    ])
+    func malformedRequestsAreStreamErrors(_ pairs: [(String, String)]) {
+        var (conn, out) = Self.server()
+        var client = Client()
+        var block = ByteWriter()
+        client.encoder.encode(fields(pairs), into: &block)
+        let bytes = client.preface() + rawFrame(1, flags: 5, stream: 1, block.bytes) + client.headers(3, endStream: true)
+        let events = feed(conn, bytes, out: &out)
+        #expect(rstCodes(out) == [1: .protocolError])
+        guard case .headers(let sid, _, _) = events.last else { Issue.record("\(events)"); return }
+        #expect(sid == StreamID(3))
+    }
+
+    @Test func trailersWithPseudoHeadersAreMalformed() {
+        var (conn, out) = Self.server()
+        var client = Client()
+        var block = ByteWriter()
+        client.encoder.encode(fields([(":path", "/x")]), into: &block)
+        let bytes = client.preface() + client.headers(1) + rawFrame(1, flags: 5, stream: 1, block.bytes)
+        let events = feed(conn, bytes, out: &out)
+        #expect(events.last?.resetCode == .protocolError)
+    }
+}

@@ -275,6 +275,8 @@ public final class HTTP2Connection {
                 throw .stream(sid, .protocolError, "trailers without END_STREAM on stream \(sid)")
             }
             guard let fields else { throw .stream(sid, .protocolError, "header list exceeds SETTINGS_MAX_HEADER_LIST_SIZE") }
+            let section: HeaderValidation.Section = stream.receivedHeaders || role == .server ? .trailers : .response
+            if let why = HeaderValidation.check(fields, as: section) { throw .stream(sid, .protocolError, why) }
             stream.receivedHeaders = true
             if endStream { stream.remoteOpen = false }
             streams[sid] = stream
@@ -293,6 +295,7 @@ public final class HTTP2Connection {
             throw .stream(sid, .refusedStream, "more than \(limit) concurrent streams")
         }
         guard let fields else { throw .stream(sid, .protocolError, "header list exceeds SETTINGS_MAX_HEADER_LIST_SIZE") }
+        if let why = HeaderValidation.check(fields, as: .request) { throw .stream(sid, .protocolError, why) }
         var stream = StreamState(peerInitiated: true, sendWindow: remote.initialWindowSize, recvWindow: local.initialWindowSize)
         stream.receivedHeaders = true
         stream.remoteOpen = !endStream
