@@ -1,0 +1,351 @@
+import BinaryCoding
+
+/// Decodes a pprof `perftools.profiles.Profile` (ingest-and-ops.md §2.1 step 3) into columns it
+/// keeps between calls: each `decode` resets the counts and keeps the capacity, so in steady
+/// state a profile costs no heap allocation. Strings stay in the caller's bytes as
+/// (offset, length) views. One per core; not thread-safe.
+///
+/// Reads like vtproto's `UnmarshalVT`: unknown fields are skipped, repeated scalars may be packed
+/// or not, a known field with the wrong wire type is an error, a repeated embedded message
+/// (`period_type`) merges into the earlier one, string bytes are not UTF-8 checked.
+public final class PprofDecoder {
+    /// The profile bytes of the last `decode`; every `StringRef` points into them.
+    public internal(set) var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+
+    public internal(set) var strings: [StringRef] = []
+    public internal(set) var sampleTypes: [ValueTypeRef] = []
+
+    /// Sample `i` owns `sampleLocationIDs[sampleLocationStarts[i] ..< sampleLocationStarts[i + 1]]`
+    /// (leaf first), and likewise for values and labels.
+    public internal(set) var sampleLocationStarts: [UInt32] = [0]
+    public internal(set) var sampleLocationIDs: [UInt64] = []
+    /// Parallel to `sampleLocationIDs`: index into `locations`, filled by `resolveReferences()`.
+    public internal(set) var sampleLocationIndices: [UInt32] = []
+    public internal(set) var sampleValueStarts: [UInt32] = [0]
+    public internal(set) var sampleValues: [Int64] = []
+    public internal(set) var sampleLabelStarts: [UInt32] = [0]
+    public internal(set) var sampleLabels: [SampleLabel] = []
+
+    public internal(set) var mappings: [MappingRecord] = []
+    public internal(set) var locations: [LocationRecord] = []
+    /// Lines of all locations; location `i` owns `lines[lineStart ..< lineStart + lineCount]`.
+    public internal(set) var lines: [LineRecord] = []
+    public internal(set) var functions: [FunctionRecord] = []
+
+    public internal(set) var dropFrames: Int64 = 0
+    public internal(set) var keepFrames: Int64 = 0
+    public internal(set) var timeNanos: Int64 = 0
+    public internal(set) var durationNanos: Int64 = 0
+    /// nil when the profile has no `period_type` message.
+    public internal(set) var periodType: ValueTypeRef?
+    public internal(set) var period: Int64 = 0
+    public internal(set) var comments: [Int64] = []
+    public internal(set) var defaultSampleType: Int64 = 0
+
+    /// symdb.md §3.2: `true` for string indices `ZeroLabelStrings` keeps (sample types, functions,
+    /// mappings, comments, drop/keep frames); the head blanks the others. Filled by `resolveReferences()`.
+    public internal(set) var symbolStringMask: [Bool] = []
+
+    // Id → index maps, used only when a table's ids are not 1...n in order.
+    var mappingIndexByID: [UInt64: UInt32] = [:]
+    var functionIndexByID: [UInt64: UInt32] = [:]
+    var locationIndexByID: [UInt64: UInt32] = [:]
+
+    public init() {}
+
+    public var sampleCount: Int { sampleLocationStarts.count - 1 }
+
+    // MARK: Views
+
+    /// String-table entry `index`; index 0 of an empty table reads as "".
+    public func string(_ index: Int) -> UnsafeRawBufferPointer {
+        if index == 0, strings.isEmpty { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        let s = strings[index]
+        return UnsafeRawBufferPointer(rebasing: bytes[Int(s.offset) ..< Int(s.offset) + Int(s.length)])
+    }
+
+    public func locationIDs(ofSample i: Int) -> ArraySlice<UInt64> {
+        sampleLocationIDs[Int(sampleLocationStarts[i]) ..< Int(sampleLocationStarts[i + 1])]
+    }
+
+    public func locationIndices(ofSample i: Int) -> ArraySlice<UInt32> {
+        sampleLocationIndices[Int(sampleLocationStarts[i]) ..< Int(sampleLocationStarts[i + 1])]
+    }
+
+    public func values(ofSample i: Int) -> ArraySlice<Int64> {
+        sampleValues[Int(sampleValueStarts[i]) ..< Int(sampleValueStarts[i + 1])]
+    }
+
+    public func labels(ofSample i: Int) -> ArraySlice<SampleLabel> {
+        sampleLabels[Int(sampleLabelStarts[i]) ..< Int(sampleLabelStarts[i + 1])]
+    }
+
+    public func lines(ofLocation i: Int) -> ArraySlice<LineRecord> {
+        let l = locations[i]
+        return lines[Int(l.lineStart) ..< Int(l.lineStart) + Int(l.lineCount)]
+    }
+
+    /// The first string-table index holding exactly `value`, if any (e.g. `"span_id"`, profiles-parquet.md §2.5).
+    public func firstStringIndex(of value: UnsafeRawBufferPointer) -> Int? {
+        for i in strings.indices where strings[i].length == value.count {
+            if string(i).elementsEqual(value) { return i }
+        }
+        return nil
+    }
+
+    // MARK: Decoding
+
+    /// Decodes `profile` (already inflated) and keeps views into it: the caller keeps the bytes
+    /// alive and unchanged until the next `decode`. Structure only; call `resolveReferences()`
+    /// before handing the profile to ingestion.
+    public func decode(_ profile: UnsafeRawBufferPointer) throws(PprofError) {
+        reset()
+        guard profile.count <= Int(UInt32.max) else { throw .profileTooLarge(bytes: profile.count) }
+        bytes = profile
+        do {
+            try decodeProfile()
+        } catch {
+            throw .wire(error.inRegion("pprof Profile"))
+        }
+    }
+
+    private func reset() {
+        bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+        strings.removeAll(keepingCapacity: true)
+        sampleTypes.removeAll(keepingCapacity: true)
+        sampleLocationStarts.removeAll(keepingCapacity: true)
+        sampleLocationStarts.append(0)
+        sampleValueStarts.removeAll(keepingCapacity: true)
+        sampleValueStarts.append(0)
+        sampleLabelStarts.removeAll(keepingCapacity: true)
+        sampleLabelStarts.append(0)
+        sampleLocationIDs.removeAll(keepingCapacity: true)
+        sampleLocationIndices.removeAll(keepingCapacity: true)
+        sampleValues.removeAll(keepingCapacity: true)
+        sampleLabels.removeAll(keepingCapacity: true)
+        mappings.removeAll(keepingCapacity: true)
+        locations.removeAll(keepingCapacity: true)
+        lines.removeAll(keepingCapacity: true)
+        functions.removeAll(keepingCapacity: true)
+        comments.removeAll(keepingCapacity: true)
+        symbolStringMask.removeAll(keepingCapacity: true)
+        dropFrames = 0; keepFrames = 0; timeNanos = 0; durationNanos = 0
+        periodType = nil; period = 0; defaultSampleType = 0
+    }
+
+    private func decodeProfile() throws(DecodeError) {
+        var r = ProtobufReader(bytes)
+        while let (field, wire) = try r.nextField() {
+            switch field {
+            case 1: sampleTypes.append(try valueType(embedded(&r, wire, field), into: ValueTypeRef()))
+            case 2: try decodeSample(embedded(&r, wire, field))
+            case 3: mappings.append(try mapping(embedded(&r, wire, field)))
+            case 4: try decodeLocation(embedded(&r, wire, field))
+            case 5: functions.append(try function(embedded(&r, wire, field)))
+            case 6:
+                let s = try embedded(&r, wire, field)
+                strings.append(StringRef(offset: UInt32(offset(of: s)), length: UInt32(s.count)))
+            case 7: dropFrames = try int64(&r, wire, field)
+            case 8: keepFrames = try int64(&r, wire, field)
+            case 9: timeNanos = try int64(&r, wire, field)
+            case 10: durationNanos = try int64(&r, wire, field)
+            case 11: periodType = try valueType(embedded(&r, wire, field), into: periodType ?? ValueTypeRef())
+            case 12: period = try int64(&r, wire, field)
+            case 13: try appendRepeated(&r, wire, field, into: &comments)
+            case 14: defaultSampleType = try int64(&r, wire, field)
+            default: try r.skip(wire)
+            }
+        }
+    }
+
+    /// Names the nested message an error came from; offsets become absolute in the profile
+    /// at the innermost level (where the error has no context yet) and stay so outwards.
+    private func region(_ name: String, _ message: UnsafeRawBufferPointer, _ error: DecodeError) -> DecodeError {
+        error.context.isEmpty ? error.inRegion(name, base: offset(of: message)) : error.inRegion(name)
+    }
+
+    private func offset(of view: UnsafeRawBufferPointer) -> Int {
+        guard let b = bytes.baseAddress, let v = view.baseAddress else { return 0 }
+        return v - b
+    }
+
+    private func valueType(_ m: UnsafeRawBufferPointer, into start: ValueTypeRef) throws(DecodeError) -> ValueTypeRef {
+        var r = ProtobufReader(m)
+        do {
+            var v = start
+            while let (field, wire) = try r.nextField() {
+                switch field {
+                case 1: v.type = try int64(&r, wire, field)
+                case 2: v.unit = try int64(&r, wire, field)
+                default: try r.skip(wire)
+                }
+            }
+            return v
+        } catch {
+            throw region("ValueType", m, error)
+        }
+    }
+
+    private func decodeSample(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
+        var r = ProtobufReader(m)
+        do {
+            while let (field, wire) = try r.nextField() {
+                switch field {
+                case 1: try appendRepeated(&r, wire, field, into: &sampleLocationIDs)
+                case 2: try appendRepeated(&r, wire, field, into: &sampleValues)
+                case 3: sampleLabels.append(try label(embedded(&r, wire, field)))
+                default: try r.skip(wire)
+                }
+            }
+        } catch {
+            throw region("Sample", m, error)
+        }
+        // Counts are bounded by the input size, which is below 2^32 (checked in `decode`).
+        sampleLocationStarts.append(UInt32(sampleLocationIDs.count))
+        sampleValueStarts.append(UInt32(sampleValues.count))
+        sampleLabelStarts.append(UInt32(sampleLabels.count))
+    }
+
+    private func label(_ m: UnsafeRawBufferPointer) throws(DecodeError) -> SampleLabel {
+        var r = ProtobufReader(m)
+        do {
+            var l = SampleLabel()
+            while let (field, wire) = try r.nextField() {
+                switch field {
+                case 1: l.key = try int64(&r, wire, field)
+                case 2: l.str = try int64(&r, wire, field)
+                case 3: l.num = try int64(&r, wire, field)
+                case 4: l.numUnit = try int64(&r, wire, field)
+                default: try r.skip(wire)
+                }
+            }
+            return l
+        } catch {
+            throw region("Label", m, error)
+        }
+    }
+
+    private func mapping(_ m: UnsafeRawBufferPointer) throws(DecodeError) -> MappingRecord {
+        var r = ProtobufReader(m)
+        do {
+            var v = MappingRecord()
+            while let (field, wire) = try r.nextField() {
+                switch field {
+                case 1: v.id = try uint64(&r, wire, field)
+                case 2: v.memoryStart = try uint64(&r, wire, field)
+                case 3: v.memoryLimit = try uint64(&r, wire, field)
+                case 4: v.fileOffset = try uint64(&r, wire, field)
+                case 5: v.filename = try int64(&r, wire, field)
+                case 6: v.buildID = try int64(&r, wire, field)
+                case 7: v.hasFunctions = try uint64(&r, wire, field) != 0
+                case 8: v.hasFilenames = try uint64(&r, wire, field) != 0
+                case 9: v.hasLineNumbers = try uint64(&r, wire, field) != 0
+                case 10: v.hasInlineFrames = try uint64(&r, wire, field) != 0
+                default: try r.skip(wire)
+                }
+            }
+            return v
+        } catch {
+            throw region("Mapping", m, error)
+        }
+    }
+
+    private func decodeLocation(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
+        var v = LocationRecord()
+        v.lineStart = UInt32(lines.count)
+        var r = ProtobufReader(m)
+        do {
+            while let (field, wire) = try r.nextField() {
+                switch field {
+                case 1: v.id = try uint64(&r, wire, field)
+                case 2: v.mappingID = try uint64(&r, wire, field)
+                case 3: v.address = try uint64(&r, wire, field)
+                case 4: lines.append(try line(embedded(&r, wire, field)))
+                case 5: v.isFolded = try uint64(&r, wire, field) != 0
+                default: try r.skip(wire)
+                }
+            }
+        } catch {
+            throw region("Location", m, error)
+        }
+        v.lineCount = UInt32(lines.count) - v.lineStart
+        locations.append(v)
+    }
+
+    private func line(_ m: UnsafeRawBufferPointer) throws(DecodeError) -> LineRecord {
+        var r = ProtobufReader(m)
+        do {
+            var v = LineRecord()
+            while let (field, wire) = try r.nextField() {
+                switch field {
+                case 1: v.functionID = try uint64(&r, wire, field)
+                case 2: v.line = try int64(&r, wire, field)
+                case 3: v.column = try int64(&r, wire, field)
+                default: try r.skip(wire)
+                }
+            }
+            return v
+        } catch {
+            throw region("Line", m, error)
+        }
+    }
+
+    private func function(_ m: UnsafeRawBufferPointer) throws(DecodeError) -> FunctionRecord {
+        var r = ProtobufReader(m)
+        do {
+            var v = FunctionRecord()
+            while let (field, wire) = try r.nextField() {
+                switch field {
+                case 1: v.id = try uint64(&r, wire, field)
+                case 2: v.name = try int64(&r, wire, field)
+                case 3: v.systemName = try int64(&r, wire, field)
+                case 4: v.filename = try int64(&r, wire, field)
+                case 5: v.startLine = try int64(&r, wire, field)
+                default: try r.skip(wire)
+                }
+            }
+            return v
+        } catch {
+            throw region("Function", m, error)
+        }
+    }
+}
+
+// MARK: Field readers (vtproto: a known field with another wire type is an error)
+
+@inline(__always)
+private func wrongWire(_ r: ProtobufReader, _ wire: WireType, _ field: UInt32) -> DecodeError {
+    DecodeError(.malformed, at: r.offset, "proto: wrong wireType = \(wire.rawValue) for field \(field)")
+}
+
+@inline(__always)
+private func uint64(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> UInt64 {
+    guard wire == .varint else { throw wrongWire(r, wire, field) }
+    return try r.readVarint()
+}
+
+@inline(__always)
+private func int64(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> Int64 {
+    Int64(bitPattern: try uint64(&r, wire, field))
+}
+
+@inline(__always)
+private func embedded(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> UnsafeRawBufferPointer {
+    guard wire == .lengthDelimited else { throw wrongWire(r, wire, field) }
+    return try r.readLengthDelimited()
+}
+
+/// A repeated 64-bit varint field, one element (unpacked) or a packed run.
+@inline(__always)
+private func appendRepeated<T: FixedWidthInteger>(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32,
+                                                  into column: inout [T]) throws(DecodeError) {
+    switch wire {
+    case .varint:
+        column.append(T(truncatingIfNeeded: try r.readVarint()))
+    case .lengthDelimited:
+        var packed = ByteReader(try r.readLengthDelimited())
+        while !packed.isAtEnd { column.append(T(truncatingIfNeeded: try packed.readUvarint())) }
+    default:
+        throw wrongWire(r, wire, field)
+    }
+}

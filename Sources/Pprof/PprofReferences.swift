@@ -1,0 +1,138 @@
+/// Reference checks and id resolution: what ingestion relies on and upstream does not check
+/// (it panics or indexes out of range instead; symdb.md §3.1, profiles-parquet.md §2.3).
+/// No fix-ups happen here: normalisation is the distributor's (ingest-and-ops.md §2.2).
+extension PprofDecoder {
+    /// Checks every sample has one value per sample type, every string index is inside the
+    /// string table, and every id reference names an existing entry (a location's `mapping_id`
+    /// 0 means "none" and stays allowed, symdb.md §3.5). Fills `sampleLocationIndices`,
+    /// `LocationRecord.mappingIndex`, `LineRecord.functionIndex` and `symbolStringMask`.
+    /// Duplicate ids resolve to the later entry (symdb.md §3.3).
+    public func resolveReferences() throws(PprofError) {
+        try checkValueCounts()
+        try checkStrings()
+        buildIndex(mappings.count, id: { mappings[$0].id }, into: &mappingIndexByID)
+        buildIndex(functions.count, id: { functions[$0].id }, into: &functionIndexByID)
+        buildIndex(locations.count, id: { locations[$0].id }, into: &locationIndexByID)
+        try resolveLocations()
+        try resolveSamples()
+        markSymbolStrings()
+    }
+
+    private func checkValueCounts() throws(PprofError) {
+        let expected = sampleTypes.count
+        for i in 0 ..< sampleCount {
+            let n = Int(sampleValueStarts[i + 1] - sampleValueStarts[i])
+            guard n == expected else { throw .valueCountMismatch(sample: i, values: n, sampleTypes: expected) }
+        }
+    }
+
+    private func checkStrings() throws(PprofError) {
+        let n = Int64(strings.count)
+        // Index 0 is the conventional "" and stays valid even in an empty table.
+        func check(_ i: Int64, _ field: StaticString) throws(PprofError) {
+            guard i == 0 || (i > 0 && i < n) else { throw .stringIndexOutOfRange(field: "\(field)", index: i, stringCount: Int(n)) }
+        }
+        for t in sampleTypes {
+            try check(t.type, "sample_type.type")
+            try check(t.unit, "sample_type.unit")
+        }
+        for l in sampleLabels {
+            try check(l.key, "label.key")
+            try check(l.str, "label.str")
+            try check(l.numUnit, "label.num_unit")
+        }
+        for m in mappings {
+            try check(m.filename, "mapping.filename")
+            try check(m.buildID, "mapping.build_id")
+        }
+        for f in functions {
+            try check(f.name, "function.name")
+            try check(f.systemName, "function.system_name")
+            try check(f.filename, "function.filename")
+        }
+        for c in comments { try check(c, "comment") }
+        try check(dropFrames, "drop_frames")
+        try check(keepFrames, "keep_frames")
+        try check(defaultSampleType, "default_sample_type")
+        if let p = periodType {
+            try check(p.type, "period_type.type")
+            try check(p.unit, "period_type.unit")
+        }
+    }
+
+    /// Ids 1...n in table order (what the distributor's sanitiser produces) need no map.
+    private func buildIndex(_ count: Int, id: (Int) -> UInt64, into map: inout [UInt64: UInt32]) {
+        map.removeAll(keepingCapacity: true)
+        var dense = true
+        for i in 0 ..< count where id(i) != UInt64(i + 1) {
+            dense = false
+            break
+        }
+        guard !dense else { return }
+        for i in 0 ..< count { map[id(i)] = UInt32(i) }
+    }
+
+    @inline(__always)
+    private func lookup(_ id: UInt64, count: Int, _ map: [UInt64: UInt32]) -> UInt32? {
+        if map.isEmpty { return id >= 1 && id <= UInt64(count) ? UInt32(id - 1) : nil }
+        return map[id]
+    }
+
+    private func resolveLocations() throws(PprofError) {
+        for i in locations.indices {
+            let mappingID = locations[i].mappingID
+            if mappingID == 0 {
+                locations[i].mappingIndex = LocationRecord.noMapping
+            } else {
+                guard let m = lookup(mappingID, count: mappings.count, mappingIndexByID) else {
+                    throw .missingMapping(location: i, mappingID: mappingID)
+                }
+                locations[i].mappingIndex = m
+            }
+            let start = Int(locations[i].lineStart)
+            for k in start ..< start + Int(locations[i].lineCount) {
+                guard let f = lookup(lines[k].functionID, count: functions.count, functionIndexByID) else {
+                    throw .missingFunction(location: i, functionID: lines[k].functionID)
+                }
+                lines[k].functionIndex = f
+            }
+        }
+    }
+
+    private func resolveSamples() throws(PprofError) {
+        sampleLocationIndices.removeAll(keepingCapacity: true)
+        var sample = 0
+        for k in sampleLocationIDs.indices {
+            guard let l = lookup(sampleLocationIDs[k], count: locations.count, locationIndexByID) else {
+                while sampleLocationStarts[sample + 1] <= UInt32(k) { sample += 1 }
+                throw .missingLocation(sample: sample, locationID: sampleLocationIDs[k])
+            }
+            sampleLocationIndices.append(l)
+        }
+    }
+
+    /// symdb.md §3.2 (`ZeroLabelStrings`): marks the indices the head keeps.
+    private func markSymbolStrings() {
+        symbolStringMask.removeAll(keepingCapacity: true)
+        // One extra slot so index 0 of an empty table needs no branch; trimmed below.
+        symbolStringMask.append(contentsOf: repeatElement(false, count: max(strings.count, 1)))
+        // Indices were range-checked by `checkStrings`.
+        for t in sampleTypes {
+            symbolStringMask[Int(t.type)] = true
+            symbolStringMask[Int(t.unit)] = true
+        }
+        for f in functions {
+            symbolStringMask[Int(f.name)] = true
+            symbolStringMask[Int(f.systemName)] = true
+            symbolStringMask[Int(f.filename)] = true
+        }
+        for m in mappings {
+            symbolStringMask[Int(m.filename)] = true
+            symbolStringMask[Int(m.buildID)] = true
+        }
+        for c in comments { symbolStringMask[Int(c)] = true }
+        symbolStringMask[Int(keepFrames)] = true
+        symbolStringMask[Int(dropFrames)] = true
+        if strings.isEmpty { symbolStringMask.removeAll(keepingCapacity: true) }
+    }
+}
