@@ -33,7 +33,7 @@ struct IngestScratch {
     var stack: [UInt32] = []
     var stackIDs: [UInt32] = []
     var spans: [UInt64] = []
-    var traces: [UInt8] = []
+    var traceIDs: [UInt128] = []
     var order: [UInt64] = []
     var profileType: [UInt8] = []
 

@@ -51,6 +51,10 @@ struct LabelBuilder {
         return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[pairs[i].value])) }
     }
 
+    func withValue<R>(of name: StaticString, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        name.withUTF8Buffer { withValue(of: UnsafeRawBufferPointer($0), body) }
+    }
+
     func hasNonEmptyValue(_ name: UnsafeRawBufferPointer) -> Bool {
         guard let i = find(name) else { return false }
         return pairs[i].valueCount > 0
@@ -97,36 +101,48 @@ struct LabelBuilder {
 
     /// Stable sort by name, byte-wise (`labels.Builder.Labels()` order).
     mutating func sortByName() {
-        insertionSort { a, b in compare(a.name, b.name) < 0 }
+        sortPairs(enforced: false)
     }
 
     /// `LabelsEnforcedOrder` (profiles-parquet.md §2.4): `__profile_type__` first,
     /// `__service_name__` second, the rest by name; then keep the first of equal names.
     mutating func sortEnforcedAndUnique() {
-        insertionSort { a, b in enforcedRank(a) < enforcedRank(b) || (enforcedRank(a) == enforcedRank(b) && compare(a.name, b.name) < 0) }
+        sortPairs(enforced: true)
         var i = 1
         while i < pairs.count {
             if compare(pairs[i].name, pairs[i - 1].name) == 0 { pairs.remove(at: i) } else { i += 1 }
         }
     }
 
-    private func enforcedRank(_ p: LabelRef) -> Int {
-        if equal(p.name, LabelNames.profileType) { return 0 }
-        if equal(p.name, LabelNames.serviceNameDerived) { return 1 }
-        return 2
-    }
-
-    private mutating func insertionSort(_ less: (LabelRef, LabelRef) -> Bool) {
+    /// Insertion sort: label sets are short and this allocates nothing.
+    private mutating func sortPairs(enforced: Bool) {
         guard pairs.count > 1 else { return }
-        for i in 1 ..< pairs.count {
-            let x = pairs[i]
-            var j = i
-            while j > 0 && less(x, pairs[j - 1]) {
-                pairs[j] = pairs[j - 1]
-                j -= 1
+        var ps = pairs
+        pairs = []
+        bytes.withUnsafeBytes { buf in
+            func rank(_ p: LabelRef) -> Int {
+                guard enforced else { return 2 }
+                let name = UnsafeRawBufferPointer(rebasing: buf[p.name])
+                if equalsStatic(name, LabelNames.profileType) { return 0 }
+                if equalsStatic(name, LabelNames.serviceNameDerived) { return 1 }
+                return 2
             }
-            pairs[j] = x
+            func less(_ a: LabelRef, _ b: LabelRef) -> Bool {
+                let ra = rank(a), rb = rank(b)
+                if ra != rb { return ra < rb }
+                return compareBytes(UnsafeRawBufferPointer(rebasing: buf[a.name]), UnsafeRawBufferPointer(rebasing: buf[b.name])) < 0
+            }
+            for i in 1 ..< ps.count {
+                let x = ps[i]
+                var j = i
+                while j > 0 && less(x, ps[j - 1]) {
+                    ps[j] = ps[j - 1]
+                    j -= 1
+                }
+                ps[j] = x
+            }
         }
+        pairs = ps
     }
 
     /// `Labels.Hash`: XXH64 (seed 0) of `name ‖ 0xFF ‖ value ‖ 0xFF` per pair, in order.

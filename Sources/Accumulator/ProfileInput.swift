@@ -63,6 +63,11 @@ public struct ProfileInput {
     public init() {}
 
     public var sampleCount: Int { sampleLocationStart.count }
+
+    /// String-table entry `i`; index 0 of an empty table reads as "".
+    func string(_ i: Int64) -> UnsafeRawBufferPointer {
+        i == 0 && strings.isEmpty ? UnsafeRawBufferPointer(start: nil, count: 0) : strings[Int(i)]
+    }
     public var typeCount: Int { sampleTypeType.count }
 
     public mutating func reset() {

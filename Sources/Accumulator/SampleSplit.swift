@@ -68,11 +68,14 @@ struct SampleSplit {
         reset()
         values.append(contentsOf: p.sampleValues)
         collectGroupingLabels(p, keys)
-        order.append(contentsOf: 0 ..< Int32(p.sampleCount))
-        order.sort { a, b in
+        var sorted = order
+        order = []
+        sorted.append(contentsOf: 0 ..< Int32(p.sampleCount))
+        sorted.sort { a, b in
             let c = compareLabels(Int(a), Int(b))
             return c < 0 || (c == 0 && a < b)
         }
+        order = sorted
         for (k, s) in order.enumerated() where k == 0 || compareLabels(Int(order[k - 1]), Int(s)) != 0 {
             runStart.append(Int32(k))
         }
