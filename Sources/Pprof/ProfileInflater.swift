@@ -9,7 +9,7 @@ public final class ProfileInflater {
     /// is the distributor's `max_profile_size_bytes` (4 MiB), which every forwarded profile meets.
     public var maxDecompressedBytes: Int
     /// Decompressed/compressed bound against decompression bombs (0 = unlimited). Real pprof
-    /// gzips stay far below it (the shared corpus peaks near 13:1).
+    /// gzips stay far below it (the shared corpus peaks near 6:1).
     public var maxCompressionRatio: Int
 
     public static let defaultMaxDecompressedBytes = 4 << 20

@@ -53,7 +53,13 @@ public enum TSDBIndexReader {
     // §3.8: offsets must name sections in physical order inside the file.
     private static func readTOC(_ bytes: UnsafeRawBufferPointer) throws(DecodeError) -> TSDBTOC {
         let tocStart = bytes.count - TSDBIndexLayout.tocSize
-        var r = ByteReader(bytes, offset: tocStart)
+        var r = ByteReader(bytes, offset: tocStart + 72)
+        let stored = try r.readBE32()
+        let actual = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[tocStart ..< tocStart + 72]))
+        guard stored == actual else {
+            throw DecodeError(.checksum, at: tocStart + 72, "TOC CRC 0x\(String(stored, radix: 16)), computed 0x\(String(actual, radix: 16))")
+        }
+        r.offset = tocStart
         var offsets: [Int] = []
         for _ in 0 ..< 7 {
             let at = r.offset
@@ -68,11 +74,6 @@ public enum TSDBIndexReader {
             postings: offsets[4], postingsTable: offsets[5], fingerprintOffsets: offsets[6])
         toc.from = Int64(bitPattern: try r.readBE64())
         toc.through = Int64(bitPattern: try r.readBE64())
-        let stored = try r.readBE32()
-        let actual = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[tocStart ..< tocStart + 72]))
-        guard stored == actual else {
-            throw DecodeError(.checksum, at: tocStart + 72, "TOC CRC 0x\(String(stored, radix: 16)), computed 0x\(String(actual, radix: 16))")
-        }
         guard toc.symbols == TSDBIndexLayout.headerSize else {
             throw DecodeError(.malformed, at: tocStart, "symbol table at \(toc.symbols), expected 5")
         }
@@ -265,7 +266,10 @@ public enum TSDBIndexReader {
                               "TOC bounds [\(toc.from), \(toc.through)] differ from the chunks' [\(bounds.from), \(bounds.through)]")
         }
         var w = ByteWriter(capacity: bytes.count)
-        TSDBIndexWriter.write(contents, into: &w)
+        let group = IndexSeriesGroup(series: contents.series, datasetPosition: nil)
+        guard IndexEncoder.write([group], from: toc.from, through: toc.through, into: &w, sizeLimit: bytes.count) else {
+            throw DecodeError(.malformed, at: toc.labelIndicesTable, "the series imply tables larger than the whole index")
+        }
         let first = w.bytes.withUnsafeBytes { derived -> Int? in
             let n = min(derived.count, bytes.count)
             for i in 0 ..< n where derived[i] != bytes[i] { return i }
