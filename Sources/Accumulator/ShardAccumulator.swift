@@ -1,5 +1,6 @@
 import BinaryCoding
 import Pprof
+import SegmentObject
 
 /// The head of one shard: every push routed to the shard lands here until `flush()` turns
 /// the accumulated datasets into one segment object (profiles-parquet.md §2, segment-object.md §10).
@@ -194,5 +195,20 @@ public final class ShardAccumulator {
 
     private func datasetHash(_ tenant: [UInt8], _ service: [UInt8]) -> UInt64 {
         tenant.withUnsafeBytes { t in service.withUnsafeBytes { s in datasetHash(t, s) } }
+    }
+}
+
+extension ShardAccumulator {
+    /// Writes the segment object of everything pushed since the last flush into `w` (which
+    /// must be empty: TOC offsets are absolute), then resets the accumulator for the next
+    /// segment. Returns the object's metadata (with `size`), or nil when no push arrived,
+    /// in which case nothing is written (segment-object.md §10 step 2). Pushes that produced
+    /// no rows still yield an object, with zero datasets.
+    public func flush(segmentID: ULID, shard: UInt32, createdBy: ByteString, into w: inout ByteWriter) -> BlockMeta? {
+        guard pushCount > 0 else { return nil }
+        let datasets = headsInFlushOrder.compactMap { heads[$0].flushed() }
+        let meta = SegmentAssembler.assemble(datasets, id: segmentID, shard: shard, hostname: createdBy, into: &w)
+        resetAfterFlush()
+        return meta
     }
 }

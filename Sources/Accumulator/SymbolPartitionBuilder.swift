@@ -1,4 +1,5 @@
 import BinaryCoding
+import SymbolDB
 
 /// A mapping as stored in symdb (symdb.md §3.3): every field is part of the dedup key.
 struct MappingRecord: Hashable {
@@ -42,17 +43,11 @@ struct SymbolPartitionBuilder {
     private var locationHashes: [UInt64] = []
     private var locationIndex = SlotIndex()
 
-    // Stack-trace tree: node 0 is the root (parent -1, location 0).
-    private(set) var nodeParent: [Int32] = [-1]
-    private(set) var nodeLocation: [UInt32] = [0]
-    private var nodeIsStackEnd: [Bool] = [false]
-    private var children: [UInt64: UInt32] = [:]
-    /// Distinct location sequences inserted so far, the empty one included (symdb.md §3.4).
-    private(set) var stackCount = 0
+    /// Stack-trace tree (symdb.md §3.4): node 0 is the root, ids are leaf nodes.
+    private(set) var stackTree = StackTreeBuilder()
 
     init() {}
 
-    var isEmpty: Bool { nodeParent.count == 1 && locationMapping.isEmpty && strings.count == 1 }
 
     /// Bytes held by the tables (what the memory accounting charges).
     var accumulatedBytes: Int {
@@ -60,7 +55,7 @@ struct SymbolPartitionBuilder {
             + mappings.count * MemoryLayout<MappingRecord>.stride * 2
             + functions.count * MemoryLayout<FunctionRecord>.stride * 2
             + locationMapping.count * 33 + lineFunction.count * 8
-            + nodeParent.count * 25
+            + stackTree.nodeCount * 17
     }
 
     mutating func reset() {
@@ -78,14 +73,7 @@ struct SymbolPartitionBuilder {
         lineNumber.removeAll(keepingCapacity: true)
         locationHashes.removeAll(keepingCapacity: true)
         locationIndex.reset()
-        nodeParent.removeAll(keepingCapacity: true)
-        nodeLocation.removeAll(keepingCapacity: true)
-        nodeIsStackEnd.removeAll(keepingCapacity: true)
-        children.removeAll(keepingCapacity: true)
-        nodeParent.append(-1)
-        nodeLocation.append(0)
-        nodeIsStackEnd.append(false)
-        stackCount = 0
+        stackTree.removeAll()
     }
 
     mutating func internMapping(_ m: MappingRecord) -> UInt32 {
@@ -157,32 +145,9 @@ struct SymbolPartitionBuilder {
         return true
     }
 
-    /// Walks the tree from the root-most location to the leaf, creating missing nodes
-    /// (symdb.md §3.4); returns the stack-trace id (the leaf's node, 0 for an empty stack).
-    /// `leafFirst` are partition location ids.
+    /// Inserts a stack of partition location ids, leaf first; returns its stack-trace id.
     mutating func insertStack(leafFirst: UnsafeBufferPointer<UInt32>) -> UInt32 {
-        var node: UInt32 = 0
-        var j = leafFirst.count
-        while j > 0 {
-            j -= 1
-            let loc = leafFirst[j]
-            let key = UInt64(node) << 32 | UInt64(loc)
-            if let child = children[key] {
-                node = child
-            } else {
-                let child = UInt32(nodeParent.count)
-                nodeParent.append(Int32(node))
-                nodeLocation.append(loc)
-                nodeIsStackEnd.append(false)
-                children[key] = child
-                node = child
-            }
-        }
-        if !nodeIsStackEnd[Int(node)] {
-            nodeIsStackEnd[Int(node)] = true
-            stackCount += 1
-        }
-        return node
+        stackTree.insert(leafFirst: leafFirst)
     }
 
     /// True when some location's mapping lacks function info (segment-object.md §6.2).
