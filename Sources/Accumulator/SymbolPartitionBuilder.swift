@@ -71,6 +71,7 @@ struct SymbolPartitionBuilder {
         locationLineCount.removeAll(keepingCapacity: true)
         lineFunction.removeAll(keepingCapacity: true)
         lineNumber.removeAll(keepingCapacity: true)
+        stagedLineStart = 0
         locationHashes.removeAll(keepingCapacity: true)
         locationIndex.reset()
         stackTree.removeAll()

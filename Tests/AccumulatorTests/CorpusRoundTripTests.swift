@@ -9,12 +9,13 @@ import TestSupport
 /// computed straight from the decoded input (profiles-parquet.md §10 checks 3–7).
 @Suite struct CorpusRoundTripTests {
     /// Raw corpus files that ingest as they are. `dotnet-pprof-3.pb.gz` references missing
-    /// functions and `dotnet.labels.pprof` is split by labels without mappings: both are
-    /// refused raw (see `RejectionTests`) and accepted after the distributor's fix-ups.
+    /// functions; `dotnet.labels.pprof` and `pyspy-1.pb.gz` are split by sample labels but
+    /// have locations without mapping: they are refused raw (see `RejectionTests`) and the
+    /// latter two are accepted after the distributor's stub-mapping fix-up.
     static let rawFiles = [
         "cpu-exemplars.pb.gz", "cpu_go_truncated_1.pb.gz", "go.cpu.labels.pprof", "heap", "heap_delta",
         "invalid_utf8.pb.gz", "no_addr_no_line.pb.gz", "nodejs-wall.pb.gz", "profile_java", "profile_nodejs",
-        "profile_python", "profile_ruby", "profile_rust", "profile_uncompressed", "pyspy-1.pb.gz",
+        "profile_python", "profile_ruby", "profile_rust", "profile_uncompressed",
         "single_group_with_optional_span_id.pb.gz",
     ]
 
@@ -31,15 +32,16 @@ import TestSupport
         try referenceFold(push, into: &expected)
         let (meta, object) = try #require(acc.flushObject())
         let actual = try readBack(object)
-        #expect(actual == expected, "\(file): \(Set(actual.keys).symmetricDifference(expected.keys).prefix(4))")
+        #expect(actual == expected, "\(file): \(Set(actual.keys).symmetricDifference(expected.keys).prefix(4).map(\.description))")
         #expect(meta.size == UInt64(object.count))
         // Flush resets: a second flush has nothing to write.
         #expect(acc.flushObject() == nil)
         #expect(acc.accumulatedBytes == 0)
     }
 
-    @Test func sanitizedDotnetLabelsRoundTrips() throws {
-        let p = withStubMapping(try decodeProfile(try corpusFile("dotnet.labels.pprof")))
+    @Test(arguments: ["dotnet.labels.pprof", "pyspy-1.pb.gz"])
+    func sanitizedSplitProfileRoundTrips(_ file: String) throws {
+        let p = withStubMapping(try decodeProfile(try corpusFile(file)))
         let push = TestPush(tenant: "t", labels: Self.requestLabels, profile: PprofEncoder.encode(p), id: profileID(2))
         let acc = ShardAccumulator()
         try acc.ingest(push)

@@ -86,11 +86,28 @@ extension ShardAccumulator {
 }
 
 /// Sums keyed by tenant, series labels (sorted by name) and the stack as function names.
-typealias FoldedSums = [String: UInt64]
+typealias FoldedSums = [FoldKey: UInt64]
 
-func foldKey(tenant: ByteString, labels: [(ByteString, ByteString)], stack: [ByteString]) -> String {
+struct FoldKey: Hashable, CustomStringConvertible {
+    var series: String
+    /// The stack's function names, leaf first, folded by `StackHash`.
+    var stack: UInt64
+    var description: String { "\(series)|stack \(stack)" }
+}
+
+/// Order-sensitive hash of a sequence of function names (kept small so debug runs stay fast).
+enum StackHash {
+    static func name(_ s: ByteString) -> UInt64 { XXH64.hash(s.bytes) }
+    static func append(_ h: UInt64, _ name: UInt64) -> UInt64 {
+        var x = (h ^ name) &* 0x9E37_79B9_7F4A_7C15
+        x ^= x >> 31
+        return x &* 0xBF58_476D_1CE4_E5B9 ^ (x >> 29)
+    }
+}
+
+func seriesKey(tenant: ByteString, labels: [(ByteString, ByteString)]) -> String {
     let l = labels.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
-    return "\(tenant)|{\(l)}|\(stack.map(\.description).joined(separator: ";"))"
+    return "\(tenant)|{\(l)}"
 }
 
 /// The reference: what the head must store, folded straight from the decoded push, written
@@ -99,8 +116,10 @@ func referenceFold(_ push: TestPush, into sums: inout FoldedSums) throws {
     let p = try decodeProfile(push.profile)
     let str = { (i: Int64) -> ByteString in i >= 0 && Int(i) < p.stringTable.count ? p.stringTable[Int(i)] : "" }
     let ignored: Set<ByteString> = ["trace_id", "span_id", "profile_id"]
-    let locationsByID = Dictionary(p.locations.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
     let functionsByID = Dictionary(p.functions.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+    var namesByLocationID: [UInt64: [UInt64]] = [:]
+    for l in p.locations { namesByLocationID[l.id] = l.lines.map { StackHash.name(str(functionsByID[$0.functionID]!.name)) } }
+    var seriesKeys: [[Int64]: [String?]] = [:]
     for sample in p.samples {
         // Series labels: request labels (non-empty), then the sample's string labels in
         // (key, str) index order unless the name is already set.
@@ -111,11 +130,17 @@ func referenceFold(_ push: TestPush, into sums: inout FoldedSums) throws {
             if !str(l.str).isEmpty { labels.append((str(l.key), str(l.str))) }
         }
         labels.removeAll { $0.0 == "__delta__" || $0.0 == "__order__" }
-        var stack: [ByteString] = []
+        var stack: UInt64 = 0
         for id in sample.locationIDs {
-            for line in locationsByID[id]!.lines { stack.append(str(functionsByID[line.functionID]!.name)) }
+            for n in namesByLocationID[id]! { stack = StackHash.append(stack, n) }
         }
+        let labelKey = sample.labels.flatMap { [$0.key, $0.str, $0.num, $0.numUnit] }
+        let keys = seriesKeys[labelKey] ?? p.sampleTypes.map { _ in nil }
         for (t, type) in p.sampleTypes.enumerated() where sample.values[t] != 0 {
+            if let key = keys[t] {
+                sums[FoldKey(series: key, stack: stack), default: 0] &+= UInt64(bitPattern: sample.values[t])
+                continue
+            }
             var series = labels
             func set(_ name: ByteString, _ value: ByteString) {
                 series.removeAll { $0.0 == name }
@@ -134,7 +159,9 @@ func referenceFold(_ push: TestPush, into sums: inout FoldedSums) throws {
             let name = labels.first { $0.0 == "__name__" }?.1 ?? ""
             set("__profile_type__", ByteString(name.bytes + Array(":".utf8) + str(type.type).bytes + Array(":".utf8)
                 + str(type.unit).bytes + Array(":".utf8) + periodType.bytes + Array(":".utf8) + periodUnit.bytes))
-            sums[foldKey(tenant: push.tenant, labels: series, stack: stack), default: 0] &+= UInt64(bitPattern: sample.values[t])
+            let key = seriesKey(tenant: push.tenant, labels: series)
+            seriesKeys[labelKey, default: p.sampleTypes.map { _ in nil }][t] = key
+            sums[FoldKey(series: key, stack: stack), default: 0] &+= UInt64(bitPattern: sample.values[t])
         }
     }
 }
@@ -168,6 +195,9 @@ func readBack(_ object: [UInt8]) throws -> FoldedSums {
             }
             let c = table.columns
             var seen = Set<UInt32>()
+            let seriesKeys = index.series.map { seriesKey(tenant: ds.tenant, labels: $0.labels.map { ($0.name, $0.value) }) }
+            var stacks: [UInt64: UInt64] = [:]
+            let nameHashes = part.functions.map { StackHash.name(part.strings[Int($0.name)]) }
             for r in 0 ..< c.rowCount {
                 let si = c.seriesIndex[r]
                 seen.insert(si)
@@ -185,13 +215,17 @@ func readBack(_ object: [UInt8]) throws -> FoldedSums {
                     try require(c.sampleStacktraceIDs[k] >= last, "stack ids non-decreasing")
                     last = c.sampleStacktraceIDs[k]
                     total &+= v
-                    var stack: [ByteString] = []
-                    for loc in try part.resolveStack(UInt32(c.sampleStacktraceIDs[k])) {
-                        for line in part.locations[Int(loc)].lines {
-                            stack.append(part.strings[Int(part.functions[Int(line.functionID)].name)])
+                    let id = c.sampleStacktraceIDs[k]
+                    if stacks[id] == nil {
+                        var stack: UInt64 = 0
+                        for loc in try part.resolveStack(UInt32(id)) {
+                            for line in part.locations[Int(loc)].lines {
+                                stack = StackHash.append(stack, nameHashes[Int(line.functionID)])
+                            }
                         }
+                        stacks[id] = stack
                     }
-                    sums[foldKey(tenant: ds.tenant, labels: series.labels.map { ($0.name, $0.value) }, stack: stack), default: 0] &+= v
+                    sums[FoldKey(series: seriesKeys[Int(si)], stack: stacks[id]!), default: 0] &+= v
                 }
                 try require(total == UInt64(bitPattern: c.totalValue[r]), "TotalValue = Σ values")
             }
