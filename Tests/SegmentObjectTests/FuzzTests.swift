@@ -106,4 +106,34 @@ func mutate(_ bytes: [UInt8], hotSpots: [Int], _ rng: inout SeededRandom) -> [UI
         }
         #expect(rejected > total * 95 / 100, "\(rejected) of \(total) rejected")
     }
+
+    /// The metadata protobuf itself, damaged and then given a valid length and CRC, so the
+    /// protobuf decoder and the container checks (not the CRC) must catch it.
+    @Test(.timeLimit(.minutes(1)))
+    func damagedMetadataWithValidCRCIsRejectedOrConsistent() throws {
+        var rng = SeededRandom(state: 0x3E7A_DA7A)
+        var rejected = 0, total = 0
+        for g in try GoldenObject.all() {
+            var meta = g.meta
+            meta.metadataOffset = UInt64(g.bytes.count)
+            let protobuf = meta.encoded()
+            for _ in 0 ..< 300 * Self.scale {
+                var w = ByteWriter()
+                w.append(contentsOf: g.bytes)
+                let damaged = mutate(protobuf, hotSpots: [], &rng)
+                w.append(contentsOf: damaged)
+                w.appendBE32(UInt32(damaged.count))
+                w.appendBE32(w.crc32c(g.bytes.count ..< w.count))
+                total += 1
+                do {
+                    let layout = try openObject(w.bytes)
+                    // Whatever opens must be self-consistent.
+                    #expect(layout.datasets.last?.range.upperBound ?? 0 == g.bytes.count)
+                } catch {
+                    rejected += 1
+                }
+            }
+        }
+        #expect(rejected > total / 2, "\(rejected) of \(total) rejected")
+    }
 }

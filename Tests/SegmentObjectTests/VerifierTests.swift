@@ -97,4 +97,23 @@ func verifyObject(_ bytes: [UInt8], meta: BlockMeta? = nil) throws -> VerifiedSe
         let e2 = #expect(throws: DecodeError.self) { try verifyObject(bytes, meta: wrongLabels) }
         #expect(e2?.context.first == "dataset 0")
     }
+
+    @Test func damagedGoldenSectionIsNamedWithAnAbsoluteOffsetInsideIt() throws {
+        let g = try GoldenObject.named("01J2VJR0R3NQS23SDADNA6XHCM")
+        let layout = try openObject(g.bytes, meta: g.meta)
+        for ds in layout.datasets {
+            for section in ds.sections {
+                var bytes = g.bytes
+                // index.tsdb and symbols.symdb are CRC-covered throughout; parquet pages carry no
+                // checksum, so damage its footer length instead (moves the Thrift footer start).
+                let at = section.kind == .profiles ? section.range.upperBound - 8 : section.range.lowerBound + section.range.count / 2
+                bytes[at] ^= 0x01
+                let error = #expect(throws: DecodeError.self) { try verifyObject(bytes, meta: g.meta) }
+                guard let e = error else { continue }
+                #expect(e.context.first == "dataset \(ds.position)", "\(e)")
+                #expect(e.context.dropFirst().first == section.kind.rawValue, "\(e)")
+                #expect(section.range.contains(e.offset), "\(e)")
+            }
+        }
+    }
 }
