@@ -13,7 +13,7 @@ struct IndexSymbols {
         for group in groups {
             for series in group.series { labelCount += series.labels.count }
         }
-        var ids: [ByteString: UInt32] = [:]
+        var ids: [SymbolKey: UInt32] = [:]
         var firstSeen: [ByteString] = []
         var refs: [UInt32] = []
         refs.reserveCapacity(2 * labelCount)
@@ -36,13 +36,27 @@ struct IndexSymbols {
         labelRefs = refs
     }
 
-    private static func intern(_ s: ByteString, _ ids: inout [ByteString: UInt32], _ firstSeen: inout [ByteString]) -> UInt32 {
-        if let id = ids[s] { return id }
+    private static func intern(_ s: ByteString, _ ids: inout [SymbolKey: UInt32], _ firstSeen: inout [ByteString]) -> UInt32 {
+        if let id = ids[SymbolKey(s)] { return id }
         let id = UInt32(truncatingIfNeeded: firstSeen.count)
-        ids[s] = id
+        ids[SymbolKey(s)] = id
         firstSeen.append(s)
         return id
     }
+}
+
+/// A dictionary key hashing a symbol's bytes in one call (the synthesized `Hashable` of
+/// `[UInt8]` feeds the hasher byte by byte).
+struct SymbolKey: Hashable {
+    let symbol: ByteString
+
+    init(_ symbol: ByteString) { self.symbol = symbol }
+
+    func hash(into hasher: inout Hasher) {
+        symbol.bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    static func == (a: SymbolKey, b: SymbolKey) -> Bool { a.symbol.bytes == b.symbol.bytes }
 }
 
 /// Go string order (§2), over contiguous storage.

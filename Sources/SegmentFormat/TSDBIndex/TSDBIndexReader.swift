@@ -33,8 +33,8 @@ public enum TSDBIndexReader {
 
         let symbols = try readSymbols(region(bytes, toc.symbols, toc.series))
         let series = try readSeries(region(bytes, toc.series, toc.labelIndices), symbols)
-        try checkFramedLists(region(bytes, toc.labelIndices, toc.postings), what: "label index", leadingWords: 2)
-        try checkFramedLists(region(bytes, toc.postings, toc.labelIndicesTable), what: "postings list", leadingWords: 1)
+        try checkFramedLists(region(bytes, toc.labelIndices, toc.postings), what: "label index", startsWithNameCount: true)
+        try checkFramedLists(region(bytes, toc.postings, toc.labelIndicesTable), what: "postings list", startsWithNameCount: false)
         try checkTable(region(bytes, toc.labelIndicesTable, toc.postingsTable), what: "label indices table", keyCount: 1)
         try checkTable(region(bytes, toc.postingsTable, toc.fingerprintOffsets), what: "postings offset table", keyCount: 2)
         try checkFingerprintOffsets(region(bytes, toc.fingerprintOffsets, bytes.count - TSDBIndexLayout.tocSize))
@@ -53,7 +53,13 @@ public enum TSDBIndexReader {
     // §3.8: offsets must name sections in physical order inside the file.
     private static func readTOC(_ bytes: UnsafeRawBufferPointer) throws(DecodeError) -> TSDBTOC {
         let tocStart = bytes.count - TSDBIndexLayout.tocSize
-        var r = ByteReader(bytes, offset: tocStart)
+        var r = ByteReader(bytes, offset: tocStart + 72)
+        let stored = try r.readBE32()
+        let actual = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[tocStart ..< tocStart + 72]))
+        guard stored == actual else {
+            throw DecodeError(.checksum, at: tocStart + 72, "TOC CRC 0x\(String(stored, radix: 16)), computed 0x\(String(actual, radix: 16))")
+        }
+        r.offset = tocStart
         var offsets: [Int] = []
         for _ in 0 ..< 7 {
             let at = r.offset
@@ -68,11 +74,6 @@ public enum TSDBIndexReader {
             postings: offsets[4], postingsTable: offsets[5], fingerprintOffsets: offsets[6])
         toc.from = Int64(bitPattern: try r.readBE64())
         toc.through = Int64(bitPattern: try r.readBE64())
-        let stored = try r.readBE32()
-        let actual = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[tocStart ..< tocStart + 72]))
-        guard stored == actual else {
-            throw DecodeError(.checksum, at: tocStart + 72, "TOC CRC 0x\(String(stored, radix: 16)), computed 0x\(String(actual, radix: 16))")
-        }
         guard toc.symbols == TSDBIndexLayout.headerSize else {
             throw DecodeError(.malformed, at: tocStart, "symbol table at \(toc.symbols), expected 5")
         }
@@ -208,15 +209,14 @@ public enum TSDBIndexReader {
         return UInt32(v)
     }
 
-    /// §3.3 and §3.4: 4-aligned framed lists of BE32 words: `leadingWords` header words, the
-    /// last of which is the count of words that follow.
-    private static func checkFramedLists(_ section: ByteReader, what: String, leadingWords: Int) throws(DecodeError) {
+    /// §3.3 and §3.4: 4-aligned framed lists of BE32 words, `[BE32 1 (names)] ‖ BE32 n ‖ n words`.
+    private static func checkFramedLists(_ section: ByteReader, what: String, startsWithNameCount: Bool) throws(DecodeError) {
         var r = section
         while !r.isAtEnd {
             try consumePadding(&r, TSDBIndexLayout.listAlignment)
             let at = r.offset
             var list = try readFramed(&r, "\(what) at \(at)")
-            if leadingWords == 2 {
+            if startsWithNameCount {
                 let keys = try list.readBE32()
                 guard keys == 1 else { throw DecodeError(.malformed, at: at + 4, "\(what) with \(keys) names, expected 1") }
             }
@@ -265,7 +265,10 @@ public enum TSDBIndexReader {
                               "TOC bounds [\(toc.from), \(toc.through)] differ from the chunks' [\(bounds.from), \(bounds.through)]")
         }
         var w = ByteWriter(capacity: bytes.count)
-        TSDBIndexWriter.write(contents, into: &w)
+        let group = IndexSeriesGroup(series: contents.series, datasetPosition: nil)
+        guard IndexEncoder.write([group], from: toc.from, through: toc.through, into: &w, sizeLimit: bytes.count) else {
+            throw DecodeError(.malformed, at: toc.labelIndicesTable, "the series imply tables larger than the whole index")
+        }
         let first = w.bytes.withUnsafeBytes { derived -> Int? in
             let n = min(derived.count, bytes.count)
             for i in 0 ..< n where derived[i] != bytes[i] { return i }

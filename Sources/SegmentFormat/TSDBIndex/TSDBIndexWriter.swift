@@ -34,7 +34,14 @@ struct LabelOccurrence: Comparable {
 }
 
 enum IndexEncoder {
-    static func write(_ groups: [IndexSeriesGroup], from: Int64, through: Int64, into w: inout ByteWriter) {
+    /// Writes the index; returns false, before writing the tables, when they would take it past
+    /// `sizeLimit` bytes. The limit serves the reader's re-derivation check: the two tables repeat label
+    /// strings once per pair, so hostile series could otherwise imply an index far larger than
+    /// the bytes that declared them.
+    @discardableResult
+    static func write(
+        _ groups: [IndexSeriesGroup], from: Int64, through: Int64, into w: inout ByteWriter, sizeLimit: Int = .max
+    ) -> Bool {
         let base = w.count
         let symbols = IndexSymbols(groups)
         var toc = TSDBTOC(from: from, through: through)
@@ -51,6 +58,9 @@ enum IndexEncoder {
         let labelIndexOffsets = writeLabelIndices(occurrences, symbols.sorted, base: base, into: &w)
         toc.postings = w.count - base
         let postingsOffsets = writePostings(occurrences, seriesRefs, base: base, into: &w)
+        // Everything so far is linear in the series bytes; the tables are not.
+        let tablesSize = tablesSizeBound(labelIndexOffsets, postingsOffsets, symbols.sorted)
+        guard w.count - base <= sizeLimit - tablesSize else { return false }
         toc.labelIndicesTable = w.count - base
         writeLabelIndicesTable(labelIndexOffsets, symbols.sorted, into: &w)
         toc.postingsTable = w.count - base
@@ -58,6 +68,20 @@ enum IndexEncoder {
         toc.fingerprintOffsets = w.count - base
         writeFingerprintOffsets(groups, seriesRefs, into: &w)
         writeTOC(toc, into: &w)
+        return true
+    }
+
+    /// At least the bytes the label-indices and postings offset tables take (their strings).
+    private static func tablesSizeBound(
+        _ labelIndexOffsets: [(nameRef: UInt32, offset: Int)], _ postingsOffsets: [(pair: UInt64, offset: Int)],
+        _ symbols: [ByteString]
+    ) -> Int {
+        var size = 0
+        for entry in labelIndexOffsets { size += symbols[Int(entry.nameRef)].count }
+        for entry in postingsOffsets.dropFirst() {
+            size += symbols[Int(entry.pair >> 32)].count + symbols[Int(entry.pair & 0xFFFF_FFFF)].count
+        }
+        return size
     }
 
     // §3.1
