@@ -12,8 +12,10 @@ struct Inspect: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
-    @Flag(name: .long, help: "List every series (text output).")
-    var series = false
+    @Flag(name: .long, help: "List every series; by default the first \(Inspect.seriesShown) of each dataset (text output).")
+    var allSeries = false
+
+    static let seriesShown = 10
 
     @Argument(help: "A block.bin file.")
     var path: String
@@ -41,7 +43,11 @@ struct Inspect: ParsableCommand {
             if !d.labelSets.isEmpty && d.format != "services" { out += "  labels: \(d.labelSets.joined(separator: "; "))\n" }
             out += "  sections: " + d.sections.map { "\($0.name) \($0.sizeBytes) B @\($0.offset)" }.joined(separator: ", ") + "\n"
             if let n = d.seriesCount { out += "  series: \(n)" + (d.datasetPositions.map { " -> datasets \($0)" } ?? "") + "\n" }
-            if series, let list = d.series { for l in list { out += "    \(l)\n" } }
+            if let list = d.series {
+                let shown = allSeries ? list.count : min(list.count, Self.seriesShown)
+                for l in list.prefix(shown) { out += "    \(l)\n" }
+                if shown < list.count { out += "    … \(list.count - shown) more (--all-series)\n" }
+            }
             if let rows = d.profileRows {
                 out += "  profiles: \(rows) rows, \(d.sampleCount ?? 0) samples, \(d.profileColumns ?? 0) columns\n"
             }
