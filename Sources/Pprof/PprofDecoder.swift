@@ -97,7 +97,8 @@ public final class PprofDecoder {
 
     /// Decodes `profile` (already inflated) and keeps views into it: the caller keeps the bytes
     /// alive and unchanged until the next `decode`. Structure only; call `resolveReferences()`
-    /// before handing the profile to ingestion.
+    /// before handing the profile to ingestion. After a throw the columns hold a partial profile
+    /// and must not be read.
     public func decode(_ profile: UnsafeRawBufferPointer) throws(PprofError) {
         reset()
         guard profile.count <= Int(UInt32.max) else { throw .profileTooLarge(bytes: profile.count) }

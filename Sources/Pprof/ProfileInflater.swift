@@ -14,6 +14,7 @@ public final class ProfileInflater {
 
     public static let defaultMaxDecompressedBytes = 4 << 20
     public static let defaultMaxCompressionRatio = 256
+    static let deflateMaxRatio = 1032
 
     /// Whether the last successful call inflated gzip (false: raw pass-through).
     public private(set) var lastInputWasGzip = false
@@ -55,8 +56,10 @@ public final class ProfileInflater {
     /// Bytes the output may reach before one of the two bounds is crossed.
     private func outputLimit(inputCount: Int) -> (bytes: Int, bySize: Bool) {
         let bySize = maxDecompressedBytes > 0 ? maxDecompressedBytes : Int.max
-        let (product, overflow) = inputCount.multipliedReportingOverflow(by: maxCompressionRatio)
-        let byRatio = maxCompressionRatio > 0 && !overflow ? product : Int.max
+        // Deflate cannot expand beyond ~1032:1, so even with both bounds off a lying stream
+        // cannot make us reserve more than that.
+        let ratio = maxCompressionRatio > 0 ? min(maxCompressionRatio, Self.deflateMaxRatio) : Self.deflateMaxRatio
+        let byRatio = inputCount.multipliedReportingOverflow(by: ratio).overflow ? Int.max : inputCount * ratio
         return bySize <= byRatio ? (bySize, true) : (byRatio, false)
     }
 

@@ -3,8 +3,8 @@ import Pprof
 import Testing
 import TestSupport
 
-/// Counts of every shared-corpus file, from an independent decoder (a 40-line Python wire
-/// parser with no protobuf library, run once; the numbers are pasted here).
+/// Counts of every shared-corpus file, from an independent decoder: a Python wire parser with no
+/// protobuf library (`Tests/Python/pprof_corpus_counts.py`), run once, its rows pasted here.
 struct CorpusCounts: Sendable, CustomTestStringConvertible {
     var name: String
     var gzip: Bool
@@ -115,6 +115,17 @@ struct CorpusCounts: Sendable, CustomTestStringConvertible {
         #expect(try decodeProfile(PprofEncoder.gzip(encoded, level: 1), resolve: false) == original)
         // Already in Go's canonical field order: re-encoding is byte-stable.
         #expect(PprofEncoder.encode(try decodeProfile(encoded, resolve: false)) == encoded)
+    }
+
+    /// Files written by Go's generated marshaller (not by `runtime/pprof`, which orders fields
+    /// and packs differently) come back byte for byte.
+    @Test(arguments: ["dotnet-pprof-3.pb.gz", "dotnet.labels.pprof", "heap_delta", "invalid_utf8.pb.gz", "profile_nodejs",
+                      "profile_python", "profile_ruby", "profile_rust", "pyspy-1.pb.gz"])
+    func encoderMatchesGoMarshalledFilesByteForByte(_ name: String) throws {
+        let stored = try corpusFile(name)
+        let inflater = ProfileInflater()
+        let original = try stored.withUnsafeBytes { Array(try inflater.inflate($0)) }
+        #expect(PprofEncoder.encode(try decodeProfile(stored, resolve: false)) == original)
     }
 
     /// ingest-and-ops.md §2.1 step 3: string-table bytes are taken as is, no UTF-8 check.

@@ -109,6 +109,10 @@ func pushError(_ bytes: [UInt8], maxMessageBytes: Int = PushRequestView.defaultM
         #expect(error.message == "invalid UUID (got \(length) bytes)")
     }
 
+    @Test func emptyMessageHasNoTenant() {
+        #expect(pushError([])?.message == "no org id")
+    }
+
     @Test func tenantIsCheckedBeforeProfileID() throws {
         var m = SpecExample.message
         m.tenantID = ""
@@ -181,5 +185,53 @@ func pushError(_ bytes: [UInt8], maxMessageBytes: Int = PushRequestView.defaultM
         #expect(!valid([0x80]))
         #expect(valid([0xF4, 0x8F, 0xBF, 0xBF]))
         #expect(valid([0xED, 0x9F, 0xBF]))
+    }
+}
+
+@Suite struct PushDecoderTests {
+    @Test func specExampleDecodesEndToEnd() throws {
+        let decoder = PushDecoder()
+        try SpecExample.request.withUnsafeBytes { raw in
+            let view = try decoder.decode(raw)
+            #expect(view.shard == 10)
+            #expect(decoder.profile.sampleCount == 1)
+            #expect(Array(decoder.profile.values(ofSample: 0)) == [10_000_000])
+            #expect(String(decoding: decoder.profile.string(3), as: UTF8.self) == "main")
+        }
+    }
+
+    @Test func gzipProfileInsideARequestDecodesTheSame() throws {
+        var m = SpecExample.message
+        m.profile = PprofEncoder.gzip(SpecExample.pprof)
+        let decoder = PushDecoder()
+        try m.encode().withUnsafeBytes { raw in
+            _ = try decoder.decode(raw)
+            #expect(decoder.inflater.lastInputWasGzip)
+            #expect(PprofProfile(decoder.profile) == (try decodeProfile(SpecExample.pprof)))
+        }
+    }
+
+    /// §7 check 2: empty profile, 5 raw bytes and ≥ 10 bytes of garbage are INVALID_ARGUMENT.
+    @Test func badProfilesAreInvalidArgument() throws {
+        let cases: [([UInt8], String)] = [
+            ([], "gzip reset: EOF"),
+            ([1, 2, 3, 4, 5], "gzip reset: unexpected EOF"),
+            (Array(repeating: 0xFF, count: 12), "pprof: "),
+        ]
+        let decoder = PushDecoder()
+        for (profile, prefix) in cases {
+            var m = SpecExample.message
+            m.profile = profile
+            let error = m.encode().withUnsafeBytes { raw -> PushError? in
+                do throws(PushError) {
+                    _ = try decoder.decode(raw)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            #expect(error?.statusCode == 3)
+            #expect(error?.message.hasPrefix(prefix) == true, "\(String(describing: error))")
+        }
     }
 }

@@ -137,3 +137,32 @@ import Testing
         #expect(try decodeProfile(w.bytes).periodType == ValueTypeRef(type: 1, unit: 2))
     }
 }
+
+@Suite struct WireErrorTests {
+    /// Errors name the nested message path and carry an offset absolute in the profile bytes.
+    @Test func nestedErrorHasAbsoluteOffsetAndPath() throws {
+        var w = ByteWriter()
+        w.appendBytesField(6, [])
+        w.appendMessageField(2) {
+            $0.appendVarintField(1, 1)
+            $0.appendMessageField(3) { $0.appendBytesField(1, [9]) } // Label.key as bytes
+        }
+        let d = PprofDecoder()
+        let error = w.bytes.withUnsafeBytes { raw -> PprofError? in
+            do throws(PprofError) {
+                try d.decode(raw)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        guard case .wire(let e) = try #require(error) else {
+            Issue.record("expected a wire error, got \(String(describing: error))")
+            return
+        }
+        #expect(e.context == ["pprof Profile", "Sample", "Label"])
+        // 0a00 | 12 07 | 08 01 | 1a 03 | 0a 01 09: the Label's field key is at 8, read up to 9.
+        #expect(e.offset == 9)
+        #expect(e.message == "proto: wrong wireType = 2 for field 1")
+    }
+}

@@ -37,7 +37,7 @@ import TestSupport
         #expect(datasets.count == 11)
         for ds in datasets {
             let expected = try #require(Self.expected[ds.name], "\(ds.name)")
-            let contents = try ds.symbols.withUnsafeBytes { raw throws(DecodeError) in try SymbolDBReader.read(raw) }
+            let contents = try readSymDB(ds.symbols)
             #expect(contents.partitions.count == 1, "\(ds.name)")
             let p = try #require(contents.partitions.first)
             #expect(p.key == expected.key, "\(ds.name)")
@@ -60,7 +60,7 @@ import TestSupport
 
     @Test func goldenSectionsReencodeByteForByte() throws {
         for ds in try GoldenSections.all() {
-            let contents = try ds.symbols.withUnsafeBytes { raw throws(DecodeError) in try SymbolDBReader.read(raw) }
+            let contents = try readSymDB(ds.symbols)
             var w = ByteWriter()
             SymbolDBWriter.write(contents, into: &w)
             #expect(w.bytes.count == ds.symbols.count, "\(ds.name)")
@@ -73,7 +73,7 @@ import TestSupport
 
     @Test func writerAppendsWithSectionRelativeOffsets() throws {
         let ds = try #require(try GoldenSections.all().first)
-        let contents = try ds.symbols.withUnsafeBytes { raw throws(DecodeError) in try SymbolDBReader.read(raw) }
+        let contents = try readSymDB(ds.symbols)
         var w = ByteWriter()
         w.append(contentsOf: [1, 2, 3, 4, 5])
         SymbolDBWriter.write(contents, into: &w)

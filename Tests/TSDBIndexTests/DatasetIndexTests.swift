@@ -1,7 +1,7 @@
 import BinaryCoding
 import Testing
 import TestSupport
-@testable import TSDBIndex
+import TSDBIndex
 
 /// The tenant dataset index (tsdb-index.md §8, §12.6; segment-object.md §7, §9.2, §15.17).
 @Suite struct DatasetIndexTests {

@@ -1,7 +1,7 @@
 import BinaryCoding
 import Testing
 import TestSupport
-@testable import TSDBIndex
+import TSDBIndex
 
 /// tsdb-index.md §9 and §12.2–3: every golden `index.tsdb` reads, verifies and re-encodes exactly.
 @Suite struct GoldenIndexTests {

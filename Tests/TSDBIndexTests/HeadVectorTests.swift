@@ -1,7 +1,7 @@
 import BinaryCoding
 import Testing
 import TestSupport
-@testable import TSDBIndex
+import TSDBIndex
 
 /// HEAD memdb behaviour (tsdb-index.md §7, §10.2, §12.4–5) and fingerprints (§6).
 @Suite struct HeadVectorTests {

@@ -1,6 +1,6 @@
 import BinaryCoding
 import TestSupport
-@testable import TSDBIndex
+import TSDBIndex
 
 /// Decodes with the reader under test; the bytes stay alive for the call.
 func readIndex(_ bytes: [UInt8]) throws(DecodeError) -> TSDBIndexContents {

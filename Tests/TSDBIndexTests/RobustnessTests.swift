@@ -1,7 +1,7 @@
 import BinaryCoding
 import Testing
 import TestSupport
-@testable import TSDBIndex
+import TSDBIndex
 
 /// tsdb-index.md §12.9 and totality: bad input throws a `DecodeError`, never traps or hangs.
 @Suite struct RobustnessTests {

@@ -1,7 +1,7 @@
 import BinaryCoding
 import Testing
 import TestSupport
-@testable import TSDBIndex
+import TSDBIndex
 
 /// tsdb-index.md §12.8, checked on the written bytes by a walker independent of the reader.
 @Suite struct WriterInvariantTests {

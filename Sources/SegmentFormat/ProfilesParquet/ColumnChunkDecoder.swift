@@ -30,7 +30,8 @@ func pageCRC(_ body: UnsafeRawBufferPointer) -> UInt32 {
 enum ColumnChunkDecoder {
     /// The pages of `chunk`, walked from its first page over `total_compressed_size` bytes;
     /// every page body's CRC is checked when present.
-    static func pages(_ file: UnsafeRawBufferPointer, _ chunk: FileMetadata.ColumnChunk, dataEnd: Int) throws(DecodeError) -> [PageLocation] {
+    static func pages(_ file: UnsafeRawBufferPointer, _ chunk: FileMetadata.ColumnChunk, dataEnd: Int,
+                      verifyingChecksums: Bool = true) throws(DecodeError) -> [PageLocation] {
         let start = chunk.firstPageOffset
         let size = chunk.totalCompressedSize
         guard start >= 4, size >= 0, start <= Int64(dataEnd), size <= Int64(dataEnd) - start else {
@@ -44,7 +45,7 @@ enum ColumnChunkDecoder {
             let header = try PageHeader.decode(&t)
             r.offset = t.offset
             let body = try r.readBytes(Int(header.compressedSize))
-            if let crc = header.crc, UInt32(bitPattern: crc) != pageCRC(body) {
+            if verifyingChecksums, let crc = header.crc, UInt32(bitPattern: crc) != pageCRC(body) {
                 throw DecodeError(.checksum, at: headerStart, "page CRC \(UInt32(bitPattern: crc)) != \(pageCRC(body))")
             }
             pages.append(PageLocation(header: header, headerStart: headerStart, bodyStart: r.offset - body.count, bodyEnd: r.offset))
@@ -55,7 +56,7 @@ enum ColumnChunkDecoder {
     /// Decodes every page of `chunk` for a leaf with the given level bounds. At most `maxEntries`
     /// level entries are accepted, so forged counts cannot allocate without bound.
     static func decode(_ file: UnsafeRawBufferPointer, _ chunk: FileMetadata.ColumnChunk, leaf: SchemaLeaf,
-                       dataEnd: Int, maxEntries: Int) throws(DecodeError) -> ColumnData {
+                       dataEnd: Int, maxEntries: Int, verifyingChecksums: Bool) throws(DecodeError) -> ColumnData {
         guard chunk.codec == 0 else {
             throw DecodeError(.unsupported, at: Int(clamping: chunk.firstPageOffset), "compression codec \(chunk.codec)")
         }
@@ -66,7 +67,7 @@ enum ColumnChunkDecoder {
         var dictionary = ColumnData()
         var hasDictionary = false
         var scratch: [UInt32] = []
-        for page in try pages(file, chunk, dataEnd: dataEnd) {
+        for page in try pages(file, chunk, dataEnd: dataEnd, verifyingChecksums: verifyingChecksums) {
             let body = UnsafeRawBufferPointer(rebasing: file[page.bodyStart ..< page.bodyEnd])
             do throws(DecodeError) {
                 switch PageType(rawValue: page.header.type) {
@@ -116,19 +117,10 @@ enum ColumnChunkDecoder {
                   leaf.maxDefinitionLevel == 0 || h.definitionLevelEncoding == Encoding.rle.rawValue else {
                 throw DecodeError(.unsupported, at: 0, "v1 level encoding other than RLE")
             }
-            for isRepetition in [true, false] {
-                let max = isRepetition ? leaf.maxRepetitionLevel : leaf.maxDefinitionLevel
-                var levels = ByteReader(UnsafeRawBufferPointer(start: nil, count: 0))
-                if max > 0 { levels = try r.subReader(Int(try r.readLE32())) }
-                if isRepetition {
-                    try decodeLevels(&levels, max: max, count: count, into: &data.repetitionLevels, scratch: &scratch)
-                } else {
-                    try decodeLevels(&levels, max: max, count: count, into: &data.definitionLevels, scratch: &scratch)
-                }
-            }
-        }
-        if count > 0, leaf.maxRepetitionLevel > 0, data.repetitionLevels[firstLevel] != 0 {
-            throw DecodeError(.malformed, at: 0, "page starts in the middle of a row")
+            var rep = try v1LevelStream(&r, max: leaf.maxRepetitionLevel)
+            var def = try v1LevelStream(&r, max: leaf.maxDefinitionLevel)
+            try decodeLevels(&rep, max: leaf.maxRepetitionLevel, count: count, into: &data.repetitionLevels, scratch: &scratch)
+            try decodeLevels(&def, max: leaf.maxDefinitionLevel, count: count, into: &data.definitionLevels, scratch: &scratch)
         }
         var nonNull = 0
         for i in firstLevel ..< data.definitionLevels.count where data.definitionLevels[i] == leaf.maxDefinitionLevel {
@@ -170,6 +162,12 @@ enum ColumnChunkDecoder {
         default:
             throw DecodeError(.unsupported, at: 0, "encoding \(h.encoding) for physical type \(leaf.physicalType)")
         }
+    }
+
+    /// DATA_PAGE v1 prefixes each level stream with its byte length; absent when the max level is 0.
+    private static func v1LevelStream(_ r: inout ByteReader, max: UInt8) throws(DecodeError) -> ByteReader {
+        guard max > 0 else { return ByteReader(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try r.subReader(Int(try r.readLE32()))
     }
 
     private static func expectCount(_ got: Int, _ want: Int) throws(DecodeError) {

@@ -60,7 +60,7 @@ enum ColumnChunkWriter {
             writeDictionaryPage(dictionary, scratch: &scratch, into: &w)
         }
         summary.dataPageOffset = w.count - base
-        scratch.page.reset()
+        scratch.page.start(column)
         var firstRow = 0
         var row = 0
         while row < c.rowCount {

@@ -33,6 +33,12 @@ struct FileMetadata {
         var nullCount: Int64?
         var minValue: [UInt8]?
         var maxValue: [UInt8]?
+        /// `encoding_stats` as (page type, encoding, count).
+        var encodingStats: [[Int32]] = []
+        /// `size_statistics`.
+        var unencodedByteArrayBytes: Int64?
+        var repetitionHistogram: [Int64]?
+        var definitionHistogram: [Int64]?
 
         var firstPageOffset: Int64 { dictionaryPageOffset ?? dataPageOffset }
     }
@@ -206,9 +212,37 @@ struct FileMetadata {
                     default: try t.skip(s.type)
                     }
                 }
+            case (13, .list):
+                let (count, element) = try t.readListHeader(f.type)
+                try expectStruct(element, &t)
+                for _ in 0 ..< count {
+                    var stat: [Int32] = [0, 0, 0]
+                    try t.beginStruct()
+                    while let s = try t.nextField() {
+                        if (1 ... 3).contains(s.id) { stat[Int(s.id) - 1] = try t.readI32(s.type) } else { try t.skip(s.type) }
+                    }
+                    c.encodingStats.append(stat)
+                }
+            case (16, .structure):
+                try t.beginStruct()
+                while let s = try t.nextField() {
+                    switch (s.id, s.type) {
+                    case (1, _): c.unencodedByteArrayBytes = try t.readI64(s.type)
+                    case (2, .list): c.repetitionHistogram = try readI64List(&t, s.type)
+                    case (3, .list): c.definitionHistogram = try readI64List(&t, s.type)
+                    default: try t.skip(s.type)
+                    }
+                }
             default: try t.skip(f.type)
             }
         }
+    }
+
+    static func readI64List(_ t: inout ThriftReader, _ type: ThriftType) throws(DecodeError) -> [Int64] {
+        let (count, element) = try t.readListHeader(type)
+        var out: [Int64] = []
+        for _ in 0 ..< count { out.append(try t.readI64(element)) }
+        return out
     }
 }
 

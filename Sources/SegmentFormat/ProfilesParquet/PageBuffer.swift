@@ -15,6 +15,9 @@ struct PageBuffer {
     var indices: [UInt32] = []
     var entries = 0
     var rows = 0
+    /// Whether the current column has repetition / definition levels (set once per chunk).
+    private var storesRepetition = false
+    private var storesDefinition = false
 
     var valueCount: Int { ints.count + fixed16.count + strings.count }
     var nullCount: Int { entries - valueCount }
@@ -23,6 +26,13 @@ struct PageBuffer {
     /// levels plus the values' fixed-width or PLAIN size.
     var estimatedBytes: Int {
         repetitionLevels.count + definitionLevels.count + ints.count * 8 + fixed16.count * 16 + stringBytes + strings.count * 4
+    }
+
+    /// Clears the buffer for the first page of `column`'s chunk.
+    mutating func start(_ column: ProfileColumn) {
+        reset()
+        storesRepetition = column.maxRepetitionLevel > 0
+        storesDefinition = column.maxDefinitionLevel > 0
     }
 
     mutating func reset() {
@@ -39,8 +49,8 @@ struct PageBuffer {
 
     @inline(__always)
     private mutating func level(_ rep: UInt8, _ def: UInt8, _ column: ProfileColumn) {
-        if column.maxRepetitionLevel > 0 { repetitionLevels.append(rep) }
-        if column.maxDefinitionLevel > 0 { definitionLevels.append(def) }
+        if storesRepetition { repetitionLevels.append(rep) }
+        if storesDefinition { definitionLevels.append(def) }
         entries += 1
     }
 

@@ -80,6 +80,21 @@ public struct ProfileColumns: Sendable, Equatable {
     }
 }
 
+extension ProfileColumns {
+    /// The order the writer's callers guarantee (§2.6, §2.5): rows by (SeriesIndex, TimeNanos),
+    /// each row's samples by stack-trace ID.
+    public var isOrdered: Bool {
+        for r in 1 ..< max(rowCount, 1) where (seriesIndex[r], timeNanos[r]) < (seriesIndex[r - 1], timeNanos[r - 1]) {
+            return false
+        }
+        for r in 0 ..< rowCount {
+            let samples = sampleOffsets[r] ..< sampleOffsets[r + 1]
+            for i in samples.dropFirst() where sampleStacktraceIDs[i] < sampleStacktraceIDs[i - 1] { return false }
+        }
+        return true
+    }
+}
+
 /// A decoded `profiles.parquet` section.
 public struct ProfilesTable: Sendable {
     public var columns: ProfileColumns

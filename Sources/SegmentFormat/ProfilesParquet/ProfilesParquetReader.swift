@@ -8,9 +8,15 @@ public enum ProfilesParquetReader {
     /// a forged count can claim.
     static let maxEntriesPerByte = 64
 
+    /// Decodes the section, checking `PAR1` framing, the footer and every page CRC.
     public static func read(_ bytes: UnsafeRawBufferPointer) throws(DecodeError) -> ProfilesTable {
+        try read(bytes, verifyingChecksums: true)
+    }
+
+    /// Tests turn CRC checks off to drive mutated page bodies into the decoders.
+    static func read(_ bytes: UnsafeRawBufferPointer, verifyingChecksums: Bool) throws(DecodeError) -> ProfilesTable {
         do throws(DecodeError) {
-            let file = try ParquetFile(bytes)
+            let file = try ParquetFile(bytes, verifyingChecksums: verifyingChecksums)
             var columns = ProfileColumns()
             for group in file.metadata.rowGroups {
                 try RowAssembler.append(group, of: file, to: &columns)
@@ -32,9 +38,11 @@ struct ParquetFile {
     let leaves: [SchemaLeaf]
     /// Offset of the Thrift `FileMetaData`; column data lies in `4 ..< footerStart`.
     let footerStart: Int
+    let verifyingChecksums: Bool
 
-    init(_ bytes: UnsafeRawBufferPointer) throws(DecodeError) {
+    init(_ bytes: UnsafeRawBufferPointer, verifyingChecksums: Bool = true) throws(DecodeError) {
         self.bytes = bytes
+        self.verifyingChecksums = verifyingChecksums
         var r = ByteReader(bytes)
         guard bytes.count >= 12 else { throw DecodeError(.truncated, at: 0, "\(bytes.count) bytes is too short for Parquet") }
         guard try r.readLE32() == Self.magic else { throw DecodeError(.malformed, at: 0, "missing leading PAR1") }
@@ -71,7 +79,8 @@ struct ParquetFile {
         let chunk = group.columns[index]
         let maxEntries = ProfilesParquetReader.maxEntriesPerByte * bytes.count + 4096
         do throws(DecodeError) {
-            return try ColumnChunkDecoder.decode(bytes, chunk, leaf: leaf, dataEnd: footerStart, maxEntries: maxEntries)
+            return try ColumnChunkDecoder.decode(bytes, chunk, leaf: leaf, dataEnd: footerStart, maxEntries: maxEntries,
+                                                verifyingChecksums: verifyingChecksums)
         } catch {
             throw error.inRegion(column.path.joined(separator: "."))
         }

@@ -11,6 +11,7 @@ public enum ProfilesParquetWriter {
     public static func write(_ columns: ProfileColumns, into w: inout ByteWriter) {
         precondition(columns.isConsistent, "ProfileColumns arrays disagree in length or offsets")
         precondition(columns.rowCount > 0, "an empty head produces no profiles section (§5)")
+        precondition(columns.isOrdered, "rows must be ordered by (SeriesIndex, TimeNanos), samples by stack ID")
         let base = w.count
         w.appendLE32(ParquetFile.magic)
         var scratch = WriterScratch()

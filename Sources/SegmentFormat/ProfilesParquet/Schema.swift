@@ -131,7 +131,8 @@ struct SchemaNode {
             case .string: converted = convertedUTF8
             default: converted = nil
             }
-            let length: Int32 = t == .int32 ? 32 : t == .int64 ? 64 : 16
+            // parquet-go writes the type's bit length for INT32/INT64, the size for FLBA, nothing for BYTE_ARRAY.
+            let length: Int32? = t == .int32 ? 32 : t == .int64 ? 64 : t == .fixedLenByteArray ? 16 : nil
             return SchemaNode(name: name, repetition: rep, physicalType: t, typeLength: length,
                               convertedType: converted, logical: logical, children: 0)
         }

@@ -25,6 +25,8 @@ public enum SegmentObjectReader {
             dataEnd = start
             trailer = start ..< object.count
         }
+        // Semantic metadata errors point at the metadata's first byte (0 when it is external).
+        let metadataStart = trailer?.lowerBound ?? 0
         let strings = StringLookup(meta.stringTable)
         do throws(DecodeError) {
             if let first = meta.stringTable.first, !first.isEmpty {
@@ -33,13 +35,13 @@ public enum SegmentObjectReader {
             try strings.check(meta.tenant, "tenant")
             try strings.check(meta.createdBy, "created_by")
         } catch {
-            throw error.inRegion("metadata")
+            throw error.inRegion("metadata", base: metadataStart)
         }
         var datasets: [DatasetLayout] = []
         datasets.reserveCapacity(meta.datasets.count)
         var next = 0
         for (i, ds) in meta.datasets.enumerated() {
-            let layout = try dataset(ds, position: i, start: next, dataEnd: dataEnd, strings: strings, object: object)
+            let layout = try dataset(ds, position: i, start: next, dataEnd: dataEnd, strings: strings, object: object, metadataStart: metadataStart)
             datasets.append(layout)
             next = layout.range.upperBound
         }
@@ -63,7 +65,8 @@ public enum SegmentObjectReader {
     }
 
     private static func dataset(
-        _ ds: DatasetMeta, position: Int, start: Int, dataEnd: Int, strings: StringLookup, object: UnsafeRawBufferPointer
+        _ ds: DatasetMeta, position: Int, start: Int, dataEnd: Int, strings: StringLookup, object: UnsafeRawBufferPointer,
+        metadataStart: Int
     ) throws(DecodeError) -> DatasetLayout {
         let region = "dataset \(position)"
         guard let format = DatasetFormat(rawValue: ds.format) else {
@@ -101,9 +104,14 @@ public enum SegmentObjectReader {
         do {
             tenant = try strings.resolve(ds.tenant, "tenant")
             name = try strings.resolve(ds.name, "name")
+        } catch {
+            throw error.inRegion("datasets[\(position)]").inRegion("metadata", base: metadataStart)
+        }
+        do {
             labelSets = try DatasetLabels.decode(ds.labels, strings: strings.table)
         } catch {
-            throw error.inRegion("datasets[\(position)]").inRegion("metadata")
+            throw DecodeError(error.kind, at: 0, "labels[\(error.offset)]: \(error.message)")
+                .inRegion("datasets[\(position)]").inRegion("metadata", base: metadataStart)
         }
         return DatasetLayout(
             position: position, format: format, tenant: tenant, name: name,

@@ -33,8 +33,8 @@ public enum TSDBIndexReader {
 
         let symbols = try readSymbols(region(bytes, toc.symbols, toc.series))
         let series = try readSeries(region(bytes, toc.series, toc.labelIndices), symbols)
-        try checkFramedLists(region(bytes, toc.labelIndices, toc.postings), what: "label index", leadingWords: 2)
-        try checkFramedLists(region(bytes, toc.postings, toc.labelIndicesTable), what: "postings list", leadingWords: 1)
+        try checkFramedLists(region(bytes, toc.labelIndices, toc.postings), what: "label index", startsWithNameCount: true)
+        try checkFramedLists(region(bytes, toc.postings, toc.labelIndicesTable), what: "postings list", startsWithNameCount: false)
         try checkTable(region(bytes, toc.labelIndicesTable, toc.postingsTable), what: "label indices table", keyCount: 1)
         try checkTable(region(bytes, toc.postingsTable, toc.fingerprintOffsets), what: "postings offset table", keyCount: 2)
         try checkFingerprintOffsets(region(bytes, toc.fingerprintOffsets, bytes.count - TSDBIndexLayout.tocSize))
@@ -209,15 +209,14 @@ public enum TSDBIndexReader {
         return UInt32(v)
     }
 
-    /// §3.3 and §3.4: 4-aligned framed lists of BE32 words: `leadingWords` header words, the
-    /// last of which is the count of words that follow.
-    private static func checkFramedLists(_ section: ByteReader, what: String, leadingWords: Int) throws(DecodeError) {
+    /// §3.3 and §3.4: 4-aligned framed lists of BE32 words, `[BE32 1 (names)] ‖ BE32 n ‖ n words`.
+    private static func checkFramedLists(_ section: ByteReader, what: String, startsWithNameCount: Bool) throws(DecodeError) {
         var r = section
         while !r.isAtEnd {
             try consumePadding(&r, TSDBIndexLayout.listAlignment)
             let at = r.offset
             var list = try readFramed(&r, "\(what) at \(at)")
-            if leadingWords == 2 {
+            if startsWithNameCount {
                 let keys = try list.readBE32()
                 guard keys == 1 else { throw DecodeError(.malformed, at: at + 4, "\(what) with \(keys) names, expected 1") }
             }
