@@ -278,10 +278,14 @@ struct DatasetHead {
 
         x.profileType.removeAll(keepingCapacity: true)
         base.withValue(of: LabelNames.name) { x.profileType.append(contentsOf: $0) }
-        for part in [type, unit, periodType, periodUnit] {
-            x.profileType.append(UInt8(ascii: ":"))
-            x.profileType.append(contentsOf: part)
-        }
+        x.profileType.append(UInt8(ascii: ":"))
+        x.profileType.append(contentsOf: type)
+        x.profileType.append(UInt8(ascii: ":"))
+        x.profileType.append(contentsOf: unit)
+        x.profileType.append(UInt8(ascii: ":"))
+        x.profileType.append(contentsOf: periodType)
+        x.profileType.append(UInt8(ascii: ":"))
+        x.profileType.append(contentsOf: periodUnit)
         x.profileType.withUnsafeBytes { x.seriesLabels.set(name: LabelNames.profileType, value: $0) }
         x.seriesLabels.sortEnforcedAndUnique()
     }
