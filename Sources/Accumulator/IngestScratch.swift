@@ -48,6 +48,9 @@ struct IngestScratch {
             for i in locationStamp.indices { locationStamp[i] = 0 }
         }
         grow(&stringMap, &stringStamp, to: strings)
+        // Index 0 maps to "" unless a whole-profile ingest keeps a non-empty string_table[0]
+        // (an exported sub-profile always starts with "", profiles-parquet.md §2.2 e).
+        stringMap[0] = 0
         while keptStamp.count < strings { keptStamp.append(0) }
         while exportString.count < strings { exportString.append(0) }
         grow(&mappingMap, &mappingStamp, to: mappings)
