@@ -14,6 +14,8 @@ struct ProfileSpec {
     var samples: [(locations: [UInt64], values: [Int64], labels: [(ByteString, ByteString)])] = []
     var timeNanos: Int64 = 1_700_000_000_000_000_000
     var hasFunctions = true
+    var dropFrames: ByteString?
+    var comments: [ByteString] = []
 
     func encoded() -> [UInt8] {
         var p = PprofProfile()
@@ -36,6 +38,8 @@ struct ProfileSpec {
             p.samples.append(.init(locationIDs: s.locations, values: s.values, labels: labels))
         }
         p.timeNanos = timeNanos
+        if let dropFrames { p.dropFrames = p.intern(dropFrames) }
+        p.comments = comments.map { p.intern($0) }
         return PprofEncoder.encode(p)
     }
 }
@@ -210,5 +214,23 @@ func readDatasets(_ object: [UInt8]) throws -> [ReadDataset] {
             try fresh.ingest(p)
         }
         #expect(try #require(reused.flushObject()).bytes == (try #require(fresh.flushObject())).bytes)
+    }
+
+    /// §2.5: drop_frames and comments are stored as string indices of the ingested profile:
+    /// the source table for a whole profile, the exporter's re-indexed table for a split group
+    /// (§2.2 e: sample types first, then drop_frames, keep_frames, comments).
+    @Test func dropFramesAndCommentsFollowTheIngestedStringTable() throws {
+        var whole = ProfileSpec(samples: [([1], [1], [])])
+        whole.dropFrames = "runtime\\..*"
+        whole.comments = ["first", "second"]
+        let c = try #require(try flushOne([TestPush(tenant: "t", labels: Self.base, profile: whole.encoded(), id: profileID(1))]).first).columns
+        // Source table: "", cpu, nanoseconds, f1, runtime..*, first, second.
+        #expect(c.dropFrames == [4] && c.comments == [5, 6])
+
+        var split = whole
+        split.samples = [([1], [1], [("pod", "a")]), ([1], [2], [("pod", "b")])]
+        let s = try #require(try flushOne([TestPush(tenant: "t", labels: Self.base, profile: split.encoded(), id: profileID(1))]).first).columns
+        // Exported table: "", cpu, nanoseconds, runtime..*, first, second, …
+        #expect(s.rowCount == 2 && s.dropFrames == [3, 3] && s.comments == [4, 5, 4, 5])
     }
 }
