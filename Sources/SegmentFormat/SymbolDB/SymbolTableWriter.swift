@@ -91,35 +91,51 @@ struct SymbolTableWriter {
     /// §5.2: eight u32 (count, six column sizes, CRC), then the columns; memory columns per block.
     private mutating func writeMappingsBlock(_ block: ArraySlice<SymbolMapping>, into w: inout ByteWriter) {
         let header = beginBlockHeader(count: block.count, fields: 6, into: &w)
-        var sizes: [Int] = []
-        sizes.reserveCapacity(6)
-        sizes.append(appendInt32Column(block, \.filename, into: &w))
-        sizes.append(appendInt32Column(block, \.buildID, into: &w))
+        ints32.removeAll(keepingCapacity: true)
+        for m in block { ints32.append(Int32(bitPattern: m.filename)) }
+        setField(0, of: header, appendInts32(into: &w), into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for m in block { ints32.append(Int32(bitPattern: m.buildID)) }
+        setField(1, of: header, appendInts32(into: &w), into: &w)
         ints32.removeAll(keepingCapacity: true)
         for m in block { ints32.append(m.flags) }
-        sizes.append(appendInts32(into: &w))
-        sizes.append(appendOptionalInt64Column(block, \.memoryStart, into: &w))
-        sizes.append(appendOptionalInt64Column(block, \.memoryLimit, into: &w))
-        sizes.append(appendOptionalInt64Column(block, \.fileOffset, into: &w))
-        endBlockHeader(header, sizes: sizes, into: &w)
+        setField(2, of: header, appendInts32(into: &w), into: &w)
+        ints64.removeAll(keepingCapacity: true)
+        for m in block { ints64.append(Int64(bitPattern: m.memoryStart)) }
+        setField(3, of: header, appendOptionalInts64(into: &w), into: &w)
+        ints64.removeAll(keepingCapacity: true)
+        for m in block { ints64.append(Int64(bitPattern: m.memoryLimit)) }
+        setField(4, of: header, appendOptionalInts64(into: &w), into: &w)
+        ints64.removeAll(keepingCapacity: true)
+        for m in block { ints64.append(Int64(bitPattern: m.fileOffset)) }
+        setField(5, of: header, appendOptionalInts64(into: &w), into: &w)
+        endBlockHeader(header, fields: 6, into: &w)
     }
 
     /// §5.3: six u32 (count, four column sizes, CRC), then the four columns.
     private mutating func writeFunctionsBlock(_ block: ArraySlice<SymbolFunction>, into w: inout ByteWriter) {
         let header = beginBlockHeader(count: block.count, fields: 4, into: &w)
-        let sizes = [
-            appendInt32Column(block, \.name, into: &w),
-            appendInt32Column(block, \.systemName, into: &w),
-            appendInt32Column(block, \.filename, into: &w),
-            appendInt32Column(block, \.startLine, into: &w),
-        ]
-        endBlockHeader(header, sizes: sizes, into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for f in block { ints32.append(Int32(bitPattern: f.name)) }
+        setField(0, of: header, appendInts32(into: &w), into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for f in block { ints32.append(Int32(bitPattern: f.systemName)) }
+        setField(1, of: header, appendInts32(into: &w), into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for f in block { ints32.append(Int32(bitPattern: f.filename)) }
+        setField(2, of: header, appendInts32(into: &w), into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for f in block { ints32.append(Int32(bitPattern: f.startLine)) }
+        setField(3, of: header, appendInts32(into: &w), into: &w)
+        endBlockHeader(header, fields: 4, into: &w)
     }
 
     /// §5.4: seven u32 (count, mapping size, lines_len, lines size, addr size, folded size, CRC).
     private mutating func writeLocationsBlock(_ block: ArraySlice<SymbolLocation>, into w: inout ByteWriter) {
         let header = beginBlockHeader(count: block.count, fields: 5, into: &w)
-        let mappingSize = appendInt32Column(block, \.mappingID, into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for location in block { ints32.append(Int32(bitPattern: location.mappingID)) }
+        setField(0, of: header, appendInts32(into: &w), into: &w)
         // Counts are stored mod 256 but at most 255 lines are written (§3.5); mimicked.
         for location in block { w.append(UInt8(truncatingIfNeeded: location.lines.count)) }
         ints32.removeAll(keepingCapacity: true)
@@ -129,21 +145,23 @@ struct SymbolTableWriter {
                 ints32.append(line.line)
             }
         }
-        let linesLen = ints32.count / 2
-        let linesSize = appendInts32(into: &w)
-        let addressSize = appendOptionalInt64Column(block, \.address, into: &w)
-        var foldedSize = 0
-        if block.contains(where: \.isFolded) {
+        setField(1, of: header, ints32.count / 2, into: &w)
+        setField(2, of: header, appendInts32(into: &w), into: &w)
+        ints64.removeAll(keepingCapacity: true)
+        for location in block { ints64.append(Int64(bitPattern: location.address)) }
+        setField(3, of: header, appendOptionalInts64(into: &w), into: &w)
+        if block.contains(where: { $0.isFolded }) {
             // §5.5: Go's `1 << i & 7` means only slots 0 to 2 can set a bit, all in byte 0.
-            foldedSize = block.count / 8 + 1
+            let foldedSize = block.count / 8 + 1
             var firstByte: UInt8 = 0
             for (i, location) in block.prefix(3).enumerated() where location.isFolded {
                 firstByte |= 1 << UInt8(i)
             }
             w.append(firstByte)
             w.appendZeros(foldedSize - 1)
+            setField(4, of: header, foldedSize, into: &w)
         }
-        endBlockHeader(header, sizes: [mappingSize, linesLen, linesSize, addressSize, foldedSize], into: &w)
+        endBlockHeader(header, fields: 5, into: &w)
     }
 
     // MARK: Helpers
@@ -156,41 +174,28 @@ struct SymbolTableWriter {
         return header
     }
 
-    private func endBlockHeader(_ header: Int, sizes: [Int], into w: inout ByteWriter) {
-        for (k, size) in sizes.enumerated() {
-            precondition(size <= Int(UInt32.max), "symbol block column too large")
-            w.setBE32(UInt32(size), at: header + 4 + 4 * k)
-        }
-        let crcAt = header + 4 + 4 * sizes.count
+    /// Patches u32 field `k` (after the count) of the block header at `header`.
+    private func setField(_ k: Int, of header: Int, _ value: Int, into w: inout ByteWriter) {
+        precondition(value <= Int(UInt32.max), "symbol block column too large")
+        w.setBE32(UInt32(value), at: header + 4 + 4 * k)
+    }
+
+    /// The header's last field: CRC-32C of everything before it.
+    private func endBlockHeader(_ header: Int, fields: Int, into w: inout ByteWriter) {
+        let crcAt = header + 4 + 4 * fields
         w.setBE32(w.crc32c(header ..< crcAt), at: crcAt)
     }
 
-    private mutating func appendInt32Column<T>(
-        _ block: ArraySlice<T>, _ field: KeyPath<T, UInt32>, into w: inout ByteWriter
-    ) -> Int {
-        ints32.removeAll(keepingCapacity: true)
-        for item in block { ints32.append(Int32(bitPattern: item[keyPath: field])) }
-        return appendInts32(into: &w)
-    }
-
+    /// Appends `ints32` as a DBP32 column; returns its size.
     private func appendInts32(into w: inout ByteWriter) -> Int {
         let start = w.count
         ints32.withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, into: &w) }
         return w.count - start
     }
 
-    /// A u64 column present only if some value in the block is non-zero (§5.2, §5.4).
-    private mutating func appendOptionalInt64Column<T>(
-        _ block: ArraySlice<T>, _ field: KeyPath<T, UInt64>, into w: inout ByteWriter
-    ) -> Int {
-        ints64.removeAll(keepingCapacity: true)
-        var any: UInt64 = 0
-        for item in block {
-            let v = item[keyPath: field]
-            any |= v
-            ints64.append(Int64(bitPattern: v))
-        }
-        guard any != 0 else { return 0 }
+    /// Appends `ints64` as a DBP64 column only if some value is non-zero (§5.2, §5.4); returns its size.
+    private func appendOptionalInts64(into w: inout ByteWriter) -> Int {
+        guard ints64.contains(where: { $0 != 0 }) else { return 0 }
         let start = w.count
         ints64.withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, into: &w) }
         return w.count - start
