@@ -23,6 +23,19 @@ import TestSupport
         #expect(try readTable(bytes).columns == c)
     }
 
+    /// §5 "Page cutting": the verified 300-row × 400-sample shape gives 8 pages of 42 rows for the
+    /// sample columns and a single page for the per-row columns.
+    @Test func pageCutsFallOnRowBatches() throws {
+        let file = try ParsedFile(writeSection(SampleTables.large(rows: 300, samplesPerRow: 400)))
+        for column in [ProfileColumn.stacktraceID, .value, .spanID, .traceID] {
+            let pages = try file.pages(column.path).filter { $0.header.type == PageType.dataPageV2.rawValue }
+            #expect(pages.map { $0.header.numRows } == Array(repeating: 42, count: 7) + [6], "\(column)")
+        }
+        for column in [ProfileColumn.id, .seriesIndex, .timeNanos, .durationNanos, .comments, .annotationKey] {
+            #expect(try file.pages(column.path).count == 1, "\(column)")
+        }
+    }
+
     @Test func goldenRowsRoundTripInCurrentForm() throws {
         for ds in try GoldenSections.all() {
             let golden = try readTable(ds.profiles)

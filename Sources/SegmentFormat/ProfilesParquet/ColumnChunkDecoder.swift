@@ -117,16 +117,10 @@ enum ColumnChunkDecoder {
                   leaf.maxDefinitionLevel == 0 || h.definitionLevelEncoding == Encoding.rle.rawValue else {
                 throw DecodeError(.unsupported, at: 0, "v1 level encoding other than RLE")
             }
-            for isRepetition in [true, false] {
-                let max = isRepetition ? leaf.maxRepetitionLevel : leaf.maxDefinitionLevel
-                var levels = ByteReader(UnsafeRawBufferPointer(start: nil, count: 0))
-                if max > 0 { levels = try r.subReader(Int(try r.readLE32())) }
-                if isRepetition {
-                    try decodeLevels(&levels, max: max, count: count, into: &data.repetitionLevels, scratch: &scratch)
-                } else {
-                    try decodeLevels(&levels, max: max, count: count, into: &data.definitionLevels, scratch: &scratch)
-                }
-            }
+            var rep = try v1LevelStream(&r, max: leaf.maxRepetitionLevel)
+            var def = try v1LevelStream(&r, max: leaf.maxDefinitionLevel)
+            try decodeLevels(&rep, max: leaf.maxRepetitionLevel, count: count, into: &data.repetitionLevels, scratch: &scratch)
+            try decodeLevels(&def, max: leaf.maxDefinitionLevel, count: count, into: &data.definitionLevels, scratch: &scratch)
         }
         var nonNull = 0
         for i in firstLevel ..< data.definitionLevels.count where data.definitionLevels[i] == leaf.maxDefinitionLevel {
@@ -168,6 +162,12 @@ enum ColumnChunkDecoder {
         default:
             throw DecodeError(.unsupported, at: 0, "encoding \(h.encoding) for physical type \(leaf.physicalType)")
         }
+    }
+
+    /// DATA_PAGE v1 prefixes each level stream with its byte length; absent when the max level is 0.
+    private static func v1LevelStream(_ r: inout ByteReader, max: UInt8) throws(DecodeError) -> ByteReader {
+        guard max > 0 else { return ByteReader(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try r.subReader(Int(try r.readLE32()))
     }
 
     private static func expectCount(_ got: Int, _ want: Int) throws(DecodeError) {

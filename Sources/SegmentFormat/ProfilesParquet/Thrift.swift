@@ -115,9 +115,7 @@ struct ThriftReader {
         case .binary: _ = try readBinary(type)
         case .list, .set:
             let (count, element) = try readListHeader(type)
-            for _ in 0 ..< count {
-                if element == .boolTrue || element == .boolFalse { try reader.skip(1) } else { try skip(element, depth: depth + 1) }
-            }
+            for _ in 0 ..< count { try skipElement(element, depth: depth + 1) }
         case .map:
             let start = reader.offset
             let count = try reader.readLength(limit: reader.remaining)
@@ -127,13 +125,18 @@ struct ThriftReader {
                 throw DecodeError(.malformed, at: start, "thrift map types \(types)")
             }
             for _ in 0 ..< count {
-                try skip(k, depth: depth + 1)
-                try skip(v, depth: depth + 1)
+                try skipElement(k, depth: depth + 1)
+                try skipElement(v, depth: depth + 1)
             }
         case .structure:
             try beginStruct()
             while let field = try nextField() { try skip(field.type, depth: depth + 1) }
         }
+    }
+
+    /// Container elements: a bool takes one byte there (it has no field header to live in).
+    private mutating func skipElement(_ type: ThriftType, depth: Int) throws(DecodeError) {
+        if type == .boolTrue || type == .boolFalse { try reader.skip(1) } else { try skip(type, depth: depth) }
     }
 
     private func typeError(_ got: ThriftType, _ want: String, _ at: Int) -> DecodeError {
