@@ -64,6 +64,18 @@ import Testing
         }
     }
 
+    /// Exhaustive, like swift-collections' `withEvery`: every proper prefix of the §9.2 object.
+    @Test func everyTruncationOfTheConstructedExampleIsRejected() throws {
+        let (bytes, _) = try ConstructedExampleTests.assemble()
+        var accepted: [Int] = []
+        bytes.withUnsafeBytes { raw in
+            for n in 0 ..< raw.count {
+                if (try? SegmentObjectReader.open(UnsafeRawBufferPointer(rebasing: raw[..<n]))) != nil { accepted.append(n) }
+            }
+        }
+        #expect(accepted.isEmpty)
+    }
+
     @Test func externalMetadataMustFitTheObject() throws {
         let bytes = MiniSections.object()
         var meta = try readTrailer(bytes)

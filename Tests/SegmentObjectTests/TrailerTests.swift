@@ -44,6 +44,19 @@ import Testing
         let request = meta.addBlockRequest()
         #expect(Array(request.prefix(2)) == [0x0A, UInt8(dlq.count)])
         #expect(Array(request.dropFirst(2)) == dlq)
+        #expect(try request.withUnsafeBytes { try BlockMeta(decodingAddBlockRequest: $0) } == meta)
+        #expect(throws: DecodeError.self) { try [UInt8]().withUnsafeBytes { try BlockMeta(decodingAddBlockRequest: $0) } }
+        // Two `block` fields merge: scalars of the second win, repeated fields append.
+        var second = BlockMeta()
+        second.shard = 42
+        second.stringTable = ["extra"]
+        var twice = ByteWriter()
+        twice.append(contentsOf: request)
+        twice.appendTag(1, .lengthDelimited)
+        twice.appendUvarint(UInt64(second.encodedSize))
+        second.encode(into: &twice)
+        let merged = try twice.bytes.withUnsafeBytes { try BlockMeta(decodingAddBlockRequest: $0) }
+        #expect(merged.shard == 42 && merged.id == meta.id && merged.stringTable == meta.stringTable + ["extra"])
         #expect(MetastoreMethod.addBlock == "/metastore.v1.IndexService/AddBlock")
     }
 

@@ -116,4 +116,16 @@ func verifyObject(_ bytes: [UInt8], meta: BlockMeta? = nil) throws -> VerifiedSe
             }
         }
     }
+
+    /// #11: `__unsymbolized__=true` only when some location's mapping lacks function info; every
+    /// golden mapping has functions, so claiming it is caught.
+    @Test func unsymbolizedLabelMustMatchTheSymbols() throws {
+        let golden = try GoldenSections.all()
+        var d = try VerbatimDataset(golden[0])
+        d.hasUnsymbolizedProfiles = true
+        var w = ByteWriter()
+        _ = SegmentAssembler.assemble([d], id: ULID(timeMs: 1, entropy: Array(repeating: 0, count: 10)), shard: 0, hostname: "h", into: &w)
+        let e = #expect(throws: DecodeError.self) { try verifyObject(w.bytes) }
+        #expect(e?.context.prefix(2) == ["dataset 0", "symbols.symdb"])
+    }
 }

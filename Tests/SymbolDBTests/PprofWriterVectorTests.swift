@@ -56,9 +56,13 @@ import TestSupport
         let bytes = Self.write(partition)
         #expect(bytes.count == expected.bytes)
         #expect(try ExternalTools.sha256Hex(bytes).hasPrefix(expected.sha256Prefix))
-        // What we wrote reads back to the same model.
+        // What we wrote reads back to the same model, and every sample's stack resolves to itself.
         let back = try #require(try readSymDB(bytes).partitions.first)
-        #expect(back.locations == partition.locations && back.stackParents == partition.stackParents)
+        #expect(back == partition)
+        for (stack, id) in ingest.inserted where try back.resolveStack(id) != stack {
+            Issue.record("stack \(id) does not resolve to \(stack)")
+            break
+        }
     }
 
     @Test func crossProfileDedupMatchesUpstream() throws {

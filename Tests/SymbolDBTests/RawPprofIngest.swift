@@ -179,6 +179,8 @@ struct RawPartitionIngest {
     var locations: [SymbolLocation] = []
     var locationIndex: [LocationKey: UInt32] = [:]
     var tree = StackTreeBuilder()
+    /// Every inserted stack (location indexes, leaf first) with the ID it got.
+    var inserted: [(stack: [UInt32], id: UInt32)] = []
 
     mutating func ingest(_ p: RawProfile) throws {
         guard !p.samples.isEmpty else { return }
@@ -243,7 +245,7 @@ struct RawPartitionIngest {
                 guard let l = lmap[id] else { throw MissingReference(what: "location \(id)") }
                 stack.append(l)
             }
-            _ = stack.withUnsafeBufferPointer { tree.insert(leafFirst: $0) }
+            inserted.append((stack, stack.withUnsafeBufferPointer { tree.insert(leafFirst: $0) }))
         }
     }
 

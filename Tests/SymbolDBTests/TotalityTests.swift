@@ -146,6 +146,19 @@ import TestSupport
         #expect(throws: DecodeError.self) { _ = try readSymDB(m) }
     }
 
+    @Test func errorsNameTheirRegionAndFileOffset() throws {
+        var m = try Self.golden()
+        m[7900] ^= 1 // inside the locations table [7838, 8397) of the worked example
+        do {
+            _ = try readSymDB(m)
+            Issue.record("a corrupted locations table was accepted")
+        } catch let error as DecodeError {
+            #expect(error.kind == .checksum)
+            #expect(error.offset == 7838)
+            #expect(error.context.last == "locations table")
+        }
+    }
+
     @Test func outOfRangeReferencesAreRejected() {
         func rejects(_ edit: (inout SymbolPartition) -> Void) -> Bool {
             var p = SymbolPartition(

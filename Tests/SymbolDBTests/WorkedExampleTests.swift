@@ -17,9 +17,7 @@ import TestSupport
 
     /// Function names of a stack, leaf first, each location's lines in stored order (§7).
     static func functionNames(_ p: SymbolPartition, stack: UInt32) throws -> [String] {
-        try p.resolveStack(stack).flatMap { loc in
-            p.locations[Int(loc)].lines.map { p.strings[Int(p.functions[Int($0.functionID)].name)].description }
-        }
+        try p.functionNames(ofStack: stack).map(\.description)
     }
 
     @Test func layoutMatchesTheWorkedExample() throws {

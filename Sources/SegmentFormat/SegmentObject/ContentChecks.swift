@@ -25,7 +25,7 @@ enum ContentChecks {
     }
 
     /// #3, #11, #12 for one service dataset, plus rows that refer to existing series and stacks.
-    static func service(_ d: DatasetContents) throws(DecodeError) {
+    static func service(_ d: DatasetContents, compactionLevel: UInt32) throws(DecodeError) {
         let ds = d.layout
         let indexSection = ds.sections[1]
         func fail(_ s: Section, _ message: String) -> DecodeError {
@@ -47,7 +47,21 @@ enum ContentChecks {
             throw fail(indexSection, "dataset labels name types \(ds.profileTypes) but the index has \(types.sorted())")
         }
         guard let table = d.profiles, let symbols = d.symbols else { return }
+        // A segment writer's sets are exactly these (§6.2); compaction merges sets differently.
+        if !ds.labelSets.isEmpty && compactionLevel == 0 {
+            let expected = DatasetLabels.serviceSets(service: ds.name, profileTypes: Array(types), unsymbolized: hasUnsymbolized(symbols))
+            guard ds.labelSets == expected else {
+                throw fail(ds.sections[2], "dataset labels are not service_name × profile types (+ __unsymbolized__ iff a mapping lacks functions)")
+            }
+        }
         try rows(table.columns, seriesCount: d.index.series.count, symbols: symbols, ds)
+    }
+
+    /// `HasUnsymbolizedProfiles`: some location's mapping has no function information.
+    static func hasUnsymbolized(_ symbols: SymbolDBContents) -> Bool {
+        symbols.partitions.contains { p in
+            p.locations.contains { Int($0.mappingID) >= p.mappings.count || !p.mappings[Int($0.mappingID)].hasFunctions }
+        }
     }
 
     private static func rows(_ c: ProfileColumns, seriesCount: Int, symbols: SymbolDBContents, _ ds: DatasetLayout) throws(DecodeError) {

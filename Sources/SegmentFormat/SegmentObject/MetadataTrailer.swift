@@ -85,6 +85,35 @@ extension BlockMeta {
     }
 }
 
+extension BlockMeta {
+    /// Decodes an `AddBlockRequest` body (what a metastore receives). Repeated `block` fields
+    /// merge as protobuf says, which equals decoding their concatenation; unknown fields are
+    /// skipped. A request without a block is malformed.
+    public init(decodingAddBlockRequest bytes: UnsafeRawBufferPointer) throws(DecodeError) {
+        var p = ProtobufReader(bytes)
+        var bodies: [(offset: Int, bytes: UnsafeRawBufferPointer)] = []
+        while let (number, wire) = try p.nextField() {
+            guard number == 1 else { try p.skip(wire); continue }
+            try p.expect(wire, .lengthDelimited, field: number)
+            let body = try p.readLengthDelimited()
+            bodies.append((p.offset - body.count, body))
+        }
+        guard let first = bodies.first else { throw DecodeError(.malformed, at: 0, "AddBlockRequest without a block") }
+        do {
+            if bodies.count == 1 {
+                self = try BlockMeta(decoding: first.bytes)
+            } else {
+                let merged = bodies.flatMap { Array($0.bytes) }
+                self = try merged.withUnsafeBytes { raw in
+                    Result { () throws(DecodeError) in try BlockMeta(decoding: raw) }
+                }.get()
+            }
+        } catch {
+            throw error.inRegion("block", base: first.offset)
+        }
+    }
+}
+
 /// `metastore.v1.IndexService` method paths (§11.1).
 public enum MetastoreMethod {
     public static let addBlock = "/metastore.v1.IndexService/AddBlock"

@@ -33,7 +33,7 @@ public enum SegmentObjectVerifier {
         try ContentChecks.block(layout, datasets)
         for d in datasets {
             switch d.layout.format {
-            case .services: try ContentChecks.service(d)
+            case .services: try ContentChecks.service(d, compactionLevel: layout.meta.compactionLevel)
             case .tenantIndex: try ContentChecks.tenantIndex(d, of: datasets, compactionLevel: layout.meta.compactionLevel)
             }
         }

@@ -96,7 +96,7 @@ public struct SymbolStackChunk: Hashable, Sendable {
 }
 
 /// One symdb partition: four symbol tables and the parent-pointer stack-trace tree (symdb.md §2).
-public struct SymbolPartition: Sendable {
+public struct SymbolPartition: Equatable, Sendable {
     /// The partition key; 0 for everything the current segment writer produces.
     public var key: UInt64
     public var strings: [ByteString]
@@ -200,8 +200,28 @@ public struct SymbolPartition: Sendable {
     }
 }
 
+extension SymbolPartition {
+    /// The function names of stack `id`, leaf first; each location contributes its lines in stored
+    /// order, innermost inlined frame first (symdb.md §7). Reverse for root-first output.
+    public func functionNames(ofStack id: UInt32) throws(DecodeError) -> [ByteString] {
+        var names: [ByteString] = []
+        for location in try resolveStack(id) {
+            guard Int(location) < locations.count else {
+                throw DecodeError(.malformed, at: 0, "stack \(id) references location \(location) of \(locations.count)")
+            }
+            for line in locations[Int(location)].lines {
+                guard Int(line.functionID) < functions.count, Int(functions[Int(line.functionID)].name) < strings.count else {
+                    throw DecodeError(.malformed, at: 0, "location \(location) references function \(line.functionID) without a name")
+                }
+                names.append(strings[Int(functions[Int(line.functionID)].name)])
+            }
+        }
+        return names
+    }
+}
+
 /// A whole `symbols.symdb` file: its partitions in file order (ascending key).
-public struct SymbolDBContents: Sendable {
+public struct SymbolDBContents: Equatable, Sendable {
     public var partitions: [SymbolPartition]
 
     public init(partitions: [SymbolPartition]) {

@@ -10,6 +10,8 @@ struct SymbolTableReader {
     private var ints64: [Int64] = []
     /// The block header size of the table being read (§5: `max(minimum, declared)`).
     private var blockHeaderSize = 0
+    /// Table-relative start of the block being read: the offset reported for bad references.
+    private var currentBlock = 0
 
     init(data: UnsafeRawBufferPointer) {
         self.data = data
@@ -91,10 +93,11 @@ struct SymbolTableReader {
                     throw DecodeError(.malformed, at: blockStart, "block holds \(count) items, expected \(n)")
                 }
                 r.offset = blockStart
+                currentBlock = blockStart
                 do throws(DecodeError) {
                     try block(&self, &r, n, &out)
                 } catch {
-                    throw error.inRegion("block at \(blockStart)", base: blockStart)
+                    throw error.inRegion("block at \(blockStart)")
                 }
             }
             guard r.isAtEnd else {
@@ -115,7 +118,8 @@ struct SymbolTableReader {
         }
     }
 
-    // MARK: Blocks (each starts with `r` at the block header, whose CRC and count are checked)
+    // MARK: Blocks (each starts with `r` at the block header, whose CRC and count are checked;
+    // error offsets are relative to the table, which `readTable` turns into file offsets)
 
     /// §5.1.
     private mutating func readStringsBlock(_ r: inout ByteReader, count: Int, into out: inout [ByteString]) throws(DecodeError) {
@@ -124,7 +128,7 @@ struct SymbolTableReader {
         let encoding = try r.readU8()
         try r.seek(to: start + blockHeaderSize)
         guard encoding == 8 || encoding == 16 else {
-            throw DecodeError(.malformed, at: 5, "string length encoding \(encoding)")
+            throw DecodeError(.malformed, at: start + 5, "string length encoding \(encoding)")
         }
         let lengthBytes = encoding / 8
         let lengths = try r.readBytes(count * Int(lengthBytes))
@@ -208,7 +212,7 @@ struct SymbolTableReader {
         for i in 0 ..< count {
             let mapping = ints32[i]
             guard mapping >= 0, Int(mapping) < max(mappingCount, 1) else {
-                throw DecodeError(.malformed, at: 0, "location \(i) references mapping \(mapping) of \(mappingCount)")
+                throw DecodeError(.malformed, at: currentBlock, "location \(i) references mapping \(mapping) of \(mappingCount)")
             }
             let n = Int(lineCounts[i])
             guard n <= linesLen - line else {
@@ -270,7 +274,7 @@ struct SymbolTableReader {
 
     private func stringIndex(_ v: Int32, _ stringCount: Int, _ field: String) throws(DecodeError) -> UInt32 {
         guard v >= 0, Int(v) < stringCount else {
-            throw DecodeError(.malformed, at: 0, "\(field) references string \(v) of \(stringCount)")
+            throw DecodeError(.malformed, at: currentBlock, "\(field) references string \(v) of \(stringCount)")
         }
         return UInt32(v)
     }
