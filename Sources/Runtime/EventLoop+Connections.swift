@@ -1,0 +1,107 @@
+import CShims
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Connections on a loop: listeners, accepts, outbound connects, slots, closes.
+// Everything here runs on the loop's thread (or before `start`).
+extension EventLoop {
+    /// Serves connections accepted on `socket` with handlers from `makeHandler`
+    /// (called on this loop for each accept).
+    public func addListener(
+        _ socket: ListeningSocket, makeHandler: @escaping @Sendable (EventLoop) -> any ConnectionHandler
+    ) throws(Errno) {
+        preconditionInLoop()
+        precondition(listeners.count < 1 << 24, "too many listeners")
+        try addToEpoll(fd: socket.socket.fileDescriptor, events: UInt32(CSHIM_EPOLLIN),
+                       token: Token.listener | UInt64(listeners.count))
+        listeners.append((socket, makeHandler))
+    }
+
+    /// Opens an outbound TCP connection served like an accepted one (loop thread
+    /// only). The connect is non-blocking: `connectionOpened` runs once it
+    /// completes; a refusal arrives as `connectionClosed(error:)`. Writes made
+    /// before then are queued. `host` is an IPv4 literal (resolve names off the hot path).
+    @discardableResult
+    public func connect(ipv4 host: String, port: UInt16, handler: any ConnectionHandler) throws(Errno) -> ConnectionID {
+        preconditionInLoop()
+        var inProgress: Int32 = 0
+        let fd = try Errno.check(host.withCString { cshim_tcp_connect_nonblocking($0, port, &inProgress) })
+        let socket = Socket(fileDescriptor: fd)
+        // A completed connect is treated like one in progress: EPOLLOUT fires at once.
+        guard let connection = adopt(socket, connecting: true, handler: { _ in handler }) else {
+            socket.close()
+            throw .tooManyOpenFiles
+        }
+        return connection.id
+    }
+
+    /// The connection `id` names, if it is still open on this loop.
+    public func connection(_ id: ConnectionID) -> Connection? {
+        preconditionInLoop()
+        guard id.loopIndex == index, Int(id.slot) < connections.count,
+              generations[Int(id.slot)] == id.generation else { return nil }
+        return connections[Int(id.slot)]
+    }
+
+    func token(for id: ConnectionID) -> UInt64 {
+        Token.connection | UInt64(id.generation) << 24 | UInt64(id.slot)
+    }
+
+    func scheduleClose(_ connection: Connection) {
+        pendingCloses.append(connection)
+    }
+
+    func acceptPending(listener index: Int) {
+        guard index < listeners.count else { return }
+        let listener = listeners[index]
+        // Bounded per readiness event; level-triggered epoll reports the rest.
+        for _ in 0..<64 {
+            let accepted: Socket?
+            do {
+                accepted = try listener.socket.accept()
+            } catch {
+                return  // EMFILE and friends: retried on the next readiness event
+            }
+            guard let socket = accepted else { return }
+            guard adopt(socket, connecting: false, handler: listener.makeHandler) != nil else {
+                rejectedCount.add(1, ordering: .relaxed)
+                socket.close()
+                continue
+            }
+            acceptedCount.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// Registers `socket` as a connection on this loop; nil when no slot is free
+    /// or epoll refuses it (the caller closes the socket).
+    private func adopt(
+        _ socket: Socket, connecting: Bool, handler makeHandler: (EventLoop) -> any ConnectionHandler
+    ) -> Connection? {
+        guard let slot = freeSlots.popLast() else { return nil }
+        let id = ConnectionID(loopIndex: index, slot: slot, generation: generations[Int(slot)])
+        let connection = Connection(id: id, socket: socket, loop: self, connecting: connecting)
+        let rc = cshim_epoll_ctl(epollFD, Int32(CSHIM_EPOLL_ADD), socket.fileDescriptor,
+                                 Connection.initialEvents(connecting: connecting), token(for: id))
+        guard rc == 0 else {
+            freeSlots.append(slot)
+            return nil
+        }
+        connections[Int(slot)] = connection
+        let handler = makeHandler(self)
+        connection.handler = handler
+        if !connecting { handler.connectionOpened(connection) }
+        return connection
+    }
+
+    func closePending() {
+        while let connection = pendingCloses.popLast() {
+            let slot = Int(connection.id.slot)
+            connection.socket.close()  // also removes it from the epoll set
+            connections[slot] = nil
+            generations[slot] &+= 1
+            freeSlots.append(UInt32(slot))
+            connection.finishClose()
+        }
+    }
+}

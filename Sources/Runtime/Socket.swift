@@ -1,0 +1,94 @@
+import CShims
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A connected TCP socket: a typed file descriptor. Copyable like swift-system's
+/// `FileDescriptor`; whoever holds the owning copy (a `Connection`, a test client) closes it.
+public struct Socket: Hashable, Sendable {
+    public let fileDescriptor: Int32
+
+    public init(fileDescriptor: Int32) {
+        precondition(fileDescriptor >= 0, "negative file descriptor")
+        self.fileDescriptor = fileDescriptor
+    }
+
+    /// Blocking IPv4 connect, for tests and cold-path clients.
+    public static func connect(ipv4 host: String, port: UInt16) throws(Errno) -> Socket {
+        let fd = try Errno.check(host.withCString { cshim_tcp_connect($0, port) })
+        return Socket(fileDescriptor: fd)
+    }
+
+    /// Reads into `buffer`: the byte count (0 = end of stream), or nil when a
+    /// non-blocking socket has nothing to read.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int? {
+        let n = cshim_recv(fileDescriptor, buffer.baseAddress, buffer.count)
+        if n == -Int(EAGAIN) { return nil }
+        return try Errno.check(n)
+    }
+
+    /// Writes some prefix of `bytes`: the count written, or nil when a
+    /// non-blocking socket's send buffer is full.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(Errno) -> Int? {
+        let n = cshim_send(fileDescriptor, bytes.baseAddress, bytes.count)
+        if n == -Int(EAGAIN) { return nil }
+        return try Errno.check(n)
+    }
+
+    /// Blocking write of every byte (tests and cold-path clients).
+    public func writeAll(_ bytes: UnsafeRawBufferPointer) throws(Errno) {
+        var offset = 0
+        while offset < bytes.count {
+            guard let n = try write(UnsafeRawBufferPointer(rebasing: bytes[offset...])) else {
+                throw .wouldBlock
+            }
+            offset += n
+        }
+    }
+
+    /// Half-close: the peer reads end of stream, this side can still read.
+    public func shutdownWrite() throws(Errno) {
+        _ = try Errno.check(cshim_shutdown_write(fileDescriptor))
+    }
+
+    public func setNonBlocking(_ on: Bool) throws(Errno) {
+        _ = try Errno.check(cshim_set_nonblocking(fileDescriptor, on ? 1 : 0))
+    }
+
+    public var localPort: UInt16 {
+        get throws(Errno) { UInt16(try Errno.check(cshim_local_port(fileDescriptor))) }
+    }
+
+    public func close() {
+        _ = Glibc.close(fileDescriptor)
+    }
+}
+
+/// A non-blocking IPv4 TCP listener.
+public struct ListeningSocket: Hashable, Sendable {
+    public let socket: Socket
+
+    /// Binds and listens. `reusePort` sets SO_REUSEPORT so that one listener per
+    /// loop can share the port (see `EventLoopGroup.listen`).
+    public static func listen(
+        ipv4 host: String, port: UInt16, backlog: Int32 = 1024, reusePort: Bool
+    ) throws(Errno) -> ListeningSocket {
+        let fd = try Errno.check(host.withCString { cshim_tcp_listen($0, port, backlog, reusePort ? 1 : 0) })
+        return ListeningSocket(socket: Socket(fileDescriptor: fd))
+    }
+
+    /// Accepts one pending connection (non-blocking, TCP_NODELAY), or nil when none is pending.
+    public func accept() throws(Errno) -> Socket? {
+        let fd = cshim_tcp_accept(socket.fileDescriptor)
+        if fd == -EAGAIN { return nil }
+        return Socket(fileDescriptor: try Errno.check(fd))
+    }
+
+    public var localPort: UInt16 {
+        get throws(Errno) { try socket.localPort }
+    }
+
+    public func close() {
+        socket.close()
+    }
+}

@@ -1,0 +1,84 @@
+import Runtime
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized)
+struct ConnectTests {
+    @Test func outboundConnectionWritesBeforeConnectCompletesAndReadsTheEcho() throws {
+        let server = try EventLoopGroup(loopCount: 1)
+        let stats = EchoStats()
+        let port = try server.listen(ipv4: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
+        server.start()
+        defer { server.shutdown() }
+
+        let client = try EventLoopGroup(loopCount: 1)
+        client.start()
+        defer { client.shutdown() }
+        let events = Recorder<String>()
+        let loop = client.loops[0]
+        #expect(loop.post {
+            let handler = RecordingClient(events: events, expectedBytes: 5)
+            do {
+                let id = try loop.connect(ipv4: "127.0.0.1", port: port, handler: handler)
+                Array("hello".utf8).withUnsafeBytes { loop.connection(id)?.write($0) }
+            } catch {
+                events.append("connect threw \(error)")
+            }
+        })
+        #expect(waitUntil { events.values.last?.hasPrefix("closed") == true })
+        #expect(events.values == ["opened", "received hello", "closed nil"])
+    }
+
+    @Test func refusedConnectArrivesAsConnectionClosedWithTheError() throws {
+        // A port that was just listened on and closed is refused.
+        let probe = try ListeningSocket.listen(ipv4: "127.0.0.1", port: 0, reusePort: false)
+        let port = try probe.localPort
+        probe.close()
+
+        let client = try EventLoopGroup(loopCount: 1)
+        client.start()
+        defer { client.shutdown() }
+        let events = Recorder<String>()
+        let loop = client.loops[0]
+        #expect(loop.post {
+            do {
+                try loop.connect(ipv4: "127.0.0.1", port: port, handler: RecordingClient(events: events, expectedBytes: 1))
+            } catch {
+                events.append("closed \((error as? Errno)?.rawValue ?? -1)")  // an immediate refusal is also acceptable
+            }
+        })
+        #expect(waitUntil { !events.values.isEmpty })
+        #expect(events.values == ["closed \(ECONNREFUSED)"])
+    }
+}
+
+/// Records the life of an outbound connection; closes once it has `expectedBytes`.
+final class RecordingClient: ConnectionHandler {
+    let events: Recorder<String>
+    let expectedBytes: Int
+    private var received: [UInt8] = []
+
+    init(events: Recorder<String>, expectedBytes: Int) {
+        self.events = events
+        self.expectedBytes = expectedBytes
+    }
+
+    func connectionOpened(_ connection: Connection) {
+        events.append("opened")
+    }
+
+    func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
+        received.append(contentsOf: bytes)
+        if received.count >= expectedBytes {
+            events.append("received " + String(decoding: received, as: UTF8.self))
+            connection.close()
+        }
+    }
+
+    func connectionClosed(_ connection: Connection, error: Errno?) {
+        events.append("closed " + (error.map { "\($0.rawValue)" } ?? "nil"))
+    }
+}
