@@ -14,6 +14,16 @@ public struct HTTP1ClientResponse: Sendable {
     /// Whether the connection may carry another request (HTTP/1.1 default keep-alive;
     /// a body delimited by the close never is).
     public var keepAlive: Bool
+
+    public init(status: Int, reason: String, version: String = "HTTP/1.1", headers: [(name: String, value: String)] = [],
+                body: [UInt8] = [], keepAlive: Bool = true) {
+        self.status = status
+        self.reason = reason
+        self.version = version
+        self.headers = headers
+        self.body = body
+        self.keepAlive = keepAlive
+    }
 }
 
 /// Why a response could not be parsed. Any of these leaves the connection unusable.
