@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `-storage.backend=filesystem` with plain blocking POSIX calls (start-up, tools, tests, and
+/// loops without io_uring). A put writes a temporary file beside the target, fsyncs it, renames
+/// it into place and fsyncs the directory (and the parents of directories it created): the
+/// object is complete and durable before success is reported, and its final name never shows
+/// a partial object. On failure the temporary file is removed.
+public final class FilesystemObjectStore: ObjectStore {
+    let layout: FilesystemLayout
+
+    /// - Parameters:
+    ///   - root: `-storage.filesystem.dir` (default `./data`); created if missing.
+    ///   - prefix: `-storage.prefix`.
+    public init(root: String, prefix: String = "") {
+        layout = FilesystemLayout(root: root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root, prefix: prefix)
+    }
+
+    public func put(_ path: String, _ bytes: [UInt8], completion: @escaping (Result<Void, StorageError>) -> Void) {
+        completion(Result { () throws(StorageError) in try putDurably(path, bytes) })
+    }
+
+    public func get(_ path: String, completion: @escaping (Result<[UInt8], StorageError>) -> Void) {
+        completion(Result { () throws(StorageError) in
+            let target = try layout.target(for: path)
+            return try Self.readFile(target.final)
+        })
+    }
+
+    public func checkHealth(completion: @escaping (Result<Void, StorageError>) -> Void) {
+        completion(Result { () throws(StorageError) in
+            _ = try layout.makeDirectories(layout.root)
+            guard access(layout.root, W_OK) == 0 else { throw .filesystem(operation: "access", path: layout.root, errno: errno) }
+        })
+    }
+
+    private func putDurably(_ path: String, _ bytes: [UInt8]) throws(StorageError) {
+        let target = try layout.target(for: path)
+        let changedParents = try layout.makeDirectories(target.directory)
+        let fd = open(target.temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .filesystem(operation: "open", path: target.temporary, errno: errno) }
+        do throws(StorageError) {
+            try Self.writeAll(fd, bytes, path: target.temporary)
+            guard fsync(fd) == 0 else { throw StorageError.filesystem(operation: "fsync", path: target.temporary, errno: errno) }
+            guard close(fd) == 0 else {
+                throw StorageError.filesystem(operation: "close", path: target.temporary, errno: errno)
+            }
+        } catch {
+            close(fd)
+            unlink(target.temporary)
+            throw error
+        }
+        guard rename(target.temporary, target.final) == 0 else {
+            let code = errno
+            unlink(target.temporary)
+            throw .filesystem(operation: "rename", path: target.final, errno: code)
+        }
+        try FilesystemLayout.fsyncDirectory(target.directory)
+        for parent in changedParents.reversed() where parent != target.directory {
+            try FilesystemLayout.fsyncDirectory(parent)
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(StorageError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .filesystem(operation: "write", path: path, errno: errno)
+            }
+            offset += n
+        }
+    }
+
+    static func readFile(_ path: String) throws(StorageError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .filesystem(operation: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .filesystem(operation: "read", path: path, errno: errno)
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[..<n])
+        }
+    }
+}

@@ -1,0 +1,14 @@
+/// Where segment objects go (segment-object.md §2, §10). `path` is relative to the store, e.g.
+/// `segments/1/anonymous/<ULID>/block.bin`; the store applies its configured prefix
+/// (`-storage.prefix`). A put completes successfully only once the whole object is durable
+/// under its final name; no reader can ever see a partial object under that name.
+///
+/// The completion runs exactly once: for the blocking backends before `put` returns, for
+/// loop-driven ones later on the loop's thread.
+public protocol ObjectStore: AnyObject {
+    func put(_ path: String, _ bytes: [UInt8], completion: @escaping (Result<Void, StorageError>) -> Void)
+    func get(_ path: String, completion: @escaping (Result<[UInt8], StorageError>) -> Void)
+    /// The start-up health check (`-segment-writer.bucket-health-check-enabled`): the bucket or
+    /// directory is reachable with our credentials.
+    func checkHealth(completion: @escaping (Result<Void, StorageError>) -> Void)
+}

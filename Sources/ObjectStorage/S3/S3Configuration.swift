@@ -1,0 +1,87 @@
+/// `-storage.s3.bucket-lookup-type`: how the bucket is named in a request.
+public enum S3BucketLookup: String, Sendable {
+    /// Virtual-hosted for AWS endpoints and DNS-safe bucket names, path-style otherwise.
+    case auto
+    /// `Host: <bucket>.<endpoint>`, path `/<key>`.
+    case virtualHosted = "virtual-hosted"
+    /// `Host: <endpoint>`, path `/<bucket>/<key>`.
+    case path
+}
+
+/// The S3 backend's settings, one field per `-storage.s3.*` flag (ingest-and-ops.md §5.1).
+public struct S3Configuration: Sendable {
+    /// `host[:port]` (a leading `http://` or `https://` is accepted and sets `insecure`).
+    public var endpoint: String
+    public var bucketName: String
+    /// Signing region; empty means `us-east-1`.
+    public var region: String
+    public var credentials: AWSCredentials
+    /// Plain HTTP instead of HTTPS.
+    public var insecure: Bool
+    public var bucketLookup: S3BucketLookup
+    public var tlsVerification: TLSVerification
+    /// Receive/send timeout of the blocking transport.
+    public var ioTimeoutMs: Int
+
+    public init(endpoint: String, bucketName: String, region: String = "", credentials: AWSCredentials,
+                insecure: Bool = false, bucketLookup: S3BucketLookup = .auto,
+                tlsVerification: TLSVerification = .systemCAs, ioTimeoutMs: Int = 10_000) {
+        self.endpoint = endpoint
+        self.bucketName = bucketName
+        self.region = region
+        self.credentials = credentials
+        self.insecure = insecure
+        self.bucketLookup = bucketLookup
+        self.tlsVerification = tlsVerification
+        self.ioTimeoutMs = ioTimeoutMs
+    }
+}
+
+/// The endpoint split into what a connection needs.
+public struct S3Endpoint: Equatable, Sendable {
+    /// Host name or IP literal (without brackets) to connect to, and the TLS server name.
+    public var host: String
+    public var port: Int
+    public var useTLS: Bool
+    /// `Host` header value: host, bracketed if IPv6, with `:port` unless the scheme's default.
+    public var hostHeader: String
+
+    init(host: String, port: Int, useTLS: Bool) {
+        self.host = host
+        self.port = port
+        self.useTLS = useTLS
+        let name = host.contains(":") ? "[\(host)]" : host
+        hostHeader = port == (useTLS ? 443 : 80) ? name : "\(name):\(port)"
+    }
+
+    static func parse(_ endpoint: String, insecure: Bool) throws(StorageError) -> S3Endpoint {
+        var rest = Substring(endpoint)
+        var useTLS = !insecure
+        if rest.hasPrefix("https://") { rest = rest.dropFirst(8); useTLS = true }
+        else if rest.hasPrefix("http://") { rest = rest.dropFirst(7); useTLS = false }
+        while rest.hasSuffix("/") { rest = rest.dropLast() }
+        var host: Substring
+        var portText: Substring?
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { throw .configuration("bad endpoint \(endpoint)") }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw .configuration("bad endpoint \(endpoint)") }
+                portText = after.dropFirst()
+            }
+        } else if let colon = rest.lastIndex(of: ":") {
+            host = rest[..<colon]
+            portText = rest[rest.index(after: colon)...]
+        } else {
+            host = rest
+        }
+        guard !host.isEmpty, !host.contains("/") else { throw .configuration("bad endpoint \(endpoint)") }
+        var port = useTLS ? 443 : 80
+        if let portText {
+            guard let p = Int(portText), (1...65535).contains(p) else { throw .configuration("bad endpoint port in \(endpoint)") }
+            port = p
+        }
+        return S3Endpoint(host: String(host), port: port, useTLS: useTLS)
+    }
+}

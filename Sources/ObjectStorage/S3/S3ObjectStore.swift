@@ -1,0 +1,44 @@
+/// `-storage.backend=s3` over the blocking transport: each put is one signed PUT with
+/// `Content-MD5`, so S3 only stores it if every byte arrived; S3 makes an object visible
+/// only when its PUT completes, so there is never a partial object under the key.
+public final class S3ObjectStore: ObjectStore {
+    public let client: S3Client
+    public let prefix: String
+    let transport: BlockingHTTPTransport
+    let now: () -> AmzDate
+
+    public init(configuration: S3Configuration, prefix: String = "", now: @escaping () -> AmzDate = AmzDate.now) throws(StorageError) {
+        client = try S3Client(configuration: configuration)
+        self.prefix = prefix
+        let tls = client.endpoint.useTLS ? try TLSClientContext(verification: configuration.tlsVerification) : nil
+        transport = BlockingHTTPTransport(endpoint: client.endpoint, tlsContext: tls, ioTimeoutMs: configuration.ioTimeoutMs)
+        self.now = now
+    }
+
+    /// TCP connections opened so far (keep-alive reuse keeps this low).
+    public var connectionsOpened: Int { transport.connectionsOpened }
+
+    public func put(_ path: String, _ bytes: [UInt8], completion: @escaping (Result<Void, StorageError>) -> Void) {
+        completion(Result { () throws(StorageError) in
+            try ObjectPath.validate(path)
+            let response = try transport.roundTrip(client.putObject(key: ObjectPath.join(prefix: prefix, path), body: bytes, date: now()))
+            try S3Client.check(response)
+        })
+    }
+
+    public func get(_ path: String, completion: @escaping (Result<[UInt8], StorageError>) -> Void) {
+        completion(Result { () throws(StorageError) in
+            try ObjectPath.validate(path)
+            let response = try transport.roundTrip(client.getObject(key: ObjectPath.join(prefix: prefix, path), date: now()))
+            try S3Client.check(response)
+            return response.body
+        })
+    }
+
+    public func checkHealth(completion: @escaping (Result<Void, StorageError>) -> Void) {
+        completion(Result { () throws(StorageError) in
+            let response = try transport.roundTrip(client.listObjectsV2(maxKeys: 1, date: now()))
+            try S3Client.check(response)
+        })
+    }
+}

@@ -1,0 +1,100 @@
+import HTTP1
+@testable import ObjectStorage
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A loopback HTTP/1.1 server on its own thread: answers each request with its target as the
+/// body (chunked when asked), and closes every connection after `requestsPerConnection` answers,
+/// as an S3 server closing an idle keep-alive connection would.
+final class LoopbackHTTPServer: @unchecked Sendable {
+    let listenFD: Int32
+    let port: Int
+    let requestsPerConnection: Int
+    let connectionsAccepted = Atomic<Int>(0)
+    private var thread = pthread_t()
+
+    init(requestsPerConnection: Int) {
+        self.requestsPerConnection = requestsPerConnection
+        let listenFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.listenFD = listenFD
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                precondition(bind(listenFD, $0, length) == 0 && listen(listenFD, 8) == 0)
+                precondition(getsockname(listenFD, $0, &length) == 0)
+            }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let box = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(&thread, nil, { raw in
+            let server = Unmanaged<LoopbackHTTPServer>.fromOpaque(raw!).takeRetainedValue()
+            server.serve()
+            return nil
+        }, box)
+    }
+
+    /// Stops accepting (the serving thread ends at its next accept).
+    func stop() {
+        shutdown(listenFD, Int32(SHUT_RDWR))
+        pthread_join(thread, nil)
+        close(listenFD)
+    }
+
+    private func serve() {
+        while true {
+            let fd = accept(listenFD, nil, nil)
+            guard fd >= 0 else { return }
+            connectionsAccepted.add(1, ordering: .relaxed)
+            var parser = HTTP1RequestParser()
+            var answered = 0
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            connection: while answered < requestsPerConnection {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard n > 0 else { break }
+                buffer.withUnsafeBytes { parser.append(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+                while answered < requestsPerConnection, let request = try? parser.next() {
+                    var reply = request.header("x-chunked") != nil
+                        ? Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\(String(request.target.utf8.count, radix: 16))\r\n\(request.target)\r\n0\r\n\r\n".utf8)
+                        : HTTP1Response(status: 200, text: request.target).serialize(keepAlive: true)
+                    if request.method == "HEAD" { reply = Array(HTTP1Response(status: 200, text: "").serialize(keepAlive: true)) }
+                    guard reply.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == reply.count else { break connection }
+                    answered += 1
+                }
+            }
+            close(fd)
+        }
+    }
+}
+
+@Suite struct BlockingHTTPTransportTests {
+    private func request(_ target: String, chunked: Bool = false) -> HTTP1ClientRequest {
+        HTTP1ClientRequest(method: "GET", target: target, headers: [("Host", "127.0.0.1")] + (chunked ? [("X-Chunked", "1")] : []))
+    }
+
+    @Test func reusesTheConnectionAndReconnectsWhenTheServerClosedIt() throws {
+        let server = LoopbackHTTPServer(requestsPerConnection: 3)
+        defer { server.stop() }
+        let transport = BlockingHTTPTransport(endpoint: S3Endpoint(host: "127.0.0.1", port: server.port, useTLS: false), tlsContext: nil)
+        for i in 0..<7 {
+            let response = try transport.roundTrip(request("/object/\(i)", chunked: i % 2 == 1))
+            #expect(response.status == 200 && response.body == Array("/object/\(i)".utf8))
+        }
+        // 3 + 3 + 1 requests: the server closed twice, each time one new connection.
+        #expect(transport.connectionsOpened == 3)
+        #expect(server.connectionsAccepted.load(ordering: .relaxed) == 3)
+    }
+
+    @Test func refusedConnectionIsATransportError() throws {
+        let server = LoopbackHTTPServer(requestsPerConnection: 1)
+        let port = server.port
+        server.stop()
+        let transport = BlockingHTTPTransport(endpoint: S3Endpoint(host: "127.0.0.1", port: port, useTLS: false), tlsContext: nil)
+        #expect(throws: StorageError.self) { try transport.roundTrip(request("/")) }
+    }
+}

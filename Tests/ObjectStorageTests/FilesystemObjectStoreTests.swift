@@ -1,0 +1,124 @@
+@testable import ObjectStorage
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A fresh directory under /tmp, removed by `remove()`.
+struct ScratchDirectory {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/objectstorage-test-XXXXXX".utf8CString)
+        path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }
+
+    func remove() {
+        _ = path.withCString { system("rm -rf '\(String(cString: $0))'") }
+    }
+
+    /// Every file name under `path`, relative, sorted.
+    func files() -> [String] {
+        var out: [String] = []
+        func walk(_ dir: String, _ relative: String) {
+            guard let handle = opendir(dir) else { return }
+            defer { closedir(handle) }
+            while let entry = readdir(handle) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name == "." || name == ".." { continue }
+                let rel = relative.isEmpty ? name : relative + "/" + name
+                if entry.pointee.d_type == UInt8(DT_DIR) { walk(dir + "/" + name, rel) } else { out.append(rel) }
+            }
+        }
+        walk(path, "")
+        return out.sorted()
+    }
+}
+
+func testBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed &+ 0x9E37_79B9_7F4A_7C15
+    return (0..<count).map { _ in
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return UInt8(truncatingIfNeeded: state >> 33)
+    }
+}
+
+func putSync(_ store: some ObjectStore, _ path: String, _ bytes: [UInt8]) -> Result<Void, StorageError> {
+    var result: Result<Void, StorageError>?
+    store.put(path, bytes) { result = $0 }
+    return result!
+}
+
+func getSync(_ store: some ObjectStore, _ path: String) -> Result<[UInt8], StorageError> {
+    var result: Result<[UInt8], StorageError>?
+    store.get(path) { result = $0 }
+    return result!
+}
+
+@Suite struct FilesystemObjectStoreTests {
+    static let segmentPath = "segments/1/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ1/block.bin"
+
+    @Test func objectAppearsCompleteUnderPrefixWithNoTemporaryLeft() throws {
+        let scratch = ScratchDirectory()
+        defer { scratch.remove() }
+        let store = FilesystemObjectStore(root: scratch.path + "/data", prefix: "/tenant-a/")
+        let payload = testBytes(1 << 20, seed: 1)
+        try putSync(store, Self.segmentPath, payload).get()
+        try putSync(store, "dlq/1/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ1/meta.pb", [1, 2, 3]).get()
+        #expect(scratch.files() == [
+            "data/tenant-a/dlq/1/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ1/meta.pb",
+            "data/tenant-a/" + Self.segmentPath,
+        ])
+        #expect(try FilesystemObjectStore.readFile(scratch.path + "/data/tenant-a/" + Self.segmentPath) == payload)
+        #expect(try getSync(store, Self.segmentPath).get() == payload)
+    }
+
+    @Test func overwriteReplacesTheWholeObject() throws {
+        let scratch = ScratchDirectory()
+        defer { scratch.remove() }
+        let store = FilesystemObjectStore(root: scratch.path)
+        try putSync(store, "segments/2/x/block.bin", testBytes(5000, seed: 2)).get()
+        try putSync(store, "segments/2/x/block.bin", [9]).get()
+        #expect(try getSync(store, "segments/2/x/block.bin").get() == [9])
+        #expect(scratch.files() == ["segments/2/x/block.bin"])
+    }
+
+    @Test func failedPutLeavesNoTemporaryAndNoObject() throws {
+        let scratch = ScratchDirectory()
+        defer { scratch.remove() }
+        let store = FilesystemObjectStore(root: scratch.path)
+        // A directory where the object should go makes the rename fail after the data was written.
+        _ = mkdir(scratch.path + "/segments", 0o755)
+        _ = mkdir(scratch.path + "/segments/block.bin", 0o755)
+        _ = mkdir(scratch.path + "/segments/block.bin/occupied", 0o755)
+        let result = putSync(store, "segments/block.bin", testBytes(100, seed: 3))
+        guard case .failure(.filesystem(operation: "rename", _, _)) = result else {
+            Issue.record("expected a rename failure, got \(result)")
+            return
+        }
+        #expect(scratch.files().isEmpty)
+    }
+
+    @Test(arguments: ["", "/abs", "a//b", "a/../b", "./a", "a/", "a/.", "seg\0ments"])
+    func invalidPathsAreRefused(_ path: String) {
+        let store = FilesystemObjectStore(root: "/nonexistent")
+        guard case .failure(.invalidPath) = putSync(store, path, [1]) else {
+            Issue.record("\(path) accepted")
+            return
+        }
+    }
+
+    @Test func healthCheckCreatesTheRootAndMissingObjectsFail() throws {
+        let scratch = ScratchDirectory()
+        defer { scratch.remove() }
+        let store = FilesystemObjectStore(root: scratch.path + "/new/root")
+        var health: Result<Void, StorageError>?
+        store.checkHealth { health = $0 }
+        try health!.get()
+        #expect(access(scratch.path + "/new/root", W_OK) == 0)
+        guard case .failure(.filesystem(_, _, ENOENT)) = getSync(store, "segments/none") else {
+            Issue.record("missing object did not fail with ENOENT")
+            return
+        }
+    }
+}

@@ -1,0 +1,77 @@
+@testable import ObjectStorage
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs against a real S3 server; `Tests/Python/test_object_storage_s3.py` starts moto and sets:
+/// `OBJSTORE_S3_ENDPOINT` (`http://…` or `https://…`), `_BUCKET`, `_ACCESS_KEY_ID`,
+/// `_SECRET_ACCESS_KEY`, `_PREFIX`, `_PAYLOAD_FILE` (bytes to upload) and `_KEYS`
+/// (comma-separated object paths; pytest reads them back with boto3 and compares bytes).
+/// Skipped when the variables are unset.
+@Suite(.serialized, .enabled(if: LiveS3.current != nil))
+struct S3LiveTests {
+    @Test func putsObjectsThatReadBackIdentically() throws {
+        let env = try #require(LiveS3.current)
+        let store = try S3ObjectStore(configuration: env.configuration, prefix: env.prefix)
+        var health: Result<Void, StorageError>?
+        store.checkHealth { health = $0 }
+        try health!.get()
+        for (i, key) in env.keys.enumerated() {
+            let bytes = i == 0 ? env.payload : Array(env.payload.prefix(i * 1000))
+            try putSync(store, key, bytes).get()
+            #expect(try getSync(store, key).get() == bytes)
+        }
+        // moto's werkzeug server answers `Connection: close`: the transport must reconnect each time
+        // (keep-alive reuse is covered by BlockingHTTPTransportTests on a loopback server).
+        #expect(store.connectionsOpened == 1 + 2 * env.keys.count)
+    }
+
+    @Test func wrongSecretFailsWithSignatureDoesNotMatch() throws {
+        var configuration = try #require(LiveS3.current).configuration
+        configuration.credentials.secretAccessKey += "x"
+        let store = try S3ObjectStore(configuration: configuration)
+        let result = putSync(store, "segments/9/anonymous/wrong-secret/block.bin", [1, 2, 3])
+        guard case .failure(.service(403, "SignatureDoesNotMatch", _)) = result else {
+            Issue.record("expected SignatureDoesNotMatch, got \(result)")
+            return
+        }
+    }
+
+    @Test(.enabled(if: LiveS3.current?.configuration.endpoint.hasPrefix("https://") == true))
+    func tlsWithVerificationRefusesASelfSignedCertificate() throws {
+        let env = try #require(LiveS3.current)
+        var configuration = env.configuration
+        configuration.tlsVerification = .systemCAs
+        let store = try S3ObjectStore(configuration: configuration)
+        var health: Result<Void, StorageError>?
+        store.checkHealth { health = $0 }
+        guard case .failure(.tls(let message)) = health else {
+            Issue.record("expected a TLS verification failure, got \(String(describing: health))")
+            return
+        }
+        #expect(message.contains("certificate"))
+    }
+}
+
+enum LiveS3 {
+    struct Environment {
+        var configuration: S3Configuration
+        var prefix: String
+        var payload: [UInt8]
+        var keys: [String]
+    }
+
+    static let current: Environment? = {
+        func value(_ name: String) -> String? { getenv("OBJSTORE_S3_" + name).map { String(cString: $0) } }
+        guard let endpoint = value("ENDPOINT"), let bucket = value("BUCKET"), let key = value("ACCESS_KEY_ID"),
+              let secret = value("SECRET_ACCESS_KEY"), let payloadFile = value("PAYLOAD_FILE"), let keys = value("KEYS")
+        else { return nil }
+        let configuration = S3Configuration(
+            endpoint: endpoint, bucketName: bucket, credentials: AWSCredentials(accessKeyID: key, secretAccessKey: secret),
+            bucketLookup: .path, tlsVerification: .skip, ioTimeoutMs: 10_000)
+        guard let payload = try? FilesystemObjectStore.readFile(payloadFile) else { return nil }
+        return Environment(configuration: configuration, prefix: value("PREFIX") ?? "", payload: payload,
+                           keys: keys.split(separator: ",").map(String.init))
+    }()
+}
