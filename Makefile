@@ -38,16 +38,14 @@ swift-test: deps
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
 
 python-test: venv build
-	SEGTOOL=$$($(SWIFT) build --show-bin-path)/segtool $(PYTHON) -m pytest -q Tests/Python
+	SWIFT_BIN_PATH=$$($(SWIFT) build --show-bin-path) SEGTOOL=$$($(SWIFT) build --show-bin-path)/segtool \
+	  $(PYTHON) -m pytest -q Tests/Python
 
 test: swift-test python-test
 
+# The server with its defaults: gRPC Push on :9095, /ready and /metrics on :4040, objects under ./data.
 run: build-release
-	@echo "segtool usage, then a golden segment inspected (the server arrives with the runtime issue):"
-	$$($(SWIFT) build -c release --show-bin-path)/segtool --help
-	$$($(SWIFT) build -c release --show-bin-path)/segtool inspect \
-	  ../shared/testdata/segments/1/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ1/block.bin \
-	  --meta ../shared/testdata/segments/block-metas.json
+	$$($(SWIFT) build -c release --show-bin-path)/segment-writer -storage.filesystem.dir=./data $(ARGS)
 
 clean:
 	rm -rf .build $(VENV)

@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "segtool", targets: ["segtool"]),
+        .executable(name: "segment-writer", targets: ["segment-writer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,7 +66,7 @@ let package = Package(
         .target(
             name: "SegmentWriterService",
             dependencies: [
-                "Runtime", "HTTP1",
+                "Runtime", "HTTP1", "GRPC", "Pprof", "Accumulator", "SegmentObject", "ObjectStorage",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -73,6 +74,7 @@ let package = Package(
         ),
 
         // MARK: Tools.
+        .executableTarget(name: "segment-writer", dependencies: ["SegmentWriterService"], path: "Sources/Tools/segment-writer"),
         .executableTarget(
             name: "segtool",
             dependencies: [

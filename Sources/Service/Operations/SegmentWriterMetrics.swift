@@ -2,10 +2,19 @@ import Prometheus
 
 /// The process's Prometheus registry and the metrics it exports, named as Pyroscope's
 /// segment-writer names them (ingest-and-ops.md §5.3) so existing dashboards keep working.
+/// Only metrics whose concept exists here are registered. Each accessor looks the labelled
+/// series up in the registry (a lock and a dictionary); hot callers keep what they get.
 public final class SegmentWriterMetrics: Sendable {
     public static let version = "0.1.0"
 
     let registry = PrometheusCollectorRegistry()
+
+    /// Pyroscope's buckets (`pkg/segmentwriter/segment_metrics.go`, classic histograms).
+    static let sizeBuckets: [Double] = (0 ..< 14).map { 1024 * pow4($0) }  // 1 KiB … 64 GiB
+    static let flushBuckets: [Double] = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5]
+    static let waitBuckets: [Double] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2]
+    /// dskit's `DefBuckets` for request durations.
+    static let requestBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     public init() {
         registry.makeGauge(
@@ -18,5 +27,61 @@ public final class SegmentWriterMetrics: Sendable {
     /// Prometheus text exposition format.
     public func exposition() -> [UInt8] {
         registry.emitToBuffer()
+    }
+
+    /// Bytes of a Push's profile field as received (before inflation), per shard and tenant.
+    func ingestBytes(shard: UInt32, tenant: String) -> ValueHistogram {
+        histogram("pyroscope_segment_writer_segment_ingest_bytes", [("shard", String(shard)), ("tenant", tenant)],
+                  Self.sizeBuckets, "Size of ingested profiles.")
+    }
+
+    func segmentSize(shard: UInt32) -> ValueHistogram {
+        histogram("pyroscope_segment_writer_segment_size_bytes", [("shard", String(shard))], Self.sizeBuckets,
+                  "Size of uploaded segment objects.")
+    }
+
+    func flushDuration(shard: UInt32) -> ValueHistogram {
+        histogram("pyroscope_segment_flush_segment_duration_seconds", [("shard", String(shard))], Self.flushBuckets,
+                  "Time from the start of a segment flush until its Pushes can be acknowledged.")
+    }
+
+    func uploadDuration(success: Bool) -> ValueHistogram {
+        histogram("pyroscope_segment_writer_upload_duration_seconds", [("status", success ? "success" : "error")],
+                  Self.flushBuckets, "Duration of segment uploads, retries included.")
+    }
+
+    func storeMetadataDLQ(success: Bool) -> Counter {
+        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_writer_store_metadata_dlq",
+                                                              helpText: "Metadata written to the DLQ path."),
+                             labels: [("status", success ? "success" : "error")])
+    }
+
+    func waitDuration(tenant: String) -> ValueHistogram {
+        histogram("pyroscope_segment_ingester_wait_duration_seconds", [("tenant", tenant)], Self.waitBuckets,
+                  "Time a Push waited for its segment to be flushed.")
+    }
+
+    func waitTimeouts(tenant: String) -> Counter {
+        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_ingester_wait_timeouts",
+                                                              helpText: "Pushes whose deadline passed while waiting for the flush."),
+                             labels: [("tenant", tenant)])
+    }
+
+    /// dskit's server histogram; `status` is success, error or cancel.
+    func requestDuration(route: String, status: String) -> ValueHistogram {
+        histogram("pyroscope_request_duration_seconds",
+                  [("method", "gRPC"), ("route", route), ("status_code", status), ("ws", "false")],
+                  Self.requestBuckets, "Time (in seconds) spent serving HTTP requests.")
+    }
+
+    private func histogram(_ name: String, _ labels: [(String, String)], _ buckets: [Double], _ help: String) -> ValueHistogram {
+        registry.makeValueHistogram(descriptor: MetricNameDescriptor(metricName: name, helpText: help),
+                                    labels: labels, buckets: buckets)
+    }
+
+    private static func pow4(_ n: Int) -> Double {
+        var v = 1.0
+        for _ in 0 ..< n { v *= 4 }
+        return v
     }
 }

@@ -1,0 +1,218 @@
+import BinaryCoding
+import GRPC
+import Pprof
+import Runtime
+
+/// Serves one gRPC (h2c) connection on the loop that accepted it: `Push` and
+/// `grpc.health.v1.Health/Check` (ingest-and-ops.md §1, §5.4). A Push is checked here
+/// (readiness, request checks of §1.3), ingested by its shard's owner loop (inline when that
+/// is this loop, else copied once into the owner's inbox), and answered when its segment is
+/// durable, when its deadline passes, or never (client cancel / connection gone).
+final class GRPCConnectionHandler: ConnectionHandler {
+    static let pushPath: ByteString = "/segmentwriter.v1.SegmentWriterService/Push"
+    static let healthService: ByteString = "pyroscope.segment-writer"
+    enum Method: Int { case push = 0, healthCheck = 1 }
+    static let methods: [ByteString] = [pushPath, GRPCHealth.checkPath]
+
+    private struct CallState {
+        var method: Method
+        var startNs: UInt64
+        var deadline: TimerID?
+        var messageSeen = false
+        var parked = false
+        var tenant: String?
+    }
+
+    private unowned let context: LoopContext
+    private let grpc: GRPCServerConnection
+    private var out = ByteWriter()
+    private var connection: Connection?
+    private var calls: [CallID: CallState] = [:]
+    /// Output written outside `received` waits for one `flushOutput` per batch.
+    var outputPending = false
+
+    init(context: LoopContext, configuration: GRPCServerConfiguration) {
+        self.context = context
+        grpc = GRPCServerConnection(configuration: configuration)
+    }
+
+    func connectionOpened(_ connection: Connection) {
+        self.connection = connection
+        context.register(self, connection.id)
+        grpc.start(into: &out)
+        flushOutput()
+    }
+
+    func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
+        var input = bytes
+        while let event = grpc.next(&input, into: &out) {
+            handle(event)
+        }
+        flushOutput()
+    }
+
+    func connectionClosed(_ connection: Connection, error: Errno?) {
+        context.unregister(connection.id)
+        for id in Array(calls.keys) { end(id, outcome: "cancel") }
+        self.connection = nil
+    }
+
+    func flushOutput() {
+        outputPending = false
+        guard out.count > 0 else { return }
+        if let connection { out.bytes.withUnsafeBytes { connection.write($0) } }
+        out.bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Graceful shutdown: calls already open finish, new streams are refused.
+    func goAway() {
+        grpc.goAway(into: &out)
+        flushOutput()
+    }
+
+    /// The flush outcome of a parked Push; false when the call already ended.
+    func complete(_ call: CallID, status: GRPCStatus) -> Bool {
+        guard let state = calls[call], state.parked else { return false }
+        if status.code == .ok || status.code == .unknown {
+            context.waitDuration(tenant: state.tenant ?? "").record(seconds(since: state.startNs))
+        }
+        finish(call, status)
+        return true
+    }
+
+    // MARK: Events
+
+    private func handle(_ event: GRPCServerEvent) {
+        switch event {
+        case .call(let id, let method, _, let timeoutNs):
+            open(id, Method(rawValue: method)!, timeoutNs: timeoutNs)
+        case .message(let id, let message):
+            guard var state = calls[id], !state.messageSeen else { return }  // unary: the first message counts
+            state.messageSeen = true
+            calls[id] = state
+            switch state.method {
+            case .push: push(id, message)
+            case .healthCheck: healthCheck(id, message)
+            }
+        case .halfClosed(let id):
+            if let state = calls[id], !state.messageSeen {
+                finish(id, GRPCStatus(.internalError, "grpc: error while receiving request: no request message"))
+            }
+        case .cancelled(let id, _):
+            end(id, outcome: "cancel")
+        case .failed(let id, _):
+            end(id, outcome: "error")
+        case .goAway:
+            break
+        case .connectionError:
+            flushOutput()
+            connection?.close()
+        }
+    }
+
+    private func open(_ id: CallID, _ method: Method, timeoutNs: UInt64?) {
+        var state = CallState(method: method, startNs: EventLoop.monotonicNowNs)
+        if method == .push { context.server.pushesInFlight.add(1, ordering: .sequentiallyConsistent) }
+        calls[id] = state
+        guard let timeoutNs else { return }
+        guard context.deadlineTimers < context.deadlineTimersMax else {
+            finish(id, GRPCStatus(.resourceExhausted, "segment-writer: too many calls with deadlines on this loop"))
+            return
+        }
+        context.deadlineTimers += 1
+        let delayMs = timeoutNs / 1_000_000 + (timeoutNs % 1_000_000 == 0 ? 0 : 1)
+        state.deadline = context.loop.scheduleTimer(afterMs: delayMs) { [weak self] _ in self?.deadlineExpired(id) }
+        calls[id] = state
+    }
+
+    private func deadlineExpired(_ id: CallID) {
+        guard var state = calls[id], state.deadline != nil else { return }
+        state.deadline = nil
+        calls[id] = state
+        context.deadlineTimers -= 1
+        if state.method == .push && state.parked { context.waitTimeouts(tenant: state.tenant ?? "").increment() }
+        finish(id, GRPCStatus(.deadlineExceeded, "waitFlushed: context deadline exceeded"))
+        flushOutput()
+    }
+
+    // MARK: Push
+
+    private func push(_ id: CallID, _ message: GRPCMessage) {
+        let server = context.server
+        guard server.readiness.isServing, let connection else {
+            finish(id, GRPCStatus(.unavailable, "service is unavailable"))
+            return
+        }
+        message.withBytes { raw in
+            let push: PushRequestView
+            do throws(PushError) {
+                push = try PushRequestView(raw, maxMessageBytes: server.config.server.grpcMaxRecvMsgSizeBytes)
+            } catch {
+                finish(id, GRPCStatus(error))
+                return
+            }
+            calls[id]?.tenant = String(decoding: push.tenantID, as: UTF8.self)
+            let ack = PendingAck(connection: connection.id, call: id)
+            let owner = Int(push.shard % UInt32(server.loops.count))
+            if owner == context.loop.index {
+                guard server.budget.usedBytes < server.budget.bytesMax else {
+                    finish(id, Self.budgetExceeded)
+                    return
+                }
+                if let refusal = context.ingest(push, ack: ack) {
+                    finish(id, refusal)
+                    return
+                }
+            } else {
+                guard server.budget.tryReserve(raw.count) else {
+                    finish(id, Self.budgetExceeded)
+                    return
+                }
+                guard server.loops[owner].pushes.post(PushJob(message: Array(raw), ack: ack)) else {
+                    server.budget.release(raw.count)
+                    finish(id, GRPCStatus(.resourceExhausted, "segment-writer: shard inbox full"))
+                    return
+                }
+            }
+            calls[id]?.parked = true
+        }
+    }
+
+    static let budgetExceeded = GRPCStatus(.resourceExhausted, "segment-writer: memory budget exceeded")
+
+    // MARK: Health
+
+    private func healthCheck(_ id: CallID, _ message: GRPCMessage) {
+        let service = message.withBytes { raw in try? GRPCHealth.decodeRequest(raw) }
+        guard let service else {
+            finish(id, GRPCStatus(.internalError, "grpc: error unmarshalling request"))
+            return
+        }
+        guard service.isEmpty || service == Self.healthService else {
+            finish(id, GRPCStatus(.notFound, "unknown service"))
+            return
+        }
+        var body = ByteWriter()
+        GRPCHealth.appendResponse(context.server.readiness.isServing ? .serving : .notServing, into: &body)
+        body.bytes.withUnsafeBytes { grpc.respond(id, message: $0, into: &out) }
+        end(id, outcome: "success")
+    }
+
+    // MARK: Ending calls
+
+    private func finish(_ id: CallID, _ status: GRPCStatus) {
+        grpc.finish(id, status: status, into: &out)
+        end(id, outcome: status.code == .ok ? "success" : "error")
+    }
+
+    /// Forgets the call (already answered, reset or gone): its timer, the drain counter, metrics.
+    private func end(_ id: CallID, outcome: String) {
+        guard let state = calls.removeValue(forKey: id) else { return }
+        if let timer = state.deadline {
+            context.loop.cancelTimer(timer)
+            context.deadlineTimers -= 1
+        }
+        if state.method == .push { context.server.pushesInFlight.subtract(1, ordering: .sequentiallyConsistent) }
+        context.requestDuration(state.method, outcome: outcome).record(seconds(since: state.startNs))
+    }
+}

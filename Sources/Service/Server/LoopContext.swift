@@ -1,0 +1,121 @@
+import Accumulator
+import GRPC
+import Pprof
+import Runtime
+
+/// A Push received on one loop for a shard owned by another: the message copied once, and
+/// where its answer goes.
+struct PushJob: Sendable {
+    let message: [UInt8]
+    let ack: PendingAck
+}
+
+/// Everything one event loop owns above the runtime: its shards, its gRPC connections, and
+/// the two typed inboxes other threads reach it through (Pushes for its shards, answers for
+/// its connections). `@unchecked Sendable`: created before the loops start; afterwards every
+/// member except the inboxes is touched only on `loop`'s thread.
+final class LoopContext: @unchecked Sendable {
+    unowned let server: ServerContext
+    let loop: EventLoop
+    private(set) var pushes: Inbox<PushJob>!
+    private(set) var acks: Inbox<AckBatch>!
+    private var handlers: [ConnectionID: GRPCConnectionHandler] = [:]
+    private var shards: [UInt32: ShardHead] = [:]
+    private let limits: AccumulatorLimits
+    /// Answers to other loops that a full inbox refused; re-posted by a short timer.
+    private var undelivered: [(loop: Int, batch: AckBatch)] = []
+    private var retryScheduled = false
+    /// Handlers with output written by `complete`, flushed once per batch.
+    private var touched: [GRPCConnectionHandler] = []
+    /// Deadline timers of parked calls on this loop, bounded below the loop's `timersMax`.
+    var deadlineTimers = 0
+    var metricCache = LoopMetricCache()
+    let deadlineTimersMax: Int
+
+    init(server: ServerContext, loop: EventLoop, inboxCapacity: Int) {
+        self.server = server
+        self.loop = loop
+        let config = server.config
+        limits = AccumulatorLimits(accumulatedBytesMax: max(2 * config.segmentWriter.segmentMaxBytes, 64 << 20),
+                                   profileBytesMax: config.limits.maxProfileSizeBytes)
+        deadlineTimersMax = max(16, loop.configuration.timersMax - 256)
+        pushes = Inbox(loop: loop, capacity: inboxCapacity) { [unowned self] job in self.ingestForwarded(job) }
+        acks = Inbox(loop: loop, capacity: inboxCapacity) { [unowned self] batch in self.complete(batch) }
+    }
+
+    // MARK: Connections
+
+    func register(_ handler: GRPCConnectionHandler, _ id: ConnectionID) { handlers[id] = handler }
+    func unregister(_ id: ConnectionID) { handlers[id] = nil }
+
+    /// Graceful shutdown: every gRPC connection gets GOAWAY.
+    func goAwayAll() {
+        for handler in handlers.values { handler.goAway() }
+    }
+
+    /// Answers parked calls of this loop's connections; calls already ended (deadline,
+    /// cancel, closed connection) are skipped.
+    func complete(_ batch: AckBatch) {
+        for ack in batch.acks {
+            guard let handler = handlers[ack.connection] else { continue }
+            if handler.complete(ack.call, status: batch.status) && !handler.outputPending {
+                handler.outputPending = true
+                touched.append(handler)
+            }
+        }
+        for handler in touched { handler.flushOutput() }
+        touched.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: Shards
+
+    func shard(_ id: UInt32) -> ShardHead {
+        if let head = shards[id] { return head }
+        let head = ShardHead(shard: id, context: self, limits: limits)
+        shards[id] = head
+        return head
+    }
+
+    /// The final flush of the drain (§5.5 step 6); the tickers keep running for stragglers.
+    func flushAllShards() {
+        for head in shards.values { head.flush() }
+    }
+
+    /// A Push whose shard this loop owns, ingested here; nil when parked, else the answer.
+    func ingest(_ push: PushRequestView, ack: PendingAck) -> GRPCStatus? {
+        precondition(Int(push.shard % UInt32(server.loops.count)) == loop.index, "shard ingested off its owner loop")
+        return shard(push.shard).ingest(push, ack: ack)
+    }
+
+    private func ingestForwarded(_ job: PushJob) {
+        defer { server.budget.release(job.message.count) }
+        let refusal: GRPCStatus? = job.message.withUnsafeBytes { raw -> GRPCStatus? in
+            do throws(PushError) {
+                let push = try PushRequestView(raw, maxMessageBytes: server.config.server.grpcMaxRecvMsgSizeBytes)
+                return ingest(push, ack: job.ack)
+            } catch {
+                return GRPCStatus(error)
+            }
+        }
+        if let refusal { deliver(AckBatch(acks: [job.ack], status: refusal), to: job.ack.connection.loopIndex) }
+    }
+
+    /// Posts an answer batch to another loop; a full inbox defers it to a retry timer
+    /// (a loop never blocks on another loop).
+    private func deliver(_ batch: AckBatch, to loopIndex: Int) {
+        if server.loops[loopIndex].acks.post(batch) { return }
+        undelivered.append((loopIndex, batch))
+        scheduleRetry()
+    }
+
+    private func scheduleRetry() {
+        guard !retryScheduled else { return }
+        retryScheduled = true
+        loop.scheduleTimer(afterMs: 2) { [unowned self] _ in
+            retryScheduled = false
+            let pending = undelivered
+            undelivered.removeAll(keepingCapacity: true)
+            for (index, batch) in pending { deliver(batch, to: index) }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Synchronization
+
+/// `-segment-writer.memory-budget-bytes`: message copies waiting in inboxes, accumulated
+/// data and segment objects waiting for upload, across all loops. A Push that would cross
+/// it is refused with RESOURCE_EXHAUSTED instead of growing memory without bound.
+final class MemoryBudget: Sendable {
+    let bytesMax: Int
+    private let used = Atomic<Int>(0)
+
+    init(bytesMax: Int) {
+        precondition(bytesMax > 0, "memory budget must be positive")
+        self.bytesMax = bytesMax
+    }
+
+    var usedBytes: Int { used.load(ordering: .relaxed) }
+
+    /// Charges `bytes` unless that would cross the budget.
+    func tryReserve(_ bytes: Int) -> Bool {
+        var current = used.load(ordering: .relaxed)
+        while true {
+            guard current + bytes <= bytesMax else { return false }
+            let (done, seen) = used.compareExchange(expected: current, desired: current + bytes, ordering: .relaxed)
+            if done { return true }
+            current = seen
+        }
+    }
+
+    /// Charges growth that already happened (accumulated data), even past the budget.
+    func charge(_ bytes: Int) { used.add(bytes, ordering: .relaxed) }
+
+    func release(_ bytes: Int) {
+        let after = used.subtract(bytes, ordering: .relaxed).newValue
+        precondition(after >= 0, "memory budget released more than was charged")
+    }
+}

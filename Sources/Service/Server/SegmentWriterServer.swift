@@ -1,0 +1,140 @@
+import BinaryCoding
+import GRPC
+import ObjectStorage
+import Runtime
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The segment-writer process: event loops serving gRPC Push and health on the gRPC port and
+/// `/ready`, `/metrics`, `/healthz` on the HTTP port, per-shard accumulators flushed every
+/// segment duration, and the upload seam that makes segments durable before Pushes are
+/// answered (ARCHITECTURE.md, "One Push, socket to acknowledgement").
+public final class SegmentWriterServer {
+    public let config: SegmentWriterConfig
+    public let log: Log
+    public let readiness = Readiness()
+    public let metrics = SegmentWriterMetrics()
+    private let group: EventLoopGroup
+    private let context: ServerContext
+    private let uploader: SegmentUploader
+    public private(set) var grpcPort: UInt16 = 0
+    public private(set) var httpPort: UInt16 = 0
+
+    public init(config: SegmentWriterConfig, log: Log) throws {
+        self.config = config
+        self.log = log
+        let loopCount = config.segmentWriter.eventLoops > 0 ? config.segmentWriter.eventLoops : EventLoopGroup.allowedCPUCount
+        var loopConfig = EventLoopConfiguration()
+        loopConfig.ringEntries = 0  // the blocking upload seam needs no ring; sockets never do
+        loopConfig.timersMax = 1 << 16
+        group = try EventLoopGroup(loopCount: loopCount, configuration: loopConfig)
+        context = ServerContext(config: config, log: log, readiness: readiness, metrics: metrics,
+                                hostname: ByteString(Self.hostname()))
+        let store = try Self.makeStore(config.storage)
+        let threads = config.storage.backend == .s3 ? 1 : max(2, min(8, loopCount))
+        uploader = SegmentUploader(context: context, store: store, threads: threads)
+        let loops = group.loops.map { LoopContext(server: context, loop: $0, inboxCapacity: 4096) }
+        context.install(loops: loops, uploader: uploader)
+        if config.segmentWriter.bucketHealthCheckEnabled {
+            store.checkHealth { result in
+                if case .failure(let error) = result { log.warn("bucket health check failed", ["err": "\(error)"]) }
+            }
+        }
+    }
+
+    /// Binds both ports on every loop (SO_REUSEPORT), starts the loops, and turns serving on.
+    public func start() throws {
+        var grpcConfig = GRPCServerConfiguration(methods: GRPCConnectionHandler.methods)
+        grpcConfig.http2.settings.maxConcurrentStreams = config.server.grpcMaxConcurrentStreams
+        grpcConfig.maxReceiveMessageBytes = config.server.grpcMaxRecvMsgSizeBytes
+        grpcConfig.maxDecompressedMessageBytes = config.server.grpcMaxRecvMsgSizeBytes
+        let loops = context.loops
+        let grpcServerConfig = grpcConfig
+        let grpcHost = Self.listenHost(config.server.grpcListenAddress)
+        let httpHost = Self.listenHost(config.server.httpListenAddress)
+        grpcPort = try group.listen(ipv4: grpcHost, port: UInt16(config.server.grpcListenPort)) { loop in
+            GRPCConnectionHandler(context: loops[loop.index], configuration: grpcServerConfig)
+        }
+        let readiness = self.readiness, metrics = self.metrics
+        httpPort = try group.listen(ipv4: httpHost, port: UInt16(config.server.httpListenPort)) { _ in
+            OperationsHTTPHandler(readiness: readiness, metrics: metrics)
+        }
+        group.start()
+        log.info("server listening", ["grpc": "\(grpcHost):\(grpcPort)", "http": "\(httpHost):\(httpPort)",
+                                      "loops": String(group.loops.count)])
+        readiness.advance(to: .serving)
+        log.info("segment-writer serving", ["segment_duration_ms": String(config.segmentWriter.segmentDurationNs / 1_000_000),
+                                            "storage": Self.describe(config.storage)])
+    }
+
+    /// Graceful shutdown (ingest-and-ops.md §5.5): refuse new Pushes, flush every shard, wait
+    /// for the pending acknowledgements (bounded by `-server.graceful-shutdown-timeout`),
+    /// GOAWAY, stop the loops and the uploader. True when nothing was left pending.
+    @discardableResult
+    public func shutdown() -> Bool {
+        readiness.advance(to: .draining)
+        log.info("draining: new Pushes are refused, flushing every shard")
+        runOnEveryLoop { $0.flushAllShards() }
+        let deadlineNs = EventLoop.monotonicNowNs &+ UInt64(config.server.gracefulShutdownTimeoutNs)
+        var clean = true
+        while context.pushesInFlight.load(ordering: .sequentiallyConsistent) > 0
+            || context.uploadsInFlight.load(ordering: .sequentiallyConsistent) > 0 {
+            guard EventLoop.monotonicNowNs < deadlineNs else {
+                clean = false
+                log.warn("graceful shutdown timeout: stopping with Pushes pending",
+                         ["pushes": String(context.pushesInFlight.load(ordering: .relaxed)),
+                          "uploads": String(context.uploadsInFlight.load(ordering: .relaxed))])
+                break
+            }
+            usleep(2000)
+        }
+        runOnEveryLoop { $0.goAwayAll() }
+        readiness.advance(to: .stopped)
+        group.shutdown()
+        uploader.stop()
+        log.info("segment-writer stopped", ["clean": String(clean)])
+        return clean
+    }
+
+    /// Runs `job` on every loop and waits until all have run it.
+    private func runOnEveryLoop(_ job: @escaping @Sendable (LoopContext) -> Void) {
+        let done = Atomic<Int>(0)
+        var posted = 0
+        for loop in context.loops {
+            if loop.loop.post({ job(loop); done.add(1, ordering: .sequentiallyConsistent) }) { posted += 1 }
+        }
+        while done.load(ordering: .sequentiallyConsistent) < posted { usleep(500) }
+    }
+
+    static func listenHost(_ address: String) -> String { address.isEmpty ? "0.0.0.0" : address }
+
+    static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+        return String(cString: buffer)
+    }
+
+    static func makeStore(_ storage: SegmentWriterConfig.Storage) throws -> any ObjectStore {
+        switch storage.backend {
+        case .filesystem:
+            return FilesystemObjectStore(root: storage.filesystemDir, prefix: storage.prefix)
+        case .s3:
+            let s3 = storage.s3
+            let lookup = S3BucketLookup(rawValue: s3.bucketLookupType.rawValue) ?? .auto
+            let configuration = S3Configuration(
+                endpoint: s3.endpoint, bucketName: s3.bucketName, region: s3.region,
+                credentials: AWSCredentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey),
+                insecure: s3.insecure, bucketLookup: lookup, tlsVerification: s3.insecureSkipVerify ? .skip : .systemCAs)
+            return try S3ObjectStore(configuration: configuration, prefix: storage.prefix)
+        }
+    }
+
+    static func describe(_ storage: SegmentWriterConfig.Storage) -> String {
+        switch storage.backend {
+        case .filesystem: "filesystem:\(storage.filesystemDir)"
+        case .s3: "s3:\(storage.s3.endpoint)/\(storage.s3.bucketName)"
+        }
+    }
+}

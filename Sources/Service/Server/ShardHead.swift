@@ -1,0 +1,103 @@
+import Accumulator
+import BinaryCoding
+import GRPC
+import Pprof
+import Prometheus
+import Runtime
+import SegmentObject
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One shard on its owner loop (`shard % N`): the accumulator of the current segment, the
+/// Pushes parked on it, and the ticker that flushes it every segment duration
+/// (ingest-and-ops.md §1.4). Created on first use, never removed, as upstream. Loop-confined.
+final class ShardHead {
+    let shard: UInt32
+    private unowned let context: LoopContext
+    private let accumulator: ShardAccumulator
+    private var parked: [PendingAck] = []
+    private(set) var segmentID: ULID
+    /// Accumulated bytes charged to the memory budget for the current segment.
+    private var chargedBytes = 0
+    private var ingestBytes: [String: ValueHistogram] = [:]
+
+    init(shard: UInt32, context: LoopContext, limits: AccumulatorLimits) {
+        self.shard = shard
+        self.context = context
+        accumulator = ShardAccumulator(limits: limits)
+        segmentID = Self.newSegmentID()
+        let periodMs = max(1, UInt64(context.server.config.segmentWriter.segmentDurationNs / 1_000_000))
+        context.loop.scheduleTimer(afterMs: periodMs, repeatingEveryMs: periodMs) { [unowned self] _ in self.flush() }
+    }
+
+    var parkedCount: Int { parked.count }
+
+    /// Appends the Push to the current segment and parks its acknowledgement; nil on
+    /// success, else the status to answer now (the accumulator left unchanged).
+    func ingest(_ push: PushRequestView, ack: PendingAck) -> GRPCStatus? {
+        let before = accumulator.accumulatedBytes
+        do {
+            try accumulator.ingest(push)
+        } catch {
+            return GRPCStatus(error)
+        }
+        let grown = accumulator.accumulatedBytes - before
+        context.server.budget.charge(grown)
+        chargedBytes += grown
+        parked.append(ack)
+        observeIngest(push)
+        if accumulator.accumulatedBytes >= context.server.config.segmentWriter.segmentMaxBytes { flush() }
+        return nil
+    }
+
+    /// Swaps the segment: encodes what accumulated into one object and hands it, with the
+    /// parked acknowledgements, to the uploader; a segment without Pushes uploads nothing.
+    func flush() {
+        defer { segmentID = Self.newSegmentID() }
+        guard accumulator.pushCount > 0 else {
+            precondition(parked.isEmpty, "acknowledgements parked on a segment without pushes")
+            return
+        }
+        let startNs = EventLoop.monotonicNowNs
+        var writer = ByteWriter(capacity: chargedBytes / 2)
+        guard let meta = accumulator.flush(segmentID: segmentID, shard: shard, createdBy: context.server.hostname, into: &writer) else {
+            preconditionFailure("a segment with pushes flushed to nothing")
+        }
+        let budget = context.server.budget
+        budget.charge(writer.count)
+        budget.release(chargedBytes)
+        chargedBytes = 0
+        let acks = parked
+        parked.removeAll(keepingCapacity: true)
+        context.server.submit(SegmentUpload(shard: shard, meta: meta, object: writer.bytes, acks: acks, flushStartNs: startNs))
+    }
+
+    private func observeIngest(_ push: PushRequestView) {
+        let tenant = String(decoding: push.tenantID, as: UTF8.self)
+        let histogram: ValueHistogram
+        if let cached = ingestBytes[tenant] {
+            histogram = cached
+        } else {
+            histogram = context.server.metrics.ingestBytes(shard: shard, tenant: tenant)
+            ingestBytes[tenant] = histogram
+        }
+        histogram.record(Double(push.profile.count))
+    }
+
+    /// A ULID for a segment opening now: wall-clock milliseconds and 80 random bits.
+    static func newSegmentID() -> ULID {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        var rng = SystemRandomNumberGenerator()
+        let entropy = (0 ..< 10).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
+        return ULID(timeMs: UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec / 1_000_000), entropy: entropy)
+    }
+}
+
+extension GRPCStatus {
+    /// A refused Push's status (ingest-and-ops.md §1.3), from `PushError.statusCode`.
+    init(_ error: PushError) {
+        self.init(GRPC.GRPCStatusCode(rawValue: UInt8(truncatingIfNeeded: error.statusCode)) ?? .unknown, ByteString(error.message))
+    }
+}

@@ -1,0 +1,44 @@
+import SegmentWriterService
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// segment-writer: Pyroscope's flags and YAML in, gRPC Push served until SIGTERM/SIGINT.
+var environment: [String: String] = [:]
+var entry = environ
+while let pointer = entry.pointee {
+    let pair = String(cString: pointer)
+    if let eq = pair.firstIndex(of: "=") { environment[String(pair[..<eq])] = String(pair[pair.index(after: eq)...]) }
+    entry += 1
+}
+
+let loaded: ConfigLoader.Result
+do {
+    loaded = try ConfigLoader.load(arguments: Array(CommandLine.arguments.dropFirst()), environment: environment,
+                                   readFile: TextFile.read)
+} catch {
+    switch error {
+    case .helpRequested(let usage):
+        print(usage)
+        exit(0)
+    case .invalid(let message):
+        Log.writeStandardError("segment-writer: \(message)\n")
+        exit(1)
+    }
+}
+
+let log = Log(level: Log.Level(loaded.config.logLevel) ?? .info)
+for setting in loaded.ignored { log.info("setting accepted without effect", ["setting": setting]) }
+ShutdownSignals.block()
+let server: SegmentWriterServer
+do {
+    server = try SegmentWriterServer(config: loaded.config, log: log)
+    try server.start()
+} catch {
+    log.error("start-up failed", ["err": "\(error)"])
+    exit(1)
+}
+let signal = ShutdownSignals.wait()
+log.info("shutdown signal received", ["signal": String(signal)])
+server.shutdown()
+exit(0)

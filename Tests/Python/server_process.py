@@ -1,0 +1,69 @@
+"""Starts the built segment-writer binary on free loopback ports with a temporary data dir."""
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import threading
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def bin_dir():
+    if os.environ.get("SWIFT_BIN_PATH"):
+        return pathlib.Path(os.environ["SWIFT_BIN_PATH"])
+    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
+    return pathlib.Path(out.stdout.strip())
+
+
+class SegmentWriterProcess:
+    LISTENING = re.compile(r'msg="server listening" grpc=[\d.]+:(\d+) http=[\d.]+:(\d+)')
+
+    def __init__(self, data_dir, *flags):
+        self.data_dir = pathlib.Path(data_dir)
+        binary = bin_dir() / "segment-writer"
+        assert binary.exists(), f"{binary} missing: run `swift build --product segment-writer` first"
+        args = [str(binary), "-server.grpc-listen-address=127.0.0.1", "-server.grpc-listen-port=0",
+                "-server.http-listen-address=127.0.0.1", "-server.http-listen-port=0",
+                f"-storage.filesystem.dir={self.data_dir}", "-segment-writer.event-loops=2", *flags]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines = []
+        self._ready = threading.Event()
+        self.grpc_port = self.http_port = None
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        if not self._ready.wait(30):
+            self.proc.kill()
+            raise AssertionError("server did not start:\n" + "".join(self.lines))
+        assert self.grpc_port, "server exited:\n" + "".join(self.lines)
+        self._wait_serving()
+
+    def _read_stderr(self):
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            m = self.LISTENING.search(line)
+            if m:
+                self.grpc_port, self.http_port = int(m.group(1)), int(m.group(2))
+            if "segment-writer serving" in line:
+                self._ready.set()
+        self._ready.set()
+
+    def _wait_serving(self):
+        for _ in range(200):
+            if any("segment-writer serving" in line for line in self.lines):
+                return
+            time.sleep(0.01)
+
+    @property
+    def grpc_target(self):
+        return f"127.0.0.1:{self.grpc_port}"
+
+    def terminate(self, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()

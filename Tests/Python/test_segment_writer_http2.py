@@ -1,0 +1,196 @@
+"""HTTP/2 edge cases against the segment-writer binary with raw frames (hpack from the `h2`
+package): each misbehaving client gets its error and never blocks another connection's Push."""
+import socket
+import struct
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import grpc
+import hpack
+import pytest
+
+from conftest import TESTDATA
+from server_process import SegmentWriterProcess
+from test_segment_writer_server import call_status, health_check, make_request, stub
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE = 0, 1, 3, 4, 6, 7, 8
+END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
+PROTOCOL_ERROR, FRAME_SIZE_ERROR, REFUSED_STREAM, CANCEL = 1, 6, 7, 8
+
+
+def frame(kind, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+class RawClient:
+    def __init__(self, port, preface=True):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.encoder = hpack.Encoder()
+        self.decoder = hpack.Decoder()
+        self.buffer = b""
+        if preface:
+            self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0))
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def headers(self, stream, path, end_stream=False, extra=()):
+        fields = [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "localhost"),
+                  ("content-type", "application/grpc"), ("te", "trailers"), *extra]
+        block = self.encoder.encode(fields)
+        return frame(HEADERS, END_HEADERS | (END_STREAM if end_stream else 0), stream, block)
+
+    def frames(self, until, timeout=5.0):
+        """Reads frames until `until(kind, flags, stream, payload)` is true; returns all read."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            while len(self.buffer) >= 9:
+                length = int.from_bytes(self.buffer[:3], "big")
+                if len(self.buffer) < 9 + length:
+                    break
+                kind, flags = self.buffer[3], self.buffer[4]
+                stream = int.from_bytes(self.buffer[5:9], "big") & 0x7FFFFFFF
+                payload = self.buffer[9:9 + length]
+                self.buffer = self.buffer[9 + length:]
+                if kind == SETTINGS and not flags & ACK:
+                    self.send(frame(SETTINGS, ACK, 0))
+                if kind == HEADERS:
+                    payload = self.decoder.decode(payload)
+                seen.append((kind, flags, stream, payload))
+                if until(kind, flags, stream, payload):
+                    return seen
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                return seen
+            self.buffer += chunk
+        return seen
+
+    def close(self):
+        self.sock.close()
+
+
+def grpc_message(body):
+    return b"\x00" + struct.pack(">I", len(body)) + body
+
+
+@pytest.fixture
+def server(tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=200ms",
+                                "-server.graceful-shutdown-timeout=2s")
+    yield proc
+    proc.kill()
+
+
+def push_ok(protos, server):
+    req = make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes(), shard=2)
+    with grpc.insecure_channel(server.grpc_target) as channel:
+        return call_status(lambda: stub(protos, channel).Push(req, timeout=10))[0] == grpc.StatusCode.OK
+
+
+def goaway_code(frames):
+    codes = [struct.unpack(">II", p[:8])[1] for k, _, _, p in frames if k == GOAWAY]
+    return codes[0] if codes else None
+
+
+def test_bad_preface_gets_goaway_and_close(protos, server):
+    c = RawClient(server.grpc_port, preface=False)
+    c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    seen = c.frames(lambda *f: False, timeout=3)
+    assert goaway_code(seen) == PROTOCOL_ERROR
+    assert c.sock.recv(10) == b""
+    c.close()
+    assert push_ok(protos, server)
+
+
+def test_oversized_frame_is_frame_size_error(protos, server):
+    c = RawClient(server.grpc_port)
+    c.send(c.headers(1, "/segmentwriter.v1.SegmentWriterService/Push"))
+    c.send(frame(DATA, 0, 1, b"\x00" * 20000))  # above the default 16384 SETTINGS_MAX_FRAME_SIZE
+    seen = c.frames(lambda k, *_: k == GOAWAY)
+    assert goaway_code(seen) == FRAME_SIZE_ERROR
+    c.close()
+    assert push_ok(protos, server)
+
+
+def test_stream_reset_mid_message_then_same_connection_works(protos, server):
+    body = make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes(), shard=1).SerializeToString()
+    message = grpc_message(body)
+    c = RawClient(server.grpc_port)
+    c.send(c.headers(1, "/segmentwriter.v1.SegmentWriterService/Push"))
+    c.send(frame(DATA, 0, 1, message[: len(message) // 2]))
+    c.send(frame(RST_STREAM, 0, 1, struct.pack(">I", CANCEL)))
+    c.send(c.headers(3, "/segmentwriter.v1.SegmentWriterService/Push"))
+    for i in range(0, len(message), 16384):
+        chunk = message[i:i + 16384]
+        c.send(frame(DATA, END_STREAM if i + 16384 >= len(message) else 0, 3, chunk))
+    seen = c.frames(lambda k, f, s, p: s == 3 and k == HEADERS and f & END_STREAM, timeout=10)
+    trailers = dict(seen[-1][3])
+    assert trailers.get("grpc-status") == "0", seen
+    assert not any(s == 1 and k in (DATA, HEADERS) for k, _, s, _ in seen), "the reset stream got no answer"
+    c.close()
+
+
+def test_too_many_streams_are_refused(protos, server):
+    c = RawClient(server.grpc_port)
+    for i in range(101):
+        c.send(c.headers(1 + 2 * i, "/segmentwriter.v1.SegmentWriterService/Push"))
+    seen = c.frames(lambda k, f, s, p: k == RST_STREAM, timeout=5)
+    resets = [(s, struct.unpack(">I", p)[0]) for k, _, s, p in seen if k == RST_STREAM]
+    assert resets == [(201, REFUSED_STREAM)]
+    assert push_ok(protos, server)
+    c.close()
+
+
+def test_client_that_never_reads_does_not_block_others(protos, server):
+    c = RawClient(server.grpc_port)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stop = threading.Event()
+    sent = [0]
+
+    def flood():
+        ping = frame(PING, 0, 0, b"\x00" * 8) * 512
+        c.sock.settimeout(0.5)
+        while not stop.is_set():
+            try:
+                c.sock.sendall(ping)
+                sent[0] += len(ping)
+            except (socket.timeout, OSError):
+                time.sleep(0.05)
+
+    t = threading.Thread(target=flood, daemon=True)
+    t.start()
+    time.sleep(1.0)
+    start = time.monotonic()
+    assert push_ok(protos, server)
+    assert time.monotonic() - start < 5
+    stop.set()
+    t.join(5)
+    assert sent[0] > 1 << 20, "the flood should have filled the server's queues"
+    c.close()
+
+
+def test_drain_refuses_new_pushes_reports_not_ready_then_exits_zero(protos, server):
+    # A Push whose message never arrives keeps the drain waiting (graceful timeout 2 s).
+    c = RawClient(server.grpc_port)
+    c.send(c.headers(1, "/segmentwriter.v1.SegmentWriterService/Push"))
+    c.frames(lambda k, f, s, p: k == SETTINGS and f & ACK, timeout=2)
+    server.proc.send_signal(15)
+    time.sleep(0.3)
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"http://127.0.0.1:{server.http_port}/ready", timeout=5)
+    assert e.value.code == 503
+    req = make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes())
+    with grpc.insecure_channel(server.grpc_target) as channel:
+        code, details = call_status(lambda: stub(protos, channel).Push(req, timeout=5))
+        assert (code, details) == (grpc.StatusCode.UNAVAILABLE, "service is unavailable")
+        assert health_check(channel, "pyroscope.segment-writer") == b"\x08\x02"
+    assert server.proc.wait(10) == 0
+    c.close()

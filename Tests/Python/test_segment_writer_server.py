@@ -1,0 +1,210 @@
+"""The segment-writer binary end to end: grpcio clients push the real pprof corpus and bad
+inputs; objects and DLQ metadata land in the filesystem bucket; ops HTTP, health, SIGTERM."""
+import concurrent.futures
+import os
+import pathlib
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import grpc
+import pytest
+
+from conftest import TESTDATA
+from server_process import SegmentWriterProcess, bin_dir
+
+PUSH = "/segmentwriter.v1.SegmentWriterService/Push"
+# Refused by the head as upstream would panic or refuse (AccumulatorTests.RejectionTests).
+INVALID = {"dotnet-pprof-3.pb.gz", "dotnet.labels.pprof", "pyspy-1.pb.gz"}
+CORPUS = sorted(p for p in (TESTDATA / "pprof").iterdir() if p.is_file())
+
+
+@pytest.fixture
+def server(tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=200ms")
+    yield proc
+    proc.kill()
+
+
+def push_module(protos):
+    return protos.pyroscope_api__segmentwriter__v1__push_pb2, protos.pyroscope_api__segmentwriter__v1__push_pb2_grpc
+
+
+def make_request(protos, profile, tenant="anonymous", service="svc", shard=1, profile_id=None):
+    pb, _ = push_module(protos)
+    types = protos.pyroscope_api__types__v1__types_pb2
+    labels = [types.LabelPair(name="__name__", value="process_cpu"), types.LabelPair(name="service_name", value=service)]
+    return pb.PushRequest(tenant_id=tenant, labels=labels, profile=profile,
+                          profile_id=uuid.uuid4().bytes if profile_id is None else profile_id, shard=shard)
+
+
+def stub(protos, channel):
+    return push_module(protos)[1].SegmentWriterServiceStub(channel)
+
+
+def call_status(fn):
+    try:
+        fn()
+        return grpc.StatusCode.OK, ""
+    except grpc.RpcError as e:
+        return e.code(), e.details()
+
+
+def blocks(data_dir):
+    return sorted(pathlib.Path(data_dir).glob("segments/*/anonymous/*/block.bin"))
+
+
+def segtool():
+    path = os.environ.get("SEGTOOL") or str(bin_dir() / "segtool")
+    return path if pathlib.Path(path).exists() else None
+
+
+def check_objects(protos, data_dir, expect_shards):
+    """Every block.bin has its DLQ meta.pb; the metadata matches the object; segtool agrees."""
+    meta_pb = protos.pyroscope_api__metastore__v1__types_pb2
+    found = blocks(data_dir)
+    assert found, "no segment objects written"
+    assert {int(p.parts[-4]) for p in found} == set(expect_shards)
+    datasets = 0
+    for block in found:
+        shard, ulid = block.parts[-4], block.parts[-2]
+        meta_path = pathlib.Path(data_dir) / "dlq" / shard / "anonymous" / ulid / "meta.pb"
+        assert meta_path.exists(), f"no DLQ metadata beside {block}"
+        meta = meta_pb.BlockMeta.FromString(meta_path.read_bytes())
+        assert meta.id == ulid and meta.shard == int(shard)
+        assert meta.size == block.stat().st_size
+        raw = block.read_bytes()
+        # Trailer: metadata, BE32 length, BE32 CRC-32C, then the 8 bytes "footer magic" region;
+        # the object ends with the encoded metadata's length and checksum (segment-object.md §4).
+        assert meta.metadata_offset < len(raw)
+        datasets += len(meta.datasets)
+    tool = segtool()
+    if tool:
+        out = subprocess.run([tool, "verify", *map(str, found)], capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+    return found, datasets
+
+
+def test_corpus_pushed_concurrently_lands_in_segments_and_dlq(protos, server):
+    work = []
+    for i, path in enumerate(CORPUS):
+        for tenant in ("tenant-a", "tenant-b"):
+            work.append((path, tenant, f"svc-{i % 3}", 1 + (i + len(tenant)) % 4))
+    channels = [grpc.insecure_channel(server.grpc_target) for _ in range(4)]
+    try:
+        def one(item, k):
+            path, tenant, service, shard = item
+            req = make_request(protos, path.read_bytes(), tenant=tenant, service=service, shard=shard)
+            return item, call_status(lambda: stub(protos, channels[k % 4]).Push(req, timeout=20))
+
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(one, work, range(len(work))))
+    finally:
+        for c in channels:
+            c.close()
+    for (path, tenant, _, _), (code, details) in results:
+        if path.name in INVALID:
+            assert code == grpc.StatusCode.INVALID_ARGUMENT, (path.name, code, details)
+        else:
+            assert code == grpc.StatusCode.OK, (path.name, tenant, code, details)
+    shards = {s for (p, _, _, s), (code, _) in results if code == grpc.StatusCode.OK}
+    _, datasets = check_objects(protos, server.data_dir, shards)
+    assert datasets >= 2
+    tool = segtool()
+    if tool:
+        import json
+        out = subprocess.run([tool, "inspect", "--json", str(blocks(server.data_dir)[0])], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        summary = json.loads(out.stdout)
+        assert summary["datasets"] and {d["tenant"] for d in summary["datasets"]} <= {"tenant-a", "tenant-b"}
+
+
+def test_bad_inputs_get_their_status(protos, server):
+    profile = (TESTDATA / "pprof" / "heap").read_bytes()
+    with grpc.insecure_channel(server.grpc_target) as channel:
+        s = stub(protos, channel)
+        cases = [
+            (make_request(protos, profile, tenant=""), grpc.StatusCode.INVALID_ARGUMENT, "no org id"),
+            (make_request(protos, profile, profile_id=b"x" * 15), grpc.StatusCode.INVALID_ARGUMENT, "invalid UUID (got 15 bytes)"),
+            (make_request(protos, b""), grpc.StatusCode.INVALID_ARGUMENT, "gzip reset: EOF"),
+            (make_request(protos, b"\x01\x02\x03\x04\x05"), grpc.StatusCode.INVALID_ARGUMENT, "gzip reset: unexpected EOF"),
+            (make_request(protos, b"\xff" * 64), grpc.StatusCode.INVALID_ARGUMENT, None),
+        ]
+        for req, want, text in cases:
+            code, details = call_status(lambda: s.Push(req, timeout=10))
+            assert code == want, (req.tenant_id, code, details)
+            if text:
+                assert details == text
+        unknown = channel.unary_unary("/segmentwriter.v1.SegmentWriterService/Nope",
+                                      request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        code, details = call_status(lambda: unknown(b"", timeout=5))
+        assert code == grpc.StatusCode.UNIMPLEMENTED
+        code, _ = call_status(lambda: channel.unary_unary("/other.Service/Push", request_serializer=lambda b: b,
+                                                          response_deserializer=lambda b: b)(b"", timeout=5))
+        assert code == grpc.StatusCode.UNIMPLEMENTED
+        # The server still serves a good Push after all that.
+        assert call_status(lambda: s.Push(make_request(protos, profile), timeout=10))[0] == grpc.StatusCode.OK
+
+
+def health_check(channel, service):
+    check = channel.unary_unary("/grpc.health.v1.Health/Check", request_serializer=lambda b: b,
+                                response_deserializer=lambda b: b)
+    name = service.encode()
+    body = (b"\x0a" + bytes([len(name)]) + name) if name else b""
+    return check(body, timeout=5)
+
+
+def test_ready_metrics_and_health(protos, server):
+    base = f"http://127.0.0.1:{server.http_port}"
+    with urllib.request.urlopen(base + "/ready", timeout=5) as r:
+        assert r.status == 200 and r.read() == b"ready\n"
+    with grpc.insecure_channel(server.grpc_target) as channel:
+        assert call_status(lambda: stub(protos, channel).Push(
+            make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes(), shard=3), timeout=10))[0] == grpc.StatusCode.OK
+        assert health_check(channel, "") == b"\x08\x01"
+        assert health_check(channel, "pyroscope.segment-writer") == b"\x08\x01"
+        code, _ = call_status(lambda: health_check(channel, "no.such.service"))
+        assert code == grpc.StatusCode.NOT_FOUND
+    with urllib.request.urlopen(base + "/metrics", timeout=5) as r:
+        text = r.read().decode()
+    for name in ("pyroscope_segment_writer_segment_ingest_bytes", "pyroscope_segment_writer_segment_size_bytes",
+                 "pyroscope_segment_ingester_wait_duration_seconds", "pyroscope_segment_flush_segment_duration_seconds",
+                 'pyroscope_request_duration_seconds_bucket{method="gRPC",route="/segmentwriter.v1.SegmentWriterService/Push",status_code="success"'):
+        assert name in text, name
+
+
+def test_deadline_while_parked_is_deadline_exceeded(protos, tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=3s")
+    try:
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            req = make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes())
+            start = time.monotonic()
+            code, details = call_status(lambda: stub(protos, channel).Push(req, timeout=0.3))
+            assert code == grpc.StatusCode.DEADLINE_EXCEEDED, details
+            assert time.monotonic() - start < 2
+        with urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5) as r:
+            assert 'pyroscope_segment_ingester_wait_timeouts{tenant="anonymous"} 1' in r.read().decode()
+    finally:
+        proc.kill()
+
+
+def test_sigterm_answers_parked_pushes_then_exits_zero(protos, tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=30s")
+    try:
+        profile = (TESTDATA / "pprof" / "profile_python").read_bytes()
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            s = stub(protos, channel)
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                futures = [pool.submit(call_status, lambda k=k: s.Push(make_request(protos, profile, shard=1 + k % 4), timeout=20))
+                           for k in range(8)]
+                time.sleep(0.5)
+                assert not any(f.done() for f in futures), "Pushes must wait for the flush"
+                proc.proc.send_signal(15)
+                results = [f.result(timeout=20) for f in futures]
+        assert all(code == grpc.StatusCode.OK for code, _ in results), results
+        assert proc.proc.wait(20) == 0, "".join(proc.lines)
+        check_objects(protos, proc.data_dir, {1, 2, 3, 4})
+    finally:
+        proc.kill()
