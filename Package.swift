@@ -70,7 +70,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            path: "Sources/Service"
+            path: "Sources/Service",
+            exclude: ["README.md"]
         ),
 
         // MARK: Tools.
@@ -93,7 +94,7 @@ let package = Package(
         .testTarget(name: "SegmentObjectTests", dependencies: ["SegmentObject", "TestSupport"]),
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),
         .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "TestSupport"]),
-        .testTarget(name: "ServiceTests", dependencies: ["SegmentWriterService", "Runtime"]),
+        .testTarget(name: "ServiceTests", dependencies: ["SegmentWriterService", "Runtime", "GRPC", "HTTP2", "SegmentObject"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),

@@ -207,3 +207,27 @@ def test_drain_refuses_new_pushes_reports_not_ready_then_exits_zero(protos, serv
         assert health_check(channel, "pyroscope.segment-writer") == b"\x08\x02"
     assert server.proc.wait(10) == 0
     c.close()
+
+
+def test_grpc_timeout_while_parked_is_deadline_exceeded(protos, tmp_path):
+    """§7 check 4: grpc-timeout 200m and a 3 s segment: DEADLINE_EXCEEDED from the server's own
+    timer (no client-side deadline races it), counted in the wait-timeouts metric."""
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=3s")
+    try:
+        body = make_request(protos, (TESTDATA / "pprof" / "profile_python").read_bytes()).SerializeToString()
+        c = RawClient(proc.grpc_port)
+        c.frames(lambda k, f, s, p: k == WINDOW_UPDATE and s == 0)
+        start = time.monotonic()
+        c.send(c.headers(1, "/segmentwriter.v1.SegmentWriterService/Push", extra=[("grpc-timeout", "200m")]))
+        c.send(frame(DATA, END_STREAM, 1, grpc_message(body)))
+        seen = c.frames(lambda k, f, s, p: s == 1 and k == HEADERS and f & END_STREAM, timeout=5)
+        elapsed = time.monotonic() - start
+        trailers = dict(seen[-1][3])
+        assert trailers.get("grpc-status") == "4", seen
+        assert "deadline exceeded" in trailers.get("grpc-message", "")
+        assert 0.15 < elapsed < 2
+        with urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5) as r:
+            assert 'pyroscope_segment_ingester_wait_timeouts{tenant="anonymous"} 1' in r.read().decode()
+        c.close()
+    finally:
+        proc.kill()

@@ -175,21 +175,6 @@ def test_ready_metrics_and_health(protos, server):
         assert name in text, name
 
 
-def test_deadline_while_parked_is_deadline_exceeded(protos, tmp_path):
-    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=3s")
-    try:
-        with grpc.insecure_channel(proc.grpc_target) as channel:
-            req = make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes())
-            start = time.monotonic()
-            code, details = call_status(lambda: stub(protos, channel).Push(req, timeout=0.3))
-            assert code == grpc.StatusCode.DEADLINE_EXCEEDED, details
-            assert time.monotonic() - start < 2
-        with urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5) as r:
-            assert 'pyroscope_segment_ingester_wait_timeouts{tenant="anonymous"} 1' in r.read().decode()
-    finally:
-        proc.kill()
-
-
 def test_sigterm_answers_parked_pushes_then_exits_zero(protos, tmp_path):
     proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=30s")
     try:
@@ -206,5 +191,45 @@ def test_sigterm_answers_parked_pushes_then_exits_zero(protos, tmp_path):
         assert all(code == grpc.StatusCode.OK for code, _ in results), results
         assert proc.proc.wait(20) == 0, "".join(proc.lines)
         check_objects(protos, proc.data_dir, {1, 2, 3, 4})
+    finally:
+        proc.kill()
+
+
+def metrics_text(proc):
+    with urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5) as r:
+        return r.read().decode()
+
+
+def test_size_bound_flushes_before_the_ticker(protos, tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=30s",
+                                "-segment-writer.segment-max-bytes=1")
+    try:
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            start = time.monotonic()
+            req = make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes(), shard=5)
+            assert call_status(lambda: stub(protos, channel).Push(req, timeout=10))[0] == grpc.StatusCode.OK
+            assert time.monotonic() - start < 5
+        assert len(blocks(proc.data_dir)) == 1
+    finally:
+        proc.kill()
+
+
+def test_client_cancel_while_parked_is_forgotten(protos, tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=1s")
+    try:
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            req = make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes())
+            future = stub(protos, channel).Push.future(req, timeout=10)
+            time.sleep(0.3)
+            assert future.cancel()
+            for _ in range(50):
+                if 'status_code="cancel"' in metrics_text(proc):
+                    break
+                time.sleep(0.1)
+            assert 'route="/segmentwriter.v1.SegmentWriterService/Push",status_code="cancel"' in metrics_text(proc)
+            # The segment still flushes (the profile was accepted) and a later Push works.
+            assert call_status(lambda: stub(protos, channel).Push(make_request(protos, req.profile), timeout=10))[0] \
+                == grpc.StatusCode.OK
+        assert proc.terminate() == 0
     finally:
         proc.kill()

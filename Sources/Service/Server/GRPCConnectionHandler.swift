@@ -53,7 +53,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
 
     func connectionClosed(_ connection: Connection, error: Errno?) {
         context.unregister(connection.id)
-        for id in Array(calls.keys) { end(id, outcome: "cancel") }
+        for id in Array(calls.keys) { end(id, outcome: .cancel) }
         self.connection = nil
     }
 
@@ -99,9 +99,9 @@ final class GRPCConnectionHandler: ConnectionHandler {
                 finish(id, GRPCStatus(.internalError, "grpc: error while receiving request: no request message"))
             }
         case .cancelled(let id, _):
-            end(id, outcome: "cancel")
+            end(id, outcome: .cancel)
         case .failed(let id, _):
-            end(id, outcome: "error")
+            end(id, outcome: .error)
         case .goAway:
             break
         case .connectionError:
@@ -195,18 +195,18 @@ final class GRPCConnectionHandler: ConnectionHandler {
         var body = ByteWriter()
         GRPCHealth.appendResponse(context.server.readiness.isServing ? .serving : .notServing, into: &body)
         body.bytes.withUnsafeBytes { grpc.respond(id, message: $0, into: &out) }
-        end(id, outcome: "success")
+        end(id, outcome: .success)
     }
 
     // MARK: Ending calls
 
     private func finish(_ id: CallID, _ status: GRPCStatus) {
         grpc.finish(id, status: status, into: &out)
-        end(id, outcome: status.code == .ok ? "success" : "error")
+        end(id, outcome: status.code == .ok ? .success : .error)
     }
 
     /// Forgets the call (already answered, reset or gone): its timer, the drain counter, metrics.
-    private func end(_ id: CallID, outcome: String) {
+    private func end(_ id: CallID, outcome: CallOutcome) {
         guard let state = calls.removeValue(forKey: id) else { return }
         if let timer = state.deadline {
             context.loop.cancelTimer(timer)

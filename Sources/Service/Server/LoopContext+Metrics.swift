@@ -13,18 +13,24 @@ extension LoopContext {
         server.metrics.waitTimeouts(tenant: tenant)  // rare: no cache
     }
 
-    func requestDuration(_ method: GRPCConnectionHandler.Method, outcome: String) -> ValueHistogram {
-        let key = "\(method.rawValue)/\(outcome)"
-        if let cached = metricCache.request[key] { return cached }
+    func requestDuration(_ method: GRPCConnectionHandler.Method, outcome: CallOutcome) -> ValueHistogram {
+        let slot = method.rawValue * CallOutcome.allCases.count + outcome.rawValue
+        if let cached = metricCache.request[slot] { return cached }
         let route = String(decoding: GRPCConnectionHandler.methods[method.rawValue].bytes, as: UTF8.self)
-        let histogram = server.metrics.requestDuration(route: route, status: outcome)
-        metricCache.request[key] = histogram
+        let histogram = server.metrics.requestDuration(route: route, status: outcome.label)
+        metricCache.request[slot] = histogram
         return histogram
     }
+}
+
+/// dskit's `status_code` label of a finished call.
+enum CallOutcome: Int, CaseIterable {
+    case success, error, cancel
+    var label: String { ["success", "error", "cancel"][rawValue] }
 }
 
 /// Loop-confined caches of labelled metric series.
 struct LoopMetricCache {
     var wait: [String: ValueHistogram] = [:]
-    var request: [String: ValueHistogram] = [:]
+    var request = [ValueHistogram?](repeating: nil, count: 2 * CallOutcome.allCases.count)
 }

@@ -64,6 +64,10 @@ public final class SegmentWriterServer {
         group.start()
         log.info("server listening", ["grpc": "\(grpcHost):\(grpcPort)", "http": "\(httpHost):\(httpPort)",
                                       "loops": String(group.loops.count)])
+        if !config.metastore.address.isEmpty || !config.segmentWriter.metadataDLQEnabled {
+            log.warn("no metastore client yet: block metadata is always written to the DLQ path",
+                     ["metastore": config.metastore.address])
+        }
         readiness.advance(to: .serving)
         log.info("segment-writer serving", ["segment_duration_ms": String(config.segmentWriter.segmentDurationNs / 1_000_000),
                                             "storage": Self.describe(config.storage)])

@@ -50,11 +50,11 @@ final class ServerContext: Sendable {
     /// loop. From a worker thread: retries a full inbox (never drops an answer while the
     /// loop runs). From a loop: see `LoopContext.deliver`.
     func release(_ acks: [PendingAck], status: GRPCStatus) {
-        for (loopIndex, batch) in Self.byLoop(acks, loopCount: loops.count) {
+        for (loopIndex, batch) in Self.byLoop(acks, loopCount: loops.count, loop: \.connection.loopIndex) {
             let target = loops[loopIndex]
             var waitedUs: UInt32 = 0
             while !target.acks.post(AckBatch(acks: batch, status: status)) {
-                guard waitedUs < 10_000_000 else {
+                guard waitedUs < 10_000_000, readiness.state != .stopped else {
                     log.error("acknowledgements dropped: loop inbox stays full or loop stopped",
                               ["loop": String(loopIndex), "count": String(batch.count)])
                     break
@@ -65,12 +65,13 @@ final class ServerContext: Sendable {
         }
     }
 
-    static func byLoop(_ acks: [PendingAck], loopCount: Int) -> [(Int, [PendingAck])] {
-        if let first = acks.first, acks.allSatisfy({ $0.connection.loopIndex == first.connection.loopIndex }) {
-            return [(first.connection.loopIndex, acks)]
+    /// `items` split by owning loop, in loop order; one pass, no copy when all share a loop.
+    static func byLoop<T>(_ items: [T], loopCount: Int, loop: (T) -> Int) -> [(Int, [T])] {
+        if let first = items.first, items.allSatisfy({ loop($0) == loop(first) }) {
+            return [(loop(first), items)]
         }
-        var groups = Array(repeating: [PendingAck](), count: loopCount)
-        for ack in acks { groups[ack.connection.loopIndex].append(ack) }
+        var groups = Array(repeating: [T](), count: loopCount)
+        for item in items { groups[loop(item)].append(item) }
         return groups.enumerated().filter { !$0.element.isEmpty }.map { ($0.offset, $0.element) }
     }
 }

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// Reads a whole (configuration) file with POSIX calls; start-up only.
+/// Reads a whole file (configuration at start-up, objects in tests) with POSIX calls.
 public enum TextFile {
     public struct ReadError: Error, CustomStringConvertible {
         public let path: String
@@ -11,6 +11,10 @@ public enum TextFile {
     }
 
     public static func read(_ path: String) throws -> String {
+        String(decoding: try readBytes(path), as: UTF8.self)
+    }
+
+    public static func readBytes(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ReadError(path: path, errno: errno) }
         defer { close(fd) }
@@ -25,6 +29,6 @@ public enum TextFile {
             if n == 0 { break }
             bytes.append(contentsOf: chunk[..<n])
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 }

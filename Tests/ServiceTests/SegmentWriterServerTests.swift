@@ -1,0 +1,183 @@
+import BinaryCoding
+import GRPC
+import HTTP2
+import Runtime
+import SegmentObject
+@testable import SegmentWriterService
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The server in process on loopback: a blocking gRPC client pushes and reads the answer;
+/// the filesystem bucket is a temporary directory.
+@Suite(.serialized) struct SegmentWriterServerTests {
+    /// ingest-and-ops.md §1.7: tenant anonymous, shard 10, a 78-byte pprof, one annotation.
+    static let example1_7 = hex("""
+        0a09616e6f6e796d6f757312170a085f5f6e616d655f5f120b70726f636573735f63707512160a0c7365727669\
+        63655f6e616d6512066d792d617070224e0a040801100212090a0101120480ade20422060801220208012a0408\
+        01100332003203637075320b6e616e6f7365636f6e647332046d61696e488080a8b1e39fe7cb175a0408011002\
+        6080ade2042a100f8fad5bd9cb469fa16570867728950e300a3a540a187079726f73636f70652e696e67657374\
+        2e73616d706c656412387b22626f6479223a7b22736f75726365223a7b22757361676547726f7570223a2267\
+        222c2270726f626162696c697479223a302e357d7d7d
+        """)
+
+    static func hex(_ text: String) -> [UInt8] {
+        let digits = Array(text.utf8).filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: " ") }
+        func nibble(_ c: UInt8) -> UInt8 { c <= UInt8(ascii: "9") ? c - UInt8(ascii: "0") : c - UInt8(ascii: "a") + 10 }
+        return stride(from: 0, to: digits.count, by: 2).map { nibble(digits[$0]) << 4 | nibble(digits[$0 + 1]) }
+    }
+
+    static func withShard(_ request: [UInt8], _ shard: UInt8) -> [UInt8] {
+        var bytes = request
+        let at = bytes.firstIndex(of: 0x30)!  // field 6 varint tag, right after the 16-byte id
+        precondition(bytes[at + 1] == 10)
+        bytes[at + 1] = shard
+        return bytes
+    }
+
+    final class Fixture {
+        let directory: String
+        let server: SegmentWriterServer
+
+        init(segmentDurationMs: Int = 200, loops: Int = 2) throws {
+            var template = Array("/tmp/segment-writer-test-XXXXXX".utf8CString)
+            directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+            var config = SegmentWriterConfig()
+            config.server.grpcListenAddress = "127.0.0.1"
+            config.server.grpcListenPort = 0
+            config.server.httpListenAddress = "127.0.0.1"
+            config.server.httpListenPort = 0
+            config.segmentWriter.eventLoops = loops
+            config.segmentWriter.segmentDurationNs = Int64(segmentDurationMs) * 1_000_000
+            config.storage.filesystemDir = directory
+            server = try SegmentWriterServer(config: config, log: Log(level: .error))
+            try server.start()
+        }
+
+        deinit { _ = system("rm -rf \(directory)") }
+
+        func file(_ path: String) -> [UInt8]? { try? TextFile.readBytes(directory + "/" + path) }
+
+        func exists(_ path: String) -> Bool { access(directory + "/" + path, F_OK) == 0 }
+    }
+
+    /// A blocking h2c client: unary calls, answers read until every call finished.
+    struct Client {
+        let socket: Socket
+        let grpc = GRPCClientConnection(configuration: GRPCClientConfiguration(authority: "localhost"))
+
+        init(port: UInt16) throws {
+            socket = try Socket.connect(ipv4: "127.0.0.1", port: port)
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(socket.fileDescriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var out = ByteWriter()
+            grpc.start(into: &out)
+            try send(&out)
+        }
+
+        func send(_ out: inout ByteWriter) throws {
+            try out.bytes.withUnsafeBytes { try socket.writeAll($0) }
+            out.bytes.removeAll()
+        }
+
+        /// Starts one unary call per request, then reads until all are finished.
+        func unary(_ path: ByteString, _ requests: [[UInt8]]) throws -> [CallID: GRPCStatus] {
+            var out = ByteWriter()
+            var pending = Set<CallID>()
+            for request in requests {
+                let call = request.withUnsafeBytes { grpc.unary(path: path, request: $0, into: &out) }
+                pending.insert(try #require(call))
+            }
+            try send(&out)
+            var statuses: [CallID: GRPCStatus] = [:]
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while !pending.isEmpty {
+                let n = try buffer.withUnsafeMutableBytes { try socket.read(into: $0) } ?? 0
+                guard n > 0 else { throw Errno.connectionReset }
+                try buffer.withUnsafeBytes { raw in
+                    var input = UnsafeRawBufferPointer(rebasing: raw[..<n])
+                    while let event = grpc.next(&input, into: &out) {
+                        if case .finished(let call, let status, _) = event {
+                            statuses[call] = status
+                            pending.remove(call)
+                        }
+                    }
+                }
+                try send(&out)
+            }
+            return statuses
+        }
+    }
+
+    static let push: ByteString = "/segmentwriter.v1.SegmentWriterService/Push"
+
+    /// ingest-and-ops.md §7 check 1: OK only once block.bin and the DLQ meta.pb are written.
+    @Test func ackIsWithheldUntilObjectIsDurable() throws {
+        let fixture = try Fixture(segmentDurationMs: 300)
+        let client = try Client(port: fixture.server.grpcPort)
+        let statuses = try client.unary(Self.push, [Self.example1_7])
+        #expect(statuses.values.map(\.code) == [.ok])
+        let ids = try listDirectory(fixture.directory + "/segments/10/anonymous")
+        #expect(ids.count == 1)
+        let id = try #require(ids.first)
+        let block = try #require(fixture.file("segments/10/anonymous/\(id)/block.bin"))
+        let metaBytes = try #require(fixture.file("dlq/10/anonymous/\(id)/meta.pb"))
+        let meta = try metaBytes.withUnsafeBytes { try BlockMeta(decoding: $0) }
+        #expect(meta.size == UInt64(block.count))
+        #expect(meta.shard == 10)
+        #expect(String(decoding: meta.id.bytes, as: UTF8.self) == id)
+        #expect(fixture.server.shutdown())
+    }
+
+    /// Shard s belongs to loop s mod N: with two loops one of shards 10/11 is owned by the
+    /// other loop than the connection's, and both Pushes are answered from their segments.
+    @Test func pushesRoutedToTheirOwnerLoopsAreAnswered() throws {
+        let fixture = try Fixture()
+        let client = try Client(port: fixture.server.grpcPort)
+        let statuses = try client.unary(Self.push, [Self.withShard(Self.example1_7, 10), Self.withShard(Self.example1_7, 11)])
+        #expect(statuses.values.map(\.code) == [.ok, .ok])
+        #expect(try listDirectory(fixture.directory + "/segments/10/anonymous").count == 1)
+        #expect(try listDirectory(fixture.directory + "/segments/11/anonymous").count == 1)
+        #expect(fixture.server.shutdown())
+    }
+
+    /// §1.3 check 1 and §5.5: once draining, a Push is UNAVAILABLE and nothing is written.
+    @Test func drainingRefusesPushes() throws {
+        let fixture = try Fixture()
+        fixture.server.readiness.advance(to: .draining)
+        let client = try Client(port: fixture.server.grpcPort)
+        let statuses = try client.unary(Self.push, [Self.example1_7])
+        #expect(statuses.values.first == GRPCStatus(.unavailable, "service is unavailable"))
+        #expect(!fixture.exists("segments"))
+        #expect(fixture.server.shutdown())
+    }
+
+    @Test func acknowledgementsAreBatchedPerLoop() {
+        let groups = ServerContext.byLoop([(1, "a"), (0, "b"), (1, "c")], loopCount: 3, loop: \.0)
+        #expect(groups.map(\.0) == [0, 1])
+        #expect(groups.map { $0.1.map(\.1) } == [["b"], ["a", "c"]])
+        #expect(ServerContext.byLoop([(2, "x"), (2, "y")], loopCount: 3, loop: \.0).map(\.0) == [2])
+    }
+
+    @Test func memoryBudgetRefusesPastItsBound() {
+        let budget = MemoryBudget(bytesMax: 100)
+        #expect(budget.tryReserve(60))
+        #expect(!budget.tryReserve(41))
+        budget.charge(50)  // accumulated growth is charged even past the bound
+        #expect(budget.usedBytes == 110)
+        budget.release(110)
+        #expect(budget.tryReserve(100))
+    }
+}
+
+func listDirectory(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else { throw Errno(rawValue: errno) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        if name != "." && name != ".." && !name.hasPrefix(".") { names.append(name) }
+    }
+    return names.sorted()
+}
