@@ -72,7 +72,7 @@ public final class HTTP2Connection {
         }
     }
 
-    // MARK: Receiving
+    // MARK: Reading frames
 
     /// Consumes frames from the front of `input` until one yields an event or the input runs
     /// out (a partial frame is buffered). Views in the event are valid until the next call.
