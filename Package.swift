@@ -57,9 +57,9 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["CShims"], exclude: ["README.md"]),
 
         // MARK: Wire protocols: HTTP/2 (h2c) with HPACK, gRPC over it.
-        .target(name: "HTTP2", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP2"),
+        .target(name: "HTTP2", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP2", exclude: ["README.md"]),
         .target(name: "HTTP1", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP1"),
-        .target(name: "GRPC", dependencies: ["HTTP2", "BinaryCoding", "CShims"], path: "Sources/Protocols/GRPC"),
+        .target(name: "GRPC", dependencies: ["HTTP2", "BinaryCoding", "CShims"], path: "Sources/Protocols/GRPC", exclude: ["README.md"]),
 
         // MARK: The service: configuration and the wiring of the modules above.
         .target(
