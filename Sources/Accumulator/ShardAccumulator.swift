@@ -38,9 +38,9 @@ public final class ShardAccumulator {
 
     public var datasetCount: Int { heads.count }
 
-    /// Ingests one validated Push (`PushRequestView.init` checked tenant and profile id).
+    /// Ingests one validated Push (`PushRequestView.init` checked tenant and profile id),
+    /// inflating and decoding its profile with the accumulator's own decoder.
     public func ingest(_ push: PushRequestView) throws(PushError) {
-        let id = UInt128(push.profileIDHalves.high) << 64 | UInt128(push.profileIDHalves.low)
         let pprof = try inflater.inflate(push.profile)
         do {
             try decoder.decode(pprof)
@@ -48,11 +48,19 @@ public final class ShardAccumulator {
         } catch {
             throw PushError(error)
         }
+        try ingest(push, profile: decoder)
+    }
+
+    /// Ingests a Push whose profile a `PushDecoder` already decoded and resolved (`profile`
+    /// holds its columns; both views must stay valid for the call).
+    public func ingest(_ push: PushRequestView, profile: PprofDecoder) throws(PushError) {
+        let id = UInt128(push.profileIDHalves.high) << 64 | UInt128(push.profileIDHalves.low)
         scratch.requestLabels.reset()
         var service = UnsafeRawBufferPointer(start: nil, count: 0)
         var haveService = false
         for pair in push.labels {
             scratch.requestLabels.append(name: pair.name, value: pair.value)
+            // The dataset is the value of the first `service_name` label (profiles-parquet.md §2.1).
             if !haveService, equalsStatic(pair.name, LabelNames.serviceName) {
                 service = pair.value
                 haveService = true
@@ -60,7 +68,7 @@ public final class ShardAccumulator {
         }
         scratch.annotations.reset()
         for pair in push.annotations { scratch.annotations.append(name: pair.name, value: pair.value) }
-        scratch.input.load(from: decoder)
+        scratch.input.load(from: profile)
         try ingestDecoded(tenant: push.tenantID, service: service, id: id)
     }
 

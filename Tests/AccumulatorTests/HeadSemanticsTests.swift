@@ -234,3 +234,20 @@ func readDatasets(_ object: [UInt8]) throws -> [ReadDataset] {
         #expect(s.rowCount == 2 && s.dropFrames == [3, 3] && s.comments == [4, 5, 4, 5])
     }
 }
+
+@Suite struct PushDecoderEntryTests {
+    /// A push decoded by the connection's `PushDecoder` ingests like one the accumulator decodes.
+    @Test func preDecodedPushMatchesSelfDecoded() throws {
+        let push = TestPush(tenant: "t", labels: HeadSemanticsTests.base, profile: try corpusFile("profile_python"), id: profileID(4))
+        let a = ShardAccumulator()
+        try a.ingest(push)
+        let b = ShardAccumulator()
+        let pushDecoder = PushDecoder()
+        let message = push.message.encode()
+        try message.withUnsafeBytes { raw in
+            let view = try pushDecoder.decode(raw)
+            try b.ingest(view, profile: pushDecoder.profile)
+        }
+        #expect(try #require(a.flushObject()).bytes == (try #require(b.flushObject())).bytes)
+    }
+}
