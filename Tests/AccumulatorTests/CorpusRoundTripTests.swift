@@ -87,3 +87,22 @@ import TestSupport
         #expect(meta.datasets.count == 6)
     }
 }
+
+@Suite struct UnsymbolizedLabelTests {
+    /// segment-object.md §6.2: every non-Go corpus file and `no_addr_no_line.pb.gz` carry
+    /// `__unsymbolized__=true`; the Go files (all mappings with functions) do not.
+    @Test(arguments: CorpusRoundTripTests.rawFiles)
+    func unsymbolizedLabelFollowsMappings(_ file: String) throws {
+        let goFiles: Set = ["cpu-exemplars.pb.gz", "cpu_go_truncated_1.pb.gz", "go.cpu.labels.pprof", "heap", "heap_delta",
+                            "invalid_utf8.pb.gz", "profile_uncompressed", "single_group_with_optional_span_id.pb.gz"]
+        let p = try decodeProfile(try corpusFile(file))
+        let withFunctions = Set(p.mappings.filter(\.hasFunctions).map(\.id))
+        #expect(p.locations.allSatisfy { withFunctions.contains($0.mappingID) } == goFiles.contains(file))
+        let acc = ShardAccumulator()
+        try acc.ingest(TestPush(tenant: "t", labels: CorpusRoundTripTests.requestLabels, profile: try corpusFile(file), id: profileID(1)))
+        let object = try #require(acc.flushObject())
+        let ds = try #require(try readDatasets(object.bytes).first)
+        let unsymbolized = ds.layout.labelSets.contains { $0.contains { $0.name == "__unsymbolized__" && $0.value == "true" } }
+        #expect(unsymbolized == !goFiles.contains(file))
+    }
+}
