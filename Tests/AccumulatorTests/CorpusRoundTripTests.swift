@@ -1,6 +1,7 @@
 import BinaryCoding
 import Pprof
 import SegmentObject
+import TSDBIndex
 import Testing
 import TestSupport
 @testable import Accumulator
@@ -85,6 +86,23 @@ import TestSupport
         // One tenant dataset index after each tenant's datasets (segment-object.md §3).
         #expect(layout.datasets.map(\.format) == [.services, .services, .tenantIndex, .services, .services, .tenantIndex])
         #expect(meta.datasets.count == 6)
+        #expect(meta.shard == 1 && layout.createdBy == "test-host")
+
+        // Each tenant index holds the tenant's series in dataset order, SeriesIndex = position (tsdb-index.md §8).
+        try object.withUnsafeBytes { raw in
+            var tenantSeries: [(labels: [SeriesLabel], position: UInt32)] = []
+            for ds in layout.datasets {
+                let slice = { (kind: SectionKind) in UnsafeRawBufferPointer(rebasing: raw[ds.section(kind)!.range]) }
+                if ds.format == .services {
+                    for s in try TSDBIndexReader.read(slice(.index)).series { tenantSeries.append((s.labels, UInt32(ds.position))) }
+                } else {
+                    let index = try TSDBIndexReader.read(slice(.datasetIndex))
+                    #expect(index.series.map(\.labels) == tenantSeries.map(\.labels))
+                    #expect(index.series.map { $0.chunks[0].seriesIndex } == tenantSeries.map(\.position))
+                    tenantSeries = []
+                }
+            }
+        }
     }
 }
 
