@@ -105,7 +105,7 @@ struct DatasetHead {
         let samples = x.split.groupSamples[Int(x.split.groupSampleStart[g]) ..< Int(x.split.groupSampleStart[g] + x.split.groupSampleCount[g])]
         if samples.isEmpty { return }
 
-        x.split.groupLabels.load(g, into: &x.baseLabels)
+        x.split.groupLabels.load(x.split.labelSet(ofGroup: g), into: &x.baseLabels)
         x.baseLabels.delete(LabelNames.delta)
         x.baseLabels.delete(LabelNames.order)
 

@@ -125,7 +125,7 @@ public final class ShardAccumulator {
         }
         for g in 0 ..< groups {
             // Derived labels add at most 6 (§2.4).
-            let n = scratch.split.groupLabels.pairRange(g).count + 6
+            let n = scratch.split.groupLabels.pairRange(scratch.split.labelSet(ofGroup: g)).count + 6
             if n > limits.labelsPerSeriesMax {
                 throw Self.exhausted("series of \(n) labels, limit \(limits.labelsPerSeriesMax)")
             }

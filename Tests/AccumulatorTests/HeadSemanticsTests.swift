@@ -216,6 +216,23 @@ func readDatasets(_ object: [UInt8]) throws -> [ReadDataset] {
         #expect(try #require(reused.flushObject()).bytes == (try #require(fresh.flushObject())).bytes)
     }
 
+    /// Many label groups stay linear and fold like the reference.
+    @Test func thousandsOfLabelGroups() throws {
+        var spec = ProfileSpec(types: [("alloc", "count"), ("alloc", "bytes")])
+        for i in 0 ..< 3000 {
+            spec.samples.append(([UInt64(i % 7 + 1), 8], [Int64(i % 5), Int64(i)], [("pod", ByteString("p\(i % 1000)"))]))
+        }
+        let push = TestPush(tenant: "t", labels: Self.base, profile: spec.encoded(), id: profileID(1))
+        let acc = ShardAccumulator()
+        try acc.ingest(push)
+        var expected = FoldedSums()
+        try referenceFold(push, into: &expected)
+        let object = try #require(acc.flushObject())
+        #expect(try readBack(object.bytes) == expected)
+        // alloc/count is zero for every sample of the 200 pods with k % 5 == 0: no series there.
+        #expect(try readDatasets(object.bytes)[0].index.series.count == 1800)
+    }
+
     /// §2.5: drop_frames and comments are stored as string indices of the ingested profile:
     /// the source table for a whole profile, the exporter's re-indexed table for a split group
     /// (§2.2 e: sample types first, then drop_frames, keep_frames, comments).
