@@ -36,7 +36,8 @@ public final class ShardAccumulator {
         inflater = ProfileInflater(maxDecompressedBytes: limits.profileBytesMax)
     }
 
-    public var datasetCount: Int { heads.count }
+    /// Datasets (tenant, service) that received a push since the last flush.
+    public var datasetCount: Int { activeDatasets }
 
     /// Ingests one validated Push (`PushRequestView.init` checked tenant and profile id),
     /// inflating and decoding its profile with the accumulator's own decoder.
