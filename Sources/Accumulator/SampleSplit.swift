@@ -73,7 +73,7 @@ struct SampleSplit {
     /// The label set (in `groupLabels`) of emitted group `g`.
     func labelSet(ofGroup g: Int) -> Int { Int(emittedGroup[g]) }
 
-    mutating func split(_ p: ProfileInput, _ refs: ResolvedReferences, keys: SpecialLabelKeys, requestLabels: LabelBuilder) {
+    mutating func split(_ p: ProfileInput, keys: SpecialLabelKeys, requestLabels: LabelBuilder) {
         reset()
         values.append(contentsOf: p.sampleValues)
         collectGroupingLabels(p, keys)
@@ -92,7 +92,7 @@ struct SampleSplit {
         if runStart.count == 1 && labelCount[Int(order[0])] == 0 {
             wholeProfile(requestLabels)
         } else {
-            splitGroups(p, refs, keys, requestLabels)
+            splitGroups(p, keys, requestLabels)
         }
     }
 
@@ -170,7 +170,7 @@ struct SampleSplit {
     /// Path d: label set per run, runs with equal sets merged, visited in order of first
     /// appearance of their fingerprint (then creation order among fingerprint collisions).
     /// Linear in the number of runs: groups are found through a fingerprint map and chains.
-    private mutating func splitGroups(_ p: ProfileInput, _ refs: ResolvedReferences, _ keys: SpecialLabelKeys, _ requestLabels: LabelBuilder) {
+    private mutating func splitGroups(_ p: ProfileInput, _ keys: SpecialLabelKeys, _ requestLabels: LabelBuilder) {
         for r in 0 ..< runStart.count {
             let first = Int(order[Int(runStart[r])])
             builder.assign(requestLabels)

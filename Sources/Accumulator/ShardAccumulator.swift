@@ -86,7 +86,7 @@ public final class ShardAccumulator {
             throw Self.exhausted("profile has \(p.sampleCount) samples, limit \(limits.samplesPerProfileMax)")
         }
         let keys = SpecialLabelKeys(p)
-        scratch.split.split(p, scratch.refs, keys: keys, requestLabels: scratch.requestLabels)
+        scratch.split.split(p, keys: keys, requestLabels: scratch.requestLabels)
         try checkSplitReferences(p)
 
         let existing = findHead(tenant: tenant, service: service)
