@@ -118,7 +118,7 @@ struct DatasetHead {
             symbols.ingestExportedGroup(p, x.refs, samples: samples, keys, &x)
         }
         insertStacks(samples, p, &x)
-        let (hasSpans, hasTraces) = spanAndTracePresence(whole: whole, samples, p, keys)
+        let (hasSpans, hasTraces) = spanAndTracePresence(whole: whole, samples, p, keys, x)
         collectSpansAndTraces(samples, p, keys, hasSpans: hasSpans, hasTraces: hasTraces, &x)
 
         // Entries sorted by stack-trace id; ties keep sample order (see README: upstream's
@@ -153,12 +153,13 @@ struct DatasetHead {
     }
 
     /// Spans/trace ids are on when the (sub-)profile's string table holds "span_id" /
-    /// "trace_id" (§2.5). A split group's exported table holds them only when one of its
-    /// samples carries such a label.
+    /// "trace_id" (§2.5). A split group's exported table holds them when one of its samples
+    /// carries such a label (the renamed "span_id" may lie past the source table) or when an
+    /// exported symbol string is spelled so.
     private func spanAndTracePresence(whole: Bool, _ samples: ArraySlice<Int32>, _ p: ProfileInput,
-                                      _ keys: SpecialLabelKeys) -> (Bool, Bool) {
+                                      _ keys: SpecialLabelKeys, _ x: IngestScratch) -> (Bool, Bool) {
         if whole { return (keys.hasSpanString, keys.hasTraceString) }
-        var spans = false, traces = false
+        var spans = x.exportHasSpanString, traces = x.exportHasTraceString
         for s in samples {
             let ls = Int(p.sampleLabelStart[Int(s)])
             for l in ls ..< ls + Int(p.sampleLabelCount[Int(s)]) {

@@ -22,6 +22,8 @@ extension SymbolPartitionBuilder {
     mutating func ingestExportedGroup(_ p: ProfileInput, _ refs: ResolvedReferences, samples: ArraySlice<Int32>,
                                       _ keys: SpecialLabelKeys, _ x: inout IngestScratch) {
         let gen = x.generation
+        x.exportHasSpanString = false
+        x.exportHasTraceString = false
         x.referencedLocations.removeAll(keepingCapacity: true)
         for s in samples {
             let start = Int(p.sampleLocationStart[Int(s)])
@@ -103,6 +105,9 @@ extension SymbolPartitionBuilder {
         x.stringStamp[s] = x.generation
         x.exportString[s] = next
         next += 1
+        // §2.5 reads "span_id"/"trace_id" from the sub-profile's whole string table.
+        if equalsStatic(p.strings[s], LabelNames.spanID) { x.exportHasSpanString = true }
+        if equalsStatic(p.strings[s], LabelNames.traceID) { x.exportHasTraceString = true }
         x.stringMap[s] = x.keptStamp[s] == x.generation ? strings.intern(p.strings[s]) : 0
     }
 

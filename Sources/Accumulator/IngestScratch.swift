@@ -28,7 +28,9 @@ struct IngestScratch {
     var sortedLocations: [Int32] = []
     var exportMappings: [Int32] = []
     var exportFunctions: [Int32] = []
-    var exportComments: [Int64] = []
+    /// The exported string table holds "span_id" / "trace_id" (profiles-parquet.md §2.5).
+    var exportHasSpanString = false
+    var exportHasTraceString = false
 
     var stack: [UInt32] = []
     var stackIDs: [UInt32] = []
