@@ -125,7 +125,7 @@ struct DatasetHead {
         // unstable sort may order ties differently, values are unaffected).
         x.order.removeAll(keepingCapacity: true)
         for k in 0 ..< samples.count { x.order.append(UInt64(x.stackIDs[k]) << 32 | UInt64(k)) }
-        x.order.sort()
+        StableSort.sort(&x.order, buffer: &x.orderBuffer, by: <)
 
         var producedRow = false
         for t in 0 ..< p.typeCount {

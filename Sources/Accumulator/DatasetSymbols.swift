@@ -38,7 +38,7 @@ extension SymbolPartitionBuilder {
         // Mappings and functions: referenced locations walked in source table order.
         x.sortedLocations.removeAll(keepingCapacity: true)
         x.sortedLocations.append(contentsOf: x.referencedLocations)
-        x.sortedLocations.sort()
+        StableSort.sort(&x.sortedLocations, buffer: &x.locationSortBuffer, by: <)
         x.exportMappings.removeAll(keepingCapacity: true)
         x.exportFunctions.removeAll(keepingCapacity: true)
         for l in x.sortedLocations {

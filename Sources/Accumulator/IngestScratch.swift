@@ -37,6 +37,8 @@ struct IngestScratch {
     var spans: [UInt64] = []
     var traceIDs: [UInt128] = []
     var order: [UInt64] = []
+    var orderBuffer: [UInt64] = []
+    var locationSortBuffer: [Int32] = []
     var profileType: [UInt8] = []
 
     /// Starts a new stamp generation sized for the profile's tables.

@@ -47,6 +47,7 @@ struct SampleSplit {
     private var labelKey: [Int64] = []
     private var labelStr: [Int64] = []
     private var order: [Int32] = []
+    private var sortBuffer: [Int32] = []
     private var runStart: [Int32] = []
     private var nextRun: [Int32] = []
     private var groupFingerprint: [UInt64] = []
@@ -77,14 +78,16 @@ struct SampleSplit {
         reset()
         values.append(contentsOf: p.sampleValues)
         collectGroupingLabels(p, keys)
-        var sorted = order
-        order = []
-        sorted.append(contentsOf: 0 ..< Int32(p.sampleCount))
-        sorted.sort { a, b in
-            let c = compareLabels(Int(a), Int(b))
-            return c < 0 || (c == 0 && a < b)
+        order.append(contentsOf: 0 ..< Int32(p.sampleCount))
+        // Samples by grouping labels, stable (§2.2 b); nothing to do without labels.
+        if !labelKey.isEmpty {
+            var sorted = order, buffer = sortBuffer
+            order = []
+            sortBuffer = []
+            StableSort.sort(&sorted, buffer: &buffer) { a, b in compareLabels(Int(a), Int(b)) < 0 }
+            order = sorted
+            sortBuffer = buffer
         }
-        order = sorted
         for (k, s) in order.enumerated() where k == 0 || compareLabels(Int(order[k - 1]), Int(s)) != 0 {
             runStart.append(Int32(k))
         }

@@ -268,3 +268,22 @@ func readDatasets(_ object: [UInt8]) throws -> [ReadDataset] {
         #expect(try #require(a.flushObject()).bytes == (try #require(b.flushObject())).bytes)
     }
 }
+
+@Suite struct StableSortTests {
+    /// Exhaustive small cases plus random large ones: equal to the standard library's stable
+    /// sort on (key, position).
+    @Test func matchesAStableReferenceSort() {
+        var rng = SeededRandom(seed: 42)
+        var buffer: [UInt64] = []
+        for n in Array(0 ..< 40) + [100, 1000, 4097] {
+            for _ in 0 ..< 3 {
+                let keys = (0 ..< n).map { _ in rng.next() % 7 }
+                var tagged = keys.enumerated().map { UInt64($0.element) << 32 | UInt64($0.offset) }
+                var byKey = tagged
+                StableSort.sort(&byKey, buffer: &buffer) { ($0 >> 32) < ($1 >> 32) }
+                tagged.sort()
+                #expect(byKey == tagged, "n = \(n)")
+            }
+        }
+    }
+}
