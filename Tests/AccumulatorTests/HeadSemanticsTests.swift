@@ -287,3 +287,21 @@ func readDatasets(_ object: [UInt8]) throws -> [ReadDataset] {
         }
     }
 }
+
+@Suite struct MemoryAccountingTests {
+    /// `accumulatedBytes` grows with every push that stores something and returns to 0
+    /// after a flush, as do the push and dataset counts.
+    @Test func accumulatedBytesTracksPushesAndResets() throws {
+        let acc = ShardAccumulator()
+        #expect(acc.accumulatedBytes == 0)
+        var last = 0
+        for (i, file) in ["profile_rust", "heap_delta", "profile_python"].enumerated() {
+            try acc.ingest(TestPush(tenant: "t", labels: HeadSemanticsTests.base, profile: try corpusFile(file), id: profileID(UInt8(i))))
+            #expect(acc.accumulatedBytes > last)
+            last = acc.accumulatedBytes
+        }
+        #expect(acc.pushCount == 3 && acc.datasetCount == 1)
+        _ = acc.flushObject()
+        #expect(acc.accumulatedBytes == 0 && acc.pushCount == 0 && acc.datasetCount == 0)
+    }
+}
