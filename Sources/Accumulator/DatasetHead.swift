@@ -61,6 +61,14 @@ struct DatasetHead {
             + rowSeries.count * 96 + sampleStack.count * 36 + comments.count * 8 + annotations.byteCount
     }
 
+    /// Bytes the main columns have reserved (capacity, not count): what `reset` keeps.
+    var reservedBytes: Int {
+        symbols.reservedBytes + seriesLabels.reservedBytes + annotations.reservedBytes
+            + seriesFingerprint.capacity * 8 + rowSeries.capacity * 4 + rowID.capacity * 16 + rowTotal.capacity * 8
+            + rowTime.capacity * 8 + rowSampleStart.capacity * 4 + sampleStack.capacity * 4 + sampleValue.capacity * 8
+            + sampleSpan.capacity * 8 + sampleTrace.capacity * 16 + comments.capacity * 8
+    }
+
     mutating func reset() {
         symbols.reset()
         seriesLabels.reset()

@@ -185,7 +185,8 @@ public final class ShardAccumulator {
         }
     }
 
-    func head(_ i: Int) -> DatasetHead { heads[i] }
+    /// Capacity held by the heads' columns (kept across flushes for active datasets).
+    var reservedBytes: Int { heads.reduce(0) { $0 + $1.reservedBytes } }
 
     /// Forgets all accumulated data. Heads that received pushes keep their capacity for the
     /// next segment; heads idle for a whole segment are released, so the registry stays

@@ -305,3 +305,20 @@ func readDatasets(_ object: [UInt8]) throws -> [ReadDataset] {
         #expect(acc.accumulatedBytes == 0 && acc.pushCount == 0 && acc.datasetCount == 0)
     }
 }
+
+extension MemoryAccountingTests {
+    /// Flush resets the columns without freeing them: a second segment with the same pushes
+    /// reuses the first one's capacity and grows nothing.
+    @Test func secondSegmentReusesCapacity() throws {
+        let pushes = try ["profile_ruby", "cpu-exemplars.pb.gz"].enumerated().map {
+            TestPush(tenant: "t", labels: HeadSemanticsTests.base, profile: try corpusFile($0.element), id: profileID(UInt8($0.offset)))
+        }
+        let acc = ShardAccumulator()
+        for p in pushes { try acc.ingest(p) }
+        let first = acc.reservedBytes
+        _ = acc.flushObject()
+        #expect(acc.reservedBytes == first)
+        for p in pushes { try acc.ingest(p) }
+        #expect(acc.reservedBytes == first)
+    }
+}
