@@ -49,32 +49,22 @@ public enum DeltaBinaryPacked {
                     if d < minDelta { minDelta = d }
                 }
                 w.appendVarint(Int64(minDelta))
-                var widths: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+                // The 4 bit widths go out first; the packed mini-blocks read them back from `w`.
+                let widthsAt = w.count
                 for m in 0 ..< miniBlocks {
                     var union: UInt64 = 0
                     let lower = m * miniBlockValues
                     for j in lower ..< max(lower, min(lower + miniBlockValues, filled)) {
                         union |= UInt64(truncatingIfNeeded: T.Magnitude(truncatingIfNeeded: deltas[j] &- minDelta))
                     }
-                    let width = UInt8(64 - union.leadingZeroBitCount)
-                    switch m {
-                    case 0: widths.0 = width
-                    case 1: widths.1 = width
-                    case 2: widths.2 = width
-                    default: widths.3 = width
-                    }
-                    w.append(width)
+                    w.append(UInt8(64 - union.leadingZeroBitCount))
                 }
                 for m in 0 ..< miniBlocks {
-                    let width: UInt8 = switch m {
-                    case 0: widths.0
-                    case 1: widths.1
-                    case 2: widths.2
-                    default: widths.3
-                    }
+                    let width = Int(w.bytes[widthsAt + m])
                     guard width > 0 else { continue }
-                    var packer = BitPacker(width: Int(width))
+                    var packer = BitPacker(width: width)
                     for j in m * miniBlockValues ..< (m + 1) * miniBlockValues {
+                        // Padded slots pack as 0 although they took part in `minDelta` (§6.1 step 4).
                         let adjusted = j < filled
                             ? UInt64(truncatingIfNeeded: T.Magnitude(truncatingIfNeeded: deltas[j] &- minDelta)) : 0
                         packer.append(adjusted, into: &w)

@@ -17,7 +17,7 @@ enum SymbolDBLayout {
 }
 
 /// One symbol table kind: its format code and its block header size (symdb.md §4.3, §5).
-enum SymbolTableKind: CaseIterable {
+enum SymbolTableKind {
     case locations, mappings, functions, strings
 
     var format: UInt16 {
