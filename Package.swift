@@ -39,7 +39,8 @@ let package = Package(
         .target(
             name: "SegmentObject",
             dependencies: ["BinaryCoding", "TSDBIndex", "SymbolDB", "ProfilesParquet"],
-            path: "Sources/SegmentFormat/SegmentObject"
+            path: "Sources/SegmentFormat/SegmentObject",
+            exclude: ["README.md"]
         ),
 
         // MARK: Wire decoding of pushes: PushRequest and pprof, zero-copy.
@@ -48,7 +49,8 @@ let package = Package(
         // MARK: The per-shard head: decoded pushes accumulated in arenas, flushed as a segment.
         .target(
             name: "Accumulator",
-            dependencies: ["BinaryCoding", "Pprof", "TSDBIndex", "SymbolDB", "ProfilesParquet", "SegmentObject"]
+            dependencies: ["BinaryCoding", "Pprof", "TSDBIndex", "SymbolDB", "ProfilesParquet", "SegmentObject"],
+            exclude: ["README.md"]
         ),
 
         // MARK: Object storage: filesystem and S3 (SigV4, TLS through OpenSSL) backends.
@@ -58,9 +60,9 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["CShims"], exclude: ["README.md"]),
 
         // MARK: Wire protocols: HTTP/2 (h2c) with HPACK, gRPC over it.
-        .target(name: "HTTP2", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP2"),
+        .target(name: "HTTP2", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP2", exclude: ["README.md"]),
         .target(name: "HTTP1", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP1"),
-        .target(name: "GRPC", dependencies: ["HTTP2", "BinaryCoding", "CShims"], path: "Sources/Protocols/GRPC"),
+        .target(name: "GRPC", dependencies: ["HTTP2", "BinaryCoding", "CShims"], path: "Sources/Protocols/GRPC", exclude: ["README.md"]),
 
         // MARK: The service: configuration and the wiring of the modules above.
         .target(

@@ -61,6 +61,14 @@ struct DatasetHead {
             + rowSeries.count * 96 + sampleStack.count * 36 + comments.count * 8 + annotations.byteCount
     }
 
+    /// Bytes the main columns have reserved (capacity, not count): what `reset` keeps.
+    var reservedBytes: Int {
+        symbols.reservedBytes + seriesLabels.reservedBytes + annotations.reservedBytes
+            + seriesFingerprint.capacity * 8 + rowSeries.capacity * 4 + rowID.capacity * 16 + rowTotal.capacity * 8
+            + rowTime.capacity * 8 + rowSampleStart.capacity * 4 + sampleStack.capacity * 4 + sampleValue.capacity * 8
+            + sampleSpan.capacity * 8 + sampleTrace.capacity * 16 + comments.capacity * 8
+    }
+
     mutating func reset() {
         symbols.reset()
         seriesLabels.reset()
@@ -105,7 +113,7 @@ struct DatasetHead {
         let samples = x.split.groupSamples[Int(x.split.groupSampleStart[g]) ..< Int(x.split.groupSampleStart[g] + x.split.groupSampleCount[g])]
         if samples.isEmpty { return }
 
-        x.split.groupLabels.load(g, into: &x.baseLabels)
+        x.split.groupLabels.load(x.split.labelSet(ofGroup: g), into: &x.baseLabels)
         x.baseLabels.delete(LabelNames.delta)
         x.baseLabels.delete(LabelNames.order)
 
@@ -118,14 +126,14 @@ struct DatasetHead {
             symbols.ingestExportedGroup(p, x.refs, samples: samples, keys, &x)
         }
         insertStacks(samples, p, &x)
-        let (hasSpans, hasTraces) = spanAndTracePresence(whole: whole, samples, p, keys)
+        let (hasSpans, hasTraces) = spanAndTracePresence(whole: whole, samples, p, keys, x)
         collectSpansAndTraces(samples, p, keys, hasSpans: hasSpans, hasTraces: hasTraces, &x)
 
         // Entries sorted by stack-trace id; ties keep sample order (see README: upstream's
         // unstable sort may order ties differently, values are unaffected).
         x.order.removeAll(keepingCapacity: true)
         for k in 0 ..< samples.count { x.order.append(UInt64(x.stackIDs[k]) << 32 | UInt64(k)) }
-        x.order.sort()
+        StableSort.sort(&x.order, buffer: &x.orderBuffer, by: <)
 
         var producedRow = false
         for t in 0 ..< p.typeCount {
@@ -153,12 +161,13 @@ struct DatasetHead {
     }
 
     /// Spans/trace ids are on when the (sub-)profile's string table holds "span_id" /
-    /// "trace_id" (§2.5). A split group's exported table holds them only when one of its
-    /// samples carries such a label.
+    /// "trace_id" (§2.5). A split group's exported table holds them when one of its samples
+    /// carries such a label (the renamed "span_id" may lie past the source table) or when an
+    /// exported symbol string is spelled so.
     private func spanAndTracePresence(whole: Bool, _ samples: ArraySlice<Int32>, _ p: ProfileInput,
-                                      _ keys: SpecialLabelKeys) -> (Bool, Bool) {
+                                      _ keys: SpecialLabelKeys, _ x: IngestScratch) -> (Bool, Bool) {
         if whole { return (keys.hasSpanString, keys.hasTraceString) }
-        var spans = false, traces = false
+        var spans = x.exportHasSpanString, traces = x.exportHasTraceString
         for s in samples {
             let ls = Int(p.sampleLabelStart[Int(s)])
             for l in ls ..< ls + Int(p.sampleLabelCount[Int(s)]) {

@@ -22,6 +22,8 @@ extension SymbolPartitionBuilder {
     mutating func ingestExportedGroup(_ p: ProfileInput, _ refs: ResolvedReferences, samples: ArraySlice<Int32>,
                                       _ keys: SpecialLabelKeys, _ x: inout IngestScratch) {
         let gen = x.generation
+        x.exportHasSpanString = false
+        x.exportHasTraceString = false
         x.referencedLocations.removeAll(keepingCapacity: true)
         for s in samples {
             let start = Int(p.sampleLocationStart[Int(s)])
@@ -36,7 +38,7 @@ extension SymbolPartitionBuilder {
         // Mappings and functions: referenced locations walked in source table order.
         x.sortedLocations.removeAll(keepingCapacity: true)
         x.sortedLocations.append(contentsOf: x.referencedLocations)
-        x.sortedLocations.sort()
+        StableSort.sort(&x.sortedLocations, buffer: &x.locationSortBuffer, by: <)
         x.exportMappings.removeAll(keepingCapacity: true)
         x.exportFunctions.removeAll(keepingCapacity: true)
         for l in x.sortedLocations {
@@ -103,6 +105,9 @@ extension SymbolPartitionBuilder {
         x.stringStamp[s] = x.generation
         x.exportString[s] = next
         next += 1
+        // §2.5 reads "span_id"/"trace_id" from the sub-profile's whole string table.
+        if equalsStatic(p.strings[s], LabelNames.spanID) { x.exportHasSpanString = true }
+        if equalsStatic(p.strings[s], LabelNames.traceID) { x.exportHasTraceString = true }
         x.stringMap[s] = x.keptStamp[s] == x.generation ? strings.intern(p.strings[s]) : 0
     }
 

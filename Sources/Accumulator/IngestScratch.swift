@@ -28,13 +28,17 @@ struct IngestScratch {
     var sortedLocations: [Int32] = []
     var exportMappings: [Int32] = []
     var exportFunctions: [Int32] = []
-    var exportComments: [Int64] = []
+    /// The exported string table holds "span_id" / "trace_id" (profiles-parquet.md §2.5).
+    var exportHasSpanString = false
+    var exportHasTraceString = false
 
     var stack: [UInt32] = []
     var stackIDs: [UInt32] = []
     var spans: [UInt64] = []
     var traceIDs: [UInt128] = []
     var order: [UInt64] = []
+    var orderBuffer: [UInt64] = []
+    var locationSortBuffer: [Int32] = []
     var profileType: [UInt8] = []
 
     /// Starts a new stamp generation sized for the profile's tables.

@@ -11,6 +11,8 @@ struct LabelSetArena {
     var count: Int { setStart.count }
     var byteCount: Int { bytes.count + pairs.count * MemoryLayout<LabelRef>.stride + setStart.count * 8 }
 
+    var reservedBytes: Int { bytes.capacity + pairs.capacity * MemoryLayout<LabelRef>.stride + setStart.capacity * 8 }
+
     mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
         pairs.removeAll(keepingCapacity: true)

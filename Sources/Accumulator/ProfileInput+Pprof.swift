@@ -22,7 +22,6 @@ extension ProfileInput {
         for l in d.sampleLabels {
             labelKey.append(l.key)
             labelStr.append(l.str)
-            labelNum.append(l.num)
             labelNumUnit.append(l.numUnit)
         }
         for m in d.mappings {
@@ -63,7 +62,6 @@ extension ProfileInput {
             periodTypeType = pt.type
             periodTypeUnit = pt.unit
         }
-        period = d.period
         comments.append(contentsOf: d.comments)
         defaultSampleType = d.defaultSampleType
     }

@@ -1,17 +1,15 @@
 import BinaryCoding
 
-/// Why a decoded profile cannot be ingested. Upstream panics on most of these inside the
-/// handler (the Push fails with `UNKNOWN`); the head refuses them before touching any state.
-public enum ProfileRejection: Error, Equatable, Sendable {
+/// Why a decoded profile cannot be ingested. Upstream panics on these inside the handler
+/// (the Push fails with `UNKNOWN`); the head refuses them before touching any state. The
+/// `PprofDecoder` already checks the same; this second pass keeps the head safe from a
+/// caller that hands over an unresolved decoder.
+enum ProfileRejection: Error, Equatable, Sendable {
     case stringIndexOutOfRange(field: String, index: Int64)
     case sampleValueCountMismatch(sample: Int, values: Int, sampleTypes: Int)
     case unknownLocation(sample: Int, locationID: UInt64)
     case unknownMapping(location: Int, mappingID: UInt64)
     case unknownFunction(location: Int, functionID: UInt64)
-    /// Sample-label split (profiles-parquet.md §2.2 e): the exporter needs every location
-    /// to have a mapping and every line a function.
-    case zeroReferenceInSplitProfile(location: Int)
-    case limitExceeded(String)
 }
 
 /// Per-push scratch: every id reference of a `ProfileInput` resolved to a source table

@@ -47,9 +47,16 @@ struct SampleSplit {
     private var labelKey: [Int64] = []
     private var labelStr: [Int64] = []
     private var order: [Int32] = []
+    private var sortBuffer: [Int32] = []
     private var runStart: [Int32] = []
-    private var runGroup: [Int32] = []
+    private var nextRun: [Int32] = []
     private var groupFingerprint: [UInt64] = []
+    private var groupFirstRun: [Int32] = []
+    private var groupLastRun: [Int32] = []
+    private var nextSameFingerprint: [Int32] = []
+    private var firstGroupByFingerprint: [UInt64: Int32] = [:]
+    /// Creation index (into `groupLabels`) of each emitted group, in emission order.
+    private var emittedGroup: [Int32] = []
     private var builder = LabelBuilder()
     private var mergeIndex: [UInt64: Int32] = [:]
 
@@ -64,18 +71,23 @@ struct SampleSplit {
 
     var groupCount: Int { groupSampleStart.count }
 
-    mutating func split(_ p: ProfileInput, _ refs: ResolvedReferences, keys: SpecialLabelKeys, requestLabels: LabelBuilder) {
+    /// The label set (in `groupLabels`) of emitted group `g`.
+    func labelSet(ofGroup g: Int) -> Int { Int(emittedGroup[g]) }
+
+    mutating func split(_ p: ProfileInput, keys: SpecialLabelKeys, requestLabels: LabelBuilder) {
         reset()
         values.append(contentsOf: p.sampleValues)
         collectGroupingLabels(p, keys)
-        var sorted = order
-        order = []
-        sorted.append(contentsOf: 0 ..< Int32(p.sampleCount))
-        sorted.sort { a, b in
-            let c = compareLabels(Int(a), Int(b))
-            return c < 0 || (c == 0 && a < b)
+        order.append(contentsOf: 0 ..< Int32(p.sampleCount))
+        // Samples by grouping labels, stable (§2.2 b); nothing to do without labels.
+        if !labelKey.isEmpty {
+            var sorted = order, buffer = sortBuffer
+            order = []
+            sortBuffer = []
+            StableSort.sort(&sorted, buffer: &buffer) { a, b in compareLabels(Int(a), Int(b)) < 0 }
+            order = sorted
+            sortBuffer = buffer
         }
-        order = sorted
         for (k, s) in order.enumerated() where k == 0 || compareLabels(Int(order[k - 1]), Int(s)) != 0 {
             runStart.append(Int32(k))
         }
@@ -83,7 +95,7 @@ struct SampleSplit {
         if runStart.count == 1 && labelCount[Int(order[0])] == 0 {
             wholeProfile(requestLabels)
         } else {
-            splitGroups(p, refs, keys, requestLabels)
+            splitGroups(p, keys, requestLabels)
         }
     }
 
@@ -94,8 +106,13 @@ struct SampleSplit {
         labelStr.removeAll(keepingCapacity: true)
         order.removeAll(keepingCapacity: true)
         runStart.removeAll(keepingCapacity: true)
-        runGroup.removeAll(keepingCapacity: true)
+        nextRun.removeAll(keepingCapacity: true)
         groupFingerprint.removeAll(keepingCapacity: true)
+        groupFirstRun.removeAll(keepingCapacity: true)
+        groupLastRun.removeAll(keepingCapacity: true)
+        nextSameFingerprint.removeAll(keepingCapacity: true)
+        firstGroupByFingerprint.removeAll(keepingCapacity: true)
+        emittedGroup.removeAll(keepingCapacity: true)
         groupLabels.reset()
         groupSampleStart.removeAll(keepingCapacity: true)
         groupSampleCount.removeAll(keepingCapacity: true)
@@ -147,14 +164,16 @@ struct SampleSplit {
         builder.removeEmptyValues()
         builder.sortByName()
         groupLabels.append(builder)
+        emittedGroup.append(0)
         groupSampleStart.append(0)
         groupSampleCount.append(Int32(order.count))
         groupSamples.append(contentsOf: order)
     }
 
     /// Path d: label set per run, runs with equal sets merged, visited in order of first
-    /// appearance of their fingerprint.
-    private mutating func splitGroups(_ p: ProfileInput, _ refs: ResolvedReferences, _ keys: SpecialLabelKeys, _ requestLabels: LabelBuilder) {
+    /// appearance of their fingerprint (then creation order among fingerprint collisions).
+    /// Linear in the number of runs: groups are found through a fingerprint map and chains.
+    private mutating func splitGroups(_ p: ProfileInput, _ keys: SpecialLabelKeys, _ requestLabels: LabelBuilder) {
         for r in 0 ..< runStart.count {
             let first = Int(order[Int(runStart[r])])
             builder.assign(requestLabels)
@@ -166,42 +185,47 @@ struct SampleSplit {
             }
             builder.removeEmptyValues()
             builder.sortByName()
-            let fp = builder.fingerprint()
-            var g = -1
-            for k in 0 ..< groupFingerprint.count where groupFingerprint[k] == fp && groupLabels.equals(k, builder) {
-                g = k
-                break
-            }
-            if g < 0 {
-                g = groupLabels.append(builder)
-                groupFingerprint.append(fp)
-            }
-            runGroup.append(Int32(g))
+            let g = findOrCreateGroup(fingerprint: builder.fingerprint())
+            nextRun.append(-1)
+            if groupLastRun[g] >= 0 { nextRun[Int(groupLastRun[g])] = Int32(r) } else { groupFirstRun[g] = Int32(r) }
+            groupLastRun[g] = Int32(r)
         }
-        // Visit order: first appearance of the fingerprint, then creation order.
-        var visited = 0
-        for k in 0 ..< groupFingerprint.count {
-            if firstWithFingerprint(k) != k { continue }
-            for g in k ..< groupFingerprint.count where groupFingerprint[g] == groupFingerprint[k] {
-                emitGroup(g, p, refs, keys)
-                visited += 1
+        for g in 0 ..< groupFingerprint.count where firstGroupByFingerprint[groupFingerprint[g]] == Int32(g) {
+            var k = Int32(g)
+            while k >= 0 {
+                emitGroup(Int(k), p, keys)
+                k = nextSameFingerprint[Int(k)]
             }
         }
-        precondition(visited == groupFingerprint.count, "every merged group is emitted once")
+        precondition(emittedGroup.count == groupFingerprint.count, "every merged group is emitted once")
     }
 
-    private func firstWithFingerprint(_ k: Int) -> Int {
-        for j in 0 ..< k where groupFingerprint[j] == groupFingerprint[k] { return j }
-        return k
+    private mutating func findOrCreateGroup(fingerprint fp: UInt64) -> Int {
+        var last: Int32 = -1
+        var k = firstGroupByFingerprint[fp] ?? -1
+        while k >= 0 {
+            if groupLabels.equals(Int(k), builder) { return Int(k) }
+            last = k
+            k = nextSameFingerprint[Int(k)]
+        }
+        let g = groupLabels.append(builder)
+        groupFingerprint.append(fp)
+        nextSameFingerprint.append(-1)
+        groupFirstRun.append(-1)
+        groupLastRun.append(-1)
+        if last >= 0 { nextSameFingerprint[Int(last)] = Int32(g) } else { firstGroupByFingerprint[fp] = Int32(g) }
+        return g
     }
 
     /// Appends the samples of every run of group `g`; a later run's sample with the same
     /// (locations, trace str, span str) as an earlier one adds its values to it instead.
-    private mutating func emitGroup(_ g: Int, _ p: ProfileInput, _ refs: ResolvedReferences, _ keys: SpecialLabelKeys) {
+    private mutating func emitGroup(_ g: Int, _ p: ProfileInput, _ keys: SpecialLabelKeys) {
         let start = groupSamples.count
         var runs = 0
         mergeIndex.removeAll(keepingCapacity: true)
-        for r in 0 ..< runStart.count where Int(runGroup[r]) == g {
+        var r = Int(groupFirstRun[g])
+        while r >= 0 {
+            defer { r = Int(nextRun[r]) }
             let from = Int(runStart[r])
             let to = r + 1 < runStart.count ? Int(runStart[r + 1]) : order.count
             runs += 1
@@ -226,6 +250,7 @@ struct SampleSplit {
                 }
             }
         }
+        emittedGroup.append(Int32(g))
         groupSampleStart.append(Int32(start))
         groupSampleCount.append(Int32(groupSamples.count - start))
     }

@@ -36,11 +36,12 @@ public final class ShardAccumulator {
         inflater = ProfileInflater(maxDecompressedBytes: limits.profileBytesMax)
     }
 
-    public var datasetCount: Int { heads.count }
+    /// Datasets (tenant, service) that received a push since the last flush.
+    public var datasetCount: Int { activeDatasets }
 
-    /// Ingests one validated Push (`PushRequestView.init` checked tenant and profile id).
+    /// Ingests one validated Push (`PushRequestView.init` checked tenant and profile id),
+    /// inflating and decoding its profile with the accumulator's own decoder.
     public func ingest(_ push: PushRequestView) throws(PushError) {
-        let id = UInt128(push.profileIDHalves.high) << 64 | UInt128(push.profileIDHalves.low)
         let pprof = try inflater.inflate(push.profile)
         do {
             try decoder.decode(pprof)
@@ -48,11 +49,19 @@ public final class ShardAccumulator {
         } catch {
             throw PushError(error)
         }
+        try ingest(push, profile: decoder)
+    }
+
+    /// Ingests a Push whose profile a `PushDecoder` already decoded and resolved (`profile`
+    /// holds its columns; both views must stay valid for the call).
+    public func ingest(_ push: PushRequestView, profile: PprofDecoder) throws(PushError) {
+        let id = UInt128(push.profileIDHalves.high) << 64 | UInt128(push.profileIDHalves.low)
         scratch.requestLabels.reset()
         var service = UnsafeRawBufferPointer(start: nil, count: 0)
         var haveService = false
         for pair in push.labels {
             scratch.requestLabels.append(name: pair.name, value: pair.value)
+            // The dataset is the value of the first `service_name` label (profiles-parquet.md §2.1).
             if !haveService, equalsStatic(pair.name, LabelNames.serviceName) {
                 service = pair.value
                 haveService = true
@@ -60,7 +69,7 @@ public final class ShardAccumulator {
         }
         scratch.annotations.reset()
         for pair in push.annotations { scratch.annotations.append(name: pair.name, value: pair.value) }
-        scratch.input.load(from: decoder)
+        scratch.input.load(from: profile)
         try ingestDecoded(tenant: push.tenantID, service: service, id: id)
     }
 
@@ -77,7 +86,7 @@ public final class ShardAccumulator {
             throw Self.exhausted("profile has \(p.sampleCount) samples, limit \(limits.samplesPerProfileMax)")
         }
         let keys = SpecialLabelKeys(p)
-        scratch.split.split(p, scratch.refs, keys: keys, requestLabels: scratch.requestLabels)
+        scratch.split.split(p, keys: keys, requestLabels: scratch.requestLabels)
         try checkSplitReferences(p)
 
         let existing = findHead(tenant: tenant, service: service)
@@ -117,7 +126,7 @@ public final class ShardAccumulator {
         }
         for g in 0 ..< groups {
             // Derived labels add at most 6 (§2.4).
-            let n = scratch.split.groupLabels.pairRange(g).count + 6
+            let n = scratch.split.groupLabels.pairRange(scratch.split.labelSet(ofGroup: g)).count + 6
             if n > limits.labelsPerSeriesMax {
                 throw Self.exhausted("series of \(n) labels, limit \(limits.labelsPerSeriesMax)")
             }
@@ -176,7 +185,8 @@ public final class ShardAccumulator {
         }
     }
 
-    func head(_ i: Int) -> DatasetHead { heads[i] }
+    /// Capacity held by the heads' columns (kept across flushes for active datasets).
+    var reservedBytes: Int { heads.reduce(0) { $0 + $1.reservedBytes } }
 
     /// Forgets all accumulated data. Heads that received pushes keep their capacity for the
     /// next segment; heads idle for a whole segment are released, so the registry stays

@@ -21,6 +21,7 @@ struct StringTable {
 
     var count: Int { ends.count }
     var byteCount: Int { bytes.count }
+    var reservedBytes: Int { bytes.capacity + ends.capacity * 16 }
 
     /// Empties the table but keeps its capacity; the partition starts as `[""]`.
     mutating func reset() {

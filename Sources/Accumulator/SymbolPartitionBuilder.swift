@@ -58,6 +58,12 @@ struct SymbolPartitionBuilder {
             + stackTree.nodeCount * 17
     }
 
+    var reservedBytes: Int {
+        strings.reservedBytes + mappings.capacity * MemoryLayout<MappingRecord>.stride
+            + functions.capacity * MemoryLayout<FunctionRecord>.stride + locationMapping.capacity * 33
+            + lineFunction.capacity * 8
+    }
+
     mutating func reset() {
         strings.reset()
         mappings.removeAll(keepingCapacity: true)

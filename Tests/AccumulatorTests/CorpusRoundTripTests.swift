@@ -1,6 +1,7 @@
 import BinaryCoding
 import Pprof
 import SegmentObject
+import TSDBIndex
 import Testing
 import TestSupport
 @testable import Accumulator
@@ -85,5 +86,41 @@ import TestSupport
         // One tenant dataset index after each tenant's datasets (segment-object.md §3).
         #expect(layout.datasets.map(\.format) == [.services, .services, .tenantIndex, .services, .services, .tenantIndex])
         #expect(meta.datasets.count == 6)
+        #expect(meta.shard == 1 && layout.createdBy == "test-host")
+
+        // Each tenant index holds the tenant's series in dataset order, SeriesIndex = position (tsdb-index.md §8).
+        try object.withUnsafeBytes { raw in
+            var tenantSeries: [(labels: [SeriesLabel], position: UInt32)] = []
+            for ds in layout.datasets {
+                let slice = { (kind: SectionKind) in UnsafeRawBufferPointer(rebasing: raw[ds.section(kind)!.range]) }
+                if ds.format == .services {
+                    for s in try TSDBIndexReader.read(slice(.index)).series { tenantSeries.append((s.labels, UInt32(ds.position))) }
+                } else {
+                    let index = try TSDBIndexReader.read(slice(.datasetIndex))
+                    #expect(index.series.map(\.labels) == tenantSeries.map(\.labels))
+                    #expect(index.series.map { $0.chunks[0].seriesIndex } == tenantSeries.map(\.position))
+                    tenantSeries = []
+                }
+            }
+        }
+    }
+}
+
+@Suite struct UnsymbolizedLabelTests {
+    /// segment-object.md §6.2: every non-Go corpus file and `no_addr_no_line.pb.gz` carry
+    /// `__unsymbolized__=true`; the Go files (all mappings with functions) do not.
+    @Test(arguments: CorpusRoundTripTests.rawFiles)
+    func unsymbolizedLabelFollowsMappings(_ file: String) throws {
+        let goFiles: Set = ["cpu-exemplars.pb.gz", "cpu_go_truncated_1.pb.gz", "go.cpu.labels.pprof", "heap", "heap_delta",
+                            "invalid_utf8.pb.gz", "profile_uncompressed", "single_group_with_optional_span_id.pb.gz"]
+        let p = try decodeProfile(try corpusFile(file))
+        let withFunctions = Set(p.mappings.filter(\.hasFunctions).map(\.id))
+        #expect(p.locations.allSatisfy { withFunctions.contains($0.mappingID) } == goFiles.contains(file))
+        let acc = ShardAccumulator()
+        try acc.ingest(TestPush(tenant: "t", labels: CorpusRoundTripTests.requestLabels, profile: try corpusFile(file), id: profileID(1)))
+        let object = try #require(acc.flushObject())
+        let ds = try #require(try readDatasets(object.bytes).first)
+        let unsymbolized = ds.layout.labelSets.contains { $0.contains { $0.name == "__unsymbolized__" && $0.value == "true" } }
+        #expect(unsymbolized == !goFiles.contains(file))
     }
 }

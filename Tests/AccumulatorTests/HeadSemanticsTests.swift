@@ -216,6 +216,23 @@ func readDatasets(_ object: [UInt8]) throws -> [ReadDataset] {
         #expect(try #require(reused.flushObject()).bytes == (try #require(fresh.flushObject())).bytes)
     }
 
+    /// Many label groups stay linear and fold like the reference.
+    @Test func thousandsOfLabelGroups() throws {
+        var spec = ProfileSpec(types: [("alloc", "count"), ("alloc", "bytes")])
+        for i in 0 ..< 3000 {
+            spec.samples.append(([UInt64(i % 7 + 1), 8], [Int64(i % 5), Int64(i)], [("pod", ByteString("p\(i % 1000)"))]))
+        }
+        let push = TestPush(tenant: "t", labels: Self.base, profile: spec.encoded(), id: profileID(1))
+        let acc = ShardAccumulator()
+        try acc.ingest(push)
+        var expected = FoldedSums()
+        try referenceFold(push, into: &expected)
+        let object = try #require(acc.flushObject())
+        #expect(try readBack(object.bytes) == expected)
+        // alloc/count is zero for every sample of the 200 pods with k % 5 == 0: no series there.
+        #expect(try readDatasets(object.bytes)[0].index.series.count == 1800)
+    }
+
     /// §2.5: drop_frames and comments are stored as string indices of the ingested profile:
     /// the source table for a whole profile, the exporter's re-indexed table for a split group
     /// (§2.2 e: sample types first, then drop_frames, keep_frames, comments).
@@ -232,5 +249,76 @@ func readDatasets(_ object: [UInt8]) throws -> [ReadDataset] {
         let s = try #require(try flushOne([TestPush(tenant: "t", labels: Self.base, profile: split.encoded(), id: profileID(1))]).first).columns
         // Exported table: "", cpu, nanoseconds, runtime..*, first, second, …
         #expect(s.rowCount == 2 && s.dropFrames == [3, 3] && s.comments == [4, 5, 4, 5])
+    }
+}
+
+@Suite struct PushDecoderEntryTests {
+    /// A push decoded by the connection's `PushDecoder` ingests like one the accumulator decodes.
+    @Test func preDecodedPushMatchesSelfDecoded() throws {
+        let push = TestPush(tenant: "t", labels: HeadSemanticsTests.base, profile: try corpusFile("profile_python"), id: profileID(4))
+        let a = ShardAccumulator()
+        try a.ingest(push)
+        let b = ShardAccumulator()
+        let pushDecoder = PushDecoder()
+        let message = push.message.encode()
+        try message.withUnsafeBytes { raw in
+            let view = try pushDecoder.decode(raw)
+            try b.ingest(view, profile: pushDecoder.profile)
+        }
+        #expect(try #require(a.flushObject()).bytes == (try #require(b.flushObject())).bytes)
+    }
+}
+
+@Suite struct StableSortTests {
+    /// Exhaustive small cases plus random large ones: equal to the standard library's stable
+    /// sort on (key, position).
+    @Test func matchesAStableReferenceSort() {
+        var rng = SeededRandom(seed: 42)
+        var buffer: [UInt64] = []
+        for n in Array(0 ..< 40) + [100, 1000, 4097] {
+            for _ in 0 ..< 3 {
+                let keys = (0 ..< n).map { _ in rng.next() % 7 }
+                var tagged = keys.enumerated().map { UInt64($0.element) << 32 | UInt64($0.offset) }
+                var byKey = tagged
+                StableSort.sort(&byKey, buffer: &buffer) { ($0 >> 32) < ($1 >> 32) }
+                tagged.sort()
+                #expect(byKey == tagged, "n = \(n)")
+            }
+        }
+    }
+}
+
+@Suite struct MemoryAccountingTests {
+    /// `accumulatedBytes` grows with every push that stores something and returns to 0
+    /// after a flush, as do the push and dataset counts.
+    @Test func accumulatedBytesTracksPushesAndResets() throws {
+        let acc = ShardAccumulator()
+        #expect(acc.accumulatedBytes == 0)
+        var last = 0
+        for (i, file) in ["profile_rust", "heap_delta", "profile_python"].enumerated() {
+            try acc.ingest(TestPush(tenant: "t", labels: HeadSemanticsTests.base, profile: try corpusFile(file), id: profileID(UInt8(i))))
+            #expect(acc.accumulatedBytes > last)
+            last = acc.accumulatedBytes
+        }
+        #expect(acc.pushCount == 3 && acc.datasetCount == 1)
+        _ = acc.flushObject()
+        #expect(acc.accumulatedBytes == 0 && acc.pushCount == 0 && acc.datasetCount == 0)
+    }
+}
+
+extension MemoryAccountingTests {
+    /// Flush resets the columns without freeing them: a second segment with the same pushes
+    /// reuses the first one's capacity and grows nothing.
+    @Test func secondSegmentReusesCapacity() throws {
+        let pushes = try ["profile_ruby", "cpu-exemplars.pb.gz"].enumerated().map {
+            TestPush(tenant: "t", labels: HeadSemanticsTests.base, profile: try corpusFile($0.element), id: profileID(UInt8($0.offset)))
+        }
+        let acc = ShardAccumulator()
+        for p in pushes { try acc.ingest(p) }
+        let first = acc.reservedBytes
+        _ = acc.flushObject()
+        #expect(acc.reservedBytes == first)
+        for p in pushes { try acc.ingest(p) }
+        #expect(acc.reservedBytes == first)
     }
 }

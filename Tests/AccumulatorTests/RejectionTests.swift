@@ -111,12 +111,13 @@ import TestSupport
     /// every layout invariant intact.
     @Test func fuzzedProfilesNeverCrash() throws {
         var rng = SeededRandom(seed: 0x5EED_ACC0)
-        let sources = try ["profile_nodejs", "no_addr_no_line.pb.gz", "nodejs-wall.pb.gz", "cpu-exemplars.pb.gz"].map {
-            PprofEncoder.encode(try decodeProfile(try corpusFile($0)))
+        // Whole-profile and split paths: the last two carry sample labels.
+        let sources = try ["profile_nodejs", "no_addr_no_line.pb.gz", "nodejs-wall.pb.gz", "cpu-exemplars.pb.gz", "pyspy-1.pb.gz"].map {
+            PprofEncoder.encode(withStubMapping(try decodeProfile(try corpusFile($0))))
         }
         let acc = ShardAccumulator()
         var accepted = 0
-        for i in 0 ..< 240 {
+        for i in 0 ..< 500 {
             var bytes = sources[i % sources.count]
             switch rng.next() % 4 {
             case 0: bytes.removeLast(Int(rng.next() % UInt64(bytes.count)))
@@ -126,10 +127,13 @@ import TestSupport
             default: bytes.insert(UInt8(truncatingIfNeeded: rng.next()), at: Int(rng.next() % UInt64(bytes.count)))
             }
             let labels: [(name: ByteString, value: ByteString)] = [("service_name", ByteString("s\(i % 3)"))]
+            let (charged, pushes) = (acc.accumulatedBytes, acc.pushCount)
             if (try? acc.ingest(TestPush(tenant: "fuzz", labels: labels, profile: bytes, id: profileID(UInt8(i % 256))))) != nil {
                 accepted += 1
+            } else {
+                #expect(acc.accumulatedBytes == charged && acc.pushCount == pushes)
             }
-            if i % 60 == 59, let (_, object) = acc.flushObject() {
+            if i % 100 == 99, let (_, object) = acc.flushObject() {
                 _ = try readBack(object)
             }
         }

@@ -275,3 +275,68 @@ extension ConnectionTests {
         #expect(events.last?.resetCode == .protocolError)
     }
 }
+
+extension ConnectionTests {
+    /// §6.9.2: SETTINGS_INITIAL_WINDOW_SIZE shifts open streams' send windows; queued DATA
+    /// waits at 0 and resumes as the window grows, never exceeding it.
+    @Test func initialWindowChangesShiftQueuedSends() {
+        var (conn, out) = Self.server()
+        var client = Client()
+        // The client announces a zero stream window before the request.
+        let zeroWindow = rawFrame(4, stream: 0, [0, 4, 0, 0, 0, 0])
+        feed(conn, HTTP2Connection.preface + zeroWindow + client.headers(1, endStream: true), out: &out)
+        conn.sendHeaders(fields([(":status", "200")]), on: StreamID(1), endStream: false, into: &out)
+        let body = [UInt8](repeating: 5, count: 300)
+        var mark = out.count
+        body.withUnsafeBytes { conn.sendData($0, on: StreamID(1), endStream: true, into: &out) }
+        conn.sendHeaders(fields([("grpc-status", "0")]), on: StreamID(1), endStream: true, into: &out)
+        #expect(splitFrames(Array(out.bytes[mark...])).isEmpty)  // nothing may be sent yet
+        #expect(conn.pendingSendBytes(on: StreamID(1)) == 300)
+
+        mark = out.count
+        feed(conn, rawFrame(4, stream: 0, [0, 4, 0, 0, 0, 100]), out: &out)
+        var data = splitFrames(Array(out.bytes[mark...])).filter { $0.0.type == .data }
+        #expect(data.map { $0.0.length } == [100])
+
+        mark = out.count
+        feed(conn, rawFrame(8, stream: 1, [0, 0, 0x01, 0x00]), out: &out)  // +256
+        let frames = splitFrames(Array(out.bytes[mark...]))
+        data = frames.filter { $0.0.type == .data }
+        #expect(data.map { $0.0.length } == [200])
+        #expect(frames.last?.0.type == .headers && frames.last?.0.has(FrameFlags.endStream) == true)
+        #expect(conn.activeStreamCount == 0)
+    }
+
+    /// Client role: a server may not push (we announce ENABLE_PUSH 0) nor open streams.
+    @Test(arguments: [
+        rawFrame(5, flags: 4, stream: 1, [0, 0, 0, 2, 0x88]),
+        rawFrame(1, flags: 5, stream: 2, [0x88]),
+        rawFrame(1, flags: 5, stream: 3, [0x88]),  // a stream the client never opened
+    ])
+    func clientRefusesServerInitiatedStreams(_ frame: [UInt8]) {
+        let conn = HTTP2Connection(role: .client, configuration: .client)
+        var out = ByteWriter()
+        conn.start(into: &out)
+        _ = conn.openStream(fields([(":method", "POST"), (":scheme", "http"), (":path", "/a"), (":authority", "x")]), endStream: true, into: &out)
+        let events = feed(conn, rawFrame(4, stream: 0, []) + frame, out: &out)
+        #expect(events.last?.connectionErrorCode == .protocolError)
+    }
+
+    @Test func clientGetsResponseHeadersAndTrailers() {
+        let conn = HTTP2Connection(role: .client, configuration: .client)
+        var out = ByteWriter()
+        conn.start(into: &out)
+        let sid = conn.openStream(fields([(":method", "POST"), (":scheme", "http"), (":path", "/a"), (":authority", "x")]), endStream: true, into: &out)
+        #expect(sid == StreamID(1))
+        var enc = HPACKEncoder()
+        var h = ByteWriter()
+        enc.encode(fields([(":status", "200")]), into: &h)
+        var t = ByteWriter()
+        enc.encode(fields([("grpc-status", "0")]), into: &t)
+        let events = feed(conn, rawFrame(4, stream: 0, []) + rawFrame(1, flags: 4, stream: 1, h.bytes) + rawFrame(1, flags: 5, stream: 1, t.bytes), out: &out)
+        #expect(events.count == 3)
+        guard case .headers(_, let trailers, true) = events.last else { Issue.record("\(events)"); return }
+        #expect(trailers == fields([("grpc-status", "0")]))
+        #expect(conn.activeStreamCount == 0)
+    }
+}

@@ -42,6 +42,10 @@ public final class GRPCClientConnection {
     }
 
     public var activeCallCount: Int { calls.count }
+    /// A connection error ended the connection: flush what was written, then close the socket.
+    public var isClosed: Bool { http2.isClosed }
+    /// After GOAWAY (either way) every stream finished: the socket can be closed.
+    public var isDrained: Bool { http2.isDrained }
 
     public func start(into out: inout ByteWriter) { http2.start(into: &out) }
 
