@@ -33,13 +33,12 @@ public final class BlockingHTTPTransport {
 
     /// Sends `request` and waits for its whole response.
     public func roundTrip(_ request: HTTP1ClientRequest) throws(StorageError) -> HTTP1ClientResponse {
-        let bytes = request.serialize()
         if let reused = connection {
             do {
-                return try exchange(reused, bytes, method: request.method)
-            } catch let error where reused.receivedNothing {
-                // The server closed the idle connection; the request never reached it.
-                _ = error
+                return try exchange(reused, request)
+            } catch where reused.receivedNothing {
+                // The server closed the idle connection before answering: send again on a new one
+                // (every S3 request we make is idempotent).
                 close()
             } catch {
                 close()
@@ -50,16 +49,17 @@ public final class BlockingHTTPTransport {
         connectionsOpened += 1
         connection = fresh
         do {
-            return try exchange(fresh, bytes, method: request.method)
+            return try exchange(fresh, request)
         } catch {
             close()
             throw error
         }
     }
 
-    private func exchange(_ connection: Connection, _ bytes: [UInt8], method: String) throws(StorageError) -> HTTP1ClientResponse {
+    private func exchange(_ connection: Connection, _ request: HTTP1ClientRequest) throws(StorageError) -> HTTP1ClientResponse {
         connection.receivedNothing = true
-        try connection.send(bytes)
+        try connection.send(request.serializeHead())
+        try connection.send(request.body)  // separately: the object is not copied behind the head
         var parser = HTTP1ResponseParser(maxBodyBytes: maxResponseBodyBytes)
         while true {
             let received = try connection.receive()
@@ -71,7 +71,7 @@ public final class BlockingHTTPTransport {
                 }
                 connection.receivedNothing = false
                 parser.append(received)
-                if let response = try parser.next(requestMethod: method) {
+                if let response = try parser.next(requestMethod: request.method) {
                     if !response.keepAlive { self.close() }
                     return response
                 }
@@ -129,6 +129,7 @@ private final class Connection {
     }
 
     func send(_ bytes: [UInt8]) throws(StorageError) {
+        guard !bytes.isEmpty else { return }
         guard let tls else { return try sendRaw(bytes) }
         try bytes.withUnsafeBytes { raw in Result { () throws(StorageError) in try tls.writePlaintext(raw) } }.get()
         try sendRaw(tls.takeCiphertext())

@@ -57,10 +57,11 @@ public struct S3Client: Sendable {
         if let key {
             path += (virtualHosted ? "" : "/") + URIEncoding.encode(key, keepSlash: true)
         }
+        let payloadHash = Crypto.hex(Crypto.sha256(body))
         var signable = SigV4Request(
             method: method, encodedPath: path, query: query,
-            headers: [("Host", endpoint.hostHeader), ("x-amz-content-sha256", Crypto.hex(Crypto.sha256(body)))] + extra,
-            payloadHash: Crypto.hex(Crypto.sha256(body))
+            headers: [("Host", endpoint.hostHeader), ("x-amz-content-sha256", payloadHash)] + extra,
+            payloadHash: payloadHash
         )
         signer.sign(&signable, date: date)
         let canonicalQuery = signable.canonicalQuery
