@@ -25,6 +25,15 @@ struct S3LiveTests {
         // moto's werkzeug server answers `Connection: close`: the transport must reconnect each time
         // (keep-alive reuse is covered by BlockingHTTPTransportTests on a loopback server).
         #expect(store.connectionsOpened == 1 + 2 * env.keys.count)
+
+        let listed = try store.transport.roundTrip(store.client.listObjectsV2(prefix: env.prefix + "/", date: .now()))
+        try S3Client.check(listed)
+        #expect(Set(S3Client.parseList(listed.body).keys) == Set(env.keys.map { env.prefix + "/" + $0 }))
+        let head = try store.transport.roundTrip(store.client.headObject(key: env.prefix + "/" + env.keys[0], date: .now()))
+        try S3Client.check(head)
+        #expect(head.body.isEmpty && head.header("content-length") == String(env.payload.count))
+        let missing = try store.transport.roundTrip(store.client.headObject(key: env.prefix + "/absent", date: .now()))
+        #expect(throws: StorageError.service(status: 404, code: "NotFound", message: missing.reason)) { try S3Client.check(missing) }
     }
 
     @Test func wrongSecretFailsWithSignatureDoesNotMatch() throws {
