@@ -19,6 +19,9 @@ import pytest
 boto3 = pytest.importorskip("boto3")
 from botocore.config import Config  # noqa: E402
 
+# moto --ssl serves a self-signed certificate; boto3 talks to it with verify=False on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MOTO_SERVER = pathlib.Path(sys.executable).parent / "moto_server"
 BUCKET = "pyroscope-segments"

@@ -46,7 +46,7 @@ public struct S3Endpoint: Equatable, Sendable {
     /// `Host` header value: host, bracketed if IPv6, with `:port` unless the scheme's default.
     public var hostHeader: String
 
-    init(host: String, port: Int, useTLS: Bool) {
+    public init(host: String, port: Int, useTLS: Bool) {
         self.host = host
         self.port = port
         self.useTLS = useTLS
