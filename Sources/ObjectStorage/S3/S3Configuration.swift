@@ -1,6 +1,6 @@
 /// `-storage.s3.bucket-lookup-type`: how the bucket is named in a request.
 public enum S3BucketLookup: String, Sendable {
-    /// Virtual-hosted for AWS endpoints and DNS-safe bucket names, path-style otherwise.
+    /// Virtual-hosted for AWS, GCS and Aliyun endpoints with DNS-safe bucket names, path-style otherwise.
     case auto
     /// `Host: <bucket>.<endpoint>`, path `/<key>`.
     case virtualHosted = "virtual-hosted"
