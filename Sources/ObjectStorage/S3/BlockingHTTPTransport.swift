@@ -75,10 +75,12 @@ public final class BlockingHTTPTransport {
 private final class Connection {
     let fd: Int32
     let session: HTTPClientSession
+    let ioTimeoutMs: Int
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
 
     init(endpoint: S3Endpoint, tlsContext: TLSClientContext?, ioTimeoutMs: Int, maxResponseBodyBytes: Int) throws(StorageError) {
         fd = try Self.connect(host: endpoint.host, port: endpoint.port, timeoutMs: ioTimeoutMs)
+        self.ioTimeoutMs = ioTimeoutMs
         do {
             let tls = try tlsContext.map { (context) throws(StorageError) in try TLSSession(context: context, serverName: endpoint.host) }
             session = HTTPClientSession(tls: tls, maxResponseBodyBytes: maxResponseBodyBytes)
@@ -118,6 +120,7 @@ private final class Connection {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { throw .transport("send stalled for \(ioTimeoutMs) ms") }
                 throw .transport("send: \(Self.errnoText(errno))")
             }
             offset += n
@@ -129,6 +132,7 @@ private final class Connection {
             let n = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
             if n >= 0 { return n }
             if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { throw .transport("no answer within \(ioTimeoutMs) ms") }
             throw .transport("recv: \(Self.errnoText(errno))")
         }
     }
