@@ -1,5 +1,5 @@
 import HTTP1
-@testable import ObjectStorage
+import ObjectStorage
 import Synchronization
 import Testing
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-@testable import ObjectStorage
+import ObjectStorage
 import Testing
 #if canImport(Glibc)
 import Glibc

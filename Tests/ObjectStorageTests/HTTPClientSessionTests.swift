@@ -1,6 +1,6 @@
 import CShims
 import HTTP1
-@testable import ObjectStorage
+import ObjectStorage
 import Testing
 
 /// The sans-I/O connection the event loop will drive: bytes in, bytes out, no socket.

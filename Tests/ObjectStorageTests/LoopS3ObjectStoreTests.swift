@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import ObjectStorage
+import ObjectStorage
 import Runtime
 import Synchronization
 import Testing

@@ -1,4 +1,4 @@
-@testable import ObjectStorage
+import ObjectStorage
 import Runtime
 import Synchronization
 import Testing

@@ -1,5 +1,5 @@
 import HTTP1
-@testable import ObjectStorage
+import ObjectStorage
 import Testing
 
 @Suite struct S3ClientTests {

@@ -1,5 +1,5 @@
 import CShims
-@testable import ObjectStorage
+import ObjectStorage
 import Testing
 #if canImport(Glibc)
 import Glibc
