@@ -1,3 +1,5 @@
+import Runtime
+
 /// `-storage.backend`.
 public enum StorageBackend: String, Sendable {
     case filesystem
@@ -29,6 +31,19 @@ public struct StorageConfiguration: Sendable {
         case .s3:
             guard let s3 else { throw .configuration("-storage.backend=s3 without -storage.s3.* settings") }
             return try S3ObjectStore(configuration: s3, prefix: prefix)
+        }
+    }
+
+    /// The store one event loop uses for flushes: io_uring filesystem writes (plain POSIX when the
+    /// loop has no ring) or S3 on the loop's connections. Call on that loop's thread.
+    public func makeLoopStore(on loop: EventLoop) throws(StorageError) -> any ObjectStore {
+        switch backend {
+        case .filesystem:
+            guard let ring = loop.ring else { return FilesystemObjectStore(root: filesystemDirectory, prefix: prefix) }
+            return RingFilesystemObjectStore(ring: ring, root: filesystemDirectory, prefix: prefix)
+        case .s3:
+            guard let s3 else { throw .configuration("-storage.backend=s3 without -storage.s3.* settings") }
+            return try LoopS3ObjectStore(loop: loop, configuration: s3, prefix: prefix)
         }
     }
 }

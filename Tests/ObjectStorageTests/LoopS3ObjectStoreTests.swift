@@ -117,3 +117,19 @@ final class Outcomes: Sendable {
         #expect(outcomes.all == [#"failure(ObjectStorage.StorageError.transport("no answer within 150 ms"))"#])
     }
 }
+
+@Suite struct LoopStoreSelectionTests {
+    @Test func eachBackendGetsItsLoopDrivenStore() throws {
+        let outcomes = Outcomes()
+        try onLoop { loop, done in
+            let s3 = S3Configuration(endpoint: "127.0.0.1:9", bucketName: "b",
+                                     credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "s"), insecure: true)
+            let filesystem = try? StorageConfiguration(backend: .filesystem, filesystemDirectory: "/tmp/unused").makeLoopStore(on: loop)
+            let object = try? StorageConfiguration(backend: .s3, s3: s3).makeLoopStore(on: loop)
+            outcomes.add("\(filesystem is RingFilesystemObjectStore || (loop.ring == nil && filesystem is FilesystemObjectStore))")
+            outcomes.add("\(object is LoopS3ObjectStore)")
+            done()
+        }
+        #expect(outcomes.all == ["true", "true"])
+    }
+}
