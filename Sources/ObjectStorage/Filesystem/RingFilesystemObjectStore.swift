@@ -10,6 +10,8 @@ import Glibc
 /// runs; on failure the temporary file is removed.
 ///
 /// Confined to the ring's loop: call `put` on that loop's thread; completions run there too.
+/// The ring holds the store as its completion handler, so the store (and every buffer the kernel
+/// may still read) lives as long as the ring: make one per loop, at start-up.
 /// Directory creation (`mkdir`) and the cold paths `get`/`checkHealth` use blocking POSIX calls,
 /// as `Ring` has no mkdir operation.
 public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler {
@@ -27,8 +29,6 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
         layout = fallback.layout
         client = ring.register(self)
     }
-
-    deinit { ring.unregister(client) }
 
     public func put(_ path: String, _ bytes: [UInt8], completion: @escaping (Result<Void, StorageError>) -> Void) {
         let operation: DurablePut
