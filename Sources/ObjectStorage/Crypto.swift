@@ -1,16 +1,16 @@
 import CShims
 
 /// The few digests SigV4 and Content-MD5 need, through OpenSSL's one-shot calls.
-enum Crypto {
-    static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
+public enum Crypto {
+    public static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
         digest(bytes, EVP_sha256(), 32)
     }
 
-    static func md5(_ bytes: some Collection<UInt8>) -> [UInt8] {
+    public static func md5(_ bytes: some Collection<UInt8>) -> [UInt8] {
         digest(bytes, EVP_md5(), 16)
     }
 
-    static func hmacSHA256(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+    public static func hmacSHA256(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         let ok = key.withUnsafeBytes { k in
@@ -39,7 +39,7 @@ enum Crypto {
         return out
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
@@ -50,7 +50,7 @@ enum Crypto {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func base64(_ bytes: [UInt8]) -> String {
+    public static func base64(_ bytes: [UInt8]) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         var out = [UInt8]()
         out.reserveCapacity((bytes.count + 2) / 3 * 4)

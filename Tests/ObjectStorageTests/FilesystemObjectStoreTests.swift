@@ -1,4 +1,4 @@
-@testable import ObjectStorage
+import ObjectStorage
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -120,5 +120,16 @@ func getSync(_ store: some ObjectStore, _ path: String) -> Result<[UInt8], Stora
             Issue.record("missing object did not fail with ENOENT")
             return
         }
+    }
+}
+
+@Suite struct StorageConfigurationTests {
+    @Test func backendFlagSelectsTheStore() throws {
+        #expect(try StorageConfiguration(backend: .filesystem, prefix: "p").makeBlockingStore() is FilesystemObjectStore)
+        #expect(throws: StorageError.self) { try StorageConfiguration(backend: .s3).makeBlockingStore() }
+        let s3 = S3Configuration(endpoint: "127.0.0.1:9", bucketName: "b", credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "s"),
+                                 insecure: true)
+        #expect(try StorageConfiguration(backend: .s3, s3: s3).makeBlockingStore() is S3ObjectStore)
+        #expect(StorageBackend(rawValue: "s3") == .s3 && S3BucketLookup(rawValue: "virtual-hosted") == .virtualHosted)
     }
 }

@@ -98,3 +98,40 @@ import Testing
         #expect(String(decoding: get.serialize(), as: UTF8.self) == "GET /b?list-type=2 HTTP/1.1\r\nHost: h\r\n\r\n")
     }
 }
+
+@Suite struct HTTP1ResponseParserMutationTests {
+    /// Thousands of random byte flips, insertions and cuts of valid responses: each either parses
+    /// or throws, never traps or hangs, and no body exceeds the limit.
+    @Test func randomMutationsParseOrThrow() {
+        let valid = [
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n1a\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nT: 1\r\n\r\n",
+            "HTTP/1.1 403 Forbidden\r\nContent-Length: 20\r\nConnection: keep-alive\r\n\r\n<Error>x</Error>....",
+        ].map { Array($0.utf8) }
+        var state: UInt64 = 42
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        for round in 0..<5000 {
+            var bytes = valid[round % valid.count]
+            for _ in 0...next(4) {
+                switch next(3) {
+                case 0: bytes[next(bytes.count)] = UInt8(next(256))
+                case 1: bytes.insert(UInt8(next(256)), at: next(bytes.count))
+                default: bytes.removeSubrange(next(bytes.count)...)
+                }
+                if bytes.isEmpty { bytes = [0] }
+            }
+            var parser = HTTP1ResponseParser(maxHeadBytes: 256, maxBodyBytes: 64)
+            parser.append(bytes)
+            do {
+                while let response = try parser.next(requestMethod: "GET") {
+                    #expect(response.body.count <= 64)
+                }
+                _ = try parser.finish()
+            } catch {
+                // A typed rejection is the expected outcome for most mutations.
+            }
+        }
+    }
+}

@@ -1,4 +1,4 @@
-@testable import ObjectStorage
+import ObjectStorage
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -25,6 +25,41 @@ struct S3LiveTests {
         // moto's werkzeug server answers `Connection: close`: the transport must reconnect each time
         // (keep-alive reuse is covered by BlockingHTTPTransportTests on a loopback server).
         #expect(store.connectionsOpened == 1 + 2 * env.keys.count)
+
+        let listed = try store.transport.roundTrip(store.client.listObjectsV2(prefix: env.prefix + "/", date: .now()))
+        try S3Client.check(listed)
+        #expect(Set(env.keys.map { env.prefix + "/" + $0 }).isSubset(of: S3Client.parseList(listed.body).keys))
+        let head = try store.transport.roundTrip(store.client.headObject(key: env.prefix + "/" + env.keys[0], date: .now()))
+        try S3Client.check(head)
+        #expect(head.body.isEmpty && head.header("content-length") == String(env.payload.count))
+        let missing = try store.transport.roundTrip(store.client.headObject(key: env.prefix + "/absent", date: .now()))
+        #expect(throws: StorageError.service(status: 404, code: "NotFound", message: missing.reason)) { try S3Client.check(missing) }
+    }
+
+    @Test func loopDrivenStoreWritesAndReadsBack() throws {
+        let env = try #require(LiveS3.current)
+        let outcomes = Outcomes()
+        let payload = env.payload
+        let configuration = env.configuration
+        let prefix = env.prefix
+        try onLoop { loop, done in
+            let store: LoopS3ObjectStore
+            do { store = try LoopS3ObjectStore(loop: loop, configuration: configuration, prefix: prefix) } catch {
+                outcomes.add("init \(error)")
+                return done()
+            }
+            store.checkHealth { health in
+                outcomes.add("health \(health)")
+                store.put("segments/7/anonymous/loop/block.bin", payload) { put in
+                    outcomes.add("put \(put)")
+                    store.get("segments/7/anonymous/loop/block.bin") { get in
+                        outcomes.add("get \((try? get.get()) == payload)")
+                        done()
+                    }
+                }
+            }
+        }
+        #expect(outcomes.all == ["health success()", "put success()", "get true"])
     }
 
     @Test func wrongSecretFailsWithSignatureDoesNotMatch() throws {

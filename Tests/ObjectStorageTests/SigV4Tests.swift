@@ -1,4 +1,4 @@
-@testable import ObjectStorage
+import ObjectStorage
 import Testing
 
 /// Vectors from AWS documentation: the S3 "Signature Calculations for the Authorization Header"

@@ -74,7 +74,8 @@ public final class FilesystemObjectStore: ObjectStore {
         }
     }
 
-    static func readFile(_ path: String) throws(StorageError) -> [UInt8] {
+    /// The whole file at `path` (an absolute or working-directory-relative file name).
+    public static func readFile(_ path: String) throws(StorageError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .filesystem(operation: "open", path: path, errno: errno) }
         defer { close(fd) }

@@ -33,75 +33,59 @@ public final class BlockingHTTPTransport {
 
     /// Sends `request` and waits for its whole response.
     public func roundTrip(_ request: HTTP1ClientRequest) throws(StorageError) -> HTTP1ClientResponse {
-        let bytes = request.serialize()
         if let reused = connection {
             do {
-                return try exchange(reused, bytes, method: request.method)
-            } catch let error where reused.receivedNothing {
-                // The server closed the idle connection; the request never reached it.
-                _ = error
+                return try exchange(reused, request)
+            } catch where !reused.session.receivedResponseBytes {
+                // The server closed the idle connection before answering: send again on a new one
+                // (every S3 request we make is idempotent).
                 close()
             } catch {
                 close()
                 throw error
             }
         }
-        let fresh = try Connection(endpoint: endpoint, tlsContext: tlsContext, ioTimeoutMs: ioTimeoutMs)
+        let fresh = try Connection(endpoint: endpoint, tlsContext: tlsContext, ioTimeoutMs: ioTimeoutMs,
+                                   maxResponseBodyBytes: maxResponseBodyBytes)
         connectionsOpened += 1
         connection = fresh
         do {
-            return try exchange(fresh, bytes, method: request.method)
+            return try exchange(fresh, request)
         } catch {
             close()
             throw error
         }
     }
 
-    private func exchange(_ connection: Connection, _ bytes: [UInt8], method: String) throws(StorageError) -> HTTP1ClientResponse {
-        connection.receivedNothing = true
-        try connection.send(bytes)
-        var parser = HTTP1ResponseParser(maxBodyBytes: maxResponseBodyBytes)
+    private func exchange(_ connection: Connection, _ request: HTTP1ClientRequest) throws(StorageError) -> HTTP1ClientResponse {
+        try connection.session.send(request)
+        try connection.flush()
         while true {
-            let received = try connection.receive()
-            do {
-                if received.isEmpty {
-                    guard let response = try parser.finish() else { throw StorageError.transport("connection closed before a response") }
-                    self.close()
-                    return response
-                }
-                connection.receivedNothing = false
-                parser.append(received)
-                if let response = try parser.next(requestMethod: method) {
-                    if !response.keepAlive { self.close() }
-                    return response
-                }
-            } catch let error as HTTP1ResponseParseError {
-                throw .malformedResponse(error.reason)
-            } catch let error as StorageError {
-                throw error
-            } catch {
-                throw .transport("\(error)")
+            let response = try connection.receiveOnce()
+            try connection.flush()
+            if let response {
+                if !connection.session.isReusable { close() }
+                return response
             }
         }
     }
 }
 
-/// One TCP connection, with TLS on top when configured.
+/// One TCP connection driving an `HTTPClientSession` with blocking calls.
 private final class Connection {
     let fd: Int32
-    let tls: TLSSession?
-    var receivedNothing = true
+    let session: HTTPClientSession
+    let ioTimeoutMs: Int
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
 
-    init(endpoint: S3Endpoint, tlsContext: TLSClientContext?, ioTimeoutMs: Int) throws(StorageError) {
+    init(endpoint: S3Endpoint, tlsContext: TLSClientContext?, ioTimeoutMs: Int, maxResponseBodyBytes: Int) throws(StorageError) {
         fd = try Self.connect(host: endpoint.host, port: endpoint.port, timeoutMs: ioTimeoutMs)
+        self.ioTimeoutMs = ioTimeoutMs
         do {
-            if let tlsContext {
-                tls = try TLSSession(context: tlsContext, serverName: endpoint.host)
-                try handshake()
-            } else {
-                tls = nil
-            }
+            let tls = try tlsContext.map { (context) throws(StorageError) in try TLSSession(context: context, serverName: endpoint.host) }
+            session = HTTPClientSession(tls: tls, maxResponseBodyBytes: maxResponseBodyBytes)
+            try session.start()
+            try flush()
         } catch {
             Glibc.close(fd)
             throw error
@@ -109,47 +93,25 @@ private final class Connection {
     }
 
     func close() {
-        if let tls {
-            tls.close()
-            try? sendRaw(tls.takeCiphertext())
-        }
+        session.close()
+        try? flush()
         Glibc.close(fd)
     }
 
-    private func handshake() throws(StorageError) {
-        guard let tls else { return }
-        while true {
-            let done = try tls.handshake()
-            try sendRaw(tls.takeCiphertext())
-            if done { return }
-            let n = try receiveRaw()
-            guard n > 0 else { throw .tls("connection closed during the handshake") }
-            buffer.withUnsafeBytes { tls.receiveCiphertext(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
-        }
+    func flush() throws(StorageError) {
+        for bytes in session.takeOutbound() { try sendRaw(bytes) }
     }
 
-    func send(_ bytes: [UInt8]) throws(StorageError) {
-        guard let tls else { return try sendRaw(bytes) }
-        try bytes.withUnsafeBytes { raw in Result { () throws(StorageError) in try tls.writePlaintext(raw) } }.get()
-        try sendRaw(tls.takeCiphertext())
-    }
-
-    /// Some plaintext, or empty at the end of the stream.
-    func receive() throws(StorageError) -> [UInt8] {
-        guard let tls else {
-            let n = try receiveRaw()
-            return Array(buffer[..<n])
+    /// One read from the socket handed to the session; the response once complete.
+    func receiveOnce() throws(StorageError) -> HTTP1ClientResponse? {
+        let n = try receiveRaw()
+        guard n > 0 else {
+            guard let response = try session.receiveEOF() else { throw .transport("connection closed before a response") }
+            return response
         }
-        var plaintext: [UInt8] = []
-        while plaintext.isEmpty {
-            if try tls.readPlaintext(into: &plaintext) > 0 { break }
-            if tls.isClosedByPeer { return [] }
-            try sendRaw(tls.takeCiphertext())  // renegotiation or key update replies
-            let n = try receiveRaw()
-            guard n > 0 else { return [] }
-            buffer.withUnsafeBytes { tls.receiveCiphertext(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
-        }
-        return plaintext
+        return try buffer.withUnsafeBytes { raw in
+            Result { () throws(StorageError) in try session.receive(UnsafeRawBufferPointer(rebasing: raw[..<n])) }
+        }.get()
     }
 
     private func sendRaw(_ bytes: [UInt8]) throws(StorageError) {
@@ -158,6 +120,7 @@ private final class Connection {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { throw .transport("send stalled for \(ioTimeoutMs) ms") }
                 throw .transport("send: \(Self.errnoText(errno))")
             }
             offset += n
@@ -169,6 +132,7 @@ private final class Connection {
             let n = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
             if n >= 0 { return n }
             if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { throw .transport("no answer within \(ioTimeoutMs) ms") }
             throw .transport("recv: \(Self.errnoText(errno))")
         }
     }

@@ -17,7 +17,10 @@ public struct S3Client: Sendable {
         switch configuration.bucketLookup {
         case .path: virtualHosted = false
         case .virtualHosted: virtualHosted = true
-        case .auto: virtualHosted = base.host.hasSuffix("amazonaws.com") && Self.isDNSSafe(configuration.bucketName, tls: base.useTLS)
+        case .auto:
+            // As minio-go (which Pyroscope's S3 client uses) decides: known cloud endpoints only.
+            let cloud = ["amazonaws.com", "amazonaws.com.cn", "storage.googleapis.com", "aliyuncs.com"].contains { base.host.hasSuffix($0) }
+            virtualHosted = cloud && Self.isDNSSafe(configuration.bucketName, tls: base.useTLS)
         }
         endpoint = virtualHosted ? S3Endpoint(host: "\(configuration.bucketName).\(base.host)", port: base.port, useTLS: base.useTLS) : base
         let region = configuration.region.isEmpty ? "us-east-1" : configuration.region
@@ -57,10 +60,11 @@ public struct S3Client: Sendable {
         if let key {
             path += (virtualHosted ? "" : "/") + URIEncoding.encode(key, keepSlash: true)
         }
+        let payloadHash = Crypto.hex(Crypto.sha256(body))
         var signable = SigV4Request(
             method: method, encodedPath: path, query: query,
-            headers: [("Host", endpoint.hostHeader), ("x-amz-content-sha256", Crypto.hex(Crypto.sha256(body)))] + extra,
-            payloadHash: Crypto.hex(Crypto.sha256(body))
+            headers: [("Host", endpoint.hostHeader), ("x-amz-content-sha256", payloadHash)] + extra,
+            payloadHash: payloadHash
         )
         signer.sign(&signable, date: date)
         let canonicalQuery = signable.canonicalQuery

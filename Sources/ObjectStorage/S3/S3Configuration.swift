@@ -1,6 +1,6 @@
 /// `-storage.s3.bucket-lookup-type`: how the bucket is named in a request.
 public enum S3BucketLookup: String, Sendable {
-    /// Virtual-hosted for AWS endpoints and DNS-safe bucket names, path-style otherwise.
+    /// Virtual-hosted for AWS, GCS and Aliyun endpoints with DNS-safe bucket names, path-style otherwise.
     case auto
     /// `Host: <bucket>.<endpoint>`, path `/<key>`.
     case virtualHosted = "virtual-hosted"
@@ -46,7 +46,7 @@ public struct S3Endpoint: Equatable, Sendable {
     /// `Host` header value: host, bracketed if IPv6, with `:port` unless the scheme's default.
     public var hostHeader: String
 
-    init(host: String, port: Int, useTLS: Bool) {
+    public init(host: String, port: Int, useTLS: Bool) {
         self.host = host
         self.port = port
         self.useTLS = useTLS

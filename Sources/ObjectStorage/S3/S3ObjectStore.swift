@@ -4,7 +4,8 @@
 public final class S3ObjectStore: ObjectStore {
     public let client: S3Client
     public let prefix: String
-    let transport: BlockingHTTPTransport
+    /// The connection the store uses (for requests the store does not wrap, e.g. HEAD and list).
+    public let transport: BlockingHTTPTransport
     let now: () -> AmzDate
 
     public init(configuration: S3Configuration, prefix: String = "", now: @escaping () -> AmzDate = AmzDate.now) throws(StorageError) {

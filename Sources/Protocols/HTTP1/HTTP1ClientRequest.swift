@@ -21,6 +21,11 @@ public struct HTTP1ClientRequest: Sendable {
     /// Request line, headers, `Content-Length` (unless given, and always for a body or a PUT/POST),
     /// blank line, body. The caller supplies `Host`.
     public func serialize() -> [UInt8] {
+        serializeHead() + body
+    }
+
+    /// Everything before the body, so a large body can be sent without copying it behind the head.
+    public func serializeHead() -> [UInt8] {
         precondition(!target.isEmpty && !target.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 32 }), "bad request target")
         var head = "\(method) \(target) HTTP/1.1\r\n"
         for h in headers {
@@ -31,6 +36,6 @@ public struct HTTP1ClientRequest: Sendable {
             head += "Content-Length: \(body.count)\r\n"
         }
         head += "\r\n"
-        return Array(head.utf8) + body
+        return Array(head.utf8)
     }
 }

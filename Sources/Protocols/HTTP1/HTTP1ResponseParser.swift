@@ -75,13 +75,6 @@ public struct HTTP1ResponseParser: Sendable {
         bytes.withUnsafeBytes { append($0) }
     }
 
-    /// True while a response has started but not completed (so an EOF now is an error,
-    /// unless the body runs until close).
-    public var isMidResponse: Bool {
-        if case .head = state { return start < buffer.count }
-        return true
-    }
-
     /// The next complete response to a request with `method`, nil if more bytes are needed.
     public mutating func next(requestMethod method: String) throws(HTTP1ResponseParseError) -> HTTP1ClientResponse? {
         while true {

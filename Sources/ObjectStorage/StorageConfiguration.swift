@@ -1,0 +1,49 @@
+import Runtime
+
+/// `-storage.backend`.
+public enum StorageBackend: String, Sendable {
+    case filesystem
+    case s3
+}
+
+/// The `-storage.*` flags (parsed by the service) gathered for the stores.
+public struct StorageConfiguration: Sendable {
+    public var backend: StorageBackend
+    /// `-storage.prefix`: prepended (with `/`) to every object path.
+    public var prefix: String
+    /// `-storage.filesystem.dir`.
+    public var filesystemDirectory: String
+    /// The `-storage.s3.*` flags; required when `backend == .s3`.
+    public var s3: S3Configuration?
+
+    public init(backend: StorageBackend, prefix: String = "", filesystemDirectory: String = "./data", s3: S3Configuration? = nil) {
+        self.backend = backend
+        self.prefix = prefix
+        self.filesystemDirectory = filesystemDirectory
+        self.s3 = s3
+    }
+
+    /// A blocking store (start-up health check, tools); the loops build their own ring-driven ones.
+    public func makeBlockingStore() throws(StorageError) -> any ObjectStore {
+        switch backend {
+        case .filesystem:
+            return FilesystemObjectStore(root: filesystemDirectory, prefix: prefix)
+        case .s3:
+            guard let s3 else { throw .configuration("-storage.backend=s3 without -storage.s3.* settings") }
+            return try S3ObjectStore(configuration: s3, prefix: prefix)
+        }
+    }
+
+    /// The store one event loop uses for flushes: io_uring filesystem writes (plain POSIX when the
+    /// loop has no ring) or S3 on the loop's connections. Call on that loop's thread.
+    public func makeLoopStore(on loop: EventLoop) throws(StorageError) -> any ObjectStore {
+        switch backend {
+        case .filesystem:
+            guard let ring = loop.ring else { return FilesystemObjectStore(root: filesystemDirectory, prefix: prefix) }
+            return RingFilesystemObjectStore(ring: ring, root: filesystemDirectory, prefix: prefix)
+        case .s3:
+            guard let s3 else { throw .configuration("-storage.backend=s3 without -storage.s3.* settings") }
+            return try LoopS3ObjectStore(loop: loop, configuration: s3, prefix: prefix)
+        }
+    }
+}

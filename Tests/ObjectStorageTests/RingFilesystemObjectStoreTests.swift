@@ -1,0 +1,74 @@
+import ObjectStorage
+import Runtime
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func waitUntil(timeoutMs: Int = 10_000, _ condition: () -> Bool) -> Bool {
+    for _ in 0..<timeoutMs {
+        if condition() { return true }
+        usleep(1000)
+    }
+    return condition()
+}
+
+/// The io_uring-driven filesystem store on a real event loop.
+@Suite(.serialized) struct RingFilesystemObjectStoreTests {
+    /// Runs `puts` on the loop's ring through one store; returns each put's outcome.
+    private func runPuts(root: String, prefix: String = "", _ puts: [(String, [UInt8])]) throws -> [Result<Void, StorageError>] {
+        var configuration = EventLoopConfiguration()
+        configuration.pinThreads = false
+        let group = try EventLoopGroup(loopCount: 1, configuration: configuration)
+        group.start()
+        defer { group.shutdown() }
+        let loop = group.loops[0]
+        let outcomes = Mutex<[Int: Result<Void, StorageError>]>([:])
+        let ringAvailable = Mutex<Bool?>(nil)
+        let jobs = puts
+        #expect(loop.post {
+            guard let ring = loop.ring else { return ringAvailable.withLock { $0 = false } }
+            ringAvailable.withLock { $0 = true }
+            let store = RingFilesystemObjectStore(ring: ring, root: root, prefix: prefix)
+            for (i, job) in jobs.enumerated() {
+                store.put(job.0, job.1) { result in
+                    _ = store  // the store lives until its last completion
+                    outcomes.withLock { $0[i] = result }
+                }
+            }
+        })
+        #expect(waitUntil { ringAvailable.withLock { $0 } != nil })
+        try #require(ringAvailable.withLock { $0 } == true, "io_uring unavailable on this machine")
+        #expect(waitUntil { outcomes.withLock { $0.count } == puts.count })
+        return outcomes.withLock { o in (0..<puts.count).compactMap { o[$0] } }
+    }
+
+    @Test func concurrentPutsBecomeCompleteObjectsWithNoTemporaryLeft() throws {
+        let scratch = ScratchDirectory()
+        defer { scratch.remove() }
+        let payloads = (0..<4).map { testBytes([3 << 20, 0, 1, 70_000][$0], seed: UInt64($0)) }
+        let paths = (0..<4).map { "segments/\($0)/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ\($0)/block.bin" }
+        let results = try runPuts(root: scratch.path + "/data", prefix: "p", Array(zip(paths, payloads)))
+        #expect(results.count == 4)
+        for (i, result) in results.enumerated() {
+            #expect((try? result.get()) != nil, "put \(i): \(result)")
+            #expect(try FilesystemObjectStore.readFile(scratch.path + "/data/p/" + paths[i]) == payloads[i])
+        }
+        #expect(scratch.files() == paths.map { "data/p/" + $0 }.sorted())
+    }
+
+    @Test func failedRenameReportsTheStepAndRemovesTheTemporary() throws {
+        let scratch = ScratchDirectory()
+        defer { scratch.remove() }
+        _ = mkdir(scratch.path + "/segments", 0o755)
+        _ = mkdir(scratch.path + "/segments/block.bin", 0o755)
+        _ = mkdir(scratch.path + "/segments/block.bin/occupied", 0o755)
+        let results = try runPuts(root: scratch.path, [("segments/block.bin", testBytes(10, seed: 9))])
+        guard case .failure(.filesystem(operation: "rename", _, _))? = results.first else {
+            Issue.record("expected a rename failure, got \(results)")
+            return
+        }
+        #expect(scratch.files().isEmpty)
+    }
+}
