@@ -40,6 +40,8 @@ def main():
     ap.add_argument("--target", default="127.0.0.1:9095")
     ap.add_argument("--pushes", type=int, default=200)
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--jitter-ms", type=float, default=500,
+                    help="random pause before each Push, so clients are not in step with the flush ticks")
     ap.add_argument("--profile", default=str(TESTDATA / "pprof" / "profile_python"))
     args = ap.parse_args()
     push_pb2, push_grpc, types_pb2 = compile_protos()
@@ -47,7 +49,10 @@ def main():
     channels = [grpc.insecure_channel(args.target) for _ in range(args.concurrency)]
     labels = [types_pb2.LabelPair(name="__name__", value="process_cpu"), types_pb2.LabelPair(name="service_name", value="latency")]
 
+    import random
+
     def one(i):
+        time.sleep(random.uniform(0, args.jitter_ms / 1000))
         req = push_pb2.PushRequest(tenant_id="anonymous", labels=labels, profile=profile,
                                    profile_id=uuid.uuid4().bytes, shard=1 + i % 4)
         start = time.perf_counter()
@@ -58,7 +63,7 @@ def main():
         list(pool.map(one, range(args.concurrency)))  # warm-up: connections, first segment
         latencies = sorted(pool.map(one, range(args.pushes)))
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
-    print(f"pushes={len(latencies)} concurrency={args.concurrency} p50={pick(0.50):.1f}ms "
+    print(f"pushes={len(latencies)} concurrency={args.concurrency} jitter={args.jitter_ms:.0f}ms p50={pick(0.50):.1f}ms "
           f"p99={pick(0.99):.1f}ms max={latencies[-1]:.1f}ms")
 
 

@@ -51,7 +51,7 @@ public final class SegmentWriterMetrics: Sendable {
     }
 
     func storeMetadataDLQ(success: Bool) -> Counter {
-        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_writer_store_metadata_dlq",
+        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_writer_store_metadata_dlq", unitName: "",
                                                               helpText: "Metadata written to the DLQ path."),
                              labels: [("status", success ? "success" : "error")])
     }
@@ -62,7 +62,7 @@ public final class SegmentWriterMetrics: Sendable {
     }
 
     func waitTimeouts(tenant: String) -> Counter {
-        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_ingester_wait_timeouts",
+        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_ingester_wait_timeouts", unitName: "",
                                                               helpText: "Pushes whose deadline passed while waiting for the flush."),
                              labels: [("tenant", tenant)])
     }
@@ -75,7 +75,7 @@ public final class SegmentWriterMetrics: Sendable {
     }
 
     private func histogram(_ name: String, _ labels: [(String, String)], _ buckets: [Double], _ help: String) -> ValueHistogram {
-        registry.makeValueHistogram(descriptor: MetricNameDescriptor(metricName: name, helpText: help),
+        registry.makeValueHistogram(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help),
                                     labels: labels, buckets: buckets)
     }
 

@@ -1,5 +1,6 @@
 import Accumulator
 import GRPC
+import ObjectStorage
 import Pprof
 import Runtime
 
@@ -19,6 +20,7 @@ final class LoopContext: @unchecked Sendable {
     let loop: EventLoop
     private(set) var pushes: Inbox<PushJob>!
     private(set) var acks: Inbox<AckBatch>!
+    private(set) var uploader: SegmentUploader!
     private var handlers: [ConnectionID: GRPCConnectionHandler] = [:]
     private var shards: [UInt32: ShardHead] = [:]
     private let limits: AccumulatorLimits
@@ -32,7 +34,8 @@ final class LoopContext: @unchecked Sendable {
     var metricCache = LoopMetricCache()
     let deadlineTimersMax: Int
 
-    init(server: ServerContext, loop: EventLoop, inboxCapacity: Int) {
+    /// Before the loops start (inboxes and the ring-driven store are set up off-thread then).
+    init(server: ServerContext, loop: EventLoop, inboxCapacity: Int, storage: StorageConfiguration) throws(StorageError) {
         self.server = server
         self.loop = loop
         let config = server.config
@@ -41,6 +44,7 @@ final class LoopContext: @unchecked Sendable {
         deadlineTimersMax = max(16, loop.configuration.timersMax - 256)
         pushes = Inbox(loop: loop, capacity: inboxCapacity) { [unowned self] job in self.ingestForwarded(job) }
         acks = Inbox(loop: loop, capacity: inboxCapacity) { [unowned self] batch in self.complete(batch) }
+        uploader = SegmentUploader(context: self, store: try storage.makeLoopStore(on: loop))
     }
 
     // MARK: Connections
@@ -98,6 +102,18 @@ final class LoopContext: @unchecked Sendable {
             }
         }
         if let refusal { deliver(AckBatch(acks: [job.ack], status: refusal), to: job.ack.connection.loopIndex) }
+    }
+
+    /// Answers parked Pushes from this loop: its own connections at once, the others' through
+    /// their loops' inboxes, one batch per loop.
+    func answer(_ acks: [PendingAck], status: GRPCStatus) {
+        for (index, batch) in ServerContext.byLoop(acks, loopCount: server.loops.count, loop: \.connection.loopIndex) {
+            if index == loop.index {
+                complete(AckBatch(acks: batch, status: status))
+            } else {
+                deliver(AckBatch(acks: batch, status: status), to: index)
+            }
+        }
     }
 
     /// Posts an answer batch to another loop; a full inbox defers it to a retry timer

@@ -3,12 +3,9 @@ import GRPC
 import ObjectStorage
 import Runtime
 import SegmentObject
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One flushed segment on its way to object storage, with the Pushes it will answer.
-struct SegmentUpload: Sendable {
+struct SegmentUpload {
     let shard: UInt32
     let meta: BlockMeta
     let object: [UInt8]
@@ -17,78 +14,76 @@ struct SegmentUpload: Sendable {
     let flushStartNs: UInt64
 }
 
-/// Makes a flushed segment durable and only then answers its Pushes (ingest-and-ops.md §1.4):
-/// `segments/{shard}/anonymous/{ULID}/block.bin`, then the metadata. **Seam:** no metastore
-/// client exists yet, so the metadata always goes to the DLQ path
-/// `dlq/{shard}/anonymous/{ULID}/meta.pb` (segment-object.md §10.5, §12), which Pyroscope's
-/// metastore recovers; the store is the blocking `FilesystemObjectStore` driven from a few
-/// worker threads, until an io_uring/S3 uploader on the loops replaces this type.
-final class SegmentUploader: Sendable {
-    private let queue: WorkQueue<SegmentUpload>
+/// Makes a flushed segment durable on its owner loop and only then answers its Pushes
+/// (ingest-and-ops.md §1.4): `segments/{shard}/anonymous/{ULID}/block.bin` through the loop's
+/// store (io_uring filesystem sequence, or S3 on the loop's connections), retried with backoff
+/// inside `-segment-writer.upload-timeout`; then the metadata. **Seam:** no metastore client
+/// exists yet, so the metadata always goes to `dlq/{shard}/anonymous/{ULID}/meta.pb`
+/// (segment-object.md §10.5, §12), which Pyroscope's metastore recovers. Not done: the hedged
+/// second upload. Loop-confined; completions arrive on the loop.
+final class SegmentUploader {
+    private unowned let context: LoopContext
+    private let store: any ObjectStore
 
-    init(context: ServerContext, store: any ObjectStore, threads: Int) {
-        let worker = UploadWorker(context: context, store: store)
-        queue = WorkQueue(threads: threads) { worker.upload($0) }
+    init(context: LoopContext, store: any ObjectStore) {
+        self.context = context
+        self.store = store
     }
-
-    func submit(_ upload: SegmentUpload) { queue.submit(upload) }
-
-    /// Finishes queued uploads, then ends the threads.
-    func stop() { queue.stop() }
-}
-
-/// The work of one upload, on a worker thread. `@unchecked Sendable`: the blocking stores
-/// hold only immutable configuration, so concurrent puts from the workers are safe.
-private struct UploadWorker: @unchecked Sendable {
-    let context: ServerContext
-    let store: any ObjectStore
 
     func upload(_ job: SegmentUpload) {
+        let server = context.server
+        server.uploadsInFlight.add(1, ordering: .sequentiallyConsistent)
         let id = String(decoding: job.meta.id.bytes, as: UTF8.self)
-        let config = context.config.segmentWriter
-        var status = GRPCStatus.ok
+        let config = server.config.segmentWriter
         let uploadStartNs = EventLoop.monotonicNowNs
-        let blockResult = putWithRetries(ObjectPath.dataObject(job.meta), job.object, timeoutNs: UInt64(config.uploadTimeoutNs))
-        context.metrics.uploadDuration(success: blockResult == nil).record(seconds(since: uploadStartNs))
-        if let error = blockResult {
-            status = GRPCStatus(.unknown, ByteString("failed to upload block \(id): \(error)"))
-        } else {
-            let metaResult = putWithRetries(ObjectPath.metadataDLQ(job.meta), job.meta.dlqObject(),
-                                            timeoutNs: UInt64(config.metadataUpdateTimeoutNs))
-            context.metrics.storeMetadataDLQ(success: metaResult == nil).increment()
-            if let error = metaResult {
-                status = GRPCStatus(.unknown, ByteString("failed to store meta \(id): \(error)"))
+        put(ObjectPath.dataObject(job.meta), job.object, timeoutNs: config.uploadTimeoutNs) { [self] blockError in
+            server.metrics.uploadDuration(success: blockError == nil).record(seconds(since: uploadStartNs))
+            if let blockError {
+                return finish(job, GRPCStatus(.unknown, ByteString("failed to upload block \(id): \(blockError)")))
+            }
+            put(ObjectPath.metadataDLQ(job.meta), job.meta.dlqObject(), timeoutNs: config.metadataUpdateTimeoutNs) { metaError in
+                server.metrics.storeMetadataDLQ(success: metaError == nil).increment()
+                if let metaError {
+                    return self.finish(job, GRPCStatus(.unknown, ByteString("failed to store meta \(id): \(metaError)")))
+                }
+                self.finish(job, .ok)
             }
         }
-        if status == .ok {
-            context.metrics.segmentSize(shard: job.shard).record(Double(job.object.count))
-            context.log.debug("segment flushed", ["shard": String(job.shard), "block": id,
-                                                  "bytes": String(job.object.count), "pushes": String(job.acks.count)])
-        } else {
-            context.log.error("segment flush failed", ["shard": String(job.shard), "block": id, "err": "\(status.message)"])
-        }
-        context.metrics.flushDuration(shard: job.shard).record(seconds(since: job.flushStartNs))
-        context.budget.release(job.object.count)
-        context.release(job.acks, status: status)
-        context.uploadFinished()
     }
 
-    /// Up to `-segment-writer.upload-max-retries` attempts with doubling backoff between the
-    /// min and max retry periods, all within `timeoutNs` (dskit backoff semantics, §5.1).
-    private func putWithRetries(_ path: String, _ bytes: [UInt8], timeoutNs: UInt64) -> StorageError? {
-        let config = context.config.segmentWriter
-        let deadlineNs = EventLoop.monotonicNowNs &+ timeoutNs
-        var backoffNs = UInt64(config.uploadRetryMinPeriodNs)
-        var attempt = 0
-        while true {
-            attempt += 1
-            var outcome: Result<Void, StorageError>?
-            store.put(path, bytes) { outcome = $0 }
-            guard case .failure(let error)? = outcome else { return nil }
-            let nowNs = EventLoop.monotonicNowNs
-            guard attempt < max(1, config.uploadMaxRetries), nowNs &+ backoffNs < deadlineNs else { return error }
-            usleep(UInt32(min(backoffNs / 1000, 10_000_000)))
-            backoffNs = min(backoffNs * 2, UInt64(config.uploadRetryMaxPeriodNs))
+    private func finish(_ job: SegmentUpload, _ status: GRPCStatus) {
+        let server = context.server
+        let id = String(decoding: job.meta.id.bytes, as: UTF8.self)
+        if status == .ok {
+            server.metrics.segmentSize(shard: job.shard).record(Double(job.object.count))
+            server.log.debug("segment flushed", ["shard": String(job.shard), "block": id,
+                                                 "bytes": String(job.object.count), "pushes": String(job.acks.count)])
+        } else {
+            server.log.error("segment flush failed", ["shard": String(job.shard), "block": id, "err": "\(status.message)"])
+        }
+        server.metrics.flushDuration(shard: job.shard).record(seconds(since: job.flushStartNs))
+        server.budget.release(job.object.count)
+        context.answer(job.acks, status: status)
+        server.uploadsInFlight.subtract(1, ordering: .sequentiallyConsistent)
+    }
+
+    /// Up to `-segment-writer.upload-max-retries` attempts, doubling the backoff between the
+    /// min and max retry periods, all inside `timeoutNs` (dskit backoff semantics, §5.1).
+    private func put(_ path: String, _ bytes: [UInt8], timeoutNs: Int64,
+                     attempt: Int = 1, deadlineNs: UInt64? = nil, backoffNs: UInt64? = nil,
+                     done: @escaping (StorageError?) -> Void) {
+        let config = context.server.config.segmentWriter
+        let deadline = deadlineNs ?? EventLoop.monotonicNowNs &+ UInt64(timeoutNs)
+        let backoff = backoffNs ?? UInt64(config.uploadRetryMinPeriodNs)
+        store.put(path, bytes) { [self] result in
+            guard case .failure(let error) = result else { return done(nil) }
+            guard attempt < max(1, config.uploadMaxRetries), EventLoop.monotonicNowNs &+ backoff < deadline else {
+                return done(error)
+            }
+            context.loop.scheduleTimer(afterMs: max(1, backoff / 1_000_000)) { [self] _ in
+                put(path, bytes, timeoutNs: timeoutNs, attempt: attempt + 1, deadlineNs: deadline,
+                    backoffNs: min(backoff * 2, UInt64(config.uploadRetryMaxPeriodNs)), done: done)
+            }
         }
     }
 }

@@ -18,7 +18,6 @@ public final class SegmentWriterServer {
     public let metrics = SegmentWriterMetrics()
     private let group: EventLoopGroup
     private let context: ServerContext
-    private let uploader: SegmentUploader
     public private(set) var grpcPort: UInt16 = 0
     public private(set) var httpPort: UInt16 = 0
 
@@ -27,18 +26,25 @@ public final class SegmentWriterServer {
         self.log = log
         let loopCount = config.segmentWriter.eventLoops > 0 ? config.segmentWriter.eventLoops : EventLoopGroup.allowedCPUCount
         var loopConfig = EventLoopConfiguration()
-        loopConfig.ringEntries = 0  // the blocking upload seam needs no ring; sockets never do
         loopConfig.timersMax = 1 << 16
-        group = try EventLoopGroup(loopCount: loopCount, configuration: loopConfig)
+        do {
+            group = try EventLoopGroup(loopCount: loopCount, configuration: loopConfig)
+        } catch {
+            // Container runtimes' default seccomp profiles may refuse io_uring_setup (Runtime README).
+            log.warn("io_uring unavailable, uploads use blocking POSIX calls on the loops", ["err": "\(error)"])
+            loopConfig.ringEntries = 0
+            group = try EventLoopGroup(loopCount: loopCount, configuration: loopConfig)
+        }
         context = ServerContext(config: config, log: log, readiness: readiness, metrics: metrics,
                                 hostname: ByteString(Self.hostname()))
-        let store = try Self.makeStore(config.storage)
-        let threads = config.storage.backend == .s3 ? 1 : max(2, min(8, loopCount))
-        uploader = SegmentUploader(context: context, store: store, threads: threads)
-        let loops = group.loops.map { LoopContext(server: context, loop: $0, inboxCapacity: 4096) }
-        context.install(loops: loops, uploader: uploader)
+        let storage = Self.storageConfiguration(config)
+        let context = self.context
+        let loops = try group.loops.map { loop throws(StorageError) in
+            try LoopContext(server: context, loop: loop, inboxCapacity: 4096, storage: storage)
+        }
+        context.install(loops: loops)
         if config.segmentWriter.bucketHealthCheckEnabled {
-            store.checkHealth { result in
+            try storage.makeBlockingStore().checkHealth { result in
                 if case .failure(let error) = result { log.warn("bucket health check failed", ["err": "\(error)"]) }
             }
         }
@@ -75,7 +81,7 @@ public final class SegmentWriterServer {
 
     /// Graceful shutdown (ingest-and-ops.md §5.5): refuse new Pushes, flush every shard, wait
     /// for the pending acknowledgements (bounded by `-server.graceful-shutdown-timeout`),
-    /// GOAWAY, stop the loops and the uploader. True when nothing was left pending.
+    /// GOAWAY, stop the loops. True when nothing was left pending.
     @discardableResult
     public func shutdown() -> Bool {
         readiness.advance(to: .draining)
@@ -97,7 +103,6 @@ public final class SegmentWriterServer {
         runOnEveryLoop { $0.goAwayAll() }
         readiness.advance(to: .stopped)
         group.shutdown()
-        uploader.stop()
         log.info("segment-writer stopped", ["clean": String(clean)])
         return clean
     }
@@ -120,19 +125,19 @@ public final class SegmentWriterServer {
         return String(cString: buffer)
     }
 
-    static func makeStore(_ storage: SegmentWriterConfig.Storage) throws -> any ObjectStore {
-        switch storage.backend {
-        case .filesystem:
-            return FilesystemObjectStore(root: storage.filesystemDir, prefix: storage.prefix)
-        case .s3:
-            let s3 = storage.s3
-            let lookup = S3BucketLookup(rawValue: s3.bucketLookupType.rawValue) ?? .auto
-            let configuration = S3Configuration(
-                endpoint: s3.endpoint, bucketName: s3.bucketName, region: s3.region,
-                credentials: AWSCredentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey),
-                insecure: s3.insecure, bucketLookup: lookup, tlsVerification: s3.insecureSkipVerify ? .skip : .systemCAs)
-            return try S3ObjectStore(configuration: configuration, prefix: storage.prefix)
+    static func storageConfiguration(_ config: SegmentWriterConfig) -> StorageConfiguration {
+        let storage = config.storage
+        var s3: S3Configuration?
+        if storage.backend == .s3 {
+            let c = storage.s3
+            s3 = S3Configuration(
+                endpoint: c.endpoint, bucketName: c.bucketName, region: c.region,
+                credentials: AWSCredentials(accessKeyID: c.accessKeyID, secretAccessKey: c.secretAccessKey),
+                insecure: c.insecure, bucketLookup: S3BucketLookup(rawValue: c.bucketLookupType.rawValue) ?? .auto,
+                tlsVerification: c.insecureSkipVerify ? .skip : .systemCAs)
         }
+        return StorageConfiguration(backend: storage.backend == .s3 ? .s3 : .filesystem, prefix: storage.prefix,
+                                    filesystemDirectory: storage.filesystemDir, s3: s3)
     }
 
     static func describe(_ storage: SegmentWriterConfig.Storage) -> String {

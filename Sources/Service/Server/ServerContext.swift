@@ -2,9 +2,6 @@ import BinaryCoding
 import GRPC
 import Runtime
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What every loop and the upload workers share: configuration, lifecycle, metrics, the
 /// memory budget, the per-loop contexts, and the counters the graceful drain waits on.
@@ -17,11 +14,10 @@ final class ServerContext: Sendable {
     let hostname: ByteString
     /// Push calls opened and not yet answered (any outcome).
     let pushesInFlight = Atomic<Int>(0)
-    /// Flushed segments handed to the uploader and not yet finished.
+    /// Flushed segments handed to an uploader and not yet finished.
     let uploadsInFlight = Atomic<Int>(0)
     /// Set once, before the loops start.
     nonisolated(unsafe) private(set) var loops: [LoopContext] = []
-    nonisolated(unsafe) private(set) var uploader: SegmentUploader!
 
     init(config: SegmentWriterConfig, log: Log, readiness: Readiness, metrics: SegmentWriterMetrics, hostname: ByteString) {
         self.config = config
@@ -32,37 +28,8 @@ final class ServerContext: Sendable {
         self.hostname = hostname
     }
 
-    func install(loops: [LoopContext], uploader: SegmentUploader) {
+    func install(loops: [LoopContext]) {
         self.loops = loops
-        self.uploader = uploader
-    }
-
-    func submit(_ upload: SegmentUpload) {
-        uploadsInFlight.add(1, ordering: .sequentiallyConsistent)
-        uploader.submit(upload)
-    }
-
-    func uploadFinished() {
-        uploadsInFlight.subtract(1, ordering: .sequentiallyConsistent)
-    }
-
-    /// Answers `acks` with `status` on the loops that own their connections, one batch per
-    /// loop. From a worker thread: retries a full inbox (never drops an answer while the
-    /// loop runs). From a loop: see `LoopContext.deliver`.
-    func release(_ acks: [PendingAck], status: GRPCStatus) {
-        for (loopIndex, batch) in Self.byLoop(acks, loopCount: loops.count, loop: \.connection.loopIndex) {
-            let target = loops[loopIndex]
-            var waitedUs: UInt32 = 0
-            while !target.acks.post(AckBatch(acks: batch, status: status)) {
-                guard waitedUs < 10_000_000, readiness.state != .stopped else {
-                    log.error("acknowledgements dropped: loop inbox stays full or loop stopped",
-                              ["loop": String(loopIndex), "count": String(batch.count)])
-                    break
-                }
-                usleep(1000)
-                waitedUs += 1000
-            }
-        }
     }
 
     /// `items` split by owning loop, in loop order; one pass, no copy when all share a loop.

@@ -70,7 +70,7 @@ final class ShardHead {
         chargedBytes = 0
         let acks = parked
         parked.removeAll(keepingCapacity: true)
-        context.server.submit(SegmentUpload(shard: shard, meta: meta, object: writer.bytes, acks: acks, flushStartNs: startNs))
+        context.uploader.upload(SegmentUpload(shard: shard, meta: meta, object: writer.bytes, acks: acks, flushStartNs: startNs))
     }
 
     private func observeIngest(_ push: PushRequestView) {
