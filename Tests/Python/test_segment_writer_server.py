@@ -233,3 +233,53 @@ def test_client_cancel_while_parked_is_forgotten(protos, tmp_path):
         assert proc.terminate() == 0
     finally:
         proc.kill()
+
+
+def test_gzip_profiles_and_gzip_grpc_encoding_are_accepted(protos, server):
+    """§7 checks 3 and 6: a gzip profile, two concatenated gzip members, grpc-encoding gzip."""
+    import gzip
+    raw = (TESTDATA / "pprof" / "profile_uncompressed").read_bytes()
+    half = len(raw) // 2
+    variants = [gzip.compress(raw), gzip.compress(raw[:half]) + gzip.compress(raw[half:])]
+    with grpc.insecure_channel(server.grpc_target) as channel:
+        for profile in variants:
+            assert call_status(lambda: stub(protos, channel).Push(make_request(protos, profile), timeout=10))[0] == grpc.StatusCode.OK
+    with grpc.insecure_channel(server.grpc_target, compression=grpc.Compression.Gzip) as channel:
+        assert call_status(lambda: stub(protos, channel).Push(make_request(protos, raw), timeout=10))[0] == grpc.StatusCode.OK
+
+
+def test_upload_failure_answers_unknown(protos, tmp_path):
+    """§7 check 5: the bucket cannot be written (its directory sits under a regular file)."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_bytes(b"")
+    proc = SegmentWriterProcess(blocker / "data", "-segment-writer.segment-duration=100ms",
+                                "-segment-writer.upload-timeout=300ms")
+    try:
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            with concurrent.futures.ThreadPoolExecutor(3) as pool:
+                futures = [pool.submit(call_status, lambda: stub(protos, channel).Push(
+                    make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes()), timeout=10)) for _ in range(3)]
+                results = [f.result() for f in futures]
+        for code, details in results:
+            assert code == grpc.StatusCode.UNKNOWN, (code, details)
+            assert details.startswith("failed to upload block "), details
+    finally:
+        proc.kill()
+
+
+def test_health_watch_reports_not_serving_when_draining(protos, tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data")
+    try:
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            watch = channel.unary_stream("/grpc.health.v1.Health/Watch", request_serializer=lambda b: b,
+                                         response_deserializer=lambda b: b)
+            name = b"pyroscope.segment-writer"
+            stream = watch(b"\x0a" + bytes([len(name)]) + name, timeout=10)
+            assert next(stream) == b"\x08\x01"
+            unknown = watch(b"\x0a\x03abc", timeout=10)
+            assert next(unknown) == b"\x08\x03"
+            proc.proc.send_signal(15)
+            assert next(stream) == b"\x08\x02"
+        assert proc.proc.wait(20) == 0
+    finally:
+        proc.kill()

@@ -11,8 +11,8 @@ import Runtime
 final class GRPCConnectionHandler: ConnectionHandler {
     static let pushPath: ByteString = "/segmentwriter.v1.SegmentWriterService/Push"
     static let healthService: ByteString = "pyroscope.segment-writer"
-    enum Method: Int { case push = 0, healthCheck = 1 }
-    static let methods: [ByteString] = [pushPath, GRPCHealth.checkPath]
+    enum Method: Int, CaseIterable { case push = 0, healthCheck = 1, healthWatch = 2 }
+    static let methods: [ByteString] = [pushPath, GRPCHealth.checkPath, GRPCHealth.watchPath]
 
     private struct CallState {
         var method: Method
@@ -28,6 +28,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
     private var out = ByteWriter()
     private var connection: Connection?
     private var calls: [CallID: CallState] = [:]
+    /// Open `Health/Watch` streams of known services, told when serving stops.
+    private var watchers: Set<CallID> = []
     /// Output written outside `received` waits for one `flushOutput` per batch.
     var outputPending = false
 
@@ -93,6 +95,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
             switch state.method {
             case .push: push(id, message)
             case .healthCheck: healthCheck(id, message)
+            case .healthWatch: healthWatch(id, message)
             }
         case .halfClosed(let id):
             if let state = calls[id], !state.messageSeen {
@@ -183,19 +186,47 @@ final class GRPCConnectionHandler: ConnectionHandler {
     // MARK: Health
 
     private func healthCheck(_ id: CallID, _ message: GRPCMessage) {
-        let service = message.withBytes { raw in try? GRPCHealth.decodeRequest(raw) }
-        guard let service else {
-            finish(id, GRPCStatus(.internalError, "grpc: error unmarshalling request"))
-            return
-        }
+        guard let service = healthService(id, message) else { return }
         guard service.isEmpty || service == Self.healthService else {
             finish(id, GRPCStatus(.notFound, "unknown service"))
             return
         }
+        sendHealth(id, servingStatus)
+        finish(id, .ok)
+    }
+
+    /// ingest-and-ops.md §5.4, U1: the current status now, NOT_SERVING when draining starts;
+    /// an unknown service gets SERVICE_UNKNOWN and the stream stays open (as grpc-go).
+    private func healthWatch(_ id: CallID, _ message: GRPCMessage) {
+        guard let service = healthService(id, message) else { return }
+        guard service.isEmpty || service == Self.healthService else {
+            sendHealth(id, .serviceUnknown)
+            return
+        }
+        sendHealth(id, servingStatus)
+        watchers.insert(id)
+    }
+
+    /// Draining began: every watcher hears NOT_SERVING.
+    func servingStopped() {
+        for id in watchers { sendHealth(id, .notServing) }
+        flushOutput()
+    }
+
+    private var servingStatus: GRPCHealth.ServingStatus { context.server.readiness.isServing ? .serving : .notServing }
+
+    private func healthService(_ id: CallID, _ message: GRPCMessage) -> ByteString? {
+        guard let service = message.withBytes({ raw in try? GRPCHealth.decodeRequest(raw) }) else {
+            finish(id, GRPCStatus(.internalError, "grpc: error unmarshalling request"))
+            return nil
+        }
+        return service
+    }
+
+    private func sendHealth(_ id: CallID, _ status: GRPCHealth.ServingStatus) {
         var body = ByteWriter()
-        GRPCHealth.appendResponse(context.server.readiness.isServing ? .serving : .notServing, into: &body)
-        body.bytes.withUnsafeBytes { grpc.respond(id, message: $0, into: &out) }
-        end(id, outcome: .success)
+        GRPCHealth.appendResponse(status, into: &body)
+        body.bytes.withUnsafeBytes { grpc.sendMessage(id, $0, into: &out) }
     }
 
     // MARK: Ending calls
@@ -208,6 +239,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
     /// Forgets the call (already answered, reset or gone): its timer, the drain counter, metrics.
     private func end(_ id: CallID, outcome: CallOutcome) {
         guard let state = calls.removeValue(forKey: id) else { return }
+        watchers.remove(id)
         if let timer = state.deadline {
             context.loop.cancelTimer(timer)
             context.deadlineTimers -= 1

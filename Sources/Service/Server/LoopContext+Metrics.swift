@@ -32,5 +32,5 @@ enum CallOutcome: Int, CaseIterable {
 /// Loop-confined caches of labelled metric series.
 struct LoopMetricCache {
     var wait: [String: ValueHistogram] = [:]
-    var request = [ValueHistogram?](repeating: nil, count: 2 * CallOutcome.allCases.count)
+    var request = [ValueHistogram?](repeating: nil, count: GRPCConnectionHandler.Method.allCases.count * CallOutcome.allCases.count)
 }

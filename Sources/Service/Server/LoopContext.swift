@@ -52,6 +52,11 @@ final class LoopContext: @unchecked Sendable {
     func register(_ handler: GRPCConnectionHandler, _ id: ConnectionID) { handlers[id] = handler }
     func unregister(_ id: ConnectionID) { handlers[id] = nil }
 
+    /// Draining began: health watchers hear NOT_SERVING.
+    func announceDraining() {
+        for handler in handlers.values { handler.servingStopped() }
+    }
+
     /// Graceful shutdown: every gRPC connection gets GOAWAY.
     func goAwayAll() {
         for handler in handlers.values { handler.goAway() }

@@ -86,7 +86,7 @@ public final class SegmentWriterServer {
     public func shutdown() -> Bool {
         readiness.advance(to: .draining)
         log.info("draining: new Pushes are refused, flushing every shard")
-        runOnEveryLoop { $0.flushAllShards() }
+        runOnEveryLoop { $0.announceDraining(); $0.flushAllShards() }
         let deadlineNs = EventLoop.monotonicNowNs &+ UInt64(config.server.gracefulShutdownTimeoutNs)
         var clean = true
         while context.pushesInFlight.load(ordering: .sequentiallyConsistent) > 0
