@@ -2,6 +2,7 @@ import BinaryCoding
 import GRPC
 import Pprof
 import Runtime
+import SegmentObject
 
 /// Serves one gRPC (h2c) connection on the loop that accepted it: `Push` and
 /// `grpc.health.v1.Health/Check` (ingest-and-ops.md §1, §5.4). A Push is checked here
@@ -21,6 +22,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
         var messageSeen = false
         var parked = false
         var tenant: String?
+        /// The segment the Push waits on, when it was ingested on this loop.
+        var segment: ULID?
     }
 
     private unowned let context: LoopContext
@@ -134,7 +137,9 @@ final class GRPCConnectionHandler: ConnectionHandler {
         calls[id] = state
         context.deadlineTimers -= 1
         if state.method == .push && state.parked { context.waitTimeouts(tenant: state.tenant ?? "").increment() }
-        finish(id, GRPCStatus(.deadlineExceeded, "waitFlushed: context deadline exceeded"))
+        // ingest-and-ops.md §1.3 6c; the ULID only when the shard is owned here.
+        let segment = state.segment.map { "\($0) " } ?? ""
+        finish(id, GRPCStatus(.deadlineExceeded, ByteString("waitFlushed: \(segment)context deadline exceeded")))
         flushOutput()
     }
 
@@ -162,9 +167,12 @@ final class GRPCConnectionHandler: ConnectionHandler {
                     finish(id, Self.budgetExceeded)
                     return
                 }
-                if let refusal = context.ingest(push, ack: ack) {
-                    finish(id, refusal)
+                switch context.ingest(push, ack: ack) {
+                case .refused(let status):
+                    finish(id, status)
                     return
+                case .parked(let segment):
+                    calls[id]?.segment = segment
                 }
             } else {
                 guard server.budget.tryReserve(raw.count) else {

@@ -90,8 +90,8 @@ final class LoopContext: @unchecked Sendable {
         for head in shards.values { head.flush() }
     }
 
-    /// A Push whose shard this loop owns, ingested here; nil when parked, else the answer.
-    func ingest(_ push: PushRequestView, ack: PendingAck) -> GRPCStatus? {
+    /// A Push whose shard this loop owns, ingested here.
+    func ingest(_ push: PushRequestView, ack: PendingAck) -> IngestOutcome {
         precondition(Int(push.shard % UInt32(server.loops.count)) == loop.index, "shard ingested off its owner loop")
         return shard(push.shard).ingest(push, ack: ack)
     }
@@ -101,7 +101,8 @@ final class LoopContext: @unchecked Sendable {
         let refusal: GRPCStatus? = job.message.withUnsafeBytes { raw -> GRPCStatus? in
             do throws(PushError) {
                 let push = try PushRequestView(raw, maxMessageBytes: server.config.server.grpcMaxRecvMsgSizeBytes)
-                return ingest(push, ack: job.ack)
+                if case .refused(let status) = ingest(push, ack: job.ack) { return status }
+                return nil
             } catch {
                 return GRPCStatus(error)
             }

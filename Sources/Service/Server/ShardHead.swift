@@ -33,22 +33,23 @@ final class ShardHead {
 
     var parkedCount: Int { parked.count }
 
-    /// Appends the Push to the current segment and parks its acknowledgement; nil on
-    /// success, else the status to answer now (the accumulator left unchanged).
-    func ingest(_ push: PushRequestView, ack: PendingAck) -> GRPCStatus? {
+    /// Appends the Push to the current segment and parks its acknowledgement there, or
+    /// refuses it with the status to answer now (the accumulator left unchanged).
+    func ingest(_ push: PushRequestView, ack: PendingAck) -> IngestOutcome {
         let before = accumulator.accumulatedBytes
         do {
             try accumulator.ingest(push)
         } catch {
-            return GRPCStatus(error)
+            return .refused(GRPCStatus(error))
         }
+        let segment = segmentID
         let grown = accumulator.accumulatedBytes - before
         context.server.budget.charge(grown)
         chargedBytes += grown
         parked.append(ack)
         observeIngest(push)
         if accumulator.accumulatedBytes >= context.server.config.segmentWriter.segmentMaxBytes { flush() }
-        return nil
+        return .parked(segment: segment)
     }
 
     /// Swaps the segment: encodes what accumulated into one object and hands it, with the
@@ -93,6 +94,11 @@ final class ShardHead {
         let entropy = (0 ..< 10).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
         return ULID(timeMs: UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec / 1_000_000), entropy: entropy)
     }
+}
+
+enum IngestOutcome {
+    case parked(segment: ULID)
+    case refused(GRPCStatus)
 }
 
 extension GRPCStatus {
