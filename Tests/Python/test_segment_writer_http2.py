@@ -231,3 +231,17 @@ def test_grpc_timeout_while_parked_is_deadline_exceeded(protos, tmp_path):
         c.close()
     finally:
         proc.kill()
+
+
+def test_largest_grpc_timeout_is_served(protos, server):
+    """grpc-timeout 99999999H (the largest value) must not upset the deadline timer."""
+    body = make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes(), shard=2).SerializeToString()
+    c = RawClient(server.grpc_port)
+    c.frames(lambda k, f, s, p: k == WINDOW_UPDATE and s == 0)
+    c.send(c.headers(1, "/segmentwriter.v1.SegmentWriterService/Push", extra=[("grpc-timeout", "99999999H")]))
+    message = grpc_message(body)
+    for i in range(0, len(message), 16384):
+        c.send(frame(DATA, END_STREAM if i + 16384 >= len(message) else 0, 1, message[i:i + 16384]))
+    seen = c.frames(lambda k, f, s, p: s == 1 and k == HEADERS and f & END_STREAM, timeout=10)
+    assert dict(seen[-1][3]).get("grpc-status") == "0", seen
+    c.close()

@@ -126,7 +126,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
             return
         }
         context.deadlineTimers += 1
-        let delayMs = timeoutNs / 1_000_000 + (timeoutNs % 1_000_000 == 0 ? 0 : 1)
+        // Clamped: `grpc-timeout` goes up to 99999999H, far past what the timer math holds.
+        let delayMs = min(timeoutNs / 1_000_000 + (timeoutNs % 1_000_000 == 0 ? 0 : 1), Self.deadlineMsMax)
         state.deadline = context.loop.scheduleTimer(afterMs: delayMs) { [weak self] _ in self?.deadlineExpired(id) }
         calls[id] = state
     }
@@ -188,6 +189,9 @@ final class GRPCConnectionHandler: ConnectionHandler {
             calls[id]?.parked = true
         }
     }
+
+    /// Thirty days: a longer deadline never fires before the Push is answered anyway.
+    static let deadlineMsMax: UInt64 = 30 * 24 * 3600 * 1000
 
     static let budgetExceeded = GRPCStatus(.resourceExhausted, "segment-writer: memory budget exceeded")
 
