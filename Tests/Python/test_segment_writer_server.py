@@ -283,3 +283,19 @@ def test_health_watch_reports_not_serving_when_draining(protos, tmp_path):
         assert proc.proc.wait(20) == 0
     finally:
         proc.kill()
+
+
+def test_memory_budget_refuses_forwarded_pushes(protos, tmp_path):
+    """A 1-byte budget: a Push for the receiving loop's own shard is ingested (and flushed at
+    once, segment-max-bytes 1); one that must be copied to the other loop is refused."""
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-max-bytes=1",
+                                "-segment-writer.memory-budget-bytes=1")
+    try:
+        profile = (TESTDATA / "pprof" / "heap").read_bytes()
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            results = [call_status(lambda: stub(protos, channel).Push(make_request(protos, profile, shard=shard), timeout=10))
+                       for shard in (1, 2)]
+        assert sorted(code.value[0] for code, _ in results) == [0, 8], results
+        assert (grpc.StatusCode.RESOURCE_EXHAUSTED, "segment-writer: memory budget exceeded") in results
+    finally:
+        proc.kill()
