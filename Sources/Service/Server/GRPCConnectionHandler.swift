@@ -160,7 +160,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
                 finish(id, GRPCStatus(error))
                 return
             }
-            calls[id]?.tenant = String(decoding: push.tenantID, as: UTF8.self)
+            calls[id]?.tenant = context.tenantName(push.tenantID)
             let ack = PendingAck(connection: connection.id, call: id)
             let owner = Int(push.shard % UInt32(server.loops.count))
             if owner == context.loop.index {

@@ -1,3 +1,4 @@
+import BinaryCoding
 import Prometheus
 
 /// Labelled series a loop observes per Push, looked up in the registry once and kept.
@@ -31,6 +32,27 @@ enum CallOutcome: Int, CaseIterable {
 
 /// Loop-confined caches of labelled metric series.
 struct LoopMetricCache {
+    /// Bound on interned tenant names (beyond it names are built per Push).
+    static let tenantsMax = 4096
+    var tenants: [UInt64: [(bytes: [UInt8], name: String)]] = [:]
+    var tenantCount = 0
     var wait: [String: ValueHistogram] = [:]
     var request = [ValueHistogram?](repeating: nil, count: GRPCConnectionHandler.Method.allCases.count * CallOutcome.allCases.count)
+}
+
+extension LoopContext {
+    /// The tenant of a Push as a `String` for metric labels, interned per loop so a steady
+    /// stream of Pushes from known tenants allocates none (hash of the view, then compare).
+    func tenantName(_ bytes: UnsafeRawBufferPointer) -> String {
+        let hash = XXH64.hash(bytes)
+        if let entries = metricCache.tenants[hash] {
+            for entry in entries where entry.bytes.elementsEqual(bytes) { return entry.name }
+        }
+        let name = String(decoding: bytes, as: UTF8.self)
+        if metricCache.tenantCount < LoopMetricCache.tenantsMax {
+            metricCache.tenants[hash, default: []].append((Array(bytes), name))
+            metricCache.tenantCount += 1
+        }
+        return name
+    }
 }

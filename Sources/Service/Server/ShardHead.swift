@@ -75,7 +75,7 @@ final class ShardHead {
     }
 
     private func observeIngest(_ push: PushRequestView) {
-        let tenant = String(decoding: push.tenantID, as: UTF8.self)
+        let tenant = context.tenantName(push.tenantID)
         let histogram: ValueHistogram
         if let cached = ingestBytes[tenant] {
             histogram = cached
