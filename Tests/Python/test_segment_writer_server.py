@@ -299,3 +299,13 @@ def test_memory_budget_refuses_forwarded_pushes(protos, tmp_path):
         assert (grpc.StatusCode.RESOURCE_EXHAUSTED, "segment-writer: memory budget exceeded") in results
     finally:
         proc.kill()
+
+
+def test_help_and_bad_flags(tmp_path):
+    binary = str(bin_dir() / "segment-writer")
+    out = subprocess.run([binary, "-help"], capture_output=True, text=True, timeout=10)
+    assert out.returncode == 0 and "-segment-writer.segment-duration" in out.stdout
+    out = subprocess.run([binary, "-server.grpc-listen-port=70000"], capture_output=True, text=True, timeout=10)
+    assert out.returncode == 1 and "is not a port" in out.stderr
+    out = subprocess.run([binary, "-segment-writer.segment-duration=soon"], capture_output=True, text=True, timeout=10)
+    assert out.returncode == 1 and "segment-duration" in out.stderr
