@@ -1,6 +1,7 @@
 import BinaryCoding
 import GRPC
 import HTTP2
+import ObjectStorage
 import Runtime
 import SegmentObject
 @testable import SegmentWriterService
@@ -40,7 +41,8 @@ import Glibc
         let directory: String
         let server: SegmentWriterServer
 
-        init(segmentDurationMs: Int = 200, loops: Int = 2) throws {
+        init(segmentDurationMs: Int = 200, loops: Int = 2, adjust: (inout SegmentWriterConfig) -> Void = { _ in },
+             makeStore: ((EventLoop, String) -> any ObjectStore)? = nil) throws {
             var template = Array("/tmp/segment-writer-test-XXXXXX".utf8CString)
             directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
             var config = SegmentWriterConfig()
@@ -51,7 +53,10 @@ import Glibc
             config.segmentWriter.eventLoops = loops
             config.segmentWriter.segmentDurationNs = Int64(segmentDurationMs) * 1_000_000
             config.storage.filesystemDir = directory
-            server = try SegmentWriterServer(config: config, log: Log(level: .error))
+            adjust(&config)
+            let root = directory
+            server = try SegmentWriterServer(config: config, log: Log(level: .error),
+                                             makeStore: makeStore.map { make in { loop in make(loop, root) } })
             try server.start()
         }
 
@@ -153,6 +158,56 @@ import Glibc
         #expect(fixture.server.shutdown())
     }
 
+    /// ingest-and-ops.md §1.4: a block upload still running after `upload-hedge-after` gets a
+    /// hedged second upload; the first success answers the Pushes.
+    @Test func slowUploadIsHedgedAndTheFirstSuccessAnswers() throws {
+        let fixture = try Fixture(loops: 1, adjust: { $0.segmentWriter.uploadHedgeAfterNs = 100_000_000 }, makeStore: { loop, root in
+            ScriptedStore(loop: loop, root: root) { attempt in attempt == 1 ? .delay(ms: 3000) : .pass }
+        })
+        let client = try Client(port: fixture.server.grpcPort)
+        let start = EventLoop.monotonicNowNs
+        #expect(try client.unary(Self.push, [Self.example1_7]).values.map(\.code) == [.ok])
+        #expect(EventLoop.monotonicNowNs - start < 2_000_000_000, "answered by the hedge, not the slow first upload")
+        let metrics = String(decoding: fixture.server.metrics.exposition(), as: UTF8.self)
+        #expect(metrics.contains(#"pyroscope_segment_writer_hedged_upload_duration_seconds_count{status="success"} 1"#))
+        #expect(fixture.server.shutdown())
+    }
+
+    /// A failed put is retried with backoff inside the upload timeout (§5.1).
+    @Test func failedPutIsRetried() throws {
+        let fixture = try Fixture(loops: 1, makeStore: { loop, root in
+            ScriptedStore(loop: loop, root: root) { attempt in attempt == 1 ? .fail : .pass }
+        })
+        let client = try Client(port: fixture.server.grpcPort)
+        #expect(try client.unary(Self.push, [Self.example1_7]).values.map(\.code) == [.ok])
+        #expect(try listDirectory(fixture.directory + "/segments/10/anonymous").count == 1)
+        #expect(fixture.server.shutdown())
+    }
+
+    /// §7 check 5: when every attempt fails, every Push of the segment gets UNKNOWN.
+    @Test func uploadFailureAnswersEveryParkedPushUnknown() throws {
+        let fixture = try Fixture(loops: 1, adjust: { $0.segmentWriter.uploadTimeoutNs = 300_000_000 }, makeStore: { loop, root in
+            ScriptedStore(loop: loop, root: root) { _ in .fail }
+        })
+        let client = try Client(port: fixture.server.grpcPort)
+        let statuses = try client.unary(Self.push, [Self.example1_7, Self.example1_7, Self.example1_7])
+        #expect(statuses.count == 3)
+        for status in statuses.values {
+            #expect(status.code == .unknown)
+            #expect(status.message.description.hasPrefix("failed to upload block "))
+        }
+        #expect(fixture.server.shutdown())
+    }
+
+    @Test func hedgeTokenBucketGrantsBurstThenRate() {
+        let bucket = TokenBucket(ratePerSecond: 2, burst: 3, nowNs: 0)
+        #expect((0 ..< 4).map { _ in bucket.allow(nowNs: 0) } == [true, true, true, false])
+        #expect(bucket.allow(nowNs: 500_000_000))
+        #expect(!bucket.allow(nowNs: 600_000_000))
+        let zeroRate = TokenBucket(ratePerSecond: 0, burst: 1, nowNs: 0)
+        #expect(zeroRate.allow(nowNs: 0) && !zeroRate.allow(nowNs: 10_000_000_000))
+    }
+
     @Test func acknowledgementsAreBatchedPerLoop() {
         let groups = ServerContext.byLoop([(1, "a"), (0, "b"), (1, "c")], loopCount: 3, loop: \.0)
         #expect(groups.map(\.0) == [0, 1])
@@ -180,4 +235,36 @@ func listDirectory(_ path: String) throws -> [String] {
         if name != "." && name != ".." && !name.hasPrefix(".") { names.append(name) }
     }
     return names.sorted()
+}
+
+/// A filesystem store whose puts follow a script by attempt number (1-based, counting every
+/// put on this loop): pass at once, fail, or complete later from a loop timer.
+final class ScriptedStore: ObjectStore {
+    enum Step { case pass, fail, delay(ms: UInt64) }
+
+    let loop: EventLoop
+    let inner: FilesystemObjectStore
+    let script: (Int) -> Step
+    private var attempts = 0
+
+    init(loop: EventLoop, root: String, script: @escaping (Int) -> Step) {
+        self.loop = loop
+        inner = FilesystemObjectStore(root: root)
+        self.script = script
+    }
+
+    func put(_ path: String, _ bytes: [UInt8], completion: @escaping (Result<Void, StorageError>) -> Void) {
+        attempts += 1
+        switch script(attempts) {
+        case .pass:
+            inner.put(path, bytes, completion: completion)
+        case .fail:
+            completion(.failure(.transport("scripted failure")))
+        case .delay(let ms):
+            loop.scheduleTimer(afterMs: ms) { [inner] _ in inner.put(path, bytes, completion: completion) }
+        }
+    }
+
+    func get(_ path: String, completion: @escaping (Result<[UInt8], StorageError>) -> Void) { inner.get(path, completion: completion) }
+    func checkHealth(completion: @escaping (Result<Void, StorageError>) -> Void) { inner.checkHealth(completion: completion) }
 }

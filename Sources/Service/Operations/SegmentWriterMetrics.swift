@@ -50,6 +50,11 @@ public final class SegmentWriterMetrics: Sendable {
                   Self.flushBuckets, "Duration of segment uploads, retries included.")
     }
 
+    func hedgedUploadDuration(success: Bool) -> ValueHistogram {
+        histogram("pyroscope_segment_writer_hedged_upload_duration_seconds", [("status", success ? "success" : "error")],
+                  Self.flushBuckets, "Duration of hedged segment uploads.")
+    }
+
     func storeMetadataDLQ(success: Bool) -> Counter {
         registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_writer_store_metadata_dlq", unitName: "",
                                                               helpText: "Metadata written to the DLQ path."),

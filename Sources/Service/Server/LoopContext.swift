@@ -35,7 +35,7 @@ final class LoopContext: @unchecked Sendable {
     let deadlineTimersMax: Int
 
     /// Before the loops start (inboxes and the ring-driven store are set up off-thread then).
-    init(server: ServerContext, loop: EventLoop, inboxCapacity: Int, storage: StorageConfiguration) throws(StorageError) {
+    init(server: ServerContext, loop: EventLoop, inboxCapacity: Int, store: any ObjectStore) {
         self.server = server
         self.loop = loop
         let config = server.config
@@ -44,7 +44,7 @@ final class LoopContext: @unchecked Sendable {
         deadlineTimersMax = max(16, loop.configuration.timersMax - 256)
         pushes = Inbox(loop: loop, capacity: inboxCapacity) { [unowned self] job in self.ingestForwarded(job) }
         acks = Inbox(loop: loop, capacity: inboxCapacity) { [unowned self] batch in self.complete(batch) }
-        uploader = SegmentUploader(context: self, store: try storage.makeLoopStore(on: loop))
+        uploader = SegmentUploader(context: self, store: store)
     }
 
     // MARK: Connections

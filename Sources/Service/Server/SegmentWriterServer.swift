@@ -21,7 +21,12 @@ public final class SegmentWriterServer {
     public private(set) var grpcPort: UInt16 = 0
     public private(set) var httpPort: UInt16 = 0
 
-    public init(config: SegmentWriterConfig, log: Log) throws {
+    public convenience init(config: SegmentWriterConfig, log: Log) throws {
+        try self.init(config: config, log: log, makeStore: nil)
+    }
+
+    /// `makeStore` replaces the configured backend's per-loop store (tests: slow or failing stores).
+    init(config: SegmentWriterConfig, log: Log, makeStore: ((EventLoop) throws -> any ObjectStore)?) throws {
         self.config = config
         self.log = log
         let loopCount = config.segmentWriter.eventLoops > 0 ? config.segmentWriter.eventLoops : EventLoopGroup.allowedCPUCount
@@ -39,8 +44,9 @@ public final class SegmentWriterServer {
                                 hostname: ByteString(Self.hostname()))
         let storage = Self.storageConfiguration(config)
         let context = self.context
-        let loops = try group.loops.map { loop throws(StorageError) in
-            try LoopContext(server: context, loop: loop, inboxCapacity: 4096, storage: storage)
+        let loops = try group.loops.map { loop in
+            try LoopContext(server: context, loop: loop, inboxCapacity: 4096,
+                            store: try makeStore?(loop) ?? storage.makeLoopStore(on: loop))
         }
         context.install(loops: loops)
         if config.segmentWriter.bucketHealthCheckEnabled {

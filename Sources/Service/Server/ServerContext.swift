@@ -12,6 +12,7 @@ final class ServerContext: Sendable {
     let metrics: SegmentWriterMetrics
     let budget: MemoryBudget
     let hostname: ByteString
+    let hedgeLimiter: TokenBucket
     /// Push calls opened and not yet answered (any outcome).
     let pushesInFlight = Atomic<Int>(0)
     /// Flushed segments handed to an uploader and not yet finished.
@@ -26,6 +27,8 @@ final class ServerContext: Sendable {
         self.metrics = metrics
         self.budget = MemoryBudget(bytesMax: config.segmentWriter.memoryBudgetBytes)
         self.hostname = hostname
+        hedgeLimiter = TokenBucket(ratePerSecond: config.segmentWriter.uploadHedgeRateMax,
+                                   burst: config.segmentWriter.uploadHedgeRateBurst, nowNs: EventLoop.monotonicNowNs)
     }
 
     func install(loops: [LoopContext]) {
