@@ -180,7 +180,10 @@ final class GRPCConnectionHandler: ConnectionHandler {
                     finish(id, Self.budgetExceeded)
                     return
                 }
-                guard server.loops[owner].pushes.post(PushJob(message: Array(raw), ack: ack)) else {
+                // One copy to cross loops; a message already assembled into its own array moves.
+                let copy: [UInt8]
+                if case .owned(let bytes) = message { copy = bytes } else { copy = Array(raw) }
+                guard server.loops[owner].pushes.post(PushJob(message: copy, ack: ack)) else {
                     server.budget.release(raw.count)
                     finish(id, GRPCStatus(.resourceExhausted, "segment-writer: shard inbox full"))
                     return
