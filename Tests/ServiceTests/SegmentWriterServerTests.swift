@@ -173,6 +173,18 @@ import Glibc
         #expect(fixture.server.shutdown())
     }
 
+    /// The size bound flushes inside the ingest; with a store that completes synchronously (the
+    /// blocking fallback) the answer arrives before `ingest` returns and must still be sent.
+    @Test func sizeBoundFlushWithSynchronousStoreAnswers() throws {
+        let fixture = try Fixture(segmentDurationMs: 30_000, loops: 1, adjust: { $0.segmentWriter.segmentMaxBytes = 1 },
+                                  makeStore: { loop, root in ScriptedStore(loop: loop, root: root) { _ in .pass } })
+        let client = try Client(port: fixture.server.grpcPort)
+        let start = EventLoop.monotonicNowNs
+        #expect(try client.unary(Self.push, [Self.example1_7]).values.map(\.code) == [.ok])
+        #expect(EventLoop.monotonicNowNs - start < 5_000_000_000)
+        #expect(fixture.server.shutdown())
+    }
+
     /// A failed put is retried with backoff inside the upload timeout (§5.1).
     @Test func failedPutIsRetried() throws {
         let fixture = try Fixture(loops: 1, makeStore: { loop, root in

@@ -161,6 +161,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
                 return
             }
             calls[id]?.tenant = context.tenantName(push.tenantID)
+            // Parked before ingest: a flush may answer it synchronously (size bound, blocking store).
+            calls[id]?.parked = true
             let ack = PendingAck(connection: connection.id, call: id)
             let owner = Int(push.shard % UInt32(server.loops.count))
             if owner == context.loop.index {
@@ -171,7 +173,6 @@ final class GRPCConnectionHandler: ConnectionHandler {
                 switch context.ingest(push, ack: ack) {
                 case .refused(let status):
                     finish(id, status)
-                    return
                 case .parked(let segment):
                     calls[id]?.segment = segment
                 }
@@ -189,7 +190,6 @@ final class GRPCConnectionHandler: ConnectionHandler {
                     return
                 }
             }
-            calls[id]?.parked = true
         }
     }
 
