@@ -6,6 +6,7 @@ PYTHON := $(VENV)/bin/python
 SWIFT_TEST_FLAGS ?=
 
 .PHONY: all deps venv build build-release test swift-test python-test run clean
+.PHONY: bench
 
 all: build
 
@@ -48,6 +49,13 @@ run: build-release
 	$$($(SWIFT) build -c release --show-bin-path)/segtool inspect \
 	  ../shared/testdata/segments/1/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ1/block.bin \
 	  --meta ../shared/testdata/segments/block-metas.json
+
+# Benchmarks/ is a package of its own (package-benchmark), built in release by the plugin;
+# BENCH_FLAGS passes options on, e.g. BENCH_FLAGS="--filter Ingest".
+BENCH_FLAGS ?=
+
+bench: deps
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark $(BENCH_FLAGS)
 
 clean:
 	rm -rf .build $(VENV)
