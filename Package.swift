@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: C libraries (liburing, zstd, libdeflate, OpenSSL) and C helpers.
@@ -40,7 +41,7 @@ let package = Package(
 
         // MARK: Segment format: pure code, bytes in and bytes out, no I/O.
         .target(name: "TSDBIndex", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/TSDBIndex", exclude: ["README.md"]),
-        .target(name: "SymbolDB", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/SymbolDB"),
+        .target(name: "SymbolDB", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/SymbolDB", exclude: ["README.md"]),
         .target(name: "ProfilesParquet", dependencies: ["BinaryCoding", "CShims"], path: "Sources/SegmentFormat/ProfilesParquet", exclude: ["README.md"]),
         .target(
             name: "SegmentObject",
@@ -64,14 +65,18 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["CShims"], exclude: ["README.md"]),
 
         // MARK: Wire protocols: HTTP/2 (h2c) with HPACK, gRPC over it.
-        .target(name: "HTTP2", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP2"),
+        .target(name: "HTTP2", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP2", exclude: ["README.md"]),
         .target(name: "HTTP1", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP1"),
-        .target(name: "GRPC", dependencies: ["HTTP2", "BinaryCoding", "CShims"], path: "Sources/Protocols/GRPC"),
+        .target(name: "GRPC", dependencies: ["HTTP2", "BinaryCoding", "CShims"], path: "Sources/Protocols/GRPC", exclude: ["README.md"]),
 
         // MARK: The service: configuration and the wiring of the modules above.
         .target(
             name: "SegmentWriterService",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "Runtime", "HTTP1",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             path: "Sources/Service"
         ),
 
@@ -94,7 +99,7 @@ let package = Package(
         .testTarget(name: "SegmentObjectTests", dependencies: ["SegmentObject", "TestSupport"]),
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),
         .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "TestSupport"]),
-        .testTarget(name: "ServiceTests", dependencies: ["SegmentWriterService"]),
+        .testTarget(name: "ServiceTests", dependencies: ["SegmentWriterService", "Runtime"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),

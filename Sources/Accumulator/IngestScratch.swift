@@ -1,0 +1,69 @@
+/// Per-push working memory shared by all datasets of a shard (the shard is single-threaded).
+/// Every array keeps its capacity, so a warm accumulator ingests without allocating.
+struct IngestScratch {
+    var input = ProfileInput()
+    var refs = ResolvedReferences()
+    var split = SampleSplit()
+    var requestLabels = LabelBuilder()
+    var annotations = LabelBuilder()
+    var baseLabels = LabelBuilder()
+    var seriesLabels = LabelBuilder()
+
+    /// Source index → partition id, valid for entries stamped with the current generation.
+    var stringMap: [UInt32] = []
+    var mappingMap: [UInt32] = []
+    var functionMap: [UInt32] = []
+    var locationMap: [UInt32] = []
+    var stringStamp: [UInt32] = []
+    var keptStamp: [UInt32] = []
+    var mappingStamp: [UInt32] = []
+    var functionStamp: [UInt32] = []
+    var locationStamp: [UInt32] = []
+    var generation: UInt32 = 0
+
+    /// Export (re-indexed) string index of each source string, for `drop_frames`,
+    /// `keep_frames` and comments of a split group (profiles-parquet.md §2.2 e).
+    var exportString: [Int64] = []
+    var referencedLocations: [Int32] = []
+    var sortedLocations: [Int32] = []
+    var exportMappings: [Int32] = []
+    var exportFunctions: [Int32] = []
+    /// The exported string table holds "span_id" / "trace_id" (profiles-parquet.md §2.5).
+    var exportHasSpanString = false
+    var exportHasTraceString = false
+
+    var stack: [UInt32] = []
+    var stackIDs: [UInt32] = []
+    var spans: [UInt64] = []
+    var traceIDs: [UInt128] = []
+    var order: [UInt64] = []
+    var orderBuffer: [UInt64] = []
+    var locationSortBuffer: [Int32] = []
+    var profileType: [UInt8] = []
+
+    /// Starts a new stamp generation sized for the profile's tables.
+    mutating func beginGroup(strings: Int, mappings: Int, functions: Int, locations: Int) {
+        generation &+= 1
+        if generation == 0 {
+            generation = 1
+            for i in stringStamp.indices { stringStamp[i] = 0; keptStamp[i] = 0 }
+            for i in mappingStamp.indices { mappingStamp[i] = 0 }
+            for i in functionStamp.indices { functionStamp[i] = 0 }
+            for i in locationStamp.indices { locationStamp[i] = 0 }
+        }
+        grow(&stringMap, &stringStamp, to: strings)
+        // Index 0 maps to "" unless a whole-profile ingest keeps a non-empty string_table[0]
+        // (an exported sub-profile always starts with "", profiles-parquet.md §2.2 e).
+        stringMap[0] = 0
+        while keptStamp.count < strings { keptStamp.append(0) }
+        while exportString.count < strings { exportString.append(0) }
+        grow(&mappingMap, &mappingStamp, to: mappings)
+        grow(&functionMap, &functionStamp, to: functions)
+        grow(&locationMap, &locationStamp, to: locations)
+    }
+
+    private func grow(_ map: inout [UInt32], _ stamp: inout [UInt32], to n: Int) {
+        while map.count < n { map.append(0) }
+        while stamp.count < n { stamp.append(0) }
+    }
+}

@@ -1,0 +1,287 @@
+import BinaryCoding
+
+/// Label keys of one profile that are not grouped on (profiles-parquet.md §2.2 a–b).
+struct SpecialLabelKeys {
+    /// Index of `"span_id"` (> 0), or the index a rename appends after the table.
+    var spanKey: Int64 = -1
+    /// Index of `"profile_id"` (> 0): its labels are renamed to `span_id`.
+    var profileIDKey: Int64 = -1
+    var traceKey: Int64 = -1
+
+    /// The profile's string table holds `"span_id"` at an index > 0 (after the rename).
+    var hasSpanString: Bool { spanKey > 0 }
+    var hasTraceString: Bool { traceKey > 0 }
+
+    @inline(__always) func isSpan(_ key: Int64) -> Bool { key > 0 && (key == spanKey || key == profileIDKey) }
+    @inline(__always) func isTrace(_ key: Int64) -> Bool { key > 0 && key == traceKey }
+
+    init(_ p: ProfileInput) {
+        var span: Int64 = -1, profileID: Int64 = -1, trace: Int64 = -1
+        for i in 1 ..< max(p.strings.count, 1) {
+            let s = p.strings[i]
+            if span < 0, equalsStatic(s, LabelNames.spanID) { span = Int64(i) }
+            if profileID < 0, equalsStatic(s, LabelNames.profileID) { profileID = Int64(i) }
+            if trace < 0, equalsStatic(s, LabelNames.traceID) { trace = Int64(i) }
+        }
+        // `pprof.RenameLabel` appends "span_id" when "profile_id" exists and it does not.
+        if profileID > 0 && span < 0 { span = Int64(p.strings.count) }
+        spanKey = span
+        profileIDKey = profileID
+        traceKey = trace
+    }
+}
+
+@inline(__always)
+func equalsStatic(_ s: UnsafeRawBufferPointer, _ t: StaticString) -> Bool {
+    t.withUTF8Buffer { compareBytes(s, UnsafeRawBufferPointer($0)) == 0 }
+}
+
+/// The sample-label split of one push (profiles-parquet.md §2.2), computed in scratch
+/// buffers without touching the accumulator. Output: `groupCount` groups, each with a
+/// series label set and an ordered list of source sample indices; `values` holds every
+/// sample's values after group merging.
+struct SampleSplit {
+    // Per sample: its grouping labels (key, str) sorted, without span/trace labels.
+    private var labelStart: [Int32] = []
+    private var labelCount: [Int32] = []
+    private var labelKey: [Int64] = []
+    private var labelStr: [Int64] = []
+    private var order: [Int32] = []
+    private var sortBuffer: [Int32] = []
+    private var runStart: [Int32] = []
+    private var nextRun: [Int32] = []
+    private var groupFingerprint: [UInt64] = []
+    private var groupFirstRun: [Int32] = []
+    private var groupLastRun: [Int32] = []
+    private var nextSameFingerprint: [Int32] = []
+    private var firstGroupByFingerprint: [UInt64: Int32] = [:]
+    /// Creation index (into `groupLabels`) of each emitted group, in emission order.
+    private var emittedGroup: [Int32] = []
+    private var builder = LabelBuilder()
+    private var mergeIndex: [UInt64: Int32] = [:]
+
+    /// True when the whole profile is ingested as is (path c).
+    private(set) var isWholeProfile = false
+    private(set) var groupLabels = LabelSetArena()
+    private(set) var groupSampleStart: [Int32] = []
+    private(set) var groupSampleCount: [Int32] = []
+    private(set) var groupSamples: [Int32] = []
+    /// Sample values (`typeCount` per source sample), summed where groups merged.
+    private(set) var values: [Int64] = []
+
+    var groupCount: Int { groupSampleStart.count }
+
+    /// The label set (in `groupLabels`) of emitted group `g`.
+    func labelSet(ofGroup g: Int) -> Int { Int(emittedGroup[g]) }
+
+    mutating func split(_ p: ProfileInput, keys: SpecialLabelKeys, requestLabels: LabelBuilder) {
+        reset()
+        values.append(contentsOf: p.sampleValues)
+        collectGroupingLabels(p, keys)
+        order.append(contentsOf: 0 ..< Int32(p.sampleCount))
+        // Samples by grouping labels, stable (§2.2 b); nothing to do without labels.
+        if !labelKey.isEmpty {
+            var sorted = order, buffer = sortBuffer
+            order = []
+            sortBuffer = []
+            StableSort.sort(&sorted, buffer: &buffer) { a, b in compareLabels(Int(a), Int(b)) < 0 }
+            order = sorted
+            sortBuffer = buffer
+        }
+        for (k, s) in order.enumerated() where k == 0 || compareLabels(Int(order[k - 1]), Int(s)) != 0 {
+            runStart.append(Int32(k))
+        }
+        if runStart.isEmpty { return }
+        if runStart.count == 1 && labelCount[Int(order[0])] == 0 {
+            wholeProfile(requestLabels)
+        } else {
+            splitGroups(p, keys, requestLabels)
+        }
+    }
+
+    private mutating func reset() {
+        labelStart.removeAll(keepingCapacity: true)
+        labelCount.removeAll(keepingCapacity: true)
+        labelKey.removeAll(keepingCapacity: true)
+        labelStr.removeAll(keepingCapacity: true)
+        order.removeAll(keepingCapacity: true)
+        runStart.removeAll(keepingCapacity: true)
+        nextRun.removeAll(keepingCapacity: true)
+        groupFingerprint.removeAll(keepingCapacity: true)
+        groupFirstRun.removeAll(keepingCapacity: true)
+        groupLastRun.removeAll(keepingCapacity: true)
+        nextSameFingerprint.removeAll(keepingCapacity: true)
+        firstGroupByFingerprint.removeAll(keepingCapacity: true)
+        emittedGroup.removeAll(keepingCapacity: true)
+        groupLabels.reset()
+        groupSampleStart.removeAll(keepingCapacity: true)
+        groupSampleCount.removeAll(keepingCapacity: true)
+        groupSamples.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        isWholeProfile = false
+    }
+
+    /// Step b: each sample's labels without span/trace ids, sorted by (key idx, str idx).
+    private mutating func collectGroupingLabels(_ p: ProfileInput, _ keys: SpecialLabelKeys) {
+        for s in 0 ..< p.sampleCount {
+            let start = labelKey.count
+            let ls = Int(p.sampleLabelStart[s])
+            for l in ls ..< ls + Int(p.sampleLabelCount[s]) {
+                let key = p.labelKey[l]
+                if keys.isSpan(key) || keys.isTrace(key) { continue }
+                // Numeric labels compare as str 0 (`num` is ignored).
+                let str = p.labelStr[l]
+                var j = labelKey.count
+                labelKey.append(key)
+                labelStr.append(str)
+                while j > start && (labelKey[j - 1] > key || (labelKey[j - 1] == key && labelStr[j - 1] > str)) {
+                    labelKey[j] = labelKey[j - 1]
+                    labelStr[j] = labelStr[j - 1]
+                    j -= 1
+                }
+                labelKey[j] = key
+                labelStr[j] = str
+            }
+            labelStart.append(Int32(start))
+            labelCount.append(Int32(labelKey.count - start))
+        }
+    }
+
+    private func compareLabels(_ a: Int, _ b: Int) -> Int {
+        let sa = Int(labelStart[a]), na = Int(labelCount[a])
+        let sb = Int(labelStart[b]), nb = Int(labelCount[b])
+        for k in 0 ..< min(na, nb) {
+            if labelKey[sa + k] != labelKey[sb + k] { return labelKey[sa + k] < labelKey[sb + k] ? -1 : 1 }
+            if labelStr[sa + k] != labelStr[sb + k] { return labelStr[sa + k] < labelStr[sb + k] ? -1 : 1 }
+        }
+        return na == nb ? 0 : (na < nb ? -1 : 1)
+    }
+
+    /// Path c: one group, the request labels (empty values removed, sorted by name).
+    private mutating func wholeProfile(_ requestLabels: LabelBuilder) {
+        isWholeProfile = true
+        builder.assign(requestLabels)
+        builder.removeEmptyValues()
+        builder.sortByName()
+        groupLabels.append(builder)
+        emittedGroup.append(0)
+        groupSampleStart.append(0)
+        groupSampleCount.append(Int32(order.count))
+        groupSamples.append(contentsOf: order)
+    }
+
+    /// Path d: label set per run, runs with equal sets merged, visited in order of first
+    /// appearance of their fingerprint (then creation order among fingerprint collisions).
+    /// Linear in the number of runs: groups are found through a fingerprint map and chains.
+    private mutating func splitGroups(_ p: ProfileInput, _ keys: SpecialLabelKeys, _ requestLabels: LabelBuilder) {
+        for r in 0 ..< runStart.count {
+            let first = Int(order[Int(runStart[r])])
+            builder.assign(requestLabels)
+            let ls = Int(labelStart[first])
+            for l in ls ..< ls + Int(labelCount[first]) where labelStr[l] > 0 {
+                let name = p.strings[Int(labelKey[l])]
+                if builder.hasNonEmptyValue(name) { continue }
+                builder.set(name: name, value: p.strings[Int(labelStr[l])])
+            }
+            builder.removeEmptyValues()
+            builder.sortByName()
+            let g = findOrCreateGroup(fingerprint: builder.fingerprint())
+            nextRun.append(-1)
+            if groupLastRun[g] >= 0 { nextRun[Int(groupLastRun[g])] = Int32(r) } else { groupFirstRun[g] = Int32(r) }
+            groupLastRun[g] = Int32(r)
+        }
+        for g in 0 ..< groupFingerprint.count where firstGroupByFingerprint[groupFingerprint[g]] == Int32(g) {
+            var k = Int32(g)
+            while k >= 0 {
+                emitGroup(Int(k), p, keys)
+                k = nextSameFingerprint[Int(k)]
+            }
+        }
+        precondition(emittedGroup.count == groupFingerprint.count, "every merged group is emitted once")
+    }
+
+    private mutating func findOrCreateGroup(fingerprint fp: UInt64) -> Int {
+        var last: Int32 = -1
+        var k = firstGroupByFingerprint[fp] ?? -1
+        while k >= 0 {
+            if groupLabels.equals(Int(k), builder) { return Int(k) }
+            last = k
+            k = nextSameFingerprint[Int(k)]
+        }
+        let g = groupLabels.append(builder)
+        groupFingerprint.append(fp)
+        nextSameFingerprint.append(-1)
+        groupFirstRun.append(-1)
+        groupLastRun.append(-1)
+        if last >= 0 { nextSameFingerprint[Int(last)] = Int32(g) } else { firstGroupByFingerprint[fp] = Int32(g) }
+        return g
+    }
+
+    /// Appends the samples of every run of group `g`; a later run's sample with the same
+    /// (locations, trace str, span str) as an earlier one adds its values to it instead.
+    private mutating func emitGroup(_ g: Int, _ p: ProfileInput, _ keys: SpecialLabelKeys) {
+        let start = groupSamples.count
+        var runs = 0
+        mergeIndex.removeAll(keepingCapacity: true)
+        var r = Int(groupFirstRun[g])
+        while r >= 0 {
+            defer { r = Int(nextRun[r]) }
+            let from = Int(runStart[r])
+            let to = r + 1 < runStart.count ? Int(runStart[r + 1]) : order.count
+            runs += 1
+            if runs == 1 {
+                groupSamples.append(contentsOf: order[from ..< to])
+                continue
+            }
+            if runs == 2 {
+                for k in start ..< groupSamples.count { mergeIndex[mergeKey(Int(groupSamples[k]), p, keys)] = Int32(k) }
+            }
+            for k in from ..< to {
+                let s = Int(order[k])
+                let key = mergeKey(s, p, keys)
+                if let at = mergeIndex[key], sameMergeKey(Int(groupSamples[Int(at)]), s, p, keys) {
+                    let target = Int(groupSamples[Int(at)])
+                    for t in 0 ..< p.typeCount {
+                        values[target * p.typeCount + t] = values[target * p.typeCount + t] &+ values[s * p.typeCount + t]
+                    }
+                } else {
+                    groupSamples.append(Int32(s))
+                    mergeIndex[key] = Int32(groupSamples.count - 1)
+                }
+            }
+        }
+        emittedGroup.append(Int32(g))
+        groupSampleStart.append(Int32(start))
+        groupSampleCount.append(Int32(groupSamples.count - start))
+    }
+
+    /// The last trace and span label string indices of a sample (`sampleKeyFromSample`).
+    private func traceAndSpan(_ s: Int, _ p: ProfileInput, _ keys: SpecialLabelKeys) -> (Int64, Int64) {
+        var trace: Int64 = 0, span: Int64 = 0
+        let ls = Int(p.sampleLabelStart[s])
+        for l in ls ..< ls + Int(p.sampleLabelCount[s]) {
+            if keys.isTrace(p.labelKey[l]) { trace = p.labelStr[l] }
+            if keys.isSpan(p.labelKey[l]) { span = p.labelStr[l] }
+        }
+        return (trace, span)
+    }
+
+    private func mergeKey(_ s: Int, _ p: ProfileInput, _ keys: SpecialLabelKeys) -> UInt64 {
+        let (trace, span) = traceAndSpan(s, p, keys)
+        var h = HashMix.mix(UInt64(bitPattern: trace), UInt64(bitPattern: span))
+        let ls = Int(p.sampleLocationStart[s])
+        for k in ls ..< ls + Int(p.sampleLocationCount[s]) { h = HashMix.mix(h, p.sampleLocationIDs[k]) }
+        return h
+    }
+
+    /// Exact comparison behind a hash hit; a hash collision is treated as a new sample.
+    private func sameMergeKey(_ a: Int, _ b: Int, _ p: ProfileInput, _ keys: SpecialLabelKeys) -> Bool {
+        guard traceAndSpan(a, p, keys) == traceAndSpan(b, p, keys),
+              p.sampleLocationCount[a] == p.sampleLocationCount[b] else { return false }
+        let sa = Int(p.sampleLocationStart[a]), sb = Int(p.sampleLocationStart[b])
+        for k in 0 ..< Int(p.sampleLocationCount[a]) where p.sampleLocationIDs[sa + k] != p.sampleLocationIDs[sb + k] {
+            return false
+        }
+        return true
+    }
+}

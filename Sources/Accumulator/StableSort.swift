@@ -1,0 +1,60 @@
+/// Bottom-up merge sort with a caller-owned buffer: stable, and after the buffer has grown
+/// once it allocates nothing (the standard library's `sort` may allocate its own temporary
+/// storage on every call, which the ingest hot path avoids).
+enum StableSort {
+    static func sort<T>(_ a: inout [T], buffer: inout [T], by less: (T, T) -> Bool) {
+        let n = a.count
+        guard n > 1 else { return }
+        insertionSortRuns(&a, run: 16, by: less)
+        guard n > 16 else { return }
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: a)
+        var width = 16
+        var sourceIsA = true
+        while width < n {
+            if sourceIsA { mergePass(from: a, into: &buffer, width: width, by: less) } else { mergePass(from: buffer, into: &a, width: width, by: less) }
+            sourceIsA.toggle()
+            width *= 2
+        }
+        if !sourceIsA {
+            for i in 0 ..< n { a[i] = buffer[i] }
+        }
+    }
+
+    private static func insertionSortRuns<T>(_ a: inout [T], run: Int, by less: (T, T) -> Bool) {
+        var start = 0
+        while start < a.count {
+            let end = min(start + run, a.count)
+            var i = start + 1
+            while i < end {
+                let x = a[i]
+                var j = i
+                while j > start && less(x, a[j - 1]) {
+                    a[j] = a[j - 1]
+                    j -= 1
+                }
+                a[j] = x
+                i += 1
+            }
+            start = end
+        }
+    }
+
+    /// Merges adjacent runs of `width` from `source` into `target` (same length).
+    private static func mergePass<T>(from source: [T], into target: inout [T], width: Int, by less: (T, T) -> Bool) {
+        let n = source.count
+        var lo = 0
+        while lo < n {
+            let mid = min(lo + width, n), hi = min(lo + 2 * width, n)
+            var i = lo, j = mid, k = lo
+            while i < mid && j < hi {
+                // Take from the right run only when strictly smaller: stability.
+                if less(source[j], source[i]) { target[k] = source[j]; j += 1 } else { target[k] = source[i]; i += 1 }
+                k += 1
+            }
+            while i < mid { target[k] = source[i]; i += 1; k += 1 }
+            while j < hi { target[k] = source[j]; j += 1; k += 1 }
+            lo = hi
+        }
+    }
+}

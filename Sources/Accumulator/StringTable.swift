@@ -1,0 +1,64 @@
+import BinaryCoding
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// First-occurrence string dictionary of one symbols partition (symdb.md §3.3).
+///
+/// Strings live back to back in one byte arena; an open-addressing index maps a hash to
+/// the string's position. Interning a string that is already present allocates nothing;
+/// a new one only appends to arrays whose capacity survives `reset()`.
+struct StringTable {
+    private(set) var bytes: [UInt8] = []
+    /// `ends[i]` is the end offset of string `i` in `bytes`; string `i` starts at `ends[i-1]`.
+    private(set) var ends: [Int] = []
+    private var hashes: [UInt64] = []
+    private var index = SlotIndex()
+
+    init() { reset() }
+
+    var count: Int { ends.count }
+    var byteCount: Int { bytes.count }
+    var reservedBytes: Int { bytes.capacity + ends.capacity * 16 }
+
+    /// Empties the table but keeps its capacity; the partition starts as `[""]`.
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        hashes.removeAll(keepingCapacity: true)
+        index.reset()
+        _ = intern(UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    func range(_ i: Int) -> Range<Int> { (i == 0 ? 0 : ends[i - 1]) ..< ends[i] }
+
+    func string(_ i: Int) -> ByteString { ByteString(Array(bytes[range(i)])) }
+
+    /// The partition index of `s`, appending it when new.
+    mutating func intern(_ s: UnsafeRawBufferPointer) -> UInt32 {
+        let h = XXH64.hash(s)
+        var slot = index.firstSlot(h)
+        while true {
+            let entry = index.entry(at: slot)
+            if entry < 0 { break }
+            if hashes[entry] == h, equals(entry, s) { return UInt32(entry) }
+            slot = index.nextSlot(slot)
+        }
+        let i = ends.count
+        bytes.append(contentsOf: s)
+        ends.append(bytes.count)
+        hashes.append(h)
+        index.insert(i, hash: h, at: slot)
+        return UInt32(i)
+    }
+
+    private func equals(_ entry: Int, _ s: UnsafeRawBufferPointer) -> Bool {
+        let r = range(entry)
+        guard r.count == s.count else { return false }
+        return bytes.withUnsafeBufferPointer { b in
+            s.count == 0 || memcmp(b.baseAddress! + r.lowerBound, s.baseAddress!, s.count) == 0
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import BinaryCoding
+
+/// RFC 9113 §8.2–§8.3 rules for a received field section. A violation makes the request or
+/// response malformed: a stream error of type PROTOCOL_ERROR (§8.1.1).
+enum HeaderValidation {
+    enum Section { case request, response, trailers }
+
+    static func check(_ fields: [HeaderField], as section: Section) -> String? {
+        var regularSeen = false
+        var method = false, scheme = false, path = false, status = false
+        for field in fields {
+            let name = field.name.bytes
+            guard !name.isEmpty else { return "empty field name" }
+            // §8.2.1: field names are lowercase.
+            if name.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
+                return "uppercase field name \(field.name)"
+            }
+            if name[0] == UInt8(ascii: ":") {
+                // §8.3: pseudo-fields first, only the defined ones, never in trailers, never twice.
+                if regularSeen { return "pseudo-header \(field.name) after regular fields" }
+                switch (section, field.name) {
+                case (.request, ":method"): if method { return "duplicate :method" }; method = true
+                case (.request, ":scheme"): if scheme { return "duplicate :scheme" }; scheme = true
+                case (.request, ":path"):
+                    if path || field.value.isEmpty { return "duplicate or empty :path" }
+                    path = true
+                case (.request, ":authority"): break
+                case (.response, ":status"): if status { return "duplicate :status" }; status = true
+                default: return "unexpected pseudo-header \(field.name)"
+                }
+                continue
+            }
+            regularSeen = true
+            // §8.2.2: connection-specific fields are forbidden; `te` may only say "trailers".
+            switch field.name {
+            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
+                return "connection-specific field \(field.name)"
+            case "te" where field.value != "trailers":
+                return "te other than trailers"
+            default:
+                break
+            }
+        }
+        switch section {
+        case .request where !(method && scheme && path): return "request without :method, :scheme and :path"
+        case .response where !status: return "response without :status"
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import BinaryCoding
+
+/// Encodes the four symbol tables of one partition (symdb.md §5), reusing its column buffers
+/// from block to block and table to table.
+struct SymbolTableWriter {
+    private var ints32: [Int32] = []
+    private var ints64: [Int64] = []
+    /// Byte 4 of the strings block header, never written by upstream and so left over from the
+    /// encoder's scratch buffer (§5.1); starts at 0 for each partition.
+    private var stringsScratchByte: UInt8 = 0
+    /// Section start: table offsets are relative to it.
+    private let base: Int
+
+    init(base: Int) {
+        self.base = base
+        ints32.reserveCapacity(2 * SymbolDBLayout.symbolsBlockSize)
+        ints64.reserveCapacity(SymbolDBLayout.symbolsBlockSize)
+    }
+
+    // MARK: Tables
+
+    mutating func writeStrings(_ items: [ByteString], into w: inout ByteWriter) -> SymbolTableHeader {
+        writeTable(.strings, count: items.count, into: &w) { this, range, w in
+            this.writeStringsBlock(items[range], into: &w)
+        }
+    }
+
+    mutating func writeMappings(_ items: [SymbolMapping], into w: inout ByteWriter) -> SymbolTableHeader {
+        writeTable(.mappings, count: items.count, into: &w) { this, range, w in
+            this.writeMappingsBlock(items[range], into: &w)
+        }
+    }
+
+    mutating func writeFunctions(_ items: [SymbolFunction], into w: inout ByteWriter) -> SymbolTableHeader {
+        writeTable(.functions, count: items.count, into: &w) { this, range, w in
+            this.writeFunctionsBlock(items[range], into: &w)
+        }
+    }
+
+    mutating func writeLocations(_ items: [SymbolLocation], into w: inout ByteWriter) -> SymbolTableHeader {
+        writeTable(.locations, count: items.count, into: &w) { this, range, w in
+            this.writeLocationsBlock(items[range], into: &w)
+        }
+    }
+
+    /// Splits a table into blocks of 1024 items; an empty table is 0 bytes with CRC 0 (§4.3).
+    private mutating func writeTable(
+        _ kind: SymbolTableKind, count: Int, into w: inout ByteWriter,
+        block: (inout SymbolTableWriter, Range<Int>, inout ByteWriter) -> Void
+    ) -> SymbolTableHeader {
+        let start = w.count
+        var i = 0
+        while i < count {
+            let end = min(i + SymbolDBLayout.symbolsBlockSize, count)
+            block(&self, i ..< end, &w)
+            i = end
+        }
+        precondition(count <= Int(UInt32.max) && w.count - start <= Int(UInt32.max), "symbol table too large")
+        return SymbolTableHeader(
+            offset: UInt64(start - base), size: UInt32(w.count - start), crc: w.crc32c(start ..< w.count),
+            length: UInt32(count), blockSize: UInt32(SymbolDBLayout.symbolsBlockSize),
+            blockHeaderSize: UInt16(kind.blockHeaderSize), format: kind.format)
+    }
+
+    // MARK: Blocks
+
+    /// §5.1: u8 or big-endian u16 lengths, then the bytes.
+    private mutating func writeStringsBlock(_ block: ArraySlice<ByteString>, into w: inout ByteWriter) {
+        let wide = block.contains { $0.count > 255 }
+        let first = block.startIndex
+        if !wide, block.count >= 5 {
+            stringsScratchByte = UInt8(truncatingIfNeeded: block[first + 4].count)
+        } else if wide, block.count >= 3 {
+            stringsScratchByte = UInt8(truncatingIfNeeded: UInt16(truncatingIfNeeded: block[first + 2].count) >> 8)
+        }
+        let header = w.count
+        w.appendBE32(UInt32(block.count))
+        w.append(stringsScratchByte)
+        w.append(wide ? 16 : 8)
+        w.appendZeros(2)
+        w.appendBE32(w.crc32c(header ..< header + 8))
+        // Upstream truncates data to 65535 bytes but stores the length mod 65536 (§3.5); mimicked.
+        for s in block {
+            if wide { w.appendBE16(UInt16(truncatingIfNeeded: s.count)) } else { w.append(UInt8(s.count)) }
+        }
+        for s in block {
+            if s.count <= Int(UInt16.max) { w.append(s) } else { w.append(contentsOf: s.bytes[..<Int(UInt16.max)]) }
+        }
+    }
+
+    /// §5.2: eight u32 (count, six column sizes, CRC), then the columns; memory columns per block.
+    private mutating func writeMappingsBlock(_ block: ArraySlice<SymbolMapping>, into w: inout ByteWriter) {
+        let header = beginBlockHeader(count: block.count, fields: 6, into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for m in block { ints32.append(Int32(bitPattern: m.filename)) }
+        setField(0, of: header, appendInts32(into: &w), into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for m in block { ints32.append(Int32(bitPattern: m.buildID)) }
+        setField(1, of: header, appendInts32(into: &w), into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for m in block { ints32.append(m.flags) }
+        setField(2, of: header, appendInts32(into: &w), into: &w)
+        ints64.removeAll(keepingCapacity: true)
+        for m in block { ints64.append(Int64(bitPattern: m.memoryStart)) }
+        setField(3, of: header, appendOptionalInts64(into: &w), into: &w)
+        ints64.removeAll(keepingCapacity: true)
+        for m in block { ints64.append(Int64(bitPattern: m.memoryLimit)) }
+        setField(4, of: header, appendOptionalInts64(into: &w), into: &w)
+        ints64.removeAll(keepingCapacity: true)
+        for m in block { ints64.append(Int64(bitPattern: m.fileOffset)) }
+        setField(5, of: header, appendOptionalInts64(into: &w), into: &w)
+        endBlockHeader(header, fields: 6, into: &w)
+    }
+
+    /// §5.3: six u32 (count, four column sizes, CRC), then the four columns.
+    private mutating func writeFunctionsBlock(_ block: ArraySlice<SymbolFunction>, into w: inout ByteWriter) {
+        let header = beginBlockHeader(count: block.count, fields: 4, into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for f in block { ints32.append(Int32(bitPattern: f.name)) }
+        setField(0, of: header, appendInts32(into: &w), into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for f in block { ints32.append(Int32(bitPattern: f.systemName)) }
+        setField(1, of: header, appendInts32(into: &w), into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for f in block { ints32.append(Int32(bitPattern: f.filename)) }
+        setField(2, of: header, appendInts32(into: &w), into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for f in block { ints32.append(Int32(bitPattern: f.startLine)) }
+        setField(3, of: header, appendInts32(into: &w), into: &w)
+        endBlockHeader(header, fields: 4, into: &w)
+    }
+
+    /// §5.4: seven u32 (count, mapping size, lines_len, lines size, addr size, folded size, CRC).
+    private mutating func writeLocationsBlock(_ block: ArraySlice<SymbolLocation>, into w: inout ByteWriter) {
+        let header = beginBlockHeader(count: block.count, fields: 5, into: &w)
+        ints32.removeAll(keepingCapacity: true)
+        for location in block { ints32.append(Int32(bitPattern: location.mappingID)) }
+        setField(0, of: header, appendInts32(into: &w), into: &w)
+        // Counts are stored mod 256 but at most 255 lines are written (§3.5); mimicked.
+        for location in block { w.append(UInt8(truncatingIfNeeded: location.lines.count)) }
+        ints32.removeAll(keepingCapacity: true)
+        for location in block {
+            for line in location.lines.prefix(255) {
+                ints32.append(Int32(bitPattern: line.functionID))
+                ints32.append(line.line)
+            }
+        }
+        setField(1, of: header, ints32.count / 2, into: &w)
+        setField(2, of: header, appendInts32(into: &w), into: &w)
+        ints64.removeAll(keepingCapacity: true)
+        for location in block { ints64.append(Int64(bitPattern: location.address)) }
+        setField(3, of: header, appendOptionalInts64(into: &w), into: &w)
+        if block.contains(where: { $0.isFolded }) {
+            // §5.5: Go's `1 << i & 7` means only slots 0 to 2 can set a bit, all in byte 0.
+            let foldedSize = block.count / 8 + 1
+            var firstByte: UInt8 = 0
+            for (i, location) in block.prefix(3).enumerated() where location.isFolded {
+                firstByte |= 1 << UInt8(i)
+            }
+            w.append(firstByte)
+            w.appendZeros(foldedSize - 1)
+            setField(4, of: header, foldedSize, into: &w)
+        }
+        endBlockHeader(header, fields: 5, into: &w)
+    }
+
+    // MARK: Helpers
+
+    /// Appends the count and room for `fields` u32 fields and the CRC; returns the header start.
+    private func beginBlockHeader(count: Int, fields: Int, into w: inout ByteWriter) -> Int {
+        let header = w.count
+        w.appendBE32(UInt32(count))
+        w.appendZeros(4 * (fields + 1))
+        return header
+    }
+
+    /// Patches u32 field `k` (after the count) of the block header at `header`.
+    private func setField(_ k: Int, of header: Int, _ value: Int, into w: inout ByteWriter) {
+        precondition(value <= Int(UInt32.max), "symbol block column too large")
+        w.setBE32(UInt32(value), at: header + 4 + 4 * k)
+    }
+
+    /// The header's last field: CRC-32C of everything before it.
+    private func endBlockHeader(_ header: Int, fields: Int, into w: inout ByteWriter) {
+        let crcAt = header + 4 + 4 * fields
+        w.setBE32(w.crc32c(header ..< crcAt), at: crcAt)
+    }
+
+    /// Appends `ints32` as a DBP32 column; returns its size.
+    private func appendInts32(into w: inout ByteWriter) -> Int {
+        let start = w.count
+        ints32.withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, into: &w) }
+        return w.count - start
+    }
+
+    /// Appends `ints64` as a DBP64 column only if some value is non-zero (§5.2, §5.4); returns its size.
+    private func appendOptionalInts64(into w: inout ByteWriter) -> Int {
+        guard ints64.contains(where: { $0 != 0 }) else { return 0 }
+        let start = w.count
+        ints64.withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, into: &w) }
+        return w.count - start
+    }
+}

@@ -1,0 +1,35 @@
+import BinaryCoding
+import SymbolDB
+
+/// Reads a whole symdb file from an array (no typed-throws closures in test code: they crash the
+/// 6.3 compiler when converted to untyped ones).
+func readSymDB(_ bytes: [UInt8]) throws(DecodeError) -> SymbolDBContents {
+    let result: Result<SymbolDBContents, DecodeError> = bytes.withUnsafeBytes { raw in
+        do throws(DecodeError) { return .success(try SymbolDBReader.read(raw)) } catch { return .failure(error) }
+    }
+    return try result.get()
+}
+
+func decodeDBP32(_ bytes: [UInt8], count: Int) throws(DecodeError) -> [Int32] {
+    let result: Result<[Int32], DecodeError> = bytes.withUnsafeBytes { raw in
+        var out: [Int32] = []
+        do throws(DecodeError) { try DeltaBinaryPacked.decode(raw, count: count, into: &out) } catch { return .failure(error) }
+        return .success(out)
+    }
+    return try result.get()
+}
+
+func decodeDBP64(_ bytes: [UInt8], count: Int) throws(DecodeError) -> [Int64] {
+    let result: Result<[Int64], DecodeError> = bytes.withUnsafeBytes { raw in
+        var out: [Int64] = []
+        do throws(DecodeError) { try DeltaBinaryPacked.decode(raw, count: count, into: &out) } catch { return .failure(error) }
+        return .success(out)
+    }
+    return try result.get()
+}
+
+func writeSymDB(_ contents: SymbolDBContents) -> [UInt8] {
+    var w = ByteWriter()
+    SymbolDBWriter.write(contents, into: &w)
+    return w.bytes
+}
