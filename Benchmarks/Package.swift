@@ -22,6 +22,8 @@ let package = Package(
                 .product(name: "TSDBIndex", package: "swift-segment-writer"),
                 .product(name: "ProfilesParquet", package: "swift-segment-writer"),
                 .product(name: "Pprof", package: "swift-segment-writer"),
+                .product(name: "SymbolDB", package: "swift-segment-writer"),
+                .product(name: "SegmentObject", package: "swift-segment-writer"),
                 .product(name: "CShims", package: "swift-segment-writer"),
             ],
             path: "Benchmarks/SegmentBenchmarks",

@@ -11,4 +11,5 @@ func benchmarks() {
     ingestBenchmarks(configuration)
     indexBenchmarks(configuration)
     parquetBenchmarks(configuration)
+    objectBenchmarks(configuration)
 }
