@@ -46,7 +46,8 @@ let package = Package(
         .target(
             name: "SegmentObject",
             dependencies: ["BinaryCoding", "TSDBIndex", "SymbolDB", "ProfilesParquet"],
-            path: "Sources/SegmentFormat/SegmentObject"
+            path: "Sources/SegmentFormat/SegmentObject",
+            exclude: ["README.md"]
         ),
 
         // MARK: Wire decoding of pushes: PushRequest and pprof, zero-copy.
@@ -55,7 +56,8 @@ let package = Package(
         // MARK: The per-shard head: decoded pushes accumulated in arenas, flushed as a segment.
         .target(
             name: "Accumulator",
-            dependencies: ["BinaryCoding", "Pprof", "TSDBIndex", "SymbolDB", "ProfilesParquet", "SegmentObject"]
+            dependencies: ["BinaryCoding", "Pprof", "TSDBIndex", "SymbolDB", "ProfilesParquet", "SegmentObject"],
+            exclude: ["README.md"]
         ),
 
         // MARK: Object storage: filesystem and S3 (SigV4, TLS through OpenSSL) backends.
