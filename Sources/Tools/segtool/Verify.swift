@@ -28,6 +28,7 @@ struct Verify: ParsableCommand {
                 print("FAIL \(path): \(error)")
             }
         }
+        if paths.count > 1 { print("\(paths.count - failures) of \(paths.count) objects valid") }
         if failures > 0 { throw ExitCode(1) }
     }
 
