@@ -6,6 +6,7 @@ PYTHON := $(VENV)/bin/python
 SWIFT_TEST_FLAGS ?=
 
 .PHONY: all deps venv build build-release test swift-test python-test run clean
+.PHONY: bench
 
 all: build
 
@@ -46,6 +47,13 @@ test: swift-test python-test
 # The server with its defaults: gRPC Push on :9095, /ready and /metrics on :4040, objects under ./data.
 run: build-release
 	$$($(SWIFT) build -c release --show-bin-path)/segment-writer -storage.filesystem.dir=./data $(ARGS)
+
+# Benchmarks/ is a package of its own (package-benchmark), built in release by the plugin;
+# BENCH_FLAGS passes options on, e.g. BENCH_FLAGS="--filter Ingest".
+BENCH_FLAGS ?=
+
+bench: deps
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark $(BENCH_FLAGS)
 
 clean:
 	rm -rf .build $(VENV)

@@ -8,6 +8,14 @@ let package = Package(
     products: [
         .executable(name: "segtool", targets: ["segtool"]),
         .executable(name: "segment-writer", targets: ["segment-writer"]),
+        // Libraries for the benchmark package in Benchmarks/ (depends on this package by path).
+        .library(name: "BinaryCoding", targets: ["BinaryCoding"]),
+        .library(name: "TSDBIndex", targets: ["TSDBIndex"]),
+        .library(name: "ProfilesParquet", targets: ["ProfilesParquet"]),
+        .library(name: "Pprof", targets: ["Pprof"]),
+        .library(name: "SymbolDB", targets: ["SymbolDB"]),
+        .library(name: "SegmentObject", targets: ["SegmentObject"]),
+        .library(name: "CShims", targets: ["CShims"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
