@@ -45,7 +45,8 @@ python-test: venv build
 test: swift-test python-test
 
 # The server with its defaults: gRPC Push on :9095, /ready and /metrics on :4040, objects under ./data.
-run: build-release
+run: deps
+	$(SWIFT) build -c release --product segment-writer
 	$$($(SWIFT) build -c release --show-bin-path)/segment-writer -storage.filesystem.dir=./data $(ARGS)
 
 # Benchmarks/ is a package of its own (package-benchmark), built in release by the plugin;
