@@ -5,7 +5,8 @@ import Runtime
 import SegmentObject
 
 /// Serves one gRPC (h2c) connection on the loop that accepted it: `Push` and
-/// `grpc.health.v1.Health/Check` (ingest-and-ops.md §1, §5.4). A Push is checked here
+/// `grpc.health.v1.Health/Check` and `/Watch` (ingest-and-ops.md §1, §5.4); other paths are
+/// answered UNIMPLEMENTED by `GRPCServerConnection`. A Push is checked here
 /// (readiness, request checks of §1.3), ingested by its shard's owner loop (inline when that
 /// is this loop, else copied once into the owner's inbox), and answered when its segment is
 /// durable, when its deadline passes, or never (client cancel / connection gone).
