@@ -309,3 +309,17 @@ def test_help_and_bad_flags(tmp_path):
     assert out.returncode == 1 and "is not a port" in out.stderr
     out = subprocess.run([binary, "-segment-writer.segment-duration=soon"], capture_output=True, text=True, timeout=10)
     assert out.returncode == 1 and "segment-duration" in out.stderr
+
+
+def test_message_above_the_receive_limit_is_resource_exhausted(protos, tmp_path):
+    """§7 check 6 with a 1 MB limit (`-server.grpc-max-recv-msg-size-bytes`)."""
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.grpc-max-recv-msg-size-bytes=1000000")
+    try:
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            big = make_request(protos, b"\x00" * 1_100_000)
+            code, details = call_status(lambda: stub(protos, channel).Push(big, timeout=10))
+            assert code == grpc.StatusCode.RESOURCE_EXHAUSTED, details
+            ok = make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes())
+            assert call_status(lambda: stub(protos, channel).Push(ok, timeout=10))[0] == grpc.StatusCode.OK
+    finally:
+        proc.kill()
