@@ -147,6 +147,21 @@ import Glibc
         #expect(fixture.server.shutdown())
     }
 
+    /// A profile the owner loop refuses is answered INVALID_ARGUMENT on the connection's loop,
+    /// whichever loop owns the shard (the refusal travels back through the ack inbox).
+    @Test func refusalsFromEitherOwnerLoopReachTheClient() throws {
+        let fixture = try Fixture()
+        func request(shard: UInt8) -> [UInt8] {
+            [0x0a, 0x09] + Array("anonymous".utf8) + [0x22, 0x0c] + [UInt8](repeating: 0xff, count: 12)
+                + [0x2a, 0x10] + [UInt8](repeating: 7, count: 16) + [0x30, shard]
+        }
+        let client = try Client(port: fixture.server.grpcPort)
+        let statuses = try client.unary(Self.push, [request(shard: 10), request(shard: 11)])
+        #expect(statuses.values.map(\.code) == [.invalidArgument, .invalidArgument])
+        #expect(!fixture.exists("segments"))
+        #expect(fixture.server.shutdown())
+    }
+
     /// §1.3 check 1 and §5.5: once draining, a Push is UNAVAILABLE and nothing is written.
     @Test func drainingRefusesPushes() throws {
         let fixture = try Fixture()

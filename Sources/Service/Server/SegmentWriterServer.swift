@@ -123,7 +123,14 @@ public final class SegmentWriterServer {
         while done.load(ordering: .sequentiallyConsistent) < posted { usleep(500) }
     }
 
-    static func listenHost(_ address: String) -> String { address.isEmpty ? "0.0.0.0" : address }
+    /// An IPv4 literal for the listeners: empty = every interface; `localhost` = loopback.
+    static func listenHost(_ address: String) -> String {
+        switch address {
+        case "": "0.0.0.0"
+        case "localhost": "127.0.0.1"
+        default: address
+        }
+    }
 
     static func hostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
