@@ -62,7 +62,7 @@ let package = Package(
         ),
 
         // MARK: Object storage: filesystem and S3 (SigV4, TLS through OpenSSL) backends.
-        .target(name: "ObjectStorage", dependencies: ["BinaryCoding", "HTTP1", "CShims", "Runtime"]),
+        .target(name: "ObjectStorage", dependencies: ["BinaryCoding", "HTTP1", "CShims", "Runtime"], exclude: ["README.md"]),
 
         // MARK: Runtime: per-core epoll loops, io_uring, timers, inboxes.
         .target(name: "Runtime", dependencies: ["CShims"], exclude: ["README.md"]),
