@@ -19,7 +19,7 @@ from test_segment_writer_server import call_status, health_check, make_request, 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE = 0, 1, 3, 4, 6, 7, 8
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
-PROTOCOL_ERROR, FRAME_SIZE_ERROR, REFUSED_STREAM, CANCEL = 1, 6, 7, 8
+PROTOCOL_ERROR, FLOW_CONTROL_ERROR, FRAME_SIZE_ERROR, REFUSED_STREAM, CANCEL, COMPRESSION_ERROR = 1, 3, 6, 7, 8, 9
 
 
 def frame(kind, flags, stream, payload=b""):
@@ -149,6 +149,28 @@ def test_stream_reset_mid_message_then_same_connection_works(protos, server):
     assert trailers.get("grpc-status") == "0", seen
     assert not any(s == 1 and k in (DATA, HEADERS) for k, _, s, _ in seen), "the reset stream got no answer"
     c.close()
+
+
+def test_flow_control_violation_is_flow_control_error(protos, server):
+    c = RawClient(server.grpc_port)
+    # RFC 9113 §6.9.1: a WINDOW_UPDATE that takes the connection's send window past 2^31-1
+    # (it starts at 65535) is a connection error FLOW_CONTROL_ERROR. The receive side is
+    # covered by the sans-I/O tests; on a socket the server's replenishing makes it racy.
+    c.send(frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 0x7FFFFFFF)))
+    seen = c.frames(lambda k, *_: k == GOAWAY)
+    assert goaway_code(seen) == FLOW_CONTROL_ERROR, seen
+    c.close()
+    assert push_ok(protos, server)
+
+
+def test_hpack_garbage_is_compression_error(protos, server):
+    c = RawClient(server.grpc_port)
+    # 0xff...: an indexed field with an index far past the static and dynamic tables.
+    c.send(frame(HEADERS, END_HEADERS, 1, b"\xff\xff\xff\xff\x0f"))
+    seen = c.frames(lambda k, *_: k == GOAWAY)
+    assert goaway_code(seen) == COMPRESSION_ERROR
+    c.close()
+    assert push_ok(protos, server)
 
 
 def test_too_many_streams_are_refused(protos, server):
