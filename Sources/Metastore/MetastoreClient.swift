@@ -35,6 +35,8 @@ public final class MetastoreClient {
     public let configuration: MetastoreClientConfiguration
     private var endpoints: [MetastoreEndpoint]
     private var connections: [NodeConnection?]
+    /// Hinted leaders not in the configured list are added, up to this many beyond it.
+    private let addedNodesMax = 8
     /// The node calls go to first: the last hinted or successful one.
     private var leader = 0
 
@@ -53,7 +55,12 @@ public final class MetastoreClient {
                         backoffNs: configuration.backoffMinNs, done: done)
         call.deadlineTimer = loop.scheduleTimer(afterMs: max(1, configuration.timeoutNs / 1_000_000)) { [self] _ in
             call.deadlineTimer = nil
-            if let (node, handle) = call.inFlight { node.cancel(handle) }
+            if let (node, handle, index) = call.inFlight {
+                node.cancel(handle)
+                // A node that did not answer in time is not tried first again (upstream moves on
+                // after any error without a leader hint), so one dead node cannot eat every deadline.
+                if leader == index { leader = (index + 1) % endpoints.count }
+            }
             call.inFlight = nil
             let last = call.lastStatus.map { ": last answer \($0.code): \($0.message)" } ?? ""
             finish(call, GRPCStatus(.deadlineExceeded, ByteString("context deadline exceeded\(last)")))
@@ -82,7 +89,7 @@ public final class MetastoreClient {
             }
             failed(call, at: index, status, trailers)
         }
-        call.inFlight = (node, handle)
+        call.inFlight = (node, handle, index)
     }
 
     /// After a failed attempt: final for INVALID_ARGUMENT; else pick the next node (the
@@ -113,7 +120,8 @@ public final class MetastoreClient {
         }
         if !id.isEmpty, let i = endpoints.firstIndex(where: { $0.node.id == id }) { return i }
         guard let parsed = try? MetastoreAddresses.parse(hint.address), parsed.count == 1,
-              MetastoreAddresses.isIPv4Literal(parsed[0].host) else { return nil }
+              MetastoreAddresses.isIPv4Literal(parsed[0].host),
+              endpoints.count < configuration.endpoints.count + addedNodesMax else { return nil }
         var node = parsed[0]
         if !id.isEmpty { node.id = id }
         endpoints.append(MetastoreEndpoint(node: node, ipv4: node.host))
@@ -148,7 +156,7 @@ private final class Call {
     let done: (MetastoreError?) -> Void
     var attempts = 0
     var lastStatus: GRPCStatus?
-    var inFlight: (NodeConnection, UInt64)?
+    var inFlight: (node: NodeConnection, handle: UInt64, index: Int)?
     var deadlineTimer: TimerID?
     var isDone = false
 

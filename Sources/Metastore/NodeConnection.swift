@@ -52,14 +52,18 @@ final class NodeConnection: ConnectionHandler {
         return handle
     }
 
-    /// Abandons a call (RST_STREAM CANCEL); its completion never runs.
+    /// Abandons a call (RST_STREAM CANCEL); its completion never runs. A call still waiting
+    /// for SETTINGS means the handshake took a whole deadline: the connection is dropped, so
+    /// the next call dials again.
     func cancel(_ handle: UInt64) {
         if let call = handles.removeValue(forKey: handle) {
             calls[call] = nil
             grpc.cancel(call, into: &out)
             flush()
-        } else {
+        } else if waiting.contains(where: { $0.id == handle }) {
             waiting.removeAll { $0.id == handle }
+            goingAway = true
+            if waiting.isEmpty, calls.isEmpty { connection?.close() }
         }
     }
 

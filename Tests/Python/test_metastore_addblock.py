@@ -2,6 +2,7 @@
 import concurrent.futures
 import pathlib
 import socket
+import subprocess
 import threading
 import time
 
@@ -12,7 +13,7 @@ from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
 from conftest import TESTDATA
-from server_process import SegmentWriterProcess
+from server_process import SegmentWriterProcess, bin_dir
 from test_segment_writer_server import blocks, call_status, make_request, stub
 
 PROFILE = (TESTDATA / "pprof" / "heap").read_bytes()
@@ -231,3 +232,11 @@ def test_invalid_argument_is_not_retried(protos, doubles, writer):
     assert not spare.calls, "not retried on another node either"
     [dlq] = dlq_objects(proc.data_dir)
     assert dlq.parts[-2] == block.parts[-2]
+
+
+def test_malformed_address_fails_start_up(tmp_path):
+    out = subprocess.run([str(bin_dir() / "segment-writer"), "-server.grpc-listen-port=0", "-server.http-listen-port=0",
+                          f"-storage.filesystem.dir={tmp_path}", "-metastore.address=metastore-0"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1
+    assert "malformed metastore address" in out.stderr, out.stderr

@@ -50,7 +50,6 @@ final class SegmentUploader {
         let server = context.server
         server.uploadsInFlight.add(1, ordering: .sequentiallyConsistent)
         let id = String(decoding: job.meta.id.bytes, as: UTF8.self)
-        let config = server.config.segmentWriter
         putBlock(job) { [self] blockError in
             if let blockError {
                 return finish(job, GRPCStatus(.unknown, ByteString("failed to upload block \(id): \(blockError)")))

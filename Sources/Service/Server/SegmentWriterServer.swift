@@ -10,8 +10,8 @@ import Glibc
 
 /// The segment-writer process: event loops serving gRPC Push and health on the gRPC port and
 /// `/ready`, `/metrics`, `/healthz` on the HTTP port, per-shard accumulators flushed every
-/// segment duration, and the upload seam that makes segments durable before Pushes are
-/// answered (ARCHITECTURE.md, "One Push, socket to acknowledgement").
+/// segment duration, and the uploader that makes segments durable and registers them before
+/// Pushes are answered (ARCHITECTURE.md, "One Push, socket to acknowledgement").
 public final class SegmentWriterServer {
     public let config: SegmentWriterConfig
     public let log: Log
