@@ -211,6 +211,15 @@ def test_metastore_down_falls_back_to_dlq(protos, writer):
         'pyroscope_segment_writer_store_metadata_dlq{status="success"}' in metrics(proc)
 
 
+def test_down_node_fails_over_to_the_next(protos, doubles, writer):
+    metastore = doubles("ok")
+    # The first node refuses connections; the second is named (dns:/// form, resolved at start-up).
+    proc = writer(f"-metastore.address=127.0.0.1:{free_port()},dns:///localhost:{metastore.port}")
+    assert push_all(protos, proc, [1, 2]) == [(grpc.StatusCode.OK, "")] * 2
+    assert sorted(m.id for _, m in metastore.blocks()) == sorted(b.parts[-2] for b in blocks(proc.data_dir))
+    assert not dlq_objects(proc.data_dir)
+
+
 def test_dlq_disabled_and_metastore_down_answers_unknown(protos, writer):
     proc = writer(f"-metastore.address=127.0.0.1:{free_port()}", "-segment-writer.metadata-update-timeout=300ms",
                   "-segment-writer.metadata-dlq-enabled=false")
