@@ -48,6 +48,7 @@ class MetastoreDouble:
     def __init__(self, protos, behaviour="ok", leader=None, delay=0.0):
         self.protos, self.behaviour, self.leader, self.delay = protos, behaviour, leader, delay
         self.calls = []
+        self.remaining = []  # seconds left on each call's grpc-timeout
         self.lock = threading.Lock()
         self.server = grpc.server(concurrent.futures.ThreadPoolExecutor(8))
         handler = grpc.unary_unary_rpc_method_handler(self._add_block)  # raw bytes in and out
@@ -68,6 +69,7 @@ class MetastoreDouble:
     def _add_block(self, request, context):
         with self.lock:
             self.calls.append(block_bytes(request))
+            self.remaining.append(context.time_remaining())
         if self.behaviour == "follower":
             raft = self.protos.pyroscope_api__raft_node__raft_node_pb2
             detail = any_pb2.Any()
@@ -198,6 +200,7 @@ def test_slow_metastore_falls_back_to_dlq_byte_equal(protos, doubles, writer):
     assert dlq.parts[-2] == block.parts[-2]
     registered = {raw for raw, _ in metastore.blocks()}
     assert registered == {dlq.read_bytes()}, "the DLQ object is the AddBlock encoding (BlockMeta with size)"
+    assert all(r is not None and 0 < r <= 0.31 for r in metastore.remaining), metastore.remaining
     meta = protos.pyroscope_api__metastore__v1__types_pb2.BlockMeta.FromString(dlq.read_bytes())
     assert meta.size == block.stat().st_size
 
