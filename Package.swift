@@ -72,11 +72,14 @@ let package = Package(
         .target(name: "HTTP1", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP1"),
         .target(name: "GRPC", dependencies: ["HTTP2", "BinaryCoding", "CShims"], path: "Sources/Protocols/GRPC", exclude: ["README.md"]),
 
+        // MARK: Metastore: the AddBlock client (leader discovery, retries, deadline).
+        .target(name: "Metastore", dependencies: ["GRPC", "HTTP2", "Runtime", "SegmentObject", "BinaryCoding"], exclude: ["README.md"]),
+
         // MARK: The service: configuration and the wiring of the modules above.
         .target(
             name: "SegmentWriterService",
             dependencies: [
-                "Runtime", "HTTP1", "GRPC", "Pprof", "Accumulator", "SegmentObject", "ObjectStorage",
+                "Runtime", "HTTP1", "GRPC", "Pprof", "Accumulator", "SegmentObject", "ObjectStorage", "Metastore",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -109,5 +112,6 @@ let package = Package(
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC"]),
+        .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding"]),
     ]
 )

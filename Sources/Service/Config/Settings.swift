@@ -35,7 +35,7 @@ extension Setting {
         Setting("storage.s3.insecure", "storage.s3.insecure", .bool(\.storage.s3.insecure), "Use http:// instead of https://."),
         Setting("storage.s3.bucket-lookup-type", "storage.s3.bucket_lookup_type", .bucketLookup, "auto, virtual-hosted or path."),
         Setting("storage.s3.http.insecure-skip-verify", "storage.s3.http.insecure_skip_verify", .bool(\.storage.s3.insecureSkipVerify), "Accept any TLS certificate."),
-        Setting("metastore.address", "metastore.address", .string(\.metastore.address), "Metastore addresses, comma separated; empty writes metadata to the DLQ path only."),
+        Setting("metastore.address", "metastore.address", .string(\.metastore.address), "Metastore addresses, comma separated: host:port, host:port/raft-id or dns:///host:port (resolved at start-up); empty writes metadata to the DLQ path only."),
         Setting("log.level", "server.log_level", .string(\.logLevel), "debug, info, warn or error."),
         Setting("target", "target", .string(\.target), "Accepted for compatibility: segment-writer (or all)."),
     ]

@@ -1,4 +1,7 @@
 import Prometheus
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The process's Prometheus registry and the metrics it exports, named as Pyroscope's
 /// segment-writer names them (ingest-and-ops.md §5.3) so existing dashboards keep working.
@@ -13,6 +16,8 @@ public final class SegmentWriterMetrics: Sendable {
     static let sizeBuckets: [Double] = (0 ..< 14).map { 1024 * pow4($0) }  // 1 KiB … 64 GiB
     static let flushBuckets: [Double] = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5]
     static let waitBuckets: [Double] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2]
+    /// `prometheus.ExponentialBucketsRange(0.001, 10, 30)`: 1 ms … 10 s, equal ratios.
+    static let metadataBuckets: [Double] = (0 ..< 30).map { 0.001 * pow(10_000, Double($0) / 29) }
     /// dskit's `DefBuckets` for request durations.
     static let requestBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
@@ -53,6 +58,12 @@ public final class SegmentWriterMetrics: Sendable {
     func hedgedUploadDuration(success: Bool) -> ValueHistogram {
         histogram("pyroscope_segment_writer_hedged_upload_duration_seconds", [("status", success ? "success" : "error")],
                   Self.flushBuckets, "Duration of hedged segment uploads.")
+    }
+
+    /// AddBlock and, when it failed, the DLQ fallback (upstream observes both together).
+    func storeMetadataDuration(success: Bool) -> ValueHistogram {
+        histogram("pyroscope_segment_writer_store_metadata_duration_seconds", [("status", success ? "success" : "error")],
+                  Self.metadataBuckets, "Duration of store metadata requests.")
     }
 
     func storeMetadataDLQ(success: Bool) -> Counter {

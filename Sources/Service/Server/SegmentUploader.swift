@@ -1,5 +1,6 @@
 import BinaryCoding
 import GRPC
+import Metastore
 import ObjectStorage
 import Runtime
 import SegmentObject
@@ -15,38 +16,80 @@ struct SegmentUpload {
 }
 
 /// Makes a flushed segment durable on its owner loop and only then answers its Pushes
-/// (ingest-and-ops.md §1.4): `segments/{shard}/anonymous/{ULID}/block.bin` through the loop's
-/// store (io_uring filesystem sequence, or S3 on the loop's connections), retried with backoff
-/// inside `-segment-writer.upload-timeout`, with one hedged second upload when the first is
-/// still running after `-segment-writer.upload-hedge-after` (first success wins); then the
-/// metadata. **Seam:** no metastore client exists yet, so the metadata always goes to
-/// `dlq/{shard}/anonymous/{ULID}/meta.pb` (segment-object.md §10.5, §12), which Pyroscope's
-/// metastore recovers. Loop-confined; completions arrive on the loop.
+/// (ingest-and-ops.md §1.4, segment-object.md §10.3–§10.5):
+/// 1. `segments/{shard}/anonymous/{ULID}/block.bin` through the loop's store (io_uring
+///    filesystem sequence, or S3 on the loop's connections), retried with backoff inside
+///    `-segment-writer.upload-timeout`, with one hedged second upload when the first is still
+///    running after `-segment-writer.upload-hedge-after` (first success wins);
+/// 2. when `-metastore.address` is set, AddBlock on the loop's `MetastoreClient` (leader
+///    discovery and retries inside `-segment-writer.metadata-update-timeout`);
+/// 3. when AddBlock failed and `-segment-writer.metadata-dlq-enabled`, or when no metastore is
+///    configured: `dlq/{shard}/anonymous/{ULID}/meta.pb`, which Pyroscope's metastore recovers (§12).
+/// Loop-confined; completions arrive on the loop.
 final class SegmentUploader {
     private unowned let context: LoopContext
     private let store: any ObjectStore
+    /// Nil when `-metastore.address` is empty (metadata goes to the DLQ path directly) or
+    /// when none of its nodes resolved (every AddBlock then fails).
+    private let metastore: MetastoreClient?
 
     init(context: LoopContext, store: any ObjectStore) {
         self.context = context
         self.store = store
+        let server = context.server
+        if server.metastoreEndpoints.isEmpty {
+            metastore = nil
+        } else {
+            var configuration = MetastoreClientConfiguration(endpoints: server.metastoreEndpoints)
+            configuration.timeoutNs = UInt64(max(1_000_000, server.config.segmentWriter.metadataUpdateTimeoutNs))
+            metastore = MetastoreClient(loop: context.loop, configuration: configuration)
+        }
     }
 
     func upload(_ job: SegmentUpload) {
         let server = context.server
         server.uploadsInFlight.add(1, ordering: .sequentiallyConsistent)
         let id = String(decoding: job.meta.id.bytes, as: UTF8.self)
-        let config = server.config.segmentWriter
         putBlock(job) { [self] blockError in
             if let blockError {
                 return finish(job, GRPCStatus(.unknown, ByteString("failed to upload block \(id): \(blockError)")))
             }
-            put(ObjectPath.metadataDLQ(job.meta), job.meta.dlqObject(), timeoutNs: config.metadataUpdateTimeoutNs) { metaError in
-                server.metrics.storeMetadataDLQ(success: metaError == nil).increment()
-                if let metaError {
-                    return self.finish(job, GRPCStatus(.unknown, ByteString("failed to store meta \(id): \(metaError)")))
-                }
-                self.finish(job, .ok)
+            storeMetadata(job) { error in
+                guard let error else { return self.finish(job, .ok) }
+                self.finish(job, GRPCStatus(.unknown, ByteString("failed to store meta \(id): \(error)")))
             }
+        }
+    }
+
+    /// AddBlock, then the DLQ fallback (segment-object.md §10.4–§10.5); `done(nil)` once the
+    /// metadata is registered or in the DLQ. The duration metric covers both, as upstream's does.
+    private func storeMetadata(_ job: SegmentUpload, done: @escaping (String?) -> Void) {
+        let server = context.server
+        let config = server.config.segmentWriter
+        let startNs = EventLoop.monotonicNowNs
+        let id = String(decoding: job.meta.id.bytes, as: UTF8.self)
+        let settle = { (error: String?) in
+            server.metrics.storeMetadataDuration(success: error == nil).record(seconds(since: startNs))
+            done(error)
+        }
+        let dlq = { [self] in
+            put(ObjectPath.metadataDLQ(job.meta), job.meta.dlqObject(), timeoutNs: config.metadataUpdateTimeoutNs) { error in
+                server.metrics.storeMetadataDLQ(success: error == nil).increment()
+                if let error { server.log.error("metastore fallback failed", ["block": id, "err": "\(error)"]) }
+                settle(error.map { "\($0)" })
+            }
+        }
+        guard server.metastoreConfigured else { return dlq() }
+        guard let metastore else {
+            let why = "no metastore address resolved"
+            guard config.metadataDLQEnabled else { return settle(why) }
+            return dlq()
+        }
+        metastore.addBlock(job.meta.addBlockRequest()) { error in
+            guard let error else { return settle(nil) }
+            server.log.error("failed to store meta in metastore", ["block": id, "err": "\(error)"])
+            guard config.metadataDLQEnabled else { return settle("\(error)") }
+            dlq()
         }
     }
 

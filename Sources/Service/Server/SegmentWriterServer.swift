@@ -1,5 +1,6 @@
 import BinaryCoding
 import GRPC
+import Metastore
 import ObjectStorage
 import Runtime
 import Synchronization
@@ -9,8 +10,8 @@ import Glibc
 
 /// The segment-writer process: event loops serving gRPC Push and health on the gRPC port and
 /// `/ready`, `/metrics`, `/healthz` on the HTTP port, per-shard accumulators flushed every
-/// segment duration, and the upload seam that makes segments durable before Pushes are
-/// answered (ARCHITECTURE.md, "One Push, socket to acknowledgement").
+/// segment duration, and the uploader that makes segments durable and registers them before
+/// Pushes are answered (ARCHITECTURE.md, "One Push, socket to acknowledgement").
 public final class SegmentWriterServer {
     public let config: SegmentWriterConfig
     public let log: Log
@@ -41,7 +42,8 @@ public final class SegmentWriterServer {
             group = try EventLoopGroup(loopCount: loopCount, configuration: loopConfig)
         }
         context = ServerContext(config: config, log: log, readiness: readiness, metrics: metrics,
-                                hostname: ByteString(Self.hostname()))
+                                hostname: ByteString(Self.hostname()),
+                                metastoreEndpoints: try Self.metastoreEndpoints(config.metastore.address, log: log))
         let storage = Self.storageConfiguration(config)
         let context = self.context
         let loops = try group.loops.map { loop in
@@ -76,10 +78,6 @@ public final class SegmentWriterServer {
         group.start()
         log.info("server listening", ["grpc": "\(grpcHost):\(grpcPort)", "http": "\(httpHost):\(httpPort)",
                                       "loops": String(group.loops.count)])
-        if !config.metastore.address.isEmpty || !config.segmentWriter.metadataDLQEnabled {
-            log.warn("no metastore client yet: block metadata is always written to the DLQ path",
-                     ["metastore": config.metastore.address])
-        }
         readiness.advance(to: .serving)
         log.info("segment-writer serving", ["segment_duration_ms": String(config.segmentWriter.segmentDurationNs / 1_000_000),
                                             "storage": Self.describe(config.storage)])
@@ -121,6 +119,17 @@ public final class SegmentWriterServer {
             if loop.loop.post({ job(loop); done.add(1, ordering: .sequentiallyConsistent) }) { posted += 1 }
         }
         while done.load(ordering: .sequentiallyConsistent) < posted { usleep(500) }
+    }
+
+    /// `-metastore.address` parsed (a malformed entry fails start-up) and resolved once; a
+    /// node whose name does not resolve is left out with a warning.
+    static func metastoreEndpoints(_ address: String, log: Log) throws(MetastoreAddressError) -> [MetastoreEndpoint] {
+        let nodes = try MetastoreAddresses.parse(address)
+        guard !nodes.isEmpty else { return [] }
+        let (endpoints, unresolved) = MetastoreAddresses.resolve(nodes)
+        for node in unresolved { log.warn("metastore address does not resolve to IPv4", ["node": node.address]) }
+        log.info("metastore client", ["nodes": endpoints.map { "\($0.node.id)=\($0.ipv4):\($0.node.port)" }.joined(separator: ",")])
+        return endpoints
     }
 
     /// An IPv4 literal for the listeners: empty = every interface; `localhost` = loopback.

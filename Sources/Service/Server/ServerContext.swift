@@ -1,5 +1,6 @@
 import BinaryCoding
 import GRPC
+import Metastore
 import Runtime
 import Synchronization
 
@@ -13,6 +14,10 @@ final class ServerContext: Sendable {
     let budget: MemoryBudget
     let hostname: ByteString
     let hedgeLimiter: TokenBucket
+    /// `-metastore.address` was set: metadata goes to AddBlock first.
+    let metastoreConfigured: Bool
+    /// Its nodes that resolved at start-up (each loop's `MetastoreClient` dials these).
+    let metastoreEndpoints: [MetastoreEndpoint]
     /// Push calls opened and not yet answered (any outcome).
     let pushesInFlight = Atomic<Int>(0)
     /// Flushed segments handed to an uploader and not yet finished.
@@ -20,13 +25,16 @@ final class ServerContext: Sendable {
     /// Set once, before the loops start.
     nonisolated(unsafe) private(set) var loops: [LoopContext] = []
 
-    init(config: SegmentWriterConfig, log: Log, readiness: Readiness, metrics: SegmentWriterMetrics, hostname: ByteString) {
+    init(config: SegmentWriterConfig, log: Log, readiness: Readiness, metrics: SegmentWriterMetrics, hostname: ByteString,
+         metastoreEndpoints: [MetastoreEndpoint] = []) {
         self.config = config
         self.log = log
         self.readiness = readiness
         self.metrics = metrics
         self.budget = MemoryBudget(bytesMax: config.segmentWriter.memoryBudgetBytes)
         self.hostname = hostname
+        metastoreConfigured = config.metastore.address.contains { $0 != " " && $0 != "\t" && $0 != "," }
+        self.metastoreEndpoints = metastoreEndpoints
         hedgeLimiter = TokenBucket(ratePerSecond: config.segmentWriter.uploadHedgeRateMax,
                                    burst: config.segmentWriter.uploadHedgeRateBurst, nowNs: EventLoop.monotonicNowNs)
     }

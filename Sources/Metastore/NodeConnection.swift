@@ -1,0 +1,131 @@
+import BinaryCoding
+import GRPC
+import HTTP2
+import Runtime
+
+/// One reused h2c connection to one metastore node (loop-confined): connected lazily on the
+/// first call, forgotten when it closes (the next call reconnects). Calls started before the
+/// server's SETTINGS arrive wait for them.
+final class NodeConnection: ConnectionHandler {
+    typealias Completion = (GRPCStatus, [HeaderField]) -> Void
+
+    private let loop: EventLoop
+    private let grpc: GRPCClientConnection
+    private var connection: Connection?
+    private var ready = false
+    private var goingAway = false
+    private(set) var isClosed = false
+    /// Unary calls waiting for SETTINGS.
+    private var waiting: [(id: UInt64, path: ByteString, request: [UInt8], timeoutNs: UInt64, done: Completion)] = []
+    private var calls: [CallID: Completion] = [:]
+    /// Caller-side handles: a waiting call has no `CallID` yet.
+    private var handles: [UInt64: CallID] = [:]
+    private var nextHandle: UInt64 = 0
+    private var out = ByteWriter()
+    private let onClose: (NodeConnection) -> Void
+
+    /// Connects to `endpoint` on `loop`; `onClose` runs once the connection is gone.
+    init(endpoint: MetastoreEndpoint, loop: EventLoop, onClose: @escaping (NodeConnection) -> Void) throws(Errno) {
+        self.loop = loop
+        self.onClose = onClose
+        grpc = GRPCClientConnection(configuration: GRPCClientConfiguration(authority: ByteString(endpoint.node.address)))
+        let id = try loop.connect(ipv4: endpoint.ipv4, port: endpoint.node.port, handler: self)
+        connection = loop.connection(id)
+        grpc.start(into: &out)
+        flush()
+    }
+
+    /// True while new calls may use this connection.
+    var isUsable: Bool { !isClosed && !goingAway && !grpc.isClosed }
+
+    /// Starts a unary call; `done` runs exactly once (never from inside this function).
+    /// Returns a handle for `cancel`.
+    func unary(path: ByteString, request: [UInt8], timeoutNs: UInt64, done: @escaping Completion) -> UInt64 {
+        nextHandle += 1
+        let handle = nextHandle
+        if ready {
+            start(handle, path: path, request: request, timeoutNs: timeoutNs, done: done)
+            flush()
+        } else {
+            waiting.append((handle, path, request, timeoutNs, done))
+        }
+        return handle
+    }
+
+    /// Abandons a call (RST_STREAM CANCEL); its completion never runs. A call still waiting
+    /// for SETTINGS means the handshake took a whole deadline: the connection is dropped, so
+    /// the next call dials again.
+    func cancel(_ handle: UInt64) {
+        if let call = handles.removeValue(forKey: handle) {
+            calls[call] = nil
+            grpc.cancel(call, into: &out)
+            flush()
+        } else if waiting.contains(where: { $0.id == handle }) {
+            waiting.removeAll { $0.id == handle }
+            goingAway = true
+            if waiting.isEmpty, calls.isEmpty { connection?.close() }
+        }
+    }
+
+    private func start(_ handle: UInt64, path: ByteString, request: [UInt8], timeoutNs: UInt64, done: @escaping Completion) {
+        let call = request.withUnsafeBytes { grpc.unary(path: path, request: $0, timeoutNs: timeoutNs, into: &out) }
+        guard let call else {
+            // No stream may open (the stream limit, or the connection is going away).
+            loop.scheduleTimer(afterMs: 0) { _ in done(GRPCStatus(.unavailable, "no stream available on the metastore connection"), []) }
+            return
+        }
+        calls[call] = done
+        handles[handle] = call
+    }
+
+    func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
+        var input = bytes
+        var finished: [(Completion, GRPCStatus, [HeaderField])] = []
+        while let event = grpc.next(&input, into: &out) {
+            switch event {
+            case .ready:
+                guard !ready else { continue }
+                ready = true
+                let queued = waiting
+                waiting.removeAll()
+                for w in queued { start(w.id, path: w.path, request: w.request, timeoutNs: w.timeoutNs, done: w.done) }
+            case .finished(let call, let status, let trailers):
+                if let done = calls.removeValue(forKey: call) {
+                    handles = handles.filter { $0.value != call }
+                    finished.append((done, status, trailers))
+                }
+            case .goAway:
+                goingAway = true
+            case .connectionError(let code, let why):
+                goingAway = true
+                for (_, done) in calls { finished.append((done, GRPCStatus(.unavailable, ByteString("connection error \(code): \(why)")), [])) }
+                calls.removeAll()
+                handles.removeAll()
+            case .responseHeaders, .message:
+                continue
+            }
+        }
+        flush()
+        if grpc.isClosed || (goingAway && calls.isEmpty) { connection.close() }
+        for (done, status, trailers) in finished { done(status, trailers) }
+    }
+
+    func connectionClosed(_ connection: Connection, error: Errno?) {
+        isClosed = true
+        self.connection = nil
+        let reason = GRPCStatus(.unavailable, ByteString("metastore connection closed" + (error.map { ": \($0)" } ?? "")))
+        let pending = Array(calls.values) + waiting.map(\.done)
+        calls.removeAll()
+        handles.removeAll()
+        waiting.removeAll()
+        onClose(self)
+        for done in pending { done(reason, []) }
+    }
+
+    private func flush() {
+        guard !out.bytes.isEmpty else { return }
+        // Writes made while the connect is in progress are queued by the runtime.
+        if let connection { out.bytes.withUnsafeBytes { connection.write($0) } }
+        out.bytes.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,255 @@
+"""AddBlock against grpcio metastore doubles (segment-object.md §10.4–§10.5, §11; §15 checks 15–16)."""
+import concurrent.futures
+import pathlib
+import socket
+import subprocess
+import threading
+import time
+
+import grpc
+import pytest
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, status_pb2
+from grpc_status import rpc_status
+
+from conftest import TESTDATA
+from server_process import SegmentWriterProcess, bin_dir
+from test_segment_writer_server import blocks, call_status, make_request, stub
+
+PROFILE = (TESTDATA / "pprof" / "heap").read_bytes()
+
+
+def _uvarint(buf, i):
+    value = shift = 0
+    while True:
+        b = buf[i]
+        value |= (b & 0x7F) << shift
+        i += 1
+        if b < 0x80:
+            return value, i
+        shift += 7
+
+
+def block_bytes(request):
+    """The raw BlockMeta (field 1) of an AddBlockRequest, exactly as the writer encoded it."""
+    assert request[0] == 0x0A, request[:4]
+    n, i = _uvarint(request, 1)
+    assert i + n == len(request)
+    return request[i:]
+
+
+class MetastoreDouble:
+    """metastore.v1.IndexService/AddBlock on loopback, recording the raw block of every call.
+
+    behaviour: "ok"; "follower" (UNAVAILABLE with a raft_node.RaftNode leader hint);
+    "unknown"; "invalid" (INVALID_ARGUMENT); "slow" (answers OK after `delay` seconds).
+    """
+
+    def __init__(self, protos, behaviour="ok", leader=None, delay=0.0):
+        self.protos, self.behaviour, self.leader, self.delay = protos, behaviour, leader, delay
+        self.calls = []
+        self.remaining = []  # seconds left on each call's grpc-timeout
+        self.lock = threading.Lock()
+        self.server = grpc.server(concurrent.futures.ThreadPoolExecutor(8))
+        handler = grpc.unary_unary_rpc_method_handler(self._add_block)  # raw bytes in and out
+        self.server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
+            "metastore.v1.IndexService", {"AddBlock": handler})])
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def blocks(self):
+        meta_pb = self.protos.pyroscope_api__metastore__v1__types_pb2
+        with self.lock:
+            return [(raw, meta_pb.BlockMeta.FromString(raw)) for raw in self.calls]
+
+    def _add_block(self, request, context):
+        with self.lock:
+            self.calls.append(block_bytes(request))
+            self.remaining.append(context.time_remaining())
+        if self.behaviour == "follower":
+            raft = self.protos.pyroscope_api__raft_node__raft_node_pb2
+            detail = any_pb2.Any()
+            detail.Pack(raft.RaftNode(id=self.leader[0], address=self.leader[1]))
+            context.abort_with_status(rpc_status.to_status(status_pb2.Status(
+                code=code_pb2.UNAVAILABLE, message="node is not the leader", details=[detail])))
+        if self.behaviour == "unknown":
+            context.abort(grpc.StatusCode.UNKNOWN, "raft apply timeout")
+        if self.behaviour == "invalid":
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "invalid block id")
+        if self.behaviour == "slow":
+            end = time.monotonic() + self.delay
+            while time.monotonic() < end and context.is_active():
+                time.sleep(0.01)
+        return b""
+
+    def stop(self):
+        self.server.stop(0)
+
+
+@pytest.fixture
+def doubles(protos):
+    started = []
+
+    def make(*args, **kwargs):
+        d = MetastoreDouble(protos, *args, **kwargs)
+        started.append(d)
+        return d
+
+    yield make
+    for d in started:
+        d.stop()
+
+
+@pytest.fixture
+def writer(tmp_path):
+    started = []
+
+    def make(*flags):
+        p = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=200ms", *flags)
+        started.append(p)
+        return p
+
+    yield make
+    for p in started:
+        p.kill()
+
+
+def push_all(protos, proc, shards):
+    with grpc.insecure_channel(proc.grpc_target) as channel:
+        with concurrent.futures.ThreadPoolExecutor(len(shards)) as pool:
+            return list(pool.map(lambda s: call_status(lambda: stub(protos, channel).Push(
+                make_request(protos, PROFILE, service=f"svc-{s}", shard=s), timeout=20)), shards))
+
+
+def dlq_objects(data_dir):
+    return sorted(pathlib.Path(data_dir).glob("dlq/*/anonymous/*/meta.pb"))
+
+
+def trailer(block):
+    """The object's own BlockMeta protobuf (§3: … | meta N bytes | be32 N | be32 CRC)."""
+    data = block.read_bytes()
+    n = int.from_bytes(data[-8:-4], "big")
+    return data[len(data) - 8 - n:len(data) - 8]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_every_segment_registered_once_with_trailer_plus_size(protos, doubles, writer):
+    meta_pb = protos.pyroscope_api__metastore__v1__types_pb2
+    metastore = doubles("ok")
+    proc = writer(f"-metastore.address={metastore.address}")
+    results = push_all(protos, proc, [1, 2, 3, 1, 2])
+    assert all(code == grpc.StatusCode.OK for code, _ in results), results
+    found = blocks(proc.data_dir)
+    registered = metastore.blocks()
+    assert sorted(m.id for _, m in registered) == sorted(b.parts[-2] for b in found), "each segment exactly once"
+    for block in found:
+        [(raw, meta)] = [(r, m) for r, m in registered if m.id == block.parts[-2]]
+        expected = meta_pb.BlockMeta.FromString(trailer(block))
+        assert expected.size == 0
+        expected.size = block.stat().st_size
+        assert meta == expected
+        assert meta.shard == int(block.parts[-4])
+    assert not dlq_objects(proc.data_dir)
+    assert 'pyroscope_segment_writer_store_metadata_duration_seconds_count{status="success"}' in metrics(proc)
+
+
+def metrics(proc):
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5) as r:
+        return r.read().decode()
+
+
+def test_follower_hint_redirects_to_the_leader(protos, doubles, writer):
+    leader = doubles("ok")
+    follower = doubles("follower", leader=("leader-0:9099", leader.address))
+    bystander = doubles("unknown")
+    # The leader is known only through the hint; the bystander would be next in line.
+    proc = writer(f"-metastore.address={follower.address}/follower-0,{bystander.address}/bystander-0")
+    results = push_all(protos, proc, [1, 2, 3, 4])
+    assert all(code == grpc.StatusCode.OK for code, _ in results), results
+    redirected = len(follower.calls)
+    assert 1 <= redirected <= len(blocks(proc.data_dir)), "calls that started before a redirect taught the leader"
+    # Later segments go straight to the cached leader.
+    results = push_all(protos, proc, [1, 2, 3, 4])
+    assert all(code == grpc.StatusCode.OK for code, _ in results), results
+    assert len(follower.calls) == redirected
+    found = blocks(proc.data_dir)
+    assert sorted(m.id for _, m in leader.blocks()) == sorted(b.parts[-2] for b in found), "each segment exactly once"
+    assert not bystander.calls
+    assert not dlq_objects(proc.data_dir)
+
+
+def test_slow_metastore_falls_back_to_dlq_byte_equal(protos, doubles, writer):
+    metastore = doubles("slow", delay=3.0)
+    proc = writer(f"-metastore.address={metastore.address}", "-segment-writer.metadata-update-timeout=300ms")
+    start = time.monotonic()
+    results = push_all(protos, proc, [5])
+    assert results == [(grpc.StatusCode.OK, "")]
+    assert time.monotonic() - start < 2.5, "acknowledged after the metadata deadline, not the double's answer"
+    [block] = blocks(proc.data_dir)
+    [dlq] = dlq_objects(proc.data_dir)
+    assert dlq.parts[-2] == block.parts[-2]
+    registered = {raw for raw, _ in metastore.blocks()}
+    assert registered == {dlq.read_bytes()}, "the DLQ object is the AddBlock encoding (BlockMeta with size)"
+    assert all(r is not None and 0 < r <= 0.31 for r in metastore.remaining), metastore.remaining
+    meta = protos.pyroscope_api__metastore__v1__types_pb2.BlockMeta.FromString(dlq.read_bytes())
+    assert meta.size == block.stat().st_size
+
+
+def test_metastore_down_falls_back_to_dlq(protos, writer):
+    proc = writer(f"-metastore.address=127.0.0.1:{free_port()}", "-segment-writer.metadata-update-timeout=300ms")
+    assert push_all(protos, proc, [1, 2]) == [(grpc.StatusCode.OK, "")] * 2
+    found = blocks(proc.data_dir)
+    assert sorted(d.parts[-2] for d in dlq_objects(proc.data_dir)) == sorted(b.parts[-2] for b in found)
+    exposed = metrics(proc)
+    assert 'pyroscope_segment_writer_store_metadata_dlq{status="success"} 2' in exposed
+    assert 'pyroscope_segment_writer_store_metadata_duration_seconds_count{status="success"} 2' in exposed
+
+
+def test_down_node_fails_over_to_the_next(protos, doubles, writer):
+    metastore = doubles("ok")
+    # The first node refuses connections; the second is named (dns:/// form, resolved at start-up).
+    proc = writer(f"-metastore.address=127.0.0.1:{free_port()},dns:///localhost:{metastore.port}")
+    assert push_all(protos, proc, [1, 2]) == [(grpc.StatusCode.OK, "")] * 2
+    assert sorted(m.id for _, m in metastore.blocks()) == sorted(b.parts[-2] for b in blocks(proc.data_dir))
+    assert not dlq_objects(proc.data_dir)
+
+
+def test_dlq_disabled_and_metastore_down_answers_unknown(protos, writer):
+    proc = writer(f"-metastore.address=127.0.0.1:{free_port()}", "-segment-writer.metadata-update-timeout=300ms",
+                  "-segment-writer.metadata-dlq-enabled=false")
+    results = push_all(protos, proc, [1, 2])
+    ids = {b.parts[-2] for b in blocks(proc.data_dir)}
+    for code, details in results:
+        assert code == grpc.StatusCode.UNKNOWN, (code, details)
+        assert details.startswith("failed to store meta ") and details.split()[4].rstrip(":") in ids, details
+    assert not dlq_objects(proc.data_dir)
+
+
+def test_invalid_argument_is_not_retried(protos, doubles, writer):
+    metastore = doubles("invalid")
+    spare = doubles("ok")
+    proc = writer(f"-metastore.address={metastore.address},{spare.address}")
+    assert push_all(protos, proc, [1]) == [(grpc.StatusCode.OK, "")]
+    [block] = blocks(proc.data_dir)
+    assert [m.id for _, m in metastore.blocks()] == [block.parts[-2]], "one call, no retry"
+    assert not spare.calls, "not retried on another node either"
+    [dlq] = dlq_objects(proc.data_dir)
+    assert dlq.parts[-2] == block.parts[-2]
+
+
+def test_malformed_address_fails_start_up(tmp_path):
+    out = subprocess.run([str(bin_dir() / "segment-writer"), "-server.grpc-listen-port=0", "-server.http-listen-port=0",
+                          f"-storage.filesystem.dir={tmp_path}", "-metastore.address=metastore-0"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1
+    assert "malformed metastore address" in out.stderr, out.stderr
