@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Pprof", targets: ["Pprof"]),
         .library(name: "SymbolDB", targets: ["SymbolDB"]),
         .library(name: "SegmentObject", targets: ["SegmentObject"]),
+        .library(name: "Accumulator", targets: ["Accumulator"]),
         .library(name: "CShims", targets: ["CShims"]),
     ],
     dependencies: [
