@@ -8,11 +8,17 @@ extension PprofDecoder {
     /// `LocationRecord.mappingIndex`, `LineRecord.functionIndex` and `symbolStringMask`.
     /// Duplicate ids resolve to the later entry (symdb.md §3.3).
     public func resolveReferences() throws(PprofError) {
+        try tables.resolveReferences()
+    }
+}
+
+extension PprofTables {
+    mutating func resolveReferences() throws(PprofError) {
         try checkValueCounts()
         try checkStrings()
-        buildIndex(mappings.count, id: { mappings[$0].id }, into: &mappingIndexByID)
-        buildIndex(functions.count, id: { functions[$0].id }, into: &functionIndexByID)
-        buildIndex(locations.count, id: { locations[$0].id }, into: &locationIndexByID)
+        Self.buildIndex(mappings, id: { $0.id }, into: &mappingIndexByID)
+        Self.buildIndex(functions, id: { $0.id }, into: &functionIndexByID)
+        Self.buildIndex(locations, id: { $0.id }, into: &locationIndexByID)
         try resolveLocations()
         try resolveSamples()
         markSymbolStrings()
@@ -61,15 +67,15 @@ extension PprofDecoder {
     }
 
     /// Ids 1...n in table order (what the distributor's sanitiser produces) need no map.
-    private func buildIndex(_ count: Int, id: (Int) -> UInt64, into map: inout [UInt64: UInt32]) {
+    private static func buildIndex<T>(_ table: [T], id: (T) -> UInt64, into map: inout [UInt64: UInt32]) {
         map.removeAll(keepingCapacity: true)
         var dense = true
-        for i in 0 ..< count where id(i) != UInt64(i + 1) {
+        for i in table.indices where id(table[i]) != UInt64(i + 1) {
             dense = false
             break
         }
         guard !dense else { return }
-        for i in 0 ..< count { map[id(i)] = UInt32(i) }
+        for i in table.indices { map[id(table[i])] = UInt32(i) }
     }
 
     @inline(__always)
@@ -78,7 +84,7 @@ extension PprofDecoder {
         return map[id]
     }
 
-    private func resolveLocations() throws(PprofError) {
+    private mutating func resolveLocations() throws(PprofError) {
         for i in locations.indices {
             let mappingID = locations[i].mappingID
             if mappingID == 0 {
@@ -99,7 +105,7 @@ extension PprofDecoder {
         }
     }
 
-    private func resolveSamples() throws(PprofError) {
+    private mutating func resolveSamples() throws(PprofError) {
         sampleLocationIndices.removeAll(keepingCapacity: true)
         var sample = 0
         for k in sampleLocationIDs.indices {
@@ -112,7 +118,7 @@ extension PprofDecoder {
     }
 
     /// symdb.md §3.2 (`ZeroLabelStrings`): marks the indices the head keeps.
-    private func markSymbolStrings() {
+    private mutating func markSymbolStrings() {
         symbolStringMask.removeAll(keepingCapacity: true)
         // One extra slot so index 0 of an empty table needs no branch; trimmed below.
         symbolStringMask.append(contentsOf: repeatElement(false, count: max(strings.count, 1)))
