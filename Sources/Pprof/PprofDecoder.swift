@@ -381,9 +381,56 @@ private func appendRepeated<T: FixedWidthInteger>(_ r: inout ProtobufReader, _ w
     case .varint:
         column.append(T(truncatingIfNeeded: try r.readVarint()))
     case .lengthDelimited:
-        var packed = ByteReader(try r.readLengthDelimited())
-        while !packed.isAtEnd { column.append(T(truncatingIfNeeded: try packed.readUvarint())) }
+        try appendPacked(try r.readLengthDelimited(), into: &column)
     default:
         throw wrongWire(r, wire, field)
     }
+}
+
+/// Decodes a packed varint run into `column`: grown once by `payload.count` (an upper bound of
+/// the element count, so nothing beyond the input's size is reserved), written through a
+/// pointer, trimmed to what was read. Appending element by element cost a capacity and a
+/// uniqueness check each; location ids are most of a pprof's bytes. A varint of 10 bytes or
+/// anything malformed goes through `ByteReader.readUvarint`, so values and errors are the same.
+@inline(__always)
+private func appendPacked<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into column: inout [T]) throws(DecodeError) {
+    let n = payload.count
+    guard n > 0, let src = payload.baseAddress else { return }
+    let start = column.count
+    column.append(contentsOf: repeatElement(0, count: n))
+    var produced = 0
+    var failure: DecodeError?
+    column.withUnsafeMutableBufferPointer { out in
+        let dst = out.baseAddress! + start
+        var i = 0
+        while i < n {
+            let elementStart = i
+            var b = src.load(fromByteOffset: i, as: UInt8.self)
+            i += 1
+            var v = UInt64(b & 0x7F)
+            var shift: UInt64 = 7
+            var slow = false
+            while b >= 0x80 {
+                guard i < n, shift < 63 else { slow = true; break }
+                b = src.load(fromByteOffset: i, as: UInt8.self)
+                i += 1
+                v |= UInt64(b & 0x7F) << shift
+                shift += 7
+            }
+            if slow {
+                var r = ByteReader(payload, offset: elementStart)
+                do throws(DecodeError) {
+                    v = try r.readUvarint()
+                } catch {
+                    failure = error
+                    return
+                }
+                i = r.offset
+            }
+            dst[produced] = T(truncatingIfNeeded: v)
+            produced += 1
+        }
+    }
+    column.removeLast(n - produced)
+    if let failure { throw failure }
 }

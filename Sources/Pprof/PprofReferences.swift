@@ -79,7 +79,7 @@ extension PprofTables {
     }
 
     @inline(__always)
-    private func lookup(_ id: UInt64, count: Int, _ map: [UInt64: UInt32]) -> UInt32? {
+    private static func lookup(_ id: UInt64, count: Int, _ map: [UInt64: UInt32]) -> UInt32? {
         if map.isEmpty { return id >= 1 && id <= UInt64(count) ? UInt32(id - 1) : nil }
         return map[id]
     }
@@ -90,14 +90,14 @@ extension PprofTables {
             if mappingID == 0 {
                 locations[i].mappingIndex = LocationRecord.noMapping
             } else {
-                guard let m = lookup(mappingID, count: mappings.count, mappingIndexByID) else {
+                guard let m = Self.lookup(mappingID, count: mappings.count, mappingIndexByID) else {
                     throw .missingMapping(location: i, mappingID: mappingID)
                 }
                 locations[i].mappingIndex = m
             }
             let start = Int(locations[i].lineStart)
             for k in start ..< start + Int(locations[i].lineCount) {
-                guard let f = lookup(lines[k].functionID, count: functions.count, functionIndexByID) else {
+                guard let f = Self.lookup(lines[k].functionID, count: functions.count, functionIndexByID) else {
                     throw .missingFunction(location: i, functionID: lines[k].functionID)
                 }
                 lines[k].functionIndex = f
@@ -105,15 +105,30 @@ extension PprofTables {
         }
     }
 
+    /// Fills `sampleLocationIndices` through a pointer into storage sized once (an `append`
+    /// per id cost a uniqueness check each).
     private mutating func resolveSamples() throws(PprofError) {
+        let ids = sampleLocationIDs
+        let map = locationIndexByID
+        let count = locations.count
         sampleLocationIndices.removeAll(keepingCapacity: true)
-        var sample = 0
-        for k in sampleLocationIDs.indices {
-            guard let l = lookup(sampleLocationIDs[k], count: locations.count, locationIndexByID) else {
-                while sampleLocationStarts[sample + 1] <= UInt32(k) { sample += 1 }
-                throw .missingLocation(sample: sample, locationID: sampleLocationIDs[k])
+        sampleLocationIndices.append(contentsOf: repeatElement(0, count: ids.count))
+        var missing: Int?
+        sampleLocationIndices.withUnsafeMutableBufferPointer { out in
+            ids.withUnsafeBufferPointer { ids in
+                for k in ids.indices {
+                    guard let l = Self.lookup(ids[k], count: count, map) else {
+                        missing = k
+                        return
+                    }
+                    out[k] = l
+                }
             }
-            sampleLocationIndices.append(l)
+        }
+        if let k = missing {
+            var sample = 0
+            while sampleLocationStarts[sample + 1] <= UInt32(k) { sample += 1 }
+            throw .missingLocation(sample: sample, locationID: ids[k])
         }
     }
 
