@@ -149,13 +149,18 @@ struct DatasetHead {
 
     private mutating func insertStacks(_ samples: ArraySlice<Int32>, _ p: ProfileInput, _ x: inout IngestScratch) {
         x.stackIDs.removeAll(keepingCapacity: true)
+        // Each stack is sized once and filled through a pointer (an `append` per frame cost
+        // a uniqueness check each); the maps are read once per group, not per frame.
+        let locationMap = x.locationMap, sampleLocation = x.refs.sampleLocation
         for s in samples {
-            x.stack.removeAll(keepingCapacity: true)
             let start = Int(p.sampleLocationStart[Int(s)])
-            for k in start ..< start + Int(p.sampleLocationCount[Int(s)]) {
-                x.stack.append(x.locationMap[Int(x.refs.sampleLocation[k])])
+            let count = Int(p.sampleLocationCount[Int(s)])
+            x.stack.removeAll(keepingCapacity: true)
+            x.stack.append(contentsOf: repeatElement(0, count: count))
+            let id = x.stack.withUnsafeMutableBufferPointer { stack in
+                for j in 0 ..< count { stack[j] = locationMap[Int(sampleLocation[start + j])] }
+                return symbols.insertStack(leafFirst: UnsafeBufferPointer(stack))
             }
-            let id = x.stack.withUnsafeBufferPointer { symbols.insertStack(leafFirst: $0) }
             x.stackIDs.append(id)
         }
     }
