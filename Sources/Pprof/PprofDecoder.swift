@@ -173,7 +173,7 @@ struct PprofTables {
 
     private mutating func decodeProfile() throws(DecodeError) {
         var r = ProtobufReader(bytes)
-        while let (field, wire) = try r.nextField() {
+        while let (field, wire) = try r.nextFieldFast() {
             switch field {
             case 1: sampleTypes.append(try valueType(embedded(&r, wire, field), into: ValueTypeRef()))
             case 2: try decodeSample(embedded(&r, wire, field))
@@ -211,7 +211,7 @@ struct PprofTables {
         var r = ProtobufReader(m)
         do {
             var v = start
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: v.type = try int64(&r, wire, field)
                 case 2: v.unit = try int64(&r, wire, field)
@@ -227,7 +227,7 @@ struct PprofTables {
     private mutating func decodeSample(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
         var r = ProtobufReader(m)
         do {
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: try appendRepeated(&r, wire, field, into: &sampleLocationIDs)
                 case 2: try appendRepeated(&r, wire, field, into: &sampleValues)
@@ -248,7 +248,7 @@ struct PprofTables {
         var r = ProtobufReader(m)
         do {
             var l = SampleLabel()
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: l.key = try int64(&r, wire, field)
                 case 2: l.str = try int64(&r, wire, field)
@@ -267,7 +267,7 @@ struct PprofTables {
         var r = ProtobufReader(m)
         do {
             var v = MappingRecord()
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: v.id = try uint64(&r, wire, field)
                 case 2: v.memoryStart = try uint64(&r, wire, field)
@@ -293,7 +293,7 @@ struct PprofTables {
         v.lineStart = UInt32(lines.count)
         var r = ProtobufReader(m)
         do {
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: v.id = try uint64(&r, wire, field)
                 case 2: v.mappingID = try uint64(&r, wire, field)
@@ -314,7 +314,7 @@ struct PprofTables {
         var r = ProtobufReader(m)
         do {
             var v = LineRecord()
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: v.functionID = try uint64(&r, wire, field)
                 case 2: v.line = try int64(&r, wire, field)
@@ -332,7 +332,7 @@ struct PprofTables {
         var r = ProtobufReader(m)
         do {
             var v = FunctionRecord()
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: v.id = try uint64(&r, wire, field)
                 case 2: v.name = try int64(&r, wire, field)
@@ -359,7 +359,7 @@ private func wrongWire(_ r: ProtobufReader, _ wire: WireType, _ field: UInt32) -
 @inline(__always)
 private func uint64(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> UInt64 {
     guard wire == .varint else { throw wrongWire(r, wire, field) }
-    return try r.readVarint()
+    return try r.readVarintFast()
 }
 
 @inline(__always)
@@ -370,7 +370,55 @@ private func int64(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32)
 @inline(__always)
 private func embedded(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> UnsafeRawBufferPointer {
     guard wire == .lengthDelimited else { throw wrongWire(r, wire, field) }
-    return try r.readLengthDelimited()
+    return try r.readLengthDelimitedFast()
+}
+
+// MARK: One-byte fast paths
+
+/// Keys, small varints and short lengths are one byte in almost every field of a pprof; these
+/// read them inline and hand anything else to `ProtobufReader` (same values, same errors).
+/// The generic readers are calls into BinaryCoding per field, a tenth of the decode time.
+extension ProtobufReader {
+    @inline(__always)
+    mutating func nextFieldFast() throws(DecodeError) -> (number: UInt32, wire: WireType)? {
+        let o = reader.offset
+        if o < reader.bytes.count {
+            let key = reader.bytes.load(fromByteOffset: o, as: UInt8.self)
+            // A one-byte key with field number ≥ 1 and a wire type `nextField` accepts.
+            if key < 0x80, key >= 8, let wire = WireType(rawValue: key & 7) {
+                reader.offset = o + 1
+                return (UInt32(key >> 3), wire)
+            }
+        }
+        return try nextField()
+    }
+
+    @inline(__always)
+    mutating func readVarintFast() throws(DecodeError) -> UInt64 {
+        let o = reader.offset
+        if o < reader.bytes.count {
+            let b = reader.bytes.load(fromByteOffset: o, as: UInt8.self)
+            if b < 0x80 {
+                reader.offset = o + 1
+                return UInt64(b)
+            }
+        }
+        return try readVarint()
+    }
+
+    @inline(__always)
+    mutating func readLengthDelimitedFast() throws(DecodeError) -> UnsafeRawBufferPointer {
+        let o = reader.offset
+        let count = reader.bytes.count
+        if o < count {
+            let n = Int(reader.bytes.load(fromByteOffset: o, as: UInt8.self))
+            if n < 0x80, n <= count - o - 1 {
+                reader.offset = o + 1 + n
+                return UnsafeRawBufferPointer(rebasing: reader.bytes[o + 1 ..< o + 1 + n])
+            }
+        }
+        return try readLengthDelimited()
+    }
 }
 
 /// A repeated 64-bit varint field, one element (unpacked) or a packed run.
@@ -379,58 +427,78 @@ private func appendRepeated<T: FixedWidthInteger>(_ r: inout ProtobufReader, _ w
                                                   into column: inout [T]) throws(DecodeError) {
     switch wire {
     case .varint:
-        column.append(T(truncatingIfNeeded: try r.readVarint()))
+        column.append(T(truncatingIfNeeded: try r.readVarintFast()))
     case .lengthDelimited:
-        try appendPacked(try r.readLengthDelimited(), into: &column)
+        try appendPacked(try r.readLengthDelimitedFast(), into: &column)
     default:
         throw wrongWire(r, wire, field)
     }
 }
 
-/// Decodes a packed varint run into `column`: grown once by `payload.count` (an upper bound of
-/// the element count, so nothing beyond the input's size is reserved), written through a
-/// pointer, trimmed to what was read. Appending element by element cost a capacity and a
-/// uniqueness check each; location ids are most of a pprof's bytes. A varint of 10 bytes or
-/// anything malformed goes through `ByteReader.readUvarint`, so values and errors are the same.
+/// Decodes a packed varint run into `column`. A first pass counts the varints and checks they
+/// are all well formed and at most 9 bytes; then `append(contentsOf:)` reserves once and lets
+/// `PackedVarints` write every element straight into the new storage (appending element by
+/// element cost a capacity and a uniqueness check each; location ids are most of a pprof's
+/// bytes). Anything else takes the element-by-element `ByteReader` path, so values and errors
+/// stay the same.
 @inline(__always)
 private func appendPacked<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into column: inout [T]) throws(DecodeError) {
-    let n = payload.count
-    guard n > 0, let src = payload.baseAddress else { return }
-    let start = column.count
-    column.append(contentsOf: repeatElement(0, count: n))
-    var produced = 0
-    var failure: DecodeError?
-    column.withUnsafeMutableBufferPointer { out in
-        let dst = out.baseAddress! + start
-        var i = 0
-        while i < n {
-            let elementStart = i
-            var b = src.load(fromByteOffset: i, as: UInt8.self)
-            i += 1
+    if let count = PackedVarints<T>.wellFormedCount(payload) {
+        column.append(contentsOf: PackedVarints<T>(bytes: payload, count: count))
+        return
+    }
+    var packed = ByteReader(payload)
+    while !packed.isAtEnd { column.append(T(truncatingIfNeeded: try packed.readUvarint())) }
+}
+
+/// The varints of a packed run already checked by `wellFormedCount`: `count` terminated
+/// varints of at most 9 bytes filling `bytes` exactly.
+private struct PackedVarints<T: FixedWidthInteger>: Sequence {
+    let bytes: UnsafeRawBufferPointer
+    let count: Int
+
+    var underestimatedCount: Int { count }
+
+    /// The number of varints when every one is terminated and at most 9 bytes long (no
+    /// overflow is possible below 64 bits), nil otherwise.
+    @inline(__always)
+    static func wellFormedCount(_ b: UnsafeRawBufferPointer) -> Int? {
+        guard let last = b.last, last < 0x80 else { return b.isEmpty ? 0 : nil }
+        var count = 0
+        var run = 0
+        for byte in b {
+            if byte < 0x80 {
+                count += 1
+                run = 0
+            } else {
+                run += 1
+                if run == 9 { return nil }
+            }
+        }
+        return count
+    }
+
+    func makeIterator() -> Iterator { Iterator(p: bytes.baseAddress, end: bytes.baseAddress.map { $0 + bytes.count }) }
+
+    struct Iterator: IteratorProtocol {
+        var p: UnsafeRawPointer?
+        let end: UnsafeRawPointer?
+
+        @inline(__always)
+        mutating func next() -> T? {
+            guard var q = p, q != end else { return nil }
+            var b = q.load(as: UInt8.self)
+            q += 1
             var v = UInt64(b & 0x7F)
             var shift: UInt64 = 7
-            var slow = false
             while b >= 0x80 {
-                guard i < n, shift < 63 else { slow = true; break }
-                b = src.load(fromByteOffset: i, as: UInt8.self)
-                i += 1
+                b = q.load(as: UInt8.self)
+                q += 1
                 v |= UInt64(b & 0x7F) << shift
                 shift += 7
             }
-            if slow {
-                var r = ByteReader(payload, offset: elementStart)
-                do throws(DecodeError) {
-                    v = try r.readUvarint()
-                } catch {
-                    failure = error
-                    return
-                }
-                i = r.offset
-            }
-            dst[produced] = T(truncatingIfNeeded: v)
-            produced += 1
+            p = q
+            return T(truncatingIfNeeded: v)
         }
     }
-    column.removeLast(n - produced)
-    if let failure { throw failure }
 }
