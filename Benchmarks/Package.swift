@@ -24,6 +24,7 @@ let package = Package(
                 .product(name: "Pprof", package: "swift-segment-writer"),
                 .product(name: "SymbolDB", package: "swift-segment-writer"),
                 .product(name: "SegmentObject", package: "swift-segment-writer"),
+                .product(name: "Accumulator", package: "swift-segment-writer"),
                 .product(name: "CShims", package: "swift-segment-writer"),
             ],
             path: "Benchmarks/SegmentBenchmarks",

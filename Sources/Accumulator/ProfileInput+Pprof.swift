@@ -10,12 +10,15 @@ extension ProfileInput {
             sampleTypeType.append(t.type)
             sampleTypeUnit.append(t.unit)
         }
+        // The decoder's columns are read once each: a property read per element cost a
+        // retain and release of the whole array.
+        let locationStarts = d.sampleLocationStarts, valueStarts = d.sampleValueStarts, labelStarts = d.sampleLabelStarts
         for s in 0 ..< d.sampleCount {
-            sampleLocationStart.append(Int32(d.sampleLocationStarts[s]))
-            sampleLocationCount.append(Int32(d.sampleLocationStarts[s + 1] - d.sampleLocationStarts[s]))
-            sampleValueCount.append(Int32(d.sampleValueStarts[s + 1] - d.sampleValueStarts[s]))
-            sampleLabelStart.append(Int32(d.sampleLabelStarts[s]))
-            sampleLabelCount.append(Int32(d.sampleLabelStarts[s + 1] - d.sampleLabelStarts[s]))
+            sampleLocationStart.append(Int32(locationStarts[s]))
+            sampleLocationCount.append(Int32(locationStarts[s + 1] - locationStarts[s]))
+            sampleValueCount.append(Int32(valueStarts[s + 1] - valueStarts[s]))
+            sampleLabelStart.append(Int32(labelStarts[s]))
+            sampleLabelCount.append(Int32(labelStarts[s + 1] - labelStarts[s]))
         }
         sampleLocationIDs.append(contentsOf: d.sampleLocationIDs)
         sampleValues.append(contentsOf: d.sampleValues)

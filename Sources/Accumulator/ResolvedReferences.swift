@@ -30,18 +30,7 @@ struct ResolvedReferences {
             throw .sampleValueCountMismatch(sample: s, values: Int(p.sampleValueCount[s]), sampleTypes: p.typeCount)
         }
 
-        sampleLocation.removeAll(keepingCapacity: true)
-        let locations = buildIDMap(p.locationID)
-        for s in 0 ..< p.sampleCount {
-            let start = Int(p.sampleLocationStart[s])
-            for k in start ..< start + Int(p.sampleLocationCount[s]) {
-                let id = p.sampleLocationIDs[k]
-                guard let i = lookup(id, dense: locations, count: p.locationID.count) else {
-                    throw .unknownLocation(sample: s, locationID: id)
-                }
-                sampleLocation.append(i)
-            }
-        }
+        try resolveSampleLocations(p, dense: buildIDMap(p.locationID))
 
         locationMapping.removeAll(keepingCapacity: true)
         let mappings = buildIDMap(p.mappingID)
@@ -68,6 +57,39 @@ struct ResolvedReferences {
         }
     }
 
+    /// Samples' location ids in sample order, written through a pointer into storage sized
+    /// once (an `append` per id cost a uniqueness check each); the first unknown id throws.
+    private mutating func resolveSampleLocations(_ p: ProfileInput, dense: Bool) throws(ProfileRejection) {
+        let ids = p.sampleLocationIDs
+        let count = p.locationID.count
+        let map = idScratch
+        sampleLocation.removeAll(keepingCapacity: true)
+        sampleLocation.append(contentsOf: repeatElement(0, count: ids.count))
+        var missing: Int?
+        sampleLocation.withUnsafeMutableBufferPointer { out in
+            var k = 0
+            for s in 0 ..< p.sampleCount {
+                let start = Int(p.sampleLocationStart[s])
+                // Samples are laid out back to back (`ProfileInput.load`); `k` follows them.
+                precondition(start == k, "sample location runs are contiguous")
+                for _ in 0 ..< Int(p.sampleLocationCount[s]) {
+                    guard let i = Self.lookup(ids[k], dense: dense, count: count, map) else {
+                        missing = s
+                        return
+                    }
+                    out[k] = i
+                    k += 1
+                }
+            }
+        }
+        if let s = missing {
+            let start = Int(p.sampleLocationStart[s])
+            for k in start ..< start + Int(p.sampleLocationCount[s]) where Self.lookup(ids[k], dense: dense, count: count, map) == nil {
+                throw .unknownLocation(sample: s, locationID: ids[k])
+            }
+        }
+    }
+
     /// Dense ids (`id == index + 1`, what the distributor's sanitizer produces) need no
     /// map; otherwise ids go through a scratch dictionary where a later duplicate wins
     /// (symdb.md §3.3). Returns true when dense.
@@ -81,8 +103,13 @@ struct ResolvedReferences {
     }
 
     private func lookup(_ id: UInt64, dense: Bool, count: Int) -> Int32? {
+        Self.lookup(id, dense: dense, count: count, idScratch)
+    }
+
+    @inline(__always)
+    private static func lookup(_ id: UInt64, dense: Bool, count: Int, _ map: [UInt64: Int32]) -> Int32? {
         if dense { return id >= 1 && id <= UInt64(count) ? Int32(id - 1) : nil }
-        return idScratch[id]
+        return map[id]
     }
 
     private func checkStrings(_ p: ProfileInput) throws(ProfileRejection) {

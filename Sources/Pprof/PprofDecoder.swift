@@ -8,98 +8,135 @@ import BinaryCoding
 /// Reads like vtproto's `UnmarshalVT`: unknown fields are skipped, repeated scalars may be packed
 /// or not, a known field with the wrong wire type is an error, a repeated embedded message
 /// (`period_type`) merges into the earlier one, string bytes are not UTF-8 checked.
+///
+/// The columns live in one struct (`PprofTables`) that `decode` and `resolveReferences` mutate
+/// through a single `inout` access: appending to arrays stored directly on the class cost a
+/// dynamic exclusivity check (and a uniqueness check through the class) per element, about
+/// 40 % of the decode time (Benchmarks/README.md).
 public final class PprofDecoder {
-    /// The profile bytes of the last `decode`; every `StringRef` points into them.
-    public internal(set) var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-
-    public internal(set) var strings: [StringRef] = []
-    public internal(set) var sampleTypes: [ValueTypeRef] = []
-
-    /// Sample `i` owns `sampleLocationIDs[sampleLocationStarts[i] ..< sampleLocationStarts[i + 1]]`
-    /// (leaf first), and likewise for values and labels.
-    public internal(set) var sampleLocationStarts: [UInt32] = [0]
-    public internal(set) var sampleLocationIDs: [UInt64] = []
-    /// Parallel to `sampleLocationIDs`: index into `locations`, filled by `resolveReferences()`.
-    public internal(set) var sampleLocationIndices: [UInt32] = []
-    public internal(set) var sampleValueStarts: [UInt32] = [0]
-    public internal(set) var sampleValues: [Int64] = []
-    public internal(set) var sampleLabelStarts: [UInt32] = [0]
-    public internal(set) var sampleLabels: [SampleLabel] = []
-
-    public internal(set) var mappings: [MappingRecord] = []
-    public internal(set) var locations: [LocationRecord] = []
-    /// Lines of all locations; location `i` owns `lines[lineStart ..< lineStart + lineCount]`.
-    public internal(set) var lines: [LineRecord] = []
-    public internal(set) var functions: [FunctionRecord] = []
-
-    public internal(set) var dropFrames: Int64 = 0
-    public internal(set) var keepFrames: Int64 = 0
-    public internal(set) var timeNanos: Int64 = 0
-    public internal(set) var durationNanos: Int64 = 0
-    /// nil when the profile has no `period_type` message.
-    public internal(set) var periodType: ValueTypeRef?
-    public internal(set) var period: Int64 = 0
-    public internal(set) var comments: [Int64] = []
-    public internal(set) var defaultSampleType: Int64 = 0
-
-    /// symdb.md §3.2: `true` for string indices `ZeroLabelStrings` keeps (sample types, functions,
-    /// mappings, comments, drop/keep frames); the head blanks the others. Filled by `resolveReferences()`.
-    public internal(set) var symbolStringMask: [Bool] = []
-
-    // Id → index maps, used only when a table's ids are not 1...n in order.
-    var mappingIndexByID: [UInt64: UInt32] = [:]
-    var functionIndexByID: [UInt64: UInt32] = [:]
-    var locationIndexByID: [UInt64: UInt32] = [:]
+    var tables = PprofTables()
 
     public init() {}
 
-    public var sampleCount: Int { sampleLocationStarts.count - 1 }
+    /// The profile bytes of the last `decode`; every `StringRef` points into them.
+    public var bytes: UnsafeRawBufferPointer { tables.bytes }
+    public var strings: [StringRef] { tables.strings }
+    public var sampleTypes: [ValueTypeRef] { tables.sampleTypes }
+    /// Sample `i` owns `sampleLocationIDs[sampleLocationStarts[i] ..< sampleLocationStarts[i + 1]]`
+    /// (leaf first), and likewise for values and labels.
+    public var sampleLocationStarts: [UInt32] { tables.sampleLocationStarts }
+    public var sampleLocationIDs: [UInt64] { tables.sampleLocationIDs }
+    /// Parallel to `sampleLocationIDs`: index into `locations`, filled by `resolveReferences()`.
+    public var sampleLocationIndices: [UInt32] { tables.sampleLocationIndices }
+    public var sampleValueStarts: [UInt32] { tables.sampleValueStarts }
+    public var sampleValues: [Int64] { tables.sampleValues }
+    public var sampleLabelStarts: [UInt32] { tables.sampleLabelStarts }
+    public var sampleLabels: [SampleLabel] { tables.sampleLabels }
+    public var mappings: [MappingRecord] { tables.mappings }
+    public var locations: [LocationRecord] { tables.locations }
+    /// Lines of all locations; location `i` owns `lines[lineStart ..< lineStart + lineCount]`.
+    public var lines: [LineRecord] { tables.lines }
+    public var functions: [FunctionRecord] { tables.functions }
+    public var dropFrames: Int64 { tables.dropFrames }
+    public var keepFrames: Int64 { tables.keepFrames }
+    public var timeNanos: Int64 { tables.timeNanos }
+    public var durationNanos: Int64 { tables.durationNanos }
+    /// nil when the profile has no `period_type` message.
+    public var periodType: ValueTypeRef? { tables.periodType }
+    public var period: Int64 { tables.period }
+    public var comments: [Int64] { tables.comments }
+    public var defaultSampleType: Int64 { tables.defaultSampleType }
+    /// symdb.md §3.2: `true` for string indices `ZeroLabelStrings` keeps (sample types, functions,
+    /// mappings, comments, drop/keep frames); the head blanks the others. Filled by `resolveReferences()`.
+    public var symbolStringMask: [Bool] { tables.symbolStringMask }
+
+    public var sampleCount: Int { tables.sampleLocationStarts.count - 1 }
 
     // MARK: Views
 
     /// String-table entry `index`; index 0 of an empty table reads as "".
-    public func string(_ index: Int) -> UnsafeRawBufferPointer {
-        if index == 0, strings.isEmpty { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        let s = strings[index]
-        return UnsafeRawBufferPointer(rebasing: bytes[Int(s.offset) ..< Int(s.offset) + Int(s.length)])
-    }
+    public func string(_ index: Int) -> UnsafeRawBufferPointer { tables.string(index) }
 
     public func locationIDs(ofSample i: Int) -> ArraySlice<UInt64> {
-        sampleLocationIDs[Int(sampleLocationStarts[i]) ..< Int(sampleLocationStarts[i + 1])]
+        tables.sampleLocationIDs[Int(tables.sampleLocationStarts[i]) ..< Int(tables.sampleLocationStarts[i + 1])]
     }
 
     public func locationIndices(ofSample i: Int) -> ArraySlice<UInt32> {
-        sampleLocationIndices[Int(sampleLocationStarts[i]) ..< Int(sampleLocationStarts[i + 1])]
+        tables.sampleLocationIndices[Int(tables.sampleLocationStarts[i]) ..< Int(tables.sampleLocationStarts[i + 1])]
     }
 
     public func values(ofSample i: Int) -> ArraySlice<Int64> {
-        sampleValues[Int(sampleValueStarts[i]) ..< Int(sampleValueStarts[i + 1])]
+        tables.sampleValues[Int(tables.sampleValueStarts[i]) ..< Int(tables.sampleValueStarts[i + 1])]
     }
 
     public func labels(ofSample i: Int) -> ArraySlice<SampleLabel> {
-        sampleLabels[Int(sampleLabelStarts[i]) ..< Int(sampleLabelStarts[i + 1])]
+        tables.sampleLabels[Int(tables.sampleLabelStarts[i]) ..< Int(tables.sampleLabelStarts[i + 1])]
     }
 
     public func lines(ofLocation i: Int) -> ArraySlice<LineRecord> {
-        let l = locations[i]
-        return lines[Int(l.lineStart) ..< Int(l.lineStart) + Int(l.lineCount)]
+        let l = tables.locations[i]
+        return tables.lines[Int(l.lineStart) ..< Int(l.lineStart) + Int(l.lineCount)]
     }
 
     /// The first string-table index holding exactly `value`, if any (e.g. `"span_id"`, profiles-parquet.md §2.5).
     public func firstStringIndex(of value: UnsafeRawBufferPointer) -> Int? {
-        for i in strings.indices where strings[i].length == value.count {
-            if string(i).elementsEqual(value) { return i }
+        for i in tables.strings.indices where tables.strings[i].length == value.count {
+            if tables.string(i).elementsEqual(value) { return i }
         }
         return nil
     }
-
-    // MARK: Decoding
 
     /// Decodes `profile` (already inflated) and keeps views into it: the caller keeps the bytes
     /// alive and unchanged until the next `decode`. Structure only; call `resolveReferences()`
     /// before handing the profile to ingestion. After a throw the columns hold a partial profile
     /// and must not be read.
     public func decode(_ profile: UnsafeRawBufferPointer) throws(PprofError) {
+        try tables.decode(profile)
+    }
+}
+
+/// The decoded columns of one profile and the code that fills them; see `PprofDecoder`.
+struct PprofTables {
+    var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+    var strings: [StringRef] = []
+    var sampleTypes: [ValueTypeRef] = []
+    var sampleLocationStarts: [UInt32] = [0]
+    var sampleLocationIDs: [UInt64] = []
+    var sampleLocationIndices: [UInt32] = []
+    var sampleValueStarts: [UInt32] = [0]
+    var sampleValues: [Int64] = []
+    var sampleLabelStarts: [UInt32] = [0]
+    var sampleLabels: [SampleLabel] = []
+    var mappings: [MappingRecord] = []
+    var locations: [LocationRecord] = []
+    var lines: [LineRecord] = []
+    var functions: [FunctionRecord] = []
+    var dropFrames: Int64 = 0
+    var keepFrames: Int64 = 0
+    var timeNanos: Int64 = 0
+    var durationNanos: Int64 = 0
+    var periodType: ValueTypeRef?
+    var period: Int64 = 0
+    var comments: [Int64] = []
+    var defaultSampleType: Int64 = 0
+    var symbolStringMask: [Bool] = []
+
+    // Id → index maps, used only when a table's ids are not 1...n in order.
+    var mappingIndexByID: [UInt64: UInt32] = [:]
+    var functionIndexByID: [UInt64: UInt32] = [:]
+    var locationIndexByID: [UInt64: UInt32] = [:]
+
+    var sampleCount: Int { sampleLocationStarts.count - 1 }
+
+    func string(_ index: Int) -> UnsafeRawBufferPointer {
+        if index == 0, strings.isEmpty { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        let s = strings[index]
+        return UnsafeRawBufferPointer(rebasing: bytes[Int(s.offset) ..< Int(s.offset) + Int(s.length)])
+    }
+
+    // MARK: Decoding
+
+    mutating func decode(_ profile: UnsafeRawBufferPointer) throws(PprofError) {
         reset()
         guard profile.count <= Int(UInt32.max) else { throw .profileTooLarge(bytes: profile.count) }
         bytes = profile
@@ -110,7 +147,7 @@ public final class PprofDecoder {
         }
     }
 
-    private func reset() {
+    private mutating func reset() {
         bytes = UnsafeRawBufferPointer(start: nil, count: 0)
         strings.removeAll(keepingCapacity: true)
         sampleTypes.removeAll(keepingCapacity: true)
@@ -134,9 +171,9 @@ public final class PprofDecoder {
         periodType = nil; period = 0; defaultSampleType = 0
     }
 
-    private func decodeProfile() throws(DecodeError) {
+    private mutating func decodeProfile() throws(DecodeError) {
         var r = ProtobufReader(bytes)
-        while let (field, wire) = try r.nextField() {
+        while let (field, wire) = try r.nextFieldFast() {
             switch field {
             case 1: sampleTypes.append(try valueType(embedded(&r, wire, field), into: ValueTypeRef()))
             case 2: try decodeSample(embedded(&r, wire, field))
@@ -174,7 +211,7 @@ public final class PprofDecoder {
         var r = ProtobufReader(m)
         do {
             var v = start
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: v.type = try int64(&r, wire, field)
                 case 2: v.unit = try int64(&r, wire, field)
@@ -187,10 +224,10 @@ public final class PprofDecoder {
         }
     }
 
-    private func decodeSample(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
+    private mutating func decodeSample(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
         var r = ProtobufReader(m)
         do {
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: try appendRepeated(&r, wire, field, into: &sampleLocationIDs)
                 case 2: try appendRepeated(&r, wire, field, into: &sampleValues)
@@ -211,7 +248,7 @@ public final class PprofDecoder {
         var r = ProtobufReader(m)
         do {
             var l = SampleLabel()
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: l.key = try int64(&r, wire, field)
                 case 2: l.str = try int64(&r, wire, field)
@@ -230,7 +267,7 @@ public final class PprofDecoder {
         var r = ProtobufReader(m)
         do {
             var v = MappingRecord()
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: v.id = try uint64(&r, wire, field)
                 case 2: v.memoryStart = try uint64(&r, wire, field)
@@ -251,12 +288,12 @@ public final class PprofDecoder {
         }
     }
 
-    private func decodeLocation(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
+    private mutating func decodeLocation(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
         var v = LocationRecord()
         v.lineStart = UInt32(lines.count)
         var r = ProtobufReader(m)
         do {
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: v.id = try uint64(&r, wire, field)
                 case 2: v.mappingID = try uint64(&r, wire, field)
@@ -277,7 +314,7 @@ public final class PprofDecoder {
         var r = ProtobufReader(m)
         do {
             var v = LineRecord()
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: v.functionID = try uint64(&r, wire, field)
                 case 2: v.line = try int64(&r, wire, field)
@@ -295,7 +332,7 @@ public final class PprofDecoder {
         var r = ProtobufReader(m)
         do {
             var v = FunctionRecord()
-            while let (field, wire) = try r.nextField() {
+            while let (field, wire) = try r.nextFieldFast() {
                 switch field {
                 case 1: v.id = try uint64(&r, wire, field)
                 case 2: v.name = try int64(&r, wire, field)
@@ -322,7 +359,7 @@ private func wrongWire(_ r: ProtobufReader, _ wire: WireType, _ field: UInt32) -
 @inline(__always)
 private func uint64(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> UInt64 {
     guard wire == .varint else { throw wrongWire(r, wire, field) }
-    return try r.readVarint()
+    return try r.readVarintFast()
 }
 
 @inline(__always)
@@ -333,7 +370,55 @@ private func int64(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32)
 @inline(__always)
 private func embedded(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> UnsafeRawBufferPointer {
     guard wire == .lengthDelimited else { throw wrongWire(r, wire, field) }
-    return try r.readLengthDelimited()
+    return try r.readLengthDelimitedFast()
+}
+
+// MARK: One-byte fast paths
+
+/// Keys, small varints and short lengths are one byte in almost every field of a pprof; these
+/// read them inline and hand anything else to `ProtobufReader` (same values, same errors).
+/// The generic readers are calls into BinaryCoding per field, a tenth of the decode time.
+extension ProtobufReader {
+    @inline(__always)
+    mutating func nextFieldFast() throws(DecodeError) -> (number: UInt32, wire: WireType)? {
+        let o = reader.offset
+        if o < reader.bytes.count {
+            let key = reader.bytes.load(fromByteOffset: o, as: UInt8.self)
+            // A one-byte key with field number ≥ 1 and a wire type `nextField` accepts.
+            if key < 0x80, key >= 8, let wire = WireType(rawValue: key & 7) {
+                reader.offset = o + 1
+                return (UInt32(key >> 3), wire)
+            }
+        }
+        return try nextField()
+    }
+
+    @inline(__always)
+    mutating func readVarintFast() throws(DecodeError) -> UInt64 {
+        let o = reader.offset
+        if o < reader.bytes.count {
+            let b = reader.bytes.load(fromByteOffset: o, as: UInt8.self)
+            if b < 0x80 {
+                reader.offset = o + 1
+                return UInt64(b)
+            }
+        }
+        return try readVarint()
+    }
+
+    @inline(__always)
+    mutating func readLengthDelimitedFast() throws(DecodeError) -> UnsafeRawBufferPointer {
+        let o = reader.offset
+        let count = reader.bytes.count
+        if o < count {
+            let n = Int(reader.bytes.load(fromByteOffset: o, as: UInt8.self))
+            if n < 0x80, n <= count - o - 1 {
+                reader.offset = o + 1 + n
+                return UnsafeRawBufferPointer(rebasing: reader.bytes[o + 1 ..< o + 1 + n])
+            }
+        }
+        return try readLengthDelimited()
+    }
 }
 
 /// A repeated 64-bit varint field, one element (unpacked) or a packed run.
@@ -342,11 +427,78 @@ private func appendRepeated<T: FixedWidthInteger>(_ r: inout ProtobufReader, _ w
                                                   into column: inout [T]) throws(DecodeError) {
     switch wire {
     case .varint:
-        column.append(T(truncatingIfNeeded: try r.readVarint()))
+        column.append(T(truncatingIfNeeded: try r.readVarintFast()))
     case .lengthDelimited:
-        var packed = ByteReader(try r.readLengthDelimited())
-        while !packed.isAtEnd { column.append(T(truncatingIfNeeded: try packed.readUvarint())) }
+        try appendPacked(try r.readLengthDelimitedFast(), into: &column)
     default:
         throw wrongWire(r, wire, field)
+    }
+}
+
+/// Decodes a packed varint run into `column`. A first pass counts the varints and checks they
+/// are all well formed and at most 9 bytes; then `append(contentsOf:)` reserves once and lets
+/// `PackedVarints` write every element straight into the new storage (appending element by
+/// element cost a capacity and a uniqueness check each; location ids are most of a pprof's
+/// bytes). Anything else takes the element-by-element `ByteReader` path, so values and errors
+/// stay the same.
+@inline(__always)
+private func appendPacked<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into column: inout [T]) throws(DecodeError) {
+    if let count = PackedVarints<T>.wellFormedCount(payload) {
+        column.append(contentsOf: PackedVarints<T>(bytes: payload, count: count))
+        return
+    }
+    var packed = ByteReader(payload)
+    while !packed.isAtEnd { column.append(T(truncatingIfNeeded: try packed.readUvarint())) }
+}
+
+/// The varints of a packed run already checked by `wellFormedCount`: `count` terminated
+/// varints of at most 9 bytes filling `bytes` exactly.
+private struct PackedVarints<T: FixedWidthInteger>: Sequence {
+    let bytes: UnsafeRawBufferPointer
+    let count: Int
+
+    var underestimatedCount: Int { count }
+
+    /// The number of varints when every one is terminated and at most 9 bytes long (no
+    /// overflow is possible below 64 bits), nil otherwise.
+    @inline(__always)
+    static func wellFormedCount(_ b: UnsafeRawBufferPointer) -> Int? {
+        guard let last = b.last, last < 0x80 else { return b.isEmpty ? 0 : nil }
+        var count = 0
+        var run = 0
+        for byte in b {
+            if byte < 0x80 {
+                count += 1
+                run = 0
+            } else {
+                run += 1
+                if run == 9 { return nil }
+            }
+        }
+        return count
+    }
+
+    func makeIterator() -> Iterator { Iterator(p: bytes.baseAddress, end: bytes.baseAddress.map { $0 + bytes.count }) }
+
+    struct Iterator: IteratorProtocol {
+        var p: UnsafeRawPointer?
+        let end: UnsafeRawPointer?
+
+        @inline(__always)
+        mutating func next() -> T? {
+            guard var q = p, q != end else { return nil }
+            var b = q.load(as: UInt8.self)
+            q += 1
+            var v = UInt64(b & 0x7F)
+            var shift: UInt64 = 7
+            while b >= 0x80 {
+                b = q.load(as: UInt8.self)
+                q += 1
+                v |= UInt64(b & 0x7F) << shift
+                shift += 7
+            }
+            p = q
+            return T(truncatingIfNeeded: v)
+        }
     }
 }

@@ -8,11 +8,17 @@ extension PprofDecoder {
     /// `LocationRecord.mappingIndex`, `LineRecord.functionIndex` and `symbolStringMask`.
     /// Duplicate ids resolve to the later entry (symdb.md §3.3).
     public func resolveReferences() throws(PprofError) {
+        try tables.resolveReferences()
+    }
+}
+
+extension PprofTables {
+    mutating func resolveReferences() throws(PprofError) {
         try checkValueCounts()
         try checkStrings()
-        buildIndex(mappings.count, id: { mappings[$0].id }, into: &mappingIndexByID)
-        buildIndex(functions.count, id: { functions[$0].id }, into: &functionIndexByID)
-        buildIndex(locations.count, id: { locations[$0].id }, into: &locationIndexByID)
+        Self.buildIndex(mappings, id: { $0.id }, into: &mappingIndexByID)
+        Self.buildIndex(functions, id: { $0.id }, into: &functionIndexByID)
+        Self.buildIndex(locations, id: { $0.id }, into: &locationIndexByID)
         try resolveLocations()
         try resolveSamples()
         markSymbolStrings()
@@ -61,37 +67,37 @@ extension PprofDecoder {
     }
 
     /// Ids 1...n in table order (what the distributor's sanitiser produces) need no map.
-    private func buildIndex(_ count: Int, id: (Int) -> UInt64, into map: inout [UInt64: UInt32]) {
+    private static func buildIndex<T>(_ table: [T], id: (T) -> UInt64, into map: inout [UInt64: UInt32]) {
         map.removeAll(keepingCapacity: true)
         var dense = true
-        for i in 0 ..< count where id(i) != UInt64(i + 1) {
+        for i in table.indices where id(table[i]) != UInt64(i + 1) {
             dense = false
             break
         }
         guard !dense else { return }
-        for i in 0 ..< count { map[id(i)] = UInt32(i) }
+        for i in table.indices { map[id(table[i])] = UInt32(i) }
     }
 
     @inline(__always)
-    private func lookup(_ id: UInt64, count: Int, _ map: [UInt64: UInt32]) -> UInt32? {
+    private static func lookup(_ id: UInt64, count: Int, _ map: [UInt64: UInt32]) -> UInt32? {
         if map.isEmpty { return id >= 1 && id <= UInt64(count) ? UInt32(id - 1) : nil }
         return map[id]
     }
 
-    private func resolveLocations() throws(PprofError) {
+    private mutating func resolveLocations() throws(PprofError) {
         for i in locations.indices {
             let mappingID = locations[i].mappingID
             if mappingID == 0 {
                 locations[i].mappingIndex = LocationRecord.noMapping
             } else {
-                guard let m = lookup(mappingID, count: mappings.count, mappingIndexByID) else {
+                guard let m = Self.lookup(mappingID, count: mappings.count, mappingIndexByID) else {
                     throw .missingMapping(location: i, mappingID: mappingID)
                 }
                 locations[i].mappingIndex = m
             }
             let start = Int(locations[i].lineStart)
             for k in start ..< start + Int(locations[i].lineCount) {
-                guard let f = lookup(lines[k].functionID, count: functions.count, functionIndexByID) else {
+                guard let f = Self.lookup(lines[k].functionID, count: functions.count, functionIndexByID) else {
                     throw .missingFunction(location: i, functionID: lines[k].functionID)
                 }
                 lines[k].functionIndex = f
@@ -99,20 +105,35 @@ extension PprofDecoder {
         }
     }
 
-    private func resolveSamples() throws(PprofError) {
+    /// Fills `sampleLocationIndices` through a pointer into storage sized once (an `append`
+    /// per id cost a uniqueness check each).
+    private mutating func resolveSamples() throws(PprofError) {
+        let ids = sampleLocationIDs
+        let map = locationIndexByID
+        let count = locations.count
         sampleLocationIndices.removeAll(keepingCapacity: true)
-        var sample = 0
-        for k in sampleLocationIDs.indices {
-            guard let l = lookup(sampleLocationIDs[k], count: locations.count, locationIndexByID) else {
-                while sampleLocationStarts[sample + 1] <= UInt32(k) { sample += 1 }
-                throw .missingLocation(sample: sample, locationID: sampleLocationIDs[k])
+        sampleLocationIndices.append(contentsOf: repeatElement(0, count: ids.count))
+        var missing: Int?
+        sampleLocationIndices.withUnsafeMutableBufferPointer { out in
+            ids.withUnsafeBufferPointer { ids in
+                for k in ids.indices {
+                    guard let l = Self.lookup(ids[k], count: count, map) else {
+                        missing = k
+                        return
+                    }
+                    out[k] = l
+                }
             }
-            sampleLocationIndices.append(l)
+        }
+        if let k = missing {
+            var sample = 0
+            while sampleLocationStarts[sample + 1] <= UInt32(k) { sample += 1 }
+            throw .missingLocation(sample: sample, locationID: ids[k])
         }
     }
 
     /// symdb.md §3.2 (`ZeroLabelStrings`): marks the indices the head keeps.
-    private func markSymbolStrings() {
+    private mutating func markSymbolStrings() {
         symbolStringMask.removeAll(keepingCapacity: true)
         // One extra slot so index 0 of an empty table needs no branch; trimmed below.
         symbolStringMask.append(contentsOf: repeatElement(false, count: max(strings.count, 1)))

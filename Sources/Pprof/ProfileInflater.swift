@@ -133,8 +133,19 @@ enum GzipHeader {
     }
 
     /// Walks the optional header fields; `at + 10 <= b.count` is the caller's to ensure.
-    static func check(_ b: UnsafeRawBufferPointer, at start: Int, context: String) throws(PushError) {
-        let truncated = PushError(.gzipHeader, "\(context): unexpected EOF")
+    /// The error is built only when thrown: a valid header costs no allocation.
+    static func check(_ b: UnsafeRawBufferPointer, at start: Int, context: StaticString) throws(PushError) {
+        do {
+            try walk(b, at: start)
+        } catch {
+            throw PushError(.gzipHeader, "\(context): unexpected EOF")
+        }
+    }
+
+    private struct Truncated: Error {}
+
+    private static func walk(_ b: UnsafeRawBufferPointer, at start: Int) throws(Truncated) {
+        let truncated = Truncated()
         let flags = b[start + 3]
         var i = start + 10
         if flags & 0x04 != 0 { // FEXTRA: 2-byte length, then data
@@ -148,7 +159,7 @@ enum GzipHeader {
         if flags & 0x02 != 0, b.count - i < 2 { throw truncated } // FHCRC
     }
 
-    private static func skipZeroTerminated(_ b: UnsafeRawBufferPointer, _ i: inout Int, _ truncated: PushError) throws(PushError) {
+    private static func skipZeroTerminated(_ b: UnsafeRawBufferPointer, _ i: inout Int, _ truncated: Truncated) throws(Truncated) {
         while true {
             guard i < b.count else { throw truncated }
             i += 1

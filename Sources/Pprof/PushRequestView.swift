@@ -54,7 +54,9 @@ public struct PushRequestView {
             switch (number, wire) {
             case (1, .lengthDelimited):
                 tenantID = try r.readLengthDelimited()
-                try Self.requireUTF8(tenantID, "segmentwriter.v1.PushRequest.tenant_id", at: r.offset)
+                guard isValidUTF8(tenantID) else {
+                    throw Self.invalidUTF8("segmentwriter.v1.PushRequest.tenant_id", at: r.offset)
+                }
             case (2, .lengthDelimited):
                 try Self.checkPair(try r.readLengthDelimited(), "types.v1.LabelPair", at: r.offset)
                 labelCount += 1
@@ -73,21 +75,22 @@ public struct PushRequestView {
         }
     }
 
-    private static func checkPair(_ bytes: UnsafeRawBufferPointer, _ type: String, at offset: Int) throws(DecodeError) {
+    /// The field name is only built on the error path: valid pairs cost no allocation.
+    private static func checkPair(_ bytes: UnsafeRawBufferPointer, _ type: StaticString, at offset: Int) throws(DecodeError) {
         var r = ProtobufReader(bytes)
         while let (number, wire) = try r.nextField() {
             if wire == .lengthDelimited, number == 1 || number == 2 {
-                try requireUTF8(try r.readLengthDelimited(), number == 1 ? "\(type).name" : "\(type).value", at: offset)
+                guard isValidUTF8(try r.readLengthDelimited()) else {
+                    throw invalidUTF8("\(type).\(number == 1 ? "name" : "value")", at: offset)
+                }
             } else {
                 try r.skip(wire)
             }
         }
     }
 
-    private static func requireUTF8(_ bytes: UnsafeRawBufferPointer, _ field: String, at offset: Int) throws(DecodeError) {
-        guard isValidUTF8(bytes) else {
-            throw DecodeError(.malformed, at: offset, "field \(field) contains invalid UTF-8")
-        }
+    private static func invalidUTF8(_ field: String, at offset: Int) -> DecodeError {
+        DecodeError(.malformed, at: offset, "field \(field) contains invalid UTF-8")
     }
 
     /// Series labels in wire order (the distributor sends them sorted by name).

@@ -9,6 +9,7 @@ func benchmarks() {
         maxDuration: .seconds(3),
         maxIterations: 1000)
     ingestBenchmarks(configuration)
+    accumulatorBenchmarks(configuration)
     indexBenchmarks(configuration)
     parquetBenchmarks(configuration)
     objectBenchmarks(configuration)

@@ -1,0 +1,108 @@
+import Accumulator
+import Benchmark
+import BinaryCoding
+import Pprof
+import SegmentObject
+
+/// Inputs of the accumulator benchmarks: the profiles of `IngestInputs.allGzip` the accumulator
+/// accepts, as pushes of several services, so a flush writes several datasets the way a shard does.
+enum AccumulatorInputs {
+    /// Services the corpus is pushed for; one dataset each.
+    static let services = 5
+
+    /// The all-gzip corpus without the profiles the accumulator refuses by design (a location
+    /// without mapping in a profile split by sample labels, Accumulator/README.md): an error
+    /// is not the steady state.
+    static let corpus: [IngestInputs.Push] = IngestInputs.allGzip.filter { p in
+        let probe = ShardAccumulator()
+        return message(p, service: 0).withUnsafeBytes { raw in
+            (try? probe.ingest(try PushRequestView(raw))) != nil
+        }
+    }
+
+    /// Every profile of `corpus` once per service, in corpus order per service.
+    static let pushes: [[UInt8]] = (0 ..< services).flatMap { s in corpus.map { message($0, service: s) } }
+
+    static func message(_ p: IngestInputs.Push, service s: Int) -> [UInt8] {
+        PushRequestMessage(
+            tenantID: "anonymous",
+            labels: [("__name__", "process_cpu"), ("service_name", ByteString("bench-\(s)"))],
+            profile: p.profile, profileID: (0 ..< 16).map { UInt8($0) &+ UInt8(s) }, shard: 1
+        ).encode()
+    }
+
+    static let segmentID = ULID(timeMs: 1_700_000_000_000, entropy: Array(repeating: 7, count: 10))
+
+    static func ingestAll(_ accumulator: ShardAccumulator, _ messages: ArraySlice<[UInt8]>) {
+        for m in messages { ingest(accumulator, m) }
+    }
+
+    @inline(__always)
+    static func ingest(_ accumulator: ShardAccumulator, _ message: [UInt8]) {
+        message.withUnsafeBytes { raw in try! accumulator.ingest(try PushRequestView(raw)) }
+    }
+
+    static func flush(_ accumulator: ShardAccumulator, _ w: inout ByteWriter) {
+        w.bytes.removeAll(keepingCapacity: true)
+        blackHole(accumulator.flush(segmentID: segmentID, shard: 1, createdBy: "bench", into: &w)!.size)
+    }
+}
+
+func accumulatorBenchmarks(_ configuration: Benchmark.Configuration) {
+    let corpus = AccumulatorInputs.corpus
+    let oneService = AccumulatorInputs.pushes.prefix(corpus.count)
+    let size = "\(corpus.count) profiles, \(IngestInputs.profileBytes(corpus)) B"
+
+    Benchmark("Baseline libdeflate gunzip (accumulator corpus): \(size)", configuration: configuration) { benchmark in
+        let baseline = GunzipBaseline(corpus)
+        benchmark.startMeasurement()
+        for p in corpus { blackHole(baseline.gunzip(p.profile)) }
+        benchmark.stopMeasurement()
+    }
+
+    // One iteration: the whole accepted gzip corpus through `ShardAccumulator.ingest` (request checks,
+    // inflate, decode, resolve, split, symbols, rows) into one service's dataset, kept buffers
+    // warm from the warm-up iterations. The flush that keeps the head from growing without
+    // bound runs after the measured part.
+    let accumulator = ShardAccumulator()
+    var writer = ByteWriter()
+    Benchmark("Ingest decode+accumulate (accumulator corpus): \(size)", configuration: configuration) { benchmark in
+        benchmark.startMeasurement()
+        AccumulatorInputs.ingestAll(accumulator, oneService)
+        benchmark.stopMeasurement()
+        AccumulatorInputs.flush(accumulator, &writer)
+    }
+
+    // One Push per iteration, cycling through the corpus with a flush (not measured) after each
+    // pass: the malloc counts are per Push in steady state.
+    var allocConfiguration = configuration
+    allocConfiguration.warmupIterations = 3 * corpus.count
+    allocConfiguration.maxIterations = 100 * corpus.count
+    let perPush = ShardAccumulator()
+    var perPushWriter = ByteWriter()
+    var next = 0
+    Benchmark("Ingest decode+accumulate allocations: one Push per iteration (accumulator corpus)",
+              configuration: allocConfiguration) { benchmark in
+        let i = next % corpus.count
+        next += 1
+        benchmark.startMeasurement()
+        AccumulatorInputs.ingest(perPush, oneService[oneService.startIndex + i])
+        benchmark.stopMeasurement()
+        if i == corpus.count - 1 { AccumulatorInputs.flush(perPush, &perPushWriter) }
+    }
+
+    // One iteration: `flush` of a shard holding the corpus pushed once for each of
+    // `AccumulatorInputs.services` services (85 pushes, 5 datasets); the pushes that refill it
+    // run before the measured part.
+    let shard = ShardAccumulator()
+    var shardWriter = ByteWriter()
+    let all = AccumulatorInputs.pushes
+    Benchmark("ShardAccumulator.flush: \(AccumulatorInputs.services) services × corpus (\(all.count) pushes)",
+              configuration: configuration) { benchmark in
+        AccumulatorInputs.ingestAll(shard, all[...])
+        shardWriter.bytes.removeAll(keepingCapacity: true)
+        benchmark.startMeasurement()
+        blackHole(shard.flush(segmentID: AccumulatorInputs.segmentID, shard: 1, createdBy: "bench", into: &shardWriter)!.size)
+        benchmark.stopMeasurement()
+    }
+}
