@@ -2,13 +2,6 @@
 // swift-segment-writer: a Pyroscope v2 segment-writer. See ARCHITECTURE.md for the module map.
 import PackageDescription
 
-/// The ingest hot path (decode and accumulate) is single-threaded by confinement; Swift's
-/// dynamic exclusivity checks on class properties cost it about 40 % of its time
-/// (Benchmarks/README.md), so these targets drop them (static checks stay). Unconditional: a
-/// `.when(configuration: .release)` condition is not applied when this package is built as a
-/// dependency (the Benchmarks package, SwiftPM 6.3), which is how release is measured.
-let hotPathSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
-
 let package = Package(
     name: "swift-segment-writer",
     platforms: [.macOS(.v15)],
@@ -60,14 +53,13 @@ let package = Package(
         ),
 
         // MARK: Wire decoding of pushes: PushRequest and pprof, zero-copy.
-        .target(name: "Pprof", dependencies: ["BinaryCoding", "CShims"], exclude: ["README.md"], swiftSettings: hotPathSettings),
+        .target(name: "Pprof", dependencies: ["BinaryCoding", "CShims"], exclude: ["README.md"]),
 
         // MARK: The per-shard head: decoded pushes accumulated in arenas, flushed as a segment.
         .target(
             name: "Accumulator",
             dependencies: ["BinaryCoding", "Pprof", "TSDBIndex", "SymbolDB", "ProfilesParquet", "SegmentObject"],
-            exclude: ["README.md"],
-            swiftSettings: hotPathSettings
+            exclude: ["README.md"]
         ),
 
         // MARK: Object storage: filesystem and S3 (SigV4, TLS through OpenSSL) backends.
