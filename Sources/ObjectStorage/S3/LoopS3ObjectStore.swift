@@ -122,10 +122,10 @@ public final class LoopS3ObjectStore: ObjectStore {
         let rc = getaddrinfo(host, nil, &hints, &list)
         guard rc == 0, let first = list else { throw .transport("cannot resolve \(host) to IPv4: \(String(cString: gai_strerror(rc)))") }
         defer { freeaddrinfo(list) }
-        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        var text = [UInt8](repeating: 0, count: Int(INET_ADDRSTRLEN))
         var address = first.pointee.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
         inet_ntop(AF_INET, &address, &text, socklen_t(text.count))
-        return String(cString: text)
+        return String(decoding: text.prefix { $0 != 0 }, as: UTF8.self)
     }
 }
 

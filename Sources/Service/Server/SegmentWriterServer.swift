@@ -48,7 +48,7 @@ public final class SegmentWriterServer {
         let context = self.context
         let loops = try group.loops.map { loop in
             try LoopContext(server: context, loop: loop, inboxCapacity: 4096,
-                            store: try makeStore?(loop) ?? storage.makeLoopStore(on: loop))
+                            store: makeStore?(loop) ?? storage.makeLoopStore(on: loop))
         }
         context.install(loops: loops)
         if config.segmentWriter.bucketHealthCheckEnabled {
@@ -142,9 +142,9 @@ public final class SegmentWriterServer {
     }
 
     static func hostname() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
+        var buffer = [UInt8](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }
 
     static func storageConfiguration(_ config: SegmentWriterConfig) -> StorageConfiguration {
