@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
-        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC"]),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"]),
         .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding"]),
     ]
 )

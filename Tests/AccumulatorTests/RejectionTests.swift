@@ -110,7 +110,7 @@ import TestSupport
     /// Seeded mutations of real profiles never crash; whatever is accepted reads back with
     /// every layout invariant intact.
     @Test func fuzzedProfilesNeverCrash() throws {
-        var rng = SeededRandom(seed: 0x5EED_ACC0)
+        var rng = SplitMix64(seed: 0x5EED_ACC0)
         // Whole-profile and split paths: the last two carry sample labels.
         let sources = try ["profile_nodejs", "no_addr_no_line.pb.gz", "nodejs-wall.pb.gz", "cpu-exemplars.pb.gz", "pyspy-1.pb.gz"].map {
             PprofEncoder.encode(withStubMapping(try decodeProfile(try corpusFile($0))))

@@ -2,6 +2,7 @@ import BinaryCoding
 import Testing
 @testable import GRPC
 @testable import HTTP2
+import TestSupport
 
 /// Exhaustive splits and random mutations of a real request stream: the server never traps,
 /// never loops, and a stream split anywhere reads exactly like the whole.
@@ -109,19 +110,6 @@ import Testing
         for _ in 0..<10 { bytes += rawFrame(9, stream: 1, [UInt8](repeating: 0x82, count: 200)) }
         let events = feed(conn, bytes, out: &out)
         #expect(events.last?.connectionErrorCode == .enhanceYourCalm)
-    }
-}
-
-/// Deterministic generator for reproducible mutation tests.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,3 +1,4 @@
+import TestSupport
 import BinaryCoding
 import Pprof
 import Testing
@@ -25,7 +26,7 @@ import Testing
         }
     }
 
-    static func mutate(_ input: [UInt8], _ rng: inout SeededRandom) -> [UInt8] {
+    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var b = input
         for _ in 0 ..< Int.random(in: 1 ... 4, using: &rng) {
             guard !b.isEmpty else { break }
@@ -73,7 +74,7 @@ import Testing
         let inflater = ProfileInflater()
         let decoder = PprofDecoder()
         let raw = try stored.withUnsafeBytes { Array(try inflater.inflate($0)) }
-        var rng = SeededRandom(seed: UInt64(name.utf8.count) &* 0x5DEECE66D)
+        var rng = SplitMix64(seed: UInt64(name.utf8.count) &* 0x5DEECE66D)
         var decoded = 0
         for _ in 0 ..< 1000 where Self.survives(Self.mutate(raw, &rng), inflater, decoder) { decoded += 1 }
         // Gzip members: a mutation is almost always caught by the CRC, never a crash.
@@ -84,7 +85,7 @@ import Testing
     }
 
     @Test func seededMutationsOfThePushRequestDecodeOrThrow() {
-        var rng = SeededRandom(seed: 246)
+        var rng = SplitMix64(seed: 246)
         for _ in 0 ..< 3000 {
             let mutated = Self.mutate(SpecExample.request, &rng)
             mutated.withUnsafeBytes { raw in

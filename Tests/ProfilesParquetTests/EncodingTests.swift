@@ -1,6 +1,7 @@
 import BinaryCoding
 @testable import ProfilesParquet
 import Testing
+import TestSupport
 
 /// §5.2 byte vectors and encoder/decoder agreement.
 @Suite struct EncodingTests {
@@ -80,15 +81,3 @@ func decodeHybrid(_ bytes: [UInt8], bitWidth: Int, count: Int) throws -> [UInt32
     }
 }
 
-/// A small deterministic generator for seeded tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}

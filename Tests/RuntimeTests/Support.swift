@@ -1,3 +1,4 @@
+import TestSupport
 import Runtime
 import Synchronization
 #if canImport(Glibc)

@@ -2,22 +2,11 @@ import BinaryCoding
 import Foundation
 import Testing
 @testable import SegmentObject
-
-/// SplitMix64: a seeded generator, so every run mutates the same way.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 /// One random damage: truncation, bit flips, garbage, insertion, deletion. Positions favour the
 /// places readers look at first (both ends, section boundaries).
-func mutate(_ bytes: [UInt8], hotSpots: [Int], _ rng: inout SeededRandom) -> [UInt8] {
+func mutate(_ bytes: [UInt8], hotSpots: [Int], _ rng: inout SplitMix64) -> [UInt8] {
     var b = bytes
     func position() -> Int {
         guard !b.isEmpty else { return 0 }
@@ -80,7 +69,7 @@ func mutate(_ bytes: [UInt8], hotSpots: [Int], _ rng: inout SeededRandom) -> [UI
 
     @Test(.timeLimit(.minutes(1)))
     func containerReaderSurvivesThousandsOfMutationsPerObject() throws {
-        var rng = SeededRandom(state: 0x5E6_0B1EC7)
+        var rng = SplitMix64(seed: 0x5E6_0B1EC7)
         var rejected = 0, total = 0
         for t in try Self.targets() {
             for _ in 0 ..< 1500 * Self.scale {
@@ -95,7 +84,7 @@ func mutate(_ bytes: [UInt8], hotSpots: [Int], _ rng: inout SeededRandom) -> [UI
 
     @Test(.timeLimit(.minutes(1)))
     func deepVerifySurvivesMutationsOfEveryObject() throws {
-        var rng = SeededRandom(state: 0xDEE9_F022)
+        var rng = SplitMix64(seed: 0xDEE9_F022)
         var rejected = 0, total = 0
         for t in try Self.targets() {
             for _ in 0 ..< 60 * Self.scale {
@@ -111,7 +100,7 @@ func mutate(_ bytes: [UInt8], hotSpots: [Int], _ rng: inout SeededRandom) -> [UI
     /// protobuf decoder and the container checks (not the CRC) must catch it.
     @Test(.timeLimit(.minutes(1)))
     func damagedMetadataWithValidCRCIsRejectedOrConsistent() throws {
-        var rng = SeededRandom(state: 0x3E7A_DA7A)
+        var rng = SplitMix64(seed: 0x3E7A_DA7A)
         var rejected = 0, total = 0
         for g in try GoldenObject.all() {
             var meta = g.meta

@@ -1,6 +1,7 @@
 import BinaryCoding
 @testable import SymbolDB
 import Testing
+import TestSupport
 
 /// symdb.md §11 check 1: CRC-32C, DELTA_BINARY_PACKED (§6.1) and group varint (§6.2) vectors.
 @Suite struct PrimitiveVectorTests {
@@ -91,15 +92,3 @@ func hex(_ bytes: [UInt8]) -> String {
     return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
 }
 
-/// A small deterministic generator for seeded tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,3 +1,4 @@
+import TestSupport
 import BinaryCoding
 import SymbolDB
 import Testing

@@ -53,18 +53,6 @@ func refreshTOCCRC(_ b: inout [UInt8]) {
     setBE32(&b, t + 72, CRC32C.checksum(Array(b[t ..< t + 72])))
 }
 
-/// A small deterministic PRNG (SplitMix64) so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func label(_ name: String, _ value: String) -> SeriesLabel { SeriesLabel(name: ByteString(name), value: ByteString(value)) }
 
 /// The golden datasets, loaded once per process.

@@ -167,7 +167,7 @@ import TSDBIndex
     /// layout) so they reach the parsers behind the checksums. Whatever is accepted must
     /// re-encode to the same bytes.
     @Test func seededRandomMutationsDecodeOrThrow() {
-        var rng = SplitMix64(state: 0x5EED_7_5DB)
+        var rng = SplitMix64(seed: 0x5EED_7_5DB)
         var inputs = goldens.map(\.tsdb)
         inputs.append(Self.vector)
         let seals = inputs.map(crcRegions)

@@ -7,7 +7,7 @@ import TSDBIndex
 @Suite struct WriterInvariantTests {
     /// 2,500 HEAD-style series over a few label names, some values shared.
     static func manySeries() -> TSDBIndexContents {
-        var rng = SplitMix64(state: 42)
+        var rng = SplitMix64(seed: 42)
         var input: [(labels: [SeriesLabel], minTime: Int64, maxTime: Int64)] = []
         var seen = Set<[SeriesLabel]>()
         while input.count < 2500 {
