@@ -89,10 +89,16 @@ let package = Package(
 
         // MARK: Tools.
         .executableTarget(name: "segment-writer", dependencies: ["SegmentWriterService"], path: "Sources/Tools/segment-writer"),
+        .target(
+            name: "SegmentTools",
+            dependencies: ["SegmentObject", "TSDBIndex", "SymbolDB", "ProfilesParquet", "Pprof", "BinaryCoding"],
+            path: "Sources/Tools/SegmentTools",
+            exclude: ["README.md"]
+        ),
         .executableTarget(
             name: "segtool",
             dependencies: [
-                "SegmentObject",
+                "SegmentTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Tools/segtool"
@@ -113,5 +119,6 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC"]),
         .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding"]),
+        .testTarget(name: "SegmentToolsTests", dependencies: ["SegmentTools", "TestSupport", "Pprof", "Accumulator"]),
     ]
 )
