@@ -119,6 +119,8 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC"]),
         .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding"]),
-        .testTarget(name: "SegmentToolsTests", dependencies: ["SegmentTools", "TestSupport", "Pprof", "Accumulator"]),
+        .testTarget(name: "SegmentToolsTests", dependencies: [
+            "SegmentTools", "TestSupport", "Pprof", "Accumulator", "SegmentObject", "TSDBIndex", "SymbolDB", "ProfilesParquet", "BinaryCoding",
+        ]),
     ]
 )
