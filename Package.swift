@@ -90,10 +90,16 @@ let package = Package(
 
         // MARK: Tools.
         .executableTarget(name: "segment-writer", dependencies: ["SegmentWriterService"], path: "Sources/Tools/segment-writer"),
+        .target(
+            name: "SegmentTools",
+            dependencies: ["SegmentObject", "TSDBIndex", "SymbolDB", "ProfilesParquet", "Pprof", "BinaryCoding"],
+            path: "Sources/Tools/SegmentTools",
+            exclude: ["README.md"]
+        ),
         .executableTarget(
             name: "segtool",
             dependencies: [
-                "SegmentObject",
+                "SegmentTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Tools/segtool"
@@ -114,5 +120,8 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"]),
         .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding"]),
+        .testTarget(name: "SegmentToolsTests", dependencies: [
+            "SegmentTools", "TestSupport", "Pprof", "Accumulator", "SegmentObject", "TSDBIndex", "SymbolDB", "ProfilesParquet", "BinaryCoding",
+        ]),
     ]
 )

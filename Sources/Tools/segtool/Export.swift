@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SegmentObject
+import SegmentTools
 
 /// `segtool export PATH --dataset N --out DIR`: every profile row as a gzipped pprof.
 struct Export: ParsableCommand {
@@ -18,17 +18,13 @@ struct Export: ParsableCommand {
     var path: String
 
     func run() throws {
-        let verified = try ObjectInput(path: path, metaPath: metadata.meta).verify()
-        guard let d = verified.datasets.first(where: { $0.layout.position == dataset }), let rows = ProfileRows(d) else {
-            throw ToolError("no service dataset \(dataset) in \(path)")
-        }
+        let verified = try ObjectInput(path: path, metaPath: metadata.meta).verified()
+        let profiles = try PprofExport.export(verified, dataset: dataset)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        for r in 0 ..< rows.columns.rowCount {
-            let pprof = try PprofEncoder.encode(rows, row: r)
-            let type = rows.profileType(r).description.map { $0.isLetter || $0.isNumber ? $0 : "_" }
-            let file = "\(out)/\(dataset)-\(r)-\(String(type)).pb.gz"
-            guard FileManager.default.createFile(atPath: file, contents: Data(Gzip.compress(pprof))) else {
-                throw ToolError("cannot write \(file)")
+        for p in profiles {
+            let file = "\(out)/\(p.fileName)"
+            guard FileManager.default.createFile(atPath: file, contents: Data(p.gzip)) else {
+                throw SegmentToolError("cannot write \(file)")
             }
             print(file)
         }

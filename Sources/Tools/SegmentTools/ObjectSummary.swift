@@ -7,63 +7,76 @@ import TSDBIndex
 
 /// What `inspect` reports, for text and JSON output alike. Sections are read one by one, so a
 /// damaged section is reported as an error without hiding the others.
-struct ObjectSummary: Encodable {
-    var path: String
-    var id: String
-    var shard: UInt32
-    var compactionLevel: UInt32
-    var formatVersion: UInt32
-    var sizeBytes: Int
-    var createdBy: String
-    var minTimeMs: Int64
-    var maxTimeMs: Int64
+public struct ObjectSummary: Codable, Sendable {
+    public var path: String
+    public var id: String
+    public var shard: UInt32
+    public var compactionLevel: UInt32
+    public var formatVersion: UInt32
+    public var sizeBytes: Int
+    public var createdBy: String
+    public var minTimeMs: Int64
+    public var maxTimeMs: Int64
     /// "trailer" or "external".
-    var metadataSource: String
-    var metadataOffset: Int?
-    var datasets: [DatasetSummary]
+    public var metadataSource: String
+    public var metadataOffset: Int?
+    public var datasets: [DatasetSummary]
 }
 
-struct DatasetSummary: Encodable {
-    var position: Int
-    var format: String
-    var tenant: String
-    var service: String
-    var minTimeMs: Int64
-    var maxTimeMs: Int64
-    var offset: Int
-    var sizeBytes: Int
-    var labelSets: [String]
-    var profileTypes: [String]
-    var sections: [SectionSummary]
-    var seriesCount: Int?
-    var series: [String]?
-    var profileRows: Int?
-    var sampleCount: Int?
-    var profileColumns: Int?
-    var symbols: SymbolSummary?
+public struct DatasetSummary: Codable, Sendable {
+    public var position: Int
+    public var format: String
+    public var tenant: String
+    public var service: String
+    public var minTimeMs: Int64
+    public var maxTimeMs: Int64
+    public var offset: Int
+    public var sizeBytes: Int
+    public var labelSets: [String]
+    public var profileTypes: [String]
+    public var sections: [SectionSummary]
+    public var seriesCount: Int?
+    public var series: [String]?
+    public var profileRows: Int?
+    public var sampleCount: Int?
+    public var profileColumns: Int?
+    public var symbols: SymbolSummary?
     /// Tenant index: the dataset positions its series point to.
-    var datasetPositions: [UInt32]?
-    var errors: [String]
+    public var datasetPositions: [UInt32]?
+    public var errors: [String]
 }
 
-struct SectionSummary: Encodable {
-    var name: String
-    var offset: Int
-    var sizeBytes: Int
+public struct SectionSummary: Codable, Sendable {
+    public var name: String
+    public var offset: Int
+    public var sizeBytes: Int
 }
 
-struct SymbolSummary: Encodable {
-    var partitions: Int
-    var strings: Int
-    var mappings: Int
-    var functions: Int
-    var locations: Int
-    var stacktraces: Int
-    var stackNodes: Int
+public struct SymbolSummary: Codable, Sendable {
+    public var partitions: Int
+    public var strings: Int
+    public var mappings: Int
+    public var functions: Int
+    public var locations: Int
+    public var stacktraces: Int
+    public var stackNodes: Int
 }
 
 extension ObjectSummary {
-    init(_ input: ObjectInput, _ layout: SegmentObjectLayout) {
+    /// Opens `input` and reads every section; a damaged section becomes an entry in its
+    /// dataset's `errors`, a damaged container throws.
+    public init(_ input: ObjectInput) throws {
+        self.init(input, try input.open())
+    }
+
+    /// Pretty-printed JSON with sorted keys (what `inspect --json` prints).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    public init(_ input: ObjectInput, _ layout: SegmentObjectLayout) {
         let m = layout.meta
         self.init(
             path: input.path, id: m.id.description, shard: m.shard, compactionLevel: m.compactionLevel,
@@ -127,12 +140,4 @@ extension DatasetSummary {
 
 private func render(_ set: [LabelPair]) -> String {
     set.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
-}
-
-/// Milliseconds since the epoch as ISO 8601 (UTC).
-func isoTime(_ ms: Int64) -> String {
-    guard ms > Int64.min / 2, ms < Int64.max / 2, ms != Int64.max else { return "-" }
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
 }
