@@ -407,8 +407,12 @@ def test_store_down_memory_stays_within_the_budget(protos, s3_stack, tmp_path):
         assert len(refused) >= 10, {c: len(v) for c, v in codes.items()}
         print(f"(d) refusal seconds: median {statistics.median(refused):.3f} max {max(refused):.3f}; "
               f"unknown median {statistics.median(codes.get(grpc.StatusCode.UNKNOWN, [0])):.3f}")
-        assert statistics.median(refused) < 0.5, "a refusal is immediate"
-        assert max(max(v) for v in codes.values()) < 2.0 + 0.5 + 1.5, "nothing queues past timeout + segment"
+        unknown = codes.get(grpc.StatusCode.UNKNOWN, [])
+        # A refusal does not wait for an upload: ~1 ms on an idle machine; the bounds leave room
+        # for a debug build on two shared cores.
+        assert statistics.median(refused) < 1.5, "a refusal is immediate"
+        assert not unknown or statistics.median(refused) < statistics.median(unknown)
+        assert max(max(v) for v in codes.values()) < 2.0 + 0.5 + 2.5, "nothing queues past timeout + segment"
         assert peak[0] - idle_kb < RSS_HEADROOM_KB, f"RSS grew {(peak[0] - idle_kb) // 1024} MiB from {idle_kb // 1024} MiB"
         print(f"(d) idle RSS {idle_kb // 1024} MiB, peak {peak[0] // 1024} MiB, "
               f"{len(refused)} refused, {len(codes.get(grpc.StatusCode.UNKNOWN, []))} unknown")
@@ -425,9 +429,9 @@ def test_store_down_memory_stays_within_the_budget(protos, s3_stack, tmp_path):
 def test_sigkill_mid_flush_leaves_only_complete_objects_holding_every_ok(protos, tmp_path):
     """SIGKILL at a random moment while four threads push and segments flush every 100 ms,
     three times on one data dir: every Push answered OK is inside a block.bin under
-    segments/, segtool verifies every block.bin, and nothing else is under segments/
-    (the store writes its temporary file beside the target as `.block.bin.tmp-<pid>-<n>`,
-    so a kill between create and rename leaves one there)."""
+    segments/, segtool verifies every block.bin, and nothing else is under segments/: the
+    store writes its temporary file as `<root>/.tmp/block.bin.tmp-<pid>-<n>` and renames it
+    into place, so a kill between create and rename leaves it in .tmp/, never in segments/."""
     data = tmp_path / "data"
     rng = random.Random(0x5E6)
     ok_ids = set()
