@@ -463,6 +463,8 @@ def test_sigkill_mid_flush_leaves_only_complete_objects_holding_every_ok(protos,
     blocks = [p for p in files if p.name == "block.bin"]
     others = [str(p.relative_to(data)) for p in files if p.name != "block.bin"]
     assert not others, f"non-object files under segments/: {others}"
+    print(f"SIGKILL x3: {len(ok_ids)} OK Pushes, {len(blocks)} objects, "
+          f"{len(list((data / '.tmp').glob('*')))} orphaned temporaries in .tmp/")
     verify(blocks)
     stored = set()
     for p in blocks:
