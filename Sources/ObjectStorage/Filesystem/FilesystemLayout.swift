@@ -4,12 +4,16 @@ import Glibc
 #endif
 
 /// Where an object and its temporary twin live under the store's root, and the directory work
-/// both filesystem stores share. The temporary file sits beside the target (same directory, so
-/// the rename is atomic and stays on one filesystem) under a hidden name no reader looks for.
+/// both filesystem stores share. Temporary files live in `<root>/.tmp/` (same filesystem, so the
+/// rename is atomic), never under `segments/`, `dlq/` or `blocks/`: a process killed between
+/// create and rename leaves its temporary file where no reader lists objects.
 struct FilesystemLayout: Sendable {
     let root: String
     let prefix: String
     private static let temporaryCounter = Atomic<UInt64>(0)
+
+    /// Created on demand by each put; its own entry need not be durable (temporaries are not).
+    var temporaryDirectory: String { root + "/.tmp" }
 
     struct Target {
         var directory: String
@@ -24,7 +28,7 @@ struct FilesystemLayout: Sendable {
         let directory = String(full[..<slash])
         let name = full[full.index(after: slash)...]
         let unique = Self.temporaryCounter.add(1, ordering: .relaxed).newValue
-        return Target(directory: directory, final: full, temporary: "\(directory)/.\(name).tmp-\(getpid())-\(unique)")
+        return Target(directory: directory, final: full, temporary: "\(temporaryDirectory)/\(name).tmp-\(getpid())-\(unique)")
     }
 
     /// `mkdir -p directory`; returns the parents whose entries changed (each new directory's

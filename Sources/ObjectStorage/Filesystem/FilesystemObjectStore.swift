@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// `-storage.backend=filesystem` with plain blocking POSIX calls (start-up, tools, tests, and
-/// loops without io_uring). A put writes a temporary file beside the target, fsyncs it, renames
+/// loops without io_uring). A put writes a temporary file in `<root>/.tmp/`, fsyncs it, renames
 /// it into place and fsyncs the directory (and the parents of directories it created): the
 /// object is complete and durable before success is reported, and its final name never shows
 /// a partial object. On failure the temporary file is removed.
@@ -37,6 +37,7 @@ public final class FilesystemObjectStore: ObjectStore {
 
     private func putDurably(_ path: String, _ bytes: [UInt8]) throws(StorageError) {
         let target = try layout.target(for: path)
+        _ = try layout.makeDirectories(layout.temporaryDirectory)
         let changedParents = try layout.makeDirectories(target.directory)
         let fd = open(target.temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .filesystem(operation: "open", path: target.temporary, errno: errno) }

@@ -34,6 +34,7 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
         let operation: DurablePut
         do throws(StorageError) {
             let target = try layout.target(for: path)
+            _ = try layout.makeDirectories(layout.temporaryDirectory)
             let changedParents = try layout.makeDirectories(target.directory)
             let directories = [target.directory] + changedParents.reversed().filter { $0 != target.directory }
             operation = DurablePut(target: target, directories: directories, bytes: bytes, completion: completion)

@@ -114,9 +114,21 @@ final class SegmentUploader {
             }
             race.settled = true
             if let timer = race.hedgeTimer { context.loop.cancelTimer(timer) }
+            if let timer = race.deadlineTimer { context.loop.cancelTimer(timer) }
             done(error)
         }
         put(path, job.object, timeoutNs: config.uploadTimeoutNs) { settle($0, hedged: false) }
+        // A request still in flight at the upload timeout (a store that takes the PUT and never
+        // answers; S3's I/O timeout is longer) no longer holds the answer (§1.4: the timeout
+        // bounds the whole upload). A late success is ignored: UNKNOWN, never OK without AddBlock.
+        let timeoutMs = UInt64(max(1, config.uploadTimeoutNs / 1_000_000))
+        race.deadlineTimer = context.loop.scheduleTimer(afterMs: timeoutMs) { [self] _ in
+            race.deadlineTimer = nil
+            guard !race.settled else { return }
+            race.settled = true
+            if let timer = race.hedgeTimer { context.loop.cancelTimer(timer) }
+            done(race.lastError ?? .transport("no answer within the upload timeout (\(timeoutMs) ms)"))
+        }
         guard config.uploadHedgeAfterNs > 0, config.uploadHedgeAfterNs < config.uploadTimeoutNs else { return }
         race.hedgeTimer = context.loop.scheduleTimer(afterMs: UInt64(max(1, config.uploadHedgeAfterNs / 1_000_000))) { [self] _ in
             race.hedgeTimer = nil
@@ -172,6 +184,7 @@ private final class UploadRace {
     var settled = false
     var lastError: StorageError?
     var hedgeTimer: TimerID?
+    var deadlineTimer: TimerID?
 }
 
 func seconds(since startNs: UInt64) -> Double {
