@@ -100,7 +100,7 @@ import Glibc
             while !pending.isEmpty {
                 let n = try buffer.withUnsafeMutableBytes { try socket.read(into: $0) } ?? 0
                 guard n > 0 else { throw Errno.connectionReset }
-                try buffer.withUnsafeBytes { raw in
+                buffer.withUnsafeBytes { raw in
                     var input = UnsafeRawBufferPointer(rebasing: raw[..<n])
                     while let event = grpc.next(&input, into: &out) {
                         if case .finished(let call, let status, _) = event {
