@@ -91,51 +91,29 @@ struct SymbolTableWriter {
     /// §5.2: eight u32 (count, six column sizes, CRC), then the columns; memory columns per block.
     private mutating func writeMappingsBlock(_ block: ArraySlice<SymbolMapping>, into w: inout ByteWriter) {
         let header = beginBlockHeader(count: block.count, fields: 6, into: &w)
-        ints32.removeAll(keepingCapacity: true)
-        for m in block { ints32.append(Int32(bitPattern: m.filename)) }
-        setField(0, of: header, appendInts32(into: &w), into: &w)
-        ints32.removeAll(keepingCapacity: true)
-        for m in block { ints32.append(Int32(bitPattern: m.buildID)) }
-        setField(1, of: header, appendInts32(into: &w), into: &w)
-        ints32.removeAll(keepingCapacity: true)
-        for m in block { ints32.append(m.flags) }
-        setField(2, of: header, appendInts32(into: &w), into: &w)
-        ints64.removeAll(keepingCapacity: true)
-        for m in block { ints64.append(Int64(bitPattern: m.memoryStart)) }
-        setField(3, of: header, appendOptionalInts64(into: &w), into: &w)
-        ints64.removeAll(keepingCapacity: true)
-        for m in block { ints64.append(Int64(bitPattern: m.memoryLimit)) }
-        setField(4, of: header, appendOptionalInts64(into: &w), into: &w)
-        ints64.removeAll(keepingCapacity: true)
-        for m in block { ints64.append(Int64(bitPattern: m.fileOffset)) }
-        setField(5, of: header, appendOptionalInts64(into: &w), into: &w)
+        writeColumn32(0, of: header, block, into: &w) { Int32(bitPattern: $0.filename) }
+        writeColumn32(1, of: header, block, into: &w) { Int32(bitPattern: $0.buildID) }
+        writeColumn32(2, of: header, block, into: &w) { $0.flags }
+        writeOptionalColumn64(3, of: header, block, into: &w) { Int64(bitPattern: $0.memoryStart) }
+        writeOptionalColumn64(4, of: header, block, into: &w) { Int64(bitPattern: $0.memoryLimit) }
+        writeOptionalColumn64(5, of: header, block, into: &w) { Int64(bitPattern: $0.fileOffset) }
         endBlockHeader(header, fields: 6, into: &w)
     }
 
     /// §5.3: six u32 (count, four column sizes, CRC), then the four columns.
     private mutating func writeFunctionsBlock(_ block: ArraySlice<SymbolFunction>, into w: inout ByteWriter) {
         let header = beginBlockHeader(count: block.count, fields: 4, into: &w)
-        ints32.removeAll(keepingCapacity: true)
-        for f in block { ints32.append(Int32(bitPattern: f.name)) }
-        setField(0, of: header, appendInts32(into: &w), into: &w)
-        ints32.removeAll(keepingCapacity: true)
-        for f in block { ints32.append(Int32(bitPattern: f.systemName)) }
-        setField(1, of: header, appendInts32(into: &w), into: &w)
-        ints32.removeAll(keepingCapacity: true)
-        for f in block { ints32.append(Int32(bitPattern: f.filename)) }
-        setField(2, of: header, appendInts32(into: &w), into: &w)
-        ints32.removeAll(keepingCapacity: true)
-        for f in block { ints32.append(Int32(bitPattern: f.startLine)) }
-        setField(3, of: header, appendInts32(into: &w), into: &w)
+        writeColumn32(0, of: header, block, into: &w) { Int32(bitPattern: $0.name) }
+        writeColumn32(1, of: header, block, into: &w) { Int32(bitPattern: $0.systemName) }
+        writeColumn32(2, of: header, block, into: &w) { Int32(bitPattern: $0.filename) }
+        writeColumn32(3, of: header, block, into: &w) { Int32(bitPattern: $0.startLine) }
         endBlockHeader(header, fields: 4, into: &w)
     }
 
     /// §5.4: seven u32 (count, mapping size, lines_len, lines size, addr size, folded size, CRC).
     private mutating func writeLocationsBlock(_ block: ArraySlice<SymbolLocation>, into w: inout ByteWriter) {
         let header = beginBlockHeader(count: block.count, fields: 5, into: &w)
-        ints32.removeAll(keepingCapacity: true)
-        for location in block { ints32.append(Int32(bitPattern: location.mappingID)) }
-        setField(0, of: header, appendInts32(into: &w), into: &w)
+        writeColumn32(0, of: header, block, into: &w) { Int32(bitPattern: $0.mappingID) }
         // Counts are stored mod 256 but at most 255 lines are written (§3.5); mimicked.
         for location in block { w.append(UInt8(truncatingIfNeeded: location.lines.count)) }
         ints32.removeAll(keepingCapacity: true)
@@ -175,6 +153,26 @@ struct SymbolTableWriter {
     }
 
     /// Patches u32 field `k` (after the count) of the block header at `header`.
+    /// One int32 column of a block: gathered into the reused scratch, encoded, its size recorded.
+    @inline(__always)
+    private mutating func writeColumn32<Element>(
+        _ field: Int, of header: Int, _ block: ArraySlice<Element>, into w: inout ByteWriter, _ value: (Element) -> Int32
+    ) {
+        ints32.removeAll(keepingCapacity: true)
+        for e in block { ints32.append(value(e)) }
+        setField(field, of: header, appendInts32(into: &w), into: &w)
+    }
+
+    /// One optional int64 column (omitted when all zero, §5.2).
+    @inline(__always)
+    private mutating func writeOptionalColumn64<Element>(
+        _ field: Int, of header: Int, _ block: ArraySlice<Element>, into w: inout ByteWriter, _ value: (Element) -> Int64
+    ) {
+        ints64.removeAll(keepingCapacity: true)
+        for e in block { ints64.append(value(e)) }
+        setField(field, of: header, appendOptionalInts64(into: &w), into: &w)
+    }
+
     private func setField(_ k: Int, of header: Int, _ value: Int, into w: inout ByteWriter) {
         precondition(value <= Int(UInt32.max), "symbol block column too large")
         w.setBE32(UInt32(value), at: header + 4 + 4 * k)
