@@ -1,3 +1,5 @@
+import Foundation
+import TestSupport
 @testable import SegmentWriterService
 import Testing
 
@@ -125,5 +127,21 @@ import Testing
         #expect(GoDuration.parseNanoseconds("5 s") == nil)
         #expect(GoDuration.format(nanoseconds: 500_000_000) == "500ms")
         #expect(GoDuration.format(nanoseconds: 120_000_000_000) == "2m")
+    }
+}
+
+@Suite struct DeployConfigTests {
+    @Test func shippedConfigurationLoads() throws {
+        let url = TestData.repositoryRoot.appendingPathComponent("Deploy/segment-writer.yaml")
+        let env = ["S3_ACCESS_KEY_ID": "key", "S3_SECRET_ACCESS_KEY": "secret"]
+        let result = try ConfigLoader.load(arguments: ["-config.file=\(url.path)", "-config.expand-env=true"],
+                                           environment: env) { try String(contentsOfFile: $0, encoding: .utf8) }
+        #expect(result.ignored.isEmpty)
+        #expect(result.config.storage.backend == .s3)
+        #expect(result.config.storage.s3.endpoint == "127.0.0.1:9000")
+        #expect(result.config.storage.s3.accessKeyID == "key")
+        #expect(result.config.storage.s3.bucketLookupType == .path)
+        #expect(result.config.metastore.address == "")
+        #expect(result.config.segmentWriter.segmentDurationNs == 500_000_000)
     }
 }
