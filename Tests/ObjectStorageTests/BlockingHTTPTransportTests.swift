@@ -101,21 +101,9 @@ final class LoopbackHTTPServer: @unchecked Sendable {
 
 @Suite struct BlockingHTTPTransportTimeoutTests {
     @Test func silentServerTimesOut() throws {
-        // A listening socket nobody accepts on: the connect completes (backlog), no answer comes.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                _ = bind(fd, $0, length)
-                _ = listen(fd, 4)
-                _ = getsockname(fd, $0, &length)
-            }
-        }
-        let endpoint = S3Endpoint(host: "127.0.0.1", port: Int(UInt16(bigEndian: address.sin_port)), useTLS: false)
+        let listener = SilentListener()
+        defer { listener.close() }
+        let endpoint = S3Endpoint(host: "127.0.0.1", port: listener.port, useTLS: false)
         let transport = BlockingHTTPTransport(endpoint: endpoint, tlsContext: nil, ioTimeoutMs: 200)
         #expect(throws: StorageError.transport("no answer within 200 ms")) {
             try transport.roundTrip(HTTP1ClientRequest(method: "GET", target: "/", headers: [("Host", "x")]))

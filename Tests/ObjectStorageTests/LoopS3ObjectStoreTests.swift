@@ -88,21 +88,9 @@ final class Outcomes: Sendable {
 
 @Suite struct LoopS3ObjectStoreDeadlineTests {
     @Test func silentServerFailsThePutAtTheDeadline() throws {
-        // Listening, never accepting: the connect completes through the backlog, no answer comes.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                _ = bind(fd, $0, length)
-                _ = listen(fd, 4)
-                _ = getsockname(fd, $0, &length)
-            }
-        }
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        let listener = SilentListener()
+        defer { listener.close() }
+        let port = listener.port
         let outcomes = Outcomes()
         try onLoop { loop, done in
             let configuration = S3Configuration(endpoint: "127.0.0.1:\(port)", bucketName: "b",
