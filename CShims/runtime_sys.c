@@ -143,6 +143,14 @@ int cshim_tcp_connect(const char *ipv4, uint16_t port) {
     return fd;
 }
 
+int cshim_tcp_socket(int family) {
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail();
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
 int cshim_tcp_connect_nonblocking(const char *ipv4, uint16_t port, int *in_progress) {
     struct sockaddr_in addr;
     int rc = ipv4_address(ipv4, port, &addr);

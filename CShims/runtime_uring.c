@@ -4,6 +4,7 @@
 #include "CShims.h"
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 _Static_assert(CSHIM_IOSQE_IO_LINK == IOSQE_IO_LINK, "sqe link flag");
 _Static_assert(CSHIM_IORING_FSYNC_DATASYNC == IORING_FSYNC_DATASYNC, "fsync flag");
@@ -82,6 +83,36 @@ int cshim_ring_prep_close(struct io_uring *ring, int fd, uint64_t user_data, uin
     struct io_uring_sqe *sqe = next_sqe(ring);
     if (!sqe) return -EBUSY;
     io_uring_prep_close(sqe, fd);
+    return finish(sqe, user_data, sqe_flags);
+}
+
+int cshim_ring_prep_connect(struct io_uring *ring, int fd, const struct sockaddr *addr, unsigned addrlen,
+                            uint64_t user_data, uint8_t sqe_flags) {
+    struct io_uring_sqe *sqe = next_sqe(ring);
+    if (!sqe) return -EBUSY;
+    io_uring_prep_connect(sqe, fd, addr, addrlen);
+    return finish(sqe, user_data, sqe_flags);
+}
+
+int cshim_ring_prep_send(struct io_uring *ring, int fd, const void *buf, unsigned len, uint64_t user_data,
+                         uint8_t sqe_flags) {
+    struct io_uring_sqe *sqe = next_sqe(ring);
+    if (!sqe) return -EBUSY;
+    io_uring_prep_send(sqe, fd, buf, len, MSG_NOSIGNAL);
+    return finish(sqe, user_data, sqe_flags);
+}
+
+int cshim_ring_prep_recv(struct io_uring *ring, int fd, void *buf, unsigned len, uint64_t user_data, uint8_t sqe_flags) {
+    struct io_uring_sqe *sqe = next_sqe(ring);
+    if (!sqe) return -EBUSY;
+    io_uring_prep_recv(sqe, fd, buf, len, 0);
+    return finish(sqe, user_data, sqe_flags);
+}
+
+int cshim_ring_prep_cancel(struct io_uring *ring, uint64_t target_user_data, uint64_t user_data, uint8_t sqe_flags) {
+    struct io_uring_sqe *sqe = next_sqe(ring);
+    if (!sqe) return -EBUSY;
+    io_uring_prep_cancel64(sqe, target_user_data, 0);
     return finish(sqe, user_data, sqe_flags);
 }
 

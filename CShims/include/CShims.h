@@ -98,6 +98,17 @@ int cshim_ring_prep_openat(struct io_uring *ring, int dirfd, const char *path, i
 int cshim_ring_prep_renameat(struct io_uring *ring, int olddirfd, const char *oldpath, int newdirfd,
                              const char *newpath, unsigned flags, uint64_t user_data, uint8_t sqe_flags);
 int cshim_ring_prep_close(struct io_uring *ring, int fd, uint64_t user_data, uint8_t sqe_flags);
+/// Socket operations: `addr` and the buffers must stay valid until the completion. Sends
+/// carry MSG_NOSIGNAL (a closed peer gives -EPIPE, not SIGPIPE).
+int cshim_ring_prep_connect(struct io_uring *ring, int fd, const struct sockaddr *addr, unsigned addrlen,
+                            uint64_t user_data, uint8_t sqe_flags);
+int cshim_ring_prep_send(struct io_uring *ring, int fd, const void *buf, unsigned len, uint64_t user_data,
+                         uint8_t sqe_flags);
+int cshim_ring_prep_recv(struct io_uring *ring, int fd, void *buf, unsigned len, uint64_t user_data, uint8_t sqe_flags);
+/// IORING_OP_ASYNC_CANCEL of the operation submitted with `target_user_data`.
+int cshim_ring_prep_cancel(struct io_uring *ring, uint64_t target_user_data, uint64_t user_data, uint8_t sqe_flags);
+/// A blocking (io_uring polls it) TCP socket of `family` with SOCK_CLOEXEC and TCP_NODELAY.
+int cshim_tcp_socket(int family);
 int cshim_ring_submit(struct io_uring *ring);
 unsigned cshim_ring_sq_space_left(struct io_uring *ring);
 /// Copies up to `max` completions out of the CQ and marks them seen.

@@ -11,4 +11,13 @@ public protocol ObjectStore: AnyObject {
     /// The start-up health check (`-segment-writer.bucket-health-check-enabled`): the bucket or
     /// directory is reachable with our credentials.
     func checkHealth(completion: @escaping (Result<Void, StorageError>) -> Void)
+    /// Ends every put of `path` still in flight as soon as it can. Each such put still completes
+    /// once, with `StorageError.cancelled` (or its real outcome if that came first), and only
+    /// after the attempt has really ended: its bytes are no longer in use and nothing more of it
+    /// reaches the store. Stores whose puts cannot hang have nothing to cancel (the default).
+    func cancelPuts(_ path: String)
+}
+
+extension ObjectStore {
+    public func cancelPuts(_ path: String) {}
 }

@@ -34,16 +34,17 @@ public struct StorageConfiguration: Sendable {
         }
     }
 
-    /// The store one event loop uses for flushes: io_uring filesystem writes (plain POSIX when the
-    /// loop has no ring) or S3 on the loop's connections. Call on that loop's thread.
+    /// The store one event loop uses for flushes: io_uring filesystem writes or S3 over io_uring
+    /// sockets; when the loop has no ring (the host refuses io_uring), the blocking store, whose
+    /// calls then run on the loop's thread. Call on that loop's thread.
     public func makeLoopStore(on loop: EventLoop) throws(StorageError) -> any ObjectStore {
+        guard let ring = loop.ring else { return try makeBlockingStore() }
         switch backend {
         case .filesystem:
-            guard let ring = loop.ring else { return FilesystemObjectStore(root: filesystemDirectory, prefix: prefix) }
             return RingFilesystemObjectStore(ring: ring, root: filesystemDirectory, prefix: prefix)
         case .s3:
             guard let s3 else { throw .configuration("-storage.backend=s3 without -storage.s3.* settings") }
-            return try LoopS3ObjectStore(loop: loop, configuration: s3, prefix: prefix)
+            return try RingS3ObjectStore(loop: loop, ring: ring, configuration: s3, prefix: prefix)
         }
     }
 }

@@ -16,6 +16,8 @@ public enum StorageError: Error, Equatable, Sendable {
     case malformedResponse(String)
     /// The configuration cannot work (missing bucket, bad endpoint, unreadable CA file).
     case configuration(String)
+    /// The caller cancelled the operation (`ObjectStore.cancelPuts`).
+    case cancelled
 
     /// Worth retrying: transient network trouble, throttling or a server-side error.
     public var isRetryable: Bool {

@@ -319,6 +319,7 @@ public final class EventLoop: @unchecked Sendable {
             usleep(100)
             submitRing()
         }
+        ring?.loopExiting()
         // Queued output is dropped; the handlers hear of an orderly close.
         for case let connection? in connections {
             connection.closeForStop()

@@ -10,6 +10,13 @@ public protocol RingCompletionHandler: AnyObject {
     /// `result` is the kernel's: >= 0 success (bytes written, new fd, …), -errno failure.
     /// Operations after a failed one in a linked chain complete with -ECANCELED.
     func ringCompleted(tag: UInt64, result: Int32)
+    /// The loop is exiting and nothing is in flight on the ring any more: release what the
+    /// handler still holds open between operations (e.g. idle sockets). Default: nothing.
+    func ringLoopExiting()
+}
+
+extension RingCompletionHandler {
+    public func ringLoopExiting() {}
 }
 
 /// A registered completion handler on one ring.
@@ -141,6 +148,47 @@ public final class Ring {
         }
     }
 
+    /// `address` must stay valid until the completion (result 0 = connected).
+    public func connect(
+        fd: Int32, address: UnsafePointer<sockaddr>, length: socklen_t,
+        client: RingClient, tag: UInt64, linked: Bool = false
+    ) throws(Errno) {
+        try prepare(client, tag, linked) { ring, userData, flags in
+            cshim_ring_prep_connect(ring, fd, address, UInt32(length), userData, flags)
+        }
+    }
+
+    /// May send fewer bytes than asked (result = bytes sent); the caller sends the rest.
+    public func send(
+        fd: Int32, bytes: UnsafeRawBufferPointer, client: RingClient, tag: UInt64, linked: Bool = false
+    ) throws(Errno) {
+        let count = UInt32(min(bytes.count, Int(UInt32.max)))
+        try prepare(client, tag, linked) { ring, userData, flags in
+            cshim_ring_prep_send(ring, fd, bytes.baseAddress, count, userData, flags)
+        }
+    }
+
+    /// Result = bytes received, 0 at the peer's end of stream.
+    public func recv(
+        fd: Int32, into buffer: UnsafeMutableRawBufferPointer, client: RingClient, tag: UInt64, linked: Bool = false
+    ) throws(Errno) {
+        let count = UInt32(min(buffer.count, Int(UInt32.max)))
+        try prepare(client, tag, linked) { ring, userData, flags in
+            cshim_ring_prep_recv(ring, fd, buffer.baseAddress, count, userData, flags)
+        }
+    }
+
+    /// Asks the kernel to cancel this client's operation `target` (IORING_OP_ASYNC_CANCEL). The
+    /// target still completes (usually -ECANCELED); this operation's result is 0, -ENOENT (already
+    /// done) or -EALREADY (running; it will complete soon).
+    public func cancel(target: UInt64, client: RingClient, tag: UInt64) throws(Errno) {
+        precondition(target <= Ring.tagMax, "ring tag wider than 48 bits")
+        let targetUserData = UInt64(client.index) << 48 | target
+        try prepare(client, tag, false) { ring, userData, flags in
+            cshim_ring_prep_cancel(ring, targetUserData, userData, flags)
+        }
+    }
+
     public func nop(client: RingClient, tag: UInt64, linked: Bool = false) throws(Errno) {
         try prepare(client, tag, linked) { ring, userData, flags in
             cshim_ring_prep_nop(ring, userData, flags)
@@ -173,6 +221,11 @@ public final class Ring {
                 handler.ringCompleted(tag: completion.user_data & Ring.tagMax, result: completion.res)
             }
         }
+    }
+
+    /// Tells every registered handler that the loop exits (called once nothing is in flight).
+    func loopExiting() {
+        for case let handler? in clients { handler.ringLoopExiting() }
     }
 
     func clearEventFD() {

@@ -51,7 +51,7 @@ final class LoopbackHTTPServer: @unchecked Sendable {
             let fd = accept(listenFD, nil, nil)
             guard fd >= 0 else { return }
             connectionsAccepted.add(1, ordering: .relaxed)
-            var parser = HTTP1RequestParser()
+            var parser = HTTP1RequestParser(maxBodyBytes: 64 << 20)
             var answered = 0
             var buffer = [UInt8](repeating: 0, count: 1 << 16)
             connection: while answered < requestsPerConnection {

@@ -36,15 +36,18 @@ struct S3LiveTests {
         #expect(throws: StorageError.service(status: 404, code: "NotFound", message: missing.reason)) { try S3Client.check(missing) }
     }
 
-    @Test func loopDrivenStoreWritesAndReadsBack() throws {
+    @Test func ringDrivenStoreWritesAndReadsBack() throws {
         let env = try #require(LiveS3.current)
         let outcomes = Outcomes()
         let payload = env.payload
         let configuration = env.configuration
         let prefix = env.prefix
         try onLoop { loop, done in
-            let store: LoopS3ObjectStore
-            do { store = try LoopS3ObjectStore(loop: loop, configuration: configuration, prefix: prefix) } catch {
+            let store: RingS3ObjectStore
+            do {
+                guard let ring = loop.ring else { throw StorageError.configuration("no io_uring") }
+                store = try RingS3ObjectStore(loop: loop, ring: ring, configuration: configuration, prefix: prefix)
+            } catch {
                 outcomes.add("init \(error)")
                 return done()
             }
@@ -54,12 +57,15 @@ struct S3LiveTests {
                     outcomes.add("put \(put)")
                     store.get("segments/7/anonymous/loop/block.bin") { get in
                         outcomes.add("get \((try? get.get()) == payload)")
+                        // Every connection (TLS included) was connected, fed and read through the ring.
+                        let ops = store.ringCompletions
+                        outcomes.add("ring \(ops.connect == store.connectionsOpened && ops.send >= 3 && ops.recv >= 3)")
                         done()
                     }
                 }
             }
         }
-        #expect(outcomes.all == ["health success()", "put success()", "get true"])
+        #expect(outcomes.all == ["health success()", "put success()", "get true", "ring true"])
     }
 
     @Test func wrongSecretFailsWithSignatureDoesNotMatch() throws {

@@ -4,6 +4,7 @@ import HTTP2
 import ObjectStorage
 import Runtime
 import SegmentObject
+import Synchronization
 @testable import SegmentWriterService
 import Testing
 #if canImport(Glibc)
@@ -226,6 +227,32 @@ import Glibc
         #expect(fixture.server.shutdown())
     }
 
+    /// A put still running at the upload timeout is cancelled (no retry, no late object) and the
+    /// segment's bytes stay charged to the memory budget until the store confirms the
+    /// cancellation, even though the Pushes were answered UNKNOWN at the timeout.
+    @Test func uploadTimeoutCancelsThePutAndKeepsItsBytesChargedUntilTheCancelEnds() throws {
+        let budget = Mutex<MemoryBudget?>(nil)
+        let record = HangingStore.Record()
+        let fixture = try Fixture(loops: 1, adjust: { $0.segmentWriter.uploadTimeoutNs = 300_000_000 }, makeStore: { loop, _ in
+            HangingStore(loop: loop, confirmAfterMs: 400, record: record) { budget.withLock { $0?.usedBytes } ?? -1 }
+        })
+        budget.withLock { $0 = fixture.server.memoryBudget }
+        let client = try Client(port: fixture.server.grpcPort)
+        let statuses = try client.unary(Self.push, [Self.example1_7, Self.example1_7])
+        #expect(statuses.values.map(\.code) == [.unknown, .unknown])
+        for _ in 0..<5000 where !record.confirmed.load(ordering: .acquiring) { usleep(1000) }
+        let confirmed = record.confirmed.load(ordering: .acquiring)
+        let puts = record.puts.load(ordering: .relaxed), cancels = record.cancels.load(ordering: .relaxed)
+        let usedBefore = record.usedBeforeConfirm.load(ordering: .relaxed)
+        let usedAfter = record.usedAfterConfirm.load(ordering: .relaxed)
+        #expect(confirmed)
+        #expect(puts == 1, "no retry after the timeout")
+        #expect(cancels == 1)
+        #expect(usedBefore > 0, "still charged while the cancel runs")
+        #expect(usedAfter == 0, "released once it ended")
+        #expect(fixture.server.shutdown())
+    }
+
     @Test func hedgeTokenBucketGrantsBurstThenRate() {
         let bucket = TokenBucket(ratePerSecond: 2, burst: 3, nowNs: 0)
         #expect((0 ..< 4).map { _ in bucket.allow(nowNs: 0) } == [true, true, true, false])
@@ -262,6 +289,47 @@ func listDirectory(_ path: String) throws -> [String] {
         if name != "." && name != ".." && !name.hasPrefix(".") { names.append(name) }
     }
     return names.sorted()
+}
+
+/// A store whose puts never answer until cancelled; a cancellation is confirmed (the put
+/// completes with `.cancelled`) `confirmAfterMs` later, recording the budget around it.
+final class HangingStore: ObjectStore {
+    final class Record: Sendable {
+        let puts = Atomic<Int>(0), cancels = Atomic<Int>(0), confirmed = Atomic<Bool>(false)
+        let usedBeforeConfirm = Atomic<Int>(-1), usedAfterConfirm = Atomic<Int>(-1)
+    }
+
+    let loop: EventLoop
+    let confirmAfterMs: UInt64
+    let record: Record
+    let usedBytes: () -> Int
+    private var waiting: [String: [(Result<Void, StorageError>) -> Void]] = [:]
+
+    init(loop: EventLoop, confirmAfterMs: UInt64, record: Record, usedBytes: @escaping () -> Int) {
+        self.loop = loop
+        self.confirmAfterMs = confirmAfterMs
+        self.record = record
+        self.usedBytes = usedBytes
+    }
+
+    func put(_ path: String, _ bytes: [UInt8], completion: @escaping (Result<Void, StorageError>) -> Void) {
+        record.puts.add(1, ordering: .relaxed)
+        waiting[path, default: []].append(completion)
+    }
+
+    func cancelPuts(_ path: String) {
+        guard let completions = waiting.removeValue(forKey: path) else { return }
+        record.cancels.add(1, ordering: .relaxed)
+        loop.scheduleTimer(afterMs: confirmAfterMs) { [record, usedBytes] _ in
+            record.usedBeforeConfirm.store(usedBytes(), ordering: .relaxed)
+            for completion in completions { completion(.failure(.cancelled)) }
+            record.usedAfterConfirm.store(usedBytes(), ordering: .relaxed)
+            record.confirmed.store(true, ordering: .releasing)
+        }
+    }
+
+    func get(_ path: String, completion: @escaping (Result<[UInt8], StorageError>) -> Void) { completion(.failure(.cancelled)) }
+    func checkHealth(completion: @escaping (Result<Void, StorageError>) -> Void) { completion(.success(())) }
 }
 
 /// A filesystem store whose puts follow a script by attempt number (1-based, counting every

@@ -50,13 +50,14 @@ final class SegmentUploader {
         let server = context.server
         server.uploadsInFlight.add(1, ordering: .sequentiallyConsistent)
         let id = String(decoding: job.meta.id.bytes, as: UTF8.self)
-        putBlock(job) { [self] blockError in
+        let race = UploadRace()
+        putBlock(job, race) { [self] blockError in
             if let blockError {
-                return finish(job, GRPCStatus(.unknown, ByteString("failed to upload block \(id): \(blockError)")))
+                return finish(job, race, GRPCStatus(.unknown, ByteString("failed to upload block \(id): \(blockError)")))
             }
             storeMetadata(job) { error in
-                guard let error else { return self.finish(job, .ok) }
-                self.finish(job, GRPCStatus(.unknown, ByteString("failed to store meta \(id): \(error)")))
+                guard let error else { return self.finish(job, race, .ok) }
+                self.finish(job, race, GRPCStatus(.unknown, ByteString("failed to store meta \(id): \(error)")))
             }
         }
     }
@@ -94,12 +95,14 @@ final class SegmentUploader {
     }
 
     /// The block upload and its hedge (ingest-and-ops.md §1.4): `done` runs once, with nil
-    /// at the first success, or with the error once every started attempt failed.
-    private func putBlock(_ job: SegmentUpload, done: @escaping (StorageError?) -> Void) {
+    /// at the first success, or with the error once every started attempt failed, or at the
+    /// upload timeout. Once `done` ran, attempts still running are cancelled (the store closes
+    /// their connections; a late success cannot land an object answered UNKNOWN, and a losing
+    /// hedge stops sending).
+    private func putBlock(_ job: SegmentUpload, _ race: UploadRace, done: @escaping (StorageError?) -> Void) {
         let server = context.server
         let config = server.config.segmentWriter
         let path = ObjectPath.dataObject(job.meta)
-        let race = UploadRace()
         let startNs = EventLoop.monotonicNowNs
         let deadlineNs = startNs &+ UInt64(config.uploadTimeoutNs)
         func settle(_ error: StorageError?, hedged: Bool) {
@@ -107,26 +110,24 @@ final class SegmentUploader {
             let histogram = hedged ? server.metrics.hedgedUploadDuration(success: error == nil)
                                    : server.metrics.uploadDuration(success: error == nil)
             histogram.record(seconds(since: startNs))
+            releaseWhenEnded(job, race)
             guard !race.settled else { return }
             if let error {
                 race.lastError = error
                 guard !race.primaryRunning && !race.hedgeRunning else { return }  // the other may still win
             }
-            race.settled = true
-            if let timer = race.hedgeTimer { context.loop.cancelTimer(timer) }
-            if let timer = race.deadlineTimer { context.loop.cancelTimer(timer) }
+            settleRace(race, path)
             done(error)
         }
-        put(path, job.object, timeoutNs: config.uploadTimeoutNs) { settle($0, hedged: false) }
+        put(path, job.object, timeoutNs: config.uploadTimeoutNs, race: race) { settle($0, hedged: false) }
         // A request still in flight at the upload timeout (a store that takes the PUT and never
         // answers; S3's I/O timeout is longer) no longer holds the answer (§1.4: the timeout
-        // bounds the whole upload). A late success is ignored: UNKNOWN, never OK without AddBlock.
+        // bounds the whole upload): it is cancelled, and the answer is UNKNOWN.
         let timeoutMs = UInt64(max(1, config.uploadTimeoutNs / 1_000_000))
         race.deadlineTimer = context.loop.scheduleTimer(afterMs: timeoutMs) { [self] _ in
             race.deadlineTimer = nil
             guard !race.settled else { return }
-            race.settled = true
-            if let timer = race.hedgeTimer { context.loop.cancelTimer(timer) }
+            settleRace(race, path)
             done(race.lastError ?? .transport("no answer within the upload timeout (\(timeoutMs) ms)"))
         }
         guard config.uploadHedgeAfterNs > 0, config.uploadHedgeAfterNs < config.uploadTimeoutNs else { return }
@@ -136,11 +137,31 @@ final class SegmentUploader {
             race.hedgeRunning = true
             let remainingNs = Int64(deadlineNs &- min(deadlineNs, EventLoop.monotonicNowNs))
             // Upstream's hedge retries until the timeout (MaxRetries=0 in dskit, §1.4).
-            put(path, job.object, timeoutNs: remainingNs, attemptsMax: Int.max) { settle($0, hedged: true) }
+            put(path, job.object, timeoutNs: remainingNs, attemptsMax: Int.max, race: race) { settle($0, hedged: true) }
         }
     }
 
-    private func finish(_ job: SegmentUpload, _ status: GRPCStatus) {
+    /// The race has its outcome: stop its timers, and cancel the attempts still running (no
+    /// retry starts after this; their completions still arrive and end them).
+    private func settleRace(_ race: UploadRace, _ path: String) {
+        race.settled = true
+        if let timer = race.hedgeTimer { context.loop.cancelTimer(timer) }
+        if let timer = race.deadlineTimer { context.loop.cancelTimer(timer) }
+        race.hedgeTimer = nil
+        race.deadlineTimer = nil
+        race.cancelled = true
+        if race.primaryRunning || race.hedgeRunning { store.cancelPuts(path) }
+    }
+
+    /// The segment's bytes stay charged to the memory budget until it is answered and every
+    /// attempt to store them has ended (for a cancelled put: once the store confirmed it).
+    private func releaseWhenEnded(_ job: SegmentUpload, _ race: UploadRace) {
+        guard race.answered, !race.primaryRunning, !race.hedgeRunning, !race.released else { return }
+        race.released = true
+        context.server.budget.release(job.object.count)
+    }
+
+    private func finish(_ job: SegmentUpload, _ race: UploadRace, _ status: GRPCStatus) {
         let server = context.server
         let id = String(decoding: job.meta.id.bytes, as: UTF8.self)
         if status == .ok {
@@ -151,14 +172,16 @@ final class SegmentUploader {
             server.log.error("segment flush failed", ["shard": String(job.shard), "block": id, "err": "\(status.message)"])
         }
         server.metrics.flushDuration(shard: job.shard).record(seconds(since: job.flushStartNs))
-        server.budget.release(job.object.count)
+        race.answered = true
+        releaseWhenEnded(job, race)
         context.answer(job.acks, status: status)
         server.uploadsInFlight.subtract(1, ordering: .sequentiallyConsistent)
     }
 
     /// Up to `-segment-writer.upload-max-retries` attempts, doubling the backoff between the
-    /// min and max retry periods, all inside `timeoutNs` (dskit backoff semantics, §5.1).
-    private func put(_ path: String, _ bytes: [UInt8], timeoutNs: Int64, attemptsMax: Int? = nil,
+    /// min and max retry periods, all inside `timeoutNs` (dskit backoff semantics, §5.1); no
+    /// further attempt once `race` was cancelled.
+    private func put(_ path: String, _ bytes: [UInt8], timeoutNs: Int64, attemptsMax: Int? = nil, race: UploadRace? = nil,
                      attempt: Int = 1, deadlineNs: UInt64? = nil, backoffNs: UInt64? = nil,
                      done: @escaping (StorageError?) -> Void) {
         let config = context.server.config.segmentWriter
@@ -166,11 +189,13 @@ final class SegmentUploader {
         let backoff = backoffNs ?? UInt64(config.uploadRetryMinPeriodNs)
         store.put(path, bytes) { [self] result in
             guard case .failure(let error) = result else { return done(nil) }
-            guard attempt < (attemptsMax ?? max(1, config.uploadMaxRetries)), EventLoop.monotonicNowNs &+ backoff < deadline else {
+            guard race?.cancelled != true, attempt < (attemptsMax ?? max(1, config.uploadMaxRetries)),
+                  EventLoop.monotonicNowNs &+ backoff < deadline else {
                 return done(error)
             }
             context.loop.scheduleTimer(afterMs: max(1, backoff / 1_000_000)) { [self] _ in
-                put(path, bytes, timeoutNs: timeoutNs, attemptsMax: attemptsMax, attempt: attempt + 1, deadlineNs: deadline,
+                guard race?.cancelled != true else { return done(.cancelled) }
+                put(path, bytes, timeoutNs: timeoutNs, attemptsMax: attemptsMax, race: race, attempt: attempt + 1, deadlineNs: deadline,
                     backoffNs: min(backoff * 2, UInt64(config.uploadRetryMaxPeriodNs)), done: done)
             }
         }
@@ -178,10 +203,15 @@ final class SegmentUploader {
 }
 
 /// The state one block upload and its hedge share (loop-confined).
-private final class UploadRace {
+final class UploadRace {
     var primaryRunning = true
     var hedgeRunning = false
     var settled = false
+    /// No attempt starts any more; running ones were asked to cancel.
+    var cancelled = false
+    /// The segment's Pushes were answered / its bytes released from the budget.
+    var answered = false
+    var released = false
     var lastError: StorageError?
     var hedgeTimer: TimerID?
     var deadlineTimer: TimerID?

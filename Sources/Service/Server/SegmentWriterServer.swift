@@ -20,6 +20,8 @@ public final class SegmentWriterServer {
     private let group: EventLoopGroup
     private let context: ServerContext
     public private(set) var grpcPort: UInt16 = 0
+    /// `-segment-writer.memory-budget-bytes` and what is charged to it now.
+    var memoryBudget: MemoryBudget { context.budget }
     public private(set) var httpPort: UInt16 = 0
 
     public convenience init(config: SegmentWriterConfig, log: Log) throws {

@@ -1,0 +1,159 @@
+import CShims
+import HTTP1
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One S3 connection of a `RingS3ObjectStore`: the socket, its session, which ring operations are
+/// in flight, and the memory the kernel reads or writes until they complete (the peer address,
+/// the staged output, the receive buffer), owned here so it outlives every operation.
+final class RingS3Connection {
+    /// The low bits of a ring tag; the connection's serial is above them.
+    enum Operation: UInt64 {
+        case connect, send, recv, cancel, close
+    }
+
+    static let operationBits: UInt64 = 3
+    static let operationMask: UInt64 = (1 << operationBits) - 1
+    static let receiveBufferBytes = 64 << 10
+    static let stagedBytesKept = 256 << 10
+
+    let serial: UInt64
+    let fd: Int32
+    let session: HTTPClientSession
+    let endpoint: String
+    let address: UnsafePointer<sockaddr>
+    private let addressStorage: UnsafeMutablePointer<sockaddr_storage>
+    let receiveBuffer: UnsafeMutableRawBufferPointer
+    /// Output taken from the session, waiting for the send in flight to finish.
+    var queued: [[UInt8]] = []
+    /// What the current send moves (a copy of `queued`, stable until its completion).
+    private var staged = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var stagedCount = 0
+    private var stagedSent = 0
+
+    var request: RingS3Request?
+    var deadline: TimerID?
+    /// The request's error, decided when the connection started closing.
+    var failure: StorageError?
+    /// Taken from the idle pool for the current request.
+    var reused = false
+    /// The current request's deadline passed (not a stale connection: no second try).
+    var expired = false
+    var connecting = false, connected = false, sending = false, receiving = false
+    var closing = false, closeSubmitted = false
+
+    init(serial: UInt64, fd: Int32, session: HTTPClientSession, address: EndpointAddress) {
+        self.serial = serial
+        self.fd = fd
+        self.session = session
+        endpoint = address.description
+        addressStorage = .allocate(capacity: 1)
+        addressStorage.initialize(to: address.storage)
+        self.address = UnsafeRawPointer(addressStorage).assumingMemoryBound(to: sockaddr.self)
+        receiveBuffer = .allocate(byteCount: Self.receiveBufferBytes, alignment: 16)
+    }
+
+    deinit {
+        addressStorage.deallocate()
+        receiveBuffer.deallocate()
+        staged.deallocate()
+    }
+
+    func tag(_ operation: Operation) -> UInt64 { serial << Self.operationBits | operation.rawValue }
+
+    var operationsInFlight: [Operation] {
+        var operations: [Operation] = []
+        if connecting { operations.append(.connect) }
+        if sending { operations.append(.send) }
+        if receiving { operations.append(.recv) }
+        return operations
+    }
+
+    /// A finished request left the connection clean enough for the next one.
+    var isIdleReusable: Bool {
+        !closing && session.isReusable && !sending && queued.isEmpty && unsent.isEmpty
+    }
+
+    /// The staged bytes not yet sent.
+    var unsent: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: staged[stagedSent..<stagedCount])
+    }
+
+    /// Copies everything queued into the staging buffer (once the previous stage is sent);
+    /// true when there is something to send.
+    func stageQueued() -> Bool {
+        guard unsent.isEmpty else { return true }
+        guard !queued.isEmpty else { return false }
+        let total = queued.reduce(0) { $0 + $1.count }
+        if staged.count < total {
+            staged.deallocate()
+            staged = .allocate(byteCount: total, alignment: 16)
+        }
+        var offset = 0
+        for chunk in queued {
+            chunk.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: staged[offset..<offset + chunk.count]).copyMemory(from: $0) }
+            offset += chunk.count
+        }
+        queued.removeAll(keepingCapacity: true)
+        stagedCount = total
+        stagedSent = 0
+        return total > 0
+    }
+
+    func sentStaged(_ count: Int) {
+        precondition(stagedSent + count <= stagedCount, "ring send reported more bytes than staged")
+        stagedSent += count
+        // A large object's copy is not kept while the connection idles.
+        if stagedSent == stagedCount, staged.count > Self.stagedBytesKept {
+            staged.deallocate()
+            staged = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+            stagedCount = 0
+            stagedSent = 0
+        }
+    }
+}
+
+/// One address of the endpoint, as `connect` takes it.
+struct EndpointAddress: CustomStringConvertible {
+    var storage: sockaddr_storage
+    var length: socklen_t
+    var family: Int32
+    var description: String
+
+    /// Every TCP address of `host` (IPv4 and IPv6, in getaddrinfo's order).
+    static func resolve(_ host: String, port: Int) throws(StorageError) -> [EndpointAddress] {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0, list != nil else { throw .transport("cannot resolve \(host): \(String(cString: gai_strerror(rc)))") }
+        defer { freeaddrinfo(list) }
+        var addresses: [EndpointAddress] = []
+        var next = list
+        while let info = next {
+            next = info.pointee.ai_next
+            var storage = sockaddr_storage()
+            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen))) }
+            addresses.append(EndpointAddress(storage: storage, length: info.pointee.ai_addrlen, family: info.pointee.ai_family,
+                                             description: Self.text(info.pointee.ai_addr, family: info.pointee.ai_family, port: port)))
+        }
+        guard !addresses.isEmpty else { throw .transport("cannot resolve \(host): no address") }
+        return addresses
+    }
+
+    private static func text(_ address: UnsafePointer<sockaddr>, family: Int32, port: Int) -> String {
+        var text = [UInt8](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let raw = UnsafeRawPointer(address)
+        if family == AF_INET6 {
+            var ip = raw.assumingMemoryBound(to: sockaddr_in6.self).pointee.sin6_addr
+            inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count))
+            return "[\(String(decoding: text.prefix { $0 != 0 }, as: UTF8.self))]:\(port)"
+        }
+        var ip = raw.assumingMemoryBound(to: sockaddr_in.self).pointee.sin_addr
+        inet_ntop(AF_INET, &ip, &text, socklen_t(text.count))
+        return "\(String(decoding: text.prefix { $0 != 0 }, as: UTF8.self)):\(port)"
+    }
+}
