@@ -97,13 +97,14 @@ func ringStore(_ loop: EventLoop, port: Int, ioTimeoutMs: Int = 10_000, _ outcom
                     // The same connection answers next: the whole body was consumed.
                     outcomes.add("get \((try? result.get()).map { String(decoding: $0, as: UTF8.self) } ?? "\(result)")")
                     outcomes.add("connections \(store.connectionsOpened)")
-                    outcomes.add("sends \(store.ringCompletions.send)")
+                    // More ring sends than requests: the kernel took the body in parts and the
+                    // store sent the rest (short writes).
+                    outcomes.add("short sends continued \(store.ringCompletions.send > 2)")
                     done()
                 }
             }
         }
-        #expect(Array(outcomes.all.prefix(3)) == ["put success()", "get /b/segments/after/block.bin", "connections 1"])
-        #expect(outcomes.all.last != "sends 2", "\(outcomes.all)")
+        #expect(outcomes.all == ["put success()", "get /b/segments/after/block.bin", "connections 1", "short sends continued true"])
     }
 
     @Test func refusedConnectionFailsThePut() throws {
