@@ -39,7 +39,10 @@ SEGMENT_PUT = re.compile(r"^/[^/]+/segments/\d+/anonymous/[0-9A-Z]{26}/block\.bi
 class FaultProxy:
     """Loopback HTTP/1.1 proxy. `rule(method, path) -> "pass" | "delay" | "drop" | "503"` is
     asked once per request; every request is logged as (monotonic time, method, path, action).
-    Requests are parsed (head + Content-Length body) so a decision applies to one request."""
+    Requests are parsed (head + Content-Length body) so a decision applies to one request.
+    A delayed request whose client closed the connection during the delay is not forwarded
+    (logged again as "abandoned"), as a store drops a request whose client went away before
+    it was committed."""
 
     def __init__(self, upstream_port, delay_s=0.0):
         self.upstream_port = upstream_port
@@ -102,6 +105,20 @@ class FaultProxy:
             buf += chunk
         return buf[:n], buf[n:]
 
+    @staticmethod
+    def _client_gone(sock):
+        try:
+            sock.setblocking(False)
+            try:
+                return sock.recv(1, socket.MSG_PEEK) == b""
+            finally:
+                sock.setblocking(True)
+                sock.settimeout(30)
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
     def _pump(self, upstream, client):
         try:
             while True:
@@ -141,6 +158,10 @@ class FaultProxy:
                     return
                 if action == "delay":
                     time.sleep(self.delay_s)  # the answer comes delay_s later than it would
+                    if self._client_gone(client):
+                        with self._lock:
+                            self.log.append((time.monotonic(), method, path, "abandoned"))
+                        return
                 if upstream is None:
                     upstream = self._track(socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30))
                     threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
@@ -305,7 +326,9 @@ def test_store_down_past_the_timeout_answers_unknown_and_never_ok_without_object
     """(c) segment PUTs fail for longer than the 2 s upload timeout: every Push of the segment
     gets UNKNOWN within timeout + segment duration (+ slack); once the store is back, Pushes
     are OK and each OK one is inside a stored, verifiable block.bin. "blackhole": the store
-    takes every PUT and answers 6 s later (past the timeout, inside the 10 s I/O timeout)."""
+    takes every PUT and answers 6 s later (past the timeout, inside the 10 s I/O timeout):
+    the server cancels each such PUT at the upload timeout (closes its connection), so none
+    of them is committed later and no segment answered UNKNOWN ever lands in the bucket."""
     proxy, s3, flags = s3_stack
     if fault == "blackhole":
         fault, proxy.delay_s = "delay", 6.0
@@ -335,11 +358,14 @@ def test_store_down_past_the_timeout_answers_unknown_and_never_ok_without_object
             for pid, code, details, _ in back:
                 assert code == grpc.StatusCode.OK, details
                 ok_ids.add(pid)
+        if fault == "delay":
+            # Past every held PUT's delay: each was abandoned by the server, none forwarded.
+            time.sleep(max(0.0, failed_puts[-1][0] + proxy.delay_s + 1.0 - time.monotonic()))
+            assert len(proxy.requests("abandoned")) == len(proxy.requests("delay")), proxy.log
         paths = assert_every_ok_is_stored(s3, tmp_path / "bucket", ok_ids)
-        if fault != "delay":  # a late answer may still store an object answered UNKNOWN
-            failed_ids = {r[0] for r in results}
-            stored = set().union(*(profile_ids(p) for p in paths))
-            assert not failed_ids & stored, "no failed segment reached the bucket"
+        failed_ids = {r[0] for r in results}
+        stored = set().union(*(profile_ids(p) for p in paths))
+        assert not failed_ids & stored, "no failed segment reached the bucket"
     finally:
         proc.kill()
 

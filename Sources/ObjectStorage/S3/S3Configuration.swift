@@ -20,7 +20,7 @@ public struct S3Configuration: Sendable {
     public var insecure: Bool
     public var bucketLookup: S3BucketLookup
     public var tlsVerification: TLSVerification
-    /// Receive/send timeout of the blocking transport.
+    /// Deadline of one request attempt (ring store) / receive and send timeout (blocking transport).
     public var ioTimeoutMs: Int
 
     public init(endpoint: String, bucketName: String, region: String = "", credentials: AWSCredentials,
