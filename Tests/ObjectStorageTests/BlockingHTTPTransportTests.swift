@@ -16,21 +16,29 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     let connectionsAccepted = Atomic<Int>(0)
     private var thread = pthread_t()
 
-    init(requestsPerConnection: Int) {
+    /// Listens on 127.0.0.1, or on ::1 when `ipv6`.
+    init(requestsPerConnection: Int, ipv6: Bool = false) {
         self.requestsPerConnection = requestsPerConnection
-        let listenFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listenFD = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.listenFD = listenFD
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                precondition(bind(listenFD, $0, length) == 0 && listen(listenFD, 8) == 0)
-                precondition(getsockname(listenFD, $0, &length) == 0)
+        var address = sockaddr_storage()
+        var length = socklen_t(ipv6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutableBytes(of: &address) { raw in
+            if ipv6 {
+                let v6 = raw.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self)
+                v6.pointee.sin6_family = sa_family_t(AF_INET6)
+                v6.pointee.sin6_addr = in6addr_loopback
+            } else {
+                let v4 = raw.baseAddress!.assumingMemoryBound(to: sockaddr_in.self)
+                v4.pointee.sin_family = sa_family_t(AF_INET)
+                v4.pointee.sin_addr.s_addr = inet_addr("127.0.0.1")
             }
+            let generic = raw.baseAddress!.assumingMemoryBound(to: sockaddr.self)
+            precondition(bind(listenFD, generic, length) == 0 && listen(listenFD, 8) == 0)
+            precondition(getsockname(listenFD, generic, &length) == 0)
         }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        // sin_port and sin6_port sit at the same offset.
+        port = Int(UInt16(bigEndian: withUnsafeBytes(of: &address) { $0.load(fromByteOffset: 2, as: UInt16.self) }))
         let box = Unmanaged.passRetained(self).toOpaque()
         pthread_create(&thread, nil, { raw in
             let server = Unmanaged<LoopbackHTTPServer>.fromOpaque(raw!).takeRetainedValue()

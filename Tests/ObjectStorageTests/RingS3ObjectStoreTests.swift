@@ -27,8 +27,9 @@ final class Outcomes: Sendable {
 }
 
 /// A ring S3 store for `127.0.0.1:port` on `loop` (plain HTTP), or nil after recording why not.
-func ringStore(_ loop: EventLoop, port: Int, ioTimeoutMs: Int = 10_000, _ outcomes: Outcomes) -> RingS3ObjectStore? {
-    let configuration = S3Configuration(endpoint: "127.0.0.1:\(port)", bucketName: "b",
+func ringStore(_ loop: EventLoop, host: String = "127.0.0.1", port: Int, ioTimeoutMs: Int = 10_000,
+               _ outcomes: Outcomes) -> RingS3ObjectStore? {
+    let configuration = S3Configuration(endpoint: "\(host):\(port)", bucketName: "b",
                                         credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "s"),
                                         insecure: true, ioTimeoutMs: ioTimeoutMs)
     guard let ring = loop.ring else {
@@ -105,6 +106,22 @@ func ringStore(_ loop: EventLoop, port: Int, ioTimeoutMs: Int = 10_000, _ outcom
             }
         }
         #expect(outcomes.all == ["put success()", "get /b/segments/after/block.bin", "connections 1", "short sends continued true"])
+    }
+
+    @Test func ipv6EndpointIsConnectedThroughTheRing() throws {
+        let server = LoopbackHTTPServer(requestsPerConnection: 2, ipv6: true)
+        defer { server.stop() }
+        let port = server.port
+        let outcomes = Outcomes()
+        try onLoop { loop, done in
+            guard let store = ringStore(loop, host: "[::1]", port: port, outcomes) else { return done() }
+            store.get("segments/6/block.bin") { result in
+                outcomes.add("get \((try? result.get()).map { String(decoding: $0, as: UTF8.self) } ?? "\(result)")")
+                outcomes.add("ring connect \(store.ringCompletions.connect)")
+                done()
+            }
+        }
+        #expect(outcomes.all == ["get /b/segments/6/block.bin", "ring connect 1"])
     }
 
     @Test func refusedConnectionFailsThePut() throws {
