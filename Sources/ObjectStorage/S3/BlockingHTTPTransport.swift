@@ -3,8 +3,8 @@ import HTTP1
 import Glibc
 #endif
 
-/// A blocking HTTP/1.1 client connection (POSIX socket, optional `TLSSession`) for tests and the
-/// start-up bucket health check; the flush path gets a loop-driven transport. Keeps the
+/// A blocking HTTP/1.1 client connection (POSIX socket, optional `TLSSession`) for the start-up
+/// bucket health check, loops without io_uring, and tests; the flush path uses `RingS3ObjectStore`. Keeps the
 /// connection alive between requests and reconnects once when a reused connection turns out
 /// to be closed by the server. Not Sendable: one caller at a time.
 public final class BlockingHTTPTransport {

@@ -1,9 +1,10 @@
 import HTTP1
 
 /// One HTTP/1.1 client connection as a sans-I/O state machine: optional TLS, the request writer
-/// and the bounded response parser, with no socket inside. The owner (a blocking transport now,
-/// an event loop later) writes `takeOutbound()` to the socket after every call, feeds what it
-/// reads to `receive`, and reports the end of the stream with `receiveEOF`. One request at a time.
+/// and the bounded response parser, with no socket inside. The owner (`RingS3ObjectStore` through
+/// ring operations, or `BlockingHTTPTransport`) writes `takeOutbound()` to the socket after every
+/// call, feeds what it reads to `receive`, and reports the end of the stream with `receiveEOF`.
+/// One request at a time.
 ///
 /// Not Sendable: belongs to the connection's thread.
 public final class HTTPClientSession {

@@ -251,7 +251,7 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
         case .connect:
             connection.connecting = false
             if result < 0 {
-                nextAddress += 1
+                if !connection.closing { nextAddress += 1 }  // refused or unreachable: try the next address
                 abort(connection, .transport("connect to \(connection.endpoint): \(Errno(rawValue: -result))"))
             } else {
                 connection.connected = true
