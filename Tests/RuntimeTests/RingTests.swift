@@ -52,6 +52,43 @@ struct RingTests {
         #expect(result.withLock { $0 } == -ENOENT)
     }
 
+    /// Socket operations (the S3 store's path): send and recv complete with byte counts, and a
+    /// recv with nothing to read ends with -ECANCELED once cancelled.
+    @Test func ringSendsReceivesAndCancelsOnSockets() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0)
+        defer { fds.forEach { _ = close($0) } }
+        let group = try EventLoopGroup(loopCount: 1)
+        group.start()
+        let results = Mutex<[UInt64: Int32]>([:])
+        let message: [UInt8] = Array("hello".utf8)
+        let sendBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: message.count, alignment: 1)
+        sendBuffer.copyBytes(from: message)
+        let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
+        let idleBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
+        defer { [sendBuffer, receiveBuffer, idleBuffer].forEach { $0.deallocate() } }
+        let (a, b) = (fds[0], fds[1])
+        let buffers = LoopConfined((UnsafeRawBufferPointer(sendBuffer), receiveBuffer, idleBuffer))
+        let loop = group.loops[0]
+        #expect(loop.post {
+            let ring = loop.ring!
+            let handler = RecordingHandler { tag, result in results.withLock { $0[tag] = result } }
+            let client = ring.register(handler)
+            do {
+                try ring.send(fd: a, bytes: buffers.value.0, client: client, tag: 1)
+                try ring.recv(fd: b, into: buffers.value.1, client: client, tag: 2)
+                try ring.recv(fd: a, into: buffers.value.2, client: client, tag: 3)  // nothing will come
+                try ring.cancel(target: 3, client: client, tag: 4)
+            } catch {
+                results.withLock { $0[0] = -((error as? Errno)?.rawValue ?? EINVAL) }
+            }
+        })
+        #expect(waitUntil { results.withLock { $0.count } == 4 })
+        group.shutdown()
+        #expect(results.withLock { $0 } == [1: 5, 2: 5, 3: -ECANCELED, 4: 0])
+        #expect(Array(receiveBuffer.prefix(5)) == message)
+    }
+
     @Test func ringBoundsInFlightOperationsAndSubmitsWhenTheQueueFills() throws {
         var configuration = EventLoopConfiguration()
         configuration.ringEntries = 4  // SQ 4, CQ 8: at most 8 operations in flight
@@ -81,6 +118,12 @@ struct RingTests {
         #expect(loop.post { _ = try? loop.ring!.nop(client: client.value!, tag: 9) })
         #expect(waitUntil { completed.load(ordering: .relaxed) == 9 })
     }
+}
+
+final class RecordingHandler: RingCompletionHandler {
+    let completed: (UInt64, Int32) -> Void
+    init(_ completed: @escaping (UInt64, Int32) -> Void) { self.completed = completed }
+    func ringCompleted(tag: UInt64, result: Int32) { completed(tag, result) }
 }
 
 final class CountingHandler: RingCompletionHandler {
