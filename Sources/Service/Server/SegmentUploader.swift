@@ -203,7 +203,7 @@ final class SegmentUploader {
 }
 
 /// The state one block upload and its hedge share (loop-confined).
-final class UploadRace {
+private final class UploadRace {
     var primaryRunning = true
     var hedgeRunning = false
     var settled = false
