@@ -77,7 +77,7 @@ import Testing
                               compressedBytes: 4_500_000, decompressedBytes: 13_500_000, startedPushes: 36),
             latencyMs: .init(h), errors: .init(total: 1, byStatus: ["UNAVAILABLE": 1], messages: ["UNAVAILABLE": "<closed> & gone"],
                                                unanswered: 0, reconnects: 1),
-            server: nil, objects: nil, payloadRefreshMaxMs: 3, intervals: intervals, distribution: RunSummary.distribution(h))
+            server: nil, clientCpuCores: 0.2, objects: nil, payloadRefreshMaxMs: 3, intervals: intervals, distribution: RunSummary.distribution(h))
     }
 
     @Test func theHTMLPageIsSelfContainedWithBothPlots() {

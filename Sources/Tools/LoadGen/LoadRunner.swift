@@ -61,6 +61,7 @@ public enum LoadRunner {
         group.start()
 
         var samples: [ResourceSample] = []
+        var ownSamples: [ResourceSample] = []
         var nextSecondNs = clock.startNs + 1_000_000_000
         while collector.loopsFinished < loopCount {
             usleep(10_000)
@@ -69,6 +70,7 @@ public enum LoadRunner {
             nextSecondNs += 1_000_000_000
             if now < clock.measureEndNs { board.publish(timedPayloads(corpus, options.shape.compression, &refreshMaxMs)) }
             if let sample = server?.sample() { samples.append(sample) }
+            if let own = ResourceSample.read(pid: getpid()) { ownSamples.append(own) }
             progress?(progressLine(now: now, clock: clock, latest: collector.latest, rss: samples.last?.rssBytes))
         }
         if let sample = server?.sample() { samples.append(sample) }
@@ -90,6 +92,7 @@ public enum LoadRunner {
             errors: .init(total: totals.errors + totals.unanswered, byStatus: totals.errorsByStatus, messages: totals.firstErrorMessage,
                           unanswered: totals.unanswered, reconnects: totals.reconnects),
             server: server.flatMap { RunSummary.serverUsage(pid: $0.pid, samples: samples, clock: clock) },
+            clientCpuCores: RunSummary.serverUsage(pid: getpid(), samples: ownSamples, clock: clock)?.cpuCores ?? 0,
             objects: server.map { s in
                 let offsetMs = Int64(WallClock.unixNowNs / 1_000_000) - Int64(EventLoop.monotonicNowNs / 1_000_000)
                 return ObjectCensus(openTimes: ObjectCensus.scan(dataDirectory: s.dataDirectory),

@@ -96,6 +96,8 @@ public struct RunSummary: Codable, Sendable {
     public var latencyMs: Latency
     public var errors: Errors
     public var server: ServerUsage?
+    /// loadgen's own CPU in the window (all threads), to show the client is not the limit.
+    public var clientCpuCores: Double
     public var objects: ObjectCensus?
     /// Longest time the once-per-second corpus refresh (re-encode with the current time,
     /// gzip) took on the main thread.

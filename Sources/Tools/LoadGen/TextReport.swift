@@ -31,6 +31,7 @@ public enum TextReport {
         if let s = r.server {
             lines.append("server      RSS min \(mib(s.rssMinBytes)) max \(mib(s.rssMaxBytes)) last \(mib(s.rssLastBytes)) MiB, growth \(mib(s.rssGrowthBytes)) MiB over the window; CPU \(fixed(s.cpuCores, 2)) cores")
         }
+        lines.append("client      CPU \(fixed(r.clientCpuCores, 2)) cores, payload refresh max \(fixed(r.payloadRefreshMaxMs, 1)) ms")
         if let o = r.objects {
             let gap = o.minIntervalMs.map { ", shortest gap \($0) ms" } ?? ""
             lines.append("objects     \(o.objects) in \(o.shardsActive) shard(s): \(fixed(o.perShardPerSegment, 3)) per shard per \(o.segmentDurationMs) ms segment (max shard \(fixed(o.maxPerShardPerSegment, 3)), ideal 1.0)\(gap)")
