@@ -40,14 +40,14 @@ public enum HTMLReport {
         let seconds = r.intervals.map { Double($0.second) + 0.5 }
         let latency = LineChart(
             id: id + "latency-over-time", title: "Acknowledgement latency per second (ms)", xLabel: "seconds since start",
-            series: [("p50", "#1f77b4", zip(seconds, r.intervals.map(\.p50Ms)).map { ($0, $1) }),
-                     ("p99", "#ff7f0e", zip(seconds, r.intervals.map(\.p99Ms)).map { ($0, $1) }),
-                     ("max", "#d62728", zip(seconds, r.intervals.map(\.maxMs)).map { ($0, $1) })],
+            series: [("max", "#d62728", zip(seconds, r.intervals.map(\.maxMs)).map { ($0, $1) }, true),
+                     ("p99", "#ff7f0e", zip(seconds, r.intervals.map(\.p99Ms)).map { ($0, $1) }, false),
+                     ("p50", "#1f77b4", zip(seconds, r.intervals.map(\.p50Ms)).map { ($0, $1) }, false)],
             shade: (firstMeasured, lastMeasured), xTicks: nil)
         let throughput = LineChart(
             id: id + "throughput-over-time", title: "Acknowledged profiles per second", xLabel: "seconds since start",
-            series: [("profiles/s", "#2ca02c", zip(seconds, r.intervals.map { Double($0.profiles) }).map { ($0, $1) }),
-                     ("errors/s", "#d62728", zip(seconds, r.intervals.map { Double($0.errors) }).map { ($0, $1) })],
+            series: [("profiles/s", "#2ca02c", zip(seconds, r.intervals.map { Double($0.profiles) }).map { ($0, $1) }, false),
+                     ("errors/s", "#d62728", zip(seconds, r.intervals.map { Double($0.errors) }).map { ($0, $1) }, true)],
             shade: (firstMeasured, lastMeasured), xTicks: nil)
         // x = log10(1 / (1 - p)): 90 % → 1, 99 % → 2, 99.9 % → 3 (HdrHistogram's plot).
         let nines = { (p: Double) in log10(1 / max(1e-7, 1 - p / 100)) }
@@ -56,7 +56,7 @@ public enum HTMLReport {
         let ticks = (0 ... Int(topNines)).map { n in (Double(n), percentileLabel(Double(n))) }
         let distribution = LineChart(
             id: id + "latency-distribution", title: "Acknowledgement latency by percentile (ms), measured window", xLabel: "percentile",
-            series: [("latency", "#9467bd", points)], shade: nil, xTicks: ticks)
+            series: [("latency", "#9467bd", points, false)], shade: nil, xTicks: ticks)
         return """
         <h2>\(escape(title))</h2>
         <pre>\(escape(TextReport.render(r)))</pre>
@@ -87,7 +87,8 @@ struct LineChart {
     var id: String
     var title: String
     var xLabel: String
-    var series: [(name: String, color: String, points: [(Double, Double)])]
+    /// Drawn in order (later on top); `dashed` for the outliers' line.
+    var series: [(name: String, color: String, points: [(Double, Double)], dashed: Bool)]
     var shade: (Double, Double)?
     var xTicks: [(Double, String)]?
     let width = 820.0, height = 300.0, left = 60.0, right = 20.0, top = 30.0, bottom = 40.0
@@ -119,9 +120,10 @@ struct LineChart {
         s += "<text x=\"\(left + plotW / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(HTMLReport.escape(xLabel))</text>\n"
         for (i, line) in series.enumerated() {
             let path = line.points.map { "\(f(x($0.0))),\(f(y($0.1)))" }.joined(separator: " ")
-            s += "<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"1.5\" points=\"\(path)\"><title>\(HTMLReport.escape(line.name))</title></polyline>\n"
+            let dash = line.dashed ? " stroke-dasharray=\"5,3\"" : ""
+            s += "<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"1.5\"\(dash) points=\"\(path)\"><title>\(HTMLReport.escape(line.name))</title></polyline>\n"
             let lx = width - right - 110, ly = top + 8 + Double(i) * 15
-            s += "<line x1=\"\(f(lx))\" x2=\"\(f(lx + 18))\" y1=\"\(f(ly))\" y2=\"\(f(ly))\" stroke=\"\(line.color)\" stroke-width=\"2\"/>"
+            s += "<line x1=\"\(f(lx))\" x2=\"\(f(lx + 18))\" y1=\"\(f(ly))\" y2=\"\(f(ly))\" stroke=\"\(line.color)\" stroke-width=\"2\"\(dash)/>"
             s += "<text x=\"\(f(lx + 24))\" y=\"\(f(ly + 4))\">\(HTMLReport.escape(line.name))</text>\n"
         }
         return s + "</svg>"

@@ -7,8 +7,8 @@ import Glibc
 public struct RunOptions: Sendable {
     public var host = "127.0.0.1"
     public var port: UInt16
-    public var connections = 4
-    public var streamsPerConnection = 16
+    public var connections = 8
+    public var streamsPerConnection = 64
     public var clientLoops = 1
     /// nil: closed loop (every stream always busy); otherwise the open-loop rate.
     public var pushesPerSecond: Double?

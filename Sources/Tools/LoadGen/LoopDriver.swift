@@ -144,6 +144,11 @@ final class LoopDriver {
 
     /// Sends every push the pacer says is due; without a free stream it waits in the backlog.
     private func pace(_ now: UInt64) {
+        while backlogHead < backlog.count, let connection = connectionWithRoom(),
+              send(on: connection, startNs: backlog[backlogHead], nowNs: now) {
+            backlogHead += 1
+        }
+        compactBacklog()
         // Bounded per tick so the loop keeps reading answers; the schedule is kept regardless.
         for _ in 0 ..< 10_000 {
             guard let due = pacer!.nextDue(nowNs: now, endNs: plan.clock.measureEndNs) else { return }

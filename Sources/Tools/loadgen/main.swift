@@ -35,9 +35,9 @@ struct LoadGenCommand: ParsableCommand {
     var compression = ProfileCompression.gzip
 
     @Option(help: "Connections.")
-    var connections = 4
-    @Option(help: "Concurrent streams (pushes in flight) per connection.")
-    var streams = 16
+    var connections = 8
+    @Option(help: "Concurrent streams (pushes in flight) per connection; the server allows 100.")
+    var streams = 64
     @Option(help: "Client event loops (threads).")
     var clientLoops = 1
     @Option(help: "Open loop at this many pushes/s (default: closed loop at maximum).")
