@@ -85,6 +85,12 @@ struct LoadGenCommand: ParsableCommand {
             let dir = dataDir ?? Self.temporaryDirectory()
             if dataDir == nil { temporary = dir }
             server = try ServerProcess(executable: binary, dataDirectory: dir, extraArguments: serverArguments, logFile: serverLog)
+            spawnedServerPID = server!.pid
+            signal(SIGINT) { _ in
+                // Interrupted: do not leave the server running (it drains on SIGTERM).
+                if spawnedServerPID > 0 { kill(spawnedServerPID, SIGTERM) }
+                _exit(130)
+            }
             log("started segment-writer pid \(server!.pid) grpc 127.0.0.1:\(server!.grpcPort), bucket \(dir), segments \(server!.segmentDurationMs) ms")
         }
         defer {
@@ -171,6 +177,9 @@ struct LoadGenCommand: ParsableCommand {
         FileHandle.standardError.write(Data(("loadgen: " + message + "\n").utf8))
     }
 }
+
+/// The spawned server, for the SIGINT handler (a C function pointer cannot capture).
+nonisolated(unsafe) var spawnedServerPID: Int32 = 0
 
 enum LoadRunnerFormat {
     static func rate(_ v: Double) -> String { String(Int(v.rounded())) }
