@@ -24,7 +24,7 @@ import Testing
         for (shard, withBlock) in [("3", true), ("4", false), ("x", true)] {
             let segment = "\(dir)/segments/\(shard)/anonymous/\(ulid)"
             try FileManager.default.createDirectory(atPath: segment, withIntermediateDirectories: true)
-            if withBlock { FileManager.default.createFile(atPath: segment + "/block.bin", contents: Data([1])) }
+            if withBlock { _ = FileManager.default.createFile(atPath: segment + "/block.bin", contents: Data([1])) }
         }
         #expect(ObjectCensus.scan(dataDirectory: dir) == [3: [1_764_000_000_500]])
     }
@@ -53,7 +53,7 @@ import Testing
             ResourceSample(monotonicNs: UInt64($0.0 * 1e9), rssBytes: $0.1, cpuSeconds: $0.2)
         }
         let usage = try #require(RunSummary.serverUsage(pid: 1, samples: samples, clock: clock))
-        #expect(usage.rssMinBytes == 100 && usage.rssMaxBytes == 300 && usage.rssLastBytes == 300)
+        #expect(usage.rssMinBytes == 100 && usage.rssMaxBytes == 300 && usage.rssLastBytes == 300 && usage.rssFirstBytes == 100)
         #expect(usage.rssGrowthBytes == 60)
         #expect(usage.cpuCores == 1.5 && usage.cpuSeconds == 3.0)
     }

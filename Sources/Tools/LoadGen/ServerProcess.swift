@@ -7,7 +7,7 @@ import Glibc
 /// A `segment-writer` that loadgen started itself: loopback ports picked by the server
 /// (read from its `server listening` log line), a filesystem bucket in `dataDirectory`,
 /// readiness from `GET /ready`, resource use from `/proc/PID`, SIGTERM and a wait for the drain.
-public final class ServerProcess: @unchecked Sendable {
+public final class ServerProcess {
     public let executable: String
     public let dataDirectory: String
     public private(set) var grpcPort: UInt16 = 0

@@ -69,6 +69,9 @@ public struct RunSummary: Codable, Sendable {
         public var rssMinBytes: Int
         public var rssMaxBytes: Int
         public var rssLastBytes: Int
+        /// The first sample of the run (warm-up included): `rssLastBytes - rssFirstBytes` is
+        /// the growth over the whole run.
+        public var rssFirstBytes: Int
         /// Last minus first sample inside the measurement window.
         public var rssGrowthBytes: Int
         /// CPU seconds used in the window / window seconds (2.0 = two cores busy).
@@ -121,7 +124,7 @@ public struct RunSummary: Codable, Sendable {
         let first = window.first ?? samples[0], end = window.last ?? last
         let seconds = Double(end.monotonicNs &- first.monotonicNs) / 1e9
         return ServerUsage(pid: pid, samples: samples.count, rssMinBytes: samples.map(\.rssBytes).min()!,
-                           rssMaxBytes: samples.map(\.rssBytes).max()!, rssLastBytes: last.rssBytes,
+                           rssMaxBytes: samples.map(\.rssBytes).max()!, rssLastBytes: last.rssBytes, rssFirstBytes: samples[0].rssBytes,
                            rssGrowthBytes: end.rssBytes - first.rssBytes,
                            cpuCores: seconds > 0 ? (end.cpuSeconds - first.cpuSeconds) / seconds : 0,
                            cpuSeconds: end.cpuSeconds - first.cpuSeconds)
