@@ -47,17 +47,19 @@ import Testing
         var a = IntervalCounts(index: 2)
         a.ok = 3
         a.sentBytes = 3_000_000
+        a.pending = 5
         for ms in [10, 20, 30] { _ = a.histogram.record(UInt64(ms * 1000)) }
         collector.add(a)
         #expect(collector.latest == nil)
         var b = IntervalCounts(index: 2)
         b.ok = 1
         b.errors = 2
+        b.pending = 7
         _ = b.histogram.record(1_000_000)
         collector.add(b)
         let latest = try #require(collector.latest)
         #expect(latest.second == 2 && latest.measured)
-        #expect(latest.profiles == 4 && latest.errors == 2 && latest.compressedMB == 3)
+        #expect(latest.profiles == 4 && latest.errors == 2 && latest.compressedMB == 3 && latest.pending == 12)
         #expect(abs(latest.maxMs - 1000) < 10)
         #expect(abs(latest.p50Ms - 20) < 0.5)
     }

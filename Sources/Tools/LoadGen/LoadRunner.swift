@@ -117,7 +117,7 @@ public enum LoadRunner {
         var line = "\(fixed(elapsed, 1))s \(phase)"
         if let l = latest {
             line += " | \(l.profiles) profiles/s \(fixed(l.compressedMB, 2)) MB/s (raw \(fixed(l.decompressedMB, 2)))"
-            line += " p50 \(fixed(l.p50Ms, 1)) ms p99 \(fixed(l.p99Ms, 1)) ms max \(fixed(l.maxMs, 1)) ms errors \(l.errors)"
+            line += " p50 \(fixed(l.p50Ms, 1)) ms p99 \(fixed(l.p99Ms, 1)) ms max \(fixed(l.maxMs, 1)) ms errors \(l.errors) pending \(l.pending)"
         }
         if let rss { line += " | server RSS \(rss >> 20) MiB" }
         return line

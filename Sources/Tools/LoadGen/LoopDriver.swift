@@ -189,6 +189,7 @@ final class LoopDriver {
     private func roll(_ now: UInt64) {
         let index = plan.clock.secondIndex(now)
         guard index > interval.index else { return }
+        interval.pending = inFlightCount + backlog.count - backlogHead
         collector.add(interval)
         interval = IntervalCounts(index: index)
     }

@@ -33,6 +33,7 @@ extension IntervalSummary {
             last.errors += s.errors
             last.compressedMB += s.compressedMB
             last.decompressedMB += s.decompressedMB
+            last.pending += s.pending
             result[result.count - 1] = last
         }
         return result
@@ -47,6 +48,9 @@ public struct IntervalCounts: Sendable {
     public var errors = 0
     public var sentBytes = 0
     public var rawBytes = 0
+    /// Pushes sent and not yet answered, plus open-loop pushes waiting for a stream, when
+    /// the second was handed in.
+    public var pending = 0
 
     public init(index: Int) { self.index = index }
 
@@ -56,6 +60,7 @@ public struct IntervalCounts: Sendable {
         errors += other.errors
         sentBytes += other.sentBytes
         rawBytes += other.rawBytes
+        pending += other.pending
     }
 }
 
@@ -67,6 +72,8 @@ public struct IntervalSummary: Sendable, Codable, Equatable {
     public var errors: Int
     public var compressedMB: Double
     public var decompressedMB: Double
+    /// In flight or waiting for a stream at the end of the second (all loops).
+    public var pending: Int
     public var p50Ms: Double
     public var p99Ms: Double
     public var maxMs: Double
@@ -78,6 +85,7 @@ public struct IntervalSummary: Sendable, Codable, Equatable {
         errors = c.errors
         compressedMB = Double(c.sentBytes) / 1e6
         decompressedMB = Double(c.rawBytes) / 1e6
+        pending = c.pending
         let empty = c.histogram.totalCount == 0
         p50Ms = empty ? 0 : Double(c.histogram.valueAtPercentile(50)) / 1000
         p99Ms = empty ? 0 : Double(c.histogram.valueAtPercentile(99)) / 1000
