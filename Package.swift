@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"]),
         .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding"]),
-        .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "Pprof", "BinaryCoding", "GRPC", "SegmentObject", "TestSupport",
+        .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "Pprof", "BinaryCoding", "GRPC", "Runtime", "SegmentObject", "TestSupport",
                                                          .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .testTarget(name: "SegmentToolsTests", dependencies: [
             "SegmentTools", "TestSupport", "Pprof", "Accumulator", "SegmentObject", "TSDBIndex", "SymbolDB", "ProfilesParquet", "BinaryCoding",
