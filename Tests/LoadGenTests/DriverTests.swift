@@ -17,16 +17,21 @@ import TestSupport
         return Corpus(profiles: [try! Corpus.prepare(name: "profile_python", bytes: bytes).get()])
     }()
 
+    static func options(port: UInt16, connections: Int, streams: Int, warmup: Double, duration: Double) -> RunOptions {
+        var options = RunOptions(port: port)
+        options.connections = connections
+        options.streamsPerConnection = streams
+        options.warmupSeconds = warmup
+        options.durationSeconds = duration
+        options.drainTimeoutSeconds = 2
+        return options
+    }
+
     @Test func openLoopSendsAtTheRateAndCountsRefusals() throws {
         let server = try InstantServer(refuseEvery: 10)
         defer { server.stop() }
-        var options = RunOptions(port: server.port)
-        options.connections = 2
-        options.streamsPerConnection = 8
+        var options = Self.options(port: server.port, connections: 2, streams: 8, warmup: 0.2, duration: 1)
         options.pushesPerSecond = 200
-        options.warmupSeconds = 0.2
-        options.durationSeconds = 1
-        options.drainTimeoutSeconds = 2
         let summary = try LoadRunner.run(options, corpus: Self.corpus, server: nil)
         // 200 due in the window, one in ten refused; answers arriving in the window count.
         #expect((190 ... 202).contains(summary.throughput.startedPushes), "\(summary.throughput)")
@@ -43,12 +48,8 @@ import TestSupport
     @Test func closedLoopKeepsEveryStreamBusy() throws {
         let server = try InstantServer(refuseEvery: 0)
         defer { server.stop() }
-        var options = RunOptions(port: server.port)
-        options.connections = 2
-        options.streamsPerConnection = 4
+        var options = Self.options(port: server.port, connections: 2, streams: 4, warmup: 0.2, duration: 1)
         options.clientLoops = 2
-        options.warmupSeconds = 0.2
-        options.durationSeconds = 1
         let summary = try LoadRunner.run(options, corpus: Self.corpus, server: nil)
         #expect(summary.errors.total == 0 && summary.clientLoops == 2)
         #expect(summary.throughput.ackedProfiles > 50)
@@ -62,11 +63,7 @@ import TestSupport
         let unused = try InstantServer(refuseEvery: 0)
         let port = unused.port
         unused.stop()
-        var options = RunOptions(port: port)
-        options.connections = 1
-        options.streamsPerConnection = 1
-        options.warmupSeconds = 0
-        options.durationSeconds = 0.3
+        let options = Self.options(port: port, connections: 1, streams: 1, warmup: 0, duration: 0.3)
         let summary = try LoadRunner.run(options, corpus: Self.corpus, server: nil)
         #expect(summary.throughput.ackedProfiles == 0)
         #expect(summary.errors.reconnects > 0 || summary.errors.byStatus["CONNECT"] != nil)
