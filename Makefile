@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 SWIFT_TEST_FLAGS ?=
 
 .PHONY: all deps venv build build-release test swift-test python-test run clean
-.PHONY: bench
+.PHONY: bench loadgen
 
 all: build
 
@@ -55,6 +55,16 @@ BENCH_FLAGS ?=
 
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark $(BENCH_FLAGS)
+
+# Load against a release segment-writer that loadgen starts itself (filesystem bucket in a
+# temporary directory); LOADGEN_FLAGS passes options on, e.g.
+# LOADGEN_FLAGS="--rate-fraction 0.7 --duration 20s --report /tmp/loadgen" (Sources/Tools/LoadGen/README.md).
+LOADGEN_FLAGS ?= --duration 10s
+
+loadgen: deps
+	$(SWIFT) build -c release --product segment-writer
+	$(SWIFT) build -c release --product loadgen
+	bin=$$($(SWIFT) build -c release --show-bin-path); $$bin/loadgen --spawn-server $$bin/segment-writer $(LOADGEN_FLAGS)
 
 clean:
 	rm -rf .build $(VENV)

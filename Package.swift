@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "segtool", targets: ["segtool"]),
         .executable(name: "segment-writer", targets: ["segment-writer"]),
+        .executable(name: "loadgen", targets: ["loadgen"]),
         // Libraries for the benchmark package in Benchmarks/ (depends on this package by path).
         .library(name: "BinaryCoding", targets: ["BinaryCoding"]),
         .library(name: "TSDBIndex", targets: ["TSDBIndex"]),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // MARK: C libraries (liburing, zstd, libdeflate, OpenSSL) and C helpers.
@@ -104,6 +106,21 @@ let package = Package(
             ],
             path: "Sources/Tools/segtool"
         ),
+        // The load generator: our own h2c gRPC client on Runtime loops, statistics and reports.
+        .target(
+            name: "LoadGen",
+            dependencies: [
+                "Runtime", "HTTP2", "GRPC", "Pprof", "Accumulator", "SegmentObject", "BinaryCoding",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Sources/Tools/LoadGen",
+            exclude: ["README.md"]
+        ),
+        .executableTarget(
+            name: "loadgen",
+            dependencies: ["LoadGen", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/loadgen"
+        ),
 
         // MARK: Tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -120,6 +137,8 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"]),
         .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding"]),
+        .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "Pprof", "BinaryCoding", "GRPC", "Runtime", "SegmentObject", "TestSupport",
+                                                         .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .testTarget(name: "SegmentToolsTests", dependencies: [
             "SegmentTools", "TestSupport", "Pprof", "Accumulator", "SegmentObject", "TSDBIndex", "SymbolDB", "ProfilesParquet", "BinaryCoding",
         ]),

@@ -1,0 +1,146 @@
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything one run needs besides the corpus.
+public struct RunOptions: Sendable {
+    public var host = "127.0.0.1"
+    public var port: UInt16
+    public var connections = 8
+    public var streamsPerConnection = 64
+    public var clientLoops = 1
+    /// nil: closed loop (every stream always busy); otherwise the open-loop rate.
+    public var pushesPerSecond: Double?
+    public var warmupSeconds = 2.0
+    public var durationSeconds = 10.0
+    /// After the window, how long answers to pushes still in flight are awaited.
+    public var drainTimeoutSeconds = 10.0
+    public var backlogMax = 100_000
+    public var shape = WorkloadShape()
+    public var seed: UInt64 = 0x5EED
+
+    public init(port: UInt16) { self.port = port }
+}
+
+/// Runs the client loops for warm-up + duration, refreshing payloads and sampling the
+/// server every second on the calling thread, and reduces what they counted.
+public enum LoadRunner {
+    public static func run(_ options: RunOptions, corpus: Corpus, server: ServerProcess?,
+                           progress: ((String) -> Void)? = nil) throws -> RunSummary {
+        precondition(!corpus.profiles.isEmpty, "an empty corpus")
+        precondition(options.connections > 0 && options.streamsPerConnection > 0 && options.clientLoops > 0)
+        let loopCount = min(options.clientLoops, options.connections)
+        var configuration = EventLoopConfiguration()
+        configuration.pinThreads = false
+        configuration.ringEntries = 0
+        configuration.connectionsMax = max(64, options.connections * 2)
+        // A whole window of large pushes may be queued per connection: reading must not pause for it.
+        configuration.outboundHighWatermarkBytes = 64 << 20
+        configuration.outboundLowWatermarkBytes = 16 << 20
+        configuration.outboundBytesMax = 512 << 20
+        let group = try EventLoopGroup(loopCount: loopCount, configuration: configuration)
+
+        var refreshMaxMs = 0.0
+        let board = PayloadBoard(timedPayloads(corpus, options.shape.compression, &refreshMaxMs))
+        let clock = RunClock(startNs: EventLoop.monotonicNowNs + 20_000_000, warmupNs: UInt64(options.warmupSeconds * 1e9),
+                             durationNs: UInt64(options.durationSeconds * 1e9))
+        let collector = RunCollector(clock: clock, loopCount: loopCount)
+        var drivers: [LoopDriver] = []
+        for (i, loop) in group.loops.enumerated() {
+            let share = options.connections / loopCount + (i < options.connections % loopCount ? 1 : 0)
+            let plan = DriverPlan(host: options.host, port: options.port, connections: share,
+                                  streamsPerConnection: options.streamsPerConnection,
+                                  pushesPerSecond: options.pushesPerSecond.map { $0 * Double(share) / Double(options.connections) },
+                                  clock: clock, drainTimeoutNs: UInt64(options.drainTimeoutSeconds * 1e9),
+                                  backlogMax: options.backlogMax, seed: options.seed &+ UInt64(i) &* 0x9E37_79B9, shape: options.shape)
+            let driver = LoopDriver(loop: loop, plan: plan, board: board, collector: collector)
+            driver.start()
+            drivers.append(driver)
+        }
+        group.start()
+
+        var samples: [ResourceSample] = []
+        var ownSamples: [ResourceSample] = []
+        var nextSecondNs = clock.startNs + 1_000_000_000
+        while collector.loopsFinished < loopCount {
+            usleep(10_000)
+            let now = EventLoop.monotonicNowNs
+            guard now >= nextSecondNs else { continue }
+            nextSecondNs += 1_000_000_000
+            if now < clock.measureEndNs { board.publish(timedPayloads(corpus, options.shape.compression, &refreshMaxMs)) }
+            if let sample = server?.sample() { samples.append(sample) }
+            if let own = ResourceSample.read(pid: getpid()) { ownSamples.append(own) }
+            progress?(progressLine(now: now, clock: clock, latest: collector.latest, rss: samples.last?.rssBytes))
+        }
+        if let sample = server?.sample() { samples.append(sample) }
+        group.shutdown()
+        withExtendedLifetime(drivers) {}
+
+        let (intervals, totals) = collector.close()
+        let windowSeconds = options.durationSeconds
+        return RunSummary(
+            mode: options.pushesPerSecond == nil ? "closed" : "open", targetPushesPerSec: options.pushesPerSecond,
+            connections: options.connections, streamsPerConnection: options.streamsPerConnection, clientLoops: loopCount,
+            warmupSeconds: options.warmupSeconds, durationSeconds: windowSeconds, workload: options.shape,
+            corpusFiles: corpus.profiles.map(\.name), corpusSkipped: corpus.skipped.map { "\($0.name): \($0.reason)" },
+            throughput: .init(ackedProfiles: totals.acked, profilesPerSec: Double(totals.acked) / windowSeconds,
+                              compressedMBps: Double(totals.sentBytes) / 1e6 / windowSeconds,
+                              decompressedMBps: Double(totals.rawBytes) / 1e6 / windowSeconds,
+                              compressedBytes: totals.sentBytes, decompressedBytes: totals.rawBytes, startedPushes: totals.started),
+            latencyMs: .init(totals.histogram),
+            errors: .init(total: totals.errors + totals.unanswered, byStatus: totals.errorsByStatus, messages: totals.firstErrorMessage,
+                          unanswered: totals.unanswered, reconnects: totals.reconnects),
+            server: server.flatMap { RunSummary.serverUsage(pid: $0.pid, samples: samples, clock: clock) },
+            clientCpuCores: RunSummary.serverUsage(pid: getpid(), samples: ownSamples, clock: clock)?.cpuCores ?? 0,
+            objects: server.map { s in
+                let offsetMs = Int64(WallClock.unixNowNs / 1_000_000) - Int64(EventLoop.monotonicNowNs / 1_000_000)
+                return ObjectCensus(openTimes: ObjectCensus.scan(dataDirectory: s.dataDirectory),
+                                    windowStartUnixMs: UInt64(Int64(clock.measureStartNs / 1_000_000) + offsetMs),
+                                    windowEndUnixMs: UInt64(Int64(clock.measureEndNs / 1_000_000) + offsetMs),
+                                    segmentDurationMs: s.segmentDurationMs)
+            },
+            payloadRefreshMaxMs: refreshMaxMs, intervals: intervals, distribution: RunSummary.distribution(totals.histogram))
+    }
+
+    /// The corpus stamped with the current wall-clock time, timing the rebuild.
+    static func timedPayloads(_ corpus: Corpus, _ compression: ProfileCompression, _ maxMs: inout Double) -> PayloadSet {
+        let t0 = EventLoop.monotonicNowNs
+        let set = PayloadSet(corpus: corpus, timeNanos: Int64(WallClock.unixNowNs), compression: compression)
+        maxMs = max(maxMs, Double(EventLoop.monotonicNowNs - t0) / 1e6)
+        return set
+    }
+
+    static func progressLine(now: UInt64, clock: RunClock, latest: IntervalSummary?, rss: Int?) -> String {
+        let elapsed = Double(now &- clock.startNs) / 1e9
+        let phase = now < clock.measureStartNs ? "warmup" : now < clock.measureEndNs ? "measure" : "drain"
+        var line = "\(fixed(elapsed, 1))s \(phase)"
+        if let l = latest {
+            line += " | \(l.profiles) profiles/s \(fixed(l.compressedMB, 2)) MB/s (raw \(fixed(l.decompressedMB, 2)))"
+            line += " p50 \(fixed(l.p50Ms, 1)) ms p99 \(fixed(l.p99Ms, 1)) ms max \(fixed(l.maxMs, 1)) ms errors \(l.errors) pending \(l.pending)"
+        }
+        if let rss { line += " | server RSS \(rss >> 20) MiB" }
+        return line
+    }
+
+    static func fixed(_ v: Double, _ digits: Int) -> String {
+        let scale = digits == 0 ? 1.0 : (0 ..< digits).reduce(1.0) { r, _ in r * 10 }
+        let r = (v * scale).rounded() / scale
+        var s = "\(r)"
+        if let dot = s.firstIndex(of: ".") {
+            let decimals = s.distance(from: dot, to: s.endIndex) - 1
+            if decimals < digits { s += String(repeating: "0", count: digits - decimals) }
+            if digits == 0 { s = String(s[..<dot]) }
+        }
+        return s
+    }
+}
+
+/// CLOCK_REALTIME (profile timestamps, ULID window).
+enum WallClock {
+    static var unixNowNs: UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,190 @@
+import ArgumentParser
+import Foundation
+import LoadGen
+
+/// `loadgen`: pushes real profiles at a segment-writer and reports throughput, ack latency,
+/// errors and (for a server it started) RSS, CPU and objects per shard per segment.
+struct LoadGenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loadgen",
+        abstract: "Load generator for the segment-writer: our own h2c gRPC client pushing real profiles.",
+        discussion: "Arguments after `--` go to the server started by --spawn-server. See Sources/Tools/LoadGen/README.md.")
+
+    @Option(help: "host:port of a running segment-writer (ignored with --spawn-server).")
+    var target = "127.0.0.1:9095"
+    @Option(help: "Start this segment-writer binary (filesystem bucket, loopback ports), stop it at the end.")
+    var spawnServer: String?
+    @Option(help: "Bucket directory of the spawned server (default: a temporary directory, removed afterwards).")
+    var dataDir: String?
+    @Option(help: "Write the spawned server's stderr here.")
+    var serverLog: String?
+
+    @Option(help: "Directory of pprof files (raw or gzip); files the server would refuse are skipped.")
+    var corpus = "../shared/testdata/pprof"
+    @Option(help: "Tenants (one: `anonymous`; more: tenant-0…).")
+    var tenants = 1
+    @Option(help: "Distinct service_name values.")
+    var services = 4
+    @Option(help: "Distinct values of one extra series label (0: none).")
+    var labelCardinality = 0
+    @Option(help: "Name of the extra label (must sort between __name__ and service_name).")
+    var labelName = "instance"
+    @Option(help: "Shards pushes are spread over (0..<N).")
+    var shards = 4
+    @Option(help: "profile field encoding: gzip or none (the distributor's default).")
+    var compression = ProfileCompression.gzip
+
+    @Option(help: "Connections.")
+    var connections = 8
+    @Option(help: "Concurrent streams (pushes in flight) per connection; the server allows 100.")
+    var streams = 64
+    @Option(help: "Client event loops (threads).")
+    var clientLoops = 1
+    @Option(help: "Open loop at this many pushes/s (default: closed loop at maximum).")
+    var rate: Double?
+    @Option(help: "Closed-loop calibration run first, then open loop at this fraction of its rate (e.g. 0.7).")
+    var rateFraction: Double?
+    @Option(help: "Measured duration (10s, 500ms, 2m).")
+    var duration = "10s"
+    @Option(help: "Warm-up before the measured window.")
+    var warmup = "2s"
+    @Option(help: "How long pushes still in flight after the window are awaited.")
+    var drainTimeout = "10s"
+    @Option(help: "Seed of the choices and profile ids.")
+    var seed: UInt64 = 0x5EED
+
+    @Flag(help: "Print the summary as JSON on stdout.")
+    var json = false
+    @Option(help: "Write an HTML report (index.html with plots) into this directory.")
+    var report: String?
+    @Flag(help: "No live progress line on stderr.")
+    var quiet = false
+
+    @Argument(parsing: .postTerminator, help: "Arguments for the spawned segment-writer.")
+    var serverArguments: [String] = []
+
+    mutating func validate() throws {
+        guard rate == nil || rateFraction == nil else { throw ValidationError("--rate and --rate-fraction exclude each other") }
+        if let f = rateFraction, !(f > 0 && f <= 1) { throw ValidationError("--rate-fraction must be in (0, 1]") }
+        guard tenants > 0, services > 0, shards > 0, connections > 0, streams > 0, clientLoops > 0, labelCardinality >= 0 else {
+            throw ValidationError("counts must be positive")
+        }
+        for (name, value) in [("--duration", duration), ("--warmup", warmup), ("--drain-timeout", drainTimeout)] where Self.seconds(value) == nil {
+            throw ValidationError("\(name): not a duration: \(value)")
+        }
+    }
+
+    func run() throws {
+        let loaded = try Corpus.load(directory: corpus)
+        for s in loaded.skipped { log("skipping \(s.name): \(s.reason)") }
+        guard !loaded.profiles.isEmpty else { throw ValidationError("no usable profiles in \(corpus)") }
+
+        var server: ServerProcess?
+        var temporary: String?
+        if let binary = spawnServer {
+            let dir = dataDir ?? Self.temporaryDirectory()
+            if dataDir == nil { temporary = dir }
+            server = try ServerProcess(executable: binary, dataDirectory: dir, extraArguments: serverArguments, logFile: serverLog)
+            spawnedServerPID = server!.pid
+            signal(SIGINT) { _ in
+                // Interrupted: do not leave the server running (it drains on SIGTERM).
+                if spawnedServerPID > 0 { kill(spawnedServerPID, SIGTERM) }
+                _exit(130)
+            }
+            log("started segment-writer pid \(server!.pid) grpc 127.0.0.1:\(server!.grpcPort), bucket \(dir), segments \(server!.segmentDurationMs) ms")
+        }
+        defer {
+            if let server {
+                let status = server.stop()
+                log("segment-writer exited with status \(status)")
+            }
+            if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
+        }
+
+        var options = try runOptions(port: server?.grpcPort)
+        let progress: ((String) -> Void)? = quiet ? nil : Self.progressPrinter()
+        var calibration: RunSummary?
+        if let fraction = rateFraction {
+            let closed = try LoadRunner.run(options, corpus: loaded, server: server, progress: progress)
+            Self.endProgress(progress)
+            guard closed.throughput.profilesPerSec > 0 else { throw ValidationError("calibration acknowledged nothing") }
+            calibration = closed
+            options.pushesPerSecond = closed.throughput.profilesPerSec * fraction
+            log("calibrated: \(LoadRunnerFormat.rate(closed.throughput.profilesPerSec)) profiles/s closed loop; open loop at \(LoadRunnerFormat.rate(options.pushesPerSecond!))")
+        }
+        let summary = try LoadRunner.run(options, corpus: loaded, server: server, progress: progress)
+        Self.endProgress(progress)
+        let result = LoadReport(run: summary, calibration: calibration, rateFraction: rateFraction)
+        if let report {
+            let path = try HTMLReport.write(result, directory: report)
+            log("report: \(path)")
+        }
+        print(json ? try TextReport.json(result) : TextReport.render(result), terminator: json ? "\n" : "")
+        if summary.throughput.ackedProfiles == 0 { throw ExitCode(1) }
+    }
+
+    private func runOptions(port spawnedPort: UInt16?) throws -> RunOptions {
+        var host = "127.0.0.1"
+        var port = spawnedPort ?? 0
+        if spawnedPort == nil {
+            let parts = target.split(separator: ":")
+            guard parts.count == 2, let p = UInt16(parts[1]) else { throw ValidationError("--target must be host:port (IPv4)") }
+            host = String(parts[0]) == "localhost" ? "127.0.0.1" : String(parts[0])
+            port = p
+        }
+        var options = RunOptions(port: port)
+        options.host = host
+        options.connections = connections
+        options.streamsPerConnection = streams
+        options.clientLoops = clientLoops
+        options.pushesPerSecond = rate
+        options.durationSeconds = Self.seconds(duration)!
+        options.warmupSeconds = Self.seconds(warmup)!
+        options.drainTimeoutSeconds = Self.seconds(drainTimeout)!
+        options.seed = seed
+        options.shape = WorkloadShape(tenants: tenants, services: services, labelCardinality: labelCardinality,
+                                      extraLabelName: labelName, shards: shards, compression: compression)
+        return options
+    }
+
+    /// `10`, `10s`, `500ms`, `2m`.
+    static func seconds(_ text: String) -> Double? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            return Double(text.dropLast(suffix.count)).map { $0 * scale }
+        }
+        return Double(text)
+    }
+
+    static func temporaryDirectory() -> String {
+        var template = Array((NSTemporaryDirectory() + "/loadgen-XXXXXX").utf8CString)
+        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    }
+
+    /// One line per second: rewritten in place on a terminal, appended otherwise.
+    static func progressPrinter() -> (String) -> Void {
+        let tty = isatty(2) != 0
+        return { line in
+            FileHandle.standardError.write(Data((tty ? "\r\u{1B}[K" + line : line + "\n").utf8))
+        }
+    }
+
+    static func endProgress(_ progress: ((String) -> Void)?) {
+        if progress != nil, isatty(2) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    private func log(_ message: String) {
+        FileHandle.standardError.write(Data(("loadgen: " + message + "\n").utf8))
+    }
+}
+
+/// The spawned server, for the SIGINT handler (a C function pointer cannot capture).
+nonisolated(unsafe) var spawnedServerPID: Int32 = 0
+
+enum LoadRunnerFormat {
+    static func rate(_ v: Double) -> String { String(Int(v.rounded())) }
+}
+
+extension ProfileCompression: ExpressibleByArgument {}
+
+LoadGenCommand.main()

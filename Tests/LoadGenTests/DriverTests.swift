@@ -1,0 +1,166 @@
+import BinaryCoding
+import Foundation
+import GRPC
+import Pprof
+import Runtime
+import Synchronization
+import Testing
+import TestSupport
+@testable import LoadGen
+
+/// The client driver against an in-process gRPC server that answers every Push at once
+/// (every `refuseEvery`-th with RESOURCE_EXHAUSTED): pacing, counting and the wire, without
+/// a segment-writer's flush latency.
+@Suite(.serialized) struct DriverTests {
+    static let corpus: Corpus = {
+        let bytes = try! TestData.bytes(TestData.pprofDirectory.appendingPathComponent("profile_python"))
+        return Corpus(profiles: [try! Corpus.prepare(name: "profile_python", bytes: bytes).get()])
+    }()
+
+    static func options(port: UInt16, connections: Int, streams: Int, warmup: Double, duration: Double) -> RunOptions {
+        var options = RunOptions(port: port)
+        options.connections = connections
+        options.streamsPerConnection = streams
+        options.warmupSeconds = warmup
+        options.durationSeconds = duration
+        options.drainTimeoutSeconds = 2
+        return options
+    }
+
+    @Test func openLoopSendsAtTheRateAndCountsRefusals() throws {
+        let server = try InstantServer(refuseEvery: 10)
+        defer { server.stop() }
+        var options = Self.options(port: server.port, connections: 2, streams: 8, warmup: 0.2, duration: 1)
+        options.pushesPerSecond = 200
+        let summary = try LoadRunner.run(options, corpus: Self.corpus, server: nil)
+        // 200 due in the window, one in ten refused; answers arriving in the window count.
+        #expect((190 ... 202).contains(summary.throughput.startedPushes), "\(summary.throughput)")
+        #expect((150 ... 200).contains(summary.throughput.ackedProfiles), "\(summary.throughput)")
+        let refused = summary.errors.byStatus["RESOURCE_EXHAUSTED"] ?? 0
+        #expect((10 ... 30).contains(refused) && summary.errors.total == refused, "\(summary.errors)")
+        #expect(summary.errors.messages["RESOURCE_EXHAUSTED"] == "refused by the test server")
+        #expect(summary.latencyMs.count + refused == summary.throughput.startedPushes)
+        #expect(summary.mode == "open" && summary.server == nil && summary.objects == nil)
+        let seen = server.stats.withLock { $0 }
+        #expect(seen.invalid == 0 && seen.ids.count == seen.pushes)
+    }
+
+    @Test func closedLoopKeepsEveryStreamBusy() throws {
+        let server = try InstantServer(refuseEvery: 0)
+        defer { server.stop() }
+        var options = Self.options(port: server.port, connections: 2, streams: 4, warmup: 0.2, duration: 1)
+        options.clientLoops = 2
+        let summary = try LoadRunner.run(options, corpus: Self.corpus, server: nil)
+        #expect(summary.errors.total == 0 && summary.clientLoops == 2)
+        #expect(summary.throughput.ackedProfiles > 50)
+        #expect(summary.throughput.compressedMBps > 0 && summary.throughput.decompressedMBps > summary.throughput.compressedMBps)
+        #expect(summary.intervals.contains { $0.measured && $0.profiles > 0 })
+        // At most streams × connections were ever open at once.
+        #expect(server.stats.withLock { $0.concurrentMax } <= 8)
+    }
+
+    @Test func aRefusedConnectionIsCountedNotFatal() throws {
+        let unused = try InstantServer(refuseEvery: 0)
+        let port = unused.port
+        unused.stop()
+        let options = Self.options(port: port, connections: 1, streams: 1, warmup: 0, duration: 0.3)
+        let summary = try LoadRunner.run(options, corpus: Self.corpus, server: nil)
+        #expect(summary.throughput.ackedProfiles == 0)
+        #expect(summary.errors.reconnects > 0 || summary.errors.byStatus["CONNECT"] != nil)
+    }
+}
+
+struct ServerStats {
+    var pushes = 0
+    var invalid = 0
+    var ids = Set<[UInt8]>()
+    var concurrent = 0
+    var concurrentMax = 0
+}
+
+/// A loopback gRPC server on its own loop answering Pushes as soon as they are complete.
+final class InstantServer {
+    let group: EventLoopGroup
+    let port: UInt16
+    let stats = SharedStats()
+    private let stopped = Atomic<Bool>(false)
+
+    init(refuseEvery: Int) throws {
+        var configuration = EventLoopConfiguration()
+        configuration.pinThreads = false
+        configuration.ringEntries = 0
+        group = try EventLoopGroup(loopCount: 1, configuration: configuration)
+        let stats = self.stats
+        port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in InstantPushHandler(stats: stats, refuseEvery: refuseEvery) }
+        group.start()
+    }
+
+    func stop() {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        group.shutdown()
+    }
+}
+
+/// What the server saw, shared between its loop and the test.
+final class SharedStats: Sendable {
+    private let state = Mutex(ServerStats())
+    func withLock<R>(_ body: (inout ServerStats) -> R) -> R { state.withLock { body(&$0) } }
+}
+
+final class InstantPushHandler: ConnectionHandler {
+    private let grpc = GRPCServerConnection(configuration: GRPCServerConfiguration(methods: [PushConnection.pushPath]))
+    private var out = ByteWriter()
+    private let stats: SharedStats
+    private let refuseEvery: Int
+    private var answered = 0
+
+    init(stats: SharedStats, refuseEvery: Int) {
+        self.stats = stats
+        self.refuseEvery = refuseEvery
+    }
+
+    func connectionOpened(_ connection: Connection) {
+        grpc.start(into: &out)
+        flush(connection)
+    }
+
+    func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
+        var input = bytes
+        var complete: [CallID] = []
+        while let event = grpc.next(&input, into: &out) {
+            switch event {
+            case .call:
+                stats.withLock { s in
+                    s.concurrent += 1
+                    s.concurrentMax = max(s.concurrentMax, s.concurrent)
+                }
+            case .message(_, let message):
+                let id: [UInt8]? = message.withBytes { raw in (try? PushRequestView(raw)).map { Array($0.profileID) } }
+                stats.withLock { s in
+                    s.pushes += 1
+                    if let id { s.ids.insert(id) } else { s.invalid += 1 }
+                }
+            case .halfClosed(let call):
+                complete.append(call)
+            default:
+                continue
+            }
+        }
+        for call in complete {
+            answered += 1
+            stats.withLock { $0.concurrent -= 1 }
+            if refuseEvery > 0 && answered % refuseEvery == 0 {
+                grpc.finish(call, status: GRPCStatus(.resourceExhausted, "refused by the test server"), into: &out)
+            } else {
+                [UInt8]().withUnsafeBytes { grpc.respond(call, message: $0, into: &out) }
+            }
+        }
+        flush(connection)
+    }
+
+    private func flush(_ connection: Connection) {
+        guard !out.bytes.isEmpty else { return }
+        out.bytes.withUnsafeBytes { connection.write($0) }
+        out.bytes.removeAll(keepingCapacity: true)
+    }
+}
