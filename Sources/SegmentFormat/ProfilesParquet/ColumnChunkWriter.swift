@@ -67,7 +67,7 @@ enum ColumnChunkWriter {
         var pageBytes = 0
         while row < c.rowCount {
             let end = min(row + rowBatch, c.rowCount)
-            pageBytes += PageSize.of(column, c, rows: row ..< end)
+            pageBytes += PageSize.of(column, c, rows: row ..< end, dictionary: dictionary)
             row = end
             if pageBytes >= pageBytesThreshold || row == c.rowCount {
                 scratch.page.fill(column, of: c, rows: firstRow ..< row, dictionary: &dictionary)

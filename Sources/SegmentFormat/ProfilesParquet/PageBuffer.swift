@@ -166,6 +166,7 @@ struct PageBuffer {
 
     /// §4: an all-zero trace ID is stored as null; others at level 2.
     private mutating func fillTraces(_ c: ProfileColumns, _ range: Range<Int>, _ dictionary: inout ChunkDictionary) {
+        if dictionary.count == 0 { return } // no sample of the chunk has a trace ID
         var e = 0
         for r in range {
             let samples = c.sampleOffsets[r] ..< c.sampleOffsets[r + 1]
@@ -183,7 +184,8 @@ struct PageBuffer {
 /// entries plus the values' fixed-width or PLAIN size, computed from the columns without
 /// filling a buffer.
 enum PageSize {
-    static func of(_ column: ProfileColumn, _ c: ProfileColumns, rows range: Range<Int>) -> Int {
+    /// `dictionary` is the chunk's (empty for other columns): without values, nothing to count.
+    static func of(_ column: ProfileColumn, _ c: ProfileColumns, rows range: Range<Int>, dictionary: ChunkDictionary) -> Int {
         switch column {
         case .id: return 16 * range.count
         case .seriesIndex, .stacktracePartition, .totalValue, .timeNanos: return 8 * range.count
@@ -202,7 +204,9 @@ enum PageSize {
             return 2 * listEntries(c.sampleOffsets, range) + 8 * spans
         case .traceID:
             var traces = 0
-            for i in elementRange(c.sampleOffsets, range) where c.sampleTraceIDs[i] != 0 { traces += 1 }
+            if dictionary.count > 0 {
+                for i in elementRange(c.sampleOffsets, range) where c.sampleTraceIDs[i] != 0 { traces += 1 }
+            }
             return 2 * listEntries(c.sampleOffsets, range) + 16 * traces
         case .comments:
             return 2 * listEntries(c.commentOffsets, range) + 8 * elements(c.commentOffsets, range)
