@@ -50,12 +50,18 @@ public struct SymbolPartitionColumns: Sendable {
     /// The columns of a decoded (or hand-built) partition, for re-encoding.
     public init(_ p: SymbolPartition) {
         var bytes: [UInt8] = [], ends: [Int] = []
+        bytes.reserveCapacity(p.strings.reduce(0) { $0 + $1.count })
         ends.reserveCapacity(p.strings.count)
         for s in p.strings {
             bytes.append(contentsOf: s.bytes)
             ends.append(bytes.count)
         }
         var lineStart: [UInt32] = [], lineCount: [UInt32] = [], functions: [UInt32] = [], lines: [Int32] = []
+        let lineTotal = p.locations.reduce(0) { $0 + $1.lines.count }
+        lineStart.reserveCapacity(p.locations.count)
+        lineCount.reserveCapacity(p.locations.count)
+        functions.reserveCapacity(lineTotal)
+        lines.reserveCapacity(lineTotal)
         for location in p.locations {
             lineStart.append(UInt32(functions.count))
             lineCount.append(UInt32(location.lines.count))
