@@ -16,13 +16,13 @@ struct FlushedDataset: SegmentDatasetSource {
     var hasUnsymbolizedProfiles: Bool
     var index: TSDBIndexContents
     var profiles: ProfileColumns
-    var symbols: SymbolPartition
+    var symbols: SymbolPartitionColumns
 
     var indexSeries: [IndexSeries] { index.series }
 
     func writeProfiles(into w: inout ByteWriter) { ProfilesParquetWriter.write(profiles, into: &w) }
     func writeIndex(into w: inout ByteWriter) { TSDBIndexWriter.write(index, into: &w) }
-    func writeSymbols(into w: inout ByteWriter) { SymbolDBWriter.write(SymbolDBContents(partitions: [symbols]), into: &w) }
+    func writeSymbols(into w: inout ByteWriter) { SymbolDBWriter.write([symbols], into: &w) }
 }
 
 extension DatasetHead {
@@ -61,25 +61,20 @@ extension DatasetHead {
             tenant: tenant, service: service, minTimeNanos: minTimeNanos, maxTimeNanos: maxTimeNanos,
             profileTypes: profileTypes.sorted(), hasUnsymbolizedProfiles: symbols.hasUnsymbolizedLocations,
             index: TSDBIndexContents(series: series), profiles: profileColumns(rows, position),
-            symbols: symbols.partition())
+            symbols: symbols.partitionColumns())
     }
 
     private func profileColumns(_ rows: [Int], _ position: [UInt32]) -> ProfileColumns {
         var c = ProfileColumns()
-        c.reserve(rows: rows.count, samples: sampleCount)
+        c.reserve(rows: rows.count, samples: 0)
+        var samples = 0
         for r in rows {
             c.ids.append(rowID[r])
             c.seriesIndex.append(position[Int(rowSeries[r])])
             c.stacktracePartition.append(0)
             c.totalValue.append(Int64(bitPattern: rowTotal[r]))
-            let samples = Int(rowSampleStart[r]) ..< Int(rowSampleStart[r] + rowSampleCount[r])
-            for s in samples {
-                c.sampleStacktraceIDs.append(UInt64(sampleStack[s]))
-                c.sampleValues.append(Int64(bitPattern: sampleValue[s]))
-                c.sampleSpanIDs.append(sampleSpan[s])
-                c.sampleTraceIDs.append(sampleTrace[s])
-            }
-            c.sampleOffsets.append(c.sampleStacktraceIDs.count)
+            samples += Int(rowSampleCount[r])
+            c.sampleOffsets.append(samples)
             c.rowHasSpanIDs.append(rowHasSpans[r])
             c.dropFrames.append(rowDropFrames[r])
             c.keepFrames.append(rowKeepFrames[r])
@@ -97,32 +92,72 @@ extension DatasetHead {
             }
             c.annotationOffsets.append(c.annotationKeys.count)
         }
+        c.sampleStacktraceIDs = stackIDsInRowOrder(rows, samples)
+        c.sampleValues = samplesInRowOrder(sampleValue, rows, samples, as: Int64.self)
+        c.sampleSpanIDs = samplesInRowOrder(sampleSpan, rows, samples, as: UInt64.self)
+        c.sampleTraceIDs = samplesInRowOrder(sampleTrace, rows, samples, as: UInt128.self)
         precondition(c.isConsistent, "profile columns out of shape")
         return c
+    }
+
+    /// A per-sample column in file row order: a row's samples are contiguous in the head, so each
+    /// row is one copy (`Target` has `Source`'s layout: a bit cast, as in `Int64(bitPattern:)`).
+    private func samplesInRowOrder<Source: BitwiseCopyable, Target: BitwiseCopyable>(
+        _ source: [Source], _ rows: [Int], _ count: Int, as _: Target.Type
+    ) -> [Target] {
+        precondition(MemoryLayout<Source>.stride == MemoryLayout<Target>.stride, "not a bit cast")
+        guard count > 0 else { return [] }
+        return [Target](unsafeUninitializedCapacity: count) { out, written in
+            let target = UnsafeMutableRawPointer(out.baseAddress!)
+            source.withUnsafeBytes { from in
+                for r in rows {
+                    let stride = MemoryLayout<Source>.stride
+                    target.advanced(by: written * stride).copyMemory(
+                        from: from.baseAddress! + Int(rowSampleStart[r]) * stride, byteCount: Int(rowSampleCount[r]) * stride)
+                    written += Int(rowSampleCount[r])
+                }
+            }
+        }
+    }
+
+    /// Stack ids widened to the column's UInt64, in file row order.
+    private func stackIDsInRowOrder(_ rows: [Int], _ count: Int) -> [UInt64] {
+        guard count > 0 else { return [] }
+        return [UInt64](unsafeUninitializedCapacity: count) { out, written in
+            sampleStack.withUnsafeBufferPointer { stacks in
+                for r in rows {
+                    let start = Int(rowSampleStart[r])
+                    for k in 0 ..< Int(rowSampleCount[r]) { out[written + k] = UInt64(stacks[start + k]) }
+                    written += Int(rowSampleCount[r])
+                }
+            }
+        }
     }
 }
 
 extension SymbolPartitionBuilder {
-    /// Partition 0 as the symdb writer takes it (the head's single partition, symdb.md §3).
-    func partition() -> SymbolPartition {
-        var strs: [ByteString] = []
-        strs.reserveCapacity(strings.count)
-        for i in 0 ..< strings.count { strs.append(strings.string(i)) }
-        let maps = mappings.map {
-            SymbolMapping(memoryStart: $0.memoryStart, memoryLimit: $0.memoryLimit, fileOffset: $0.fileOffset,
-                          filename: $0.filename, buildID: $0.buildID, hasFunctions: $0.hasFunctions,
-                          hasFilenames: $0.hasFilenames, hasLineNumbers: $0.hasLineNumbers, hasInlineFrames: $0.hasInlineFrames)
-        }
-        let funcs = functions.map {
-            SymbolFunction(name: $0.name, systemName: $0.systemName, filename: $0.filename, startLine: $0.startLine)
-        }
-        var locs: [SymbolLocation] = []
-        locs.reserveCapacity(locationMapping.count)
-        for l in 0 ..< locationMapping.count {
-            let start = Int(locationLineStart[l])
-            let lines = (start ..< start + Int(locationLineCount[l])).map { SymbolLine(functionID: lineFunction[$0], line: lineNumber[$0]) }
-            locs.append(SymbolLocation(mappingID: locationMapping[l], address: locationAddress[l], isFolded: locationFolded[l], lines: lines))
-        }
-        return SymbolPartition(key: 0, strings: strs, mappings: maps, functions: funcs, locations: locs, stackTree: stackTree)
+    /// Partition 0 as the symdb writer takes it (the head's single partition, symdb.md §3): the
+    /// builder's columns, one copy each. Sharing them instead would make the head's reset, which
+    /// may run while the flushed dataset is still alive, allocate fresh buffers.
+    func partitionColumns() -> SymbolPartitionColumns {
+        SymbolPartitionColumns(
+            key: 0, stringBytes: copy(strings.bytes), stringEnds: copy(strings.ends),
+            mappings: mappings.map {
+                SymbolMapping(memoryStart: $0.memoryStart, memoryLimit: $0.memoryLimit, fileOffset: $0.fileOffset,
+                              filename: $0.filename, buildID: $0.buildID, hasFunctions: $0.hasFunctions,
+                              hasFilenames: $0.hasFilenames, hasLineNumbers: $0.hasLineNumbers, hasInlineFrames: $0.hasInlineFrames)
+            },
+            functions: functions.map {
+                SymbolFunction(name: $0.name, systemName: $0.systemName, filename: $0.filename, startLine: $0.startLine)
+            },
+            locationMapping: copy(locationMapping), locationAddress: copy(locationAddress), locationFolded: copy(locationFolded),
+            locationLineStart: copy(locationLineStart), locationLineCount: copy(locationLineCount),
+            lineFunction: copy(lineFunction), lineNumber: copy(lineNumber),
+            stackParents: copy(stackTree.parents), stackLocations: copy(stackTree.locations),
+            stackChunks: [SymbolStackChunk(nodeCount: UInt32(stackTree.nodeCount), stacktraces: stackTree.stacktraceCount)],
+            maxNodesPerChunk: SymbolPartition.unchunkedMaxNodes)
     }
+
+    /// A copy in a buffer of its own (`Array(a)` would share `a`'s).
+    private func copy<T>(_ a: [T]) -> [T] { a.withUnsafeBufferPointer { Array($0) } }
 }

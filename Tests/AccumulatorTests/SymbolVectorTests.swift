@@ -27,7 +27,7 @@ import TestSupport
         "single_group_with_optional_span_id.pb.gz": (7599, "dc1efe6c142ad6a1"),
     ]
 
-    static func rawPartition(_ files: [String]) throws -> SymbolPartition {
+    static func rawPartition(_ files: [String]) throws -> SymbolPartitionColumns {
         var builder = SymbolPartitionBuilder()
         var x = IngestScratch()
         let inflater = ProfileInflater(maxDecompressedBytes: 64 << 20)
@@ -50,7 +50,7 @@ import TestSupport
                 _ = stack.withUnsafeBufferPointer { builder.insertStack(leafFirst: $0) }
             }
         }
-        return builder.partition()
+        return builder.partitionColumns()
     }
 
     static func sha256Hex(_ bytes: [UInt8]) throws -> String {
@@ -68,9 +68,9 @@ import TestSupport
         return String(decoding: data.prefix(64), as: UTF8.self)
     }
 
-    static func written(_ p: SymbolPartition) -> [UInt8] {
+    static func written(_ p: SymbolPartitionColumns) -> [UInt8] {
         var w = ByteWriter()
-        SymbolDBWriter.write(SymbolDBContents(partitions: [p]), into: &w)
+        SymbolDBWriter.write([p], into: &w)
         return w.bytes
     }
 
@@ -85,8 +85,8 @@ import TestSupport
     @Test func crossProfileDedupWritesUpstreamBytes() throws {
         let p = try Self.rawPartition(["cpu-exemplars.pb.gz", "heap", "profile_java", "go.cpu.labels.pprof", "profile_ruby",
                                        "heap_delta", "profile_python", "nodejs-wall.pb.gz", "profile_rust", "cpu-exemplars.pb.gz"])
-        let counts: [Int] = [p.stacktraceCount, p.stackParents.count, p.locations.count, p.mappings.count,
-                             p.functions.count, p.strings.count]
+        let counts: [Int] = [Int(p.stackChunks[0].stacktraces), p.stackParents.count, p.locationCount, p.mappings.count,
+                             p.functions.count, p.stringCount]
         #expect(counts == [7886, 22641, 6764, 7, 4167, 5129])
         let bytes = Self.written(p)
         #expect(bytes.count == 426_802)

@@ -10,6 +10,7 @@ func benchmarks() {
         maxIterations: 1000)
     ingestBenchmarks(configuration)
     accumulatorBenchmarks(configuration)
+    flushBenchmarks(configuration)
     indexBenchmarks(configuration)
     parquetBenchmarks(configuration)
     objectBenchmarks(configuration)

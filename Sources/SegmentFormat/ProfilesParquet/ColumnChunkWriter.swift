@@ -35,12 +35,14 @@ struct ChunkSummary {
     }
 }
 
-/// Scratch reused across pages and columns: the page buffer, the encoded body and the delta block.
+/// Scratch reused across pages and columns: the page buffer, the encoded body, the delta block
+/// and the hybrid RLE output.
 struct WriterScratch {
     var page = PageBuffer()
     var body = ByteWriter()
     var delta = [UInt64](repeating: 0, count: DeltaBinaryPacked.blockSize)
     var int64s: [Int64] = []
+    var runs: [UInt8] = []
 }
 
 enum ColumnChunkWriter {
@@ -60,18 +62,19 @@ enum ColumnChunkWriter {
             writeDictionaryPage(dictionary, scratch: &scratch, into: &w)
         }
         summary.dataPageOffset = w.count - base
-        scratch.page.start(column)
         var firstRow = 0
         var row = 0
+        var pageBytes = 0
         while row < c.rowCount {
             let end = min(row + rowBatch, c.rowCount)
-            scratch.page.append(column, of: c, rows: row ..< end, dictionary: dictionary)
+            pageBytes += PageSize.of(column, c, rows: row ..< end, dictionary: dictionary)
             row = end
-            if scratch.page.estimatedBytes >= pageBytesThreshold || row == c.rowCount {
+            if pageBytes >= pageBytesThreshold || row == c.rowCount {
+                scratch.page.fill(column, of: c, rows: firstRow ..< row, dictionary: &dictionary)
                 let page = writeDataPage(column, of: c, firstRow: firstRow, base: base, scratch: &scratch, into: &w)
                 summary.add(page)
                 firstRow = row
-                scratch.page.reset()
+                pageBytes = 0
             }
         }
         summary.totalSize = w.count - chunkStart
@@ -107,13 +110,15 @@ enum ColumnChunkWriter {
         // DATA_PAGE_V2 body: repetition levels ‖ definition levels (no length prefixes) ‖ values.
         if column.maxRepetitionLevel > 0 {
             page.repetitionLevels.withUnsafeBufferPointer {
-                HybridRLE.encodeLevels($0, bitWidth: HybridRLE.bitLength(UInt64(column.maxRepetitionLevel)), into: &scratch.body)
+                HybridRLE.encodeLevels($0, bitWidth: HybridRLE.bitLength(UInt64(column.maxRepetitionLevel)),
+                                       scratch: &scratch.runs, into: &scratch.body)
             }
         }
         let repetitionLength = scratch.body.count
         if column.maxDefinitionLevel > 0 {
             page.definitionLevels.withUnsafeBufferPointer {
-                HybridRLE.encodeLevels($0, bitWidth: HybridRLE.bitLength(UInt64(column.maxDefinitionLevel)), into: &scratch.body)
+                HybridRLE.encodeLevels($0, bitWidth: HybridRLE.bitLength(UInt64(column.maxDefinitionLevel)),
+                                       scratch: &scratch.runs, into: &scratch.body)
             }
         }
         let definitionLength = scratch.body.count - repetitionLength
@@ -151,13 +156,10 @@ enum ColumnChunkWriter {
         w.append(0)
         w.append(contentsOf: scratch.body.bytes)
 
-        var repetition = [Int64](repeating: 0, count: Int(column.maxRepetitionLevel) + 1)
-        var definition = [Int64](repeating: 0, count: Int(column.maxDefinitionLevel) + 1)
-        if column.maxRepetitionLevel > 0 { for l in page.repetitionLevels { repetition[Int(l)] += 1 } }
-        if column.maxDefinitionLevel > 0 { for l in page.definitionLevels { definition[Int(l)] += 1 } }
         return PageSummary(headerOffset: headerOffset - base, totalSize: w.count - headerOffset, firstRow: firstRow,
                            nullCount: page.nullCount, valueCount: page.valueCount, min: minValue, max: maxValue,
-                           repetitionHistogram: repetition, definitionHistogram: definition)
+                           repetitionHistogram: page.repetitionHistogram(column),
+                           definitionHistogram: page.definitionHistogram(column))
     }
 
     private static func encodeValues(_ column: ProfileColumn, _ page: PageBuffer, of c: ProfileColumns, scratch: inout WriterScratch) {
@@ -182,7 +184,9 @@ enum ColumnChunkWriter {
             for i in page.indices { widest |= i }
             let width = HybridRLE.bitLength(UInt64(widest))
             scratch.body.append(UInt8(width))
-            page.indices.withUnsafeBufferPointer { HybridRLE.encodeIndices($0, bitWidth: width, into: &scratch.body) }
+            page.indices.withUnsafeBufferPointer {
+                HybridRLE.encodeIndices($0, bitWidth: width, scratch: &scratch.runs, into: &scratch.body)
+            }
         default:
             preconditionFailure("no writer for encoding \(column.dataEncoding)")
         }

@@ -64,97 +64,162 @@ enum HybridRLE {
     /// Levels: groups of 8 equal levels become RLE runs (extended over following equal groups);
     /// otherwise a bit-packed run grows while the next group is not 8 copies of the previous
     /// group's first level. The tail (`count % 8`) is RLE runs of equal values.
-    static func encodeLevels(_ levels: UnsafeBufferPointer<UInt8>, bitWidth: Int, into w: inout ByteWriter) {
-        if bitWidth == 0 {
-            w.appendUvarint(UInt64(levels.count) << 1)
-            return
-        }
-        let groups = levels.count / 8
-        func uniform(_ g: Int, _ v: UInt8) -> Bool {
-            for k in 0 ..< 8 where levels[g * 8 + k] != v { return false }
-            return true
-        }
-        var i = 0
-        while i < groups {
-            var j = i
-            let first = levels[i * 8]
-            while j < groups && uniform(j, first) { j += 1 }
-            if i < j {
-                w.appendUvarint(UInt64(8 * (j - i)) << 1)
-                w.append(first)
-            } else {
-                j += 1
-                while j < groups && !uniform(j, levels[(j - 1) * 8]) { j += 1 }
-                w.appendUvarint(UInt64(j - i) << 1 | 1)
-                pack(levels, from: i * 8, count: (j - i) * 8, bitWidth: bitWidth, into: &w)
+    /// `scratch` is the writer's reused output buffer (it only grows).
+    static func encodeLevels(_ levels: UnsafeBufferPointer<UInt8>, bitWidth: Int, scratch: inout [UInt8], into w: inout ByteWriter) {
+        withRunWriter(count: levels.count, bitWidth: bitWidth, scratch: &scratch, into: &w) { out in
+            if bitWidth == 0 {
+                out.uvarint(UInt64(levels.count) << 1)
+                return
             }
-            i = j
+            // A group is uniform when its 8 bytes, read as one word, are 8 copies of the level.
+            func uniform(_ g: Int, _ v: UInt8) -> Bool {
+                UnsafeRawPointer(levels.baseAddress!).loadUnaligned(fromByteOffset: g * 8, as: UInt64.self)
+                    == UInt64(v) &* 0x0101_0101_0101_0101
+            }
+            let groups = levels.count / 8
+            var i = 0
+            while i < groups {
+                var j = i
+                let first = levels[i * 8]
+                while j < groups && uniform(j, first) { j += 1 }
+                if i < j {
+                    out.uvarint(UInt64(8 * (j - i)) << 1)
+                    out.byte(first)
+                } else {
+                    j += 1
+                    while j < groups && !uniform(j, levels[(j - 1) * 8]) { j += 1 }
+                    out.uvarint(UInt64(j - i) << 1 | 1)
+                    pack(levels, from: i * 8, count: (j - i) * 8, bitWidth: bitWidth, into: &out)
+                }
+                i = j
+            }
+            appendTailRuns(levels, from: groups * 8, valueBytes: 1, into: &out)
         }
-        appendTailRuns(levels, from: groups * 8, valueBytes: 1, into: &w)
+    }
+
+    static func encodeLevels(_ levels: UnsafeBufferPointer<UInt8>, bitWidth: Int, into w: inout ByteWriter) {
+        var scratch: [UInt8] = []
+        encodeLevels(levels, bitWidth: bitWidth, scratch: &scratch, into: &w)
     }
 
     /// Dictionary indices (no bit-width byte): like levels, but a bit-packed run stops at the first
     /// group that is 8 copies of its own first element.
-    static func encodeIndices(_ indices: UnsafeBufferPointer<UInt32>, bitWidth: Int, into w: inout ByteWriter) {
-        if bitWidth == 0 {
-            w.appendUvarint(UInt64(indices.count) << 1)
-            return
-        }
-        let valueBytes = (bitWidth + 7) / 8
-        let groups = indices.count / 8
-        func uniform(_ g: Int, _ v: UInt32) -> Bool {
-            for k in 0 ..< 8 where indices[g * 8 + k] != v { return false }
-            return true
-        }
-        var i = 0
-        while i < groups {
-            var j = i
-            let first = indices[i * 8]
-            while j < groups && uniform(j, first) { j += 1 }
-            if i < j {
-                w.appendUvarint(UInt64(8 * (j - i)) << 1)
-                appendValue(first, bytes: valueBytes, into: &w)
-            } else {
-                j += 1
-                while j < groups && !uniform(j, indices[j * 8]) { j += 1 }
-                w.appendUvarint(UInt64(j - i) << 1 | 1)
-                pack(indices, from: i * 8, count: (j - i) * 8, bitWidth: bitWidth, into: &w)
+    static func encodeIndices(_ indices: UnsafeBufferPointer<UInt32>, bitWidth: Int, scratch: inout [UInt8], into w: inout ByteWriter) {
+        withRunWriter(count: indices.count, bitWidth: bitWidth, scratch: &scratch, into: &w) { out in
+            if bitWidth == 0 {
+                out.uvarint(UInt64(indices.count) << 1)
+                return
             }
-            i = j
+            let valueBytes = (bitWidth + 7) / 8
+            let groups = indices.count / 8
+            func uniform(_ g: Int, _ v: UInt32) -> Bool {
+                for k in 0 ..< 8 where indices[g * 8 + k] != v { return false }
+                return true
+            }
+            var i = 0
+            while i < groups {
+                var j = i
+                let first = indices[i * 8]
+                while j < groups && uniform(j, first) { j += 1 }
+                if i < j {
+                    out.uvarint(UInt64(8 * (j - i)) << 1)
+                    out.value(first, bytes: valueBytes)
+                } else {
+                    j += 1
+                    while j < groups && !uniform(j, indices[j * 8]) { j += 1 }
+                    out.uvarint(UInt64(j - i) << 1 | 1)
+                    pack(indices, from: i * 8, count: (j - i) * 8, bitWidth: bitWidth, into: &out)
+                }
+                i = j
+            }
+            appendTailRuns(indices, from: groups * 8, valueBytes: valueBytes, into: &out)
         }
-        appendTailRuns(indices, from: groups * 8, valueBytes: valueBytes, into: &w)
     }
 
-    private static func appendTailRuns<T: FixedWidthInteger>(_ values: UnsafeBufferPointer<T>, from start: Int, valueBytes: Int, into w: inout ByteWriter) {
+    static func encodeIndices(_ indices: UnsafeBufferPointer<UInt32>, bitWidth: Int, into w: inout ByteWriter) {
+        var scratch: [UInt8] = []
+        encodeIndices(indices, bitWidth: bitWidth, scratch: &scratch, into: &w)
+    }
+
+    /// Runs `encode` over `scratch` grown to the worst case for `count` values (a run header is at
+    /// most 5 bytes and covers at least one group of 8 or one tail value; a value at most 4 bytes),
+    /// then appends what it wrote to `w`: one copy per stream instead of one append per byte.
+    private static func withRunWriter(count: Int, bitWidth: Int, scratch: inout [UInt8], into w: inout ByteWriter,
+                                      _ encode: (inout RunWriter) -> Void) {
+        let bound = (count / 8) * (9 + bitWidth) + (count % 8) * 9 + 5
+        if scratch.count < bound { scratch.append(contentsOf: repeatElement(0, count: bound - scratch.count)) }
+        let written = scratch.withUnsafeMutableBufferPointer { buffer in
+            var out = RunWriter(buffer.baseAddress!)
+            encode(&out)
+            return out.count
+        }
+        precondition(written <= bound, "hybrid RLE output past its bound")
+        scratch.withUnsafeBytes { w.append(UnsafeRawBufferPointer(rebasing: $0[..<written])) }
+    }
+
+    private static func appendTailRuns<T: FixedWidthInteger>(_ values: UnsafeBufferPointer<T>, from start: Int, valueBytes: Int,
+                                                              into out: inout RunWriter) {
         var i = start
         while i < values.count {
             var j = i + 1
             while j < values.count && values[j] == values[i] { j += 1 }
-            w.appendUvarint(UInt64(j - i) << 1)
-            appendValue(UInt32(values[i]), bytes: valueBytes, into: &w)
+            out.uvarint(UInt64(j - i) << 1)
+            out.value(UInt32(values[i]), bytes: valueBytes)
             i = j
         }
     }
 
-    private static func appendValue(_ v: UInt32, bytes: Int, into w: inout ByteWriter) {
-        for k in 0 ..< bytes { w.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(k)))) }
-    }
-
     /// LSB-first bit packing; `count` is a multiple of 8 so the output is whole bytes.
-    static func pack<T: FixedWidthInteger>(_ values: UnsafeBufferPointer<T>, from start: Int, count: Int, bitWidth: Int, into w: inout ByteWriter) {
+    private static func pack<T: FixedWidthInteger>(_ values: UnsafeBufferPointer<T>, from start: Int, count: Int, bitWidth: Int,
+                                                   into out: inout RunWriter) {
         var acc: UInt64 = 0
         var bits = 0
         for k in start ..< start + count {
             acc |= UInt64(values[k]) << UInt64(bits)
             bits += bitWidth
             while bits >= 8 {
-                w.append(UInt8(truncatingIfNeeded: acc))
+                out.byte(UInt8(truncatingIfNeeded: acc))
                 acc >>= 8
                 bits -= 8
             }
         }
-        if bits > 0 { w.append(UInt8(truncatingIfNeeded: acc)) }
+        if bits > 0 { out.byte(UInt8(truncatingIfNeeded: acc)) }
     }
 
     static func bitLength(_ v: UInt64) -> Int { 64 - v.leadingZeroBitCount }
+}
+
+/// A write cursor over scratch memory the caller sized for the worst case.
+struct RunWriter {
+    private let start: UnsafeMutablePointer<UInt8>
+    private var next: UnsafeMutablePointer<UInt8>
+
+    init(_ start: UnsafeMutablePointer<UInt8>) {
+        self.start = start
+        next = start
+    }
+
+    var count: Int { start.distance(to: next) }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        next.pointee = b
+        next += 1
+    }
+
+    @inline(__always)
+    mutating func uvarint(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 {
+            byte(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        byte(UInt8(v))
+    }
+
+    /// `bytes` low-order bytes of `v`, little-endian.
+    @inline(__always)
+    mutating func value(_ v: UInt32, bytes: Int) {
+        for k in 0 ..< bytes { byte(UInt8(truncatingIfNeeded: v >> (8 * UInt32(k)))) }
+    }
 }

@@ -5,19 +5,13 @@ enum Statistics {
     static func pageBounds(_ column: ProfileColumn, _ page: PageBuffer, of c: ProfileColumns) -> ([UInt8], [UInt8])? {
         switch column.physicalType {
         case .int32:
-            guard let first = page.ints.first else { return nil }
-            var lo = UInt32(truncatingIfNeeded: first), hi = lo
-            for v in page.ints { let u = UInt32(truncatingIfNeeded: v); lo = Swift.min(lo, u); hi = Swift.max(hi, u) }
+            guard let (lo, hi) = bounds(page.ints, as: UInt32.self) else { return nil }
             return (le(UInt64(lo), 4), le(UInt64(hi), 4))
         case .int64 where column.isUnsigned:
-            guard let first = page.ints.first else { return nil }
-            var lo = UInt64(bitPattern: first), hi = lo
-            for v in page.ints { let u = UInt64(bitPattern: v); lo = Swift.min(lo, u); hi = Swift.max(hi, u) }
+            guard let (lo, hi) = bounds(page.ints, as: UInt64.self) else { return nil }
             return (le(lo, 8), le(hi, 8))
         case .int64:
-            guard let first = page.ints.first else { return nil }
-            var lo = first, hi = first
-            for v in page.ints { lo = Swift.min(lo, v); hi = Swift.max(hi, v) }
+            guard let (lo, hi) = bounds(page.ints, as: Int64.self) else { return nil }
             return (le(UInt64(bitPattern: lo), 8), le(UInt64(bitPattern: hi), 8))
         case .fixedLenByteArray:
             guard let lo = page.fixed16.min(), let hi = page.fixed16.max() else { return nil }
@@ -30,6 +24,20 @@ enum Statistics {
             return (lo.bytes, hi.bytes)
         default:
             preconditionFailure("no statistics for \(column)")
+        }
+    }
+
+    /// Min and max of `values` read as `T` (the column's logical order), nil when empty.
+    private static func bounds<T: FixedWidthInteger>(_ values: [Int64], as _: T.Type) -> (T, T)? {
+        values.withUnsafeBufferPointer { v in
+            guard let first = v.first else { return nil }
+            var lo = T(truncatingIfNeeded: first), hi = lo
+            for x in v {
+                let u = T(truncatingIfNeeded: x)
+                lo = Swift.min(lo, u)
+                hi = Swift.max(hi, u)
+            }
+            return (lo, hi)
         }
     }
 

@@ -7,17 +7,37 @@ enum GroupVarint {
         v < 1 << 8 ? 1 : v < 1 << 16 ? 2 : v < 1 << 24 ? 3 : 4
     }
 
+    /// The most bytes one group takes.
+    static let maxGroupBytes = 17
+
     static func append(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32, into w: inout ByteWriter) {
-        let la = byteCount(a), lb = byteCount(b), lc = byteCount(c), ld = byteCount(d)
-        w.append(UInt8((la - 1) | (lb - 1) << 2 | (lc - 1) << 4 | (ld - 1) << 6))
-        appendLittleEndian(a, la, into: &w)
-        appendLittleEndian(b, lb, into: &w)
-        appendLittleEndian(c, lc, into: &w)
-        appendLittleEndian(d, ld, into: &w)
+        let start = w.count
+        w.appendZeros(maxGroupBytes)
+        let n = w.bytes.withUnsafeMutableBufferPointer { out in
+            var next = out.baseAddress! + start
+            write(a, b, c, d, to: &next)
+            return (out.baseAddress! + start).distance(to: next)
+        }
+        w.bytes.removeLast(maxGroupBytes - n)
     }
 
-    private static func appendLittleEndian(_ v: UInt32, _ n: Int, into w: inout ByteWriter) {
-        for k in 0 ..< n { w.append(UInt8(truncatingIfNeeded: v >> UInt32(8 * k))) }
+    /// Writes one group at `next` (which must have `maxGroupBytes` bytes of room) and advances it.
+    @inline(__always)
+    static func write(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32, to next: inout UnsafeMutablePointer<UInt8>) {
+        let la = byteCount(a), lb = byteCount(b), lc = byteCount(c), ld = byteCount(d)
+        next.pointee = UInt8((la - 1) | (lb - 1) << 2 | (lc - 1) << 4 | (ld - 1) << 6)
+        next += 1
+        put(a, la, &next)
+        put(b, lb, &next)
+        put(c, lc, &next)
+        put(d, ld, &next)
+    }
+
+    /// Stores all 4 bytes of `v` and moves past its `n` significant ones (the room covers it).
+    @inline(__always)
+    private static func put(_ v: UInt32, _ n: Int, _ next: inout UnsafeMutablePointer<UInt8>) {
+        UnsafeMutableRawPointer(next).storeBytes(of: v.littleEndian, as: UInt32.self)
+        next += n
     }
 
     /// Reads one group. Non-minimal lengths are rejected so a decoded tree re-encodes exactly.

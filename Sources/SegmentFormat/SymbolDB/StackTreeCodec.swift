@@ -13,25 +13,35 @@ enum StackTreeCodec {
         Int32(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
     }
 
-    /// Encodes nodes `[start, end)` of the columns as one chunk.
+    /// Encodes nodes `[start, end)` of the columns as one chunk, written through a pointer into
+    /// room for the largest groups and then trimmed (one append for the chunk, not one per byte).
     static func encode(parents: [UInt32], locations: [UInt32], range: Range<Int>, into w: inout ByteWriter) {
-        var previous: Int32 = 0
-        var i = range.lowerBound
-        while i < range.upperBound {
-            let p0 = Int32(bitPattern: parents[i])
-            let d0 = zigzag(p0 &- previous)
-            previous = p0
-            if i + 1 < range.upperBound {
-                let p1 = Int32(bitPattern: parents[i + 1])
-                let d1 = zigzag(p1 &- previous)
-                previous = p1
-                GroupVarint.append(d0, locations[i], d1, locations[i + 1], into: &w)
-            } else {
-                // An odd node count pads the last group with (0, 0).
-                GroupVarint.append(d0, locations[i], 0, 0, into: &w)
+        let start = w.count
+        let room = (range.count + 1) / 2 * GroupVarint.maxGroupBytes
+        w.appendZeros(room)
+        let written = w.bytes.withUnsafeMutableBufferPointer { out in
+            let first = out.baseAddress! + start
+            var next = first
+            var previous: Int32 = 0
+            var i = range.lowerBound
+            while i < range.upperBound {
+                let p0 = Int32(bitPattern: parents[i])
+                let d0 = zigzag(p0 &- previous)
+                previous = p0
+                if i + 1 < range.upperBound {
+                    let p1 = Int32(bitPattern: parents[i + 1])
+                    let d1 = zigzag(p1 &- previous)
+                    previous = p1
+                    GroupVarint.write(d0, locations[i], d1, locations[i + 1], to: &next)
+                } else {
+                    // An odd node count pads the last group with (0, 0).
+                    GroupVarint.write(d0, locations[i], 0, 0, to: &next)
+                }
+                i += 2
             }
-            i += 2
+            return first.distance(to: next)
         }
+        w.bytes.removeLast(room - written)
     }
 
     /// Decodes a chunk of exactly `nodeCount` nodes filling `bytes`, appending to the columns.

@@ -5,12 +5,18 @@ import BinaryCoding
 /// the footer. Offsets are relative to `w.count` at entry.
 public enum SymbolDBWriter {
     public static func write(_ contents: SymbolDBContents, into w: inout ByteWriter) {
+        write(contents.partitions.map(SymbolPartitionColumns.init), into: &w)
+    }
+
+    /// The same from partitions in column form (what a head flushes without per-symbol copies).
+    public static func write(_ partitions: [SymbolPartitionColumns], into w: inout ByteWriter) {
         let base = w.count
         var headers: [PartitionHeader] = []
-        headers.reserveCapacity(contents.partitions.count)
+        headers.reserveCapacity(partitions.count)
         var previousKey: UInt64?
-        for partition in contents.partitions {
+        for partition in partitions {
             precondition(previousKey.map { $0 < partition.key } ?? true, "partitions must be in ascending key order")
+            precondition(partition.isConsistent, "symbol partition columns disagree in length")
             previousKey = partition.key
             headers.append(writePartitionData(partition, base: base, into: &w))
         }
@@ -34,7 +40,7 @@ public enum SymbolDBWriter {
         var tables: [SymbolTableKind: SymbolTableHeader]
     }
 
-    private static func writePartitionData(_ p: SymbolPartition, base: Int, into w: inout ByteWriter) -> PartitionHeader {
+    private static func writePartitionData(_ p: SymbolPartitionColumns, base: Int, into w: inout ByteWriter) -> PartitionHeader {
         precondition(p.stackParents.count == p.stackLocations.count, "stack node columns differ in length")
         precondition(p.stackChunks.reduce(0) { $0 + Int($1.nodeCount) } == p.stackParents.count,
                      "stack chunks do not cover the nodes")
@@ -42,10 +48,10 @@ public enum SymbolDBWriter {
         var tables = SymbolTableWriter(base: base)
         var header = PartitionHeader(key: p.key, maxNodes: p.maxNodesPerChunk, chunks: [], tables: [:])
         // §4: data in the order strings, mappings, functions, locations, then the tree.
-        header.tables[.strings] = tables.writeStrings(p.strings, into: &w)
+        header.tables[.strings] = tables.writeStrings(p, into: &w)
         header.tables[.mappings] = tables.writeMappings(p.mappings, into: &w)
         header.tables[.functions] = tables.writeFunctions(p.functions, into: &w)
-        header.tables[.locations] = tables.writeLocations(p.locations, into: &w)
+        header.tables[.locations] = tables.writeLocations(p, into: &w)
         var firstNode = 0
         for (index, chunk) in p.stackChunks.enumerated() {
             let start = w.count

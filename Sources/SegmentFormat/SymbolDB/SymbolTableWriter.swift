@@ -19,9 +19,9 @@ struct SymbolTableWriter {
 
     // MARK: Tables
 
-    mutating func writeStrings(_ items: [ByteString], into w: inout ByteWriter) -> SymbolTableHeader {
-        writeTable(.strings, count: items.count, into: &w) { this, range, w in
-            this.writeStringsBlock(items[range], into: &w)
+    mutating func writeStrings(_ p: SymbolPartitionColumns, into w: inout ByteWriter) -> SymbolTableHeader {
+        writeTable(.strings, count: p.stringCount, into: &w) { this, range, w in
+            this.writeStringsBlock(p, range, into: &w)
         }
     }
 
@@ -37,9 +37,9 @@ struct SymbolTableWriter {
         }
     }
 
-    mutating func writeLocations(_ items: [SymbolLocation], into w: inout ByteWriter) -> SymbolTableHeader {
-        writeTable(.locations, count: items.count, into: &w) { this, range, w in
-            this.writeLocationsBlock(items[range], into: &w)
+    mutating func writeLocations(_ p: SymbolPartitionColumns, into w: inout ByteWriter) -> SymbolTableHeader {
+        writeTable(.locations, count: p.locationCount, into: &w) { this, range, w in
+            this.writeLocationsBlock(p, range, into: &w)
         }
     }
 
@@ -65,13 +65,15 @@ struct SymbolTableWriter {
     // MARK: Blocks
 
     /// §5.1: u8 or big-endian u16 lengths, then the bytes.
-    private mutating func writeStringsBlock(_ block: ArraySlice<ByteString>, into w: inout ByteWriter) {
-        let wide = block.contains { $0.count > 255 }
-        let first = block.startIndex
+    private mutating func writeStringsBlock(_ p: SymbolPartitionColumns, _ block: Range<Int>, into w: inout ByteWriter) {
+        var longest = 0
+        for i in block { longest = max(longest, p.stringRange(i).count) }
+        let wide = longest > 255
+        let first = block.lowerBound
         if !wide, block.count >= 5 {
-            stringsScratchByte = UInt8(truncatingIfNeeded: block[first + 4].count)
+            stringsScratchByte = UInt8(truncatingIfNeeded: p.stringRange(first + 4).count)
         } else if wide, block.count >= 3 {
-            stringsScratchByte = UInt8(truncatingIfNeeded: UInt16(truncatingIfNeeded: block[first + 2].count) >> 8)
+            stringsScratchByte = UInt8(truncatingIfNeeded: UInt16(truncatingIfNeeded: p.stringRange(first + 2).count) >> 8)
         }
         let header = w.count
         w.appendBE32(UInt32(block.count))
@@ -80,11 +82,21 @@ struct SymbolTableWriter {
         w.appendZeros(2)
         w.appendBE32(w.crc32c(header ..< header + 8))
         // Upstream truncates data to 65535 bytes but stores the length mod 65536 (§3.5); mimicked.
-        for s in block {
-            if wide { w.appendBE16(UInt16(truncatingIfNeeded: s.count)) } else { w.append(UInt8(s.count)) }
+        if wide {
+            for i in block { w.appendBE16(UInt16(truncatingIfNeeded: p.stringRange(i).count)) }
+        } else {
+            w.append(contentsOf: block.lazy.map { UInt8(p.stringRange($0).count) })
         }
-        for s in block {
-            if s.count <= Int(UInt16.max) { w.append(s) } else { w.append(contentsOf: s.bytes[..<Int(UInt16.max)]) }
+        p.stringBytes.withUnsafeBytes { bytes in
+            if longest <= Int(UInt16.max) {
+                // Strings are back to back: the block's bytes are one range.
+                w.append(UnsafeRawBufferPointer(rebasing: bytes[p.stringRange(first).lowerBound ..< p.stringRange(block.upperBound - 1).upperBound]))
+            } else {
+                for i in block {
+                    let r = p.stringRange(i)
+                    w.append(UnsafeRawBufferPointer(rebasing: bytes[r.lowerBound ..< r.lowerBound + min(r.count, Int(UInt16.max))]))
+                }
+            }
         }
     }
 
@@ -111,28 +123,36 @@ struct SymbolTableWriter {
     }
 
     /// §5.4: seven u32 (count, mapping size, lines_len, lines size, addr size, folded size, CRC).
-    private mutating func writeLocationsBlock(_ block: ArraySlice<SymbolLocation>, into w: inout ByteWriter) {
+    private mutating func writeLocationsBlock(_ p: SymbolPartitionColumns, _ block: Range<Int>, into w: inout ByteWriter) {
         let header = beginBlockHeader(count: block.count, fields: 5, into: &w)
-        writeColumn32(0, of: header, block, into: &w) { Int32(bitPattern: $0.mappingID) }
+        writeColumn32(0, of: header, p.locationMapping[block], into: &w) { Int32(bitPattern: $0) }
         // Counts are stored mod 256 but at most 255 lines are written (§3.5); mimicked.
-        for location in block { w.append(UInt8(truncatingIfNeeded: location.lines.count)) }
+        w.append(contentsOf: p.locationLineCount[block].lazy.map { UInt8(truncatingIfNeeded: $0) })
+        var lines = 0
+        for i in block { lines += min(Int(p.locationLineCount[i]), 255) }
         ints32.removeAll(keepingCapacity: true)
-        for location in block {
-            for line in location.lines.prefix(255) {
-                ints32.append(Int32(bitPattern: line.functionID))
-                ints32.append(line.line)
+        ints32.append(contentsOf: repeatElement(0, count: 2 * lines))
+        ints32.withUnsafeMutableBufferPointer { out in
+            var k = 0
+            for i in block {
+                let start = Int(p.locationLineStart[i])
+                for j in start ..< start + min(Int(p.locationLineCount[i]), 255) {
+                    out[k] = Int32(bitPattern: p.lineFunction[j])
+                    out[k + 1] = p.lineNumber[j]
+                    k += 2
+                }
             }
         }
-        setField(1, of: header, ints32.count / 2, into: &w)
+        setField(1, of: header, lines, into: &w)
         setField(2, of: header, appendInts32(into: &w), into: &w)
         ints64.removeAll(keepingCapacity: true)
-        for location in block { ints64.append(Int64(bitPattern: location.address)) }
+        ints64.append(contentsOf: p.locationAddress[block].lazy.map { Int64(bitPattern: $0) })
         setField(3, of: header, appendOptionalInts64(into: &w), into: &w)
-        if block.contains(where: { $0.isFolded }) {
+        if p.locationFolded[block].contains(true) {
             // §5.5: Go's `1 << i & 7` means only slots 0 to 2 can set a bit, all in byte 0.
             let foldedSize = block.count / 8 + 1
             var firstByte: UInt8 = 0
-            for (i, location) in block.prefix(3).enumerated() where location.isFolded {
+            for (i, folded) in p.locationFolded[block].prefix(3).enumerated() where folded {
                 firstByte |= 1 << UInt8(i)
             }
             w.append(firstByte)
@@ -159,7 +179,7 @@ struct SymbolTableWriter {
         _ field: Int, of header: Int, _ block: ArraySlice<Element>, into w: inout ByteWriter, _ value: (Element) -> Int32
     ) {
         ints32.removeAll(keepingCapacity: true)
-        for e in block { ints32.append(value(e)) }
+        withoutActuallyEscaping(value) { ints32.append(contentsOf: block.lazy.map($0)) }
         setField(field, of: header, appendInts32(into: &w), into: &w)
     }
 
@@ -169,7 +189,7 @@ struct SymbolTableWriter {
         _ field: Int, of header: Int, _ block: ArraySlice<Element>, into w: inout ByteWriter, _ value: (Element) -> Int64
     ) {
         ints64.removeAll(keepingCapacity: true)
-        for e in block { ints64.append(value(e)) }
+        withoutActuallyEscaping(value) { ints64.append(contentsOf: block.lazy.map($0)) }
         setField(field, of: header, appendOptionalInts64(into: &w), into: &w)
     }
 
