@@ -91,7 +91,7 @@ let package = Package(
         ),
 
         // MARK: Tools.
-        .executableTarget(name: "segment-writer", dependencies: ["SegmentWriterService"], path: "Sources/Tools/segment-writer"),
+        .executableTarget(name: "segment-writer", dependencies: ["SegmentWriterService", "CShims"], path: "Sources/Tools/segment-writer"),
         .target(
             name: "SegmentTools",
             dependencies: ["SegmentObject", "TSDBIndex", "SymbolDB", "ProfilesParquet", "Pprof", "BinaryCoding"],

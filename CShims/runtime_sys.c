@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "CShims.h"
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <pthread.h>
@@ -219,4 +220,9 @@ long cshim_recv(int fd, void *buf, size_t len) {
         if (n >= 0) return (long)n;
         if (errno != EINTR) return -errno;
     }
+}
+
+int cshim_malloc_keep_freed_memory(void) {
+    // 32 MiB is the largest mmap threshold glibc accepts on 64-bit (DEFAULT_MMAP_THRESHOLD_MAX).
+    return mallopt(M_MMAP_THRESHOLD, 32 << 20) && mallopt(M_TRIM_THRESHOLD, 1 << 30) ? 0 : -1;
 }

@@ -109,6 +109,9 @@ int cshim_ring_prep_recv(struct io_uring *ring, int fd, void *buf, unsigned len,
 int cshim_ring_prep_cancel(struct io_uring *ring, uint64_t target_user_data, uint64_t user_data, uint8_t sqe_flags);
 /// A blocking (io_uring polls it) TCP socket of `family` with SOCK_CLOEXEC and TCP_NODELAY.
 int cshim_tcp_socket(int family);
+/// Keeps memory freed by `free` in the process (no trimming, no mmap below 32 MiB), so large
+/// buffers freed and allocated again every flush do not pay page faults each time. 0 or -1.
+int cshim_malloc_keep_freed_memory(void);
 int cshim_ring_submit(struct io_uring *ring);
 unsigned cshim_ring_sq_space_left(struct io_uring *ring);
 /// Copies up to `max` completions out of the CQ and marks them seen.
