@@ -179,7 +179,9 @@ public enum DeltaBinaryPacked {
             throw DecodeError(.truncated, at: r.offset,
                               "\(header.total) values need \(blocks) blocks, \(r.remaining) bytes left")
         }
-        out.reserveCapacity(out.count + header.total)
+        // Reserved only into an empty array: a parquet column appends page after page, and an
+        // exact reservation per page would reallocate on every page instead of growing geometrically.
+        if out.isEmpty { out.reserveCapacity(header.total) }
         out.append(first)
         var value = first
         var left = header.total - 1
