@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 SWIFT_TEST_FLAGS ?=
 
 .PHONY: all deps venv build build-release test swift-test python-test run clean
-.PHONY: bench loadgen
+.PHONY: bench bench-check bench-thresholds loadgen
 
 all: build
 
@@ -65,6 +65,23 @@ loadgen: deps
 	$(SWIFT) build -c release --product segment-writer
 	$(SWIFT) build -c release --product loadgen
 	bin=$$($(SWIFT) build -c release --show-bin-path); $$bin/loadgen --spawn-server $$bin/segment-writer $(LOADGEN_FLAGS)
+
+# Regression check against the committed Benchmarks/Thresholds/*.p90.json (wall clock and malloc
+# counts; tolerances in Benchmarks/Benchmarks/SegmentBenchmarks/SegmentBenchmarks.swift). Fails on
+# a regression, and on an improvement beyond the tolerance (refresh the thresholds then).
+BENCH_CHECK_METRICS := --metric wallClock --metric mallocCountTotal
+
+bench-check: deps
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark thresholds check $(BENCH_CHECK_METRICS) $(BENCH_FLAGS)
+
+# Rewrites the thresholds from a fresh run; BENCH_FLAGS='--filter ...' refreshes a subset.
+# package-benchmark 1.38.1 writes a file name with `_` for each space of the benchmark name but
+# looks it up with the spaces, so the files are renamed back (names must not contain `_` or `/`).
+bench-thresholds: deps
+	cd Benchmarks && $(SWIFT) package --disable-sandbox --allow-writing-to-package-directory \
+	  benchmark thresholds update $(BENCH_CHECK_METRICS) $(BENCH_FLAGS)
+	cd Benchmarks/Thresholds && for f in *_*.p90.json; do \
+	  [ -e "$$f" ] && mv -f "$$f" "$$(printf '%s' "$$f" | tr '_' ' ')"; done; true
 
 clean:
 	rm -rf .build $(VENV)

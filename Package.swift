@@ -45,7 +45,7 @@ let package = Package(
 
         // MARK: Segment format: pure code, bytes in and bytes out, no I/O.
         .target(name: "TSDBIndex", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/TSDBIndex", exclude: ["README.md"]),
-        .target(name: "SymbolDB", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/SymbolDB", exclude: ["README.md"]),
+        .target(name: "SymbolDB", dependencies: ["BinaryCoding", "ProfilesParquet"], path: "Sources/SegmentFormat/SymbolDB", exclude: ["README.md"]),
         .target(name: "ProfilesParquet", dependencies: ["BinaryCoding", "CShims"], path: "Sources/SegmentFormat/ProfilesParquet", exclude: ["README.md"]),
         .target(
             name: "SegmentObject",
@@ -126,7 +126,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BinaryCodingTests", dependencies: ["BinaryCoding", "TestSupport"]),
         .testTarget(name: "TSDBIndexTests", dependencies: ["TSDBIndex", "TestSupport"]),
-        .testTarget(name: "SymbolDBTests", dependencies: ["SymbolDB", "TestSupport"]),
+        .testTarget(name: "SymbolDBTests", dependencies: ["SymbolDB", "ProfilesParquet", "TestSupport"]),
         .testTarget(name: "ProfilesParquetTests", dependencies: ["ProfilesParquet", "TestSupport"]),
         .testTarget(name: "SegmentObjectTests", dependencies: ["SegmentObject", "TestSupport"]),
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),

@@ -1,22 +1,23 @@
 import BinaryCoding
 import GRPC
 @testable import HTTP2
+import TestSupport
 
 /// ingest-and-ops.md §1.7: the 246-byte `segmentwriter.v1.PushRequest`.
 enum SpecExample {
     static let pushPath: ByteString = "/segmentwriter.v1.SegmentWriterService/Push"
-    static let pprof = hex("""
+    static let pprof = hexBytes("""
         0a040801100212090a0101120480ade20422060801220208012a040801100332003203637075
         320b6e616e6f7365636f6e647332046d61696e488080a8b1e39fe7cb175a04080110026080ade204
         """)
-    static let pushRequest = hex("0a09616e6f6e796d6f7573")
-        + hex("12170a085f5f6e616d655f5f120b70726f636573735f637075")
-        + hex("12160a0c736572766963655f6e616d6512066d792d617070")
-        + hex("224e") + pprof
-        + hex("2a100f8fad5bd9cb469fa16570867728950e")
-        + hex("300a")
-        + hex("3a540a187079726f73636f70652e696e676573742e73616d706c6564")
-        + hex("12387b22626f6479223a7b22736f75726365223a7b22757361676547726f7570223a2267222c2270726f626162696c697479223a302e357d7d7d")
+    static let pushRequest = hexBytes("0a09616e6f6e796d6f7573")
+        + hexBytes("12170a085f5f6e616d655f5f120b70726f636573735f637075")
+        + hexBytes("12160a0c736572766963655f6e616d6512066d792d617070")
+        + hexBytes("224e") + pprof
+        + hexBytes("2a100f8fad5bd9cb469fa16570867728950e")
+        + hexBytes("300a")
+        + hexBytes("3a540a187079726f73636f70652e696e676573742e73616d706c6564")
+        + hexBytes("12387b22626f6479223a7b22736f75726365223a7b22757361676547726f7570223a2267222c2270726f626162696c697479223a302e357d7d7d")
 }
 
 /// A client and a server connection wired back to back in memory.

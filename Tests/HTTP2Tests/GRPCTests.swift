@@ -2,6 +2,7 @@ import BinaryCoding
 import Testing
 @testable import GRPC
 @testable import HTTP2
+import TestSupport
 
 @Suite struct GRPCUnaryTests {
     /// ingest-and-ops.md §1.7 and §7 check 1 (transport half): the request bytes grpc-go
@@ -35,7 +36,7 @@ import Testing
         // The client's DATA frame: `00 000000f6` + the 246 bytes, END_STREAM.
         let clientFrames = splitFrames(Array(pair.clientWire[HTTP2Connection.preface.count...]))
         let data = try #require(clientFrames.first { $0.0.type == .data })
-        #expect(data.1 == hex("00000000f6") + SpecExample.pushRequest)
+        #expect(data.1 == hexBytes("00000000f6") + SpecExample.pushRequest)
         #expect(data.0.flags == FrameFlags.endStream && data.0.streamID == StreamID(1))
         // The request headers, as grpc-go sends them (§1.6).
         let request = try headerBlocks(pair.clientWire)

@@ -1,6 +1,7 @@
 import BinaryCoding
 import Testing
 @testable import HTTP2
+import TestSupport
 
 /// RFC 7541 Appendix C: every example decoded and re-encoded byte for byte.
 @Suite struct HPACKTests {
@@ -34,7 +35,7 @@ import Testing
                      "88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2e6c7b335dfdfcd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007"]
 
     func decode(_ d: inout HPACKDecoder, _ h: String) throws -> [HeaderField] {
-        try #require(try decodeBlock(&d, hex(h)))
+        try #require(try decodeBlock(&d, hexBytes(h)))
     }
 
     /// C.3 (plain) and C.4 (Huffman): three requests sharing one table of 4096 bytes.
@@ -150,7 +151,7 @@ import Testing
     func garbageIsCompressionError(_ h: String) {
         var decoder = HPACKDecoder()
         do {
-            _ = try decodeBlock(&decoder, hex(h))
+            _ = try decodeBlock(&decoder, hexBytes(h))
             Issue.record("decoded garbage \(h)")
         } catch {
             guard case .connection(let code, _) = error else { Issue.record("not a connection error"); return }
@@ -160,7 +161,7 @@ import Testing
 
     @Test func headerListSizeLimitReturnsNilButKeepsTable() throws {
         var decoder = HPACKDecoder(maxTableSize: 4096, maxHeaderListSize: 60)
-        let result = try decodeBlock(&decoder, hex(Self.c3[0]))
+        let result = try decodeBlock(&decoder, hexBytes(Self.c3[0]))
         #expect(result == nil)
         #expect(decoder.dynamicTableSize == 57)
     }

@@ -2,6 +2,7 @@ import BinaryCoding
 import Testing
 @testable import GRPC
 @testable import HTTP2
+import TestSupport
 
 /// Bytes produced by another implementation (python-h2 4.4.1 with hpack 4.2.0, generated once with
 /// its sans-I/O connection objects): our server reads a foreign client, our client reads a
@@ -9,7 +10,7 @@ import Testing
 @Suite struct InteropTests {
     /// python-h2 client: preface, SETTINGS, HEADERS (Huffman, incremental indexing,
     /// `grpc-timeout: 100m`), one DATA frame with the §1.7 Push message and END_STREAM.
-    static let pythonClientRequest = hex("""
+    static let pythonClientRequest = hexBytes("""
         505249202a20485454502f322e300d0a0d0a534d0d0a0d0a00002a04000000000000010000100000020000000100040000ff
         ff00050000400000080000000000030000006400060001000000005a0104000000018386449f61059a92d49f161925b17ee1
         5f7166a4b5279586496cdc5b3b9885635da89f418e4166a4b5256f161925b2e3e07dbf5f8b1d75d0620d263d4c4d65644082
@@ -23,7 +24,7 @@ import Testing
 
     /// python-h2 server answering our client's §1.7 unary call: SETTINGS, SETTINGS ACK,
     /// HEADERS, DATA (`08 01`), trailers with `grpc-message: all%20good`.
-    static let pythonServerResponse = hex("""
+    static let pythonServerResponse = hexBytes("""
         00002a04000000000000010000100000020000000000040000ffff0005000040000008000000000003000000640006000100
         0000000004010000000000000e010400000001885f8b1d75d0620d263d4c4d65640000070000000000010000000002080100
         001f01050000000140889acac8b21234da8f810740899acac8b5254207317f871d142a204c73c9

@@ -1,17 +1,6 @@
 import BinaryCoding
 @testable import HTTP2
 
-func hex(_ s: String) -> [UInt8] {
-    let chars = Array(s.filter { !$0.isWhitespace })
-    precondition(chars.count % 2 == 0)
-    return stride(from: 0, to: chars.count, by: 2).map { UInt8(String(chars[$0...$0 + 1]), radix: 16)! }
-}
-
-func hexString(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef")
-    return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] })
-}
-
 func fields(_ pairs: [(String, String)]) -> [HeaderField] {
     pairs.map { HeaderField(ByteString($0.0), ByteString($0.1)) }
 }

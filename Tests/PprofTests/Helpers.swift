@@ -2,19 +2,6 @@ import BinaryCoding
 import Pprof
 import TestSupport
 
-/// Parses spec hex (whitespace ignored).
-func hexBytes(_ s: String) -> [UInt8] {
-    let digits = s.filter { $0.isHexDigit }
-    var out: [UInt8] = []
-    var i = digits.startIndex
-    while i < digits.endIndex {
-        let j = digits.index(i, offsetBy: 2)
-        out.append(UInt8(digits[i ..< j], radix: 16)!)
-        i = j
-    }
-    return out
-}
-
 /// A shared-corpus pprof file, as stored.
 func corpusFile(_ name: String) throws -> [UInt8] {
     try TestData.bytes(TestData.pprofDirectory.appendingPathComponent(name))

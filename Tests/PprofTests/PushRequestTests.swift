@@ -1,6 +1,7 @@
 import BinaryCoding
 import Pprof
 import Testing
+import TestSupport
 
 /// ingest-and-ops.md §1.7: the 78-byte pprof and the 246-byte PushRequest carrying it.
 enum SpecExample {

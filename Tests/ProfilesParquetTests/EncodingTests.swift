@@ -21,15 +21,13 @@ import TestSupport
 
     @Test func deltaVector() {
         var w = ByteWriter()
-        var scratch = [UInt64](repeating: 0, count: 128)
-        [Int64(0), 1].withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, bits32: true, scratch: &scratch, into: &w) }
+        [Int64(0), 1].withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, bits32: true, into: &w) }
         #expect(w.bytes == [0x80, 0x01, 0x04, 0x02, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00])
     }
 
     /// Seeded random sequences (including 64-bit extremes and 32-bit wrap) decode to what was encoded.
     @Test func deltaRoundTrips() throws {
         var rng = SplitMix64(seed: 7)
-        var scratch = [UInt64](repeating: 0, count: 128)
         for trial in 0 ..< 200 {
             let n = Int(rng.next() % 400)
             let bits32 = trial % 2 == 0
@@ -39,7 +37,7 @@ import TestSupport
                 return bits32 ? Int64(Int32(truncatingIfNeeded: v)) : v
             }
             var w = ByteWriter()
-            values.withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, bits32: bits32, scratch: &scratch, into: &w) }
+            values.withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, bits32: bits32, into: &w) }
             var (out, consumed) = try decodeDelta(w.bytes, maxCount: n)
             #expect(consumed == w.count)
             if bits32 { out = out.map { Int64(Int32(truncatingIfNeeded: $0)) } }

@@ -28,8 +28,8 @@ import TestSupport
                 let want = try golden.pageBytes(leaf.path), got = try ours.pageBytes(leaf.path)
                 #expect(want == got, "\(ds.name) \(leaf.path.joined(separator: "."))")
                 if want != got, let w = want.last, let g = got.last {
-                    print(hex(w.body.prefix(64)))
-                    print(hex(g.body.prefix(64)))
+                    print(hexString(w.body.prefix(64), separator: " "))
+                    print(hexString(g.body.prefix(64), separator: " "))
                 }
             }
         }

@@ -57,8 +57,8 @@ import TestSupport
 
     /// One JSON object per row with the values pyarrow must read (bytes as hex, nulls as null).
     static func expectedJSON(_ c: ProfileColumns) -> String {
-        func hex16(_ v: UInt128) -> String { "\"" + hex(Statistics.be128(v)).replacingOccurrences(of: " ", with: "") + "\"" }
-        func hexBytes(_ s: ByteString) -> String { "\"" + s.bytes.map { String(format: "%02x", $0) }.joined() + "\"" }
+        func hex16(_ v: UInt128) -> String { "\"" + hexString(Statistics.be128(v)) + "\"" }
+        func quotedHex(_ s: ByteString) -> String { "\"" + hexString(s.bytes) + "\"" }
         func opt(_ v: Int64) -> String { v == 0 ? "null" : "\(v)" }
         var rows: [String] = []
         for r in 0 ..< c.rowCount {
@@ -70,7 +70,7 @@ import TestSupport
             }
             let comments = c.comments[c.commentOffsets[r] ..< c.commentOffsets[r + 1]].map { "\($0)" }
             let annotations = (c.annotationOffsets[r] ..< c.annotationOffsets[r + 1]).map {
-                "{\"Key\":\(hexBytes(c.annotationKeys[$0])),\"Value\":\(hexBytes(c.annotationValues[$0]))}"
+                "{\"Key\":\(quotedHex(c.annotationKeys[$0])),\"Value\":\(quotedHex(c.annotationValues[$0]))}"
             }
             rows.append("""
             {"ID":\(hex16(c.ids[r])),"SeriesIndex":\(c.seriesIndex[r]),"StacktracePartition":\(c.stacktracePartition[r]),\

@@ -45,10 +45,6 @@ struct ParsedFile {
     }
 }
 
-func hex(_ bytes: some Sequence<UInt8>) -> String {
-    bytes.map { String(format: "%02x", $0) }.joined(separator: " ")
-}
-
 func readTable(_ bytes: [UInt8]) throws -> ProfilesTable {
     try bytes.withUnsafeBytes { try ProfilesParquetReader.read($0) }
 }

@@ -55,20 +55,20 @@ struct VerbatimDataset: SegmentDatasetSource {
         #expect(meta.metadataOffset == 22613)
         #expect(meta.datasets.map(\.tableOfContents) == [[0, 4549, 7747], [19471]])
         #expect(meta.datasets.map(\.size) == [19471, 3142])
-        #expect(Array(bytes.suffix(8)) == hex("00 00 01 ac 41 41 91 ca"))
+        #expect(Array(bytes.suffix(8)) == hexBytes("00 00 01 ac 41 41 91 ca"))
         // The tail of the spec's last 64 bytes: "dataset_tsdb_index", metadata_offset, N, CRC.
-        #expect(Array(bytes.suffix(32)) == hex("""
+        #expect(Array(bytes.suffix(32)) == hexBytes("""
             5a 12 64 61 74 61 73 65 74 5f 74 73 64 62 5f 69 6e 64 65 78 60 d5 b0 01 00 00 01 ac 41 41 91 ca
             """))
         // The tenant index section: magic, version, symbol table length 0x279.
-        #expect(Array(bytes[19471 ..< 19480]) == hex("ba aa d7 00 02 00 00 02 79"))
+        #expect(Array(bytes[19471 ..< 19480]) == hexBytes("ba aa d7 00 02 00 00 02 79"))
         let protobuf = Array(bytes[22613 ..< 22613 + 428])
-        #expect(Array(protobuf.prefix(54)) == hex("""
+        #expect(Array(protobuf.prefix(54)) == hexBytes("""
             08 01 12 1a 30 31 4a 32 56 4a 52 33 31 50 54 33 58 34 4e 44 4a 43 34 51 32 42 48 57 51 31
             20 01 30 9b 98 b0 b9 8b 32 38 9b 98 b0 b9 8b 32 40 01 52 33 08 02 10 03
             """))
-        #expect(Array(protobuf[22714 - 22613 ..< 22714 - 22613 + 2]) == hex("52 1f"))
-        #expect(Array(protobuf[22747 - 22613 ..< 22747 - 22613 + 2]) == hex("5a 00"))
+        #expect(Array(protobuf[22714 - 22613 ..< 22714 - 22613 + 2]) == hexBytes("52 1f"))
+        #expect(Array(protobuf[22747 - 22613 ..< 22747 - 22613 + 2]) == hexBytes("5a 00"))
     }
 
     @Test func stringTableAndLabelsFollowTheInsertionOrder() throws {
@@ -92,8 +92,8 @@ struct VerbatimDataset: SegmentDatasetSource {
         let dlq = meta.dlqObject()
         #expect(dlq.count == 432)
         // The trailer protobuf with `48 89 b4 01` (size 23049) inserted after `40 01`.
-        #expect(dlq == Array(trailer[0 ..< 48]) + hex("48 89 b4 01") + Array(trailer[48...]))
-        #expect(meta.addBlockRequest() == hex("0a b0 03") + dlq)
+        #expect(dlq == Array(trailer[0 ..< 48]) + hexBytes("48 89 b4 01") + Array(trailer[48...]))
+        #expect(meta.addBlockRequest() == hexBytes("0a b0 03") + dlq)
     }
 
     @Test func assembledObjectReopensByTrailer() throws {

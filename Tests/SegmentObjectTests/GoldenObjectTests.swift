@@ -75,7 +75,7 @@ import TestSupport
         }
         // §9.1: N = 0 and the CRC of four zero bytes is 0x48674bc7, not the stored 0xb27acfed.
         let g = try GoldenObject.named("01J2VJR31PT3X4NDJC4Q2BHWQ1")
-        #expect(Array(g.bytes.suffix(8)) == hex("00 00 00 00 b2 7a cf ed"))
+        #expect(Array(g.bytes.suffix(8)) == hexBytes("00 00 00 00 b2 7a cf ed"))
         #expect(CRC32C.checksum([0, 0, 0, 0]) == 0x4867_4BC7)
     }
 }

@@ -7,6 +7,7 @@ import SegmentObject
 import Synchronization
 @testable import SegmentWriterService
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,7 @@ import Glibc
 /// the filesystem bucket is a temporary directory.
 @Suite(.serialized) struct SegmentWriterServerTests {
     /// ingest-and-ops.md §1.7: tenant anonymous, shard 10, a 78-byte pprof, one annotation.
-    static let example1_7 = hex("""
+    static let example1_7 = hexBytes("""
         0a09616e6f6e796d6f757312170a085f5f6e616d655f5f120b70726f636573735f63707512160a0c7365727669\
         63655f6e616d6512066d792d617070224e0a040801100212090a0101120480ade20422060801220208012a0408\
         01100332003203637075320b6e616e6f7365636f6e647332046d61696e488080a8b1e39fe7cb175a0408011002\
@@ -23,12 +24,6 @@ import Glibc
         2e73616d706c656412387b22626f6479223a7b22736f75726365223a7b22757361676547726f7570223a2267\
         222c2270726f626162696c697479223a302e357d7d7d
         """)
-
-    static func hex(_ text: String) -> [UInt8] {
-        let digits = Array(text.utf8).filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: " ") }
-        func nibble(_ c: UInt8) -> UInt8 { c <= UInt8(ascii: "9") ? c - UInt8(ascii: "0") : c - UInt8(ascii: "a") + 10 }
-        return stride(from: 0, to: digits.count, by: 2).map { nibble(digits[$0]) << 4 | nibble(digits[$0 + 1]) }
-    }
 
     static func withShard(_ request: [UInt8], _ shard: UInt8) -> [UInt8] {
         var bytes = request

@@ -1,4 +1,5 @@
 import BinaryCoding
+import ProfilesParquet
 @testable import SymbolDB
 import Testing
 import TestSupport
@@ -23,7 +24,7 @@ import TestSupport
     func deltaBinaryPacked32MatchesUpstream(values: [Int32], expectedHex: String) throws {
         var w = ByteWriter()
         values.withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, into: &w) }
-        #expect(hex(w.bytes) == expectedHex)
+        #expect(hexString(w.bytes) == expectedHex)
         #expect(try decodeDBP32(w.bytes, count: values.count) == values)
     }
 
@@ -33,7 +34,7 @@ import TestSupport
         values.withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, into: &w) }
         let expected = "8001040380c0808080c03f" + "81c0808080c03f" + "2f000000" + String(repeating: "00", count: 6)
             + "01080000803f" + String(repeating: "00", count: 176)
-        #expect(hex(w.bytes) == expected)
+        #expect(hexString(w.bytes) == expected)
         #expect(try decodeDBP64(w.bytes, count: 3) == values)
     }
 
@@ -67,10 +68,10 @@ import TestSupport
     @Test func groupVarintMatchesDgryski() throws {
         var w = ByteWriter()
         GroupVarint.append(1, 0, 2, 96, into: &w)
-        #expect(hex(w.bytes) == "0001000260")
+        #expect(hexString(w.bytes) == "0001000260")
         w = ByteWriter()
         GroupVarint.append(300, 70000, 0, 0xFFFF_FFFF, into: &w)
-        #expect(hex(w.bytes) == "c92c0170110100ffffffff")
+        #expect(hexString(w.bytes) == "c92c0170110100ffffffff")
         let g = try w.bytes.withUnsafeBytes { raw in
             var r = ByteReader(raw)
             let result: Result<(UInt32, UInt32, UInt32, UInt32), DecodeError>
@@ -85,10 +86,5 @@ import TestSupport
         #expect(StackTreeCodec.zigzag(1) == 2)
         #expect(StackTreeCodec.unzigzag(StackTreeCodec.zigzag(-123_456)) == -123_456)
     }
-}
-
-func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef")
-    return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
 }
 

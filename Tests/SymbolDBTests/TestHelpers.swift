@@ -1,4 +1,5 @@
 import BinaryCoding
+import ProfilesParquet
 import SymbolDB
 
 /// Reads a whole symdb file from an array (no typed-throws closures in test code: they crash the

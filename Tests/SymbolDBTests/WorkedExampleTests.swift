@@ -23,19 +23,19 @@ import TestSupport
     @Test func layoutMatchesTheWorkedExample() throws {
         let bytes = try Self.section("01J2VJQV544TF571FDSK2H692P#0")
         #expect(bytes.count == 9005)
-        #expect(hex(Array(bytes[8981...])) == "73796d3100000003000000000000222100000000c14f254f")
-        #expect(hex(Array(bytes[0 ..< 12])) == "000000a80b08000090720d0a")
-        #expect(hex(Array(bytes[12 ..< 18])) == "000705030b11")
-        #expect(hex(Array(bytes[6573 ..< 6605])) == "000000030000002c0000000a0000001a000000d4000000d400000058e6b2a8b0")
-        #expect(hex(Array(bytes[8397 ..< 8407])) == "0001000231" + "000230022f")
+        #expect(hexString(Array(bytes[8981...])) == "73796d3100000003000000000000222100000000c14f254f")
+        #expect(hexString(Array(bytes[0 ..< 12])) == "000000a80b08000090720d0a")
+        #expect(hexString(Array(bytes[12 ..< 18])) == "000705030b11")
+        #expect(hexString(Array(bytes[6573 ..< 6605])) == "000000030000002c0000000a0000001a000000d4000000d400000058e6b2a8b0")
+        #expect(hexString(Array(bytes[8397 ..< 8407])) == "0001000231" + "000230022f")
         // Index: partition header and the chunk header (§8 listing, offsets within the index).
         let index = Array(bytes[8737 ..< 8981])
-        #expect(hex(Array(index[0 ..< 16])) == "73796d31000000030000000000000000")
-        #expect(hex(Array(index[16 ..< 32])) == "00000000000000d00000000000000020")
-        #expect(hex(Array(index[32 ..< 48])) == "00000001044353abb366434b00000001")
-        #expect(hex(Array(index[72 ..< 112])) == "0000000100000000" + "0000000f" + "00000087" + "00000000" + "00400000"
+        #expect(hexString(Array(index[0 ..< 16])) == "73796d31000000030000000000000000")
+        #expect(hexString(Array(index[16 ..< 32])) == "00000000000000d00000000000000020")
+        #expect(hexString(Array(index[32 ..< 48])) == "00000001044353abb366434b00000001")
+        #expect(hexString(Array(index[72 ..< 112])) == "0000000100000000" + "0000000f" + "00000087" + "00000000" + "00400000"
             + String(repeating: "00", count: 12) + "424d877b")
-        #expect(hex(Array(index[208 ..< 244])) == "0000000000000000000019ad61025931000000a800000400000c0004000000004b2f6025")
+        #expect(hexString(Array(index[208 ..< 244])) == "0000000000000000000019ad61025931000000a800000400000c0004000000004b2f6025")
     }
 
     @Test func stacksResolveToTheWorkedExampleNames() throws {

@@ -41,15 +41,15 @@ import Testing
         let bytes = Self.write(p)
         let view = IndexView(bytes)
         // Strings hold [""]: one block of 12 header bytes and one length byte.
-        #expect(hex(Array(bytes[0 ..< 13])) == "0000000100080000" + hex(crc(Array(bytes[0 ..< 8]))) + "00")
+        #expect(hexString(Array(bytes[0 ..< 13])) == "0000000100080000" + hexString(crc(Array(bytes[0 ..< 8]))) + "00")
         // The tree: one node, 00 01 00 00 00, one stack.
-        #expect(hex(Array(bytes[13 ..< 18])) == "0001000000")
+        #expect(hexString(Array(bytes[13 ..< 18])) == "0001000000")
         #expect(Self.be32(view.chunk.dropFirst(32)) == 1)
         #expect(Self.be32(view.chunk.dropFirst(36)) == 1)
         #expect(Self.be32(view.chunk.dropFirst(44)) == 0xFFFF_FFFF)
         for (k, headerSize, format) in [(0, "001c", "0001"), (1, "0020", "0003"), (2, "0018", "0002")] {
             // offset = 13 (after the strings), size 0, CRC 0, length 0, block size 1024.
-            #expect(hex(Array(view.table(k))) == "000000000000000d" + "00000000" + "00000000" + "00000000" + "00000400"
+            #expect(hexString(Array(view.table(k))) == "000000000000000d" + "00000000" + "00000000" + "00000000" + "00000400"
                 + headerSize + format + "00000000", "table \(k)")
         }
         let back = try Self.read(bytes)
@@ -61,8 +61,8 @@ import Testing
         let strings: [ByteString] = ["", ByteString([UInt8](repeating: 0x61, count: 300)), ByteString([UInt8](repeating: 0x62, count: 513)), "x"]
         let bytes = Self.write(SymbolPartition(strings: strings))
         // count 4, scratch = len(s[2]) >> 8 = 2, encoding 16.
-        #expect(hex(Array(bytes[0 ..< 8])) == "0000000402100000")
-        #expect(hex(Array(bytes[12 ..< 20])) == "0000012c02010001")
+        #expect(hexString(Array(bytes[0 ..< 8])) == "0000000402100000")
+        #expect(hexString(Array(bytes[12 ..< 20])) == "0000012c02010001")
         #expect(try Self.read(bytes).strings == strings)
     }
 
@@ -74,7 +74,7 @@ import Testing
         // Second block: 3 strings, after the first block's 12 + 1024 + data bytes.
         let firstData = strings.prefix(1024).reduce(0) { $0 + $1.count }
         let second = 12 + 1024 + firstData
-        #expect(hex(Array(bytes[second ..< second + 8])) == "000000030b080000")
+        #expect(hexString(Array(bytes[second ..< second + 8])) == "000000030b080000")
         #expect(try Self.read(bytes).strings == strings)
     }
 

@@ -22,8 +22,10 @@ enum BenchmarkData {
         var symbols: [UInt8]
     }
 
-    /// All datasets of all golden segments, in segment-ID order.
-    static func goldenDatasets() -> [GoldenDataset] {
+    /// All datasets of all golden segments, in segment-ID order, read once for every benchmark.
+    static let golden: [GoldenDataset] = goldenDatasets()
+
+    private static func goldenDatasets() -> [GoldenDataset] {
         let segments = root.appendingPathComponent("segments")
         let json = try! JSONSerialization.jsonObject(
             with: Data(contentsOf: segments.appendingPathComponent("block-metas.json"))) as! [String: Any]

@@ -5,12 +5,10 @@ import TSDBIndex
 /// Inputs of the `index.tsdb` benchmarks, built once on first use (in a benchmark's setup).
 enum IndexInputs {
     /// The `index.tsdb` sections of every golden dataset.
-    static let goldenBytes: [[UInt8]] = BenchmarkData.goldenDatasets().map(\.tsdb)
+    static let goldenBytes: [[UInt8]] = BenchmarkData.golden.map(\.tsdb)
 
     /// The same sections decoded.
-    static let goldenContents: [TSDBIndexContents] = goldenBytes.map { bytes in
-        try! bytes.withUnsafeBytes { raw throws(DecodeError) in try TSDBIndexReader.read(raw) }
-    }
+    static let goldenContents: [TSDBIndexContents] = decodeSections(goldenBytes, TSDBIndexReader.read)
 
     static let syntheticSeriesCount = 5000
 
@@ -48,56 +46,50 @@ enum IndexInputs {
         TSDBIndexWriter.write(syntheticContents, into: &w)
         return w.bytes
     }()
+
+    /// One tenant's datasets as `DatasetIndexWriter` takes them: the 11 golden datasets' series.
+    static let goldenTenantDatasets: [(position: UInt32, series: [IndexSeries])] =
+        goldenContents.enumerated().map { (UInt32($0.offset), $0.element.series) }
+
+    /// The synthetic 5k series as one tenant's 100 datasets of 50 series (one per service), each
+    /// in its own index order.
+    static let syntheticTenantDatasets: [(position: UInt32, series: [IndexSeries])] = {
+        let perDataset = 50
+        return stride(from: 0, to: syntheticContents.series.count, by: perDataset).map { start in
+            let end = min(start + perDataset, syntheticContents.series.count)
+            return (UInt32(start / perDataset), Array(syntheticContents.series[start ..< end]))
+        }
+    }()
 }
 
 func indexBenchmarks(_ configuration: Benchmark.Configuration) {
-    let goldenTotal = { IndexInputs.goldenBytes.reduce(0) { $0 + $1.count } }
+    writerBenchmark("TSDBIndexWriter.write: golden indexes (all 11)", configuration,
+                    inputs: { IndexInputs.goldenContents },
+                    capacity: { IndexInputs.goldenBytes.reduce(0) { $0 + $1.count } },
+                    write: { TSDBIndexWriter.write($0, into: &$1) })
 
-    Benchmark("TSDBIndexWriter.write: golden indexes (all 11)", configuration: configuration,
-              closure: { benchmark in
-                  var w = ByteWriter(capacity: goldenTotal())
-                  benchmark.startMeasurement()
-                  for _ in benchmark.scaledIterations {
-                      for contents in IndexInputs.goldenContents {
-                          w.bytes.removeAll(keepingCapacity: true)
-                          TSDBIndexWriter.write(contents, into: &w)
-                      }
-                  }
-                  benchmark.stopMeasurement()
-                  blackHole(w.count)
-              },
-              setup: { _ = IndexInputs.goldenContents })
+    writerBenchmark("TSDBIndexWriter.write: synthetic 5k series", configuration,
+                    inputs: { [IndexInputs.syntheticContents] },
+                    capacity: { IndexInputs.syntheticBytes.count },
+                    write: { TSDBIndexWriter.write($0, into: &$1) })
 
-    Benchmark("TSDBIndexWriter.write: synthetic 5k series", configuration: configuration,
-              closure: { benchmark in
-                  var w = ByteWriter(capacity: IndexInputs.syntheticBytes.count)
-                  benchmark.startMeasurement()
-                  for _ in benchmark.scaledIterations {
-                      w.bytes.removeAll(keepingCapacity: true)
-                      TSDBIndexWriter.write(IndexInputs.syntheticContents, into: &w)
-                  }
-                  benchmark.stopMeasurement()
-                  blackHole(w.count)
-              },
-              setup: { _ = IndexInputs.syntheticBytes })
+    // The tenant dataset index (segment-object.md §7): one per tenant per flush, over the series
+    // of all its datasets.
+    writerBenchmark("DatasetIndexWriter.write: one tenant, 11 golden datasets", configuration,
+                    inputs: { [IndexInputs.goldenTenantDatasets] },
+                    capacity: { IndexInputs.goldenBytes.reduce(0) { $0 + $1.count } },
+                    write: { DatasetIndexWriter.write(datasets: $0, into: &$1) })
 
-    Benchmark("TSDBIndexReader.read: golden indexes (all 11)", configuration: configuration,
-              closure: { benchmark in
-                  for _ in benchmark.scaledIterations {
-                      for bytes in IndexInputs.goldenBytes {
-                          bytes.withUnsafeBytes { raw in blackHole(try! TSDBIndexReader.read(raw).series.count) }
-                      }
-                  }
-              },
-              setup: { _ = IndexInputs.goldenBytes })
+    writerBenchmark("DatasetIndexWriter.write: one tenant, 100 datasets × 50 series", configuration,
+                    inputs: { [IndexInputs.syntheticTenantDatasets] },
+                    capacity: { IndexInputs.syntheticBytes.count },
+                    write: { DatasetIndexWriter.write(datasets: $0, into: &$1) })
 
-    Benchmark("TSDBIndexReader.read: synthetic 5k series", configuration: configuration,
-              closure: { benchmark in
-                  for _ in benchmark.scaledIterations {
-                      IndexInputs.syntheticBytes.withUnsafeBytes { raw in
-                          blackHole(try! TSDBIndexReader.read(raw).series.count)
-                      }
-                  }
-              },
-              setup: { _ = IndexInputs.syntheticBytes })
+    readerBenchmark("TSDBIndexReader.read: golden indexes (all 11)", configuration,
+                    sections: { IndexInputs.goldenBytes },
+                    read: { raw throws(DecodeError) in try TSDBIndexReader.read(raw).series.count })
+
+    readerBenchmark("TSDBIndexReader.read: synthetic 5k series", configuration,
+                    sections: { [IndexInputs.syntheticBytes] },
+                    read: { raw throws(DecodeError) in try TSDBIndexReader.read(raw).series.count })
 }

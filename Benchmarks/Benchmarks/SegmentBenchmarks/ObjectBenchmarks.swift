@@ -26,11 +26,9 @@ struct DecodedDataset: SegmentDatasetSource {
 
 /// Inputs of the symdb and whole-object benchmarks, built once on first use.
 enum ObjectInputs {
-    static let goldenSymbolBytes: [[UInt8]] = BenchmarkData.goldenDatasets().map(\.symbols)
+    static let goldenSymbolBytes: [[UInt8]] = BenchmarkData.golden.map(\.symbols)
 
-    static let goldenSymbols: [SymbolDBContents] = goldenSymbolBytes.map { bytes in
-        try! bytes.withUnsafeBytes { raw throws(DecodeError) in try SymbolDBReader.read(raw) }
-    }
+    static let goldenSymbols: [SymbolDBContents] = decodeSections(goldenSymbolBytes, SymbolDBReader.read)
 
     static let tenantCount = 20
 
@@ -74,30 +72,14 @@ enum ObjectInputs {
 }
 
 func objectBenchmarks(_ configuration: Benchmark.Configuration) {
-    Benchmark("SymbolDBWriter.write: golden symdbs (all 11)", configuration: configuration,
-              closure: { benchmark in
-                  var w = ByteWriter(capacity: ObjectInputs.goldenSymbolBytes.map(\.count).max()!)
-                  benchmark.startMeasurement()
-                  for _ in benchmark.scaledIterations {
-                      for contents in ObjectInputs.goldenSymbols {
-                          w.bytes.removeAll(keepingCapacity: true)
-                          SymbolDBWriter.write(contents, into: &w)
-                      }
-                  }
-                  benchmark.stopMeasurement()
-                  blackHole(w.count)
-              },
-              setup: { _ = ObjectInputs.goldenSymbols })
+    writerBenchmark("SymbolDBWriter.write: golden symdbs (all 11)", configuration,
+                    inputs: { ObjectInputs.goldenSymbols },
+                    capacity: { ObjectInputs.goldenSymbolBytes.map(\.count).max()! },
+                    write: { SymbolDBWriter.write($0, into: &$1) })
 
-    Benchmark("SymbolDBReader.read: golden symdbs (all 11)", configuration: configuration,
-              closure: { benchmark in
-                  for _ in benchmark.scaledIterations {
-                      for bytes in ObjectInputs.goldenSymbolBytes {
-                          bytes.withUnsafeBytes { raw in blackHole(try! SymbolDBReader.read(raw)) }
-                      }
-                  }
-              },
-              setup: { _ = ObjectInputs.goldenSymbolBytes })
+    readerBenchmark("SymbolDBReader.read: golden symdbs (all 11)", configuration,
+                    sections: { ObjectInputs.goldenSymbolBytes },
+                    read: { raw throws(DecodeError) in try SymbolDBReader.read(raw).partitions.count })
 
     let name = "\(ObjectInputs.tenantCount) tenants × 11 golden datasets"
     Benchmark("SegmentAssembler.assemble: \(name)", configuration: configuration,

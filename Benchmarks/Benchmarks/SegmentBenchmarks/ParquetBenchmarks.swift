@@ -4,10 +4,10 @@ import ProfilesParquet
 
 /// Inputs of the `profiles.parquet` benchmarks, built once on first use.
 enum ParquetInputs {
-    static let goldenBytes: [[UInt8]] = BenchmarkData.goldenDatasets().map(\.profiles)
+    static let goldenBytes: [[UInt8]] = BenchmarkData.golden.map(\.profiles)
 
-    static let goldenTables: [ProfileColumns] = goldenBytes.map { bytes in
-        try! bytes.withUnsafeBytes { raw throws(DecodeError) in try ProfilesParquetReader.read(raw).columns }
+    static let goldenTables: [ProfileColumns] = decodeSections(goldenBytes) { raw throws(DecodeError) in
+        try ProfilesParquetReader.read(raw).columns
     }
 
     static let syntheticRowCount = 10_000
@@ -75,37 +75,17 @@ enum ParquetInputs {
 }
 
 func parquetBenchmarks(_ configuration: Benchmark.Configuration) {
-    let rows = ParquetInputs.syntheticRowCount
-    Benchmark("ProfilesParquetWriter.write: synthetic \(rows / 1000)k rows, ~1M samples", configuration: configuration,
-              closure: { benchmark in
-                  var w = ByteWriter(capacity: ParquetInputs.syntheticBytes.count)
-                  benchmark.startMeasurement()
-                  for _ in benchmark.scaledIterations {
-                      w.bytes.removeAll(keepingCapacity: true)
-                      ProfilesParquetWriter.write(ParquetInputs.syntheticColumns, into: &w)
-                  }
-                  benchmark.stopMeasurement()
-                  blackHole(w.count)
-              },
-              setup: { _ = ParquetInputs.syntheticBytes })
+    let rows = "\(ParquetInputs.syntheticRowCount / 1000)k rows, ~1M samples"
+    writerBenchmark("ProfilesParquetWriter.write: synthetic \(rows)", configuration,
+                    inputs: { [ParquetInputs.syntheticColumns] },
+                    capacity: { ParquetInputs.syntheticBytes.count },
+                    write: { ProfilesParquetWriter.write($0, into: &$1) })
 
-    Benchmark("ProfilesParquetReader.read: synthetic \(rows / 1000)k rows, ~1M samples", configuration: configuration,
-              closure: { benchmark in
-                  for _ in benchmark.scaledIterations {
-                      ParquetInputs.syntheticBytes.withUnsafeBytes { raw in
-                          blackHole(try! ProfilesParquetReader.read(raw).rowCount)
-                      }
-                  }
-              },
-              setup: { _ = ParquetInputs.syntheticBytes })
+    readerBenchmark("ProfilesParquetReader.read: synthetic \(rows)", configuration,
+                    sections: { [ParquetInputs.syntheticBytes] },
+                    read: { raw throws(DecodeError) in try ProfilesParquetReader.read(raw).rowCount })
 
-    Benchmark("ProfilesParquetReader.read: golden sections (all 11)", configuration: configuration,
-              closure: { benchmark in
-                  for _ in benchmark.scaledIterations {
-                      for bytes in ParquetInputs.goldenBytes {
-                          bytes.withUnsafeBytes { raw in blackHole(try! ProfilesParquetReader.read(raw).rowCount) }
-                      }
-                  }
-              },
-              setup: { _ = ParquetInputs.goldenBytes })
+    readerBenchmark("ProfilesParquetReader.read: golden sections (all 11)", configuration,
+                    sections: { ParquetInputs.goldenBytes },
+                    read: { raw throws(DecodeError) in try ProfilesParquetReader.read(raw).rowCount })
 }

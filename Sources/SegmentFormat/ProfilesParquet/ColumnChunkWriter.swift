@@ -35,12 +35,11 @@ struct ChunkSummary {
     }
 }
 
-/// Scratch reused across pages and columns: the page buffer, the encoded body, the delta block
-/// and the hybrid RLE output.
+/// Scratch reused across pages and columns: the page buffer, the encoded body and the hybrid
+/// RLE output (the delta block lives on the stack).
 struct WriterScratch {
     var page = PageBuffer()
     var body = ByteWriter()
-    var delta = [UInt64](repeating: 0, count: DeltaBinaryPacked.blockSize)
     var int64s: [Int64] = []
     var runs: [UInt8] = []
 }
@@ -169,14 +168,14 @@ enum ColumnChunkWriter {
             for v in page.fixed16 { appendBE128(v, &scratch.body) }
         case .deltaBinaryPacked:
             page.ints.withUnsafeBufferPointer {
-                DeltaBinaryPacked.encode($0, bits32: column.physicalType == .int32, scratch: &scratch.delta, into: &scratch.body)
+                DeltaBinaryPacked.encode($0, bits32: column.physicalType == .int32, into: &scratch.body)
             }
         case .deltaLengthByteArray:
             let values = column == .annotationKey ? c.annotationKeys : c.annotationValues
             scratch.int64s.removeAll(keepingCapacity: true)
             for i in page.strings { scratch.int64s.append(Int64(values[i].count)) }
             scratch.int64s.withUnsafeBufferPointer {
-                DeltaBinaryPacked.encode($0, bits32: true, scratch: &scratch.delta, into: &scratch.body)
+                DeltaBinaryPacked.encode($0, bits32: true, into: &scratch.body)
             }
             for i in page.strings { scratch.body.append(values[i]) }
         case .rleDictionary:

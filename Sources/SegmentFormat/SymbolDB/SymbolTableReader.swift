@@ -1,4 +1,5 @@
 import BinaryCoding
+import ProfilesParquet
 
 /// Decodes the four symbol tables of one partition (symdb.md §5), checking the table CRC, every
 /// block-header CRC, the per-block counts, exact consumption of every size, and every reference.

@@ -1,4 +1,5 @@
 import BinaryCoding
+import ProfilesParquet
 
 /// Encodes the four symbol tables of one partition (symdb.md §5), reusing its column buffers
 /// from block to block and table to table.
