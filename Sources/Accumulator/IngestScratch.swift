@@ -1,8 +1,6 @@
 /// Per-push working memory shared by all datasets of a shard (the shard is single-threaded).
 /// Every array keeps its capacity, so a warm accumulator ingests without allocating.
 struct IngestScratch {
-    var input = ProfileInput()
-    var refs = ResolvedReferences()
     var split = SampleSplit()
     var requestLabels = LabelBuilder()
     var annotations = LabelBuilder()

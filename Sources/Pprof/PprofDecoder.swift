@@ -14,7 +14,9 @@ import BinaryCoding
 /// dynamic exclusivity check (and a uniqueness check through the class) per element, about
 /// 40 % of the decode time (Benchmarks/README.md).
 public final class PprofDecoder {
-    var tables = PprofTables()
+    /// The columns of the last `decode`. Consumers on the hot path (the accumulator) take this
+    /// struct once per profile and read the columns directly, instead of copying them.
+    public internal(set) var tables = PprofTables()
 
     public init() {}
 
@@ -95,44 +97,58 @@ public final class PprofDecoder {
     }
 }
 
-/// The decoded columns of one profile and the code that fills them; see `PprofDecoder`.
-struct PprofTables {
-    var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-    var strings: [StringRef] = []
-    var sampleTypes: [ValueTypeRef] = []
-    var sampleLocationStarts: [UInt32] = [0]
-    var sampleLocationIDs: [UInt64] = []
-    var sampleLocationIndices: [UInt32] = []
-    var sampleValueStarts: [UInt32] = [0]
-    var sampleValues: [Int64] = []
-    var sampleLabelStarts: [UInt32] = [0]
-    var sampleLabels: [SampleLabel] = []
-    var mappings: [MappingRecord] = []
-    var locations: [LocationRecord] = []
-    var lines: [LineRecord] = []
-    var functions: [FunctionRecord] = []
-    var dropFrames: Int64 = 0
-    var keepFrames: Int64 = 0
-    var timeNanos: Int64 = 0
-    var durationNanos: Int64 = 0
-    var periodType: ValueTypeRef?
-    var period: Int64 = 0
-    var comments: [Int64] = []
-    var defaultSampleType: Int64 = 0
-    var symbolStringMask: [Bool] = []
+/// The decoded columns of one profile and the code that fills them; see `PprofDecoder` for
+/// what each column holds. Read-only outside this module. After `resolveReferences()`
+/// (`referencesResolved`) every string index is inside `strings` (or 0), every sample has one
+/// value per sample type, and `sampleLocationIndices`, `LocationRecord.mappingIndex` and
+/// `LineRecord.functionIndex` are valid table indices: readers may index without checks.
+public struct PprofTables {
+    public internal(set) var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+    public internal(set) var strings: [StringRef] = []
+    public internal(set) var sampleTypes: [ValueTypeRef] = []
+    public internal(set) var sampleLocationStarts: [UInt32] = [0]
+    public internal(set) var sampleLocationIDs: [UInt64] = []
+    public internal(set) var sampleLocationIndices: [UInt32] = []
+    public internal(set) var sampleValueStarts: [UInt32] = [0]
+    public internal(set) var sampleValues: [Int64] = []
+    public internal(set) var sampleLabelStarts: [UInt32] = [0]
+    public internal(set) var sampleLabels: [SampleLabel] = []
+    public internal(set) var mappings: [MappingRecord] = []
+    public internal(set) var locations: [LocationRecord] = []
+    public internal(set) var lines: [LineRecord] = []
+    public internal(set) var functions: [FunctionRecord] = []
+    public internal(set) var dropFrames: Int64 = 0
+    public internal(set) var keepFrames: Int64 = 0
+    public internal(set) var timeNanos: Int64 = 0
+    public internal(set) var durationNanos: Int64 = 0
+    public internal(set) var periodType: ValueTypeRef?
+    public internal(set) var period: Int64 = 0
+    public internal(set) var comments: [Int64] = []
+    public internal(set) var defaultSampleType: Int64 = 0
+    public internal(set) var symbolStringMask: [Bool] = []
+    /// Set by a successful `resolveReferences()`, cleared by `decode`.
+    public internal(set) var referencesResolved = false
 
     // Id → index maps, used only when a table's ids are not 1...n in order.
     var mappingIndexByID: [UInt64: UInt32] = [:]
     var functionIndexByID: [UInt64: UInt32] = [:]
     var locationIndexByID: [UInt64: UInt32] = [:]
 
-    var sampleCount: Int { sampleLocationStarts.count - 1 }
+    public init() {}
 
-    func string(_ index: Int) -> UnsafeRawBufferPointer {
+    @inlinable public var sampleCount: Int { sampleLocationStarts.count - 1 }
+    @inlinable public var typeCount: Int { sampleTypes.count }
+
+    /// String-table entry `index`; index 0 of an empty table reads as "".
+    @inlinable @inline(__always)
+    public func string(_ index: Int) -> UnsafeRawBufferPointer {
         if index == 0, strings.isEmpty { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let s = strings[index]
-        return UnsafeRawBufferPointer(rebasing: bytes[Int(s.offset) ..< Int(s.offset) + Int(s.length)])
+        return UnsafeRawBufferPointer(start: bytes.baseAddress! + Int(s.offset), count: Int(s.length))
     }
+
+    @inlinable @inline(__always)
+    public func string(_ index: Int64) -> UnsafeRawBufferPointer { string(Int(index)) }
 
     // MARK: Decoding
 
@@ -167,6 +183,7 @@ struct PprofTables {
         functions.removeAll(keepingCapacity: true)
         comments.removeAll(keepingCapacity: true)
         symbolStringMask.removeAll(keepingCapacity: true)
+        referencesResolved = false
         dropFrames = 0; keepFrames = 0; timeNanos = 0; durationNanos = 0
         periodType = nil; period = 0; defaultSampleType = 0
     }

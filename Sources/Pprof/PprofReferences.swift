@@ -22,6 +22,7 @@ extension PprofTables {
         try resolveLocations()
         try resolveSamples()
         markSymbolStrings()
+        referencesResolved = true
     }
 
     private func checkValueCounts() throws(PprofError) {
