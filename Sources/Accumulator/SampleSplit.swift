@@ -43,13 +43,21 @@ func equalsStatic(_ s: UnsafeRawBufferPointer, _ t: StaticString) -> Bool {
 /// sample's values after group merging.
 struct SampleSplit {
     // Per sample: its grouping labels (key, str) sorted, without span/trace labels.
-    private var labelStart: [Int32] = []
-    private var labelCount: [Int32] = []
-    private var labelKey: [Int64] = []
-    private var labelStr: [Int64] = []
-    private var order: [Int32] = []
-    private var sortBuffer: [Int32] = []
-    private var runStart: [Int32] = []
+    var labelStart: [Int32] = []
+    var labelCount: [Int32] = []
+    var labelKey: [Int64] = []
+    var labelStr: [Int64] = []
+    var order: [Int32] = []
+    var runStart: [Int32] = []
+    /// Scratch of `orderByLabelSet`: each sample's label-set class, each class's first sample,
+    /// hash, rank and next free position in `order`.
+    var sampleClass: [Int32] = []
+    var classFirstSample: [Int32] = []
+    var classHash: [UInt64] = []
+    var classIndex = SlotIndex()
+    var classOrder: [Int32] = []
+    var classSortBuffer: [Int32] = []
+    var classNext: [Int32] = []
     private var nextRun: [Int32] = []
     private var groupFingerprint: [UInt64] = []
     private var groupFirstRun: [Int32] = []
@@ -85,18 +93,8 @@ struct SampleSplit {
             return
         }
         collectGroupingLabels(p, keys)
-        // Samples by grouping labels, stable (§2.2 b); nothing to do without labels.
-        if !labelKey.isEmpty {
-            var sorted = order, buffer = sortBuffer
-            order = []
-            sortBuffer = []
-            StableSort.sort(&sorted, buffer: &buffer) { a, b in compareLabels(Int(a), Int(b)) < 0 }
-            order = sorted
-            sortBuffer = buffer
-        }
-        for (k, s) in order.enumerated() where k == 0 || compareLabels(Int(order[k - 1]), Int(s)) != 0 {
-            runStart.append(Int32(k))
-        }
+        // Samples by grouping labels, stable (§2.2 b), and the runs of equal labels.
+        orderByLabelSet(sampleCount: p.sampleCount)
         if runStart.isEmpty { return }
         if runStart.count == 1 && labelCount[Int(order[0])] == 0 {
             wholeProfile(requestLabels)
@@ -152,7 +150,7 @@ struct SampleSplit {
         }
     }
 
-    private func compareLabels(_ a: Int, _ b: Int) -> Int {
+    func compareLabels(_ a: Int, _ b: Int) -> Int {
         let sa = Int(labelStart[a]), na = Int(labelCount[a])
         let sb = Int(labelStart[b]), nb = Int(labelCount[b])
         for k in 0 ..< min(na, nb) {

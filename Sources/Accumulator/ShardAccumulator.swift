@@ -106,7 +106,8 @@ public final class ShardAccumulator {
     /// profiles-parquet.md §2.2 e: the exporter indexes source tables by `id - 1`, so a
     /// location without mapping in a split profile makes upstream panic (`UNKNOWN`).
     private func checkSplitReferences(_ p: PprofTables) throws(PushError) {
-        guard !scratch.split.isWholeProfile else { return }
+        guard !scratch.split.isWholeProfile,
+              p.locations.contains(where: { $0.mappingIndex == LocationRecord.noMapping }) else { return }
         for l in p.sampleLocationIndices where p.locations[Int(l)].mappingIndex == LocationRecord.noMapping {
             throw PushError(.profileUndecodable,
                             "pprof: location \(l) has mapping_id 0 in a profile split by sample labels")

@@ -453,29 +453,33 @@ private func appendRepeated<T: FixedWidthInteger>(_ r: inout ProtobufReader, _ w
 }
 
 /// Decodes a packed varint run into `column`. A first pass counts the varints and checks they
-/// are all well formed and at most 9 bytes; then `append(contentsOf:)` reserves once and lets
-/// `PackedVarints` write every element straight into the new storage (appending element by
-/// element cost a capacity and a uniqueness check each; location ids are most of a pprof's
-/// bytes). Anything else takes the element-by-element `ByteReader` path, so values and errors
-/// stay the same.
+/// are all well formed and at most 9 bytes; then the column grows once (zero-filled, a memset)
+/// and a tight loop writes every element through a pointer (appending element by element, or
+/// through `append(contentsOf:)` of a `Sequence`, cost several times the varint work itself;
+/// location ids are most of a pprof's bytes). Anything else takes the element-by-element
+/// `ByteReader` path, so values and errors stay the same.
 @inline(__always)
 private func appendPacked<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into column: inout [T]) throws(DecodeError) {
-    if let count = PackedVarints<T>.wellFormedCount(payload) {
-        column.append(contentsOf: PackedVarints<T>(bytes: payload, count: count))
+    if let count = PackedVarints.wellFormedCount(payload) {
+        guard count > 0 else { return }
+        if count == 1 {
+            column.append(T(truncatingIfNeeded: PackedVarints.decode(payload, count: 1, into: nil as UnsafeMutablePointer<T>?)))
+            return
+        }
+        let start = column.count
+        column.append(contentsOf: repeatElement(0, count: count))
+        column.withUnsafeMutableBufferPointer { out in
+            _ = PackedVarints.decode(payload, count: count, into: out.baseAddress! + start)
+        }
         return
     }
     var packed = ByteReader(payload)
     while !packed.isAtEnd { column.append(T(truncatingIfNeeded: try packed.readUvarint())) }
 }
 
-/// The varints of a packed run already checked by `wellFormedCount`: `count` terminated
-/// varints of at most 9 bytes filling `bytes` exactly.
-private struct PackedVarints<T: FixedWidthInteger>: Sequence {
-    let bytes: UnsafeRawBufferPointer
-    let count: Int
-
-    var underestimatedCount: Int { count }
-
+/// Packed varint runs already checked by `wellFormedCount`: `count` terminated varints of at
+/// most 9 bytes filling the payload exactly.
+private enum PackedVarints {
     /// The number of varints when every one is terminated and at most 9 bytes long (no
     /// overflow is possible below 64 bits), nil otherwise.
     @inline(__always)
@@ -495,18 +499,16 @@ private struct PackedVarints<T: FixedWidthInteger>: Sequence {
         return count
     }
 
-    func makeIterator() -> Iterator { Iterator(p: bytes.baseAddress, end: bytes.baseAddress.map { $0 + bytes.count }) }
-
-    struct Iterator: IteratorProtocol {
-        var p: UnsafeRawPointer?
-        let end: UnsafeRawPointer?
-
-        @inline(__always)
-        mutating func next() -> T? {
-            guard var q = p, q != end else { return nil }
+    /// Decodes `count` checked varints into `out` (when given); returns the last value.
+    @inline(__always)
+    static func decode<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, count: Int,
+                                             into out: UnsafeMutablePointer<T>?) -> UInt64 {
+        var q = payload.baseAddress!
+        var v: UInt64 = 0
+        for k in 0 ..< count {
             var b = q.load(as: UInt8.self)
             q += 1
-            var v = UInt64(b & 0x7F)
+            v = UInt64(b & 0x7F)
             var shift: UInt64 = 7
             while b >= 0x80 {
                 b = q.load(as: UInt8.self)
@@ -514,8 +516,8 @@ private struct PackedVarints<T: FixedWidthInteger>: Sequence {
                 v |= UInt64(b & 0x7F) << shift
                 shift += 7
             }
-            p = q
-            return T(truncatingIfNeeded: v)
+            out?[k] = T(truncatingIfNeeded: v)
         }
+        return v
     }
 }
