@@ -134,7 +134,7 @@ struct DatasetHead {
         // unstable sort may order ties differently, values are unaffected).
         x.order.removeAll(keepingCapacity: true)
         for k in 0 ..< samples.count { x.order.append(UInt64(x.stackIDs[k]) << 32 | UInt64(k)) }
-        StableSort.sort(&x.order, buffer: &x.orderBuffer, by: <)
+        StableSort.sortByHighWord(&x.order, buffer: &x.orderBuffer, counts: &x.radixCounts)
 
         var producedRow = false
         for t in 0 ..< p.typeCount {

@@ -36,6 +36,7 @@ struct IngestScratch {
     var traceIDs: [UInt128] = []
     var order: [UInt64] = []
     var orderBuffer: [UInt64] = []
+    var radixCounts: [Int] = []
     var locationSortBuffer: [Int32] = []
     var profileType: [UInt8] = []
 
