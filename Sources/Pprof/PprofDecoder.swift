@@ -452,72 +452,54 @@ private func appendRepeated<T: FixedWidthInteger>(_ r: inout ProtobufReader, _ w
     }
 }
 
-/// Decodes a packed varint run into `column`. A first pass counts the varints and checks they
-/// are all well formed and at most 9 bytes; then the column grows once (zero-filled, a memset)
-/// and a tight loop writes every element through a pointer (appending element by element, or
-/// through `append(contentsOf:)` of a `Sequence`, cost several times the varint work itself;
-/// location ids are most of a pprof's bytes). Anything else takes the element-by-element
-/// `ByteReader` path, so values and errors stay the same.
+/// Decodes a packed varint run into `column` in one pass: the column grows by the payload
+/// length (an upper bound of the count, a memset), a tight loop writes each varint through a
+/// pointer, and the unused tail is dropped. Appending element by element, or a count pass
+/// followed by `append(contentsOf:)` of a `Sequence`, cost several times the varint work
+/// (location ids are most of a pprof's bytes). A varint longer than 9 bytes or cut off at the
+/// end takes the element-by-element `ByteReader` path instead, so values and errors stay the same.
 @inline(__always)
 private func appendPacked<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into column: inout [T]) throws(DecodeError) {
-    if let count = PackedVarints.wellFormedCount(payload) {
-        guard count > 0 else { return }
-        if count == 1 {
-            column.append(T(truncatingIfNeeded: PackedVarints.decode(payload, count: 1, into: nil as UnsafeMutablePointer<T>?)))
-            return
-        }
-        let start = column.count
-        column.append(contentsOf: repeatElement(0, count: count))
-        column.withUnsafeMutableBufferPointer { out in
-            _ = PackedVarints.decode(payload, count: count, into: out.baseAddress! + start)
-        }
+    let bound = payload.count
+    guard bound > 0 else { return }
+    let start = column.count
+    column.append(contentsOf: repeatElement(0, count: bound))
+    let written = column.withUnsafeMutableBufferPointer { out in
+        PackedVarints.decode(payload, into: out.baseAddress! + start)
+    }
+    if let n = written {
+        column.removeLast(bound - n)
         return
     }
+    column.removeLast(bound)
     var packed = ByteReader(payload)
     while !packed.isAtEnd { column.append(T(truncatingIfNeeded: try packed.readUvarint())) }
 }
 
-/// Packed varint runs already checked by `wellFormedCount`: `count` terminated varints of at
-/// most 9 bytes filling the payload exactly.
 private enum PackedVarints {
-    /// The number of varints when every one is terminated and at most 9 bytes long (no
-    /// overflow is possible below 64 bits), nil otherwise.
+    /// Decodes every varint of a non-empty `payload` into `out` (room for `payload.count`) and
+    /// returns how many; nil when one is longer than 9 bytes (64-bit overflow is only possible
+    /// beyond that) or unterminated, which the caller's slow path reports.
     @inline(__always)
-    static func wellFormedCount(_ b: UnsafeRawBufferPointer) -> Int? {
-        guard let last = b.last, last < 0x80 else { return b.isEmpty ? 0 : nil }
-        var count = 0
-        var run = 0
-        for byte in b {
-            if byte < 0x80 {
-                count += 1
-                run = 0
-            } else {
-                run += 1
-                if run == 9 { return nil }
-            }
-        }
-        return count
-    }
-
-    /// Decodes `count` checked varints into `out` (when given); returns the last value.
-    @inline(__always)
-    static func decode<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, count: Int,
-                                             into out: UnsafeMutablePointer<T>?) -> UInt64 {
+    static func decode<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<T>) -> Int? {
         var q = payload.baseAddress!
-        var v: UInt64 = 0
-        for k in 0 ..< count {
+        let end = q + payload.count
+        var n = 0
+        while q < end {
             var b = q.load(as: UInt8.self)
             q += 1
-            v = UInt64(b & 0x7F)
+            var v = UInt64(b & 0x7F)
             var shift: UInt64 = 7
             while b >= 0x80 {
+                guard q < end, shift < 63 else { return nil }
                 b = q.load(as: UInt8.self)
                 q += 1
                 v |= UInt64(b & 0x7F) << shift
                 shift += 7
             }
-            out?[k] = T(truncatingIfNeeded: v)
+            out[n] = T(truncatingIfNeeded: v)
+            n += 1
         }
-        return v
+        return n
     }
 }
