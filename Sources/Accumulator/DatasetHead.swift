@@ -149,21 +149,34 @@ struct DatasetHead {
     }
 
     private mutating func insertStacks(_ samples: ArraySlice<Int32>, _ p: PprofTables, _ x: inout IngestScratch) {
-        x.stackIDs.removeAll(keepingCapacity: true)
-        // `x.stack` only grows (to the deepest stack seen) and each stack is written through a
-        // pointer into its prefix: an `append` per frame cost a uniqueness check each. The
-        // maps are read once per group, not per frame.
-        let locationMap = x.locationMap, sampleLocation = p.sampleLocationIndices, starts = p.sampleLocationStarts
-        for s in samples {
-            let start = Int(starts[Int(s)])
-            let count = Int(starts[Int(s) + 1]) - start
-            if x.stack.count < count { x.stack.append(contentsOf: repeatElement(0, count: count - x.stack.count)) }
-            let id = x.stack.withUnsafeMutableBufferPointer { stack in
-                for j in 0 ..< count { stack[j] = locationMap[Int(sampleLocation[start + j])] }
-                return symbols.insertStack(leafFirst: UnsafeBufferPointer(rebasing: stack[..<count]))
+        let starts = p.sampleLocationStarts
+        var deepest = 0
+        for s in samples { deepest = max(deepest, Int(starts[Int(s) + 1] - starts[Int(s)])) }
+        // `x.stack` only grows (to the deepest stack seen); both scratch columns are moved out
+        // of `x` and written through pointers for the whole group: a store or an `append` per
+        // frame or per sample cost a uniqueness check each.
+        var stack = x.stack, ids = x.stackIDs
+        x.stack = []
+        x.stackIDs = []
+        if stack.count < deepest { stack.append(contentsOf: repeatElement(0, count: deepest - stack.count)) }
+        ids.removeAll(keepingCapacity: true)
+        ids.append(contentsOf: repeatElement(0, count: samples.count))
+        stack.withUnsafeMutableBufferPointer { stack in
+            ids.withUnsafeMutableBufferPointer { ids in
+                x.locationMap.withUnsafeBufferPointer { map in
+                    p.sampleLocationIndices.withUnsafeBufferPointer { sampleLocation in
+                        for (k, s) in samples.enumerated() {
+                            let start = Int(starts[Int(s)])
+                            let count = Int(starts[Int(s) + 1]) - start
+                            for j in 0 ..< count { stack[j] = map[Int(sampleLocation[start + j])] }
+                            ids[k] = symbols.insertStack(leafFirst: UnsafeBufferPointer(rebasing: stack[..<count]))
+                        }
+                    }
+                }
             }
-            x.stackIDs.append(id)
         }
+        x.stack = stack
+        x.stackIDs = ids
     }
 
     /// Spans/trace ids are on when the (sub-)profile's string table holds "span_id" /
@@ -212,19 +225,7 @@ struct DatasetHead {
     private mutating func appendRow(type t: Int, _ samples: ArraySlice<Int32>, _ p: PprofTables, _ x: inout IngestScratch,
                                     hasSpans: Bool, hasTraces: Bool, whole: Bool, id: UInt128) -> Bool {
         let start = sampleStack.count
-        var total: UInt64 = 0
-        let types = p.typeCount
-        for key in x.order {
-            let k = Int(key & 0xFFFF_FFFF)
-            let s = Int(samples[samples.startIndex + k])
-            let v = x.split.values[s * types + t]
-            if v == 0 { continue }
-            sampleStack.append(x.stackIDs[k])
-            sampleValue.append(UInt64(bitPattern: v))
-            sampleSpan.append(hasSpans ? x.spans[k] : 0)
-            sampleTrace.append(hasTraces ? x.traceIDs[k] : 0)
-            total &+= UInt64(bitPattern: v)
-        }
+        let total = appendSamples(type: t, samples, p.typeCount, x, hasSpans: hasSpans, hasTraces: hasTraces)
         if sampleStack.count == start { return false }
 
         buildSeriesLabels(type: t, p, &x)
@@ -267,6 +268,44 @@ struct DatasetHead {
         }
         rowCommentCount.append(UInt32(comments.count) - rowCommentStart[rowCommentStart.count - 1])
         return true
+    }
+
+    /// The non-zero values of sample type `t` in entry order, with their stack, span and trace;
+    /// returns their sum. The columns grow once and are written through pointers (four
+    /// `append`s per sample cost a uniqueness check each).
+    private mutating func appendSamples(type t: Int, _ samples: ArraySlice<Int32>, _ types: Int, _ x: IngestScratch,
+                                        hasSpans: Bool, hasTraces: Bool) -> UInt64 {
+        let base = samples.startIndex
+        var n = 0
+        for key in x.order where x.split.values[Int(samples[base + Int(key & 0xFFFF_FFFF)]) * types + t] != 0 { n += 1 }
+        guard n > 0 else { return 0 }
+        let start = sampleStack.count
+        sampleStack.append(contentsOf: repeatElement(0, count: n))
+        sampleValue.append(contentsOf: repeatElement(0, count: n))
+        sampleSpan.append(contentsOf: repeatElement(0, count: n))
+        sampleTrace.append(contentsOf: repeatElement(0, count: n))
+        var total: UInt64 = 0
+        sampleStack.withUnsafeMutableBufferPointer { stacks in
+            sampleValue.withUnsafeMutableBufferPointer { values in
+                sampleSpan.withUnsafeMutableBufferPointer { spans in
+                    sampleTrace.withUnsafeMutableBufferPointer { traces in
+                        var at = start
+                        for key in x.order {
+                            let k = Int(key & 0xFFFF_FFFF)
+                            let v = x.split.values[Int(samples[base + k]) * types + t]
+                            if v == 0 { continue }
+                            stacks[at] = x.stackIDs[k]
+                            values[at] = UInt64(bitPattern: v)
+                            if hasSpans { spans[at] = x.spans[k] }
+                            if hasTraces { traces[at] = x.traceIDs[k] }
+                            total &+= UInt64(bitPattern: v)
+                            at += 1
+                        }
+                    }
+                }
+            }
+        }
+        return total
     }
 
     private func exportIndex(_ i: Int64, _ x: IngestScratch) -> Int64 { i == 0 ? 0 : x.exportString[Int(i)] }
