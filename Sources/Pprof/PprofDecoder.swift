@@ -487,6 +487,22 @@ private enum PackedVarints {
         var n = 0
         while q < end {
             var b = q.load(as: UInt8.self)
+            // One- and two-byte varints (nearly every location id and small value) without the loop.
+            if b < 0x80 {
+                out[n] = T(truncatingIfNeeded: b)
+                n += 1
+                q += 1
+                continue
+            }
+            if end - q >= 2 {
+                let b1 = (q + 1).load(as: UInt8.self)
+                if b1 < 0x80 {
+                    out[n] = T(truncatingIfNeeded: UInt64(b & 0x7F) | UInt64(b1) << 7)
+                    n += 1
+                    q += 2
+                    continue
+                }
+            }
             q += 1
             var v = UInt64(b & 0x7F)
             var shift: UInt64 = 7
