@@ -128,6 +128,9 @@ public struct PprofTables {
     public internal(set) var symbolStringMask: [Bool] = []
     /// Set by a successful `resolveReferences()`, cleared by `decode`.
     public internal(set) var referencesResolved = false
+    /// Where packed varint runs are decoded before one bulk append; only grows (to the
+    /// longest run seen, bounded by the profile size).
+    var varintScratch: [UInt64] = []
 
     // Id → index maps, used only when a table's ids are not 1...n in order.
     var mappingIndexByID: [UInt64: UInt32] = [:]
@@ -206,7 +209,7 @@ public struct PprofTables {
             case 10: durationNanos = try int64(&r, wire, field)
             case 11: periodType = try valueType(embedded(&r, wire, field), into: periodType ?? ValueTypeRef())
             case 12: period = try int64(&r, wire, field)
-            case 13: try appendRepeated(&r, wire, field, into: &comments)
+            case 13: try appendRepeated(&r, wire, field, into: &comments, scratch: &varintScratch)
             case 14: defaultSampleType = try int64(&r, wire, field)
             default: try r.skip(wire)
             }
@@ -246,8 +249,8 @@ public struct PprofTables {
         do {
             while let (field, wire) = try r.nextFieldFast() {
                 switch field {
-                case 1: try appendRepeated(&r, wire, field, into: &sampleLocationIDs)
-                case 2: try appendRepeated(&r, wire, field, into: &sampleValues)
+                case 1: try appendRepeated(&r, wire, field, into: &sampleLocationIDs, scratch: &varintScratch)
+                case 2: try appendRepeated(&r, wire, field, into: &sampleValues, scratch: &varintScratch)
                 case 3: sampleLabels.append(try label(embedded(&r, wire, field)))
                 default: try r.skip(wire)
                 }
@@ -441,37 +444,39 @@ extension ProtobufReader {
 /// A repeated 64-bit varint field, one element (unpacked) or a packed run.
 @inline(__always)
 private func appendRepeated<T: FixedWidthInteger>(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32,
-                                                  into column: inout [T]) throws(DecodeError) {
+                                                  into column: inout [T], scratch: inout [UInt64]) throws(DecodeError) {
     switch wire {
     case .varint:
         column.append(T(truncatingIfNeeded: try r.readVarintFast()))
     case .lengthDelimited:
-        try appendPacked(try r.readLengthDelimitedFast(), into: &column)
+        try appendPacked(try r.readLengthDelimitedFast(), into: &column, scratch: &scratch)
     default:
         throw wrongWire(r, wire, field)
     }
 }
 
-/// Decodes a packed varint run into `column` in one pass: the column grows by the payload
-/// length (an upper bound of the count, a memset), a tight loop writes each varint through a
-/// pointer, and the unused tail is dropped. Appending element by element, or a count pass
-/// followed by `append(contentsOf:)` of a `Sequence`, cost several times the varint work
-/// (location ids are most of a pprof's bytes). A varint longer than 9 bytes or cut off at the
-/// end takes the element-by-element `ByteReader` path instead, so values and errors stay the same.
+/// Decodes a packed varint run into `column`: a tight loop writes each varint through a
+/// pointer into `scratch` (grown to the payload length, an upper bound of the count), then
+/// one bulk append copies them. Appending element by element, a count pass followed by
+/// `append(contentsOf:)` of a `Sequence`, or growing the column and trimming it, cost several
+/// times the varint work (location ids are most of a pprof's bytes). A varint longer than 9
+/// bytes or cut off at the end takes the element-by-element `ByteReader` path instead, so
+/// values and errors stay the same.
 @inline(__always)
-private func appendPacked<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into column: inout [T]) throws(DecodeError) {
+private func appendPacked<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into column: inout [T],
+                                                scratch: inout [UInt64]) throws(DecodeError) {
+    precondition(MemoryLayout<T>.stride == MemoryLayout<UInt64>.stride, "64-bit columns only")
     let bound = payload.count
     guard bound > 0 else { return }
-    let start = column.count
-    column.append(contentsOf: repeatElement(0, count: bound))
-    let written = column.withUnsafeMutableBufferPointer { out in
-        PackedVarints.decode(payload, into: out.baseAddress! + start)
+    if scratch.count < bound { scratch.append(contentsOf: repeatElement(0, count: bound - scratch.count)) }
+    let decoded = scratch.withUnsafeMutableBufferPointer { words in
+        words.withMemoryRebound(to: T.self) { out in
+            guard let n = PackedVarints.decode(payload, into: out.baseAddress!) else { return false }
+            column.append(contentsOf: UnsafeBufferPointer(rebasing: out[..<n]))
+            return true
+        }
     }
-    if let n = written {
-        column.removeLast(bound - n)
-        return
-    }
-    column.removeLast(bound)
+    if decoded { return }
     var packed = ByteReader(payload)
     while !packed.isAtEnd { column.append(T(truncatingIfNeeded: try packed.readUvarint())) }
 }
