@@ -1,4 +1,5 @@
 import BinaryCoding
+import Pprof
 
 /// The head of one dataset (tenant, service_name) within a shard: its series, rows,
 /// samples and symbols partition 0 (profiles-parquet.md §2.3–§2.6). Columns are
@@ -109,7 +110,7 @@ struct DatasetHead {
     }
 
     /// `Head.Ingest` of one group of a push (profiles-parquet.md §2.3–§2.5).
-    mutating func ingest(group g: Int, _ p: ProfileInput, _ x: inout IngestScratch, keys: SpecialLabelKeys, id: UInt128) {
+    mutating func ingest(group g: Int, _ p: PprofTables, _ x: inout IngestScratch, keys: SpecialLabelKeys, id: UInt128) {
         let samples = x.split.groupSamples[Int(x.split.groupSampleStart[g]) ..< Int(x.split.groupSampleStart[g] + x.split.groupSampleCount[g])]
         if samples.isEmpty { return }
 
@@ -117,13 +118,13 @@ struct DatasetHead {
         x.baseLabels.delete(LabelNames.delta)
         x.baseLabels.delete(LabelNames.order)
 
-        x.beginGroup(strings: max(p.strings.count, 1), mappings: p.mappingID.count,
-                     functions: p.functionID.count, locations: p.locationID.count)
+        x.beginGroup(strings: max(p.strings.count, 1), mappings: p.mappings.count,
+                     functions: p.functions.count, locations: p.locations.count)
         let whole = x.split.isWholeProfile
         if whole {
-            symbols.ingestWholeProfile(p, x.refs, &x)
+            symbols.ingestWholeProfile(p, &x)
         } else {
-            symbols.ingestExportedGroup(p, x.refs, samples: samples, keys, &x)
+            symbols.ingestExportedGroup(p, samples: samples, keys, &x)
         }
         insertStacks(samples, p, &x)
         let (hasSpans, hasTraces) = spanAndTracePresence(whole: whole, samples, p, keys, x)
@@ -133,7 +134,7 @@ struct DatasetHead {
         // unstable sort may order ties differently, values are unaffected).
         x.order.removeAll(keepingCapacity: true)
         for k in 0 ..< samples.count { x.order.append(UInt64(x.stackIDs[k]) << 32 | UInt64(k)) }
-        StableSort.sort(&x.order, buffer: &x.orderBuffer, by: <)
+        StableSort.sortByHighWord(&x.order, buffer: &x.orderBuffer, counts: &x.radixCounts)
 
         var producedRow = false
         for t in 0 ..< p.typeCount {
@@ -147,37 +148,49 @@ struct DatasetHead {
         }
     }
 
-    private mutating func insertStacks(_ samples: ArraySlice<Int32>, _ p: ProfileInput, _ x: inout IngestScratch) {
-        x.stackIDs.removeAll(keepingCapacity: true)
-        // `x.stack` only grows (to the deepest stack seen) and each stack is written through a
-        // pointer into its prefix: an `append` per frame cost a uniqueness check each. The
-        // maps are read once per group, not per frame.
-        let locationMap = x.locationMap, sampleLocation = x.refs.sampleLocation
-        for s in samples {
-            let start = Int(p.sampleLocationStart[Int(s)])
-            let count = Int(p.sampleLocationCount[Int(s)])
-            if x.stack.count < count { x.stack.append(contentsOf: repeatElement(0, count: count - x.stack.count)) }
-            let id = x.stack.withUnsafeMutableBufferPointer { stack in
-                for j in 0 ..< count { stack[j] = locationMap[Int(sampleLocation[start + j])] }
-                return symbols.insertStack(leafFirst: UnsafeBufferPointer(rebasing: stack[..<count]))
+    private mutating func insertStacks(_ samples: ArraySlice<Int32>, _ p: PprofTables, _ x: inout IngestScratch) {
+        let starts = p.sampleLocationStarts
+        var deepest = 0
+        for s in samples { deepest = max(deepest, Int(starts[Int(s) + 1] - starts[Int(s)])) }
+        // `x.stack` only grows (to the deepest stack seen); both scratch columns are moved out
+        // of `x` and written through pointers for the whole group: a store or an `append` per
+        // frame or per sample cost a uniqueness check each.
+        var stack = x.stack, ids = x.stackIDs
+        x.stack = []
+        x.stackIDs = []
+        if stack.count < deepest { stack.append(contentsOf: repeatElement(0, count: deepest - stack.count)) }
+        ids.removeAll(keepingCapacity: true)
+        ids.append(contentsOf: repeatElement(0, count: samples.count))
+        stack.withUnsafeMutableBufferPointer { stack in
+            ids.withUnsafeMutableBufferPointer { ids in
+                x.locationMap.withUnsafeBufferPointer { map in
+                    p.sampleLocationIndices.withUnsafeBufferPointer { sampleLocation in
+                        for (k, s) in samples.enumerated() {
+                            let start = Int(starts[Int(s)])
+                            let count = Int(starts[Int(s) + 1]) - start
+                            for j in 0 ..< count { stack[j] = map[Int(sampleLocation[start + j])] }
+                            ids[k] = symbols.insertStack(leafFirst: UnsafeBufferPointer(rebasing: stack[..<count]))
+                        }
+                    }
+                }
             }
-            x.stackIDs.append(id)
         }
+        x.stack = stack
+        x.stackIDs = ids
     }
 
     /// Spans/trace ids are on when the (sub-)profile's string table holds "span_id" /
     /// "trace_id" (§2.5). A split group's exported table holds them when one of its samples
     /// carries such a label (the renamed "span_id" may lie past the source table) or when an
     /// exported symbol string is spelled so.
-    private func spanAndTracePresence(whole: Bool, _ samples: ArraySlice<Int32>, _ p: ProfileInput,
+    private func spanAndTracePresence(whole: Bool, _ samples: ArraySlice<Int32>, _ p: PprofTables,
                                       _ keys: SpecialLabelKeys, _ x: IngestScratch) -> (Bool, Bool) {
         if whole { return (keys.hasSpanString, keys.hasTraceString) }
         var spans = x.exportHasSpanString, traces = x.exportHasTraceString
         for s in samples {
-            let ls = Int(p.sampleLabelStart[Int(s)])
-            for l in ls ..< ls + Int(p.sampleLabelCount[Int(s)]) {
-                if keys.isSpan(p.labelKey[l]) { spans = true }
-                if keys.isTrace(p.labelKey[l]) { traces = true }
+            for l in Int(p.sampleLabelStarts[Int(s)]) ..< Int(p.sampleLabelStarts[Int(s) + 1]) {
+                if keys.isSpan(p.sampleLabels[l].key) { spans = true }
+                if keys.isTrace(p.sampleLabels[l].key) { traces = true }
             }
         }
         return (spans, traces)
@@ -186,7 +199,7 @@ struct DatasetHead {
     /// Per sample: the span = the valid `span_id` label with the lowest value index (labels
     /// are sorted by (key, str) during the split), 16 hex chars read little-endian; trace =
     /// 32 hex chars; invalid or missing ⇒ 0.
-    private func collectSpansAndTraces(_ samples: ArraySlice<Int32>, _ p: ProfileInput, _ keys: SpecialLabelKeys,
+    private func collectSpansAndTraces(_ samples: ArraySlice<Int32>, _ p: PprofTables, _ keys: SpecialLabelKeys,
                                        hasSpans: Bool, hasTraces: Bool, _ x: inout IngestScratch) {
         x.spans.removeAll(keepingCapacity: true)
         x.traceIDs.removeAll(keepingCapacity: true)
@@ -194,13 +207,12 @@ struct DatasetHead {
         for s in samples {
             var span: UInt64 = 0, spanStr = Int64.max
             var trace: UInt128 = 0, traceStr = Int64.max
-            let ls = Int(p.sampleLabelStart[Int(s)])
-            for l in ls ..< ls + Int(p.sampleLabelCount[Int(s)]) {
-                let key = p.labelKey[l], str = p.labelStr[l]
-                if hasSpans, keys.isSpan(key), str < spanStr, let v = HexID.span(p.strings[Int(str)]) {
+            for l in Int(p.sampleLabelStarts[Int(s)]) ..< Int(p.sampleLabelStarts[Int(s) + 1]) {
+                let key = p.sampleLabels[l].key, str = p.sampleLabels[l].str
+                if hasSpans, keys.isSpan(key), str < spanStr, let v = HexID.span(p.string(str)) {
                     span = v; spanStr = str
                 }
-                if hasTraces, keys.isTrace(key), str < traceStr, let v = HexID.trace(p.strings[Int(str)]) {
+                if hasTraces, keys.isTrace(key), str < traceStr, let v = HexID.trace(p.string(str)) {
                     trace = v; traceStr = str
                 }
             }
@@ -210,22 +222,10 @@ struct DatasetHead {
     }
 
     /// One row for sample type `t` if any value is non-zero (§2.3 step 5).
-    private mutating func appendRow(type t: Int, _ samples: ArraySlice<Int32>, _ p: ProfileInput, _ x: inout IngestScratch,
+    private mutating func appendRow(type t: Int, _ samples: ArraySlice<Int32>, _ p: PprofTables, _ x: inout IngestScratch,
                                     hasSpans: Bool, hasTraces: Bool, whole: Bool, id: UInt128) -> Bool {
         let start = sampleStack.count
-        var total: UInt64 = 0
-        let types = p.typeCount
-        for key in x.order {
-            let k = Int(key & 0xFFFF_FFFF)
-            let s = Int(samples[samples.startIndex + k])
-            let v = x.split.values[s * types + t]
-            if v == 0 { continue }
-            sampleStack.append(x.stackIDs[k])
-            sampleValue.append(UInt64(bitPattern: v))
-            sampleSpan.append(hasSpans ? x.spans[k] : 0)
-            sampleTrace.append(hasTraces ? x.traceIDs[k] : 0)
-            total &+= UInt64(bitPattern: v)
-        }
+        let total = appendSamples(type: t, samples, p.typeCount, x, hasSpans: hasSpans, hasTraces: hasTraces)
         if sampleStack.count == start { return false }
 
         buildSeriesLabels(type: t, p, &x)
@@ -270,23 +270,61 @@ struct DatasetHead {
         return true
     }
 
+    /// The non-zero values of sample type `t` in entry order, with their stack, span and trace;
+    /// returns their sum. The columns grow once and are written through pointers (four
+    /// `append`s per sample cost a uniqueness check each).
+    private mutating func appendSamples(type t: Int, _ samples: ArraySlice<Int32>, _ types: Int, _ x: IngestScratch,
+                                        hasSpans: Bool, hasTraces: Bool) -> UInt64 {
+        let base = samples.startIndex
+        var n = 0
+        for key in x.order where x.split.values[Int(samples[base + Int(key & 0xFFFF_FFFF)]) * types + t] != 0 { n += 1 }
+        guard n > 0 else { return 0 }
+        let start = sampleStack.count
+        sampleStack.append(contentsOf: repeatElement(0, count: n))
+        sampleValue.append(contentsOf: repeatElement(0, count: n))
+        sampleSpan.append(contentsOf: repeatElement(0, count: n))
+        sampleTrace.append(contentsOf: repeatElement(0, count: n))
+        var total: UInt64 = 0
+        sampleStack.withUnsafeMutableBufferPointer { stacks in
+            sampleValue.withUnsafeMutableBufferPointer { values in
+                sampleSpan.withUnsafeMutableBufferPointer { spans in
+                    sampleTrace.withUnsafeMutableBufferPointer { traces in
+                        var at = start
+                        for key in x.order {
+                            let k = Int(key & 0xFFFF_FFFF)
+                            let v = x.split.values[Int(samples[base + k]) * types + t]
+                            if v == 0 { continue }
+                            stacks[at] = x.stackIDs[k]
+                            values[at] = UInt64(bitPattern: v)
+                            if hasSpans { spans[at] = x.spans[k] }
+                            if hasTraces { traces[at] = x.traceIDs[k] }
+                            total &+= UInt64(bitPattern: v)
+                            at += 1
+                        }
+                    }
+                }
+            }
+        }
+        return total
+    }
+
     private func exportIndex(_ i: Int64, _ x: IngestScratch) -> Int64 { i == 0 ? 0 : x.exportString[Int(i)] }
 
     /// `CreateProfileLabels(enforceOrder: true)` for sample type `t` (§2.4): derived labels
     /// set on a builder (an empty value deletes), then enforced order and `Unique`.
-    private func buildSeriesLabels(type t: Int, _ p: ProfileInput, _ x: inout IngestScratch) {
+    private func buildSeriesLabels(type t: Int, _ p: PprofTables, _ x: inout IngestScratch) {
         x.seriesLabels.assign(x.baseLabels)
         let base = x.baseLabels
         base.withValue(of: LabelNames.serviceName) { service in
             if !service.isEmpty { x.seriesLabels.set(name: LabelNames.serviceNameDerived, value: service) }
         }
-        let periodType = p.hasPeriodType ? p.string(p.periodTypeType) : p.string(0)
-        let periodUnit = p.hasPeriodType ? p.string(p.periodTypeUnit) : p.string(0)
-        if p.hasPeriodType {
+        let periodType = p.string(p.periodType?.type ?? 0)
+        let periodUnit = p.string(p.periodType?.unit ?? 0)
+        if p.periodType != nil {
             x.seriesLabels.set(name: LabelNames.periodType, value: periodType)
             x.seriesLabels.set(name: LabelNames.periodUnit, value: periodUnit)
         }
-        let type = p.string(p.sampleTypeType[t]), unit = p.string(p.sampleTypeUnit[t])
+        let type = p.string(p.sampleTypes[t].type), unit = p.string(p.sampleTypes[t].unit)
         x.seriesLabels.set(name: LabelNames.type, value: type)
         x.seriesLabels.set(name: LabelNames.unit, value: unit)
 

@@ -1,8 +1,6 @@
 /// Per-push working memory shared by all datasets of a shard (the shard is single-threaded).
 /// Every array keeps its capacity, so a warm accumulator ingests without allocating.
 struct IngestScratch {
-    var input = ProfileInput()
-    var refs = ResolvedReferences()
     var split = SampleSplit()
     var requestLabels = LabelBuilder()
     var annotations = LabelBuilder()
@@ -38,6 +36,7 @@ struct IngestScratch {
     var traceIDs: [UInt128] = []
     var order: [UInt64] = []
     var orderBuffer: [UInt64] = []
+    var radixCounts: [Int] = []
     var locationSortBuffer: [Int32] = []
     var profileType: [UInt8] = []
 

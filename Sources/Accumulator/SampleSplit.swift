@@ -1,4 +1,5 @@
 import BinaryCoding
+import Pprof
 
 /// Label keys of one profile that are not grouped on (profiles-parquet.md §2.2 a–b).
 struct SpecialLabelKeys {
@@ -15,10 +16,10 @@ struct SpecialLabelKeys {
     @inline(__always) func isSpan(_ key: Int64) -> Bool { key > 0 && (key == spanKey || key == profileIDKey) }
     @inline(__always) func isTrace(_ key: Int64) -> Bool { key > 0 && key == traceKey }
 
-    init(_ p: ProfileInput) {
+    init(_ p: PprofTables) {
         var span: Int64 = -1, profileID: Int64 = -1, trace: Int64 = -1
         for i in 1 ..< max(p.strings.count, 1) {
-            let s = p.strings[i]
+            let s = p.string(i)
             if span < 0, equalsStatic(s, LabelNames.spanID) { span = Int64(i) }
             if profileID < 0, equalsStatic(s, LabelNames.profileID) { profileID = Int64(i) }
             if trace < 0, equalsStatic(s, LabelNames.traceID) { trace = Int64(i) }
@@ -42,13 +43,21 @@ func equalsStatic(_ s: UnsafeRawBufferPointer, _ t: StaticString) -> Bool {
 /// sample's values after group merging.
 struct SampleSplit {
     // Per sample: its grouping labels (key, str) sorted, without span/trace labels.
-    private var labelStart: [Int32] = []
-    private var labelCount: [Int32] = []
-    private var labelKey: [Int64] = []
-    private var labelStr: [Int64] = []
-    private var order: [Int32] = []
-    private var sortBuffer: [Int32] = []
-    private var runStart: [Int32] = []
+    var labelStart: [Int32] = []
+    var labelCount: [Int32] = []
+    var labelKey: [Int64] = []
+    var labelStr: [Int64] = []
+    var order: [Int32] = []
+    var runStart: [Int32] = []
+    /// Scratch of `orderByLabelSet`: each sample's label-set class, each class's first sample,
+    /// hash, rank and next free position in `order`.
+    var sampleClass: [Int32] = []
+    var classFirstSample: [Int32] = []
+    var classHash: [UInt64] = []
+    var classIndex = SlotIndex()
+    var classOrder: [Int32] = []
+    var classSortBuffer: [Int32] = []
+    var classNext: [Int32] = []
     private var nextRun: [Int32] = []
     private var groupFingerprint: [UInt64] = []
     private var groupFirstRun: [Int32] = []
@@ -74,23 +83,18 @@ struct SampleSplit {
     /// The label set (in `groupLabels`) of emitted group `g`.
     func labelSet(ofGroup g: Int) -> Int { Int(emittedGroup[g]) }
 
-    mutating func split(_ p: ProfileInput, keys: SpecialLabelKeys, requestLabels: LabelBuilder) {
+    mutating func split(_ p: PprofTables, keys: SpecialLabelKeys, requestLabels: LabelBuilder) {
         reset()
         values.append(contentsOf: p.sampleValues)
-        collectGroupingLabels(p, keys)
         order.append(contentsOf: 0 ..< Int32(p.sampleCount))
-        // Samples by grouping labels, stable (§2.2 b); nothing to do without labels.
-        if !labelKey.isEmpty {
-            var sorted = order, buffer = sortBuffer
-            order = []
-            sortBuffer = []
-            StableSort.sort(&sorted, buffer: &buffer) { a, b in compareLabels(Int(a), Int(b)) < 0 }
-            order = sorted
-            sortBuffer = buffer
+        // No sample labels at all (most profiles): one run without labels, path c.
+        if p.sampleLabels.isEmpty {
+            if p.sampleCount > 0 { wholeProfile(requestLabels) }
+            return
         }
-        for (k, s) in order.enumerated() where k == 0 || compareLabels(Int(order[k - 1]), Int(s)) != 0 {
-            runStart.append(Int32(k))
-        }
+        collectGroupingLabels(p, keys)
+        // Samples by grouping labels, stable (§2.2 b), and the runs of equal labels.
+        orderByLabelSet(sampleCount: p.sampleCount)
         if runStart.isEmpty { return }
         if runStart.count == 1 && labelCount[Int(order[0])] == 0 {
             wholeProfile(requestLabels)
@@ -122,15 +126,14 @@ struct SampleSplit {
     }
 
     /// Step b: each sample's labels without span/trace ids, sorted by (key idx, str idx).
-    private mutating func collectGroupingLabels(_ p: ProfileInput, _ keys: SpecialLabelKeys) {
+    private mutating func collectGroupingLabels(_ p: PprofTables, _ keys: SpecialLabelKeys) {
         for s in 0 ..< p.sampleCount {
             let start = labelKey.count
-            let ls = Int(p.sampleLabelStart[s])
-            for l in ls ..< ls + Int(p.sampleLabelCount[s]) {
-                let key = p.labelKey[l]
+            for l in Int(p.sampleLabelStarts[s]) ..< Int(p.sampleLabelStarts[s + 1]) {
+                let key = p.sampleLabels[l].key
                 if keys.isSpan(key) || keys.isTrace(key) { continue }
                 // Numeric labels compare as str 0 (`num` is ignored).
-                let str = p.labelStr[l]
+                let str = p.sampleLabels[l].str
                 var j = labelKey.count
                 labelKey.append(key)
                 labelStr.append(str)
@@ -147,7 +150,7 @@ struct SampleSplit {
         }
     }
 
-    private func compareLabels(_ a: Int, _ b: Int) -> Int {
+    func compareLabels(_ a: Int, _ b: Int) -> Int {
         let sa = Int(labelStart[a]), na = Int(labelCount[a])
         let sb = Int(labelStart[b]), nb = Int(labelCount[b])
         for k in 0 ..< min(na, nb) {
@@ -173,15 +176,15 @@ struct SampleSplit {
     /// Path d: label set per run, runs with equal sets merged, visited in order of first
     /// appearance of their fingerprint (then creation order among fingerprint collisions).
     /// Linear in the number of runs: groups are found through a fingerprint map and chains.
-    private mutating func splitGroups(_ p: ProfileInput, _ keys: SpecialLabelKeys, _ requestLabels: LabelBuilder) {
+    private mutating func splitGroups(_ p: PprofTables, _ keys: SpecialLabelKeys, _ requestLabels: LabelBuilder) {
         for r in 0 ..< runStart.count {
             let first = Int(order[Int(runStart[r])])
             builder.assign(requestLabels)
             let ls = Int(labelStart[first])
             for l in ls ..< ls + Int(labelCount[first]) where labelStr[l] > 0 {
-                let name = p.strings[Int(labelKey[l])]
+                let name = p.string(labelKey[l])
                 if builder.hasNonEmptyValue(name) { continue }
-                builder.set(name: name, value: p.strings[Int(labelStr[l])])
+                builder.set(name: name, value: p.string(labelStr[l]))
             }
             builder.removeEmptyValues()
             builder.sortByName()
@@ -219,7 +222,7 @@ struct SampleSplit {
 
     /// Appends the samples of every run of group `g`; a later run's sample with the same
     /// (locations, trace str, span str) as an earlier one adds its values to it instead.
-    private mutating func emitGroup(_ g: Int, _ p: ProfileInput, _ keys: SpecialLabelKeys) {
+    private mutating func emitGroup(_ g: Int, _ p: PprofTables, _ keys: SpecialLabelKeys) {
         let start = groupSamples.count
         var runs = 0
         mergeIndex.removeAll(keepingCapacity: true)
@@ -256,30 +259,29 @@ struct SampleSplit {
     }
 
     /// The last trace and span label string indices of a sample (`sampleKeyFromSample`).
-    private func traceAndSpan(_ s: Int, _ p: ProfileInput, _ keys: SpecialLabelKeys) -> (Int64, Int64) {
+    private func traceAndSpan(_ s: Int, _ p: PprofTables, _ keys: SpecialLabelKeys) -> (Int64, Int64) {
         var trace: Int64 = 0, span: Int64 = 0
-        let ls = Int(p.sampleLabelStart[s])
-        for l in ls ..< ls + Int(p.sampleLabelCount[s]) {
-            if keys.isTrace(p.labelKey[l]) { trace = p.labelStr[l] }
-            if keys.isSpan(p.labelKey[l]) { span = p.labelStr[l] }
+        for l in Int(p.sampleLabelStarts[s]) ..< Int(p.sampleLabelStarts[s + 1]) {
+            if keys.isTrace(p.sampleLabels[l].key) { trace = p.sampleLabels[l].str }
+            if keys.isSpan(p.sampleLabels[l].key) { span = p.sampleLabels[l].str }
         }
         return (trace, span)
     }
 
-    private func mergeKey(_ s: Int, _ p: ProfileInput, _ keys: SpecialLabelKeys) -> UInt64 {
+    private func mergeKey(_ s: Int, _ p: PprofTables, _ keys: SpecialLabelKeys) -> UInt64 {
         let (trace, span) = traceAndSpan(s, p, keys)
         var h = HashMix.mix(UInt64(bitPattern: trace), UInt64(bitPattern: span))
-        let ls = Int(p.sampleLocationStart[s])
-        for k in ls ..< ls + Int(p.sampleLocationCount[s]) { h = HashMix.mix(h, p.sampleLocationIDs[k]) }
+        for k in Int(p.sampleLocationStarts[s]) ..< Int(p.sampleLocationStarts[s + 1]) { h = HashMix.mix(h, p.sampleLocationIDs[k]) }
         return h
     }
 
     /// Exact comparison behind a hash hit; a hash collision is treated as a new sample.
-    private func sameMergeKey(_ a: Int, _ b: Int, _ p: ProfileInput, _ keys: SpecialLabelKeys) -> Bool {
+    private func sameMergeKey(_ a: Int, _ b: Int, _ p: PprofTables, _ keys: SpecialLabelKeys) -> Bool {
+        let sa = Int(p.sampleLocationStarts[a]), sb = Int(p.sampleLocationStarts[b])
+        let n = Int(p.sampleLocationStarts[a + 1]) - sa
         guard traceAndSpan(a, p, keys) == traceAndSpan(b, p, keys),
-              p.sampleLocationCount[a] == p.sampleLocationCount[b] else { return false }
-        let sa = Int(p.sampleLocationStart[a]), sb = Int(p.sampleLocationStart[b])
-        for k in 0 ..< Int(p.sampleLocationCount[a]) where p.sampleLocationIDs[sa + k] != p.sampleLocationIDs[sb + k] {
+              Int(p.sampleLocationStarts[b + 1]) - sb == n else { return false }
+        for k in 0 ..< n where p.sampleLocationIDs[sa + k] != p.sampleLocationIDs[sb + k] {
             return false
         }
         return true

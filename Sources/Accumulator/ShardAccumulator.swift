@@ -52,9 +52,13 @@ public final class ShardAccumulator {
         try ingest(push, profile: decoder)
     }
 
-    /// Ingests a Push whose profile a `PushDecoder` already decoded and resolved (`profile`
-    /// holds its columns; both views must stay valid for the call).
+    /// Ingests a Push whose profile a `PushDecoder` already decoded (`profile` holds its
+    /// columns; both views must stay valid for the call). References are resolved here if
+    /// the caller has not (the head indexes the columns without further checks).
     public func ingest(_ push: PushRequestView, profile: PprofDecoder) throws(PushError) {
+        if !profile.tables.referencesResolved {
+            do { try profile.resolveReferences() } catch { throw PushError(error) }
+        }
         let id = UInt128(push.profileIDHalves.high) << 64 | UInt128(push.profileIDHalves.low)
         scratch.requestLabels.reset()
         var service = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -69,19 +73,14 @@ public final class ShardAccumulator {
         }
         scratch.annotations.reset()
         for pair in push.annotations { scratch.annotations.append(name: pair.name, value: pair.value) }
-        scratch.input.load(from: profile)
-        try ingestDecoded(tenant: push.tenantID, service: service, id: id)
+        try ingestDecoded(profile.tables, tenant: push.tenantID, service: service, id: id)
     }
 
     /// Everything after decoding: check in scratch, then commit.
-    private func ingestDecoded(tenant: UnsafeRawBufferPointer, service: UnsafeRawBufferPointer, id: UInt128) throws(PushError) {
+    private func ingestDecoded(_ p: PprofTables, tenant: UnsafeRawBufferPointer, service: UnsafeRawBufferPointer,
+                               id: UInt128) throws(PushError) {
         precondition(!tenant.isEmpty, "PushRequestView guarantees a tenant")
-        let p = scratch.input
-        do {
-            try scratch.refs.resolve(p)
-        } catch {
-            throw PushError(.profileUndecodable, "pprof: \(error)")
-        }
+        precondition(p.referencesResolved, "the head reads resolved columns only")
         guard p.sampleCount <= limits.samplesPerProfileMax else {
             throw Self.exhausted("profile has \(p.sampleCount) samples, limit \(limits.samplesPerProfileMax)")
         }
@@ -106,15 +105,16 @@ public final class ShardAccumulator {
 
     /// profiles-parquet.md §2.2 e: the exporter indexes source tables by `id - 1`, so a
     /// location without mapping in a split profile makes upstream panic (`UNKNOWN`).
-    private func checkSplitReferences(_ p: ProfileInput) throws(PushError) {
-        guard !scratch.split.isWholeProfile else { return }
-        for l in scratch.refs.sampleLocation where scratch.refs.locationMapping[Int(l)] < 0 {
+    private func checkSplitReferences(_ p: PprofTables) throws(PushError) {
+        guard !scratch.split.isWholeProfile,
+              p.locations.contains(where: { $0.mappingIndex == LocationRecord.noMapping }) else { return }
+        for l in p.sampleLocationIndices where p.locations[Int(l)].mappingIndex == LocationRecord.noMapping {
             throw PushError(.profileUndecodable,
                             "pprof: location \(l) has mapping_id 0 in a profile split by sample labels")
         }
     }
 
-    private func checkLimits(_ p: ProfileInput, head: Int?) throws(PushError) {
+    private func checkLimits(_ p: PprofTables, head: Int?) throws(PushError) {
         if head.map({ heads[$0].pushCount == 0 }) ?? true, activeDatasets >= limits.datasetsMax {
             throw Self.exhausted("\(activeDatasets) datasets in this segment, limit \(limits.datasetsMax)")
         }
@@ -139,12 +139,12 @@ public final class ShardAccumulator {
 
     /// An upper bound of what one push can add to `accumulatedBytes` (same unit costs as
     /// `DatasetHead.accumulatedBytes`).
-    static func growthBound(_ p: ProfileInput, groups: Int, labelBytes: Int) -> Int {
+    static func growthBound(_ p: PprofTables, groups: Int, labelBytes: Int) -> Int {
         var stringBytes = 0
-        for s in p.strings { stringBytes += s.count }
+        for s in p.strings { stringBytes += Int(s.length) }
         let rows = groups * p.typeCount
-        return stringBytes + p.strings.count * 16 + p.mappingID.count * 112 + p.functionID.count * 32
-            + p.locationID.count * 33 + p.lineFunctionID.count * 8 + p.sampleLocationIDs.count * 25 + 25
+        return stringBytes + p.strings.count * 16 + p.mappings.count * 112 + p.functions.count * 32
+            + p.locations.count * 33 + p.lines.count * 8 + p.sampleLocationIDs.count * 25 + 25
             + p.sampleCount * p.typeCount * 36 + rows * (96 + 40 + 160 + labelBytes / max(groups, 1))
             + rows * p.comments.count * 8 + 64 * 1024
     }

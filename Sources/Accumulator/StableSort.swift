@@ -58,3 +58,44 @@ enum StableSort {
         }
     }
 }
+
+extension StableSort {
+    /// Stable LSD radix sort of `a` by the high 32 bits only (11-bit digits, as many passes as
+    /// the largest key needs: two for up to 4 M stack ids), keeping the order of equal keys.
+    /// For keys `id << 32 | position` built in position order this is the full sort, at two
+    /// linear passes instead of the merge sort's log n. `buffer` and `counts` are scratch.
+    static func sortByHighWord(_ a: inout [UInt64], buffer: inout [UInt64], counts: inout [Int]) {
+        let n = a.count
+        guard n > 1 else { return }
+        var highest: UInt64 = 0
+        for k in a { highest = max(highest, k >> 32) }
+        var passes = 0
+        while passes < 3 && highest >> UInt64(passes * 11) != 0 { passes += 1 }
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: repeatElement(0, count: n))
+        if counts.count < 2048 { counts.append(contentsOf: repeatElement(0, count: 2048 - counts.count)) }
+        for pass in 0 ..< passes {
+            let shift = UInt64(32 + pass * 11)
+            counts.withUnsafeMutableBufferPointer { count in
+                a.withUnsafeMutableBufferPointer { source in
+                    buffer.withUnsafeMutableBufferPointer { target in
+                        count.update(repeating: 0)
+                        for k in source { count[Int(k >> shift & 2047)] += 1 }
+                        var at = 0
+                        for d in 0 ..< 2048 {
+                            let c = count[d]
+                            count[d] = at
+                            at += c
+                        }
+                        for k in source {
+                            let d = Int(k >> shift & 2047)
+                            target[count[d]] = k
+                            count[d] += 1
+                        }
+                    }
+                }
+            }
+            swap(&a, &buffer)
+        }
+    }
+}

@@ -2,7 +2,7 @@ import BinaryCoding
 import SymbolDB
 
 /// A mapping as stored in symdb (symdb.md §3.3): every field is part of the dedup key.
-struct MappingRecord: Hashable {
+struct PartitionMapping: Equatable {
     var memoryStart: UInt64
     var memoryLimit: UInt64
     var fileOffset: UInt64
@@ -12,14 +12,27 @@ struct MappingRecord: Hashable {
     var hasFilenames: Bool
     var hasLineNumbers: Bool
     var hasInlineFrames: Bool
+
+    /// An in-memory dedup hash over every field (equality is checked on the whole record).
+    var dedupHash: UInt64 {
+        let flags = UInt64(hasFunctions ? 1 : 0) | UInt64(hasFilenames ? 2 : 0)
+            | UInt64(hasLineNumbers ? 4 : 0) | UInt64(hasInlineFrames ? 8 : 0)
+        var h = HashMix.mix(memoryStart, memoryLimit)
+        h = HashMix.mix(h, fileOffset)
+        return HashMix.mix(h, UInt64(filename) << 32 | UInt64(buildID) ^ flags << 60)
+    }
 }
 
 /// A function as stored in symdb: (name, system_name, filename, uint32(start_line)).
-struct FunctionRecord: Hashable {
+struct PartitionFunction: Equatable {
     var name: UInt32
     var systemName: UInt32
     var filename: UInt32
     var startLine: UInt32
+
+    var dedupHash: UInt64 {
+        HashMix.mix(UInt64(name) << 32 | UInt64(systemName), UInt64(filename) << 32 | UInt64(startLine))
+    }
 }
 
 /// The symbols of one dataset's partition 0, deduplicated across every profile ingested
@@ -27,10 +40,10 @@ struct FunctionRecord: Hashable {
 /// dictionaries; ids are table positions. Columns keep their capacity across `reset()`.
 struct SymbolPartitionBuilder {
     var strings = StringTable()
-    private(set) var mappings: [MappingRecord] = []
-    private var mappingIndex: [MappingRecord: UInt32] = [:]
-    private(set) var functions: [FunctionRecord] = []
-    private var functionIndex: [FunctionRecord: UInt32] = [:]
+    private(set) var mappings: [PartitionMapping] = []
+    private var mappingIndex = SlotIndex()
+    private(set) var functions: [PartitionFunction] = []
+    private var functionIndex = SlotIndex()
 
     // Locations, columnar; lines of location i are lines[lineStart[i] ..< lineStart[i] + lineCount[i]].
     private(set) var locationMapping: [UInt32] = []
@@ -52,24 +65,24 @@ struct SymbolPartitionBuilder {
     /// Bytes held by the tables (what the memory accounting charges).
     var accumulatedBytes: Int {
         strings.byteCount + strings.count * 16
-            + mappings.count * MemoryLayout<MappingRecord>.stride * 2
-            + functions.count * MemoryLayout<FunctionRecord>.stride * 2
+            + mappings.count * MemoryLayout<PartitionMapping>.stride * 2
+            + functions.count * MemoryLayout<PartitionFunction>.stride * 2
             + locationMapping.count * 33 + lineFunction.count * 8
             + stackTree.nodeCount * 17
     }
 
     var reservedBytes: Int {
-        strings.reservedBytes + mappings.capacity * MemoryLayout<MappingRecord>.stride
-            + functions.capacity * MemoryLayout<FunctionRecord>.stride + locationMapping.capacity * 33
+        strings.reservedBytes + mappings.capacity * MemoryLayout<PartitionMapping>.stride
+            + functions.capacity * MemoryLayout<PartitionFunction>.stride + locationMapping.capacity * 33
             + lineFunction.capacity * 8
     }
 
     mutating func reset() {
         strings.reset()
         mappings.removeAll(keepingCapacity: true)
-        mappingIndex.removeAll(keepingCapacity: true)
+        mappingIndex.reset()
         functions.removeAll(keepingCapacity: true)
-        functionIndex.removeAll(keepingCapacity: true)
+        functionIndex.reset()
         locationMapping.removeAll(keepingCapacity: true)
         locationAddress.removeAll(keepingCapacity: true)
         locationFolded.removeAll(keepingCapacity: true)
@@ -83,20 +96,34 @@ struct SymbolPartitionBuilder {
         stackTree.removeAll()
     }
 
-    mutating func internMapping(_ m: MappingRecord) -> UInt32 {
-        if let i = mappingIndex[m] { return i }
-        let i = UInt32(mappings.count)
+    // Open addressing over a cheap mix instead of `Dictionary`, whose SipHash of the whole
+    // record was a measurable share of interning.
+    mutating func internMapping(_ m: PartitionMapping) -> UInt32 {
+        let h = m.dedupHash
+        var slot = mappingIndex.firstSlot(h)
+        while true {
+            let e = mappingIndex.entry(at: slot)
+            if e < 0 { break }
+            if mappings[e] == m { return UInt32(e) }
+            slot = mappingIndex.nextSlot(slot)
+        }
         mappings.append(m)
-        mappingIndex[m] = i
-        return i
+        mappingIndex.insert(mappings.count - 1, hash: h, at: slot)
+        return UInt32(mappings.count - 1)
     }
 
-    mutating func internFunction(_ f: FunctionRecord) -> UInt32 {
-        if let i = functionIndex[f] { return i }
-        let i = UInt32(functions.count)
+    mutating func internFunction(_ f: PartitionFunction) -> UInt32 {
+        let h = f.dedupHash
+        var slot = functionIndex.firstSlot(h)
+        while true {
+            let e = functionIndex.entry(at: slot)
+            if e < 0 { break }
+            if functions[e] == f { return UInt32(e) }
+            slot = functionIndex.nextSlot(slot)
+        }
         functions.append(f)
-        functionIndex[f] = i
-        return i
+        functionIndex.insert(functions.count - 1, hash: h, at: slot)
+        return UInt32(functions.count - 1)
     }
 
     /// Interns a location whose lines were staged with `stageLine` (already rewritten to

@@ -14,7 +14,9 @@ import BinaryCoding
 /// dynamic exclusivity check (and a uniqueness check through the class) per element, about
 /// 40 % of the decode time (Benchmarks/README.md).
 public final class PprofDecoder {
-    var tables = PprofTables()
+    /// The columns of the last `decode`. Consumers on the hot path (the accumulator) take this
+    /// struct once per profile and read the columns directly, instead of copying them.
+    public internal(set) var tables = PprofTables()
 
     public init() {}
 
@@ -95,44 +97,61 @@ public final class PprofDecoder {
     }
 }
 
-/// The decoded columns of one profile and the code that fills them; see `PprofDecoder`.
-struct PprofTables {
-    var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-    var strings: [StringRef] = []
-    var sampleTypes: [ValueTypeRef] = []
-    var sampleLocationStarts: [UInt32] = [0]
-    var sampleLocationIDs: [UInt64] = []
-    var sampleLocationIndices: [UInt32] = []
-    var sampleValueStarts: [UInt32] = [0]
-    var sampleValues: [Int64] = []
-    var sampleLabelStarts: [UInt32] = [0]
-    var sampleLabels: [SampleLabel] = []
-    var mappings: [MappingRecord] = []
-    var locations: [LocationRecord] = []
-    var lines: [LineRecord] = []
-    var functions: [FunctionRecord] = []
-    var dropFrames: Int64 = 0
-    var keepFrames: Int64 = 0
-    var timeNanos: Int64 = 0
-    var durationNanos: Int64 = 0
-    var periodType: ValueTypeRef?
-    var period: Int64 = 0
-    var comments: [Int64] = []
-    var defaultSampleType: Int64 = 0
-    var symbolStringMask: [Bool] = []
+/// The decoded columns of one profile and the code that fills them; see `PprofDecoder` for
+/// what each column holds. Read-only outside this module. After `resolveReferences()`
+/// (`referencesResolved`) every string index is inside `strings` (or 0), every sample has one
+/// value per sample type, and `sampleLocationIndices`, `LocationRecord.mappingIndex` and
+/// `LineRecord.functionIndex` are valid table indices: readers may index without checks.
+public struct PprofTables {
+    public internal(set) var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+    public internal(set) var strings: [StringRef] = []
+    public internal(set) var sampleTypes: [ValueTypeRef] = []
+    public internal(set) var sampleLocationStarts: [UInt32] = [0]
+    public internal(set) var sampleLocationIDs: [UInt64] = []
+    public internal(set) var sampleLocationIndices: [UInt32] = []
+    public internal(set) var sampleValueStarts: [UInt32] = [0]
+    public internal(set) var sampleValues: [Int64] = []
+    public internal(set) var sampleLabelStarts: [UInt32] = [0]
+    public internal(set) var sampleLabels: [SampleLabel] = []
+    public internal(set) var mappings: [MappingRecord] = []
+    public internal(set) var locations: [LocationRecord] = []
+    public internal(set) var lines: [LineRecord] = []
+    public internal(set) var functions: [FunctionRecord] = []
+    public internal(set) var dropFrames: Int64 = 0
+    public internal(set) var keepFrames: Int64 = 0
+    public internal(set) var timeNanos: Int64 = 0
+    public internal(set) var durationNanos: Int64 = 0
+    public internal(set) var periodType: ValueTypeRef?
+    public internal(set) var period: Int64 = 0
+    public internal(set) var comments: [Int64] = []
+    public internal(set) var defaultSampleType: Int64 = 0
+    public internal(set) var symbolStringMask: [Bool] = []
+    /// Set by a successful `resolveReferences()`, cleared by `decode`.
+    public internal(set) var referencesResolved = false
+    /// Where packed varint runs are decoded before one bulk append; only grows (to the
+    /// longest run seen, bounded by the profile size).
+    var varintScratch: [UInt64] = []
 
     // Id → index maps, used only when a table's ids are not 1...n in order.
     var mappingIndexByID: [UInt64: UInt32] = [:]
     var functionIndexByID: [UInt64: UInt32] = [:]
     var locationIndexByID: [UInt64: UInt32] = [:]
 
-    var sampleCount: Int { sampleLocationStarts.count - 1 }
+    public init() {}
 
-    func string(_ index: Int) -> UnsafeRawBufferPointer {
+    @inlinable public var sampleCount: Int { sampleLocationStarts.count - 1 }
+    @inlinable public var typeCount: Int { sampleTypes.count }
+
+    /// String-table entry `index`; index 0 of an empty table reads as "".
+    @inlinable @inline(__always)
+    public func string(_ index: Int) -> UnsafeRawBufferPointer {
         if index == 0, strings.isEmpty { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let s = strings[index]
-        return UnsafeRawBufferPointer(rebasing: bytes[Int(s.offset) ..< Int(s.offset) + Int(s.length)])
+        return UnsafeRawBufferPointer(start: bytes.baseAddress! + Int(s.offset), count: Int(s.length))
     }
+
+    @inlinable @inline(__always)
+    public func string(_ index: Int64) -> UnsafeRawBufferPointer { string(Int(index)) }
 
     // MARK: Decoding
 
@@ -167,6 +186,7 @@ struct PprofTables {
         functions.removeAll(keepingCapacity: true)
         comments.removeAll(keepingCapacity: true)
         symbolStringMask.removeAll(keepingCapacity: true)
+        referencesResolved = false
         dropFrames = 0; keepFrames = 0; timeNanos = 0; durationNanos = 0
         periodType = nil; period = 0; defaultSampleType = 0
     }
@@ -189,7 +209,7 @@ struct PprofTables {
             case 10: durationNanos = try int64(&r, wire, field)
             case 11: periodType = try valueType(embedded(&r, wire, field), into: periodType ?? ValueTypeRef())
             case 12: period = try int64(&r, wire, field)
-            case 13: try appendRepeated(&r, wire, field, into: &comments)
+            case 13: try appendRepeated(&r, wire, field, into: &comments, scratch: &varintScratch)
             case 14: defaultSampleType = try int64(&r, wire, field)
             default: try r.skip(wire)
             }
@@ -229,8 +249,8 @@ struct PprofTables {
         do {
             while let (field, wire) = try r.nextFieldFast() {
                 switch field {
-                case 1: try appendRepeated(&r, wire, field, into: &sampleLocationIDs)
-                case 2: try appendRepeated(&r, wire, field, into: &sampleValues)
+                case 1: try appendRepeated(&r, wire, field, into: &sampleLocationIDs, scratch: &varintScratch)
+                case 2: try appendRepeated(&r, wire, field, into: &sampleValues, scratch: &varintScratch)
                 case 3: sampleLabels.append(try label(embedded(&r, wire, field)))
                 default: try r.skip(wire)
                 }
@@ -424,81 +444,83 @@ extension ProtobufReader {
 /// A repeated 64-bit varint field, one element (unpacked) or a packed run.
 @inline(__always)
 private func appendRepeated<T: FixedWidthInteger>(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32,
-                                                  into column: inout [T]) throws(DecodeError) {
+                                                  into column: inout [T], scratch: inout [UInt64]) throws(DecodeError) {
     switch wire {
     case .varint:
         column.append(T(truncatingIfNeeded: try r.readVarintFast()))
     case .lengthDelimited:
-        try appendPacked(try r.readLengthDelimitedFast(), into: &column)
+        try appendPacked(try r.readLengthDelimitedFast(), into: &column, scratch: &scratch)
     default:
         throw wrongWire(r, wire, field)
     }
 }
 
-/// Decodes a packed varint run into `column`. A first pass counts the varints and checks they
-/// are all well formed and at most 9 bytes; then `append(contentsOf:)` reserves once and lets
-/// `PackedVarints` write every element straight into the new storage (appending element by
-/// element cost a capacity and a uniqueness check each; location ids are most of a pprof's
-/// bytes). Anything else takes the element-by-element `ByteReader` path, so values and errors
-/// stay the same.
+/// Decodes a packed varint run into `column`: a tight loop writes each varint through a
+/// pointer into `scratch` (grown to the payload length, an upper bound of the count), then
+/// one bulk append copies them. Appending element by element, a count pass followed by
+/// `append(contentsOf:)` of a `Sequence`, or growing the column and trimming it, cost several
+/// times the varint work (location ids are most of a pprof's bytes). A varint longer than 9
+/// bytes or cut off at the end takes the element-by-element `ByteReader` path instead, so
+/// values and errors stay the same.
 @inline(__always)
-private func appendPacked<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into column: inout [T]) throws(DecodeError) {
-    if let count = PackedVarints<T>.wellFormedCount(payload) {
-        column.append(contentsOf: PackedVarints<T>(bytes: payload, count: count))
-        return
+private func appendPacked<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into column: inout [T],
+                                                scratch: inout [UInt64]) throws(DecodeError) {
+    precondition(MemoryLayout<T>.stride == MemoryLayout<UInt64>.stride, "64-bit columns only")
+    let bound = payload.count
+    guard bound > 0 else { return }
+    if scratch.count < bound { scratch.append(contentsOf: repeatElement(0, count: bound - scratch.count)) }
+    let decoded = scratch.withUnsafeMutableBufferPointer { words in
+        words.withMemoryRebound(to: T.self) { out in
+            guard let n = PackedVarints.decode(payload, into: out.baseAddress!) else { return false }
+            column.append(contentsOf: UnsafeBufferPointer(rebasing: out[..<n]))
+            return true
+        }
     }
+    if decoded { return }
     var packed = ByteReader(payload)
     while !packed.isAtEnd { column.append(T(truncatingIfNeeded: try packed.readUvarint())) }
 }
 
-/// The varints of a packed run already checked by `wellFormedCount`: `count` terminated
-/// varints of at most 9 bytes filling `bytes` exactly.
-private struct PackedVarints<T: FixedWidthInteger>: Sequence {
-    let bytes: UnsafeRawBufferPointer
-    let count: Int
-
-    var underestimatedCount: Int { count }
-
-    /// The number of varints when every one is terminated and at most 9 bytes long (no
-    /// overflow is possible below 64 bits), nil otherwise.
+private enum PackedVarints {
+    /// Decodes every varint of a non-empty `payload` into `out` (room for `payload.count`) and
+    /// returns how many; nil when one is longer than 9 bytes (64-bit overflow is only possible
+    /// beyond that) or unterminated, which the caller's slow path reports.
     @inline(__always)
-    static func wellFormedCount(_ b: UnsafeRawBufferPointer) -> Int? {
-        guard let last = b.last, last < 0x80 else { return b.isEmpty ? 0 : nil }
-        var count = 0
-        var run = 0
-        for byte in b {
-            if byte < 0x80 {
-                count += 1
-                run = 0
-            } else {
-                run += 1
-                if run == 9 { return nil }
-            }
-        }
-        return count
-    }
-
-    func makeIterator() -> Iterator { Iterator(p: bytes.baseAddress, end: bytes.baseAddress.map { $0 + bytes.count }) }
-
-    struct Iterator: IteratorProtocol {
-        var p: UnsafeRawPointer?
-        let end: UnsafeRawPointer?
-
-        @inline(__always)
-        mutating func next() -> T? {
-            guard var q = p, q != end else { return nil }
+    static func decode<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<T>) -> Int? {
+        var q = payload.baseAddress!
+        let end = q + payload.count
+        var n = 0
+        while q < end {
             var b = q.load(as: UInt8.self)
+            // One- and two-byte varints (nearly every location id and small value) without the loop.
+            if b < 0x80 {
+                out[n] = T(truncatingIfNeeded: b)
+                n += 1
+                q += 1
+                continue
+            }
+            if end - q >= 2 {
+                let b1 = (q + 1).load(as: UInt8.self)
+                if b1 < 0x80 {
+                    out[n] = T(truncatingIfNeeded: UInt64(b & 0x7F) | UInt64(b1) << 7)
+                    n += 1
+                    q += 2
+                    continue
+                }
+            }
             q += 1
             var v = UInt64(b & 0x7F)
             var shift: UInt64 = 7
             while b >= 0x80 {
+                guard q < end, shift < 63 else { return nil }
                 b = q.load(as: UInt8.self)
                 q += 1
                 v |= UInt64(b & 0x7F) << shift
                 shift += 7
             }
-            p = q
-            return T(truncatingIfNeeded: v)
+            out[n] = T(truncatingIfNeeded: v)
+            n += 1
         }
+        return n
     }
 }

@@ -22,6 +22,7 @@ extension PprofTables {
         try resolveLocations()
         try resolveSamples()
         markSymbolStrings()
+        referencesResolved = true
     }
 
     private func checkValueCounts() throws(PprofError) {
@@ -116,6 +117,18 @@ extension PprofTables {
         var missing: Int?
         sampleLocationIndices.withUnsafeMutableBufferPointer { out in
             ids.withUnsafeBufferPointer { ids in
+                if map.isEmpty {
+                    // Dense ids: index = id - 1, one unsigned compare checks both ends.
+                    for k in ids.indices {
+                        let l = ids[k] &- 1
+                        guard l < UInt64(count) else {
+                            missing = k
+                            return
+                        }
+                        out[k] = UInt32(truncatingIfNeeded: l)
+                    }
+                    return
+                }
                 for k in ids.indices {
                     guard let l = Self.lookup(ids[k], count: count, map) else {
                         missing = k

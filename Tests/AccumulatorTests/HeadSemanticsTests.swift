@@ -287,6 +287,22 @@ func readDatasets(_ object: [UInt8]) throws -> [ReadDataset] {
             }
         }
     }
+
+    /// The radix sort of (stack id, position) keys the head uses: equal to a full sort,
+    /// for ids of one, two and three 11-bit digits.
+    @Test func radixSortByHighWordMatchesSort() {
+        var rng = SplitMix64(seed: 7)
+        var buffer: [UInt64] = [], counts: [Int] = []
+        for n in Array(0 ..< 40) + [100, 1000, 4097] {
+            for range: UInt64 in [1, 7, 3000, 5_000_000, 1 << 32] {
+                var tagged = (0 ..< n).map { UInt64($0) | (rng.next() % range) << 32 }
+                var expected = tagged
+                expected.sort()
+                StableSort.sortByHighWord(&tagged, buffer: &buffer, counts: &counts)
+                #expect(tagged == expected, "n = \(n), range = \(range)")
+            }
+        }
+    }
 }
 
 @Suite struct MemoryAccountingTests {

@@ -38,15 +38,13 @@ import TestSupport
                 try decoder.decode(try inflater.inflate(raw))
                 try decoder.resolveReferences()
             }
-            x.input.load(from: decoder)
-            try x.refs.resolve(x.input)
-            let p = x.input
-            x.beginGroup(strings: max(p.strings.count, 1), mappings: p.mappingID.count,
-                         functions: p.functionID.count, locations: p.locationID.count)
-            builder.ingestWholeProfile(p, x.refs, &x)
+            let p = decoder.tables
+            x.beginGroup(strings: max(p.strings.count, 1), mappings: p.mappings.count,
+                         functions: p.functions.count, locations: p.locations.count)
+            builder.ingestWholeProfile(p, &x)
             for s in 0 ..< p.sampleCount {
-                let start = Int(p.sampleLocationStart[s])
-                let stack = (start ..< start + Int(p.sampleLocationCount[s])).map { x.locationMap[Int(x.refs.sampleLocation[$0])] }
+                let range = Int(p.sampleLocationStarts[s]) ..< Int(p.sampleLocationStarts[s + 1])
+                let stack = range.map { x.locationMap[Int(p.sampleLocationIndices[$0])] }
                 _ = stack.withUnsafeBufferPointer { builder.insertStack(leafFirst: $0) }
             }
         }
