@@ -94,15 +94,20 @@ func accumulatorBenchmarks(_ configuration: Benchmark.Configuration) {
     // One iteration: `flush` of a shard holding the corpus pushed once for each of
     // `AccumulatorInputs.services` services (85 pushes, 5 datasets); the pushes that refill it
     // run before the measured part.
-    let shard = ShardAccumulator()
-    var shardWriter = ByteWriter()
     let all = AccumulatorInputs.pushes
-    Benchmark("ShardAccumulator.flush: \(AccumulatorInputs.services) services × corpus (\(all.count) pushes)",
-              configuration: configuration) { benchmark in
-        AccumulatorInputs.ingestAll(shard, all[...])
-        shardWriter.bytes.removeAll(keepingCapacity: true)
+    flushBenchmark("ShardAccumulator.flush: \(AccumulatorInputs.services) services × corpus (\(all.count) pushes)",
+                   pushes: all, configuration)
+}
+
+/// One iteration: `flush` of a shard refilled with `pushes` (not measured) into a kept `ByteWriter`.
+func flushBenchmark(_ name: String, pushes: [[UInt8]], _ configuration: Benchmark.Configuration) {
+    let shard = ShardAccumulator()
+    var writer = ByteWriter()
+    Benchmark(name, configuration: configuration) { benchmark in
+        AccumulatorInputs.ingestAll(shard, pushes[...])
+        writer.bytes.removeAll(keepingCapacity: true)
         benchmark.startMeasurement()
-        blackHole(shard.flush(segmentID: AccumulatorInputs.segmentID, shard: 1, createdBy: "bench", into: &shardWriter)!.size)
+        blackHole(shard.flush(segmentID: AccumulatorInputs.segmentID, shard: 1, createdBy: "bench", into: &writer)!.size)
         benchmark.stopMeasurement()
     }
 }
