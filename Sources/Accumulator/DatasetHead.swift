@@ -33,11 +33,9 @@ struct DatasetHead {
     private(set) var rowCommentCount: [UInt32] = []
     private(set) var rowAnnotations: [UInt32] = []
 
-    // Samples of all rows.
-    private(set) var sampleStack: [UInt32] = []
-    private(set) var sampleValue: [UInt64] = []
-    private(set) var sampleSpan: [UInt64] = []
-    private(set) var sampleTrace: [UInt128] = []
+    /// Samples of this dataset's rows; they live in the shard's `SampleArena`, one run per row
+    /// (`rowSampleStart` is the run's arena position).
+    private(set) var sampleCount = 0
     private(set) var comments: [Int64] = []
     /// One set per push that produced rows here (shared by that push's rows).
     private(set) var annotations = LabelSetArena()
@@ -54,20 +52,19 @@ struct DatasetHead {
     }
 
     var rowCount: Int { rowSeries.count }
-    var sampleCount: Int { sampleStack.count }
     var seriesCount: Int { seriesFingerprint.count }
 
     var accumulatedBytes: Int {
         symbols.accumulatedBytes + seriesLabels.byteCount + seriesFingerprint.count * 40
-            + rowSeries.count * 96 + sampleStack.count * 36 + comments.count * 8 + annotations.byteCount
+            + rowSeries.count * 96 + sampleCount * SampleArena.bytesPerSample + comments.count * 8 + annotations.byteCount
     }
 
-    /// Bytes the main columns have reserved (capacity, not count): what `reset` keeps.
+    /// Bytes the main columns have reserved (capacity, not count): what `reset` keeps. Samples
+    /// are the shard arena's (`SampleArena.committedBytes`).
     var reservedBytes: Int {
         symbols.reservedBytes + seriesLabels.reservedBytes + annotations.reservedBytes
             + seriesFingerprint.capacity * 8 + rowSeries.capacity * 4 + rowID.capacity * 16 + rowTotal.capacity * 8
-            + rowTime.capacity * 8 + rowSampleStart.capacity * 4 + sampleStack.capacity * 4 + sampleValue.capacity * 8
-            + sampleSpan.capacity * 8 + sampleTrace.capacity * 16 + comments.capacity * 8
+            + rowTime.capacity * 8 + rowSampleStart.capacity * 4 + comments.capacity * 8
     }
 
     mutating func reset() {
@@ -91,10 +88,7 @@ struct DatasetHead {
         rowCommentStart.removeAll(keepingCapacity: true)
         rowCommentCount.removeAll(keepingCapacity: true)
         rowAnnotations.removeAll(keepingCapacity: true)
-        sampleStack.removeAll(keepingCapacity: true)
-        sampleValue.removeAll(keepingCapacity: true)
-        sampleSpan.removeAll(keepingCapacity: true)
-        sampleTrace.removeAll(keepingCapacity: true)
+        sampleCount = 0
         comments.removeAll(keepingCapacity: true)
         annotations.reset()
         annotationsOfPush = -1
@@ -110,7 +104,8 @@ struct DatasetHead {
     }
 
     /// `Head.Ingest` of one group of a push (profiles-parquet.md §2.3–§2.5).
-    mutating func ingest(group g: Int, _ p: PprofTables, _ x: inout IngestScratch, keys: SpecialLabelKeys, id: UInt128) {
+    mutating func ingest(group g: Int, _ p: PprofTables, _ x: inout IngestScratch, keys: SpecialLabelKeys, id: UInt128,
+                         arena: SampleArena) {
         let samples = x.split.groupSamples[Int(x.split.groupSampleStart[g]) ..< Int(x.split.groupSampleStart[g] + x.split.groupSampleCount[g])]
         if samples.isEmpty { return }
 
@@ -138,7 +133,7 @@ struct DatasetHead {
 
         var producedRow = false
         for t in 0 ..< p.typeCount {
-            if appendRow(type: t, samples, p, &x, hasSpans: hasSpans, hasTraces: hasTraces, whole: whole, id: id) {
+            if appendRow(type: t, samples, p, &x, hasSpans: hasSpans, hasTraces: hasTraces, whole: whole, id: id, arena: arena) {
                 producedRow = true
             }
         }
@@ -223,10 +218,9 @@ struct DatasetHead {
 
     /// One row for sample type `t` if any value is non-zero (§2.3 step 5).
     private mutating func appendRow(type t: Int, _ samples: ArraySlice<Int32>, _ p: PprofTables, _ x: inout IngestScratch,
-                                    hasSpans: Bool, hasTraces: Bool, whole: Bool, id: UInt128) -> Bool {
-        let start = sampleStack.count
-        let total = appendSamples(type: t, samples, p.typeCount, x, hasSpans: hasSpans, hasTraces: hasTraces)
-        if sampleStack.count == start { return false }
+                                    hasSpans: Bool, hasTraces: Bool, whole: Bool, id: UInt128, arena: SampleArena) -> Bool {
+        guard let (start, n, total) = appendSamples(type: t, samples, p.typeCount, x, hasSpans: hasSpans, hasTraces: hasTraces,
+                                                    arena: arena) else { return false }
 
         buildSeriesLabels(type: t, p, &x)
         let fp = x.seriesLabels.fingerprint()
@@ -252,7 +246,7 @@ struct DatasetHead {
         rowDuration.append(p.durationNanos)
         rowDefaultSampleType.append(p.defaultSampleType)
         rowSampleStart.append(UInt32(start))
-        rowSampleCount.append(UInt32(sampleStack.count - start))
+        rowSampleCount.append(UInt32(n))
         rowHasSpans.append(hasSpans)
         rowAnnotations.append(UInt32(annotationsOfPush))
         rowCommentStart.append(UInt32(comments.count))
@@ -270,42 +264,33 @@ struct DatasetHead {
         return true
     }
 
-    /// The non-zero values of sample type `t` in entry order, with their stack, span and trace;
-    /// returns their sum. The columns grow once and are written through pointers (four
-    /// `append`s per sample cost a uniqueness check each).
+    /// The non-zero values of sample type `t` in entry order, with their stack, span and trace,
+    /// as one run at the end of the shard's arena: (run start, length, sum of values), or nil
+    /// when every value is zero. The shard admitted the push only with room for all of them.
     private mutating func appendSamples(type t: Int, _ samples: ArraySlice<Int32>, _ types: Int, _ x: IngestScratch,
-                                        hasSpans: Bool, hasTraces: Bool) -> UInt64 {
+                                        hasSpans: Bool, hasTraces: Bool, arena: SampleArena) -> (Int, Int, UInt64)? {
         let base = samples.startIndex
         var n = 0
         for key in x.order where x.split.values[Int(samples[base + Int(key & 0xFFFF_FFFF)]) * types + t] != 0 { n += 1 }
-        guard n > 0 else { return 0 }
-        let start = sampleStack.count
-        sampleStack.append(contentsOf: repeatElement(0, count: n))
-        sampleValue.append(contentsOf: repeatElement(0, count: n))
-        sampleSpan.append(contentsOf: repeatElement(0, count: n))
-        sampleTrace.append(contentsOf: repeatElement(0, count: n))
+        guard n > 0 else { return nil }
+        let start = arena.allocate(n)
+        let stacks = arena.stacks + start, values = arena.values + start
+        let spans = arena.spans + start, traces = arena.traces + start
         var total: UInt64 = 0
-        sampleStack.withUnsafeMutableBufferPointer { stacks in
-            sampleValue.withUnsafeMutableBufferPointer { values in
-                sampleSpan.withUnsafeMutableBufferPointer { spans in
-                    sampleTrace.withUnsafeMutableBufferPointer { traces in
-                        var at = start
-                        for key in x.order {
-                            let k = Int(key & 0xFFFF_FFFF)
-                            let v = x.split.values[Int(samples[base + k]) * types + t]
-                            if v == 0 { continue }
-                            stacks[at] = x.stackIDs[k]
-                            values[at] = UInt64(bitPattern: v)
-                            if hasSpans { spans[at] = x.spans[k] }
-                            if hasTraces { traces[at] = x.traceIDs[k] }
-                            total &+= UInt64(bitPattern: v)
-                            at += 1
-                        }
-                    }
-                }
-            }
+        var at = 0
+        for key in x.order {
+            let k = Int(key & 0xFFFF_FFFF)
+            let v = x.split.values[Int(samples[base + k]) * types + t]
+            if v == 0 { continue }
+            stacks[at] = x.stackIDs[k]
+            values[at] = UInt64(bitPattern: v)
+            spans[at] = hasSpans ? x.spans[k] : 0
+            traces[at] = hasTraces ? x.traceIDs[k] : 0
+            total &+= UInt64(bitPattern: v)
+            at += 1
         }
-        return total
+        sampleCount += n
+        return (start, n, total)
     }
 
     private func exportIndex(_ i: Int64, _ x: IngestScratch) -> Int64 { i == 0 ? 0 : x.exportString[Int(i)] }

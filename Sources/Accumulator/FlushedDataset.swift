@@ -27,7 +27,8 @@ struct FlushedDataset: SegmentDatasetSource {
 
 extension DatasetHead {
     /// nil when the head produced no rows (no dataset is written: §1 "Empty heads").
-    func flushed() -> FlushedDataset? {
+    /// `arena` is the shard's, which holds this head's samples.
+    func flushed(arena: SampleArena) -> FlushedDataset? {
         guard rowCount > 0 else { return nil }
         // Series order: CompareLabelPairs over the enforced-order labels (§2.6 step 2).
         let order = (0 ..< seriesCount).sorted { seriesLabels.compare($0, $1) < 0 }
@@ -60,11 +61,11 @@ extension DatasetHead {
         return FlushedDataset(
             tenant: tenant, service: service, minTimeNanos: minTimeNanos, maxTimeNanos: maxTimeNanos,
             profileTypes: profileTypes.sorted(), hasUnsymbolizedProfiles: symbols.hasUnsymbolizedLocations,
-            index: TSDBIndexContents(series: series), profiles: profileColumns(rows, position),
+            index: TSDBIndexContents(series: series), profiles: profileColumns(rows, position, arena),
             symbols: symbols.partitionColumns())
     }
 
-    private func profileColumns(_ rows: [Int], _ position: [UInt32]) -> ProfileColumns {
+    private func profileColumns(_ rows: [Int], _ position: [UInt32], _ arena: SampleArena) -> ProfileColumns {
         var c = ProfileColumns()
         c.reserve(rows: rows.count, samples: 0)
         var samples = 0
@@ -92,44 +93,40 @@ extension DatasetHead {
             }
             c.annotationOffsets.append(c.annotationKeys.count)
         }
-        c.sampleStacktraceIDs = stackIDsInRowOrder(rows, samples)
-        c.sampleValues = samplesInRowOrder(sampleValue, rows, samples, as: Int64.self)
-        c.sampleSpanIDs = samplesInRowOrder(sampleSpan, rows, samples, as: UInt64.self)
-        c.sampleTraceIDs = samplesInRowOrder(sampleTrace, rows, samples, as: UInt128.self)
+        c.sampleStacktraceIDs = stackIDsInRowOrder(arena.stacks, rows, samples)
+        c.sampleValues = samplesInRowOrder(arena.values, rows, samples, as: Int64.self)
+        c.sampleSpanIDs = samplesInRowOrder(arena.spans, rows, samples, as: UInt64.self)
+        c.sampleTraceIDs = samplesInRowOrder(arena.traces, rows, samples, as: UInt128.self)
         precondition(c.isConsistent, "profile columns out of shape")
         return c
     }
 
-    /// A per-sample column in file row order: a row's samples are contiguous in the head, so each
-    /// row is one copy (`Target` has `Source`'s layout: a bit cast, as in `Int64(bitPattern:)`).
+    /// A per-sample arena column in file row order: a row's samples are one run in the arena, so
+    /// each row is one copy (`Target` has `Source`'s layout: a bit cast, as in `Int64(bitPattern:)`).
     private func samplesInRowOrder<Source: BitwiseCopyable, Target: BitwiseCopyable>(
-        _ source: [Source], _ rows: [Int], _ count: Int, as _: Target.Type
+        _ source: UnsafeMutablePointer<Source>, _ rows: [Int], _ count: Int, as _: Target.Type
     ) -> [Target] {
         precondition(MemoryLayout<Source>.stride == MemoryLayout<Target>.stride, "not a bit cast")
         guard count > 0 else { return [] }
         return [Target](unsafeUninitializedCapacity: count) { out, written in
             let target = UnsafeMutableRawPointer(out.baseAddress!)
-            source.withUnsafeBytes { from in
-                for r in rows {
-                    let stride = MemoryLayout<Source>.stride
-                    target.advanced(by: written * stride).copyMemory(
-                        from: from.baseAddress! + Int(rowSampleStart[r]) * stride, byteCount: Int(rowSampleCount[r]) * stride)
-                    written += Int(rowSampleCount[r])
-                }
+            let stride = MemoryLayout<Source>.stride
+            for r in rows {
+                target.advanced(by: written * stride).copyMemory(
+                    from: source + Int(rowSampleStart[r]), byteCount: Int(rowSampleCount[r]) * stride)
+                written += Int(rowSampleCount[r])
             }
         }
     }
 
     /// Stack ids widened to the column's UInt64, in file row order.
-    private func stackIDsInRowOrder(_ rows: [Int], _ count: Int) -> [UInt64] {
+    private func stackIDsInRowOrder(_ stacks: UnsafeMutablePointer<UInt32>, _ rows: [Int], _ count: Int) -> [UInt64] {
         guard count > 0 else { return [] }
         return [UInt64](unsafeUninitializedCapacity: count) { out, written in
-            sampleStack.withUnsafeBufferPointer { stacks in
-                for r in rows {
-                    let start = Int(rowSampleStart[r])
-                    for k in 0 ..< Int(rowSampleCount[r]) { out[written + k] = UInt64(stacks[start + k]) }
-                    written += Int(rowSampleCount[r])
-                }
+            for r in rows {
+                let start = Int(rowSampleStart[r])
+                for k in 0 ..< Int(rowSampleCount[r]) { out[written + k] = UInt64(stacks[start + k]) }
+                written += Int(rowSampleCount[r])
             }
         }
     }

@@ -18,6 +18,8 @@ public final class ShardAccumulator {
     private let inflater: ProfileInflater
     private let decoder = PprofDecoder()
     private var scratch = IngestScratch()
+    /// Every dataset's samples, in address space reserved at start-up (`AccumulatorLimits.samplesMax`).
+    let samples: SampleArena
     private var heads: [DatasetHead] = []
     /// XXH64 of (tenant ‖ 0xFF ‖ service) → head indices with that hash.
     private var headsByKey: [UInt64: [Int]] = [:]
@@ -34,6 +36,7 @@ public final class ShardAccumulator {
     public init(limits: AccumulatorLimits = AccumulatorLimits()) {
         self.limits = limits
         inflater = ProfileInflater(maxDecompressedBytes: limits.profileBytesMax)
+        samples = SampleArena(capacity: limits.samplesMax)
     }
 
     /// Datasets (tenant, service) that received a push since the last flush.
@@ -97,7 +100,7 @@ public final class ShardAccumulator {
         if heads[h].pushCount == 0 { activeDatasets += 1 }
         heads[h].beginPush()
         for g in 0 ..< scratch.split.groupCount {
-            heads[h].ingest(group: g, p, &scratch, keys: keys, id: id)
+            heads[h].ingest(group: g, p, &scratch, keys: keys, id: id, arena: samples)
         }
         accumulatedBytes += heads[h].accumulatedBytes - before
         pushCount += 1
@@ -130,6 +133,11 @@ public final class ShardAccumulator {
             if n > limits.labelsPerSeriesMax {
                 throw Self.exhausted("series of \(n) labels, limit \(limits.labelsPerSeriesMax)")
             }
+        }
+        // Each sample lands at most once per (group, sample type) and belongs to one group.
+        let newSamples = p.sampleCount * p.typeCount
+        if newSamples > samples.remaining {
+            throw Self.exhausted("shard holds \(samples.count) samples, push may add \(newSamples), limit \(samples.capacity)")
         }
         let growth = Self.growthBound(p, groups: groups, labelBytes: scratch.split.groupLabels.byteCount)
         if accumulatedBytes + growth > limits.accumulatedBytesMax {
@@ -185,8 +193,9 @@ public final class ShardAccumulator {
         }
     }
 
-    /// Capacity held by the heads' columns (kept across flushes for active datasets).
-    var reservedBytes: Int { heads.reduce(0) { $0 + $1.reservedBytes } }
+    /// Capacity held by the heads' columns (kept across flushes for active datasets) and the
+    /// sample arena's committed pages.
+    var reservedBytes: Int { heads.reduce(samples.committedBytes) { $0 + $1.reservedBytes } }
 
     /// Forgets all accumulated data. Heads that received pushes keep their capacity for the
     /// next segment; heads idle for a whole segment are released, so the registry stays
@@ -198,6 +207,7 @@ public final class ShardAccumulator {
             heads[h].reset()
             headsByKey[datasetHash(heads[h].tenant.bytes, heads[h].service.bytes), default: []].append(h)
         }
+        samples.reset()
         activeDatasets = 0
         pushCount = 0
         accumulatedBytes = 0
@@ -216,7 +226,7 @@ extension ShardAccumulator {
     /// no rows still yield an object, with zero datasets.
     public func flush(segmentID: ULID, shard: UInt32, createdBy: ByteString, into w: inout ByteWriter) -> BlockMeta? {
         guard pushCount > 0 else { return nil }
-        let datasets = headsInFlushOrder.compactMap { heads[$0].flushed() }
+        let datasets = headsInFlushOrder.compactMap { heads[$0].flushed(arena: samples) }
         let meta = SegmentAssembler.assemble(datasets, id: segmentID, shard: shard, hostname: createdBy, into: &w)
         resetAfterFlush()
         return meta

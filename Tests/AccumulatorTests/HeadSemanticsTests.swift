@@ -339,3 +339,28 @@ extension MemoryAccountingTests {
         #expect(acc.reservedBytes == first)
     }
 }
+
+extension MemoryAccountingTests {
+    /// Every dataset of a shard writes its samples into the shard's one arena, reserved at
+    /// start-up: a later segment whose samples belong to another dataset reuses the pages the
+    /// first committed, and the arena commits no more than its largest segment needed.
+    @Test func datasetsShareTheSampleArenaAcrossSegments() throws {
+        let profile = try corpusFile("profile_ruby")
+        let acc = ShardAccumulator(limits: AccumulatorLimits(accumulatedBytesMax: 64 << 20))
+        #expect(acc.samples.capacity == (64 << 20) / 36)
+        #expect(acc.samples.committedBytes == 0)
+        try acc.ingest(TestPush(tenant: "t", labels: [("__name__", "cpu"), ("service_name", "a")], profile: profile, id: profileID(1)))
+        let segment = acc.samples.count
+        #expect(segment > 0)
+        _ = acc.flushObject()
+        #expect(acc.samples.count == 0 && acc.samples.committedBytes == segment * SampleArena.bytesPerSample)
+
+        try acc.ingest(TestPush(tenant: "t", labels: [("__name__", "cpu"), ("service_name", "b")], profile: profile, id: profileID(2)))
+        #expect(acc.samples.count == segment)
+        #expect(acc.samples.committedBytes == segment * SampleArena.bytesPerSample)
+        _ = acc.flushObject()
+        try acc.ingest(TestPush(tenant: "t", labels: [("__name__", "cpu"), ("service_name", "b")], profile: profile, id: profileID(3)))
+        try acc.ingest(TestPush(tenant: "u", labels: [("__name__", "cpu"), ("service_name", "b")], profile: profile, id: profileID(4)))
+        #expect(acc.samples.committedBytes == 2 * segment * SampleArena.bytesPerSample)
+    }
+}

@@ -107,6 +107,21 @@ import TestSupport
         #expect(PushError(.requestTooLarge, "").statusCode == GRPCStatusCode.resourceExhausted)
     }
 
+    /// The shard's sample arena is sized at start-up (`samplesMax`): a push that may not fit in
+    /// what is left is refused whole, while the same pushes fit when it is just large enough.
+    @Test func sampleArenaBoundRefusesWithResourceExhausted() throws {
+        var room = 0
+        for p in try Self.goodPushes() {
+            let profile = try decodeProfile(p.profile)
+            room += profile.samples.count * profile.sampleTypes.count
+        }
+        let big = TestPush(tenant: "t1", labels: Self.labels, profile: try corpusFile("cpu_go_truncated_1.pb.gz"), id: profileID(3))
+        try Self.expectRefused(big, .requestTooLarge, limits: AccumulatorLimits(samplesMax: room))
+        let fits = ShardAccumulator(limits: AccumulatorLimits(samplesMax: room))
+        for p in try Self.goodPushes() { try fits.ingest(p) }
+        #expect(fits.samples.count > 0 && fits.samples.count <= room)
+    }
+
     /// Seeded mutations of real profiles never crash; whatever is accepted reads back with
     /// every layout invariant intact.
     @Test func fuzzedProfilesNeverCrash() throws {
