@@ -7,7 +7,8 @@ import SegmentObject
 ///
 /// **Confinement.** Single-threaded by design: one shard is owned by one core's loop, which
 /// is the only caller of `ingest` and `flush`. There are no locks; the class is not
-/// `Sendable`. The inflater, decoder and scratch buffers are reused by every push.
+/// `Sendable`. The inflater, decoder and scratch buffers (`IngestWorkspace`) are reused by
+/// every push, and may be shared by the shards of one core.
 ///
 /// **Atomicity.** A push is decoded, resolved, split and checked against the limits in
 /// scratch memory first; only then is any dataset touched, and nothing after that point
@@ -15,9 +16,7 @@ import SegmentObject
 public final class ShardAccumulator {
     public let limits: AccumulatorLimits
 
-    private let inflater: ProfileInflater
-    private let decoder = PprofDecoder()
-    private var scratch = IngestScratch()
+    private let workspace: IngestWorkspace
     /// Every dataset's samples, in address space reserved at start-up (`AccumulatorLimits.samplesMax`).
     let samples: SampleArena
     private var heads: [DatasetHead] = []
@@ -33,9 +32,12 @@ public final class ShardAccumulator {
     /// the columns hold, not of their reserved capacity).
     public private(set) var accumulatedBytes = 0
 
-    public init(limits: AccumulatorLimits = AccumulatorLimits()) {
+    /// `workspace`: shared with the other accumulators of the same core, or nil for one of its own.
+    public init(limits: AccumulatorLimits = AccumulatorLimits(), workspace: IngestWorkspace? = nil) {
+        precondition(workspace.map { $0.profileBytesMax == limits.profileBytesMax } ?? true,
+                     "a shared workspace must inflate to the accumulator's profileBytesMax")
         self.limits = limits
-        inflater = ProfileInflater(maxDecompressedBytes: limits.profileBytesMax)
+        self.workspace = workspace ?? IngestWorkspace(profileBytesMax: limits.profileBytesMax)
         samples = SampleArena(capacity: limits.samplesMax)
     }
 
@@ -43,16 +45,16 @@ public final class ShardAccumulator {
     public var datasetCount: Int { activeDatasets }
 
     /// Ingests one validated Push (`PushRequestView.init` checked tenant and profile id),
-    /// inflating and decoding its profile with the accumulator's own decoder.
+    /// inflating and decoding its profile with the workspace's decoder.
     public func ingest(_ push: PushRequestView) throws(PushError) {
-        let pprof = try inflater.inflate(push.profile)
+        let pprof = try workspace.inflater.inflate(push.profile)
         do {
-            try decoder.decode(pprof)
-            try decoder.resolveReferences()
+            try workspace.decoder.decode(pprof)
+            try workspace.decoder.resolveReferences()
         } catch {
             throw PushError(error)
         }
-        try ingest(push, profile: decoder)
+        try ingest(push, profile: workspace.decoder)
     }
 
     /// Ingests a Push whose profile a `PushDecoder` already decoded (`profile` holds its
@@ -63,19 +65,19 @@ public final class ShardAccumulator {
             do { try profile.resolveReferences() } catch { throw PushError(error) }
         }
         let id = UInt128(push.profileIDHalves.high) << 64 | UInt128(push.profileIDHalves.low)
-        scratch.requestLabels.reset()
+        workspace.scratch.requestLabels.reset()
         var service = UnsafeRawBufferPointer(start: nil, count: 0)
         var haveService = false
         for pair in push.labels {
-            scratch.requestLabels.append(name: pair.name, value: pair.value)
+            workspace.scratch.requestLabels.append(name: pair.name, value: pair.value)
             // The dataset is the value of the first `service_name` label (profiles-parquet.md §2.1).
             if !haveService, equalsStatic(pair.name, LabelNames.serviceName) {
                 service = pair.value
                 haveService = true
             }
         }
-        scratch.annotations.reset()
-        for pair in push.annotations { scratch.annotations.append(name: pair.name, value: pair.value) }
+        workspace.scratch.annotations.reset()
+        for pair in push.annotations { workspace.scratch.annotations.append(name: pair.name, value: pair.value) }
         try ingestDecoded(profile.tables, tenant: push.tenantID, service: service, id: id)
     }
 
@@ -88,7 +90,7 @@ public final class ShardAccumulator {
             throw Self.exhausted("profile has \(p.sampleCount) samples, limit \(limits.samplesPerProfileMax)")
         }
         let keys = SpecialLabelKeys(p)
-        scratch.split.split(p, keys: keys, requestLabels: scratch.requestLabels)
+        workspace.scratch.split.split(p, keys: keys, requestLabels: workspace.scratch.requestLabels)
         try checkSplitReferences(p)
 
         let existing = findHead(tenant: tenant, service: service)
@@ -99,8 +101,8 @@ public final class ShardAccumulator {
         let before = heads[h].accumulatedBytes
         if heads[h].pushCount == 0 { activeDatasets += 1 }
         heads[h].beginPush()
-        for g in 0 ..< scratch.split.groupCount {
-            heads[h].ingest(group: g, p, &scratch, keys: keys, id: id, arena: samples)
+        for g in 0 ..< workspace.scratch.split.groupCount {
+            heads[h].ingest(group: g, p, &workspace.scratch, keys: keys, id: id, arena: samples)
         }
         accumulatedBytes += heads[h].accumulatedBytes - before
         pushCount += 1
@@ -109,7 +111,7 @@ public final class ShardAccumulator {
     /// profiles-parquet.md §2.2 e: the exporter indexes source tables by `id - 1`, so a
     /// location without mapping in a split profile makes upstream panic (`UNKNOWN`).
     private func checkSplitReferences(_ p: PprofTables) throws(PushError) {
-        guard !scratch.split.isWholeProfile,
+        guard !workspace.scratch.split.isWholeProfile,
               p.locations.contains(where: { $0.mappingIndex == LocationRecord.noMapping }) else { return }
         for l in p.sampleLocationIndices where p.locations[Int(l)].mappingIndex == LocationRecord.noMapping {
             throw PushError(.profileUndecodable,
@@ -121,7 +123,7 @@ public final class ShardAccumulator {
         if head.map({ heads[$0].pushCount == 0 }) ?? true, activeDatasets >= limits.datasetsMax {
             throw Self.exhausted("\(activeDatasets) datasets in this segment, limit \(limits.datasetsMax)")
         }
-        let groups = scratch.split.groupCount
+        let groups = workspace.scratch.split.groupCount
         let newSeriesMax = groups * p.typeCount
         let seriesNow = head.map { heads[$0].seriesCount } ?? 0
         if seriesNow + newSeriesMax > limits.seriesPerDatasetMax {
@@ -129,7 +131,7 @@ public final class ShardAccumulator {
         }
         for g in 0 ..< groups {
             // Derived labels add at most 6 (§2.4).
-            let n = scratch.split.groupLabels.pairRange(scratch.split.labelSet(ofGroup: g)).count + 6
+            let n = workspace.scratch.split.groupLabels.pairRange(workspace.scratch.split.labelSet(ofGroup: g)).count + 6
             if n > limits.labelsPerSeriesMax {
                 throw Self.exhausted("series of \(n) labels, limit \(limits.labelsPerSeriesMax)")
             }
@@ -139,7 +141,7 @@ public final class ShardAccumulator {
         if newSamples > samples.remaining {
             throw Self.exhausted("shard holds \(samples.count) samples, push may add \(newSamples), limit \(samples.capacity)")
         }
-        let growth = Self.growthBound(p, groups: groups, labelBytes: scratch.split.groupLabels.byteCount)
+        let growth = Self.growthBound(p, groups: groups, labelBytes: workspace.scratch.split.groupLabels.byteCount)
         if accumulatedBytes + growth > limits.accumulatedBytesMax {
             throw Self.exhausted("accumulator holds \(accumulatedBytes) bytes, push may add \(growth), limit \(limits.accumulatedBytesMax)")
         }

@@ -24,6 +24,8 @@ final class LoopContext: @unchecked Sendable {
     private var handlers: [ConnectionID: GRPCConnectionHandler] = [:]
     private var shards: [UInt32: ShardHead] = [:]
     private let limits: AccumulatorLimits
+    /// Inflater, decoder and scratch of this loop's pushes, shared by all its shards.
+    private let workspace: IngestWorkspace
     /// Answers to other loops that a full inbox refused; re-posted by a short timer.
     private var undelivered: [(loop: Int, batch: AckBatch)] = []
     private var retryScheduled = false
@@ -41,6 +43,7 @@ final class LoopContext: @unchecked Sendable {
         let config = server.config
         limits = AccumulatorLimits(accumulatedBytesMax: max(2 * config.segmentWriter.segmentMaxBytes, 64 << 20),
                                    profileBytesMax: config.limits.maxProfileSizeBytes)
+        workspace = IngestWorkspace(profileBytesMax: limits.profileBytesMax)
         deadlineTimersMax = max(16, loop.configuration.timersMax - 256)
         pushes = Inbox(loop: loop, capacity: inboxCapacity) { [unowned self] job in self.ingestForwarded(job) }
         acks = Inbox(loop: loop, capacity: inboxCapacity) { [unowned self] batch in self.complete(batch) }
@@ -80,7 +83,7 @@ final class LoopContext: @unchecked Sendable {
 
     func shard(_ id: UInt32) -> ShardHead {
         if let head = shards[id] { return head }
-        let head = ShardHead(shard: id, context: self, limits: limits)
+        let head = ShardHead(shard: id, context: self, limits: limits, workspace: workspace)
         shards[id] = head
         return head
     }

@@ -22,10 +22,10 @@ final class ShardHead {
     private var chargedBytes = 0
     private var ingestBytes: [String: ValueHistogram] = [:]
 
-    init(shard: UInt32, context: LoopContext, limits: AccumulatorLimits) {
+    init(shard: UInt32, context: LoopContext, limits: AccumulatorLimits, workspace: IngestWorkspace) {
         self.shard = shard
         self.context = context
-        accumulator = ShardAccumulator(limits: limits)
+        accumulator = ShardAccumulator(limits: limits, workspace: workspace)
         segmentID = Self.newSegmentID()
         let periodMs = max(1, UInt64(context.server.config.segmentWriter.segmentDurationNs / 1_000_000))
         context.loop.scheduleTimer(afterMs: periodMs, repeatingEveryMs: periodMs) { [unowned self] _ in self.flush() }

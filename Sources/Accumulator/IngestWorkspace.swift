@@ -1,0 +1,20 @@
+import Pprof
+
+/// What one push needs only while it is being ingested: the inflater's output buffer, the
+/// decoder's columns and the split/symbol scratch. Each grows to the largest profile seen and
+/// keeps that capacity, so the shards of one core share a single workspace instead of holding
+/// one each. Confined to its core like the accumulators that use it (a push is ingested start
+/// to end before the next begins).
+public final class IngestWorkspace {
+    /// The decompressed-size bound of the inflater; every accumulator sharing this workspace
+    /// must have the same `AccumulatorLimits.profileBytesMax`.
+    public let profileBytesMax: Int
+    let inflater: ProfileInflater
+    let decoder = PprofDecoder()
+    var scratch = IngestScratch()
+
+    public init(profileBytesMax: Int) {
+        self.profileBytesMax = profileBytesMax
+        inflater = ProfileInflater(maxDecompressedBytes: profileBytesMax)
+    }
+}
