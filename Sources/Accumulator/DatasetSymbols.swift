@@ -37,10 +37,15 @@ extension SymbolPartitionBuilder {
                 }
             }
         }
-        // Mappings and functions: referenced locations walked in source table order.
+        // Mappings and functions: referenced locations walked in source table order. When they
+        // are a good share of the table, the stamps are scanned in order instead of sorting.
         x.sortedLocations.removeAll(keepingCapacity: true)
-        x.sortedLocations.append(contentsOf: x.referencedLocations)
-        StableSort.sort(&x.sortedLocations, buffer: &x.locationSortBuffer, by: <)
+        if x.referencedLocations.count * 8 >= p.locations.count {
+            for l in 0 ..< p.locations.count where x.locationStamp[l] == gen { x.sortedLocations.append(Int32(l)) }
+        } else {
+            x.sortedLocations.append(contentsOf: x.referencedLocations)
+            StableSort.sort(&x.sortedLocations, buffer: &x.locationSortBuffer, by: <)
+        }
         x.exportMappings.removeAll(keepingCapacity: true)
         x.exportFunctions.removeAll(keepingCapacity: true)
         for l in x.sortedLocations {

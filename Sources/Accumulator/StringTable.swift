@@ -8,7 +8,7 @@ import Darwin
 /// First-occurrence string dictionary of one symbols partition (symdb.md §3.3).
 ///
 /// Strings live back to back in one byte arena; an open-addressing index maps a hash to
-/// the string's position. Interning a string that is already present allocates nothing;
+/// the string's position (an in-memory hash, never written out: `HashMix.bytes`). Interning a string that is already present allocates nothing;
 /// a new one only appends to arrays whose capacity survives `reset()`.
 struct StringTable {
     private(set) var bytes: [UInt8] = []
@@ -38,7 +38,7 @@ struct StringTable {
 
     /// The partition index of `s`, appending it when new.
     mutating func intern(_ s: UnsafeRawBufferPointer) -> UInt32 {
-        let h = XXH64.hash(s)
+        let h = HashMix.bytes(s)
         var slot = index.firstSlot(h)
         while true {
             let entry = index.entry(at: slot)
@@ -47,7 +47,8 @@ struct StringTable {
             slot = index.nextSlot(slot)
         }
         let i = ends.count
-        bytes.append(contentsOf: s)
+        // As typed bytes, so the append is one contiguous copy.
+        bytes.append(contentsOf: s.assumingMemoryBound(to: UInt8.self))
         ends.append(bytes.count)
         hashes.append(h)
         index.insert(i, hash: h, at: slot)

@@ -179,9 +179,12 @@ struct SymbolPartitionBuilder {
         return true
     }
 
-    /// Inserts a stack of partition location ids, leaf first; returns its stack-trace id.
-    mutating func insertStack(leafFirst: UnsafeBufferPointer<UInt32>) -> UInt32 {
-        stackTree.insert(leafFirst: leafFirst)
+    /// Inserts each sample's stack (source location indices, leaf first, read through `map`
+    /// to partition location ids) and writes its stack-trace id to `ids`.
+    mutating func insertStacks(samples: UnsafeBufferPointer<Int32>, starts: UnsafeBufferPointer<UInt32>,
+                               frames: UnsafeBufferPointer<UInt32>, map: UnsafeBufferPointer<UInt32>,
+                               ids: UnsafeMutableBufferPointer<UInt32>) {
+        stackTree.insert(samples: samples, starts: starts, frames: frames, map: map, ids: ids)
     }
 
     /// True when some location's mapping lacks function info (segment-object.md §6.2).
