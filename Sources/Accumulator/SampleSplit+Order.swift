@@ -9,7 +9,12 @@ extension SampleSplit {
         classFirstSample.removeAll(keepingCapacity: true)
         classHash.removeAll(keepingCapacity: true)
         classIndex.reset()
-        for s in 0 ..< n { sampleClass.append(Int32(labelSetClass(ofSample: s))) }
+        // A sample labelled like the one before it (common: samples of one label set are often
+        // adjacent) takes its class without hashing.
+        for s in 0 ..< n {
+            let c = s > 0 && sameLabels(s - 1, s) ? sampleClass[s - 1] : Int32(labelSetClass(ofSample: s))
+            sampleClass.append(c)
+        }
 
         // Classes by their label lists; distinct lists never compare equal, so no ties.
         let classes = classFirstSample.count

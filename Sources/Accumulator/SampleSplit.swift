@@ -126,28 +126,71 @@ struct SampleSplit {
     }
 
     /// Step b: each sample's labels without span/trace ids, sorted by (key idx, str idx).
+    /// The four columns are moved out, sized to their upper bounds (one entry per sample, one
+    /// label per source label), written through pointers and trimmed: an `append` per label
+    /// checked uniqueness and capacity each time.
     private mutating func collectGroupingLabels(_ p: PprofTables, _ keys: SpecialLabelKeys) {
-        for s in 0 ..< p.sampleCount {
-            let start = labelKey.count
-            for l in Int(p.sampleLabelStarts[s]) ..< Int(p.sampleLabelStarts[s + 1]) {
-                let key = p.sampleLabels[l].key
-                if keys.isSpan(key) || keys.isTrace(key) { continue }
-                // Numeric labels compare as str 0 (`num` is ignored).
-                let str = p.sampleLabels[l].str
-                var j = labelKey.count
-                labelKey.append(key)
-                labelStr.append(str)
-                while j > start && (labelKey[j - 1] > key || (labelKey[j - 1] == key && labelStr[j - 1] > str)) {
-                    labelKey[j] = labelKey[j - 1]
-                    labelStr[j] = labelStr[j - 1]
-                    j -= 1
+        let n = p.sampleCount
+        var starts = labelStart, counts = labelCount, names = labelKey, values = labelStr
+        labelStart = []
+        labelCount = []
+        labelKey = []
+        labelStr = []
+        starts.append(contentsOf: repeatElement(0, count: n))
+        counts.append(contentsOf: repeatElement(0, count: n))
+        names.append(contentsOf: repeatElement(0, count: p.sampleLabels.count))
+        values.append(contentsOf: repeatElement(0, count: p.sampleLabels.count))
+        var used = 0
+        p.sampleLabelStarts.withUnsafeBufferPointer { labelStarts in
+            p.sampleLabels.withUnsafeBufferPointer { labels in
+                starts.withUnsafeMutableBufferPointer { starts in
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        names.withUnsafeMutableBufferPointer { names in
+                            values.withUnsafeMutableBufferPointer { values in
+                                for s in 0 ..< n {
+                                    let start = used
+                                    for l in Int(labelStarts[s]) ..< Int(labelStarts[s + 1]) {
+                                        let key = labels[l].key
+                                        if keys.isSpan(key) || keys.isTrace(key) { continue }
+                                        // Numeric labels compare as str 0 (`num` is ignored).
+                                        let str = labels[l].str
+                                        var j = used
+                                        while j > start && (names[j - 1] > key || (names[j - 1] == key && values[j - 1] > str)) {
+                                            names[j] = names[j - 1]
+                                            values[j] = values[j - 1]
+                                            j -= 1
+                                        }
+                                        names[j] = key
+                                        values[j] = str
+                                        used += 1
+                                    }
+                                    starts[s] = Int32(start)
+                                    counts[s] = Int32(used - start)
+                                }
+                            }
+                        }
+                    }
                 }
-                labelKey[j] = key
-                labelStr[j] = str
             }
-            labelStart.append(Int32(start))
-            labelCount.append(Int32(labelKey.count - start))
         }
+        names.removeLast(names.count - used)
+        values.removeLast(values.count - used)
+        labelStart = starts
+        labelCount = counts
+        labelKey = names
+        labelStr = values
+    }
+
+    /// True when samples `a` and `b` have the same grouping labels.
+    @inline(__always)
+    func sameLabels(_ a: Int, _ b: Int) -> Bool {
+        let n = Int(labelCount[a])
+        guard n == Int(labelCount[b]) else { return false }
+        let sa = Int(labelStart[a]), sb = Int(labelStart[b])
+        for k in 0 ..< n where labelKey[sa + k] != labelKey[sb + k] || labelStr[sa + k] != labelStr[sb + k] {
+            return false
+        }
+        return true
     }
 
     func compareLabels(_ a: Int, _ b: Int) -> Int {

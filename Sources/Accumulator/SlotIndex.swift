@@ -23,6 +23,7 @@ struct SlotIndex {
     @inline(__always) func entry(at slot: Int) -> Int { Int(slots[slot]) - 1 }
 
     /// Stores `entry` at the free `slot` found by the caller's probe.
+    @inline(__always)
     mutating func insert(_ entry: Int, hash: UInt64, at slot: Int) {
         precondition(slots[slot] == 0, "SlotIndex.insert into an occupied slot")
         slots[slot] = UInt32(entry + 1)

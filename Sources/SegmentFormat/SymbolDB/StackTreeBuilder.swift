@@ -205,7 +205,7 @@ public struct StackTreeBuilder: Sendable {
                 let location = source.location(j)
                 // Keys hold parent + 1, so no key is 0 and 0 marks a free slot.
                 let key = (UInt64(node) &+ 1) << 32 | UInt64(location)
-                var slot = Int(truncatingIfNeeded: (key &* slotMultiplier) >> c.slotShift)
+                var slot = Int(truncatingIfNeeded: (key &* slotMultiplier) &>> c.slotShift)
                 while true {
                     let s = c.slots[slot]
                     if s.key == key {
@@ -228,7 +228,7 @@ public struct StackTreeBuilder: Sendable {
                 j -= 1
             }
             pathDepth = n
-            let word = Int(node >> 6), bit = UInt64(1) << UInt64(node & 63)
+            let word = Int(node &>> 6), bit = UInt64(1) &<< UInt64(node & 63)
             if c.isStackEnd[word] & bit == 0 {
                 c.isStackEnd[word] |= bit
                 distinct += 1
@@ -249,7 +249,7 @@ public struct StackTreeBuilder: Sendable {
         slotShift = UInt64(64 - slotCount.trailingZeroBitCount)
         let mask = slotCount - 1
         for s in old where s.key != 0 {
-            var slot = Int(truncatingIfNeeded: (s.key &* slotMultiplier) >> slotShift)
+            var slot = Int(truncatingIfNeeded: (s.key &* slotMultiplier) &>> slotShift)
             while slots[slot].key != 0 { slot = (slot + 1) & mask }
             slots[slot] = s
         }
