@@ -7,7 +7,6 @@ extension SampleSplit {
     mutating func orderByLabelSet(sampleCount n: Int) {
         sampleClass.removeAll(keepingCapacity: true)
         classFirstSample.removeAll(keepingCapacity: true)
-        classHash.removeAll(keepingCapacity: true)
         classIndex.reset()
         // A sample labelled like the one before it (common: samples of one label set are often
         // adjacent) takes its class without hashing.
@@ -60,11 +59,10 @@ extension SampleSplit {
         while true {
             let e = classIndex.entry(at: slot)
             if e < 0 { break }
-            if classHash[e] == h, compareLabels(Int(classFirstSample[e]), s) == 0 { return e }
+            if classIndex.hash(at: slot) == h, compareLabels(Int(classFirstSample[e]), s) == 0 { return e }
             slot = classIndex.nextSlot(slot)
         }
         classFirstSample.append(Int32(s))
-        classHash.append(h)
         classIndex.insert(classFirstSample.count - 1, hash: h, at: slot)
         return classFirstSample.count - 1
     }

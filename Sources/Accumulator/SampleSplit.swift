@@ -50,10 +50,9 @@ struct SampleSplit {
     var order: [Int32] = []
     var runStart: [Int32] = []
     /// Scratch of `orderByLabelSet`: each sample's label-set class, each class's first sample,
-    /// hash, rank and next free position in `order`.
+    /// rank and next free position in `order`.
     var sampleClass: [Int32] = []
     var classFirstSample: [Int32] = []
-    var classHash: [UInt64] = []
     var classIndex = SlotIndex()
     var classOrder: [Int32] = []
     var classSortBuffer: [Int32] = []
@@ -85,8 +84,17 @@ struct SampleSplit {
 
     mutating func split(_ p: PprofTables, keys: SpecialLabelKeys, requestLabels: LabelBuilder) {
         reset()
-        values.append(contentsOf: p.sampleValues)
-        order.append(contentsOf: 0 ..< Int32(p.sampleCount))
+        // Both filled through pointers: `append(contentsOf:)` copied element by element here.
+        values.append(contentsOf: repeatElement(0, count: p.sampleValues.count))
+        values.withUnsafeMutableBufferPointer { out in
+            p.sampleValues.withUnsafeBufferPointer { v in
+                if let from = v.baseAddress { out.baseAddress!.update(from: from, count: v.count) }
+            }
+        }
+        order.append(contentsOf: repeatElement(0, count: p.sampleCount))
+        order.withUnsafeMutableBufferPointer { order in
+            for s in order.indices { order[s] = Int32(truncatingIfNeeded: s) }
+        }
         // No sample labels at all (most profiles): one run without labels, path c.
         if p.sampleLabels.isEmpty {
             if p.sampleCount > 0 { wholeProfile(requestLabels) }

@@ -17,7 +17,6 @@ struct StringTable {
     private(set) var byteCount = 0
     /// `ends[i]` is the end offset of string `i` in `bytes`; string `i` starts at `ends[i-1]`.
     private(set) var ends: [Int] = []
-    private var hashes: [UInt64] = []
     private var index = SlotIndex()
 
     init() { reset() }
@@ -32,7 +31,6 @@ struct StringTable {
     mutating func reset() {
         byteCount = 0
         ends.removeAll(keepingCapacity: true)
-        hashes.removeAll(keepingCapacity: true)
         index.reset()
         _ = intern(UnsafeRawBufferPointer(start: nil, count: 0))
     }
@@ -48,7 +46,7 @@ struct StringTable {
         while true {
             let entry = index.entry(at: slot)
             if entry < 0 { break }
-            if hashes[entry] == h, equals(entry, s) { return UInt32(entry) }
+            if index.hash(at: slot) == h, equals(entry, s) { return UInt32(entry) }
             slot = index.nextSlot(slot)
         }
         let i = ends.count
@@ -60,7 +58,6 @@ struct StringTable {
         }
         byteCount += n
         ends.append(byteCount)
-        hashes.append(h)
         index.insert(i, hash: h, at: slot)
         return UInt32(i)
     }

@@ -36,10 +36,9 @@ struct PartitionFunction: Equatable {
 }
 
 /// A location of the partition: lines `lineStart ..< lineStart + lineCount` of the line
-/// records; `hash` is its in-memory dedup hash. `isFolded` is not part of the key.
+/// records. `isFolded` is not part of the key.
 struct PartitionLocation {
     var address: UInt64
-    var hash: UInt64
     var mapping: UInt32
     var lineStart: UInt32
     var lineCount: UInt32
@@ -111,7 +110,7 @@ struct SymbolPartitionBuilder {
         while true {
             let e = mappingIndex.entry(at: slot)
             if e < 0 { break }
-            if mappings[e] == m { return UInt32(e) }
+            if mappingIndex.hash(at: slot) == h, mappings[e] == m { return UInt32(e) }
             slot = mappingIndex.nextSlot(slot)
         }
         mappings.append(m)
@@ -125,7 +124,7 @@ struct SymbolPartitionBuilder {
         while true {
             let e = functionIndex.entry(at: slot)
             if e < 0 { break }
-            if functions[e] == f { return UInt32(e) }
+            if functionIndex.hash(at: slot) == h, functions[e] == f { return UInt32(e) }
             slot = functionIndex.nextSlot(slot)
         }
         functions.append(f)
@@ -146,14 +145,14 @@ struct SymbolPartitionBuilder {
         while true {
             let e = locationIndex.entry(at: slot)
             if e < 0 { break }
-            if locations[e].hash == h, locationEquals(e, mapping: mapping, address: address, lineStart: start, lineCount: n) {
+            if locationIndex.hash(at: slot) == h, locationEquals(e, mapping: mapping, address: address, lineStart: start, lineCount: n) {
                 dropStagedLines()
                 return UInt32(e)
             }
             slot = locationIndex.nextSlot(slot)
         }
         let i = locations.count
-        locations.append(PartitionLocation(address: address, hash: h, mapping: mapping, lineStart: UInt32(start),
+        locations.append(PartitionLocation(address: address, mapping: mapping, lineStart: UInt32(start),
                                            lineCount: UInt32(n), isFolded: isFolded))
         locationIndex.insert(i, hash: h, at: slot)
         stagedLineStart = UInt32(lines.count)
