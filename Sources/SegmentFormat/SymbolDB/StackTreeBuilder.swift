@@ -2,13 +2,17 @@
 /// each stack is walked from its root-most frame to its leaf, a missing `(parent, location)` child
 /// becomes node `nodeCount`, and the stack's ID is its leaf node (0 for the empty stack).
 ///
-/// Two things keep an insertion cheap (it is the largest single cost of ingestion):
+/// What keeps an insertion cheap (it is the largest single cost of ingestion):
 /// - The child table (open addressing, linear probing, load at most 1/2) stores each child's
 ///   `(parent, location)` key beside its node index, so a probe reads one slot instead of
 ///   chasing the node columns.
 /// - The previous stack's path is kept: the frames a stack shares with it from the root (often
 ///   most of them, samples of one profile share their root-most frames) reuse its nodes
-///   without a lookup. Nodes are never removed, so the cached path stays valid.
+///   without a lookup. Nodes are never removed, so the cached path stays valid (within one
+///   batch when frames are source indices read through a map).
+/// - In a batch of pprof samples, each source location remembers the last `(parent, child)`
+///   it was looked up with; a frame under the same parent again takes that child without
+///   reading the location map or the table.
 /// Inserting allocates nothing except when a column or the table has to grow (amortized).
 public struct StackTreeBuilder: Sendable {
     /// Per node, its parent (`SymbolPartition.rootParent` for the root), as the writer takes them.
@@ -23,10 +27,13 @@ public struct StackTreeBuilder: Sendable {
     private var slots: [Slot]
     private var slotShift: UInt64
 
-    /// The last inserted stack, root first: its locations and the node of each depth.
-    private var pathLocations: [UInt32] = []
+    /// The last inserted stack, root first: its frame keys (see `StackSource`) and the node of
+    /// each depth.
+    private var pathKeys: [UInt32] = []
     private var pathNodes: [UInt32] = []
     private var pathDepth = 0
+    /// Per source location of the current batch: `(parent + 1) | child << 32`, 0 when unset.
+    private var memo: [UInt64] = []
 
     /// A child-table entry: key `(parent + 1) << 32 | location`, 0 for a free slot.
     private struct Slot {
@@ -89,6 +96,12 @@ public struct StackTreeBuilder: Sendable {
     /// inside one. The padding is cut off at the end, so `parents`/`locations` hold exactly
     /// the nodes.
     private mutating func insertAll<S: StackSource>(_ source: S, ids: UnsafeMutableBufferPointer<UInt32>) {
+        // A path of source keys means nothing to another batch; a memo sized for this one.
+        if !S.keysAreLocations { pathDepth = 0 }
+        if S.hasMemo {
+            memo.removeAll(keepingCapacity: true)
+            memo.append(contentsOf: repeatElement(0, count: source.memoCount))
+        }
         var deepest = 0, frames = 0
         for k in 0 ..< source.count {
             let n = source.frameRange(k).count
@@ -97,17 +110,18 @@ public struct StackTreeBuilder: Sendable {
         }
         if pathNodes.count < deepest {
             pathNodes.append(contentsOf: repeatElement(0, count: deepest - pathNodes.count))
-            pathLocations.append(contentsOf: repeatElement(0, count: deepest - pathLocations.count))
+            pathKeys.append(contentsOf: repeatElement(0, count: deepest - pathKeys.count))
         }
         var cursor = Cursor(used: parents.count, pathDepth: pathDepth, stacktraceCount: stacktraceCount)
         var parents = self.parents, locations = self.locations, isStackEnd = self.isStackEnd
-        var slots = self.slots, pathNodes = self.pathNodes, pathLocations = self.pathLocations
+        var slots = self.slots, pathNodes = self.pathNodes, pathKeys = self.pathKeys, memo = self.memo
         self.parents = []
         self.locations = []
         self.isStackEnd = []
         self.slots = []
         self.pathNodes = []
-        self.pathLocations = []
+        self.pathKeys = []
+        self.memo = []
         var k = 0
         while k < source.count {
             precondition(cursor.used + deepest < Int(UInt32.max), "stack tree node index overflows u32")
@@ -128,13 +142,16 @@ public struct StackTreeBuilder: Sendable {
                     isStackEnd.withUnsafeMutableBufferPointer { isStackEnd in
                         slots.withUnsafeMutableBufferPointer { slots in
                             pathNodes.withUnsafeMutableBufferPointer { pathNodes in
-                                pathLocations.withUnsafeMutableBufferPointer { pathLocations in
-                                    let columns = Columns(
-                                        parents: parents.baseAddress!, locations: locations.baseAddress!,
-                                        isStackEnd: isStackEnd.baseAddress!, slots: slots.baseAddress!,
-                                        slotMask: slots.count - 1, slotShift: shift,
-                                        pathNodes: pathNodes.baseAddress, pathLocations: pathLocations.baseAddress)
-                                    k = Self.run(source, from: k, ids: ids, columns, usedLimit: usedLimit, &cursor)
+                                pathKeys.withUnsafeMutableBufferPointer { pathKeys in
+                                    memo.withUnsafeMutableBufferPointer { memo in
+                                        let columns = Columns(
+                                            parents: parents.baseAddress!, locations: locations.baseAddress!,
+                                            isStackEnd: isStackEnd.baseAddress!, slots: slots.baseAddress!,
+                                            slotMask: slots.count - 1, slotShift: shift,
+                                            pathNodes: pathNodes.baseAddress, pathKeys: pathKeys.baseAddress,
+                                            memo: memo.baseAddress)
+                                        k = Self.run(source, from: k, ids: ids, columns, usedLimit: usedLimit, &cursor)
+                                    }
                                 }
                             }
                         }
@@ -150,8 +167,9 @@ public struct StackTreeBuilder: Sendable {
         self.isStackEnd = isStackEnd
         self.slots = slots
         self.pathNodes = pathNodes
-        self.pathLocations = pathLocations
-        pathDepth = cursor.pathDepth
+        self.pathKeys = pathKeys
+        self.memo = memo
+        pathDepth = S.keysAreLocations ? cursor.pathDepth : 0
         stacktraceCount = cursor.stacktraceCount
     }
 
@@ -162,7 +180,7 @@ public struct StackTreeBuilder: Sendable {
         var stacktraceCount: UInt32
     }
 
-    /// The columns of one run, as pointers (the path may be empty, hence optional bases).
+    /// The columns of one run, as pointers (the path and the memo may be empty, hence optional).
     private struct Columns {
         let parents: UnsafeMutablePointer<UInt32>
         let locations: UnsafeMutablePointer<UInt32>
@@ -171,7 +189,8 @@ public struct StackTreeBuilder: Sendable {
         let slotMask: Int
         let slotShift: UInt64
         let pathNodes: UnsafeMutablePointer<UInt32>?
-        let pathLocations: UnsafeMutablePointer<UInt32>?
+        let pathKeys: UnsafeMutablePointer<UInt32>?
+        let memo: UnsafeMutablePointer<UInt64>?
     }
 
     /// Inserts stacks from `first` on while at most `usedLimit` nodes are in use (so the
@@ -195,34 +214,16 @@ public struct StackTreeBuilder: Sendable {
             // Root-most frames shared with the previous stack reuse its nodes.
             let shared = min(n, pathDepth)
             while depth < shared {
-                let location = source.location(j)
-                if c.pathLocations![depth] != location { break }
+                let key = source.key(j)
+                if c.pathKeys![depth] != key { break }
                 node = c.pathNodes![depth]
                 depth += 1
                 j -= 1
             }
             while depth < n {
-                let location = source.location(j)
-                // Keys hold parent + 1, so no key is 0 and 0 marks a free slot.
-                let key = (UInt64(node) &+ 1) << 32 | UInt64(location)
-                var slot = Int(truncatingIfNeeded: (key &* slotMultiplier) &>> c.slotShift)
-                while true {
-                    let s = c.slots[slot]
-                    if s.key == key {
-                        node = s.node
-                        break
-                    }
-                    if s.key == 0 {
-                        c.parents[used] = node
-                        c.locations[used] = location
-                        node = UInt32(truncatingIfNeeded: used)
-                        c.slots[slot] = Slot(key: key, node: node)
-                        used += 1
-                        break
-                    }
-                    slot = (slot + 1) & c.slotMask
-                }
-                c.pathLocations![depth] = location
+                let key = source.key(j)
+                node = child(of: node, key: key, source, c, &used)
+                c.pathKeys![depth] = key
                 c.pathNodes![depth] = node
                 depth += 1
                 j -= 1
@@ -237,6 +238,40 @@ public struct StackTreeBuilder: Sendable {
             k += 1
         }
         return k
+    }
+
+    /// The child of `parent` for the frame `key`, created if missing: from the memo when the
+    /// key was last seen under the same parent, else from the child table.
+    @inline(__always)
+    private static func child<S: StackSource>(of parent: UInt32, key frameKey: UInt32, _ source: S,
+                                              _ c: Columns, _ used: inout Int) -> UInt32 {
+        if S.hasMemo {
+            let m = c.memo![Int(frameKey)]
+            if UInt32(truncatingIfNeeded: m) == parent &+ 1 { return UInt32(truncatingIfNeeded: m &>> 32) }
+        }
+        let location = source.location(ofKey: frameKey)
+        // Keys hold parent + 1, so no key is 0 and 0 marks a free slot.
+        let key = (UInt64(parent) &+ 1) << 32 | UInt64(location)
+        var slot = Int(truncatingIfNeeded: (key &* slotMultiplier) &>> c.slotShift)
+        var node: UInt32
+        while true {
+            let s = c.slots[slot]
+            if s.key == key {
+                node = s.node
+                break
+            }
+            if s.key == 0 {
+                c.parents[used] = parent
+                c.locations[used] = location
+                node = UInt32(truncatingIfNeeded: used)
+                c.slots[slot] = Slot(key: key, node: node)
+                used += 1
+                break
+            }
+            slot = (slot + 1) & c.slotMask
+        }
+        if S.hasMemo { c.memo![Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
+        return node
     }
 
     private static let slotMultiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -262,31 +297,45 @@ public struct StackTreeBuilder: Sendable {
     }
 }
 
-/// Where a batch's stacks come from: frame positions per stack, and the location at a position.
+/// Where a batch's stacks come from: frame positions per stack, a key per frame position and
+/// the location of a key. Keys are locations, or source indices read through a map (then a
+/// key-to-child memo sized `memoCount` pays, and a path of keys means nothing to another batch).
 private protocol StackSource {
+    static var keysAreLocations: Bool { get }
+    static var hasMemo: Bool { get }
     var count: Int { get }
+    var memoCount: Int { get }
     func frameRange(_ k: Int) -> Range<Int>
-    func location(_ j: Int) -> UInt32
+    func key(_ j: Int) -> UInt32
+    func location(ofKey key: UInt32) -> UInt32
 }
 
 /// One stack of partition location ids.
 private struct PlainStack: StackSource {
+    static var keysAreLocations: Bool { true }
+    static var hasMemo: Bool { false }
     let frames: UnsafeBufferPointer<UInt32>
     var count: Int { 1 }
+    var memoCount: Int { 0 }
     @inline(__always) func frameRange(_ k: Int) -> Range<Int> { 0 ..< frames.count }
-    @inline(__always) func location(_ j: Int) -> UInt32 { frames[j] }
+    @inline(__always) func key(_ j: Int) -> UInt32 { frames[j] }
+    @inline(__always) func location(ofKey key: UInt32) -> UInt32 { key }
 }
 
 /// pprof samples whose frames are source location indices, read through a location map.
 private struct MappedStacks: StackSource {
+    static var keysAreLocations: Bool { false }
+    static var hasMemo: Bool { true }
     let samples: UnsafeBufferPointer<Int32>
     let starts: UnsafeBufferPointer<UInt32>
     let frames: UnsafeBufferPointer<UInt32>
     let map: UnsafeBufferPointer<UInt32>
     var count: Int { samples.count }
+    var memoCount: Int { map.count }
     @inline(__always) func frameRange(_ k: Int) -> Range<Int> {
         let s = Int(samples[k])
         return Int(starts[s]) ..< Int(starts[s + 1])
     }
-    @inline(__always) func location(_ j: Int) -> UInt32 { map[Int(frames[j])] }
+    @inline(__always) func key(_ j: Int) -> UInt32 { frames[j] }
+    @inline(__always) func location(ofKey key: UInt32) -> UInt32 { map[Int(key)] }
 }
