@@ -144,33 +144,23 @@ struct DatasetHead {
     }
 
     private mutating func insertStacks(_ samples: ArraySlice<Int32>, _ p: PprofTables, _ x: inout IngestScratch) {
-        let starts = p.sampleLocationStarts
-        var deepest = 0
-        for s in samples { deepest = max(deepest, Int(starts[Int(s) + 1] - starts[Int(s)])) }
-        // `x.stack` only grows (to the deepest stack seen); both scratch columns are moved out
-        // of `x` and written through pointers for the whole group: a store or an `append` per
-        // frame or per sample cost a uniqueness check each.
-        var stack = x.stack, ids = x.stackIDs
-        x.stack = []
+        // The id column is moved out of `x` and written through a pointer; the tree reads each
+        // sample's frames in place through the location map (no per-stack copy).
+        var ids = x.stackIDs
         x.stackIDs = []
-        if stack.count < deepest { stack.append(contentsOf: repeatElement(0, count: deepest - stack.count)) }
         ids.removeAll(keepingCapacity: true)
         ids.append(contentsOf: repeatElement(0, count: samples.count))
-        stack.withUnsafeMutableBufferPointer { stack in
-            ids.withUnsafeMutableBufferPointer { ids in
-                x.locationMap.withUnsafeBufferPointer { map in
-                    p.sampleLocationIndices.withUnsafeBufferPointer { sampleLocation in
-                        for (k, s) in samples.enumerated() {
-                            let start = Int(starts[Int(s)])
-                            let count = Int(starts[Int(s) + 1]) - start
-                            for j in 0 ..< count { stack[j] = map[Int(sampleLocation[start + j])] }
-                            ids[k] = symbols.insertStack(leafFirst: UnsafeBufferPointer(rebasing: stack[..<count]))
+        ids.withUnsafeMutableBufferPointer { ids in
+            samples.withUnsafeBufferPointer { samples in
+                p.sampleLocationStarts.withUnsafeBufferPointer { starts in
+                    p.sampleLocationIndices.withUnsafeBufferPointer { frames in
+                        x.locationMap.withUnsafeBufferPointer { map in
+                            symbols.insertStacks(samples: samples, starts: starts, frames: frames, map: map, ids: ids)
                         }
                     }
                 }
             }
         }
-        x.stack = stack
         x.stackIDs = ids
     }
 

@@ -15,9 +15,20 @@ extension SymbolPartitionBuilder {
         for i in 0 ..< p.strings.count {
             x.stringMap[i] = x.keptStamp[i] == gen ? strings.intern(p.string(i)) : 0
         }
-        for m in p.mappings.indices { x.mappingMap[m] = internMapping(mappingRecord(p.mappings[m], x)) }
-        for f in p.functions.indices { x.functionMap[f] = internFunction(functionRecord(p.functions[f], x)) }
-        for l in p.locations.indices { x.locationMap[l] = internLocation(p, l, x) }
+        // The scratch goes in `inout` and each id is stored after the call: passed by value
+        // from an `inout` (or read while being written) it was copied whole on every call.
+        for m in p.mappings.indices {
+            let id = internMapping(mappingRecord(p.mappings[m], &x))
+            x.mappingMap[m] = id
+        }
+        for f in p.functions.indices {
+            let id = internFunction(functionRecord(p.functions[f], &x))
+            x.functionMap[f] = id
+        }
+        for l in p.locations.indices {
+            let id = internLocation(p, l, &x)
+            x.locationMap[l] = id
+        }
     }
 
     /// Path d: only what the group's samples reference, in the exporter's first-reference
@@ -37,10 +48,15 @@ extension SymbolPartitionBuilder {
                 }
             }
         }
-        // Mappings and functions: referenced locations walked in source table order.
+        // Mappings and functions: referenced locations walked in source table order. When they
+        // are a good share of the table, the stamps are scanned in order instead of sorting.
         x.sortedLocations.removeAll(keepingCapacity: true)
-        x.sortedLocations.append(contentsOf: x.referencedLocations)
-        StableSort.sort(&x.sortedLocations, buffer: &x.locationSortBuffer, by: <)
+        if x.referencedLocations.count * 8 >= p.locations.count {
+            for l in 0 ..< p.locations.count where x.locationStamp[l] == gen { x.sortedLocations.append(Int32(l)) }
+        } else {
+            x.sortedLocations.append(contentsOf: x.referencedLocations)
+            StableSort.sort(&x.sortedLocations, buffer: &x.locationSortBuffer, by: <)
+        }
         x.exportMappings.removeAll(keepingCapacity: true)
         x.exportFunctions.removeAll(keepingCapacity: true)
         for l in x.sortedLocations {
@@ -96,9 +112,18 @@ extension SymbolPartitionBuilder {
             visitString(function.filename, p, &next, &x)
         }
 
-        for m in x.exportMappings { x.mappingMap[Int(m)] = internMapping(mappingRecord(p.mappings[Int(m)], x)) }
-        for f in x.exportFunctions { x.functionMap[Int(f)] = internFunction(functionRecord(p.functions[Int(f)], x)) }
-        for l in x.referencedLocations { x.locationMap[Int(l)] = internLocation(p, Int(l), x) }
+        for m in x.exportMappings {
+            let id = internMapping(mappingRecord(p.mappings[Int(m)], &x))
+            x.mappingMap[Int(m)] = id
+        }
+        for f in x.exportFunctions {
+            let id = internFunction(functionRecord(p.functions[Int(f)], &x))
+            x.functionMap[Int(f)] = id
+        }
+        for l in x.referencedLocations {
+            let id = internLocation(p, Int(l), &x)
+            x.locationMap[Int(l)] = id
+        }
     }
 
     private mutating func visitString(_ i: Int64, _ p: PprofTables, _ next: inout Int64, _ x: inout IngestScratch) {
@@ -139,7 +164,7 @@ extension SymbolPartitionBuilder {
         x.keptStamp[Int(f.filename)] = x.generation
     }
 
-    private func mappingRecord(_ m: Pprof.MappingRecord, _ x: IngestScratch) -> PartitionMapping {
+    private func mappingRecord(_ m: Pprof.MappingRecord, _ x: inout IngestScratch) -> PartitionMapping {
         PartitionMapping(
             memoryStart: m.memoryStart, memoryLimit: m.memoryLimit, fileOffset: m.fileOffset,
             filename: x.stringMap[Int(m.filename)], buildID: x.stringMap[Int(m.buildID)],
@@ -147,14 +172,14 @@ extension SymbolPartitionBuilder {
             hasLineNumbers: m.hasLineNumbers, hasInlineFrames: m.hasInlineFrames)
     }
 
-    private func functionRecord(_ f: Pprof.FunctionRecord, _ x: IngestScratch) -> PartitionFunction {
+    private func functionRecord(_ f: Pprof.FunctionRecord, _ x: inout IngestScratch) -> PartitionFunction {
         PartitionFunction(
             name: x.stringMap[Int(f.name)], systemName: x.stringMap[Int(f.systemName)],
             filename: x.stringMap[Int(f.filename)], startLine: UInt32(truncatingIfNeeded: f.startLine))
     }
 
     /// symdb.md §3.3: `mapping_id 0` stays 0; lines keep order, `line` wraps to int32.
-    private mutating func internLocation(_ p: PprofTables, _ l: Int, _ x: IngestScratch) -> UInt32 {
+    private mutating func internLocation(_ p: PprofTables, _ l: Int, _ x: inout IngestScratch) -> UInt32 {
         let location = p.locations[l]
         let mapping = location.mappingIndex == LocationRecord.noMapping ? 0 : x.mappingMap[Int(location.mappingIndex)]
         let start = Int(location.lineStart)

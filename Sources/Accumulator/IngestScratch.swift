@@ -30,7 +30,6 @@ struct IngestScratch {
     var exportHasSpanString = false
     var exportHasTraceString = false
 
-    var stack: [UInt32] = []
     var stackIDs: [UInt32] = []
     var spans: [UInt64] = []
     var traceIDs: [UInt128] = []

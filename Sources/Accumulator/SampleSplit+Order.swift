@@ -7,9 +7,13 @@ extension SampleSplit {
     mutating func orderByLabelSet(sampleCount n: Int) {
         sampleClass.removeAll(keepingCapacity: true)
         classFirstSample.removeAll(keepingCapacity: true)
-        classHash.removeAll(keepingCapacity: true)
         classIndex.reset()
-        for s in 0 ..< n { sampleClass.append(Int32(labelSetClass(ofSample: s))) }
+        // A sample labelled like the one before it (common: samples of one label set are often
+        // adjacent) takes its class without hashing.
+        for s in 0 ..< n {
+            let c = s > 0 && sameLabels(s - 1, s) ? sampleClass[s - 1] : Int32(labelSetClass(ofSample: s))
+            sampleClass.append(c)
+        }
 
         // Classes by their label lists; distinct lists never compare equal, so no ties.
         let classes = classFirstSample.count
@@ -55,11 +59,10 @@ extension SampleSplit {
         while true {
             let e = classIndex.entry(at: slot)
             if e < 0 { break }
-            if classHash[e] == h, compareLabels(Int(classFirstSample[e]), s) == 0 { return e }
+            if classIndex.hash(at: slot) == h, compareLabels(Int(classFirstSample[e]), s) == 0 { return e }
             slot = classIndex.nextSlot(slot)
         }
         classFirstSample.append(Int32(s))
-        classHash.append(h)
         classIndex.insert(classFirstSample.count - 1, hash: h, at: slot)
         return classFirstSample.count - 1
     }

@@ -50,10 +50,9 @@ struct SampleSplit {
     var order: [Int32] = []
     var runStart: [Int32] = []
     /// Scratch of `orderByLabelSet`: each sample's label-set class, each class's first sample,
-    /// hash, rank and next free position in `order`.
+    /// rank and next free position in `order`.
     var sampleClass: [Int32] = []
     var classFirstSample: [Int32] = []
-    var classHash: [UInt64] = []
     var classIndex = SlotIndex()
     var classOrder: [Int32] = []
     var classSortBuffer: [Int32] = []
@@ -85,8 +84,17 @@ struct SampleSplit {
 
     mutating func split(_ p: PprofTables, keys: SpecialLabelKeys, requestLabels: LabelBuilder) {
         reset()
-        values.append(contentsOf: p.sampleValues)
-        order.append(contentsOf: 0 ..< Int32(p.sampleCount))
+        // Both filled through pointers: `append(contentsOf:)` copied element by element here.
+        values.append(contentsOf: repeatElement(0, count: p.sampleValues.count))
+        values.withUnsafeMutableBufferPointer { out in
+            p.sampleValues.withUnsafeBufferPointer { v in
+                if let from = v.baseAddress { out.baseAddress!.update(from: from, count: v.count) }
+            }
+        }
+        order.append(contentsOf: repeatElement(0, count: p.sampleCount))
+        order.withUnsafeMutableBufferPointer { order in
+            for s in order.indices { order[s] = Int32(truncatingIfNeeded: s) }
+        }
         // No sample labels at all (most profiles): one run without labels, path c.
         if p.sampleLabels.isEmpty {
             if p.sampleCount > 0 { wholeProfile(requestLabels) }
@@ -126,28 +134,71 @@ struct SampleSplit {
     }
 
     /// Step b: each sample's labels without span/trace ids, sorted by (key idx, str idx).
+    /// The four columns are moved out, sized to their upper bounds (one entry per sample, one
+    /// label per source label), written through pointers and trimmed: an `append` per label
+    /// checked uniqueness and capacity each time.
     private mutating func collectGroupingLabels(_ p: PprofTables, _ keys: SpecialLabelKeys) {
-        for s in 0 ..< p.sampleCount {
-            let start = labelKey.count
-            for l in Int(p.sampleLabelStarts[s]) ..< Int(p.sampleLabelStarts[s + 1]) {
-                let key = p.sampleLabels[l].key
-                if keys.isSpan(key) || keys.isTrace(key) { continue }
-                // Numeric labels compare as str 0 (`num` is ignored).
-                let str = p.sampleLabels[l].str
-                var j = labelKey.count
-                labelKey.append(key)
-                labelStr.append(str)
-                while j > start && (labelKey[j - 1] > key || (labelKey[j - 1] == key && labelStr[j - 1] > str)) {
-                    labelKey[j] = labelKey[j - 1]
-                    labelStr[j] = labelStr[j - 1]
-                    j -= 1
+        let n = p.sampleCount
+        var starts = labelStart, counts = labelCount, names = labelKey, values = labelStr
+        labelStart = []
+        labelCount = []
+        labelKey = []
+        labelStr = []
+        starts.append(contentsOf: repeatElement(0, count: n))
+        counts.append(contentsOf: repeatElement(0, count: n))
+        names.append(contentsOf: repeatElement(0, count: p.sampleLabels.count))
+        values.append(contentsOf: repeatElement(0, count: p.sampleLabels.count))
+        var used = 0
+        p.sampleLabelStarts.withUnsafeBufferPointer { labelStarts in
+            p.sampleLabels.withUnsafeBufferPointer { labels in
+                starts.withUnsafeMutableBufferPointer { starts in
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        names.withUnsafeMutableBufferPointer { names in
+                            values.withUnsafeMutableBufferPointer { values in
+                                for s in 0 ..< n {
+                                    let start = used
+                                    for l in Int(labelStarts[s]) ..< Int(labelStarts[s + 1]) {
+                                        let key = labels[l].key
+                                        if keys.isSpan(key) || keys.isTrace(key) { continue }
+                                        // Numeric labels compare as str 0 (`num` is ignored).
+                                        let str = labels[l].str
+                                        var j = used
+                                        while j > start && (names[j - 1] > key || (names[j - 1] == key && values[j - 1] > str)) {
+                                            names[j] = names[j - 1]
+                                            values[j] = values[j - 1]
+                                            j -= 1
+                                        }
+                                        names[j] = key
+                                        values[j] = str
+                                        used += 1
+                                    }
+                                    starts[s] = Int32(start)
+                                    counts[s] = Int32(used - start)
+                                }
+                            }
+                        }
+                    }
                 }
-                labelKey[j] = key
-                labelStr[j] = str
             }
-            labelStart.append(Int32(start))
-            labelCount.append(Int32(labelKey.count - start))
         }
+        names.removeLast(names.count - used)
+        values.removeLast(values.count - used)
+        labelStart = starts
+        labelCount = counts
+        labelKey = names
+        labelStr = values
+    }
+
+    /// True when samples `a` and `b` have the same grouping labels.
+    @inline(__always)
+    func sameLabels(_ a: Int, _ b: Int) -> Bool {
+        let n = Int(labelCount[a])
+        guard n == Int(labelCount[b]) else { return false }
+        let sa = Int(labelStart[a]), sb = Int(labelStart[b])
+        for k in 0 ..< n where labelKey[sa + k] != labelKey[sb + k] || labelStr[sa + k] != labelStr[sb + k] {
+            return false
+        }
+        return true
     }
 
     func compareLabels(_ a: Int, _ b: Int) -> Int {

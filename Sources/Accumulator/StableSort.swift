@@ -64,23 +64,48 @@ extension StableSort {
     /// the largest key needs: two for up to 4 M stack ids), keeping the order of equal keys.
     /// For keys `id << 32 | position` built in position order this is the full sort, at two
     /// linear passes instead of the merge sort's log n. `buffer` and `counts` are scratch.
+    /// Already sorted input (common: new stacks get increasing ids) costs one scan, and short
+    /// input is insertion-sorted (a radix pass clears and scans 2048 counters).
     static func sortByHighWord(_ a: inout [UInt64], buffer: inout [UInt64], counts: inout [Int]) {
         let n = a.count
         guard n > 1 else { return }
-        var highest: UInt64 = 0
-        for k in a { highest = max(highest, k >> 32) }
+        var highest: UInt64 = 0, sorted = true
+        a.withUnsafeBufferPointer { a in
+            var previous: UInt64 = 0
+            for k in a {
+                let high = k &>> 32
+                if high < previous { sorted = false }
+                previous = high
+                highest = max(highest, high)
+            }
+        }
+        if sorted { return }
+        if n <= 64 {
+            a.withUnsafeMutableBufferPointer { a in
+                for i in 1 ..< n {
+                    let x = a[i]
+                    var j = i
+                    while j > 0 && a[j - 1] &>> 32 > x &>> 32 {
+                        a[j] = a[j - 1]
+                        j -= 1
+                    }
+                    a[j] = x
+                }
+            }
+            return
+        }
         var passes = 0
         while passes < 3 && highest >> UInt64(passes * 11) != 0 { passes += 1 }
         buffer.removeAll(keepingCapacity: true)
         buffer.append(contentsOf: repeatElement(0, count: n))
         if counts.count < 2048 { counts.append(contentsOf: repeatElement(0, count: 2048 - counts.count)) }
         for pass in 0 ..< passes {
-            let shift = UInt64(32 + pass * 11)
+            let shift = UInt64(32 + pass * 11)  // < 64: `&>>` below never masks
             counts.withUnsafeMutableBufferPointer { count in
                 a.withUnsafeMutableBufferPointer { source in
                     buffer.withUnsafeMutableBufferPointer { target in
                         count.update(repeating: 0)
-                        for k in source { count[Int(k >> shift & 2047)] += 1 }
+                        for k in source { count[Int(k &>> shift & 2047)] += 1 }
                         var at = 0
                         for d in 0 ..< 2048 {
                             let c = count[d]
@@ -88,7 +113,7 @@ extension StableSort {
                             at += c
                         }
                         for k in source {
-                            let d = Int(k >> shift & 2047)
+                            let d = Int(k &>> shift & 2047)
                             target[count[d]] = k
                             count[d] += 1
                         }

@@ -35,6 +35,22 @@ struct PartitionFunction: Equatable {
     }
 }
 
+/// A location of the partition: lines `lineStart ..< lineStart + lineCount` of the line
+/// records. `isFolded` is not part of the key.
+struct PartitionLocation {
+    var address: UInt64
+    var mapping: UInt32
+    var lineStart: UInt32
+    var lineCount: UInt32
+    var isFolded: Bool
+}
+
+/// A location line: partition function id and line number (int32, wrapped).
+struct PartitionLine: Equatable {
+    var function: UInt32
+    var line: Int32
+}
+
 /// The symbols of one dataset's partition 0, deduplicated across every profile ingested
 /// since the last reset (symdb.md §3.3–§3.4). Tables are append-only first-occurrence
 /// dictionaries; ids are table positions. Columns keep their capacity across `reset()`.
@@ -46,14 +62,10 @@ struct SymbolPartitionBuilder {
     private var functionIndex = SlotIndex()
 
     // Locations, columnar; lines of location i are lines[lineStart[i] ..< lineStart[i] + lineCount[i]].
-    private(set) var locationMapping: [UInt32] = []
-    private(set) var locationAddress: [UInt64] = []
-    private(set) var locationFolded: [Bool] = []
-    private(set) var locationLineStart: [UInt32] = []
-    private(set) var locationLineCount: [UInt32] = []
-    private(set) var lineFunction: [UInt32] = []
-    private(set) var lineNumber: [Int32] = []
-    private var locationHashes: [UInt64] = []
+    // One record per location and per line: a new location costs one append each, not one
+    // per column (the columns the writer takes are derived at flush).
+    private var locations: [PartitionLocation] = []
+    private var lines: [PartitionLine] = []
     private var locationIndex = SlotIndex()
 
     /// Stack-trace tree (symdb.md §3.4): node 0 is the root, ids are leaf nodes.
@@ -67,14 +79,14 @@ struct SymbolPartitionBuilder {
         strings.byteCount + strings.count * 16
             + mappings.count * MemoryLayout<PartitionMapping>.stride * 2
             + functions.count * MemoryLayout<PartitionFunction>.stride * 2
-            + locationMapping.count * 33 + lineFunction.count * 8
+            + locations.count * 33 + lines.count * 8
             + stackTree.nodeCount * 17
     }
 
     var reservedBytes: Int {
         strings.reservedBytes + mappings.capacity * MemoryLayout<PartitionMapping>.stride
-            + functions.capacity * MemoryLayout<PartitionFunction>.stride + locationMapping.capacity * 33
-            + lineFunction.capacity * 8
+            + functions.capacity * MemoryLayout<PartitionFunction>.stride + locations.capacity * 33
+            + lines.capacity * 8
     }
 
     mutating func reset() {
@@ -83,15 +95,9 @@ struct SymbolPartitionBuilder {
         mappingIndex.reset()
         functions.removeAll(keepingCapacity: true)
         functionIndex.reset()
-        locationMapping.removeAll(keepingCapacity: true)
-        locationAddress.removeAll(keepingCapacity: true)
-        locationFolded.removeAll(keepingCapacity: true)
-        locationLineStart.removeAll(keepingCapacity: true)
-        locationLineCount.removeAll(keepingCapacity: true)
-        lineFunction.removeAll(keepingCapacity: true)
-        lineNumber.removeAll(keepingCapacity: true)
+        locations.removeAll(keepingCapacity: true)
+        lines.removeAll(keepingCapacity: true)
         stagedLineStart = 0
-        locationHashes.removeAll(keepingCapacity: true)
         locationIndex.reset()
         stackTree.removeAll()
     }
@@ -104,7 +110,7 @@ struct SymbolPartitionBuilder {
         while true {
             let e = mappingIndex.entry(at: slot)
             if e < 0 { break }
-            if mappings[e] == m { return UInt32(e) }
+            if mappingIndex.hash(at: slot) == h, mappings[e] == m { return UInt32(e) }
             slot = mappingIndex.nextSlot(slot)
         }
         mappings.append(m)
@@ -118,7 +124,7 @@ struct SymbolPartitionBuilder {
         while true {
             let e = functionIndex.entry(at: slot)
             if e < 0 { break }
-            if functions[e] == f { return UInt32(e) }
+            if functionIndex.hash(at: slot) == h, functions[e] == f { return UInt32(e) }
             slot = functionIndex.nextSlot(slot)
         }
         functions.append(f)
@@ -130,65 +136,83 @@ struct SymbolPartitionBuilder {
     /// partition function ids). `isFolded` is not part of the key: the first one is kept.
     mutating func internStagedLocation(mapping: UInt32, address: UInt64, isFolded: Bool) -> UInt32 {
         let start = Int(stagedLineStart)
-        let n = lineFunction.count - start
+        let n = lines.count - start
         var h = HashMix.mix(UInt64(mapping) ^ UInt64(n) << 32, address)
-        for j in start ..< lineFunction.count {
-            h = HashMix.mix(h, UInt64(lineFunction[j]) << 32 | UInt64(UInt32(bitPattern: lineNumber[j])))
+        for j in start ..< lines.count {
+            h = HashMix.mix(h, UInt64(lines[j].function) << 32 | UInt64(UInt32(bitPattern: lines[j].line)))
         }
         var slot = locationIndex.firstSlot(h)
         while true {
             let e = locationIndex.entry(at: slot)
             if e < 0 { break }
-            if locationHashes[e] == h, locationEquals(e, mapping: mapping, address: address, lineStart: start, lineCount: n) {
+            if locationIndex.hash(at: slot) == h, locationEquals(e, mapping: mapping, address: address, lineStart: start, lineCount: n) {
                 dropStagedLines()
                 return UInt32(e)
             }
             slot = locationIndex.nextSlot(slot)
         }
-        let i = locationMapping.count
-        locationMapping.append(mapping)
-        locationAddress.append(address)
-        locationFolded.append(isFolded)
-        locationLineStart.append(UInt32(start))
-        locationLineCount.append(UInt32(n))
-        locationHashes.append(h)
+        let i = locations.count
+        locations.append(PartitionLocation(address: address, mapping: mapping, lineStart: UInt32(start),
+                                           lineCount: UInt32(n), isFolded: isFolded))
         locationIndex.insert(i, hash: h, at: slot)
-        stagedLineStart = UInt32(lineFunction.count)
+        stagedLineStart = UInt32(lines.count)
         return UInt32(i)
     }
 
     private var stagedLineStart: UInt32 = 0
 
     mutating func stageLine(function: UInt32, line: Int32) {
-        lineFunction.append(function)
-        lineNumber.append(line)
+        lines.append(PartitionLine(function: function, line: line))
     }
 
     private mutating func dropStagedLines() {
-        lineFunction.removeSubrange(Int(stagedLineStart)...)
-        lineNumber.removeSubrange(Int(stagedLineStart)...)
+        lines.removeSubrange(Int(stagedLineStart)...)
     }
 
     private func locationEquals(_ e: Int, mapping: UInt32, address: UInt64, lineStart: Int, lineCount: Int) -> Bool {
-        guard locationMapping[e] == mapping, locationAddress[e] == address,
-              Int(locationLineCount[e]) == lineCount else { return false }
-        let s = Int(locationLineStart[e])
-        for j in 0 ..< lineCount where lineFunction[s + j] != lineFunction[lineStart + j] || lineNumber[s + j] != lineNumber[lineStart + j] {
+        let stored = locations[e]
+        guard stored.mapping == mapping, stored.address == address, Int(stored.lineCount) == lineCount else { return false }
+        let s = Int(stored.lineStart)
+        for j in 0 ..< lineCount where lines[s + j] != lines[lineStart + j] {
             return false
         }
         return true
     }
 
-    /// Inserts a stack of partition location ids, leaf first; returns its stack-trace id.
-    mutating func insertStack(leafFirst: UnsafeBufferPointer<UInt32>) -> UInt32 {
-        stackTree.insert(leafFirst: leafFirst)
+    /// Inserts each sample's stack (source location indices, leaf first, read through `map`
+    /// to partition location ids) and writes its stack-trace id to `ids`.
+    mutating func insertStacks(samples: UnsafeBufferPointer<Int32>, starts: UnsafeBufferPointer<UInt32>,
+                               frames: UnsafeBufferPointer<UInt32>, map: UnsafeBufferPointer<UInt32>,
+                               ids: UnsafeMutableBufferPointer<UInt32>) {
+        stackTree.insert(samples: samples, starts: starts, frames: frames, map: map, ids: ids)
+    }
+
+    /// The location and line columns as the symdb writer takes them (symdb.md §3.3).
+    var locationMapping: [UInt32] { Self.column(locations) { $0.mapping } }
+    var locationAddress: [UInt64] { Self.column(locations) { $0.address } }
+    var locationFolded: [Bool] { Self.column(locations) { $0.isFolded } }
+    var locationLineStart: [UInt32] { Self.column(locations) { $0.lineStart } }
+    var locationLineCount: [UInt32] { Self.column(locations) { $0.lineCount } }
+    var lineFunction: [UInt32] { Self.column(lines) { $0.function } }
+    var lineNumber: [Int32] { Self.column(lines) { $0.line } }
+
+    /// One field of every record, written straight into a new array (`map` cost several
+    /// times more per element).
+    private static func column<R, T>(_ records: [R], _ field: (R) -> T) -> [T] {
+        records.withUnsafeBufferPointer { r in
+            [T](unsafeUninitializedCapacity: r.count) { out, count in
+                for i in 0 ..< r.count { (out.baseAddress! + i).initialize(to: field(r[i])) }
+                count = r.count
+            }
+        }
     }
 
     /// True when some location's mapping lacks function info (segment-object.md §6.2).
     /// A location that points past an empty mappings table (raw input without mappings)
     /// counts as unsymbolized; upstream would crash on it.
     var hasUnsymbolizedLocations: Bool {
-        for m in locationMapping {
+        for location in locations {
+            let m = location.mapping
             if Int(m) >= mappings.count || !mappings[Int(m)].hasFunctions { return true }
         }
         return false

@@ -42,10 +42,18 @@ import TestSupport
             x.beginGroup(strings: max(p.strings.count, 1), mappings: p.mappings.count,
                          functions: p.functions.count, locations: p.locations.count)
             builder.ingestWholeProfile(p, &x)
-            for s in 0 ..< p.sampleCount {
-                let range = Int(p.sampleLocationStarts[s]) ..< Int(p.sampleLocationStarts[s + 1])
-                let stack = range.map { x.locationMap[Int(p.sampleLocationIndices[$0])] }
-                _ = stack.withUnsafeBufferPointer { builder.insertStack(leafFirst: $0) }
+            let samples = (0 ..< Int32(p.sampleCount)).map { $0 }
+            var ids = [UInt32](repeating: 0, count: samples.count)
+            samples.withUnsafeBufferPointer { samples in
+                p.sampleLocationStarts.withUnsafeBufferPointer { starts in
+                    p.sampleLocationIndices.withUnsafeBufferPointer { frames in
+                        x.locationMap.withUnsafeBufferPointer { map in
+                            ids.withUnsafeMutableBufferPointer { ids in
+                                builder.insertStacks(samples: samples, starts: starts, frames: frames, map: map, ids: ids)
+                            }
+                        }
+                    }
+                }
             }
         }
         return builder.partitionColumns()

@@ -170,6 +170,46 @@ import Testing
         #expect(tree.nodeCount == 1 && tree.stacktraceCount == 0)
         #expect(insert([9]) == 1)
     }
+
+    /// The batch insertion (pprof samples read through a location map, in groups, some
+    /// samples skipped or repeated, several source indices mapping to one location) builds
+    /// the same tree and ids as inserting the mapped stacks one by one.
+    @Test func batchInsertionMatchesOneByOne() {
+        var rng = SplitMix64(seed: 11)
+        var single = StackTreeBuilder(expectedNodes: 2)
+        var batched = StackTreeBuilder(expectedNodes: 2)
+        for _ in 0 ..< 6 {
+            let sourceLocations = 1 + Int(rng.next() % 60)
+            let map = (0 ..< sourceLocations).map { _ in UInt32(rng.next() % 25) }
+            var starts: [UInt32] = [0], frames: [UInt32] = []
+            for _ in 0 ..< 400 {
+                for _ in 0 ..< rng.next() % 30 { frames.append(UInt32(rng.next() % UInt64(sourceLocations))) }
+                starts.append(UInt32(frames.count))
+            }
+            let samples = (0 ..< 500).map { _ in Int32(rng.next() % 400) }
+            var expected: [UInt32] = []
+            for s in samples {
+                let stack = frames[Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1])].map { map[Int($0)] }
+                expected.append(stack.withUnsafeBufferPointer { single.insert(leafFirst: $0) })
+            }
+            var ids = [UInt32](repeating: 0, count: samples.count)
+            samples.withUnsafeBufferPointer { samples in
+                starts.withUnsafeBufferPointer { starts in
+                    frames.withUnsafeBufferPointer { frames in
+                        map.withUnsafeBufferPointer { map in
+                            ids.withUnsafeMutableBufferPointer { ids in
+                                batched.insert(samples: samples, starts: starts, frames: frames, map: map, ids: ids)
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(ids == expected)
+            #expect(batched.parents == single.parents)
+            #expect(batched.locations == single.locations)
+            #expect(batched.stacktraceCount == single.stacktraceCount)
+        }
+    }
 }
 
 private func crc(_ b: [UInt8]) -> [UInt8] {

@@ -2,13 +2,17 @@
 /// each stack is walked from its root-most frame to its leaf, a missing `(parent, location)` child
 /// becomes node `nodeCount`, and the stack's ID is its leaf node (0 for the empty stack).
 ///
-/// Two things keep an insertion cheap (it is the largest single cost of ingestion):
+/// What keeps an insertion cheap (it is the largest single cost of ingestion):
 /// - The child table (open addressing, linear probing, load at most 1/2) stores each child's
 ///   `(parent, location)` key beside its node index, so a probe reads one slot instead of
 ///   chasing the node columns.
 /// - The previous stack's path is kept: the frames a stack shares with it from the root (often
 ///   most of them, samples of one profile share their root-most frames) reuse its nodes
-///   without a lookup. Nodes are never removed, so the cached path stays valid.
+///   without a lookup. Nodes are never removed, so the cached path stays valid (within one
+///   batch when frames are source indices read through a map).
+/// - In a batch of pprof samples, each source location remembers the last `(parent, child)`
+///   it was looked up with; a frame under the same parent again takes that child without
+///   reading the location map or the table.
 /// Inserting allocates nothing except when a column or the table has to grow (amortized).
 public struct StackTreeBuilder: Sendable {
     /// Per node, its parent (`SymbolPartition.rootParent` for the root), as the writer takes them.
@@ -23,12 +27,15 @@ public struct StackTreeBuilder: Sendable {
     private var slots: [Slot]
     private var slotShift: UInt64
 
-    /// The last inserted stack, root first: its locations and the node of each depth.
-    private var pathLocations: [UInt32] = []
+    /// The last inserted stack, root first: its frame keys (see `StackSource`) and the node of
+    /// each depth.
+    private var pathKeys: [UInt32] = []
     private var pathNodes: [UInt32] = []
     private var pathDepth = 0
+    /// Per source location of the current batch: `(parent + 1) | child << 32`, 0 when unset.
+    private var memo: [UInt64] = []
 
-    /// A child-table entry; `node` 0 marks an empty slot (the root is never anyone's child).
+    /// A child-table entry: key `(parent + 1) << 32 | location`, 0 for a free slot.
     private struct Slot {
         var key: UInt64 = 0
         var node: UInt32 = 0
@@ -65,86 +72,220 @@ public struct StackTreeBuilder: Sendable {
 
     /// Inserts one stack given leaf first (pprof order) and returns its stack-trace ID.
     public mutating func insert(leafFirst stack: UnsafeBufferPointer<UInt32>) -> UInt32 {
-        let n = stack.count
-        if pathNodes.count < n {
-            pathNodes.append(contentsOf: repeatElement(0, count: n - pathNodes.count))
-            pathLocations.append(contentsOf: repeatElement(0, count: n - pathLocations.count))
+        var id: UInt32 = 0
+        withUnsafeMutablePointer(to: &id) { id in
+            insertAll(PlainStack(frames: stack), ids: UnsafeMutableBufferPointer(start: id, count: 1))
         }
-        var node: UInt32 = 0
-        var depth = 0
-        // The path is moved out of `self` (no copy) so `child` may mutate `self` meanwhile, and
-        // written through pointers: an element store into a stored array checks uniqueness each.
-        var nodes = pathNodes, path = pathLocations
-        pathNodes = []
-        pathLocations = []
-        nodes.withUnsafeMutableBufferPointer { nodes in
-            path.withUnsafeMutableBufferPointer { path in
-                let shared = min(n, pathDepth)
-                while depth < shared, path[depth] == stack[n - 1 - depth] {
-                    node = nodes[depth]
-                    depth += 1
-                }
-                while depth < n {
-                    let location = stack[n - 1 - depth]
-                    node = child(of: node, location: location)
-                    path[depth] = location
-                    nodes[depth] = node
-                    depth += 1
+        return id
+    }
+
+    /// Inserts one stack per entry of `samples` and writes its stack-trace ID to the same
+    /// position of `ids`. Stack `s` is `map[frames[j]]` for `j` in `starts[s] ..< starts[s + 1]`,
+    /// leaf first: pprof's sample layout read through a location map, so the caller copies
+    /// nothing. Every index must be in bounds (the caller's decoder checked them).
+    public mutating func insert(samples: UnsafeBufferPointer<Int32>, starts: UnsafeBufferPointer<UInt32>,
+                                frames: UnsafeBufferPointer<UInt32>, map: UnsafeBufferPointer<UInt32>,
+                                ids: UnsafeMutableBufferPointer<UInt32>) {
+        precondition(ids.count == samples.count, "one stack id per sample")
+        insertAll(MappedStacks(samples: samples, starts: starts, frames: frames, map: map), ids: ids)
+    }
+
+    /// The batch insertion. The columns are moved out of `self`, padded with room for the
+    /// deepest stack and written through pointers (a store or an `append` on a stored array
+    /// checks uniqueness and capacity each); the child table is grown before a run, never
+    /// inside one. The padding is cut off at the end, so `parents`/`locations` hold exactly
+    /// the nodes.
+    private mutating func insertAll<S: StackSource>(_ source: S, ids: UnsafeMutableBufferPointer<UInt32>) {
+        // A path of source keys means nothing to another batch; a memo sized for this one.
+        if !S.keysAreLocations { pathDepth = 0 }
+        if S.hasMemo {
+            memo.removeAll(keepingCapacity: true)
+            memo.append(contentsOf: repeatElement(0, count: source.memoCount))
+        }
+        var deepest = 0, frames = 0
+        for k in 0 ..< source.count {
+            let n = source.frameRange(k).count
+            deepest = max(deepest, n)
+            frames += n
+        }
+        if pathNodes.count < deepest {
+            pathNodes.append(contentsOf: repeatElement(0, count: deepest - pathNodes.count))
+            pathKeys.append(contentsOf: repeatElement(0, count: deepest - pathKeys.count))
+        }
+        var cursor = Cursor(used: parents.count, pathDepth: pathDepth, stacktraceCount: stacktraceCount)
+        var parents = self.parents, locations = self.locations, isStackEnd = self.isStackEnd
+        var slots = self.slots, pathNodes = self.pathNodes, pathKeys = self.pathKeys, memo = self.memo
+        self.parents = []
+        self.locations = []
+        self.isStackEnd = []
+        self.slots = []
+        self.pathNodes = []
+        self.pathKeys = []
+        self.memo = []
+        var k = 0
+        while k < source.count {
+            precondition(cursor.used + deepest < Int(UInt32.max), "stack tree node index overflows u32")
+            if parents.count - cursor.used < deepest {
+                // At most `frames` nodes are new; doubling keeps padding amortized.
+                let pad = max(deepest, min(frames, parents.count))
+                parents.append(contentsOf: repeatElement(0, count: pad))
+                locations.append(contentsOf: repeatElement(0, count: pad))
+                let words = (parents.count + 63) / 64
+                isStackEnd.append(contentsOf: repeatElement(0, count: words - isStackEnd.count))
+            }
+            while (cursor.used + deepest) * 2 > slots.count { Self.grow(&slots, &slotShift) }
+            // A run stops before a stack that might not fit in the columns or the table.
+            let usedLimit = min(parents.count, slots.count / 2) - deepest
+            let shift = slotShift
+            parents.withUnsafeMutableBufferPointer { parents in
+                locations.withUnsafeMutableBufferPointer { locations in
+                    isStackEnd.withUnsafeMutableBufferPointer { isStackEnd in
+                        slots.withUnsafeMutableBufferPointer { slots in
+                            pathNodes.withUnsafeMutableBufferPointer { pathNodes in
+                                pathKeys.withUnsafeMutableBufferPointer { pathKeys in
+                                    memo.withUnsafeMutableBufferPointer { memo in
+                                        let columns = Columns(
+                                            parents: parents.baseAddress!, locations: locations.baseAddress!,
+                                            isStackEnd: isStackEnd.baseAddress!, slots: slots.baseAddress!,
+                                            slotMask: slots.count - 1, slotShift: shift,
+                                            pathNodes: pathNodes.baseAddress, pathKeys: pathKeys.baseAddress,
+                                            memo: memo.baseAddress)
+                                        k = Self.run(source, from: k, ids: ids, columns, usedLimit: usedLimit, &cursor)
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
-        pathNodes = nodes
-        pathLocations = path
-        pathDepth = n
-        let word = Int(node >> 6)
-        let bit = UInt64(1) << UInt64(node & 63)
-        if isStackEnd[word] & bit == 0 {
-            isStackEnd[word] |= bit
-            stacktraceCount += 1
-        }
-        return node
+        parents.removeLast(parents.count - cursor.used)
+        locations.removeLast(locations.count - cursor.used)
+        isStackEnd.removeLast(isStackEnd.count - (cursor.used + 63) / 64)
+        self.parents = parents
+        self.locations = locations
+        self.isStackEnd = isStackEnd
+        self.slots = slots
+        self.pathNodes = pathNodes
+        self.pathKeys = pathKeys
+        self.memo = memo
+        pathDepth = S.keysAreLocations ? cursor.pathDepth : 0
+        stacktraceCount = cursor.stacktraceCount
     }
 
-    /// The child of `parent` for `location`, created if missing.
+    /// What a run updates: nodes in use, the cached path's depth, distinct stacks.
+    private struct Cursor {
+        var used: Int
+        var pathDepth: Int
+        var stacktraceCount: UInt32
+    }
+
+    /// The columns of one run, as pointers (the path and the memo may be empty, hence optional).
+    private struct Columns {
+        let parents: UnsafeMutablePointer<UInt32>
+        let locations: UnsafeMutablePointer<UInt32>
+        let isStackEnd: UnsafeMutablePointer<UInt64>
+        let slots: UnsafeMutablePointer<Slot>
+        let slotMask: Int
+        let slotShift: UInt64
+        let pathNodes: UnsafeMutablePointer<UInt32>?
+        let pathKeys: UnsafeMutablePointer<UInt32>?
+        let memo: UnsafeMutablePointer<UInt64>?
+    }
+
+    /// Inserts stacks from `first` on while at most `usedLimit` nodes are in use (so the
+    /// deepest stack fits in the columns and the table); returns the first stack not inserted.
     @inline(__always)
-    private mutating func child(of parent: UInt32, location: UInt32) -> UInt32 {
-        let key = UInt64(parent) << 32 | UInt64(location)
-        let shift = slotShift
-        let found: (node: UInt32, slot: Int) = slots.withUnsafeBufferPointer { slots in
-            let mask = slots.count - 1
-            var slot = Self.slotIndex(key, shift)
-            while true {
-                let s = slots[slot]
-                if s.node == 0 || s.key == key { return (s.node, slot) }
-                slot = (slot + 1) & mask
+    private static func run<S: StackSource>(_ source: S, from first: Int, ids: UnsafeMutableBufferPointer<UInt32>,
+                                            _ c: Columns, usedLimit: Int, _ cursor: inout Cursor) -> Int {
+        var used = cursor.used, pathDepth = cursor.pathDepth, distinct = cursor.stacktraceCount
+        defer {
+            cursor.used = used
+            cursor.pathDepth = pathDepth
+            cursor.stacktraceCount = distinct
+        }
+        var k = first
+        while k < source.count, used <= usedLimit {
+            let range = source.frameRange(k)
+            let n = range.count
+            var node: UInt32 = 0
+            var depth = 0
+            var j = range.upperBound - 1
+            // Root-most frames shared with the previous stack reuse its nodes.
+            let shared = min(n, pathDepth)
+            while depth < shared {
+                let key = source.key(j)
+                if c.pathKeys![depth] != key { break }
+                node = c.pathNodes![depth]
+                depth += 1
+                j -= 1
             }
+            while depth < n {
+                let key = source.key(j)
+                node = child(of: node, key: key, source, c, &used)
+                c.pathKeys![depth] = key
+                c.pathNodes![depth] = node
+                depth += 1
+                j -= 1
+            }
+            pathDepth = n
+            let word = Int(node &>> 6), bit = UInt64(1) &<< UInt64(node & 63)
+            if c.isStackEnd[word] & bit == 0 {
+                c.isStackEnd[word] |= bit
+                distinct += 1
+            }
+            ids[k] = node
+            k += 1
         }
-        if found.node != 0 { return found.node }
-        precondition(parents.count < Int(UInt32.max), "stack tree node index overflows u32")
-        let node = UInt32(parents.count)
-        parents.append(parent)
-        locations.append(location)
-        if parents.count > isStackEnd.count * 64 { isStackEnd.append(0) }
-        slots[found.slot] = Slot(key: key, node: node)
-        if parents.count * 2 > slots.count { grow() }
+        return k
+    }
+
+    /// The child of `parent` for the frame `key`, created if missing: from the memo when the
+    /// key was last seen under the same parent, else from the child table.
+    @inline(__always)
+    private static func child<S: StackSource>(of parent: UInt32, key frameKey: UInt32, _ source: S,
+                                              _ c: Columns, _ used: inout Int) -> UInt32 {
+        if S.hasMemo {
+            let m = c.memo![Int(frameKey)]
+            if UInt32(truncatingIfNeeded: m) == parent &+ 1 { return UInt32(truncatingIfNeeded: m &>> 32) }
+        }
+        let location = source.location(ofKey: frameKey)
+        // Keys hold parent + 1, so no key is 0 and 0 marks a free slot.
+        let key = (UInt64(parent) &+ 1) << 32 | UInt64(location)
+        var slot = Int(truncatingIfNeeded: (key &* slotMultiplier) &>> c.slotShift)
+        var node: UInt32
+        while true {
+            let s = c.slots[slot]
+            if s.key == key {
+                node = s.node
+                break
+            }
+            if s.key == 0 {
+                c.parents[used] = parent
+                c.locations[used] = location
+                node = UInt32(truncatingIfNeeded: used)
+                c.slots[slot] = Slot(key: key, node: node)
+                used += 1
+                break
+            }
+            slot = (slot + 1) & c.slotMask
+        }
+        if S.hasMemo { c.memo![Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
         return node
     }
 
-    @inline(__always)
-    private static func slotIndex(_ key: UInt64, _ shift: UInt64) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
-    }
+    private static let slotMultiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
 
     /// Doubles the child table and re-inserts every slot.
-    private mutating func grow() {
+    private static func grow(_ slots: inout [Slot], _ slotShift: inout UInt64) {
         let old = slots
         let slotCount = slots.count * 2
         slots = Array(repeating: Slot(), count: slotCount)
         slotShift = UInt64(64 - slotCount.trailingZeroBitCount)
         let mask = slotCount - 1
-        for s in old where s.node != 0 {
-            var slot = Self.slotIndex(s.key, slotShift)
-            while slots[slot].node != 0 { slot = (slot + 1) & mask }
+        for s in old where s.key != 0 {
+            var slot = Int(truncatingIfNeeded: (s.key &* slotMultiplier) &>> slotShift)
+            while slots[slot].key != 0 { slot = (slot + 1) & mask }
             slots[slot] = s
         }
     }
@@ -154,4 +295,47 @@ public struct StackTreeBuilder: Sendable {
         while n < 2 * nodes { n <<= 1 }
         return n
     }
+}
+
+/// Where a batch's stacks come from: frame positions per stack, a key per frame position and
+/// the location of a key. Keys are locations, or source indices read through a map (then a
+/// key-to-child memo sized `memoCount` pays, and a path of keys means nothing to another batch).
+private protocol StackSource {
+    static var keysAreLocations: Bool { get }
+    static var hasMemo: Bool { get }
+    var count: Int { get }
+    var memoCount: Int { get }
+    func frameRange(_ k: Int) -> Range<Int>
+    func key(_ j: Int) -> UInt32
+    func location(ofKey key: UInt32) -> UInt32
+}
+
+/// One stack of partition location ids.
+private struct PlainStack: StackSource {
+    static var keysAreLocations: Bool { true }
+    static var hasMemo: Bool { false }
+    let frames: UnsafeBufferPointer<UInt32>
+    var count: Int { 1 }
+    var memoCount: Int { 0 }
+    @inline(__always) func frameRange(_ k: Int) -> Range<Int> { 0 ..< frames.count }
+    @inline(__always) func key(_ j: Int) -> UInt32 { frames[j] }
+    @inline(__always) func location(ofKey key: UInt32) -> UInt32 { key }
+}
+
+/// pprof samples whose frames are source location indices, read through a location map.
+private struct MappedStacks: StackSource {
+    static var keysAreLocations: Bool { false }
+    static var hasMemo: Bool { true }
+    let samples: UnsafeBufferPointer<Int32>
+    let starts: UnsafeBufferPointer<UInt32>
+    let frames: UnsafeBufferPointer<UInt32>
+    let map: UnsafeBufferPointer<UInt32>
+    var count: Int { samples.count }
+    var memoCount: Int { map.count }
+    @inline(__always) func frameRange(_ k: Int) -> Range<Int> {
+        let s = Int(samples[k])
+        return Int(starts[s]) ..< Int(starts[s + 1])
+    }
+    @inline(__always) func key(_ j: Int) -> UInt32 { frames[j] }
+    @inline(__always) func location(ofKey key: UInt32) -> UInt32 { map[Int(key)] }
 }
