@@ -106,43 +106,52 @@ extension PprofTables {
         }
     }
 
-    /// Fills `sampleLocationIndices` through a pointer into storage sized once (an `append`
-    /// per id cost a uniqueness check each).
+    /// Fills `sampleLocationIndices`: written through a pointer into `sampleColumns`, then
+    /// copied like the other sample columns (growing the array with zeros first cost a memset,
+    /// and an `append` per id a uniqueness check each).
     private mutating func resolveSamples() throws(PprofError) {
-        let ids = sampleLocationIDs
-        let map = locationIndexByID
-        let count = locations.count
         sampleLocationIndices.removeAll(keepingCapacity: true)
-        sampleLocationIndices.append(contentsOf: repeatElement(0, count: ids.count))
-        var missing: Int?
-        sampleLocationIndices.withUnsafeMutableBufferPointer { out in
-            ids.withUnsafeBufferPointer { ids in
-                if map.isEmpty {
-                    // Dense ids: index = id - 1, one unsigned compare checks both ends.
-                    for k in ids.indices {
-                        let l = ids[k] &- 1
-                        guard l < UInt64(count) else {
-                            missing = k
-                            return
-                        }
-                        out[k] = UInt32(truncatingIfNeeded: l)
-                    }
-                    return
-                }
-                for k in ids.indices {
-                    guard let l = Self.lookup(ids[k], count: count, map) else {
-                        missing = k
-                        return
-                    }
-                    out[k] = l
-                }
-            }
+        let n = sampleLocationIDs.count
+        guard n > 0 else { return }
+        sampleColumns.locationIndices.count = 0
+        sampleColumns.locationIndices.reserve(n)
+        let out = sampleColumns.locationIndices.end
+        let count = locations.count
+        let map = locationIndexByID
+        let missing = sampleLocationIDs.withUnsafeBufferPointer { ids in
+            map.isEmpty ? Self.resolveDense(ids, count: count, into: out) : Self.resolveSparse(ids, map, count: count, into: out)
         }
         if let k = missing {
             var sample = 0
             while sampleLocationStarts[sample + 1] <= UInt32(k) { sample += 1 }
-            throw .missingLocation(sample: sample, locationID: ids[k])
+            throw .missingLocation(sample: sample, locationID: sampleLocationIDs[k])
         }
+        sampleColumns.locationIndices.count = n
+        Self.publish(sampleColumns.locationIndices, into: &sampleLocationIndices)
+    }
+
+    /// Ids 1...count: index = id − 1, in one branch-free pass the compiler vectorises; the
+    /// first missing id is looked for only when the pass saw one.
+    private static func resolveDense(_ ids: UnsafeBufferPointer<UInt64>, count: Int, into out: UnsafeMutablePointer<UInt32>) -> Int? {
+        let last = UInt64(count) &- 1
+        var outside: UInt64 = 0
+        for k in 0 ..< ids.count {
+            let l = ids[k] &- 1
+            // Top bit set when l ≥ 2^63 (id 0 or huge) or l > last (then last − l wraps).
+            outside |= l | (last &- l)
+            out[k] = UInt32(truncatingIfNeeded: l)
+        }
+        guard outside >> 63 != 0 else { return nil }
+        return ids.firstIndex { $0 &- 1 >= UInt64(count) }
+    }
+
+    private static func resolveSparse(_ ids: UnsafeBufferPointer<UInt64>, _ map: [UInt64: UInt32], count: Int,
+                                      into out: UnsafeMutablePointer<UInt32>) -> Int? {
+        for k in 0 ..< ids.count {
+            guard let l = lookup(ids[k], count: count, map) else { return k }
+            out[k] = l
+        }
+        return nil
     }
 
     /// symdb.md §3.2 (`ZeroLabelStrings`): marks the indices the head keeps.
