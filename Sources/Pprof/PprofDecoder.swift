@@ -20,7 +20,7 @@ public final class PprofDecoder {
 
     public init() {}
 
-    deinit { tables.sampleColumns.deallocate() }
+    deinit { tables.staging.deallocate() }
 
     /// The profile bytes of the last `decode`; every `StringRef` points into them.
     public var bytes: UnsafeRawBufferPointer { tables.bytes }
@@ -130,9 +130,9 @@ public struct PprofTables {
     public internal(set) var symbolStringMask: [Bool] = []
     /// Set by a successful `resolveReferences()`, cleared by `decode`.
     public internal(set) var referencesResolved = false
-    /// Where `decode` builds the sample columns and comments before one bulk copy into the
-    /// arrays above; freed by the owning `PprofDecoder`.
-    var sampleColumns = SampleColumns()
+    /// Where `decode` builds the columns before one bulk copy into the arrays above; freed by
+    /// the owning `PprofDecoder`.
+    var staging = StagingColumns()
 
     // Id → index maps, used only when a table's ids are not 1...n in order.
     var mappingIndexByID: [UInt64: UInt32] = [:]
@@ -187,7 +187,7 @@ public struct PprofTables {
         lines.removeAll(keepingCapacity: true)
         functions.removeAll(keepingCapacity: true)
         comments.removeAll(keepingCapacity: true)
-        sampleColumns.removeAll()
+        staging.removeAll()
         symbolStringMask.removeAll(keepingCapacity: true)
         referencesResolved = false
         dropFrames = 0; keepFrames = 0; timeNanos = 0; durationNanos = 0
@@ -202,12 +202,12 @@ public struct PprofTables {
             switch key {
             case 0x12: r.skipKeyByte(); try decodeSample(r.readLengthDelimitedFast())
             case 0x22: r.skipKeyByte(); try decodeLocation(r.readLengthDelimitedFast())
-            case 0x2A: r.skipKeyByte(); functions.append(try Self.function(r.readLengthDelimitedFast(), in: bytes))
+            case 0x2A: r.skipKeyByte(); staging.functions.append(try Self.function(r.readLengthDelimitedFast(), in: bytes))
             case 0x32: r.skipKeyByte(); appendString(try r.readLengthDelimitedFast())
             default: try decodeProfileField(&r)
             }
         }
-        publishSampleColumns()
+        publishStaging()
     }
 
     private mutating func decodeProfileField(_ r: inout ProtobufReader) throws(DecodeError) {
@@ -217,7 +217,7 @@ public struct PprofTables {
         case 2: try decodeSample(embedded(&r, wire, field))
         case 3: mappings.append(try mapping(embedded(&r, wire, field)))
         case 4: try decodeLocation(embedded(&r, wire, field))
-        case 5: functions.append(try Self.function(embedded(&r, wire, field), in: bytes))
+        case 5: staging.functions.append(try Self.function(embedded(&r, wire, field), in: bytes))
         case 6: appendString(try embedded(&r, wire, field))
         case 7: dropFrames = try int64(&r, wire, field)
         case 8: keepFrames = try int64(&r, wire, field)
@@ -225,7 +225,7 @@ public struct PprofTables {
         case 10: durationNanos = try int64(&r, wire, field)
         case 11: periodType = try valueType(embedded(&r, wire, field), into: periodType ?? ValueTypeRef())
         case 12: period = try int64(&r, wire, field)
-        case 13: try appendRepeated(&r, wire, field, into: &sampleColumns.comments)
+        case 13: try appendRepeated(&r, wire, field, into: &staging.comments)
         case 14: defaultSampleType = try int64(&r, wire, field)
         default: try r.skip(wire)
         }
@@ -233,21 +233,25 @@ public struct PprofTables {
 
     @inline(__always)
     private mutating func appendString(_ s: UnsafeRawBufferPointer) {
-        strings.append(StringRef(offset: UInt32(truncatingIfNeeded: Self.offset(of: s, in: bytes)), length: UInt32(s.count)))
+        staging.strings.append(StringRef(offset: UInt32(truncatingIfNeeded: Self.offset(of: s, in: bytes)), length: UInt32(s.count)))
     }
 
-    /// Copies the sample columns (and comments) into the arrays, which keep their capacity, so
+    /// Copies the staged columns into the arrays, which keep their capacity, so
     /// no allocation in steady state. In slices of at most 4 KiB: glibc copies larger blocks
     /// with `rep movsb`, which callgrind counts as one instruction per byte (the real cost is
     /// about the same either way).
-    private mutating func publishSampleColumns() {
-        Self.publish(sampleColumns.locationIDs, into: &sampleLocationIDs)
-        Self.publish(sampleColumns.values, into: &sampleValues)
-        Self.publish(sampleColumns.labels, into: &sampleLabels)
-        Self.publish(sampleColumns.locationEnds, into: &sampleLocationStarts)
-        Self.publish(sampleColumns.valueEnds, into: &sampleValueStarts)
-        Self.publish(sampleColumns.labelEnds, into: &sampleLabelStarts)
-        Self.publish(sampleColumns.comments, into: &comments)
+    private mutating func publishStaging() {
+        Self.publish(staging.locationIDs, into: &sampleLocationIDs)
+        Self.publish(staging.values, into: &sampleValues)
+        Self.publish(staging.labels, into: &sampleLabels)
+        Self.publish(staging.locationEnds, into: &sampleLocationStarts)
+        Self.publish(staging.valueEnds, into: &sampleValueStarts)
+        Self.publish(staging.labelEnds, into: &sampleLabelStarts)
+        Self.publish(staging.comments, into: &comments)
+        Self.publish(staging.locations, into: &locations)
+        Self.publish(staging.lines, into: &lines)
+        Self.publish(staging.functions, into: &functions)
+        Self.publish(staging.strings, into: &strings)
     }
 
     static func publish<T>(_ column: RawColumn<T>, into array: inout [T]) {

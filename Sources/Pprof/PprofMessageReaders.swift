@@ -14,26 +14,60 @@ extension PprofTables {
         do {
             while let key = r.peekByte() {
                 switch key {
-                case 0x0A: r.skipKeyByte(); try appendPacked(r.readLengthDelimitedFast(), into: &sampleColumns.locationIDs)
-                case 0x12: r.skipKeyByte(); try appendPacked(r.readLengthDelimitedFast(), into: &sampleColumns.values)
-                case 0x1A: r.skipKeyByte(); sampleColumns.labels.append(try Self.label(r.readLengthDelimitedFast(), in: bytes))
+                case 0x0A: r.skipKeyByte(); try appendPacked(r.readLengthDelimitedFast(), into: &staging.locationIDs)
+                case 0x12: r.skipKeyByte(); try appendPacked(r.readLengthDelimitedFast(), into: &staging.values)
+                case 0x1A:
+                    r.skipKeyByte()
+                    let m = try r.readLengthDelimitedFast()
+                    if let l = Self.keyStrLabel(m) {
+                        staging.labels.append(l)
+                    } else {
+                        staging.labels.append(try Self.label(m, in: bytes))
+                    }
+                case 0x08: r.skipKeyByte(); staging.locationIDs.append(try r.readVarintFast())
+                case 0x10: r.skipKeyByte(); staging.values.append(try r.readInt64Fast())
                 default: try decodeSampleField(&r)
                 }
             }
         } catch {
             throw Self.region("Sample", m, error, in: bytes)
         }
-        sampleColumns.endSample()
+        staging.endSample()
     }
 
     private mutating func decodeSampleField(_ r: inout ProtobufReader) throws(DecodeError) {
         guard let (field, wire) = try r.nextFieldFast() else { return }
         switch field {
-        case 1: try appendRepeated(&r, wire, field, into: &sampleColumns.locationIDs)
-        case 2: try appendRepeated(&r, wire, field, into: &sampleColumns.values)
-        case 3: sampleColumns.labels.append(try Self.label(embedded(&r, wire, field), in: bytes))
+        case 1: try appendRepeated(&r, wire, field, into: &staging.locationIDs)
+        case 2: try appendRepeated(&r, wire, field, into: &staging.values)
+        case 3: staging.labels.append(try Self.label(embedded(&r, wire, field), in: bytes))
         default: try r.skip(wire)
         }
+    }
+
+    /// The shape of nearly every label, `key` then `str` as one- or two-byte varints and
+    /// nothing else, without the field loop; nil for anything else (then `label` reads it).
+    @inline(__always)
+    static func keyStrLabel(_ m: UnsafeRawBufferPointer) -> SampleLabel? {
+        guard m.count >= 4, m.count <= 6, m[0] == 0x08 else { return nil }
+        var i = 1
+        guard let key = shortVarint(m, &i), i + 2 <= m.count, m[i] == 0x10 else { return nil }
+        i += 1
+        guard let str = shortVarint(m, &i), i == m.count else { return nil }
+        return SampleLabel(key: Int64(key), str: Int64(str))
+    }
+
+    /// A one- or two-byte varint at `i` (before `m.count`), advancing `i`; nil for longer ones.
+    @inline(__always)
+    private static func shortVarint(_ m: UnsafeRawBufferPointer, _ i: inout Int) -> UInt64? {
+        let b0 = m[i]
+        if b0 < 0x80 {
+            i += 1
+            return UInt64(b0)
+        }
+        guard i + 1 < m.count, m[i + 1] < 0x80 else { return nil }
+        defer { i += 2 }
+        return UInt64(b0 & 0x7F) | UInt64(m[i + 1]) << 7
     }
 
     static func label(_ m: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) throws(DecodeError) -> SampleLabel {
@@ -65,7 +99,7 @@ extension PprofTables {
 
     mutating func decodeLocation(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
         var v = LocationRecord()
-        v.lineStart = UInt32(truncatingIfNeeded: lines.count)
+        v.lineStart = UInt32(truncatingIfNeeded: staging.lines.count)
         var r = ProtobufReader(m)
         do {
             while let key = r.peekByte() {
@@ -73,7 +107,7 @@ extension PprofTables {
                 case 0x08: r.skipKeyByte(); v.id = try r.readVarintFast()
                 case 0x10: r.skipKeyByte(); v.mappingID = try r.readVarintFast()
                 case 0x18: r.skipKeyByte(); v.address = try r.readVarintFast()
-                case 0x22: r.skipKeyByte(); lines.append(try Self.line(r.readLengthDelimitedFast(), in: bytes))
+                case 0x22: r.skipKeyByte(); staging.lines.append(try Self.line(r.readLengthDelimitedFast(), in: bytes))
                 case 0x28: r.skipKeyByte(); v.isFolded = try r.readVarintFast() != 0
                 default:
                     guard let (field, wire) = try r.nextFieldFast() else { break }
@@ -81,7 +115,7 @@ extension PprofTables {
                     case 1: v.id = try uint64(&r, wire, field)
                     case 2: v.mappingID = try uint64(&r, wire, field)
                     case 3: v.address = try uint64(&r, wire, field)
-                    case 4: lines.append(try Self.line(embedded(&r, wire, field), in: bytes))
+                    case 4: staging.lines.append(try Self.line(embedded(&r, wire, field), in: bytes))
                     case 5: v.isFolded = try uint64(&r, wire, field) != 0
                     default: try r.skip(wire)
                     }
@@ -90,8 +124,8 @@ extension PprofTables {
         } catch {
             throw Self.region("Location", m, error, in: bytes)
         }
-        v.lineCount = UInt32(truncatingIfNeeded: lines.count) &- v.lineStart
-        locations.append(v)
+        v.lineCount = UInt32(truncatingIfNeeded: staging.lines.count) &- v.lineStart
+        staging.locations.append(v)
     }
 
     static func line(_ m: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) throws(DecodeError) -> LineRecord {

@@ -106,16 +106,16 @@ extension PprofTables {
         }
     }
 
-    /// Fills `sampleLocationIndices`: written through a pointer into `sampleColumns`, then
+    /// Fills `sampleLocationIndices`: written through a pointer into `staging`, then
     /// copied like the other sample columns (growing the array with zeros first cost a memset,
     /// and an `append` per id a uniqueness check each).
     private mutating func resolveSamples() throws(PprofError) {
         sampleLocationIndices.removeAll(keepingCapacity: true)
         let n = sampleLocationIDs.count
         guard n > 0 else { return }
-        sampleColumns.locationIndices.count = 0
-        sampleColumns.locationIndices.reserve(n)
-        let out = sampleColumns.locationIndices.end
+        staging.locationIndices.count = 0
+        staging.locationIndices.reserve(n)
+        let out = staging.locationIndices.end
         let count = locations.count
         let map = locationIndexByID
         let missing = sampleLocationIDs.withUnsafeBufferPointer { ids in
@@ -126,8 +126,8 @@ extension PprofTables {
             while sampleLocationStarts[sample + 1] <= UInt32(k) { sample += 1 }
             throw .missingLocation(sample: sample, locationID: sampleLocationIDs[k])
         }
-        sampleColumns.locationIndices.count = n
-        Self.publish(sampleColumns.locationIndices, into: &sampleLocationIndices)
+        staging.locationIndices.count = n
+        Self.publish(staging.locationIndices, into: &sampleLocationIndices)
     }
 
     /// Ids 1...count: index = id − 1, in one branch-free pass the compiler vectorises; the

@@ -45,9 +45,9 @@ struct RawColumn<Element> {
     func deallocate() { base?.deallocate() }
 }
 
-/// The sample columns (and comments) of the profile being decoded; `publishSampleColumns`
+/// The columns of the profile being decoded (all but the few cold ones); `publishStaging`
 /// copies them into the public arrays once the profile has decoded.
-struct SampleColumns {
+struct StagingColumns {
     var locationIDs = RawColumn<UInt64>()
     var values = RawColumn<Int64>()
     var labels = RawColumn<SampleLabel>()
@@ -56,6 +56,10 @@ struct SampleColumns {
     var valueEnds = RawColumn<UInt32>()
     var labelEnds = RawColumn<UInt32>()
     var comments = RawColumn<Int64>()
+    var locations = RawColumn<LocationRecord>()
+    var lines = RawColumn<LineRecord>()
+    var functions = RawColumn<FunctionRecord>()
+    var strings = RawColumn<StringRef>()
     /// Built by `resolveReferences`, then copied into `sampleLocationIndices`.
     var locationIndices = RawColumn<UInt32>()
 
@@ -63,6 +67,7 @@ struct SampleColumns {
         locationIDs.count = 0; values.count = 0; labels.count = 0
         locationEnds.count = 0; valueEnds.count = 0; labelEnds.count = 0
         comments.count = 0
+        locations.count = 0; lines.count = 0; functions.count = 0; strings.count = 0
     }
 
     /// Closes the current sample. Counts are bounded by the input size, below 2^32 (`decode`).
@@ -77,5 +82,6 @@ struct SampleColumns {
         locationIDs.deallocate(); values.deallocate(); labels.deallocate()
         locationEnds.deallocate(); valueEnds.deallocate(); labelEnds.deallocate()
         comments.deallocate(); locationIndices.deallocate()
+        locations.deallocate(); lines.deallocate(); functions.deallocate(); strings.deallocate()
     }
 }
