@@ -242,12 +242,12 @@ public struct PprofTables {
     /// about the same either way).
     private mutating func publishStaging() {
         Self.publish(staging.locationIDs, into: &sampleLocationIDs)
-        Self.publish(staging.values, into: &sampleValues)
+        staging.values.elements.withMemoryRebound(to: Int64.self) { Self.publish($0, into: &sampleValues) }
         Self.publish(staging.labels, into: &sampleLabels)
         Self.publish(staging.locationEnds, into: &sampleLocationStarts)
         Self.publish(staging.valueEnds, into: &sampleValueStarts)
         Self.publish(staging.labelEnds, into: &sampleLabelStarts)
-        Self.publish(staging.comments, into: &comments)
+        staging.comments.elements.withMemoryRebound(to: Int64.self) { Self.publish($0, into: &comments) }
         Self.publish(staging.locations, into: &locations)
         Self.publish(staging.lines, into: &lines)
         Self.publish(staging.functions, into: &functions)
@@ -255,7 +255,10 @@ public struct PprofTables {
     }
 
     static func publish<T>(_ column: RawColumn<T>, into array: inout [T]) {
-        let all = column.elements
+        publish(column.elements, into: &array)
+    }
+
+    static func publish<T>(_ all: UnsafeBufferPointer<T>, into array: inout [T]) {
         let slice = max(1, 4096 / MemoryLayout<T>.stride)
         array.reserveCapacity(array.count + all.count)
         var start = 0

@@ -25,7 +25,7 @@ extension PprofTables {
                         staging.labels.append(try Self.label(m, in: bytes))
                     }
                 case 0x08: r.skipKeyByte(); staging.locationIDs.append(try r.readVarintFast())
-                case 0x10: r.skipKeyByte(); staging.values.append(try r.readInt64Fast())
+                case 0x10: r.skipKeyByte(); staging.values.append(try r.readVarintFast())
                 default: try decodeSampleField(&r)
                 }
             }
@@ -262,11 +262,11 @@ extension ProtobufReader {
 
 /// A repeated 64-bit varint field, one element (unpacked) or a packed run.
 @inline(__always)
-func appendRepeated<T: FixedWidthInteger>(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32,
-                                          into column: inout RawColumn<T>) throws(DecodeError) {
+func appendRepeated(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32,
+                    into column: inout RawColumn<UInt64>) throws(DecodeError) {
     switch wire {
     case .varint:
-        column.append(T(truncatingIfNeeded: try r.readVarintFast()))
+        column.append(try r.readVarintFast())
     case .lengthDelimited:
         try appendPacked(try r.readLengthDelimitedFast(), into: &column)
     default:
@@ -279,7 +279,7 @@ func appendRepeated<T: FixedWidthInteger>(_ r: inout ProtobufReader, _ wire: Wir
 /// takes the element-by-element `ByteReader` path instead, so values and errors stay the same
 /// (its offsets are relative to the run, as they always were).
 @inline(__always)
-func appendPacked<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into column: inout RawColumn<T>) throws(DecodeError) {
+func appendPacked(_ payload: UnsafeRawBufferPointer, into column: inout RawColumn<UInt64>) throws(DecodeError) {
     guard !payload.isEmpty else { return }
     column.reserve(payload.count)
     if let n = PackedVarints.decode(payload, into: column.end) {
@@ -287,7 +287,7 @@ func appendPacked<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into 
         return
     }
     var packed = ByteReader(payload)
-    while !packed.isAtEnd { column.append(T(truncatingIfNeeded: try packed.readUvarint())) }
+    while !packed.isAtEnd { column.append(try packed.readUvarint()) }
 }
 
 enum PackedVarints {
@@ -295,55 +295,66 @@ enum PackedVarints {
 
     /// Decodes every varint of a non-empty `payload` into `out` (room for `payload.count`) and
     /// returns how many; nil when one is longer than 9 bytes (64-bit overflow is only possible
-    /// beyond that) or unterminated, which the caller's slow path reports. Eight one-byte
-    /// varints in a row (ids of small profiles, most values) are widened from one 64-bit load;
-    /// otherwise the varints of the next eight bytes are read one by one, one- and two-byte
-    /// ones without the byte loop.
+    /// beyond that) or unterminated, which the caller's slow path reports.
+    ///
+    /// Eight one-byte varints in a row (ids of small profiles, most values) are widened from
+    /// one 64-bit load with SIMD; otherwise the varints starting in the next eight bytes are
+    /// read one by one, one- and two-byte ones without the byte loop and, while nine bytes
+    /// remain, without a bounds check for the second byte.
     @inline(__always)
-    static func decode<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<T>) -> Int? {
+    static func decode(_ payload: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt64>) -> Int? {
         var q = payload.baseAddress!
         let end = q + payload.count
         var n = 0
-        while q < end {
-            var stop = end
-            if end - q >= 8 {
-                let w = UInt64(littleEndian: q.loadUnaligned(as: UInt64.self))
-                if w & continuationBits == 0 {
-                    for i in 0 ..< 8 { out[n &+ i] = T(truncatingIfNeeded: w >> (8 * UInt64(i)) & 0xFF) }
-                    n &+= 8
-                    q += 8
-                    continue
-                }
-                stop = q + 8
+        while end - q >= 9 {
+            let w = UInt64(littleEndian: q.loadUnaligned(as: UInt64.self))
+            if w & continuationBits == 0 {
+                let wide = SIMD8<UInt64>(truncatingIfNeeded: unsafeBitCast(w.littleEndian, to: SIMD8<UInt8>.self))
+                UnsafeMutableRawPointer(out + n).storeBytes(of: wide, as: SIMD8<UInt64>.self)
+                n &+= 8
+                q += 8
+                continue
             }
-            while q < stop {
-                let b = q.load(as: UInt8.self)
-                if b < 0x80 {
-                    out[n] = T(truncatingIfNeeded: b)
+            let stop = q + 8
+            repeat {
+                let b0 = q.load(as: UInt8.self)
+                if b0 < 0x80 {
+                    out[n] = UInt64(b0)
                     n &+= 1
                     q += 1
                     continue
                 }
-                if end - q >= 2 {
-                    let b1 = (q + 1).load(as: UInt8.self)
-                    if b1 < 0x80 {
-                        out[n] = T(truncatingIfNeeded: UInt64(b & 0x7F) | UInt64(b1) << 7)
-                        n &+= 1
-                        q += 2
-                        continue
-                    }
+                let b1 = (q + 1).load(as: UInt8.self) // q + 1 < stop + 1 ≤ end
+                if b1 < 0x80 {
+                    out[n] = UInt64(b0 & 0x7F) | UInt64(b1) << 7
+                    n &+= 1
+                    q += 2
+                    continue
                 }
                 guard let (v, next) = longVarint(q, end) else { return nil }
-                out[n] = T(truncatingIfNeeded: v)
+                out[n] = v
                 n &+= 1
                 q = next
+            } while q < stop
+        }
+        while q < end {
+            let b0 = q.load(as: UInt8.self)
+            if b0 < 0x80 {
+                out[n] = UInt64(b0)
+                n &+= 1
+                q += 1
+                continue
             }
+            guard let (v, next) = longVarint(q, end) else { return nil }
+            out[n] = v
+            n &+= 1
+            q = next
         }
         return n
     }
 
-    /// A varint of three to nine bytes at `q`; nil when longer or unterminated before `end`.
-    @inline(never)
+    /// A varint of two to nine bytes at `start`; nil when longer or unterminated before `end`.
+    @inline(__always)
     private static func longVarint(_ start: UnsafeRawPointer, _ end: UnsafeRawPointer) -> (UInt64, UnsafeRawPointer)? {
         var q = start
         var b = q.load(as: UInt8.self)

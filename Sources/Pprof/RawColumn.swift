@@ -38,6 +38,12 @@ struct RawColumn<Element> {
     @inline(__always)
     mutating func append(_ element: Element) {
         reserve(1)
+        appendReserved(element)
+    }
+
+    /// Appends into room a `reserve` made.
+    @inline(__always)
+    mutating func appendReserved(_ element: Element) {
         end.initialize(to: element)
         count &+= 1
     }
@@ -49,13 +55,14 @@ struct RawColumn<Element> {
 /// copies them into the public arrays once the profile has decoded.
 struct StagingColumns {
     var locationIDs = RawColumn<UInt64>()
-    var values = RawColumn<Int64>()
+    /// Values and comments as their bit patterns: one varint reader for all packed runs.
+    var values = RawColumn<UInt64>()
     var labels = RawColumn<SampleLabel>()
     /// Per sample, the counts after it: the `sample…Starts` columns without their leading 0.
     var locationEnds = RawColumn<UInt32>()
     var valueEnds = RawColumn<UInt32>()
     var labelEnds = RawColumn<UInt32>()
-    var comments = RawColumn<Int64>()
+    var comments = RawColumn<UInt64>()
     var locations = RawColumn<LocationRecord>()
     var lines = RawColumn<LineRecord>()
     var functions = RawColumn<FunctionRecord>()
@@ -71,11 +78,16 @@ struct StagingColumns {
     }
 
     /// Closes the current sample. Counts are bounded by the input size, below 2^32 (`decode`).
+    /// The three ends columns grow together (same appends, same growth), so one check covers them.
     @inline(__always)
     mutating func endSample() {
-        locationEnds.append(UInt32(truncatingIfNeeded: locationIDs.count))
-        valueEnds.append(UInt32(truncatingIfNeeded: values.count))
-        labelEnds.append(UInt32(truncatingIfNeeded: labels.count))
+        if locationEnds.count == locationEnds.capacity {
+            locationEnds.reserve(1); valueEnds.reserve(1); labelEnds.reserve(1)
+            precondition(valueEnds.capacity == locationEnds.capacity && labelEnds.capacity == locationEnds.capacity)
+        }
+        locationEnds.appendReserved(UInt32(truncatingIfNeeded: locationIDs.count))
+        valueEnds.appendReserved(UInt32(truncatingIfNeeded: values.count))
+        labelEnds.appendReserved(UInt32(truncatingIfNeeded: labels.count))
     }
 
     func deallocate() {
