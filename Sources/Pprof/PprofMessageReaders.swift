@@ -19,7 +19,7 @@ extension PprofTables {
                 case 0x1A:
                     r.skipKeyByte()
                     let m = try r.readLengthDelimitedFast()
-                    if let l = Self.keyStrLabel(m) {
+                    if let l = Self.shortLabel(m) {
                         staging.labels.append(l)
                     } else {
                         staging.labels.append(try Self.label(m, in: bytes))
@@ -45,16 +45,27 @@ extension PprofTables {
         }
     }
 
-    /// The shape of nearly every label, `key` then `str` as one- or two-byte varints and
-    /// nothing else, without the field loop; nil for anything else (then `label` reads it).
+    /// The shape of nearly every label (`key` with `str`, or with `num` and maybe `num_unit`):
+    /// one-byte keys of the four fields, each with a one- or two-byte varint, nothing else.
+    /// Read without the field loop; nil for anything else (then `label` reads it).
     @inline(__always)
-    static func keyStrLabel(_ m: UnsafeRawBufferPointer) -> SampleLabel? {
-        guard m.count >= 4, m.count <= 6, m[0] == 0x08 else { return nil }
-        var i = 1
-        guard let key = shortVarint(m, &i), i + 2 <= m.count, m[i] == 0x10 else { return nil }
-        i += 1
-        guard let str = shortVarint(m, &i), i == m.count else { return nil }
-        return SampleLabel(key: Int64(key), str: Int64(str))
+    static func shortLabel(_ m: UnsafeRawBufferPointer) -> SampleLabel? {
+        guard m.count <= 12 else { return nil }
+        var l = SampleLabel()
+        var i = 0
+        while i < m.count {
+            let key = m[i]
+            i += 1
+            guard i < m.count, let v = shortVarint(m, &i) else { return nil }
+            switch key {
+            case 0x08: l.key = Int64(v)
+            case 0x10: l.str = Int64(v)
+            case 0x18: l.num = Int64(v)
+            case 0x20: l.numUnit = Int64(v)
+            default: return nil
+            }
+        }
+        return l
     }
 
     /// A one- or two-byte varint at `i` (before `m.count`), advancing `i`; nil for longer ones.
