@@ -260,9 +260,9 @@ extension ProtobufReader {
                 n = b1 < 0x80 ? n & 0x7F | b1 << 7 : Int.max
                 start += 1
             }
-            if n <= count - start {
+            if n <= count - start { // then `bytes` is not empty, its base not nil
                 reader.offset = start + n
-                return UnsafeRawBufferPointer(rebasing: reader.bytes[start ..< start + n])
+                return UnsafeRawBufferPointer(start: reader.bytes.baseAddress.unsafelyUnwrapped + start, count: n)
             }
         }
         return try readLengthDelimited()
@@ -355,6 +355,15 @@ enum PackedVarints {
                 n &+= 1
                 q += 1
                 continue
+            }
+            if end - q >= 2 {
+                let b1 = (q + 1).load(as: UInt8.self)
+                if b1 < 0x80 {
+                    out[n] = UInt64(b0 & 0x7F) | UInt64(b1) << 7
+                    n &+= 1
+                    q += 2
+                    continue
+                }
             }
             guard let (v, next) = longVarint(q, end) else { return nil }
             out[n] = v

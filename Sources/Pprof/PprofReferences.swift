@@ -85,25 +85,35 @@ extension PprofTables {
         return map[id]
     }
 
+    /// Through buffer pointers: a subscript assignment into the arrays cost a uniqueness check each.
     private mutating func resolveLocations() throws(PprofError) {
-        for i in locations.indices {
-            let mappingID = locations[i].mappingID
-            if mappingID == 0 {
-                locations[i].mappingIndex = LocationRecord.noMapping
-            } else {
-                guard let m = Self.lookup(mappingID, count: mappings.count, mappingIndexByID) else {
-                    throw .missingMapping(location: i, mappingID: mappingID)
+        let mappingCount = mappings.count, functionCount = functions.count
+        let mappingMap = mappingIndexByID, functionMap = functionIndexByID
+        let missing = locations.withUnsafeMutableBufferPointer { locations in
+            lines.withUnsafeMutableBufferPointer { lines -> PprofError? in
+                for i in locations.indices {
+                    let mappingID = locations[i].mappingID
+                    if mappingID == 0 {
+                        locations[i].mappingIndex = LocationRecord.noMapping
+                    } else {
+                        guard let m = Self.lookup(mappingID, count: mappingCount, mappingMap) else {
+                            return .missingMapping(location: i, mappingID: mappingID)
+                        }
+                        locations[i].mappingIndex = m
+                    }
+                    // `decode` keeps every location's lines inside `lines`.
+                    let start = Int(locations[i].lineStart)
+                    for k in start ..< start + Int(locations[i].lineCount) {
+                        guard let f = Self.lookup(lines[k].functionID, count: functionCount, functionMap) else {
+                            return .missingFunction(location: i, functionID: lines[k].functionID)
+                        }
+                        lines[k].functionIndex = f
+                    }
                 }
-                locations[i].mappingIndex = m
-            }
-            let start = Int(locations[i].lineStart)
-            for k in start ..< start + Int(locations[i].lineCount) {
-                guard let f = Self.lookup(lines[k].functionID, count: functions.count, functionIndexByID) else {
-                    throw .missingFunction(location: i, functionID: lines[k].functionID)
-                }
-                lines[k].functionIndex = f
+                return nil
             }
         }
+        if let missing { throw missing }
     }
 
     /// Fills `sampleLocationIndices`: written through a pointer into `staging`, then
