@@ -25,8 +25,16 @@ extension PprofTables {
         referencesResolved = true
     }
 
+    /// A branch-free pass first (the compiler vectorises it); the loop that names the first
+    /// offending sample runs only when that pass saw one.
     private func checkValueCounts() throws(PprofError) {
         let expected = sampleTypes.count
+        let allMatch = sampleValueStarts.withUnsafeBufferPointer { starts in
+            var differs: UInt32 = 0
+            for i in 0 ..< starts.count - 1 { differs |= (starts[i + 1] &- starts[i]) ^ UInt32(truncatingIfNeeded: expected) }
+            return differs == 0 && expected <= Int(UInt32.max)
+        }
+        if allMatch { return }
         for i in 0 ..< sampleCount {
             let n = Int(sampleValueStarts[i + 1] - sampleValueStarts[i])
             guard n == expected else { throw .valueCountMismatch(sample: i, values: n, sampleTypes: expected) }
@@ -43,10 +51,14 @@ extension PprofTables {
             try check(t.type, "sample_type.type")
             try check(t.unit, "sample_type.unit")
         }
-        for l in sampleLabels {
-            try check(l.key, "label.key")
-            try check(l.str, "label.str")
-            try check(l.numUnit, "label.num_unit")
+        // The labels are most of the indices: checked branch-free first, one by one (naming
+        // the first bad one) only when that saw one.
+        if !Self.labelStringsInRange(sampleLabels, count: strings.count) {
+            for l in sampleLabels {
+                try check(l.key, "label.key")
+                try check(l.str, "label.str")
+                try check(l.numUnit, "label.num_unit")
+            }
         }
         for m in mappings {
             try check(m.filename, "mapping.filename")
@@ -65,6 +77,21 @@ extension PprofTables {
             try check(p.type, "period_type.type")
             try check(p.unit, "period_type.unit")
         }
+    }
+
+    /// Whether every label's key, str and num_unit is 0 or inside a table of `count` strings.
+    private static func labelStringsInRange(_ labels: [SampleLabel], count: Int) -> Bool {
+        // Valid: as unsigned, below max(count, 1) (index 0 is valid even in an empty table).
+        let last = UInt64(max(count, 1) - 1)
+        var outside: UInt64 = 0
+        labels.withUnsafeBufferPointer { labels in
+            for l in labels {
+                let k = UInt64(bitPattern: l.key), s = UInt64(bitPattern: l.str), u = UInt64(bitPattern: l.numUnit)
+                // Top bit set when a value is ≥ 2^63 or above `last` (then last − value wraps).
+                outside |= k | (last &- k) | s | (last &- s) | u | (last &- u)
+            }
+        }
+        return outside >> 63 == 0
     }
 
     /// Ids 1...n in table order (what the distributor's sanitiser produces) need no map.
