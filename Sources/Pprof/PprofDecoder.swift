@@ -20,6 +20,8 @@ public final class PprofDecoder {
 
     public init() {}
 
+    deinit { tables.staging.deallocate() }
+
     /// The profile bytes of the last `decode`; every `StringRef` points into them.
     public var bytes: UnsafeRawBufferPointer { tables.bytes }
     public var strings: [StringRef] { tables.strings }
@@ -128,9 +130,9 @@ public struct PprofTables {
     public internal(set) var symbolStringMask: [Bool] = []
     /// Set by a successful `resolveReferences()`, cleared by `decode`.
     public internal(set) var referencesResolved = false
-    /// Where packed varint runs are decoded before one bulk append; only grows (to the
-    /// longest run seen, bounded by the profile size).
-    var varintScratch: [UInt64] = []
+    /// Where `decode` builds the columns before one bulk copy into the arrays above; freed by
+    /// the owning `PprofDecoder`.
+    var staging = StagingColumns()
 
     // Id → index maps, used only when a table's ids are not 1...n in order.
     var mappingIndexByID: [UInt64: UInt32] = [:]
@@ -185,45 +187,101 @@ public struct PprofTables {
         lines.removeAll(keepingCapacity: true)
         functions.removeAll(keepingCapacity: true)
         comments.removeAll(keepingCapacity: true)
+        staging.removeAll()
         symbolStringMask.removeAll(keepingCapacity: true)
         referencesResolved = false
         dropFrames = 0; keepFrames = 0; timeNanos = 0; durationNanos = 0
         periodType = nil; period = 0; defaultSampleType = 0
     }
 
+    /// One-byte keys of the frequent top-level fields go straight to their readers; any other
+    /// key takes the generic field switch (same values, same errors).
     private mutating func decodeProfile() throws(DecodeError) {
         var r = ProtobufReader(bytes)
-        while let (field, wire) = try r.nextFieldFast() {
-            switch field {
-            case 1: sampleTypes.append(try valueType(embedded(&r, wire, field), into: ValueTypeRef()))
-            case 2: try decodeSample(embedded(&r, wire, field))
-            case 3: mappings.append(try mapping(embedded(&r, wire, field)))
-            case 4: try decodeLocation(embedded(&r, wire, field))
-            case 5: functions.append(try function(embedded(&r, wire, field)))
-            case 6:
-                let s = try embedded(&r, wire, field)
-                strings.append(StringRef(offset: UInt32(offset(of: s)), length: UInt32(s.count)))
-            case 7: dropFrames = try int64(&r, wire, field)
-            case 8: keepFrames = try int64(&r, wire, field)
-            case 9: timeNanos = try int64(&r, wire, field)
-            case 10: durationNanos = try int64(&r, wire, field)
-            case 11: periodType = try valueType(embedded(&r, wire, field), into: periodType ?? ValueTypeRef())
-            case 12: period = try int64(&r, wire, field)
-            case 13: try appendRepeated(&r, wire, field, into: &comments, scratch: &varintScratch)
-            case 14: defaultSampleType = try int64(&r, wire, field)
-            default: try r.skip(wire)
+        while let key = r.peekByte() {
+            switch key {
+            case 0x12: r.skipKeyByte(); try decodeSample(r.readLengthDelimitedFast())
+            case 0x22: r.skipKeyByte(); try decodeLocation(r.readLengthDelimitedFast())
+            case 0x2A: r.skipKeyByte(); staging.functions.append(try Self.function(r.readLengthDelimitedFast(), in: bytes))
+            case 0x32: r.skipKeyByte(); appendString(try r.readLengthDelimitedFast())
+            default: try decodeProfileField(&r)
             }
+        }
+        publishStaging()
+    }
+
+    private mutating func decodeProfileField(_ r: inout ProtobufReader) throws(DecodeError) {
+        guard let (field, wire) = try r.nextFieldFast() else { return }
+        switch field {
+        case 1: sampleTypes.append(try valueType(embedded(&r, wire, field), into: ValueTypeRef()))
+        case 2: try decodeSample(embedded(&r, wire, field))
+        case 3: mappings.append(try mapping(embedded(&r, wire, field)))
+        case 4: try decodeLocation(embedded(&r, wire, field))
+        case 5: staging.functions.append(try Self.function(embedded(&r, wire, field), in: bytes))
+        case 6: appendString(try embedded(&r, wire, field))
+        case 7: dropFrames = try int64(&r, wire, field)
+        case 8: keepFrames = try int64(&r, wire, field)
+        case 9: timeNanos = try int64(&r, wire, field)
+        case 10: durationNanos = try int64(&r, wire, field)
+        case 11: periodType = try valueType(embedded(&r, wire, field), into: periodType ?? ValueTypeRef())
+        case 12: period = try int64(&r, wire, field)
+        case 13: try appendRepeated(&r, wire, field, into: &staging.comments)
+        case 14: defaultSampleType = try int64(&r, wire, field)
+        default: try r.skip(wire)
+        }
+    }
+
+    @inline(__always)
+    private mutating func appendString(_ s: UnsafeRawBufferPointer) {
+        staging.strings.append(StringRef(offset: UInt32(truncatingIfNeeded: Self.offset(of: s, in: bytes)), length: UInt32(s.count)))
+    }
+
+    /// Copies the staged columns into the arrays, which keep their capacity, so
+    /// no allocation in steady state. In slices of at most 4 KiB: glibc copies larger blocks
+    /// with `rep movsb`, which callgrind counts as one instruction per byte (the real cost is
+    /// about the same either way).
+    private mutating func publishStaging() {
+        Self.publish(staging.locationIDs, into: &sampleLocationIDs)
+        staging.values.elements.withMemoryRebound(to: Int64.self) { Self.publish($0, into: &sampleValues) }
+        Self.publish(staging.labels, into: &sampleLabels)
+        Self.publish(staging.locationEnds, into: &sampleLocationStarts)
+        Self.publish(staging.valueEnds, into: &sampleValueStarts)
+        Self.publish(staging.labelEnds, into: &sampleLabelStarts)
+        staging.comments.elements.withMemoryRebound(to: Int64.self) { Self.publish($0, into: &comments) }
+        Self.publish(staging.locations, into: &locations)
+        Self.publish(staging.lines, into: &lines)
+        Self.publish(staging.functions, into: &functions)
+        Self.publish(staging.strings, into: &strings)
+    }
+
+    static func publish<T>(_ column: RawColumn<T>, into array: inout [T]) {
+        publish(column.elements, into: &array)
+    }
+
+    static func publish<T>(_ all: UnsafeBufferPointer<T>, into array: inout [T]) {
+        let slice = max(1, 4096 / MemoryLayout<T>.stride)
+        array.reserveCapacity(array.count + all.count)
+        var start = 0
+        while start < all.count {
+            let end = min(start + slice, all.count)
+            array.append(contentsOf: UnsafeBufferPointer(rebasing: all[start ..< end]))
+            start = end
         }
     }
 
     /// Names the nested message an error came from; offsets become absolute in the profile
     /// at the innermost level (where the error has no context yet) and stay so outwards.
-    private func region(_ name: String, _ message: UnsafeRawBufferPointer, _ error: DecodeError) -> DecodeError {
-        error.context.isEmpty ? error.inRegion(name, base: offset(of: message)) : error.inRegion(name)
+    static func region(_ name: String, _ message: UnsafeRawBufferPointer, _ error: DecodeError,
+                       in profile: UnsafeRawBufferPointer) -> DecodeError {
+        error.context.isEmpty ? error.inRegion(name, base: offset(of: message, in: profile)) : error.inRegion(name)
     }
 
-    private func offset(of view: UnsafeRawBufferPointer) -> Int {
-        guard let b = bytes.baseAddress, let v = view.baseAddress else { return 0 }
+    private func region(_ name: String, _ message: UnsafeRawBufferPointer, _ error: DecodeError) -> DecodeError {
+        Self.region(name, message, error, in: bytes)
+    }
+
+    static func offset(of view: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) -> Int {
+        guard let b = profile.baseAddress, let v = view.baseAddress else { return 0 }
         return v - b
     }
 
@@ -241,45 +299,6 @@ public struct PprofTables {
             return v
         } catch {
             throw region("ValueType", m, error)
-        }
-    }
-
-    private mutating func decodeSample(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
-        var r = ProtobufReader(m)
-        do {
-            while let (field, wire) = try r.nextFieldFast() {
-                switch field {
-                case 1: try appendRepeated(&r, wire, field, into: &sampleLocationIDs, scratch: &varintScratch)
-                case 2: try appendRepeated(&r, wire, field, into: &sampleValues, scratch: &varintScratch)
-                case 3: sampleLabels.append(try label(embedded(&r, wire, field)))
-                default: try r.skip(wire)
-                }
-            }
-        } catch {
-            throw region("Sample", m, error)
-        }
-        // Counts are bounded by the input size, which is below 2^32 (checked in `decode`).
-        sampleLocationStarts.append(UInt32(sampleLocationIDs.count))
-        sampleValueStarts.append(UInt32(sampleValues.count))
-        sampleLabelStarts.append(UInt32(sampleLabels.count))
-    }
-
-    private func label(_ m: UnsafeRawBufferPointer) throws(DecodeError) -> SampleLabel {
-        var r = ProtobufReader(m)
-        do {
-            var l = SampleLabel()
-            while let (field, wire) = try r.nextFieldFast() {
-                switch field {
-                case 1: l.key = try int64(&r, wire, field)
-                case 2: l.str = try int64(&r, wire, field)
-                case 3: l.num = try int64(&r, wire, field)
-                case 4: l.numUnit = try int64(&r, wire, field)
-                default: try r.skip(wire)
-                }
-            }
-            return l
-        } catch {
-            throw region("Label", m, error)
         }
     }
 
@@ -307,220 +326,28 @@ public struct PprofTables {
             throw region("Mapping", m, error)
         }
     }
-
-    private mutating func decodeLocation(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
-        var v = LocationRecord()
-        v.lineStart = UInt32(lines.count)
-        var r = ProtobufReader(m)
-        do {
-            while let (field, wire) = try r.nextFieldFast() {
-                switch field {
-                case 1: v.id = try uint64(&r, wire, field)
-                case 2: v.mappingID = try uint64(&r, wire, field)
-                case 3: v.address = try uint64(&r, wire, field)
-                case 4: lines.append(try line(embedded(&r, wire, field)))
-                case 5: v.isFolded = try uint64(&r, wire, field) != 0
-                default: try r.skip(wire)
-                }
-            }
-        } catch {
-            throw region("Location", m, error)
-        }
-        v.lineCount = UInt32(lines.count) - v.lineStart
-        locations.append(v)
-    }
-
-    private func line(_ m: UnsafeRawBufferPointer) throws(DecodeError) -> LineRecord {
-        var r = ProtobufReader(m)
-        do {
-            var v = LineRecord()
-            while let (field, wire) = try r.nextFieldFast() {
-                switch field {
-                case 1: v.functionID = try uint64(&r, wire, field)
-                case 2: v.line = try int64(&r, wire, field)
-                case 3: v.column = try int64(&r, wire, field)
-                default: try r.skip(wire)
-                }
-            }
-            return v
-        } catch {
-            throw region("Line", m, error)
-        }
-    }
-
-    private func function(_ m: UnsafeRawBufferPointer) throws(DecodeError) -> FunctionRecord {
-        var r = ProtobufReader(m)
-        do {
-            var v = FunctionRecord()
-            while let (field, wire) = try r.nextFieldFast() {
-                switch field {
-                case 1: v.id = try uint64(&r, wire, field)
-                case 2: v.name = try int64(&r, wire, field)
-                case 3: v.systemName = try int64(&r, wire, field)
-                case 4: v.filename = try int64(&r, wire, field)
-                case 5: v.startLine = try int64(&r, wire, field)
-                default: try r.skip(wire)
-                }
-            }
-            return v
-        } catch {
-            throw region("Function", m, error)
-        }
-    }
 }
 
 // MARK: Field readers (vtproto: a known field with another wire type is an error)
 
 @inline(__always)
-private func wrongWire(_ r: ProtobufReader, _ wire: WireType, _ field: UInt32) -> DecodeError {
+func wrongWire(_ r: ProtobufReader, _ wire: WireType, _ field: UInt32) -> DecodeError {
     DecodeError(.malformed, at: r.offset, "proto: wrong wireType = \(wire.rawValue) for field \(field)")
 }
 
 @inline(__always)
-private func uint64(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> UInt64 {
+func uint64(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> UInt64 {
     guard wire == .varint else { throw wrongWire(r, wire, field) }
     return try r.readVarintFast()
 }
 
 @inline(__always)
-private func int64(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> Int64 {
+func int64(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> Int64 {
     Int64(bitPattern: try uint64(&r, wire, field))
 }
 
 @inline(__always)
-private func embedded(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> UnsafeRawBufferPointer {
+func embedded(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32) throws(DecodeError) -> UnsafeRawBufferPointer {
     guard wire == .lengthDelimited else { throw wrongWire(r, wire, field) }
     return try r.readLengthDelimitedFast()
-}
-
-// MARK: One-byte fast paths
-
-/// Keys, small varints and short lengths are one byte in almost every field of a pprof; these
-/// read them inline and hand anything else to `ProtobufReader` (same values, same errors).
-/// The generic readers are calls into BinaryCoding per field, a tenth of the decode time.
-extension ProtobufReader {
-    @inline(__always)
-    mutating func nextFieldFast() throws(DecodeError) -> (number: UInt32, wire: WireType)? {
-        let o = reader.offset
-        if o < reader.bytes.count {
-            let key = reader.bytes.load(fromByteOffset: o, as: UInt8.self)
-            // A one-byte key with field number ≥ 1 and a wire type `nextField` accepts.
-            if key < 0x80, key >= 8, let wire = WireType(rawValue: key & 7) {
-                reader.offset = o + 1
-                return (UInt32(key >> 3), wire)
-            }
-        }
-        return try nextField()
-    }
-
-    @inline(__always)
-    mutating func readVarintFast() throws(DecodeError) -> UInt64 {
-        let o = reader.offset
-        if o < reader.bytes.count {
-            let b = reader.bytes.load(fromByteOffset: o, as: UInt8.self)
-            if b < 0x80 {
-                reader.offset = o + 1
-                return UInt64(b)
-            }
-        }
-        return try readVarint()
-    }
-
-    @inline(__always)
-    mutating func readLengthDelimitedFast() throws(DecodeError) -> UnsafeRawBufferPointer {
-        let o = reader.offset
-        let count = reader.bytes.count
-        if o < count {
-            let n = Int(reader.bytes.load(fromByteOffset: o, as: UInt8.self))
-            if n < 0x80, n <= count - o - 1 {
-                reader.offset = o + 1 + n
-                return UnsafeRawBufferPointer(rebasing: reader.bytes[o + 1 ..< o + 1 + n])
-            }
-        }
-        return try readLengthDelimited()
-    }
-}
-
-/// A repeated 64-bit varint field, one element (unpacked) or a packed run.
-@inline(__always)
-private func appendRepeated<T: FixedWidthInteger>(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32,
-                                                  into column: inout [T], scratch: inout [UInt64]) throws(DecodeError) {
-    switch wire {
-    case .varint:
-        column.append(T(truncatingIfNeeded: try r.readVarintFast()))
-    case .lengthDelimited:
-        try appendPacked(try r.readLengthDelimitedFast(), into: &column, scratch: &scratch)
-    default:
-        throw wrongWire(r, wire, field)
-    }
-}
-
-/// Decodes a packed varint run into `column`: a tight loop writes each varint through a
-/// pointer into `scratch` (grown to the payload length, an upper bound of the count), then
-/// one bulk append copies them. Appending element by element, a count pass followed by
-/// `append(contentsOf:)` of a `Sequence`, or growing the column and trimming it, cost several
-/// times the varint work (location ids are most of a pprof's bytes). A varint longer than 9
-/// bytes or cut off at the end takes the element-by-element `ByteReader` path instead, so
-/// values and errors stay the same.
-@inline(__always)
-private func appendPacked<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into column: inout [T],
-                                                scratch: inout [UInt64]) throws(DecodeError) {
-    precondition(MemoryLayout<T>.stride == MemoryLayout<UInt64>.stride, "64-bit columns only")
-    let bound = payload.count
-    guard bound > 0 else { return }
-    if scratch.count < bound { scratch.append(contentsOf: repeatElement(0, count: bound - scratch.count)) }
-    let decoded = scratch.withUnsafeMutableBufferPointer { words in
-        words.withMemoryRebound(to: T.self) { out in
-            guard let n = PackedVarints.decode(payload, into: out.baseAddress!) else { return false }
-            column.append(contentsOf: UnsafeBufferPointer(rebasing: out[..<n]))
-            return true
-        }
-    }
-    if decoded { return }
-    var packed = ByteReader(payload)
-    while !packed.isAtEnd { column.append(T(truncatingIfNeeded: try packed.readUvarint())) }
-}
-
-private enum PackedVarints {
-    /// Decodes every varint of a non-empty `payload` into `out` (room for `payload.count`) and
-    /// returns how many; nil when one is longer than 9 bytes (64-bit overflow is only possible
-    /// beyond that) or unterminated, which the caller's slow path reports.
-    @inline(__always)
-    static func decode<T: FixedWidthInteger>(_ payload: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<T>) -> Int? {
-        var q = payload.baseAddress!
-        let end = q + payload.count
-        var n = 0
-        while q < end {
-            var b = q.load(as: UInt8.self)
-            // One- and two-byte varints (nearly every location id and small value) without the loop.
-            if b < 0x80 {
-                out[n] = T(truncatingIfNeeded: b)
-                n += 1
-                q += 1
-                continue
-            }
-            if end - q >= 2 {
-                let b1 = (q + 1).load(as: UInt8.self)
-                if b1 < 0x80 {
-                    out[n] = T(truncatingIfNeeded: UInt64(b & 0x7F) | UInt64(b1) << 7)
-                    n += 1
-                    q += 2
-                    continue
-                }
-            }
-            q += 1
-            var v = UInt64(b & 0x7F)
-            var shift: UInt64 = 7
-            while b >= 0x80 {
-                guard q < end, shift < 63 else { return nil }
-                b = q.load(as: UInt8.self)
-                q += 1
-                v |= UInt64(b & 0x7F) << shift
-                shift += 7
-            }
-            out[n] = T(truncatingIfNeeded: v)
-            n += 1
-        }
-        return n
-    }
 }

@@ -58,6 +58,22 @@ import Testing
         #expect(Self.resolveError(p) != nil)
     }
 
+    /// The branch-free pre-checks (label strings, value counts) let every valid index through
+    /// and still name the first bad one, wherever it is.
+    @Test func labelStringBoundsAndLaterValueCountsAreChecked() {
+        var p = Self.base
+        let n = Int64(p.stringTable.count)
+        p.samples[0].labels = [SampleLabel(key: n - 1, str: 0, num: -5, numUnit: n - 1)]
+        #expect(Self.resolveError(p) == nil)
+        p.samples.append(.init(locationIDs: [1], values: [1], labels: [SampleLabel(key: 1, str: 1), SampleLabel(key: n)]))
+        #expect(Self.resolveError(p) == .stringIndexOutOfRange(field: "label.key", index: n, stringCount: Int(n)))
+        p.samples[1].labels = [SampleLabel(key: 1, numUnit: Int64.min)]
+        #expect(Self.resolveError(p) == .stringIndexOutOfRange(field: "label.num_unit", index: Int64.min, stringCount: Int(n)))
+        p.samples[1].labels = []
+        p.samples[1].values = []
+        #expect(Self.resolveError(p) == .valueCountMismatch(sample: 1, values: 0, sampleTypes: 1))
+    }
+
     @Test func sparseAndDuplicateIDsResolveToTheLaterEntry() throws {
         var p = Self.base
         p.functions = [FunctionRecord(), FunctionRecord()]

@@ -1,0 +1,393 @@
+import BinaryCoding
+
+/// The hot message readers: Sample (with Label), Location (with Line) and Function.
+///
+/// Each reads the one-byte keys producers write (field and wire type in one byte) in a switch
+/// on that byte and hands any other key to a generic field switch: unpacked repeated scalars,
+/// unknown fields, multi-byte keys and wrong wire types read exactly as before, so values and
+/// errors are the same (DifferentialTests compare with a plain reference decoder). The readers
+/// that build a value are static: as methods on the `inout` tables they copied the whole
+/// struct per call.
+extension PprofTables {
+    mutating func decodeSample(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
+        var r = ProtobufReader(m)
+        do {
+            while let key = r.peekByte() {
+                switch key {
+                case 0x0A: r.skipKeyByte(); try appendPacked(r.readLengthDelimitedFast(), into: &staging.locationIDs)
+                case 0x12: r.skipKeyByte(); try appendPacked(r.readLengthDelimitedFast(), into: &staging.values)
+                case 0x1A:
+                    r.skipKeyByte()
+                    let m = try r.readLengthDelimitedFast()
+                    if let l = Self.shortLabel(m) {
+                        staging.labels.append(l)
+                    } else {
+                        staging.labels.append(try Self.label(m, in: bytes))
+                    }
+                case 0x08: r.skipKeyByte(); staging.locationIDs.append(try r.readVarintFast())
+                case 0x10: r.skipKeyByte(); staging.values.append(try r.readVarintFast())
+                default: try decodeSampleField(&r)
+                }
+            }
+        } catch {
+            throw Self.region("Sample", m, error, in: bytes)
+        }
+        staging.endSample()
+    }
+
+    private mutating func decodeSampleField(_ r: inout ProtobufReader) throws(DecodeError) {
+        guard let (field, wire) = try r.nextFieldFast() else { return }
+        switch field {
+        case 1: try appendRepeated(&r, wire, field, into: &staging.locationIDs)
+        case 2: try appendRepeated(&r, wire, field, into: &staging.values)
+        case 3: staging.labels.append(try Self.label(embedded(&r, wire, field), in: bytes))
+        default: try r.skip(wire)
+        }
+    }
+
+    /// The shape of nearly every label (`key` with `str`, or with `num` and maybe `num_unit`):
+    /// one-byte keys of the four fields, each with a one- or two-byte varint, nothing else.
+    /// Read without the field loop; nil for anything else (then `label` reads it).
+    @inline(__always)
+    static func shortLabel(_ m: UnsafeRawBufferPointer) -> SampleLabel? {
+        guard m.count <= 12 else { return nil }
+        var l = SampleLabel()
+        var i = 0
+        while i < m.count {
+            let key = m[i]
+            i += 1
+            guard i < m.count, let v = shortVarint(m, &i) else { return nil }
+            switch key {
+            case 0x08: l.key = Int64(v)
+            case 0x10: l.str = Int64(v)
+            case 0x18: l.num = Int64(v)
+            case 0x20: l.numUnit = Int64(v)
+            default: return nil
+            }
+        }
+        return l
+    }
+
+    /// A one- or two-byte varint at `i` (before `m.count`), advancing `i`; nil for longer ones.
+    @inline(__always)
+    private static func shortVarint(_ m: UnsafeRawBufferPointer, _ i: inout Int) -> UInt64? {
+        let b0 = m[i]
+        if b0 < 0x80 {
+            i += 1
+            return UInt64(b0)
+        }
+        guard i + 1 < m.count, m[i + 1] < 0x80 else { return nil }
+        defer { i += 2 }
+        return UInt64(b0 & 0x7F) | UInt64(m[i + 1]) << 7
+    }
+
+    static func label(_ m: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) throws(DecodeError) -> SampleLabel {
+        var r = ProtobufReader(m)
+        var l = SampleLabel()
+        do {
+            while let key = r.peekByte() {
+                switch key {
+                case 0x08: r.skipKeyByte(); l.key = try r.readInt64Fast()
+                case 0x10: r.skipKeyByte(); l.str = try r.readInt64Fast()
+                case 0x18: r.skipKeyByte(); l.num = try r.readInt64Fast()
+                case 0x20: r.skipKeyByte(); l.numUnit = try r.readInt64Fast()
+                default:
+                    guard let (field, wire) = try r.nextFieldFast() else { break }
+                    switch field {
+                    case 1: l.key = try int64(&r, wire, field)
+                    case 2: l.str = try int64(&r, wire, field)
+                    case 3: l.num = try int64(&r, wire, field)
+                    case 4: l.numUnit = try int64(&r, wire, field)
+                    default: try r.skip(wire)
+                    }
+                }
+            }
+        } catch {
+            throw region("Label", m, error, in: profile)
+        }
+        return l
+    }
+
+    mutating func decodeLocation(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
+        var v = LocationRecord()
+        v.lineStart = UInt32(truncatingIfNeeded: staging.lines.count)
+        var r = ProtobufReader(m)
+        do {
+            while let key = r.peekByte() {
+                switch key {
+                case 0x08: r.skipKeyByte(); v.id = try r.readVarintFast()
+                case 0x10: r.skipKeyByte(); v.mappingID = try r.readVarintFast()
+                case 0x18: r.skipKeyByte(); v.address = try r.readVarintFast()
+                case 0x22: r.skipKeyByte(); staging.lines.append(try Self.line(r.readLengthDelimitedFast(), in: bytes))
+                case 0x28: r.skipKeyByte(); v.isFolded = try r.readVarintFast() != 0
+                default:
+                    guard let (field, wire) = try r.nextFieldFast() else { break }
+                    switch field {
+                    case 1: v.id = try uint64(&r, wire, field)
+                    case 2: v.mappingID = try uint64(&r, wire, field)
+                    case 3: v.address = try uint64(&r, wire, field)
+                    case 4: staging.lines.append(try Self.line(embedded(&r, wire, field), in: bytes))
+                    case 5: v.isFolded = try uint64(&r, wire, field) != 0
+                    default: try r.skip(wire)
+                    }
+                }
+            }
+        } catch {
+            throw Self.region("Location", m, error, in: bytes)
+        }
+        v.lineCount = UInt32(truncatingIfNeeded: staging.lines.count) &- v.lineStart
+        staging.locations.append(v)
+    }
+
+    static func line(_ m: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) throws(DecodeError) -> LineRecord {
+        var r = ProtobufReader(m)
+        var v = LineRecord()
+        do {
+            while let key = r.peekByte() {
+                switch key {
+                case 0x08: r.skipKeyByte(); v.functionID = try r.readVarintFast()
+                case 0x10: r.skipKeyByte(); v.line = try r.readInt64Fast()
+                case 0x18: r.skipKeyByte(); v.column = try r.readInt64Fast()
+                default:
+                    guard let (field, wire) = try r.nextFieldFast() else { break }
+                    switch field {
+                    case 1: v.functionID = try uint64(&r, wire, field)
+                    case 2: v.line = try int64(&r, wire, field)
+                    case 3: v.column = try int64(&r, wire, field)
+                    default: try r.skip(wire)
+                    }
+                }
+            }
+        } catch {
+            throw region("Line", m, error, in: profile)
+        }
+        return v
+    }
+
+    static func function(_ m: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) throws(DecodeError) -> FunctionRecord {
+        var r = ProtobufReader(m)
+        var v = FunctionRecord()
+        do {
+            while let key = r.peekByte() {
+                switch key {
+                case 0x08: r.skipKeyByte(); v.id = try r.readVarintFast()
+                case 0x10: r.skipKeyByte(); v.name = try r.readInt64Fast()
+                case 0x18: r.skipKeyByte(); v.systemName = try r.readInt64Fast()
+                case 0x20: r.skipKeyByte(); v.filename = try r.readInt64Fast()
+                case 0x28: r.skipKeyByte(); v.startLine = try r.readInt64Fast()
+                default:
+                    guard let (field, wire) = try r.nextFieldFast() else { break }
+                    switch field {
+                    case 1: v.id = try uint64(&r, wire, field)
+                    case 2: v.name = try int64(&r, wire, field)
+                    case 3: v.systemName = try int64(&r, wire, field)
+                    case 4: v.filename = try int64(&r, wire, field)
+                    case 5: v.startLine = try int64(&r, wire, field)
+                    default: try r.skip(wire)
+                    }
+                }
+            }
+        } catch {
+            throw region("Function", m, error, in: profile)
+        }
+        return v
+    }
+}
+
+// MARK: Inline readers
+
+/// Keys, small varints and short lengths are one or two bytes in almost every field of a
+/// pprof; these read them inline and hand anything else to `ProtobufReader` at the same
+/// offset (same values, same errors). The generic readers are calls into BinaryCoding.
+extension ProtobufReader {
+    /// The byte at the read position (the next key's first byte), nil at the end of the message.
+    @inline(__always)
+    func peekByte() -> UInt8? {
+        let o = reader.offset
+        return o < reader.bytes.count ? reader.bytes.load(fromByteOffset: o, as: UInt8.self) : nil
+    }
+
+    /// Consumes the one-byte key `peekByte` returned.
+    @inline(__always)
+    mutating func skipKeyByte() { reader.offset &+= 1 }
+
+    @inline(__always)
+    mutating func nextFieldFast() throws(DecodeError) -> (number: UInt32, wire: WireType)? {
+        guard let key = peekByte() else { return nil }
+        // A one-byte key with field number ≥ 1 and a wire type `nextField` accepts.
+        if key < 0x80, key >= 8, let wire = WireType(rawValue: key & 7) {
+            reader.offset &+= 1
+            return (UInt32(key >> 3), wire)
+        }
+        return try nextField()
+    }
+
+    /// One- and two-byte varints inline (string indices and ids of a few thousand are two).
+    @inline(__always)
+    mutating func readVarintFast() throws(DecodeError) -> UInt64 {
+        let o = reader.offset
+        let count = reader.bytes.count
+        if o < count {
+            let b0 = reader.bytes.load(fromByteOffset: o, as: UInt8.self)
+            if b0 < 0x80 {
+                reader.offset = o + 1
+                return UInt64(b0)
+            }
+            if o + 1 < count {
+                let b1 = reader.bytes.load(fromByteOffset: o + 1, as: UInt8.self)
+                if b1 < 0x80 {
+                    reader.offset = o + 2
+                    return UInt64(b0 & 0x7F) | UInt64(b1) << 7
+                }
+            }
+        }
+        return try readVarint()
+    }
+
+    @inline(__always)
+    mutating func readInt64Fast() throws(DecodeError) -> Int64 { Int64(bitPattern: try readVarintFast()) }
+
+    /// Lengths below 2^14 inline.
+    @inline(__always)
+    mutating func readLengthDelimitedFast() throws(DecodeError) -> UnsafeRawBufferPointer {
+        let o = reader.offset
+        let count = reader.bytes.count
+        if o < count {
+            var n = Int(reader.bytes.load(fromByteOffset: o, as: UInt8.self))
+            var start = o + 1
+            if n >= 0x80, start < count {
+                let b1 = Int(reader.bytes.load(fromByteOffset: start, as: UInt8.self))
+                n = b1 < 0x80 ? n & 0x7F | b1 << 7 : Int.max
+                start += 1
+            }
+            if n <= count - start { // then `bytes` is not empty, its base not nil
+                reader.offset = start + n
+                return UnsafeRawBufferPointer(start: reader.bytes.baseAddress.unsafelyUnwrapped + start, count: n)
+            }
+        }
+        return try readLengthDelimited()
+    }
+}
+
+// MARK: Repeated varints
+
+/// A repeated 64-bit varint field, one element (unpacked) or a packed run.
+@inline(__always)
+func appendRepeated(_ r: inout ProtobufReader, _ wire: WireType, _ field: UInt32,
+                    into column: inout RawColumn<UInt64>) throws(DecodeError) {
+    switch wire {
+    case .varint:
+        column.append(try r.readVarintFast())
+    case .lengthDelimited:
+        try appendPacked(try r.readLengthDelimitedFast(), into: &column)
+    default:
+        throw wrongWire(r, wire, field)
+    }
+}
+
+/// Decodes a packed varint run straight into `column` (room for the payload length, an upper
+/// bound of the count, is reserved first). A varint longer than 9 bytes or cut off at the end
+/// takes the element-by-element `ByteReader` path instead, so values and errors stay the same
+/// (its offsets are relative to the run, as they always were).
+@inline(__always)
+func appendPacked(_ payload: UnsafeRawBufferPointer, into column: inout RawColumn<UInt64>) throws(DecodeError) {
+    guard !payload.isEmpty else { return }
+    column.reserve(payload.count)
+    if let n = PackedVarints.decode(payload, into: column.end) {
+        column.count &+= n
+        return
+    }
+    var packed = ByteReader(payload)
+    while !packed.isAtEnd { column.append(try packed.readUvarint()) }
+}
+
+enum PackedVarints {
+    private static let continuationBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// Decodes every varint of a non-empty `payload` into `out` (room for `payload.count`) and
+    /// returns how many; nil when one is longer than 9 bytes (64-bit overflow is only possible
+    /// beyond that) or unterminated, which the caller's slow path reports.
+    ///
+    /// Eight one-byte varints in a row (ids of small profiles, most values) are widened from
+    /// one 64-bit load with SIMD; otherwise the varints starting in the next eight bytes are
+    /// read one by one, one- and two-byte ones without the byte loop and, while nine bytes
+    /// remain, without a bounds check for the second byte.
+    @inline(__always)
+    static func decode(_ payload: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt64>) -> Int? {
+        var q = payload.baseAddress!
+        let end = q + payload.count
+        var n = 0
+        while end - q >= 9 {
+            let w = UInt64(littleEndian: q.loadUnaligned(as: UInt64.self))
+            if w & continuationBits == 0 {
+                let wide = SIMD8<UInt64>(truncatingIfNeeded: unsafeBitCast(w.littleEndian, to: SIMD8<UInt8>.self))
+                UnsafeMutableRawPointer(out + n).storeBytes(of: wide, as: SIMD8<UInt64>.self)
+                n &+= 8
+                q += 8
+                continue
+            }
+            let stop = q + 8
+            repeat {
+                let b0 = q.load(as: UInt8.self)
+                if b0 < 0x80 {
+                    out[n] = UInt64(b0)
+                    n &+= 1
+                    q += 1
+                    continue
+                }
+                let b1 = (q + 1).load(as: UInt8.self) // q + 1 < stop + 1 ≤ end
+                if b1 < 0x80 {
+                    out[n] = UInt64(b0 & 0x7F) | UInt64(b1) << 7
+                    n &+= 1
+                    q += 2
+                    continue
+                }
+                guard let (v, next) = longVarint(q, end) else { return nil }
+                out[n] = v
+                n &+= 1
+                q = next
+            } while q < stop
+        }
+        while q < end {
+            let b0 = q.load(as: UInt8.self)
+            if b0 < 0x80 {
+                out[n] = UInt64(b0)
+                n &+= 1
+                q += 1
+                continue
+            }
+            if end - q >= 2 {
+                let b1 = (q + 1).load(as: UInt8.self)
+                if b1 < 0x80 {
+                    out[n] = UInt64(b0 & 0x7F) | UInt64(b1) << 7
+                    n &+= 1
+                    q += 2
+                    continue
+                }
+            }
+            guard let (v, next) = longVarint(q, end) else { return nil }
+            out[n] = v
+            n &+= 1
+            q = next
+        }
+        return n
+    }
+
+    /// A varint of two to nine bytes at `start`; nil when longer or unterminated before `end`.
+    @inline(__always)
+    private static func longVarint(_ start: UnsafeRawPointer, _ end: UnsafeRawPointer) -> (UInt64, UnsafeRawPointer)? {
+        var q = start
+        var b = q.load(as: UInt8.self)
+        q += 1
+        var v = UInt64(b & 0x7F)
+        var shift: UInt64 = 7
+        while b >= 0x80 {
+            guard q < end, shift < 63 else { return nil }
+            b = q.load(as: UInt8.self)
+            q += 1
+            v |= UInt64(b & 0x7F) << shift
+            shift += 7
+        }
+        return (v, q)
+    }
+}
