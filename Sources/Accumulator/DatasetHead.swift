@@ -1,9 +1,10 @@
 import BinaryCoding
 import Pprof
 
-/// The head of one dataset (tenant, service_name) within a shard: its series, rows,
-/// samples and symbols partition 0 (profiles-parquet.md §2.3–§2.6). Columns are
-/// append-only until `reset()`, which keeps their capacity.
+/// The head of one dataset (tenant, service_name) within a shard: its series, rows (whose
+/// samples are runs of the shard's `SampleArena`) and symbols partition 0
+/// (profiles-parquet.md §2.3–§2.6). Columns are append-only until `reset()`, which keeps
+/// their capacity.
 struct DatasetHead {
     let tenant: ByteString
     let service: ByteString
