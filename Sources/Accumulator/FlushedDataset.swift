@@ -134,11 +134,12 @@ extension DatasetHead {
 
 extension SymbolPartitionBuilder {
     /// Partition 0 as the symdb writer takes it (the head's single partition, symdb.md §3): the
-    /// builder's columns, one copy each. Sharing them instead would make the head's reset, which
-    /// may run while the flushed dataset is still alive, allocate fresh buffers.
+    /// builder's columns, one copy each (string bytes, locations and lines are built as new
+    /// arrays; stored columns are copied). Sharing them instead would make the head's reset,
+    /// which may run while the flushed dataset is still alive, allocate fresh buffers.
     func partitionColumns() -> SymbolPartitionColumns {
         SymbolPartitionColumns(
-            key: 0, stringBytes: copy(strings.bytes), stringEnds: copy(strings.ends),
+            key: 0, stringBytes: strings.bytes, stringEnds: copy(strings.ends),
             mappings: mappings.map {
                 SymbolMapping(memoryStart: $0.memoryStart, memoryLimit: $0.memoryLimit, fileOffset: $0.fileOffset,
                               filename: $0.filename, buildID: $0.buildID, hasFunctions: $0.hasFunctions,
@@ -147,9 +148,9 @@ extension SymbolPartitionBuilder {
             functions: functions.map {
                 SymbolFunction(name: $0.name, systemName: $0.systemName, filename: $0.filename, startLine: $0.startLine)
             },
-            locationMapping: copy(locationMapping), locationAddress: copy(locationAddress), locationFolded: copy(locationFolded),
-            locationLineStart: copy(locationLineStart), locationLineCount: copy(locationLineCount),
-            lineFunction: copy(lineFunction), lineNumber: copy(lineNumber),
+            locationMapping: locationMapping, locationAddress: locationAddress, locationFolded: locationFolded,
+            locationLineStart: locationLineStart, locationLineCount: locationLineCount,
+            lineFunction: lineFunction, lineNumber: lineNumber,
             stackParents: copy(stackTree.parents), stackLocations: copy(stackTree.locations),
             stackChunks: [SymbolStackChunk(nodeCount: UInt32(stackTree.nodeCount), stacktraces: stackTree.stacktraceCount)],
             maxNodesPerChunk: SymbolPartition.unchunkedMaxNodes)
