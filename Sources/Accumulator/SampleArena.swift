@@ -6,8 +6,9 @@ import Darwin
 
 /// The sample columns of one shard (stack id, value, span id, trace id: 36 bytes a sample),
 /// shared by all of its datasets: each row's samples are one contiguous run, bump-allocated
-/// at the end. The address space for `capacity` samples is reserved once, at start-up, with
-/// `mmap(MAP_NORESERVE)`; the kernel commits it a page at a time as samples first reach it.
+/// at the end. The address space for `capacity` samples is reserved once, when the shard is
+/// created, with `mmap(MAP_NORESERVE)`; the kernel commits it a page at a time as samples
+/// first reach it.
 /// `reset()` after a flush only moves the bump pointer back, so the pages stay committed and
 /// the next segment reuses them without a fault: a shard holds at most the samples of its
 /// largest segment, never more than `capacity`, and nothing grows, copies or frees on the hot
@@ -16,8 +17,10 @@ import Darwin
 ///
 /// Confined to the shard's core like its `ShardAccumulator`.
 final class SampleArena {
-    /// Samples the arena can hold; fixed at start-up.
+    /// Samples the arena can hold; fixed when it is made. 0 when the reservation failed.
     let capacity: Int
+    /// Why the address space could not be reserved (errno of `mmap`), or nil.
+    let reservationError: Int32?
     /// Samples allocated since the last `reset()`.
     private(set) var count = 0
     /// Samples committed by earlier segments (the high-water mark): memory already resident.
@@ -33,24 +36,40 @@ final class SampleArena {
 
     static let bytesPerSample = 36
 
-    init(capacity: Int) {
+    /// Reserves room for `capacity` samples. `reserve` maps that many bytes or returns nil
+    /// with `errno` set (tests substitute a failing one). A failed reservation does not stop
+    /// the process: the arena then holds nothing and every push with samples is refused.
+    init(capacity: Int, reserve: (Int) -> UnsafeMutableRawPointer? = SampleArena.reserveAddressSpace) {
         precondition(capacity > 0 && capacity <= Int(UInt32.max), "sample arena capacity out of range")
-        self.capacity = capacity
         // 16-byte columns first keep every column aligned without padding.
-        let traceBytes = capacity * 16, wordBytes = capacity * 8, stackBytes = capacity * 4
-        regionBytes = traceBytes + 2 * wordBytes + stackBytes
-        guard let base = mmap(nil, regionBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
-              base != MAP_FAILED else {
-            fatalError("sample arena: cannot reserve \(regionBytes) bytes of address space (errno \(errno))")
+        let bytes = capacity * Self.bytesPerSample
+        if let base = reserve(bytes) {
+            self.capacity = capacity
+            reservationError = nil
+            region = base
+            regionBytes = bytes
+        } else {
+            self.capacity = 0
+            reservationError = errno
+            region = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
+            regionBytes = 0
         }
-        region = base
-        traces = base.bindMemory(to: UInt128.self, capacity: capacity)
-        values = (base + traceBytes).bindMemory(to: UInt64.self, capacity: capacity)
-        spans = (base + traceBytes + wordBytes).bindMemory(to: UInt64.self, capacity: capacity)
-        stacks = (base + traceBytes + 2 * wordBytes).bindMemory(to: UInt32.self, capacity: capacity)
+        let n = self.capacity
+        traces = region.bindMemory(to: UInt128.self, capacity: n)
+        values = (region + n * 16).bindMemory(to: UInt64.self, capacity: n)
+        spans = (region + n * 24).bindMemory(to: UInt64.self, capacity: n)
+        stacks = (region + n * 32).bindMemory(to: UInt32.self, capacity: n)
     }
 
-    deinit { munmap(region, regionBytes) }
+    deinit {
+        if regionBytes > 0 { munmap(region, regionBytes) } else { region.deallocate() }
+    }
+
+    /// Address space only: the kernel commits a page when it is first written.
+    static func reserveAddressSpace(_ bytes: Int) -> UnsafeMutableRawPointer? {
+        let base = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        return base == MAP_FAILED ? nil : base
+    }
 
     var remaining: Int { capacity - count }
 

@@ -17,7 +17,8 @@ public final class ShardAccumulator {
     public let limits: AccumulatorLimits
 
     private let workspace: IngestWorkspace
-    /// Every dataset's samples, in address space reserved at start-up (`AccumulatorLimits.samplesMax`).
+    /// Every dataset's samples, in address space reserved when the shard is created
+    /// (`AccumulatorLimits.samplesMax`).
     let samples: SampleArena
     private var heads: [DatasetHead] = []
     /// XXH64 of (tenant ‖ 0xFF ‖ service) → head indices with that hash.
@@ -33,12 +34,18 @@ public final class ShardAccumulator {
     public private(set) var accumulatedBytes = 0
 
     /// `workspace`: shared with the other accumulators of the same core, or nil for one of its own.
-    public init(limits: AccumulatorLimits = AccumulatorLimits(), workspace: IngestWorkspace? = nil) {
+    public convenience init(limits: AccumulatorLimits = AccumulatorLimits(), workspace: IngestWorkspace? = nil) {
+        self.init(limits: limits, workspace: workspace, samples: SampleArena(capacity: limits.samplesMax))
+    }
+
+    /// `samples` must have been made for `limits.samplesMax` (tests hand in one whose
+    /// reservation failed).
+    init(limits: AccumulatorLimits, workspace: IngestWorkspace?, samples: SampleArena) {
         precondition(workspace.map { $0.profileBytesMax == limits.profileBytesMax } ?? true,
                      "a shared workspace must inflate to the accumulator's profileBytesMax")
         self.limits = limits
         self.workspace = workspace ?? IngestWorkspace(profileBytesMax: limits.profileBytesMax)
-        samples = SampleArena(capacity: limits.samplesMax)
+        self.samples = samples
     }
 
     /// Datasets (tenant, service) that received a push since the last flush.
@@ -139,6 +146,9 @@ public final class ShardAccumulator {
         // Each sample lands at most once per (group, sample type) and belongs to one group.
         let newSamples = p.sampleCount * p.typeCount
         if newSamples > samples.remaining {
+            if let error = samples.reservationError {
+                throw Self.exhausted("no sample arena: reserving \(limits.samplesMax) samples of address space failed (errno \(error))")
+            }
             throw Self.exhausted("shard holds \(samples.count) samples, push may add \(newSamples), limit \(samples.capacity)")
         }
         let growth = Self.growthBound(p, groups: groups, labelBytes: workspace.scratch.split.groupLabels.byteCount)

@@ -2,6 +2,9 @@ import BinaryCoding
 import Pprof
 import Testing
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Accumulator
 
 /// A refused push throws the typed error and leaves the accumulator exactly as it was: the
@@ -153,5 +156,29 @@ import TestSupport
             }
         }
         #expect(accepted > 0)
+    }
+}
+
+extension RejectionTests {
+    /// A shard whose sample arena could not reserve its address space (e.g. strict overcommit)
+    /// refuses pushes with samples with RESOURCE_EXHAUSTED naming the cause, instead of
+    /// stopping the process, and holds nothing.
+    @Test func failedSampleReservationRefusesPushesWithoutCrashing() throws {
+        let limits = AccumulatorLimits()
+        let arena = SampleArena(capacity: limits.samplesMax) { _ in
+            errno = ENOMEM
+            return nil
+        }
+        #expect(arena.capacity == 0 && arena.remaining == 0 && arena.reservationError == ENOMEM)
+        let acc = ShardAccumulator(limits: limits, workspace: nil, samples: arena)
+        for p in try Self.goodPushes() {
+            #expect {
+                try acc.ingest(p)
+            } throws: { error in
+                guard let e = error as? PushError else { return false }
+                return e.kind == .requestTooLarge && e.message.contains("no sample arena")
+            }
+        }
+        #expect(acc.pushCount == 0 && acc.accumulatedBytes == 0)
     }
 }
