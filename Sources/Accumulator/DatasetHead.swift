@@ -153,12 +153,9 @@ struct DatasetHead {
         ids.append(contentsOf: repeatElement(0, count: samples.count))
         ids.withUnsafeMutableBufferPointer { ids in
             samples.withUnsafeBufferPointer { samples in
-                p.sampleLocationStarts.withUnsafeBufferPointer { starts in
-                    p.sampleLocationIndices.withUnsafeBufferPointer { frames in
-                        x.locationMap.withUnsafeBufferPointer { map in
-                            symbols.insertStacks(samples: samples, starts: starts, frames: frames, map: map, ids: ids)
-                        }
-                    }
+                x.locationMap.withUnsafeBufferPointer { map in
+                    symbols.insertStacks(samples: samples, starts: p.sampleLocationStarts, frames: p.sampleLocationIndices,
+                                         map: map, ids: ids)
                 }
             }
         }

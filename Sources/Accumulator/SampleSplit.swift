@@ -87,9 +87,7 @@ struct SampleSplit {
         // Both filled through pointers: `append(contentsOf:)` copied element by element here.
         values.append(contentsOf: repeatElement(0, count: p.sampleValues.count))
         values.withUnsafeMutableBufferPointer { out in
-            p.sampleValues.withUnsafeBufferPointer { v in
-                if let from = v.baseAddress { out.baseAddress!.update(from: from, count: v.count) }
-            }
+            if let from = p.sampleValues.baseAddress { out.baseAddress!.update(from: from, count: p.sampleValues.count) }
         }
         order.append(contentsOf: repeatElement(0, count: p.sampleCount))
         order.withUnsafeMutableBufferPointer { order in
@@ -149,33 +147,30 @@ struct SampleSplit {
         names.append(contentsOf: repeatElement(0, count: p.sampleLabels.count))
         values.append(contentsOf: repeatElement(0, count: p.sampleLabels.count))
         var used = 0
-        p.sampleLabelStarts.withUnsafeBufferPointer { labelStarts in
-            p.sampleLabels.withUnsafeBufferPointer { labels in
-                starts.withUnsafeMutableBufferPointer { starts in
-                    counts.withUnsafeMutableBufferPointer { counts in
-                        names.withUnsafeMutableBufferPointer { names in
-                            values.withUnsafeMutableBufferPointer { values in
-                                for s in 0 ..< n {
-                                    let start = used
-                                    for l in Int(labelStarts[s]) ..< Int(labelStarts[s + 1]) {
-                                        let key = labels[l].key
-                                        if keys.isSpan(key) || keys.isTrace(key) { continue }
-                                        // Numeric labels compare as str 0 (`num` is ignored).
-                                        let str = labels[l].str
-                                        var j = used
-                                        while j > start && (names[j - 1] > key || (names[j - 1] == key && values[j - 1] > str)) {
-                                            names[j] = names[j - 1]
-                                            values[j] = values[j - 1]
-                                            j -= 1
-                                        }
-                                        names[j] = key
-                                        values[j] = str
-                                        used += 1
-                                    }
-                                    starts[s] = Int32(start)
-                                    counts[s] = Int32(used - start)
+        let labelStarts = p.sampleLabelStarts, labels = p.sampleLabels
+        starts.withUnsafeMutableBufferPointer { starts in
+            counts.withUnsafeMutableBufferPointer { counts in
+                names.withUnsafeMutableBufferPointer { names in
+                    values.withUnsafeMutableBufferPointer { values in
+                        for s in 0 ..< n {
+                            let start = used
+                            for l in Int(labelStarts[s]) ..< Int(labelStarts[s + 1]) {
+                                let key = labels[l].key
+                                if keys.isSpan(key) || keys.isTrace(key) { continue }
+                                // Numeric labels compare as str 0 (`num` is ignored).
+                                let str = labels[l].str
+                                var j = used
+                                while j > start && (names[j - 1] > key || (names[j - 1] == key && values[j - 1] > str)) {
+                                    names[j] = names[j - 1]
+                                    values[j] = values[j - 1]
+                                    j -= 1
                                 }
+                                names[j] = key
+                                values[j] = str
+                                used += 1
                             }
+                            starts[s] = Int32(start)
+                            counts[s] = Int32(used - start)
                         }
                     }
                 }

@@ -2,7 +2,8 @@ import BinaryCoding
 
 /// Decodes a pprof `perftools.profiles.Profile` (ingest-and-ops.md §2.1 step 3) into columns it
 /// keeps between calls: each `decode` resets the counts and keeps the capacity, so in steady
-/// state a profile costs no heap allocation. Strings stay in the caller's bytes as
+/// state a profile costs no heap allocation. The columns are buffer views of that storage,
+/// valid until the next `decode`. Strings stay in the caller's bytes as
 /// (offset, length) views. One per core; not thread-safe.
 ///
 /// Reads like vtproto's `UnmarshalVT`: unknown fields are skipped, repeated scalars may be packed
@@ -24,23 +25,23 @@ public final class PprofDecoder {
 
     /// The profile bytes of the last `decode`; every `StringRef` points into them.
     public var bytes: UnsafeRawBufferPointer { tables.bytes }
-    public var strings: [StringRef] { tables.strings }
+    public var strings: UnsafeBufferPointer<StringRef> { tables.strings }
     public var sampleTypes: [ValueTypeRef] { tables.sampleTypes }
     /// Sample `i` owns `sampleLocationIDs[sampleLocationStarts[i] ..< sampleLocationStarts[i + 1]]`
     /// (leaf first), and likewise for values and labels.
-    public var sampleLocationStarts: [UInt32] { tables.sampleLocationStarts }
-    public var sampleLocationIDs: [UInt64] { tables.sampleLocationIDs }
+    public var sampleLocationStarts: UnsafeBufferPointer<UInt32> { tables.sampleLocationStarts }
+    public var sampleLocationIDs: UnsafeBufferPointer<UInt64> { tables.sampleLocationIDs }
     /// Parallel to `sampleLocationIDs`: index into `locations`, filled by `resolveReferences()`.
-    public var sampleLocationIndices: [UInt32] { tables.sampleLocationIndices }
-    public var sampleValueStarts: [UInt32] { tables.sampleValueStarts }
-    public var sampleValues: [Int64] { tables.sampleValues }
-    public var sampleLabelStarts: [UInt32] { tables.sampleLabelStarts }
-    public var sampleLabels: [SampleLabel] { tables.sampleLabels }
+    public var sampleLocationIndices: UnsafeBufferPointer<UInt32> { tables.sampleLocationIndices }
+    public var sampleValueStarts: UnsafeBufferPointer<UInt32> { tables.sampleValueStarts }
+    public var sampleValues: UnsafeBufferPointer<Int64> { tables.sampleValues }
+    public var sampleLabelStarts: UnsafeBufferPointer<UInt32> { tables.sampleLabelStarts }
+    public var sampleLabels: UnsafeBufferPointer<SampleLabel> { tables.sampleLabels }
     public var mappings: [MappingRecord] { tables.mappings }
-    public var locations: [LocationRecord] { tables.locations }
+    public var locations: UnsafeBufferPointer<LocationRecord> { tables.locations }
     /// Lines of all locations; location `i` owns `lines[lineStart ..< lineStart + lineCount]`.
-    public var lines: [LineRecord] { tables.lines }
-    public var functions: [FunctionRecord] { tables.functions }
+    public var lines: UnsafeBufferPointer<LineRecord> { tables.lines }
+    public var functions: UnsafeBufferPointer<FunctionRecord> { tables.functions }
     public var dropFrames: Int64 { tables.dropFrames }
     public var keepFrames: Int64 { tables.keepFrames }
     public var timeNanos: Int64 { tables.timeNanos }
@@ -48,7 +49,7 @@ public final class PprofDecoder {
     /// nil when the profile has no `period_type` message.
     public var periodType: ValueTypeRef? { tables.periodType }
     public var period: Int64 { tables.period }
-    public var comments: [Int64] { tables.comments }
+    public var comments: UnsafeBufferPointer<Int64> { tables.comments }
     public var defaultSampleType: Int64 { tables.defaultSampleType }
     /// symdb.md §3.2: `true` for string indices `ZeroLabelStrings` keeps (sample types, functions,
     /// mappings, comments, drop/keep frames); the head blanks the others. Filled by `resolveReferences()`.
@@ -61,25 +62,25 @@ public final class PprofDecoder {
     /// String-table entry `index`; index 0 of an empty table reads as "".
     public func string(_ index: Int) -> UnsafeRawBufferPointer { tables.string(index) }
 
-    public func locationIDs(ofSample i: Int) -> ArraySlice<UInt64> {
-        tables.sampleLocationIDs[Int(tables.sampleLocationStarts[i]) ..< Int(tables.sampleLocationStarts[i + 1])]
+    public func locationIDs(ofSample i: Int) -> UnsafeBufferPointer<UInt64> {
+        UnsafeBufferPointer(rebasing: tables.sampleLocationIDs[Int(tables.sampleLocationStarts[i]) ..< Int(tables.sampleLocationStarts[i + 1])])
     }
 
-    public func locationIndices(ofSample i: Int) -> ArraySlice<UInt32> {
-        tables.sampleLocationIndices[Int(tables.sampleLocationStarts[i]) ..< Int(tables.sampleLocationStarts[i + 1])]
+    public func locationIndices(ofSample i: Int) -> UnsafeBufferPointer<UInt32> {
+        UnsafeBufferPointer(rebasing: tables.sampleLocationIndices[Int(tables.sampleLocationStarts[i]) ..< Int(tables.sampleLocationStarts[i + 1])])
     }
 
-    public func values(ofSample i: Int) -> ArraySlice<Int64> {
-        tables.sampleValues[Int(tables.sampleValueStarts[i]) ..< Int(tables.sampleValueStarts[i + 1])]
+    public func values(ofSample i: Int) -> UnsafeBufferPointer<Int64> {
+        UnsafeBufferPointer(rebasing: tables.sampleValues[Int(tables.sampleValueStarts[i]) ..< Int(tables.sampleValueStarts[i + 1])])
     }
 
-    public func labels(ofSample i: Int) -> ArraySlice<SampleLabel> {
-        tables.sampleLabels[Int(tables.sampleLabelStarts[i]) ..< Int(tables.sampleLabelStarts[i + 1])]
+    public func labels(ofSample i: Int) -> UnsafeBufferPointer<SampleLabel> {
+        UnsafeBufferPointer(rebasing: tables.sampleLabels[Int(tables.sampleLabelStarts[i]) ..< Int(tables.sampleLabelStarts[i + 1])])
     }
 
-    public func lines(ofLocation i: Int) -> ArraySlice<LineRecord> {
+    public func lines(ofLocation i: Int) -> UnsafeBufferPointer<LineRecord> {
         let l = tables.locations[i]
-        return tables.lines[Int(l.lineStart) ..< Int(l.lineStart) + Int(l.lineCount)]
+        return UnsafeBufferPointer(rebasing: tables.lines[Int(l.lineStart) ..< Int(l.lineStart) + Int(l.lineCount)])
     }
 
     /// The first string-table index holding exactly `value`, if any (e.g. `"span_id"`, profiles-parquet.md §2.5).
@@ -100,39 +101,47 @@ public final class PprofDecoder {
 }
 
 /// The decoded columns of one profile and the code that fills them; see `PprofDecoder` for
-/// what each column holds. Read-only outside this module. After `resolveReferences()`
+/// what each column holds. Read-only outside this module. The bulky columns are views of the
+/// decoder's storage, valid (like `bytes`) until its next `decode`. After `resolveReferences()`
 /// (`referencesResolved`) every string index is inside `strings` (or 0), every sample has one
 /// value per sample type, and `sampleLocationIndices`, `LocationRecord.mappingIndex` and
 /// `LineRecord.functionIndex` are valid table indices: readers may index without checks.
 public struct PprofTables {
     public internal(set) var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-    public internal(set) var strings: [StringRef] = []
+    public internal(set) var strings = UnsafeBufferPointer<StringRef>(start: nil, count: 0)
     public internal(set) var sampleTypes: [ValueTypeRef] = []
-    public internal(set) var sampleLocationStarts: [UInt32] = [0]
-    public internal(set) var sampleLocationIDs: [UInt64] = []
-    public internal(set) var sampleLocationIndices: [UInt32] = []
-    public internal(set) var sampleValueStarts: [UInt32] = [0]
-    public internal(set) var sampleValues: [Int64] = []
-    public internal(set) var sampleLabelStarts: [UInt32] = [0]
-    public internal(set) var sampleLabels: [SampleLabel] = []
+    public internal(set) var sampleLocationStarts = PprofTables.noSampleStarts
+    public internal(set) var sampleLocationIDs = UnsafeBufferPointer<UInt64>(start: nil, count: 0)
+    public internal(set) var sampleLocationIndices = UnsafeBufferPointer<UInt32>(start: nil, count: 0)
+    public internal(set) var sampleValueStarts = PprofTables.noSampleStarts
+    public internal(set) var sampleValues = UnsafeBufferPointer<Int64>(start: nil, count: 0)
+    public internal(set) var sampleLabelStarts = PprofTables.noSampleStarts
+    public internal(set) var sampleLabels = UnsafeBufferPointer<SampleLabel>(start: nil, count: 0)
     public internal(set) var mappings: [MappingRecord] = []
-    public internal(set) var locations: [LocationRecord] = []
-    public internal(set) var lines: [LineRecord] = []
-    public internal(set) var functions: [FunctionRecord] = []
+    public internal(set) var locations = UnsafeBufferPointer<LocationRecord>(start: nil, count: 0)
+    public internal(set) var lines = UnsafeBufferPointer<LineRecord>(start: nil, count: 0)
+    public internal(set) var functions = UnsafeBufferPointer<FunctionRecord>(start: nil, count: 0)
     public internal(set) var dropFrames: Int64 = 0
     public internal(set) var keepFrames: Int64 = 0
     public internal(set) var timeNanos: Int64 = 0
     public internal(set) var durationNanos: Int64 = 0
     public internal(set) var periodType: ValueTypeRef?
     public internal(set) var period: Int64 = 0
-    public internal(set) var comments: [Int64] = []
+    public internal(set) var comments = UnsafeBufferPointer<Int64>(start: nil, count: 0)
     public internal(set) var defaultSampleType: Int64 = 0
     public internal(set) var symbolStringMask: [Bool] = []
     /// Set by a successful `resolveReferences()`, cleared by `decode`.
     public internal(set) var referencesResolved = false
-    /// Where `decode` builds the columns before one bulk copy into the arrays above; freed by
-    /// the owning `PprofDecoder`.
+    /// The storage the views above show: `decode` builds the columns there and publishes the
+    /// views once the profile has decoded. Freed by the owning `PprofDecoder`.
     var staging = StagingColumns()
+
+    /// The starts columns of a table with no samples (one leading 0), before any decode.
+    public nonisolated(unsafe) static let noSampleStarts: UnsafeBufferPointer<UInt32> = {
+        let zero = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        zero.initialize(to: 0)
+        return UnsafeBufferPointer(start: zero, count: 1)
+    }()
 
     // Id → index maps, used only when a table's ids are not 1...n in order.
     var mappingIndexByID: [UInt64: UInt32] = [:]
@@ -170,24 +179,10 @@ public struct PprofTables {
 
     private mutating func reset() {
         bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-        strings.removeAll(keepingCapacity: true)
         sampleTypes.removeAll(keepingCapacity: true)
-        sampleLocationStarts.removeAll(keepingCapacity: true)
-        sampleLocationStarts.append(0)
-        sampleValueStarts.removeAll(keepingCapacity: true)
-        sampleValueStarts.append(0)
-        sampleLabelStarts.removeAll(keepingCapacity: true)
-        sampleLabelStarts.append(0)
-        sampleLocationIDs.removeAll(keepingCapacity: true)
-        sampleLocationIndices.removeAll(keepingCapacity: true)
-        sampleValues.removeAll(keepingCapacity: true)
-        sampleLabels.removeAll(keepingCapacity: true)
         mappings.removeAll(keepingCapacity: true)
-        locations.removeAll(keepingCapacity: true)
-        lines.removeAll(keepingCapacity: true)
-        functions.removeAll(keepingCapacity: true)
-        comments.removeAll(keepingCapacity: true)
         staging.removeAll()
+        publishStaging()
         symbolStringMask.removeAll(keepingCapacity: true)
         referencesResolved = false
         dropFrames = 0; keepFrames = 0; timeNanos = 0; durationNanos = 0
@@ -236,37 +231,20 @@ public struct PprofTables {
         staging.strings.append(StringRef(offset: UInt32(truncatingIfNeeded: Self.offset(of: s, in: bytes)), length: UInt32(s.count)))
     }
 
-    /// Copies the staged columns into the arrays, which keep their capacity, so
-    /// no allocation in steady state. In slices of at most 4 KiB: glibc copies larger blocks
-    /// with `rep movsb`, which callgrind counts as one instruction per byte (the real cost is
-    /// about the same either way).
+    /// Points the views at the staged columns: nothing is copied.
     private mutating func publishStaging() {
-        Self.publish(staging.locationIDs, into: &sampleLocationIDs)
-        staging.values.elements.withMemoryRebound(to: Int64.self) { Self.publish($0, into: &sampleValues) }
-        Self.publish(staging.labels, into: &sampleLabels)
-        Self.publish(staging.locationEnds, into: &sampleLocationStarts)
-        Self.publish(staging.valueEnds, into: &sampleValueStarts)
-        Self.publish(staging.labelEnds, into: &sampleLabelStarts)
-        staging.comments.elements.withMemoryRebound(to: Int64.self) { Self.publish($0, into: &comments) }
-        Self.publish(staging.locations, into: &locations)
-        Self.publish(staging.lines, into: &lines)
-        Self.publish(staging.functions, into: &functions)
-        Self.publish(staging.strings, into: &strings)
-    }
-
-    static func publish<T>(_ column: RawColumn<T>, into array: inout [T]) {
-        publish(column.elements, into: &array)
-    }
-
-    static func publish<T>(_ all: UnsafeBufferPointer<T>, into array: inout [T]) {
-        let slice = max(1, 4096 / MemoryLayout<T>.stride)
-        array.reserveCapacity(array.count + all.count)
-        var start = 0
-        while start < all.count {
-            let end = min(start + slice, all.count)
-            array.append(contentsOf: UnsafeBufferPointer(rebasing: all[start ..< end]))
-            start = end
-        }
+        strings = staging.strings.elements
+        sampleLocationStarts = staging.locationStarts.elements
+        sampleLocationIDs = staging.locationIDs.elements
+        sampleLocationIndices = staging.locationIndices.elements
+        sampleValueStarts = staging.valueStarts.elements
+        sampleValues = staging.values.elements(as: Int64.self)
+        sampleLabelStarts = staging.labelStarts.elements
+        sampleLabels = staging.labels.elements
+        locations = staging.locations.elements
+        lines = staging.lines.elements
+        functions = staging.functions.elements
+        comments = staging.comments.elements(as: Int64.self)
     }
 
     /// Names the nested message an error came from; offsets become absolute in the profile

@@ -71,7 +71,7 @@ extension PprofProfile {
             let lines = d.lines(ofLocation: i).map { LineRecord(functionID: $0.functionID, line: $0.line, column: $0.column) }
             return Location(id: l.id, mappingID: l.mappingID, address: l.address, lines: lines, isFolded: l.isFolded)
         }
-        functions = d.functions
+        functions = Array(d.functions)
         stringTable = d.strings.indices.map { ByteString(d.string($0)) }
         dropFrames = d.dropFrames
         keepFrames = d.keepFrames
@@ -79,7 +79,7 @@ extension PprofProfile {
         durationNanos = d.durationNanos
         periodType = d.periodType
         period = d.period
-        comments = d.comments
+        comments = Array(d.comments)
         defaultSampleType = d.defaultSampleType
     }
 }

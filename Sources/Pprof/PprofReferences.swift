@@ -29,12 +29,10 @@ extension PprofTables {
     /// offending sample runs only when that pass saw one.
     private func checkValueCounts() throws(PprofError) {
         let expected = sampleTypes.count
-        let allMatch = sampleValueStarts.withUnsafeBufferPointer { starts in
-            var differs: UInt32 = 0
-            for i in 0 ..< starts.count - 1 { differs |= (starts[i + 1] &- starts[i]) ^ UInt32(truncatingIfNeeded: expected) }
-            return differs == 0 && expected <= Int(UInt32.max)
-        }
-        if allMatch { return }
+        let starts = sampleValueStarts
+        var differs: UInt32 = 0
+        for i in 0 ..< starts.count - 1 { differs |= (starts[i + 1] &- starts[i]) ^ UInt32(truncatingIfNeeded: expected) }
+        if differs == 0 && expected <= Int(UInt32.max) { return }
         for i in 0 ..< sampleCount {
             let n = Int(sampleValueStarts[i + 1] - sampleValueStarts[i])
             guard n == expected else { throw .valueCountMismatch(sample: i, values: n, sampleTypes: expected) }
@@ -80,22 +78,20 @@ extension PprofTables {
     }
 
     /// Whether every label's key, str and num_unit is 0 or inside a table of `count` strings.
-    private static func labelStringsInRange(_ labels: [SampleLabel], count: Int) -> Bool {
+    private static func labelStringsInRange(_ labels: UnsafeBufferPointer<SampleLabel>, count: Int) -> Bool {
         // Valid: as unsigned, below max(count, 1) (index 0 is valid even in an empty table).
         let last = UInt64(max(count, 1) - 1)
         var outside: UInt64 = 0
-        labels.withUnsafeBufferPointer { labels in
-            for l in labels {
-                let k = UInt64(bitPattern: l.key), s = UInt64(bitPattern: l.str), u = UInt64(bitPattern: l.numUnit)
-                // Top bit set when a value is ≥ 2^63 or above `last` (then last − value wraps).
-                outside |= k | (last &- k) | s | (last &- s) | u | (last &- u)
-            }
+        for l in labels {
+            let k = UInt64(bitPattern: l.key), s = UInt64(bitPattern: l.str), u = UInt64(bitPattern: l.numUnit)
+            // Top bit set when a value is ≥ 2^63 or above `last` (then last − value wraps).
+            outside |= k | (last &- k) | s | (last &- s) | u | (last &- u)
         }
         return outside >> 63 == 0
     }
 
     /// Ids 1...n in table order (what the distributor's sanitiser produces) need no map.
-    private static func buildIndex<T>(_ table: [T], id: (T) -> UInt64, into map: inout [UInt64: UInt32]) {
+    private static func buildIndex<T: Collection>(_ table: T, id: (T.Element) -> UInt64, into map: inout [UInt64: UInt32]) where T.Index == Int {
         map.removeAll(keepingCapacity: true)
         var dense = true
         for i in table.indices where id(table[i]) != UInt64(i + 1) {
@@ -112,59 +108,51 @@ extension PprofTables {
         return map[id]
     }
 
-    /// Through buffer pointers: a subscript assignment into the arrays cost a uniqueness check each.
+    /// Writes through the storage the `locations` and `lines` views show.
     private mutating func resolveLocations() throws(PprofError) {
         let mappingCount = mappings.count, functionCount = functions.count
         let mappingMap = mappingIndexByID, functionMap = functionIndexByID
-        let missing = locations.withUnsafeMutableBufferPointer { locations in
-            lines.withUnsafeMutableBufferPointer { lines -> PprofError? in
-                for i in locations.indices {
-                    let mappingID = locations[i].mappingID
-                    if mappingID == 0 {
-                        locations[i].mappingIndex = LocationRecord.noMapping
-                    } else {
-                        guard let m = Self.lookup(mappingID, count: mappingCount, mappingMap) else {
-                            return .missingMapping(location: i, mappingID: mappingID)
-                        }
-                        locations[i].mappingIndex = m
-                    }
-                    // `decode` keeps every location's lines inside `lines`.
-                    let start = Int(locations[i].lineStart)
-                    for k in start ..< start + Int(locations[i].lineCount) {
-                        guard let f = Self.lookup(lines[k].functionID, count: functionCount, functionMap) else {
-                            return .missingFunction(location: i, functionID: lines[k].functionID)
-                        }
-                        lines[k].functionIndex = f
-                    }
+        let locations = staging.locations.mutableElements, lines = staging.lines.mutableElements
+        for i in locations.indices {
+            let mappingID = locations[i].mappingID
+            if mappingID == 0 {
+                locations[i].mappingIndex = LocationRecord.noMapping
+            } else {
+                guard let m = Self.lookup(mappingID, count: mappingCount, mappingMap) else {
+                    throw .missingMapping(location: i, mappingID: mappingID)
                 }
-                return nil
+                locations[i].mappingIndex = m
+            }
+            // `decode` keeps every location's lines inside `lines`.
+            let start = Int(locations[i].lineStart)
+            for k in start ..< start + Int(locations[i].lineCount) {
+                guard let f = Self.lookup(lines[k].functionID, count: functionCount, functionMap) else {
+                    throw .missingFunction(location: i, functionID: lines[k].functionID)
+                }
+                lines[k].functionIndex = f
             }
         }
-        if let missing { throw missing }
     }
 
-    /// Fills `sampleLocationIndices`: written through a pointer into `staging`, then
-    /// copied like the other sample columns (growing the array with zeros first cost a memset,
-    /// and an `append` per id a uniqueness check each).
+    /// Fills `sampleLocationIndices`, written through a pointer into its storage (growing an
+    /// array with zeros first cost a memset, and an `append` per id a uniqueness check each).
     private mutating func resolveSamples() throws(PprofError) {
-        sampleLocationIndices.removeAll(keepingCapacity: true)
+        staging.locationIndices.count = 0
+        sampleLocationIndices = staging.locationIndices.elements
         let n = sampleLocationIDs.count
         guard n > 0 else { return }
-        staging.locationIndices.count = 0
         staging.locationIndices.reserve(n)
         let out = staging.locationIndices.end
         let count = locations.count
         let map = locationIndexByID
-        let missing = sampleLocationIDs.withUnsafeBufferPointer { ids in
-            map.isEmpty ? Self.resolveDense(ids, count: count, into: out) : Self.resolveSparse(ids, map, count: count, into: out)
-        }
-        if let k = missing {
+        let ids = sampleLocationIDs
+        if let k = map.isEmpty ? Self.resolveDense(ids, count: count, into: out) : Self.resolveSparse(ids, map, count: count, into: out) {
             var sample = 0
             while sampleLocationStarts[sample + 1] <= UInt32(k) { sample += 1 }
             throw .missingLocation(sample: sample, locationID: sampleLocationIDs[k])
         }
         staging.locationIndices.count = n
-        Self.publish(staging.locationIndices, into: &sampleLocationIndices)
+        sampleLocationIndices = staging.locationIndices.elements
     }
 
     /// Ids 1...count: index = id − 1, in one branch-free pass the compiler vectorises; the

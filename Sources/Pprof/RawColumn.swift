@@ -1,15 +1,24 @@
-/// A column under construction during `decode`: raw storage written through a pointer, kept
-/// between profiles (grows geometrically, never shrinks), copied into its `PprofTables` array
-/// in one bulk append per profile. `Array.append` costs a uniqueness and a capacity check per
-/// element, and a bulk append per packed run about 250 instructions (README.md, "Hot path").
+/// A column of the decoded profile: raw storage written through a pointer, kept between
+/// profiles (grows geometrically, never shrinks); `PprofTables` exposes it as a buffer view once
+/// the profile has decoded. `Array.append` costs a uniqueness and a capacity check per element,
+/// a bulk append per packed run about 250 instructions, and copying the finished columns into
+/// arrays was a second write of every sample (README.md, "Hot path").
 /// Owned by `PprofDecoder`, which frees it; copies of a `PprofTables` share the storage but
-/// never touch it (only `decode` does).
+/// never write it (only `decode` and `resolveReferences` do).
 struct RawColumn<Element> {
     private(set) var base: UnsafeMutablePointer<Element>?
     private(set) var capacity = 0
     var count = 0
 
     var elements: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+    var mutableElements: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: base, count: count) }
+
+    /// The elements as their signed twins (values and comments are read as `UInt64` bit patterns,
+    /// one varint reader for all packed runs); signed and unsigned integers may alias.
+    func elements<Signed>(as: Signed.Type) -> UnsafeBufferPointer<Signed> {
+        precondition(MemoryLayout<Signed>.stride == MemoryLayout<Element>.stride)
+        return UnsafeBufferPointer(start: base.map { UnsafeRawPointer($0).assumingMemoryBound(to: Signed.self) }, count: count)
+    }
 
     /// Makes room for `n` more elements; `n` is bounded by the profile size (a varint or an
     /// element takes at least one byte), so growth is bounded by it too.
@@ -52,47 +61,49 @@ struct RawColumn<Element> {
 }
 
 /// The columns of the profile being decoded (all but the few cold ones); `publishStaging`
-/// copies them into the public arrays once the profile has decoded.
+/// points the public views at them once the profile has decoded.
 struct StagingColumns {
     var locationIDs = RawColumn<UInt64>()
     /// Values and comments as their bit patterns: one varint reader for all packed runs.
     var values = RawColumn<UInt64>()
     var labels = RawColumn<SampleLabel>()
-    /// Per sample, the counts after it: the `sample…Starts` columns without their leading 0.
-    var locationEnds = RawColumn<UInt32>()
-    var valueEnds = RawColumn<UInt32>()
-    var labelEnds = RawColumn<UInt32>()
+    /// A leading 0, then per sample the counts after it: the `sample…Starts` columns.
+    var locationStarts = RawColumn<UInt32>()
+    var valueStarts = RawColumn<UInt32>()
+    var labelStarts = RawColumn<UInt32>()
     var comments = RawColumn<UInt64>()
     var locations = RawColumn<LocationRecord>()
     var lines = RawColumn<LineRecord>()
     var functions = RawColumn<FunctionRecord>()
     var strings = RawColumn<StringRef>()
-    /// Built by `resolveReferences`, then copied into `sampleLocationIndices`.
+    /// Built by `resolveReferences`: `sampleLocationIndices`.
     var locationIndices = RawColumn<UInt32>()
 
+    /// Empty columns; the starts columns hold their leading 0.
     mutating func removeAll() {
         locationIDs.count = 0; values.count = 0; labels.count = 0
-        locationEnds.count = 0; valueEnds.count = 0; labelEnds.count = 0
-        comments.count = 0
+        locationStarts.count = 0; valueStarts.count = 0; labelStarts.count = 0
+        endSample()
+        comments.count = 0; locationIndices.count = 0
         locations.count = 0; lines.count = 0; functions.count = 0; strings.count = 0
     }
 
     /// Closes the current sample. Counts are bounded by the input size, below 2^32 (`decode`).
-    /// The three ends columns grow together (same appends, same growth), so one check covers them.
+    /// The three starts columns grow together (same appends, same growth), so one check covers them.
     @inline(__always)
     mutating func endSample() {
-        if locationEnds.count == locationEnds.capacity {
-            locationEnds.reserve(1); valueEnds.reserve(1); labelEnds.reserve(1)
-            precondition(valueEnds.capacity == locationEnds.capacity && labelEnds.capacity == locationEnds.capacity)
+        if locationStarts.count == locationStarts.capacity {
+            locationStarts.reserve(1); valueStarts.reserve(1); labelStarts.reserve(1)
+            precondition(valueStarts.capacity == locationStarts.capacity && labelStarts.capacity == locationStarts.capacity)
         }
-        locationEnds.appendReserved(UInt32(truncatingIfNeeded: locationIDs.count))
-        valueEnds.appendReserved(UInt32(truncatingIfNeeded: values.count))
-        labelEnds.appendReserved(UInt32(truncatingIfNeeded: labels.count))
+        locationStarts.appendReserved(UInt32(truncatingIfNeeded: locationIDs.count))
+        valueStarts.appendReserved(UInt32(truncatingIfNeeded: values.count))
+        labelStarts.appendReserved(UInt32(truncatingIfNeeded: labels.count))
     }
 
     func deallocate() {
         locationIDs.deallocate(); values.deallocate(); labels.deallocate()
-        locationEnds.deallocate(); valueEnds.deallocate(); labelEnds.deallocate()
+        locationStarts.deallocate(); valueStarts.deallocate(); labelStarts.deallocate()
         comments.deallocate(); locationIndices.deallocate()
         locations.deallocate(); lines.deallocate(); functions.deallocate(); strings.deallocate()
     }

@@ -45,13 +45,10 @@ import TestSupport
             let samples = (0 ..< Int32(p.sampleCount)).map { $0 }
             var ids = [UInt32](repeating: 0, count: samples.count)
             samples.withUnsafeBufferPointer { samples in
-                p.sampleLocationStarts.withUnsafeBufferPointer { starts in
-                    p.sampleLocationIndices.withUnsafeBufferPointer { frames in
-                        x.locationMap.withUnsafeBufferPointer { map in
-                            ids.withUnsafeMutableBufferPointer { ids in
-                                builder.insertStacks(samples: samples, starts: starts, frames: frames, map: map, ids: ids)
-                            }
-                        }
+                x.locationMap.withUnsafeBufferPointer { map in
+                    ids.withUnsafeMutableBufferPointer { ids in
+                        builder.insertStacks(samples: samples, starts: p.sampleLocationStarts, frames: p.sampleLocationIndices,
+                                             map: map, ids: ids)
                     }
                 }
             }

@@ -170,10 +170,10 @@ struct CorpusCounts: Sendable, CustomTestStringConvertible {
                 try d.resolveReferences()
             }
             return [
-                d.sampleLocationIDs.withUnsafeBytes(\.baseAddress), d.sampleValues.withUnsafeBytes(\.baseAddress),
-                d.sampleLabels.withUnsafeBytes(\.baseAddress), d.locations.withUnsafeBytes(\.baseAddress),
-                d.lines.withUnsafeBytes(\.baseAddress), d.strings.withUnsafeBytes(\.baseAddress),
-                d.sampleLocationIndices.withUnsafeBytes(\.baseAddress),
+                UnsafeRawPointer(d.sampleLocationIDs.baseAddress), UnsafeRawPointer(d.sampleValues.baseAddress),
+                UnsafeRawPointer(d.sampleLabels.baseAddress), UnsafeRawPointer(d.locations.baseAddress),
+                UnsafeRawPointer(d.lines.baseAddress), UnsafeRawPointer(d.strings.baseAddress),
+                UnsafeRawPointer(d.sampleLocationIndices.baseAddress), UnsafeRawPointer(d.sampleLocationStarts.baseAddress),
             ]
         }
         let first = try run()
