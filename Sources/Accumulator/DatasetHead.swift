@@ -255,29 +255,48 @@ struct DatasetHead {
     /// The non-zero values of sample type `t` in entry order, with their stack, span and trace,
     /// as one run at the end of the shard's arena: (run start, length, sum of values), or nil
     /// when every value is zero. The shard admitted the push only with room for all of them.
+    /// Read through pointers: the arrays' bounds checks were most of the loops' cost.
     private mutating func appendSamples(type t: Int, _ samples: ArraySlice<Int32>, _ types: Int, _ x: IngestScratch,
                                         hasSpans: Bool, hasTraces: Bool, arena: SampleArena) -> (Int, Int, UInt64)? {
-        let base = samples.startIndex
+        let run = samples.withUnsafeBufferPointer { samples in
+            x.order.withUnsafeBufferPointer { order in
+                x.split.values.withUnsafeBufferPointer { values in
+                    Self.writeRun(type: t, types: types, order: order, samples: samples, values: values, x,
+                                  hasSpans: hasSpans, hasTraces: hasTraces, arena: arena)
+                }
+            }
+        }
+        if let (_, n, _) = run { sampleCount += n }
+        return run
+    }
+
+    private static func writeRun(type t: Int, types: Int, order: UnsafeBufferPointer<UInt64>, samples: UnsafeBufferPointer<Int32>,
+                                 values: UnsafeBufferPointer<Int64>, _ x: IngestScratch,
+                                 hasSpans: Bool, hasTraces: Bool, arena: SampleArena) -> (Int, Int, UInt64)? {
+        @inline(__always) func value(_ key: UInt64) -> Int64 {
+            values[Int(samples[Int(truncatingIfNeeded: key & 0xFFFF_FFFF)]) &* types &+ t]
+        }
         var n = 0
-        for key in x.order where x.split.values[Int(samples[base + Int(key & 0xFFFF_FFFF)]) * types + t] != 0 { n += 1 }
+        for key in order where value(key) != 0 { n &+= 1 }
         guard n > 0 else { return nil }
         let start = arena.allocate(n)
-        let stacks = arena.stacks + start, values = arena.values + start
+        let stacks = arena.stacks + start, out = arena.values + start
         let spans = arena.spans + start, traces = arena.traces + start
         var total: UInt64 = 0
         var at = 0
-        for key in x.order {
-            let k = Int(key & 0xFFFF_FFFF)
-            let v = x.split.values[Int(samples[base + k]) * types + t]
-            if v == 0 { continue }
-            stacks[at] = x.stackIDs[k]
-            values[at] = UInt64(bitPattern: v)
-            spans[at] = hasSpans ? x.spans[k] : 0
-            traces[at] = hasTraces ? x.traceIDs[k] : 0
-            total &+= UInt64(bitPattern: v)
-            at += 1
+        x.stackIDs.withUnsafeBufferPointer { stackIDs in
+            for key in order {
+                let v = value(key)
+                if v == 0 { continue }
+                let k = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
+                stacks[at] = stackIDs[k]
+                out[at] = UInt64(bitPattern: v)
+                spans[at] = hasSpans ? x.spans[k] : 0
+                traces[at] = hasTraces ? x.traceIDs[k] : 0
+                total &+= UInt64(bitPattern: v)
+                at &+= 1
+            }
         }
-        sampleCount += n
         return (start, n, total)
     }
 
