@@ -6,14 +6,15 @@ import Pprof
 /// references were resolved by the decoder (`PprofTables.referencesResolved`).
 extension SymbolPartitionBuilder {
     /// Path c: every string (blanked unless kept, §3.2), mapping, function and location of
-    /// the profile, in table order. Fills the scratch source → partition maps.
+    /// the profile, in table order. Fills the scratch source → partition maps (the only group
+    /// of its push: nothing is memoised for later groups).
     mutating func ingestWholeProfile(_ p: PprofTables, _ x: inout IngestScratch) {
         let gen = x.generation
         markKeptStringsOfProfileFields(p, &x)
         for m in p.mappings.indices { markMappingStrings(p.mappings[m], &x) }
         for f in p.functions.indices { markFunctionStrings(p.functions[f], &x) }
-        for i in 0 ..< p.strings.count {
-            x.stringMap[i] = x.keptStamp[i] == gen ? strings.intern(p.string(i)) : 0
+        for i in 0 ..< p.strings.count where x.keptStamp[i] == gen {
+            x.stringMap[i] = strings.intern(p.string(i))
         }
         // The scratch goes in `inout` and each id is stored after the call: passed by value
         // from an `inout` (or read while being written) it was copied whole on every call.
@@ -38,21 +39,17 @@ extension SymbolPartitionBuilder {
         let gen = x.generation
         x.exportHasSpanString = false
         x.exportHasTraceString = false
-        x.referencedLocations.removeAll(keepingCapacity: true)
-        for s in samples {
-            for k in Int(p.sampleLocationStarts[Int(s)]) ..< Int(p.sampleLocationStarts[Int(s) + 1]) {
-                let l = Int(p.sampleLocationIndices[k])
-                if x.locationStamp[l] != gen {
-                    x.locationStamp[l] = gen
-                    x.referencedLocations.append(Int32(l))
-                }
-            }
-        }
+        Self.collectReferencedLocations(p, samples, &x)
         // Mappings and functions: referenced locations walked in source table order. When they
         // are a good share of the table, the stamps are scanned in order instead of sorting.
         x.sortedLocations.removeAll(keepingCapacity: true)
         if x.referencedLocations.count * 8 >= p.locations.count {
-            for l in 0 ..< p.locations.count where x.locationStamp[l] == gen { x.sortedLocations.append(Int32(l)) }
+            var sorted = x.sortedLocations
+            x.sortedLocations = []
+            x.locationStamp.withUnsafeBufferPointer { stamp in
+                for l in 0 ..< p.locations.count where stamp[l] == gen { sorted.append(Int32(truncatingIfNeeded: l)) }
+            }
+            x.sortedLocations = sorted
         } else {
             x.sortedLocations.append(contentsOf: x.referencedLocations)
             StableSort.sort(&x.sortedLocations, buffer: &x.locationSortBuffer, by: <)
@@ -112,18 +109,53 @@ extension SymbolPartitionBuilder {
             visitString(function.filename, p, &next, &x)
         }
 
-        for m in x.exportMappings {
+        // Interned in the same order as before; what an earlier group of this push interned
+        // is already in the tables, so only its lookup is skipped.
+        let push = x.pushGeneration
+        for m in x.exportMappings where x.mappingInterned[Int(m)] != push {
             let id = internMapping(mappingRecord(p.mappings[Int(m)], &x))
             x.mappingMap[Int(m)] = id
+            x.mappingInterned[Int(m)] = push
         }
-        for f in x.exportFunctions {
+        for f in x.exportFunctions where x.functionInterned[Int(f)] != push {
             let id = internFunction(functionRecord(p.functions[Int(f)], &x))
             x.functionMap[Int(f)] = id
+            x.functionInterned[Int(f)] = push
         }
-        for l in x.referencedLocations {
+        for l in x.referencedLocations where x.locationInterned[Int(l)] != push {
             let id = internLocation(p, Int(l), &x)
             x.locationMap[Int(l)] = id
+            x.locationInterned[Int(l)] = push
         }
+    }
+
+    /// Stamps the locations the group's samples reference and lists them in first-reference
+    /// order. The frame walk (every frame of every sample) reads and stamps through pointers:
+    /// an array access through `inout x` re-checked uniqueness on every frame.
+    private static func collectReferencedLocations(_ p: PprofTables, _ samples: ArraySlice<Int32>,
+                                                   _ x: inout IngestScratch) {
+        let gen = x.generation
+        var referenced = x.referencedLocations
+        x.referencedLocations = []
+        referenced.removeAll(keepingCapacity: true)
+        samples.withUnsafeBufferPointer { samples in
+            p.sampleLocationStarts.withUnsafeBufferPointer { starts in
+                p.sampleLocationIndices.withUnsafeBufferPointer { frames in
+                    x.locationStamp.withUnsafeMutableBufferPointer { stamp in
+                        for s in samples {
+                            for k in Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]) {
+                                let l = Int(frames[k])
+                                if stamp[l] != gen {
+                                    stamp[l] = gen
+                                    referenced.append(Int32(truncatingIfNeeded: l))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        x.referencedLocations = referenced
     }
 
     private mutating func visitString(_ i: Int64, _ p: PprofTables, _ next: inout Int64, _ x: inout IngestScratch) {
@@ -137,7 +169,10 @@ extension SymbolPartitionBuilder {
         let bytes = p.string(s)
         if equalsStatic(bytes, LabelNames.spanID) { x.exportHasSpanString = true }
         if equalsStatic(bytes, LabelNames.traceID) { x.exportHasTraceString = true }
-        x.stringMap[s] = x.keptStamp[s] == x.generation ? strings.intern(bytes) : 0
+        if x.keptStamp[s] == x.generation && x.stringInterned[s] != x.pushGeneration {
+            x.stringMap[s] = strings.intern(bytes)
+            x.stringInterned[s] = x.pushGeneration
+        }
     }
 
     /// Strings that `ZeroLabelStrings` keeps besides symbols: sample types, comments,
