@@ -36,43 +36,17 @@ extension SymbolPartitionBuilder {
     /// order. Also records the export string index of each string it visits.
     mutating func ingestExportedGroup(_ p: PprofTables, samples: ArraySlice<Int32>,
                                       _ keys: SpecialLabelKeys, _ x: inout IngestScratch) {
-        let gen = x.generation
         x.exportHasSpanString = false
         x.exportHasTraceString = false
         Self.collectReferencedLocations(p, samples, &x)
-        // Mappings and functions: referenced locations walked in source table order. When they
-        // are a good share of the table, the stamps are scanned in order instead of sorting.
-        x.sortedLocations.removeAll(keepingCapacity: true)
-        if x.referencedLocations.count * 8 >= p.locations.count {
-            var sorted = x.sortedLocations
-            x.sortedLocations = []
-            x.locationStamp.withUnsafeBufferPointer { stamp in
-                for l in 0 ..< p.locations.count where stamp[l] == gen { sorted.append(Int32(truncatingIfNeeded: l)) }
-            }
-            x.sortedLocations = sorted
-        } else {
-            x.sortedLocations.append(contentsOf: x.referencedLocations)
-            StableSort.sort(&x.sortedLocations, buffer: &x.locationSortBuffer, by: <)
-        }
-        x.exportMappings.removeAll(keepingCapacity: true)
-        x.exportFunctions.removeAll(keepingCapacity: true)
-        for l in x.sortedLocations {
-            let location = p.locations[Int(l)]
-            precondition(location.mappingIndex != LocationRecord.noMapping, "split profiles were checked for mapping_id 0")
-            let m = Int(location.mappingIndex)
-            if x.mappingStamp[m] != gen {
-                x.mappingStamp[m] = gen
-                x.exportMappings.append(Int32(m))
-            }
-            let start = Int(location.lineStart)
-            for k in start ..< start + Int(location.lineCount) {
-                let f = Int(p.lines[k].functionIndex)
-                if x.functionStamp[f] != gen {
-                    x.functionStamp[f] = gen
-                    x.exportFunctions.append(Int32(f))
-                }
-            }
-        }
+        // A symbol an earlier group of this push interned has its strings interned too, so
+        // visiting them again could only set the span/trace flags, which no string can when the
+        // table spells neither "span_id" nor "trace_id". Then only the locations new to this
+        // push are walked for mappings and functions: a new function or mapping is reached
+        // through new locations only, first in the same source order as in a walk of all.
+        let push = x.pushGeneration
+        let revisit = (keys.spanKey > 0 && keys.spanKey < p.strings.count) || keys.traceKey > 0
+        collectExportedMappingsAndFunctions(p, onlyNew: !revisit, &x)
 
         markKeptStringsOfProfileFields(p, &x)
         for m in x.exportMappings { markMappingStrings(p.mappings[Int(m)], &x) }
@@ -98,11 +72,11 @@ extension SymbolPartitionBuilder {
                 visitString(label.str != 0 ? label.str : label.numUnit, p, &next, &x)
             }
         }
-        for m in x.exportMappings {
+        for m in x.exportMappings where revisit || x.mappingInterned[Int(m)] != push {
             visitString(p.mappings[Int(m)].filename, p, &next, &x)
             visitString(p.mappings[Int(m)].buildID, p, &next, &x)
         }
-        for f in x.exportFunctions {
+        for f in x.exportFunctions where revisit || x.functionInterned[Int(f)] != push {
             let function = p.functions[Int(f)]
             visitString(function.name, p, &next, &x)
             visitString(function.systemName, p, &next, &x)
@@ -111,7 +85,6 @@ extension SymbolPartitionBuilder {
 
         // Interned in the same order as before; what an earlier group of this push interned
         // is already in the tables, so only its lookup is skipped.
-        let push = x.pushGeneration
         for m in x.exportMappings where x.mappingInterned[Int(m)] != push {
             let id = internMapping(mappingRecord(p.mappings[Int(m)], &x))
             x.mappingMap[Int(m)] = id
@@ -127,6 +100,72 @@ extension SymbolPartitionBuilder {
             x.locationMap[Int(l)] = id
             x.locationInterned[Int(l)] = push
         }
+    }
+
+    /// The mappings and functions of the referenced locations (`onlyNew`: of those no earlier
+    /// group of this push interned), in the exporter's order: the locations walked in source
+    /// table order. When they are a good share of the table, the stamps are scanned in order
+    /// instead of sorting.
+    private func collectExportedMappingsAndFunctions(_ p: PprofTables, onlyNew: Bool, _ x: inout IngestScratch) {
+        let gen = x.generation, push = x.pushGeneration
+        x.exportMappings.removeAll(keepingCapacity: true)
+        x.exportFunctions.removeAll(keepingCapacity: true)
+        var walk = x.sortedLocations
+        x.sortedLocations = []
+        walk.removeAll(keepingCapacity: true)
+        let referenced = x.referencedLocations
+        x.locationStamp.withUnsafeBufferPointer { stamp in
+            x.locationInterned.withUnsafeBufferPointer { interned in
+                var count = referenced.count
+                if onlyNew {
+                    count = 0
+                    for l in referenced where interned[Int(l)] != push { count += 1 }
+                }
+                if count * 8 >= p.locations.count {
+                    for l in 0 ..< p.locations.count where stamp[l] == gen && !(onlyNew && interned[l] == push) {
+                        walk.append(Int32(truncatingIfNeeded: l))
+                    }
+                } else {
+                    for l in referenced where !(onlyNew && interned[Int(l)] == push) { walk.append(l) }
+                }
+            }
+        }
+        if walk.count * 8 < p.locations.count { StableSort.sort(&walk, buffer: &x.locationSortBuffer, by: <) }
+        x.sortedLocations = walk
+        // Walked through pointers, the lists moved out of `x` (see `collectReferencedLocations`).
+        var mappings = x.exportMappings, functions = x.exportFunctions
+        x.exportMappings = []
+        x.exportFunctions = []
+        x.sortedLocations.withUnsafeBufferPointer { sorted in
+            p.locations.withUnsafeBufferPointer { locations in
+                p.lines.withUnsafeBufferPointer { lines in
+                    x.mappingStamp.withUnsafeMutableBufferPointer { mappingStamp in
+                        x.functionStamp.withUnsafeMutableBufferPointer { functionStamp in
+                            for l in sorted {
+                                let location = locations[Int(l)]
+                                precondition(location.mappingIndex != LocationRecord.noMapping,
+                                             "split profiles were checked for mapping_id 0")
+                                let m = Int(location.mappingIndex)
+                                if mappingStamp[m] != gen {
+                                    mappingStamp[m] = gen
+                                    mappings.append(Int32(truncatingIfNeeded: m))
+                                }
+                                let start = Int(location.lineStart)
+                                for k in start ..< start + Int(location.lineCount) {
+                                    let f = Int(lines[k].functionIndex)
+                                    if functionStamp[f] != gen {
+                                        functionStamp[f] = gen
+                                        functions.append(Int32(truncatingIfNeeded: f))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        x.exportMappings = mappings
+        x.exportFunctions = functions
     }
 
     /// Stamps the locations the group's samples reference and lists them in first-reference

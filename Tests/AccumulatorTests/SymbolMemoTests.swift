@@ -12,13 +12,16 @@ import TestSupport
 
     /// Every sample of group k carries `pod=p<k>`; stacks overlap across groups and all end
     /// in location 14, so every group's profile has the same tables (functions f1…f14).
-    static func spec(groups: Range<Int>) -> ProfileSpec {
+    /// With `traces`, odd samples also carry a `trace_id` (not grouped on): the table then
+    /// spells "trace_id", and every group visits all its symbols' strings again.
+    static func spec(groups: Range<Int>, traces: Bool) -> ProfileSpec {
         var spec = ProfileSpec(types: [("alloc", "count"), ("alloc", "bytes")])
         for k in groups {
             for j in 0 ..< samplesPerGroup {
                 let i = k * samplesPerGroup + j
-                spec.samples.append(([UInt64(i % 11 + 1), UInt64(i * 7 % 13 + 1), 14], [Int64(i + 1), Int64(i * 3)],
-                                     [("pod", ByteString("p\(k)"))]))
+                var labels: [(ByteString, ByteString)] = [("pod", ByteString("p\(k)"))]
+                if traces && i % 2 == 1 { labels.append(("trace_id", "000102030405060708090a0b0c0d0e0f")) }
+                spec.samples.append(([UInt64(i % 11 + 1), UInt64(i * 7 % 13 + 1), 14], [Int64(i + 1), Int64(i * 3)], labels))
             }
         }
         return spec
@@ -28,10 +31,13 @@ import TestSupport
         TestPush(tenant: "t", labels: HeadSemanticsTests.base, profile: profile, id: profileID(n))
     }
 
-    @Test func groupsOfOnePushShareInternedSymbols() throws {
+    @Test(arguments: [false, true])
+    func groupsOfOnePushShareInternedSymbols(traces: Bool) throws {
         let other = Self.push(try corpusFile("go.cpu.labels.pprof"), 9)
-        let split = Self.push(Self.spec(groups: 0 ..< Self.groups).encoded(), 1)
-        let perGroup = (0 ..< Self.groups).map { Self.push(Self.spec(groups: $0 ..< $0 + 1).encoded(), UInt8(10 + $0)) }
+        let split = Self.push(Self.spec(groups: 0 ..< Self.groups, traces: traces).encoded(), 1)
+        let perGroup = (0 ..< Self.groups).map {
+            Self.push(Self.spec(groups: $0 ..< $0 + 1, traces: traces).encoded(), UInt8(10 + $0))
+        }
 
         // The split push, a push with other tables (its own groups), the split push again.
         let acc = ShardAccumulator()
