@@ -46,7 +46,7 @@ extension SymbolPartitionBuilder {
         // through new locations only, first in the same source order as in a walk of all.
         let push = x.pushGeneration
         let revisit = (keys.spanKey > 0 && keys.spanKey < p.strings.count) || keys.traceKey > 0
-        collectExportedMappingsAndFunctions(p, onlyNew: !revisit, &x)
+        Self.collectExportedMappingsAndFunctions(p, onlyNew: !revisit, &x)
 
         markKeptStringsOfProfileFields(p, &x)
         for m in x.exportMappings { markMappingStrings(p.mappings[Int(m)], &x) }
@@ -106,7 +106,7 @@ extension SymbolPartitionBuilder {
     /// group of this push interned), in the exporter's order: the locations walked in source
     /// table order. When they are a good share of the table, the stamps are scanned in order
     /// instead of sorting.
-    private func collectExportedMappingsAndFunctions(_ p: PprofTables, onlyNew: Bool, _ x: inout IngestScratch) {
+    private static func collectExportedMappingsAndFunctions(_ p: PprofTables, onlyNew: Bool, _ x: inout IngestScratch) {
         let gen = x.generation, push = x.pushGeneration
         x.exportMappings.removeAll(keepingCapacity: true)
         x.exportFunctions.removeAll(keepingCapacity: true)
@@ -114,6 +114,7 @@ extension SymbolPartitionBuilder {
         x.sortedLocations = []
         walk.removeAll(keepingCapacity: true)
         let referenced = x.referencedLocations
+        var scanned = false
         x.locationStamp.withUnsafeBufferPointer { stamp in
             x.locationInterned.withUnsafeBufferPointer { interned in
                 var count = referenced.count
@@ -121,7 +122,8 @@ extension SymbolPartitionBuilder {
                     count = 0
                     for l in referenced where interned[Int(l)] != push { count += 1 }
                 }
-                if count * 8 >= p.locations.count {
+                scanned = count * 8 >= p.locations.count
+                if scanned {
                     for l in 0 ..< p.locations.count where stamp[l] == gen && !(onlyNew && interned[l] == push) {
                         walk.append(Int32(truncatingIfNeeded: l))
                     }
@@ -130,7 +132,7 @@ extension SymbolPartitionBuilder {
                 }
             }
         }
-        if walk.count * 8 < p.locations.count { StableSort.sort(&walk, buffer: &x.locationSortBuffer, by: <) }
+        if !scanned { StableSort.sort(&walk, buffer: &x.locationSortBuffer, by: <) }
         x.sortedLocations = walk
         // Walked through pointers, the lists moved out of `x` (see `collectReferencedLocations`).
         var mappings = x.exportMappings, functions = x.exportFunctions
