@@ -114,8 +114,7 @@ struct DatasetHead {
         x.baseLabels.delete(LabelNames.delta)
         x.baseLabels.delete(LabelNames.order)
 
-        x.beginGroup(strings: max(p.strings.count, 1), mappings: p.mappings.count,
-                     functions: p.functions.count, locations: p.locations.count)
+        x.beginGroup()
         let whole = x.split.isWholeProfile
         if whole {
             symbols.ingestWholeProfile(p, &x)

@@ -6,14 +6,15 @@ import Pprof
 /// references were resolved by the decoder (`PprofTables.referencesResolved`).
 extension SymbolPartitionBuilder {
     /// Path c: every string (blanked unless kept, §3.2), mapping, function and location of
-    /// the profile, in table order. Fills the scratch source → partition maps.
+    /// the profile, in table order. Fills the scratch source → partition maps (the only group
+    /// of its push: nothing is memoised for later groups).
     mutating func ingestWholeProfile(_ p: PprofTables, _ x: inout IngestScratch) {
         let gen = x.generation
         markKeptStringsOfProfileFields(p, &x)
         for m in p.mappings.indices { markMappingStrings(p.mappings[m], &x) }
         for f in p.functions.indices { markFunctionStrings(p.functions[f], &x) }
-        for i in 0 ..< p.strings.count {
-            x.stringMap[i] = x.keptStamp[i] == gen ? strings.intern(p.string(i)) : 0
+        for i in 0 ..< p.strings.count where x.keptStamp[i] == gen {
+            x.stringMap[i] = strings.intern(p.string(i))
         }
         // The scratch goes in `inout` and each id is stored after the call: passed by value
         // from an `inout` (or read while being written) it was copied whole on every call.
@@ -35,47 +36,17 @@ extension SymbolPartitionBuilder {
     /// order. Also records the export string index of each string it visits.
     mutating func ingestExportedGroup(_ p: PprofTables, samples: ArraySlice<Int32>,
                                       _ keys: SpecialLabelKeys, _ x: inout IngestScratch) {
-        let gen = x.generation
         x.exportHasSpanString = false
         x.exportHasTraceString = false
-        x.referencedLocations.removeAll(keepingCapacity: true)
-        for s in samples {
-            for k in Int(p.sampleLocationStarts[Int(s)]) ..< Int(p.sampleLocationStarts[Int(s) + 1]) {
-                let l = Int(p.sampleLocationIndices[k])
-                if x.locationStamp[l] != gen {
-                    x.locationStamp[l] = gen
-                    x.referencedLocations.append(Int32(l))
-                }
-            }
-        }
-        // Mappings and functions: referenced locations walked in source table order. When they
-        // are a good share of the table, the stamps are scanned in order instead of sorting.
-        x.sortedLocations.removeAll(keepingCapacity: true)
-        if x.referencedLocations.count * 8 >= p.locations.count {
-            for l in 0 ..< p.locations.count where x.locationStamp[l] == gen { x.sortedLocations.append(Int32(l)) }
-        } else {
-            x.sortedLocations.append(contentsOf: x.referencedLocations)
-            StableSort.sort(&x.sortedLocations, buffer: &x.locationSortBuffer, by: <)
-        }
-        x.exportMappings.removeAll(keepingCapacity: true)
-        x.exportFunctions.removeAll(keepingCapacity: true)
-        for l in x.sortedLocations {
-            let location = p.locations[Int(l)]
-            precondition(location.mappingIndex != LocationRecord.noMapping, "split profiles were checked for mapping_id 0")
-            let m = Int(location.mappingIndex)
-            if x.mappingStamp[m] != gen {
-                x.mappingStamp[m] = gen
-                x.exportMappings.append(Int32(m))
-            }
-            let start = Int(location.lineStart)
-            for k in start ..< start + Int(location.lineCount) {
-                let f = Int(p.lines[k].functionIndex)
-                if x.functionStamp[f] != gen {
-                    x.functionStamp[f] = gen
-                    x.exportFunctions.append(Int32(f))
-                }
-            }
-        }
+        Self.collectReferencedLocations(p, samples, &x)
+        // A symbol an earlier group of this push interned has its strings interned too, so
+        // visiting them again could only set the span/trace flags, which no string can when the
+        // table spells neither "span_id" nor "trace_id". Then only the locations new to this
+        // push are walked for mappings and functions: a new function or mapping is reached
+        // through new locations only, first in the same source order as in a walk of all.
+        let push = x.pushGeneration
+        let revisit = (keys.spanKey > 0 && keys.spanKey < p.strings.count) || keys.traceKey > 0
+        Self.collectExportedMappingsAndFunctions(p, onlyNew: !revisit, &x)
 
         markKeptStringsOfProfileFields(p, &x)
         for m in x.exportMappings { markMappingStrings(p.mappings[Int(m)], &x) }
@@ -101,29 +72,131 @@ extension SymbolPartitionBuilder {
                 visitString(label.str != 0 ? label.str : label.numUnit, p, &next, &x)
             }
         }
-        for m in x.exportMappings {
+        for m in x.exportMappings where revisit || x.mappingInterned[Int(m)] != push {
             visitString(p.mappings[Int(m)].filename, p, &next, &x)
             visitString(p.mappings[Int(m)].buildID, p, &next, &x)
         }
-        for f in x.exportFunctions {
+        for f in x.exportFunctions where revisit || x.functionInterned[Int(f)] != push {
             let function = p.functions[Int(f)]
             visitString(function.name, p, &next, &x)
             visitString(function.systemName, p, &next, &x)
             visitString(function.filename, p, &next, &x)
         }
 
-        for m in x.exportMappings {
+        // Interned in the same order as before; what an earlier group of this push interned
+        // is already in the tables, so only its lookup is skipped.
+        for m in x.exportMappings where x.mappingInterned[Int(m)] != push {
             let id = internMapping(mappingRecord(p.mappings[Int(m)], &x))
             x.mappingMap[Int(m)] = id
+            x.mappingInterned[Int(m)] = push
         }
-        for f in x.exportFunctions {
+        for f in x.exportFunctions where x.functionInterned[Int(f)] != push {
             let id = internFunction(functionRecord(p.functions[Int(f)], &x))
             x.functionMap[Int(f)] = id
+            x.functionInterned[Int(f)] = push
         }
-        for l in x.referencedLocations {
+        for l in x.referencedLocations where x.locationInterned[Int(l)] != push {
             let id = internLocation(p, Int(l), &x)
             x.locationMap[Int(l)] = id
+            x.locationInterned[Int(l)] = push
         }
+    }
+
+    /// The mappings and functions of the referenced locations (`onlyNew`: of those no earlier
+    /// group of this push interned), in the exporter's order: the locations walked in source
+    /// table order. When they are a good share of the table, the stamps are scanned in order
+    /// instead of sorting.
+    private static func collectExportedMappingsAndFunctions(_ p: PprofTables, onlyNew: Bool, _ x: inout IngestScratch) {
+        let gen = x.generation, push = x.pushGeneration
+        x.exportMappings.removeAll(keepingCapacity: true)
+        x.exportFunctions.removeAll(keepingCapacity: true)
+        var walk = x.sortedLocations
+        x.sortedLocations = []
+        walk.removeAll(keepingCapacity: true)
+        let referenced = x.referencedLocations
+        var scanned = false
+        x.locationStamp.withUnsafeBufferPointer { stamp in
+            x.locationInterned.withUnsafeBufferPointer { interned in
+                var count = referenced.count
+                if onlyNew {
+                    count = 0
+                    for l in referenced where interned[Int(l)] != push { count += 1 }
+                }
+                scanned = count * 8 >= p.locations.count
+                if scanned {
+                    for l in 0 ..< p.locations.count where stamp[l] == gen && !(onlyNew && interned[l] == push) {
+                        walk.append(Int32(truncatingIfNeeded: l))
+                    }
+                } else {
+                    for l in referenced where !(onlyNew && interned[Int(l)] == push) { walk.append(l) }
+                }
+            }
+        }
+        if !scanned { StableSort.sort(&walk, buffer: &x.locationSortBuffer, by: <) }
+        x.sortedLocations = walk
+        // Walked through pointers, the lists moved out of `x` (see `collectReferencedLocations`).
+        var mappings = x.exportMappings, functions = x.exportFunctions
+        x.exportMappings = []
+        x.exportFunctions = []
+        x.sortedLocations.withUnsafeBufferPointer { sorted in
+            p.locations.withUnsafeBufferPointer { locations in
+                p.lines.withUnsafeBufferPointer { lines in
+                    x.mappingStamp.withUnsafeMutableBufferPointer { mappingStamp in
+                        x.functionStamp.withUnsafeMutableBufferPointer { functionStamp in
+                            for l in sorted {
+                                let location = locations[Int(l)]
+                                precondition(location.mappingIndex != LocationRecord.noMapping,
+                                             "split profiles were checked for mapping_id 0")
+                                let m = Int(location.mappingIndex)
+                                if mappingStamp[m] != gen {
+                                    mappingStamp[m] = gen
+                                    mappings.append(Int32(truncatingIfNeeded: m))
+                                }
+                                let start = Int(location.lineStart)
+                                for k in start ..< start + Int(location.lineCount) {
+                                    let f = Int(lines[k].functionIndex)
+                                    if functionStamp[f] != gen {
+                                        functionStamp[f] = gen
+                                        functions.append(Int32(truncatingIfNeeded: f))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        x.exportMappings = mappings
+        x.exportFunctions = functions
+    }
+
+    /// Stamps the locations the group's samples reference and lists them in first-reference
+    /// order. The frame walk (every frame of every sample) reads and stamps through pointers:
+    /// an array access through `inout x` re-checked uniqueness on every frame.
+    private static func collectReferencedLocations(_ p: PprofTables, _ samples: ArraySlice<Int32>,
+                                                   _ x: inout IngestScratch) {
+        let gen = x.generation
+        var referenced = x.referencedLocations
+        x.referencedLocations = []
+        referenced.removeAll(keepingCapacity: true)
+        samples.withUnsafeBufferPointer { samples in
+            p.sampleLocationStarts.withUnsafeBufferPointer { starts in
+                p.sampleLocationIndices.withUnsafeBufferPointer { frames in
+                    x.locationStamp.withUnsafeMutableBufferPointer { stamp in
+                        for s in samples {
+                            for k in Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]) {
+                                let l = Int(frames[k])
+                                if stamp[l] != gen {
+                                    stamp[l] = gen
+                                    referenced.append(Int32(truncatingIfNeeded: l))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        x.referencedLocations = referenced
     }
 
     private mutating func visitString(_ i: Int64, _ p: PprofTables, _ next: inout Int64, _ x: inout IngestScratch) {
@@ -137,7 +210,10 @@ extension SymbolPartitionBuilder {
         let bytes = p.string(s)
         if equalsStatic(bytes, LabelNames.spanID) { x.exportHasSpanString = true }
         if equalsStatic(bytes, LabelNames.traceID) { x.exportHasTraceString = true }
-        x.stringMap[s] = x.keptStamp[s] == x.generation ? strings.intern(bytes) : 0
+        if x.keptStamp[s] == x.generation && x.stringInterned[s] != x.pushGeneration {
+            x.stringMap[s] = strings.intern(bytes)
+            x.stringInterned[s] = x.pushGeneration
+        }
     }
 
     /// Strings that `ZeroLabelStrings` keeps besides symbols: sample types, comments,

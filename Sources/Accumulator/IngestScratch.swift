@@ -7,11 +7,21 @@ struct IngestScratch {
     var baseLabels = LabelBuilder()
     var seriesLabels = LabelBuilder()
 
-    /// Source index → partition id, valid for entries stamped with the current generation.
+    /// Source index → partition id, valid while the entry's `…Interned` stamp equals
+    /// `pushGeneration`. Interning is deterministic, so a symbol one group of a push interned
+    /// has the same id for every later group of that push (path d): it is hashed and probed
+    /// once per push, not once per group. `stringMap` is read for kept strings only.
     var stringMap: [UInt32] = []
     var mappingMap: [UInt32] = []
     var functionMap: [UInt32] = []
     var locationMap: [UInt32] = []
+    var stringInterned: [UInt32] = []
+    var mappingInterned: [UInt32] = []
+    var functionInterned: [UInt32] = []
+    var locationInterned: [UInt32] = []
+    var pushGeneration: UInt32 = 0
+
+    /// Per-group marks (what the group references and exports), valid for `generation`.
     var stringStamp: [UInt32] = []
     var keptStamp: [UInt32] = []
     var mappingStamp: [UInt32] = []
@@ -39,8 +49,30 @@ struct IngestScratch {
     var locationSortBuffer: [Int32] = []
     var profileType: [UInt8] = []
 
-    /// Starts a new stamp generation sized for the profile's tables.
-    mutating func beginGroup(strings: Int, mappings: Int, functions: Int, locations: Int) {
+    /// Starts a push: sizes the maps and stamps for the profile's tables and forgets what the
+    /// previous push interned.
+    mutating func beginPush(strings: Int, mappings: Int, functions: Int, locations: Int) {
+        pushGeneration &+= 1
+        if pushGeneration == 0 {
+            pushGeneration = 1
+            for i in stringInterned.indices { stringInterned[i] = 0 }
+            for i in mappingInterned.indices { mappingInterned[i] = 0 }
+            for i in functionInterned.indices { functionInterned[i] = 0 }
+            for i in locationInterned.indices { locationInterned[i] = 0 }
+        }
+        Self.grow(&stringMap, &stringInterned, &stringStamp, to: strings)
+        // Index 0 maps to "" unless a whole-profile ingest keeps a non-empty string_table[0]
+        // (an exported sub-profile always starts with "", profiles-parquet.md §2.2 e).
+        stringMap[0] = 0
+        while keptStamp.count < strings { keptStamp.append(0) }
+        while exportString.count < strings { exportString.append(0) }
+        Self.grow(&mappingMap, &mappingInterned, &mappingStamp, to: mappings)
+        Self.grow(&functionMap, &functionInterned, &functionStamp, to: functions)
+        Self.grow(&locationMap, &locationInterned, &locationStamp, to: locations)
+    }
+
+    /// Starts a new group of the current push: clears the per-group marks.
+    mutating func beginGroup() {
         generation &+= 1
         if generation == 0 {
             generation = 1
@@ -49,19 +81,11 @@ struct IngestScratch {
             for i in functionStamp.indices { functionStamp[i] = 0 }
             for i in locationStamp.indices { locationStamp[i] = 0 }
         }
-        grow(&stringMap, &stringStamp, to: strings)
-        // Index 0 maps to "" unless a whole-profile ingest keeps a non-empty string_table[0]
-        // (an exported sub-profile always starts with "", profiles-parquet.md §2.2 e).
-        stringMap[0] = 0
-        while keptStamp.count < strings { keptStamp.append(0) }
-        while exportString.count < strings { exportString.append(0) }
-        grow(&mappingMap, &mappingStamp, to: mappings)
-        grow(&functionMap, &functionStamp, to: functions)
-        grow(&locationMap, &locationStamp, to: locations)
     }
 
-    private func grow(_ map: inout [UInt32], _ stamp: inout [UInt32], to n: Int) {
+    private static func grow(_ map: inout [UInt32], _ interned: inout [UInt32], _ stamp: inout [UInt32], to n: Int) {
         while map.count < n { map.append(0) }
+        while interned.count < n { interned.append(0) }
         while stamp.count < n { stamp.append(0) }
     }
 }

@@ -59,7 +59,7 @@ extension SampleSplit {
         while true {
             let e = classIndex.entry(at: slot)
             if e < 0 { break }
-            if classIndex.hash(at: slot) == h, compareLabels(Int(classFirstSample[e]), s) == 0 { return e }
+            if classIndex.mayMatch(h, at: slot), compareLabels(Int(classFirstSample[e]), s) == 0 { return e }
             slot = classIndex.nextSlot(slot)
         }
         classFirstSample.append(Int32(s))

@@ -32,9 +32,11 @@ struct SpecialLabelKeys {
     }
 }
 
+/// Lengths first: most strings it meets (every string of a table, every visited symbol)
+/// differ in length from the few names it looks for.
 @inline(__always)
 func equalsStatic(_ s: UnsafeRawBufferPointer, _ t: StaticString) -> Bool {
-    t.withUTF8Buffer { compareBytes(s, UnsafeRawBufferPointer($0)) == 0 }
+    s.count == t.utf8CodeUnitCount && t.withUTF8Buffer { compareBytes(s, UnsafeRawBufferPointer($0)) == 0 }
 }
 
 /// The sample-label split of one push (profiles-parquet.md §2.2), computed in scratch

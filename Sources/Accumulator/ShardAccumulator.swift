@@ -108,6 +108,8 @@ public final class ShardAccumulator {
         let before = heads[h].accumulatedBytes
         if heads[h].pushCount == 0 { activeDatasets += 1 }
         heads[h].beginPush()
+        workspace.scratch.beginPush(strings: max(p.strings.count, 1), mappings: p.mappings.count,
+                                    functions: p.functions.count, locations: p.locations.count)
         for g in 0 ..< workspace.scratch.split.groupCount {
             heads[h].ingest(group: g, p, &workspace.scratch, keys: keys, id: id, arena: samples)
         }

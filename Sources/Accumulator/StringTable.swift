@@ -46,7 +46,7 @@ struct StringTable {
         while true {
             let entry = index.entry(at: slot)
             if entry < 0 { break }
-            if index.hash(at: slot) == h, equals(entry, s) { return UInt32(entry) }
+            if index.mayMatch(h, at: slot), equals(entry, s) { return UInt32(entry) }
             slot = index.nextSlot(slot)
         }
         let i = ends.count

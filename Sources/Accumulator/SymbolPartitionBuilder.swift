@@ -110,7 +110,7 @@ struct SymbolPartitionBuilder {
         while true {
             let e = mappingIndex.entry(at: slot)
             if e < 0 { break }
-            if mappingIndex.hash(at: slot) == h, mappings[e] == m { return UInt32(e) }
+            if mappingIndex.mayMatch(h, at: slot), mappings[e] == m { return UInt32(e) }
             slot = mappingIndex.nextSlot(slot)
         }
         mappings.append(m)
@@ -124,7 +124,7 @@ struct SymbolPartitionBuilder {
         while true {
             let e = functionIndex.entry(at: slot)
             if e < 0 { break }
-            if functionIndex.hash(at: slot) == h, functions[e] == f { return UInt32(e) }
+            if functionIndex.mayMatch(h, at: slot), functions[e] == f { return UInt32(e) }
             slot = functionIndex.nextSlot(slot)
         }
         functions.append(f)
@@ -145,7 +145,7 @@ struct SymbolPartitionBuilder {
         while true {
             let e = locationIndex.entry(at: slot)
             if e < 0 { break }
-            if locationIndex.hash(at: slot) == h, locationEquals(e, mapping: mapping, address: address, lineStart: start, lineCount: n) {
+            if locationIndex.mayMatch(h, at: slot), locationEquals(e, mapping: mapping, address: address, lineStart: start, lineCount: n) {
                 dropStagedLines()
                 return UInt32(e)
             }

@@ -39,8 +39,9 @@ import TestSupport
                 try decoder.resolveReferences()
             }
             let p = decoder.tables
-            x.beginGroup(strings: max(p.strings.count, 1), mappings: p.mappings.count,
-                         functions: p.functions.count, locations: p.locations.count)
+            x.beginPush(strings: max(p.strings.count, 1), mappings: p.mappings.count,
+                        functions: p.functions.count, locations: p.locations.count)
+            x.beginGroup()
             builder.ingestWholeProfile(p, &x)
             let samples = (0 ..< Int32(p.sampleCount)).map { $0 }
             var ids = [UInt32](repeating: 0, count: samples.count)

@@ -1,0 +1,42 @@
+import Testing
+@testable import Accumulator
+
+/// `SlotIndex` keeps only 32 bits of each hash: entries whose hashes agree on those bits (or
+/// on every slot bit) must still be told apart by the caller's key compare, across `grow`
+/// and `reset`.
+@Suite struct SlotIndexTests {
+    /// A column store over the index, probed the way the symbol tables probe it.
+    struct Table {
+        var keys: [UInt64] = []
+        var index = SlotIndex()
+
+        mutating func intern(_ key: UInt64, hash: UInt64) -> Int {
+            var slot = index.firstSlot(hash)
+            while true {
+                let e = index.entry(at: slot)
+                if e < 0 { break }
+                if index.mayMatch(hash, at: slot), keys[e] == key { return e }
+                slot = index.nextSlot(slot)
+            }
+            keys.append(key)
+            index.insert(keys.count - 1, hash: hash, at: slot)
+            return keys.count - 1
+        }
+    }
+
+    /// Hashes that share their low 32 bits in groups of 16, and keys 0 ..< n.
+    static func hash(_ key: UInt64) -> UInt64 { (key &* 0x9E37_79B9_7F4A_7C15) << 32 | (key / 16) &* 0x2545_F491 & 0xFFFF_FFFF }
+
+    @Test func collidingTagsStayDistinctAcrossGrowAndReset() {
+        var t = Table()
+        for round in 0 ..< 2 {
+            for key in UInt64(0) ..< 5000 { #expect(t.intern(key, hash: Self.hash(key)) == Int(key)) }
+            var found = 0
+            for key in UInt64(0) ..< 5000 where t.intern(key, hash: Self.hash(key)) == Int(key) { found += 1 }
+            #expect(found == 5000 && t.keys.count == 5000 && t.index.count == 5000, "round \(round)")
+            t.keys.removeAll()
+            t.index.reset()
+            #expect(t.index.count == 0)
+        }
+    }
+}
