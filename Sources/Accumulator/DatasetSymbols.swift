@@ -138,28 +138,25 @@ extension SymbolPartitionBuilder {
         var mappings = x.exportMappings, functions = x.exportFunctions
         x.exportMappings = []
         x.exportFunctions = []
+        let locations = p.locations, lines = p.lines
         x.sortedLocations.withUnsafeBufferPointer { sorted in
-            p.locations.withUnsafeBufferPointer { locations in
-                p.lines.withUnsafeBufferPointer { lines in
-                    x.mappingStamp.withUnsafeMutableBufferPointer { mappingStamp in
-                        x.functionStamp.withUnsafeMutableBufferPointer { functionStamp in
-                            for l in sorted {
-                                let location = locations[Int(l)]
-                                precondition(location.mappingIndex != LocationRecord.noMapping,
-                                             "split profiles were checked for mapping_id 0")
-                                let m = Int(location.mappingIndex)
-                                if mappingStamp[m] != gen {
-                                    mappingStamp[m] = gen
-                                    mappings.append(Int32(truncatingIfNeeded: m))
-                                }
-                                let start = Int(location.lineStart)
-                                for k in start ..< start + Int(location.lineCount) {
-                                    let f = Int(lines[k].functionIndex)
-                                    if functionStamp[f] != gen {
-                                        functionStamp[f] = gen
-                                        functions.append(Int32(truncatingIfNeeded: f))
-                                    }
-                                }
+            x.mappingStamp.withUnsafeMutableBufferPointer { mappingStamp in
+                x.functionStamp.withUnsafeMutableBufferPointer { functionStamp in
+                    for l in sorted {
+                        let location = locations[Int(l)]
+                        precondition(location.mappingIndex != LocationRecord.noMapping,
+                                     "split profiles were checked for mapping_id 0")
+                        let m = Int(location.mappingIndex)
+                        if mappingStamp[m] != gen {
+                            mappingStamp[m] = gen
+                            mappings.append(Int32(truncatingIfNeeded: m))
+                        }
+                        let start = Int(location.lineStart)
+                        for k in start ..< start + Int(location.lineCount) {
+                            let f = Int(lines[k].functionIndex)
+                            if functionStamp[f] != gen {
+                                functionStamp[f] = gen
+                                functions.append(Int32(truncatingIfNeeded: f))
                             }
                         }
                     }
@@ -179,18 +176,15 @@ extension SymbolPartitionBuilder {
         var referenced = x.referencedLocations
         x.referencedLocations = []
         referenced.removeAll(keepingCapacity: true)
+        let starts = p.sampleLocationStarts, frames = p.sampleLocationIndices
         samples.withUnsafeBufferPointer { samples in
-            p.sampleLocationStarts.withUnsafeBufferPointer { starts in
-                p.sampleLocationIndices.withUnsafeBufferPointer { frames in
-                    x.locationStamp.withUnsafeMutableBufferPointer { stamp in
-                        for s in samples {
-                            for k in Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]) {
-                                let l = Int(frames[k])
-                                if stamp[l] != gen {
-                                    stamp[l] = gen
-                                    referenced.append(Int32(truncatingIfNeeded: l))
-                                }
-                            }
+            x.locationStamp.withUnsafeMutableBufferPointer { stamp in
+                for s in samples {
+                    for k in Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]) {
+                        let l = Int(frames[k])
+                        if stamp[l] != gen {
+                            stamp[l] = gen
+                            referenced.append(Int32(truncatingIfNeeded: l))
                         }
                     }
                 }
