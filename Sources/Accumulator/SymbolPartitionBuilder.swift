@@ -73,14 +73,13 @@ struct SymbolPartitionBuilder {
 
     init() {}
 
-
     /// Bytes held by the tables (what the memory accounting charges).
     var accumulatedBytes: Int {
         strings.byteCount + strings.count * 16
             + mappings.count * MemoryLayout<PartitionMapping>.stride * 2
             + functions.count * MemoryLayout<PartitionFunction>.stride * 2
             + locations.count * 33 + lines.count * 8
-            + stackTree.nodeCount * 17
+            + stackTree.byteCount
     }
 
     var reservedBytes: Int {

@@ -34,3 +34,22 @@ func writeSymDB(_ contents: SymbolDBContents) -> [UInt8] {
     SymbolDBWriter.write(contents, into: &w)
     return w.bytes
 }
+
+extension StackTreeBuilder {
+    /// The batch insertion over arrays: pprof's sample layout read through `map`.
+    mutating func insert(samples: [Int32], starts: [UInt32], frames: [UInt32], map: [UInt32]) -> [UInt32] {
+        var ids = [UInt32](repeating: 0, count: samples.count)
+        samples.withUnsafeBufferPointer { samples in
+            starts.withUnsafeBufferPointer { starts in
+                frames.withUnsafeBufferPointer { frames in
+                    map.withUnsafeBufferPointer { map in
+                        ids.withUnsafeMutableBufferPointer { ids in
+                            insert(samples: samples, starts: starts, frames: frames, map: map, ids: ids)
+                        }
+                    }
+                }
+            }
+        }
+        return ids
+    }
+}

@@ -192,18 +192,7 @@ import Testing
                 let stack = frames[Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1])].map { map[Int($0)] }
                 expected.append(stack.withUnsafeBufferPointer { single.insert(leafFirst: $0) })
             }
-            var ids = [UInt32](repeating: 0, count: samples.count)
-            samples.withUnsafeBufferPointer { samples in
-                starts.withUnsafeBufferPointer { starts in
-                    frames.withUnsafeBufferPointer { frames in
-                        map.withUnsafeBufferPointer { map in
-                            ids.withUnsafeMutableBufferPointer { ids in
-                                batched.insert(samples: samples, starts: starts, frames: frames, map: map, ids: ids)
-                            }
-                        }
-                    }
-                }
-            }
+            let ids = batched.insert(samples: samples, starts: starts, frames: frames, map: map)
             #expect(ids == expected)
             #expect(batched.parents == single.parents)
             #expect(batched.locations == single.locations)
