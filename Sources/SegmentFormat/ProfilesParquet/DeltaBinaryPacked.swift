@@ -35,9 +35,9 @@ public enum DeltaBinaryPacked {
     }
 
     /// `T` is the arithmetic width: values are truncated to it and deltas wrap in it.
-    /// Each block is built in a stack buffer (widths, min delta, packed miniblocks) and appended
-    /// with one copy: appending word by word to the writer's array checked its capacity and
-    /// uniqueness per word (about 110 instructions per value in all; flush-side cost).
+    /// Each block's miniblocks are packed in a stack buffer and appended with one copy:
+    /// appending word by word to the writer's array checked its capacity and uniqueness per
+    /// word (about 110 instructions per value in all; flush-side cost).
     static func encodeStream<V: FixedWidthInteger, T: FixedWidthInteger & SignedInteger>(
         _ values: UnsafeBufferPointer<V>, as _: T.Type, into w: inout ByteWriter
     ) {
@@ -46,11 +46,12 @@ public enum DeltaBinaryPacked {
         w.appendUvarint(UInt64(values.count))
         w.appendVarint(values.isEmpty ? 0 : Int64(T(truncatingIfNeeded: values[0])))
         guard values.count >= 2 else { return }
-        // A block: min delta (≤ 10 bytes), 4 widths, 4 miniblocks of at most 32 × 64 bits.
-        let blockBytesMax = 10 + miniblocks + miniblocks * miniblockSize * 8
+        // A block's packed miniblocks: at most 4 × 32 × 64 bits, 1 KiB (the most
+        // `withUnsafeTemporaryAllocation` keeps on the stack; min delta and widths go first, directly).
+        let packedBytesMax = miniblocks * miniblockSize * 8
         withUnsafeTemporaryAllocation(of: T.self, capacity: blockSize) { deltas in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blockSize) { adjusted in
-                withUnsafeTemporaryAllocation(byteCount: blockBytesMax, alignment: 8) { block in
+                withUnsafeTemporaryAllocation(byteCount: packedBytesMax, alignment: 8) { block in
                     var previous = T(truncatingIfNeeded: values[0])
                     var start = 1
                     while start < values.count {
@@ -76,14 +77,15 @@ public enum DeltaBinaryPacked {
                             adjusted[j] = UInt64(truncatingIfNeeded: T.Magnitude(truncatingIfNeeded: deltas[j] &- minDelta))
                         }
                         for j in filled ..< blockSize { adjusted[j] = 0 }
-                        var at = BlockWriter(base: block.baseAddress!)
-                        at.appendVarint(Int64(minDelta))
-                        let widthsAt = at.offset
-                        at.offset += miniblocks
+                        w.appendVarint(Int64(minDelta))
+                        var widths = SIMD4<Int32>() // one per miniblock
                         for m in 0 ..< miniblocks {
-                            let width = miniblockWidth(adjusted, m)
-                            at.base.storeBytes(of: UInt8(width), toByteOffset: widthsAt + m, as: UInt8.self)
-                            if width > 0 { pack(adjusted, miniblock: m, width: width, into: &at) }
+                            widths[m] = Int32(miniblockWidth(adjusted, m))
+                            w.append(UInt8(widths[m]))
+                        }
+                        var at = BlockWriter(base: block.baseAddress!)
+                        for m in 0 ..< miniblocks where widths[m] > 0 {
+                            pack(adjusted, miniblock: m, width: Int(widths[m]), into: &at)
                         }
                         w.append(UnsafeRawBufferPointer(start: block.baseAddress, count: at.offset))
                         start += filled
@@ -93,21 +95,10 @@ public enum DeltaBinaryPacked {
         }
     }
 
-    /// Appends into a block's stack buffer (sized for the largest block).
+    /// Appends into the stack buffer of a block's packed miniblocks (sized for the widest).
     private struct BlockWriter {
         let base: UnsafeMutableRawPointer
         var offset = 0
-
-        mutating func appendVarint(_ v: Int64) {
-            var u = UInt64(bitPattern: (v << 1) ^ (v >> 63))
-            while u >= 0x80 {
-                base.storeBytes(of: UInt8(truncatingIfNeeded: u) | 0x80, toByteOffset: offset, as: UInt8.self)
-                offset += 1
-                u >>= 7
-            }
-            base.storeBytes(of: UInt8(u), toByteOffset: offset, as: UInt8.self)
-            offset += 1
-        }
 
         @inline(__always)
         mutating func appendLE64(_ v: UInt64) {
