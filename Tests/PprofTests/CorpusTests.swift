@@ -159,6 +159,24 @@ struct CorpusCounts: Sendable, CustomTestStringConvertible {
         #expect(d.sampleLabels.allSatisfy { $0.str != 0 || $0.num != 0 })
     }
 
+    /// The columns are views of the decoder's storage: before any decode and after an empty
+    /// profile they show no samples (one leading 0 in each starts column); after the next
+    /// decode they show that profile, not the previous one.
+    @Test func columnsShowTheLastDecodedProfile() throws {
+        let d = PprofDecoder()
+        #expect(d.sampleCount == 0 && Array(d.sampleLocationStarts) == [0] && Array(d.sampleValueStarts) == [0])
+        let inflater = ProfileInflater()
+        try corpusFile("heap").withUnsafeBytes { raw in
+            try d.decode(try inflater.inflate(raw))
+            try d.resolveReferences()
+        }
+        #expect(d.sampleCount > 0 && d.sampleLocationStarts.count == d.sampleCount + 1)
+        try [UInt8]().withUnsafeBytes { try d.decode($0) }
+        try d.resolveReferences()
+        #expect(d.sampleCount == 0 && Array(d.sampleLocationStarts) == [0] && d.sampleLocationIDs.isEmpty
+                && d.sampleLocationIndices.isEmpty && d.locations.isEmpty && d.strings.isEmpty)
+    }
+
     /// Steady state: decoding the same profile again keeps every column's storage.
     @Test func decoderKeepsCapacityBetweenProfiles() throws {
         let stored = try corpusFile("heap")
