@@ -275,10 +275,9 @@ struct DatasetHead {
         @inline(__always) func value(_ key: UInt64) -> Int64 {
             values[Int(samples[Int(truncatingIfNeeded: key & 0xFFFF_FFFF)]) &* types &+ t]
         }
-        var n = 0
-        for key in order where value(key) != 0 { n &+= 1 }
-        guard n > 0 else { return nil }
-        let start = arena.allocate(n)
+        // Room for every entry (the push was admitted with it), the unused tail given back:
+        // one pass over the scattered values instead of a counting pass and a writing pass.
+        let start = arena.allocate(order.count)
         let stacks = arena.stacks + start, out = arena.values + start
         let spans = arena.spans + start, traces = arena.traces + start
         var total: UInt64 = 0
@@ -296,7 +295,8 @@ struct DatasetHead {
                 at &+= 1
             }
         }
-        return (start, n, total)
+        arena.releaseLast(order.count - at)
+        return at == 0 ? nil : (start, at, total)
     }
 
     private func exportIndex(_ i: Int64, _ x: IngestScratch) -> Int64 { i == 0 ? 0 : x.exportString[Int(i)] }

@@ -88,6 +88,13 @@ final class SampleArena {
         return start
     }
 
+    /// Gives back the last `n` samples of the run allocated last (room taken for a row before
+    /// its zero values were dropped; never written).
+    func releaseLast(_ n: Int) {
+        precondition(n >= 0 && n <= count, "sample arena release larger than the last run")
+        count -= n
+    }
+
     /// Forgets every sample; the committed pages are kept for the next segment.
     func reset() {
         highWater = max(highWater, count)
