@@ -137,7 +137,7 @@ public struct PprofTables {
     var staging = StagingColumns()
 
     /// The starts columns of a table with no samples (one leading 0), before any decode.
-    public nonisolated(unsafe) static let noSampleStarts: UnsafeBufferPointer<UInt32> = {
+    nonisolated(unsafe) static let noSampleStarts: UnsafeBufferPointer<UInt32> = {
         let zero = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
         zero.initialize(to: 0)
         return UnsafeBufferPointer(start: zero, count: 1)
