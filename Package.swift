@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SymbolDB", targets: ["SymbolDB"]),
         .library(name: "SegmentObject", targets: ["SegmentObject"]),
         .library(name: "Accumulator", targets: ["Accumulator"]),
+        .library(name: "Arena", targets: ["Arena"]),
         .library(name: "CShims", targets: ["CShims"]),
     ],
     dependencies: [
@@ -43,9 +44,12 @@ let package = Package(
         // MARK: Byte-level primitives shared by every format and protocol.
         .target(name: "BinaryCoding", dependencies: ["CShims"]),
 
+        // MARK: Memory: the per-shard column arena (address space reserved at start-up, bump-allocated).
+        .target(name: "Arena"),
+
         // MARK: Segment format: pure code, bytes in and bytes out, no I/O.
         .target(name: "TSDBIndex", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/TSDBIndex", exclude: ["README.md"]),
-        .target(name: "SymbolDB", dependencies: ["BinaryCoding", "ProfilesParquet"], path: "Sources/SegmentFormat/SymbolDB", exclude: ["README.md"]),
+        .target(name: "SymbolDB", dependencies: ["Arena", "BinaryCoding", "ProfilesParquet"], path: "Sources/SegmentFormat/SymbolDB", exclude: ["README.md"]),
         .target(name: "ProfilesParquet", dependencies: ["BinaryCoding", "CShims"], path: "Sources/SegmentFormat/ProfilesParquet", exclude: ["README.md"]),
         .target(
             name: "SegmentObject",
@@ -60,7 +64,7 @@ let package = Package(
         // MARK: The per-shard head: decoded pushes accumulated in arenas, flushed as a segment.
         .target(
             name: "Accumulator",
-            dependencies: ["BinaryCoding", "Pprof", "TSDBIndex", "SymbolDB", "ProfilesParquet", "SegmentObject"],
+            dependencies: ["Arena", "BinaryCoding", "Pprof", "TSDBIndex", "SymbolDB", "ProfilesParquet", "SegmentObject"],
             exclude: ["README.md"]
         ),
 
@@ -124,6 +128,7 @@ let package = Package(
 
         // MARK: Tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ArenaTests", dependencies: ["Arena"]),
         .testTarget(name: "BinaryCodingTests", dependencies: ["BinaryCoding", "TestSupport"]),
         .testTarget(name: "TSDBIndexTests", dependencies: ["TSDBIndex", "TestSupport"]),
         .testTarget(name: "SymbolDBTests", dependencies: ["SymbolDB", "ProfilesParquet", "TestSupport"]),

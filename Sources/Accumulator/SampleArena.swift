@@ -1,3 +1,4 @@
+import Arena
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -39,7 +40,7 @@ final class SampleArena {
     /// Reserves room for `capacity` samples. `reserve` maps that many bytes or returns nil
     /// with `errno` set (tests substitute a failing one). A failed reservation does not stop
     /// the process: the arena then holds nothing and every push with samples is refused.
-    init(capacity: Int, reserve: (Int) -> UnsafeMutableRawPointer? = SampleArena.reserveAddressSpace) {
+    init(capacity: Int, reserve: (Int) -> UnsafeMutableRawPointer? = ColumnArena.reserveAddressSpace) {
         precondition(capacity > 0 && capacity <= Int(UInt32.max), "sample arena capacity out of range")
         // 16-byte columns first keep every column aligned without padding.
         let bytes = capacity * Self.bytesPerSample
@@ -63,12 +64,6 @@ final class SampleArena {
 
     deinit {
         if regionBytes > 0 { munmap(region, regionBytes) } else { region.deallocate() }
-    }
-
-    /// Address space only: the kernel commits a page when it is first written.
-    static func reserveAddressSpace(_ bytes: Int) -> UnsafeMutableRawPointer? {
-        let base = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        return base == MAP_FAILED ? nil : base
     }
 
     var remaining: Int { capacity - count }

@@ -1,0 +1,126 @@
+/// A growable column of plain values whose storage is a block of a `ColumnArena`: what the
+/// accumulator's rows, series, symbols and stack tree are made of.
+///
+/// - Growth takes a block twice as large (or as large as needed) and copies; the old block is
+///   left to the arena until its `reset()`. Only the growth path costs more than a store.
+/// - `reset()` after the arena's reset takes a fresh block as large as the column's last
+///   count: a column starts each segment with the room its previous one needed, so a steady
+///   stream of segments grows nothing, and a dataset that shrinks gives the room back.
+/// - `bytesToReserve(additional:)` tells beforehand what making room would take from the arena,
+///   so a push is admitted only when all of its allocations fit.
+///
+/// A value type holding a pointer: copies share the storage (like a view), and only the copy
+/// that grows moves. Elements are trivially copyable (no reference counting in the arena).
+public struct ArenaColumn<Element: BitwiseCopyable> {
+    public let arena: ColumnArena
+    public private(set) var base: UnsafeMutablePointer<Element>
+    public private(set) var count = 0
+    public private(set) var capacity = 0
+    /// The arena generation the block belongs to.
+    private var generation: Int
+
+    /// An empty column; `capacity` elements are taken from the arena now (0: at the first append).
+    public init(in arena: ColumnArena, capacity: Int = 0) {
+        self.arena = arena
+        generation = arena.generation
+        base = Self.emptyBase
+        if capacity > 0 { moveToBlock(capacity: capacity) }
+    }
+
+    /// Never dereferenced (capacity 0); aligned so that buffer views over it are valid.
+    private static var emptyBase: UnsafeMutablePointer<Element> {
+        UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
+    }
+
+    public var isEmpty: Bool { count == 0 }
+    /// Bytes of the elements held.
+    public var byteCount: Int { count * MemoryLayout<Element>.stride }
+    /// Bytes of the column's block.
+    public var reservedBytes: Int { capacity * MemoryLayout<Element>.stride }
+
+    public var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+    public var mutableBuffer: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: base, count: count) }
+
+    @inline(__always)
+    public subscript(i: Int) -> Element {
+        get {
+            precondition(UInt(bitPattern: i) < UInt(bitPattern: count), "ArenaColumn index out of range")
+            return base[i]
+        }
+        nonmutating set {
+            precondition(UInt(bitPattern: i) < UInt(bitPattern: count), "ArenaColumn index out of range")
+            base[i] = newValue
+        }
+    }
+
+    public var last: Element? { count == 0 ? nil : base[count - 1] }
+
+    @inline(__always)
+    public mutating func append(_ e: Element) {
+        if count == capacity { grow(toHold: count + 1) }
+        base[count] = e
+        count += 1
+    }
+
+    public mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
+        guard let from = elements.baseAddress, elements.count > 0 else { return }
+        reserve(additional: elements.count)
+        (base + count).update(from: from, count: elements.count)
+        count += elements.count
+    }
+
+    public mutating func append(repeating e: Element, count n: Int) {
+        precondition(n >= 0, "ArenaColumn.append(repeating:) of a negative count")
+        reserve(additional: n)
+        (base + count).initialize(repeating: e, count: n)
+        count += n
+    }
+
+    /// Makes room for `n` more elements (growth, if any, happens here, not in the appends).
+    public mutating func reserve(additional n: Int) {
+        if count + n > capacity { grow(toHold: count + n) }
+    }
+
+    /// Bytes `reserve(additional: n)` would take from the arena now (0 when there is room).
+    public func bytesToReserve(additional n: Int) -> Int {
+        count + n <= capacity ? 0 : ColumnArena.blockBytes(Self.grownCapacity(capacity, toHold: count + n) * MemoryLayout<Element>.stride)
+    }
+
+    public mutating func removeLast(_ n: Int) {
+        precondition(n >= 0 && n <= count, "ArenaColumn.removeLast beyond the count")
+        count -= n
+    }
+
+    /// Empties the column. Within a segment it keeps its block; after the arena's reset it
+    /// takes a new block as large as its last count (its old block now belongs to nobody).
+    public mutating func reset() {
+        if generation == arena.generation {
+            count = 0
+            return
+        }
+        let size = count
+        generation = arena.generation
+        count = 0
+        capacity = 0
+        base = Self.emptyBase
+        if size > 0 { moveToBlock(capacity: size) }
+    }
+
+    /// Double the capacity, or as much as needed (16 at least).
+    static func grownCapacity(_ capacity: Int, toHold needed: Int) -> Int {
+        max(needed, capacity * 2, 16)
+    }
+
+    private mutating func grow(toHold needed: Int) {
+        moveToBlock(capacity: Self.grownCapacity(capacity, toHold: needed))
+    }
+
+    private mutating func moveToBlock(capacity newCapacity: Int) {
+        precondition(generation == arena.generation, "ArenaColumn used after its arena was reset, before its own reset()")
+        let block = arena.allocate(bytes: newCapacity * MemoryLayout<Element>.stride)
+        let moved = block.bindMemory(to: Element.self, capacity: newCapacity)
+        if count > 0 { moved.update(from: base, count: count) }
+        base = moved
+        capacity = newCapacity
+    }
+}

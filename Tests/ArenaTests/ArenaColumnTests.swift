@@ -1,0 +1,97 @@
+import Testing
+@testable import Arena
+
+@Suite struct ArenaColumnTests {
+    @Test func appendsGrowByMovingAndKeepEveryValue() {
+        let arena = ColumnArena(capacityBytes: 1 << 20)
+        var column = ArenaColumn<UInt32>(in: arena)
+        #expect(column.capacity == 0 && arena.usedBytes == 0)
+        var blocks: Set<UInt> = []
+        for i in 0 ..< 1000 {
+            let expected = column.bytesToReserve(additional: 1)
+            let before = arena.usedBytes
+            column.append(UInt32(i) &* 2_654_435_761)
+            #expect(arena.usedBytes - before == expected)
+            blocks.insert(UInt(bitPattern: column.base))
+        }
+        #expect(column.count == 1000)
+        #expect((0 ..< 1000).allSatisfy { column[$0] == UInt32($0) &* 2_654_435_761 })
+        // 16, 32, ..., 1024: seven blocks, each cache-line aligned.
+        #expect(blocks.count == 7)
+        #expect(blocks.allSatisfy { $0 % UInt(ColumnArena.alignment) == 0 })
+        #expect(arena.usedBytes == (16 + 32 + 64 + 128 + 256 + 512 + 1024) * 4)
+    }
+
+    @Test func bulkAppendsMakeRoomOnce() {
+        let arena = ColumnArena(capacityBytes: 1 << 20)
+        var column = ArenaColumn<UInt64>(in: arena, capacity: 4)
+        let values: [UInt64] = Array(1 ... 100)
+        values.withUnsafeBufferPointer { column.append(contentsOf: $0) }
+        column.append(repeating: 7, count: 3)
+        #expect(column.count == 103 && column.capacity == 200)
+        #expect(Array(column.buffer) == values + [7, 7, 7])
+        column.removeLast(3)
+        #expect(column.last == 100 && column.count == 100)
+    }
+
+    @Test func resetWithinASegmentKeepsTheBlock() {
+        let arena = ColumnArena(capacityBytes: 1 << 20)
+        var column = ArenaColumn<Int64>(in: arena)
+        for i in 0 ..< 40 { column.append(Int64(i)) }
+        let (base, used) = (column.base, arena.usedBytes)
+        column.reset()
+        #expect(column.count == 0 && column.base == base && column.capacity == 64)
+        for i in 0 ..< 64 { column.append(Int64(i)) }
+        #expect(arena.usedBytes == used && column.base == base)
+    }
+
+    /// After a flush the arena starts over and each column takes the room its last segment
+    /// needed: the same pages, nothing left behind by growth.
+    @Test func resetAfterTheArenaResetTakesTheLastCount() {
+        let arena = ColumnArena(capacityBytes: 1 << 20)
+        var a = ArenaColumn<UInt32>(in: arena), b = ArenaColumn<UInt128>(in: arena)
+        for i in 0 ..< 300 { a.append(UInt32(i)); if i % 3 == 0 { b.append(UInt128(i)) } }
+        let grownUsed = arena.usedBytes
+        arena.reset()
+        a.reset()
+        b.reset()
+        #expect(a.count == 0 && a.capacity == 300 && b.capacity == 100)
+        #expect(arena.usedBytes == ColumnArena.blockBytes(300 * 4) + ColumnArena.blockBytes(100 * 16))
+        #expect(arena.usedBytes < grownUsed && arena.highWaterBytes == grownUsed)
+        for i in 0 ..< 300 { a.append(UInt32(i)) }
+        #expect(a.capacity == 300 && a[299] == 299)
+        // A column that held nothing gives its room back.
+        arena.reset()
+        var empty = ArenaColumn<UInt64>(in: arena, capacity: 1000)
+        arena.reset()
+        empty.reset()
+        #expect(empty.capacity == 0)
+    }
+
+    @Test func bytesToReserveIsWhatReserveTakes() {
+        let arena = ColumnArena(capacityBytes: 1 << 20)
+        var column = ArenaColumn<UInt8>(in: arena)
+        for n in [0, 1, 15, 16, 17, 100, 5000] {
+            let expected = column.bytesToReserve(additional: n)
+            let before = arena.usedBytes
+            column.reserve(additional: n)
+            #expect(arena.usedBytes - before == expected)
+            #expect(column.capacity >= column.count + n)
+            #expect(column.bytesToReserve(additional: n) == 0)
+        }
+    }
+
+    @Test func aFailedReservationLeavesNoRoom() {
+        let arena = ColumnArena(capacityBytes: 1 << 30) { _ in nil }
+        #expect(arena.capacityBytes == 0 && arena.remainingBytes == 0)
+        let column = ArenaColumn<UInt32>(in: arena)
+        #expect(column.bytesToReserve(additional: 1) > arena.remainingBytes)
+    }
+
+    @Test func capacityIsRoundedToWholeCacheLines() {
+        let arena = ColumnArena(capacityBytes: 100)
+        #expect(arena.capacityBytes == 128)
+        _ = arena.allocate(bytes: 1)
+        #expect(arena.usedBytes == 64 && arena.remainingBytes == 64)
+    }
+}
