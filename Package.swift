@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "ProfilesParquetTests", dependencies: ["ProfilesParquet", "TestSupport"]),
         .testTarget(name: "SegmentObjectTests", dependencies: ["SegmentObject", "TestSupport"]),
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),
-        .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "TestSupport"]),
+        .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "Arena", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["SegmentWriterService", "Runtime", "GRPC", "HTTP2", "SegmentObject", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),

@@ -1,3 +1,4 @@
+import Arena
 import BinaryCoding
 import Pprof
 
@@ -9,37 +10,37 @@ struct DatasetHead {
     let tenant: ByteString
     let service: ByteString
 
-    var symbols = SymbolPartitionBuilder()
+    var symbols: SymbolPartitionBuilder
 
     // Series, in creation order; their file order is decided at flush (§2.6).
-    private(set) var seriesLabels = LabelSetArena()
-    private(set) var seriesFingerprint: [UInt64] = []
-    private(set) var seriesMinTime: [Int64] = []
-    private(set) var seriesMaxTime: [Int64] = []
+    private(set) var seriesLabels: LabelSetArena
+    private(set) var seriesFingerprint: ArenaColumn<UInt64>
+    private(set) var seriesMinTime: ArenaColumn<Int64>
+    private(set) var seriesMaxTime: ArenaColumn<Int64>
     private var seriesByFingerprint: [UInt64: UInt32] = [:]
 
     // Rows, in arrival order.
-    private(set) var rowSeries: [UInt32] = []
-    private(set) var rowID: [UInt128] = []
-    private(set) var rowTotal: [UInt64] = []
-    private(set) var rowTime: [Int64] = []
-    private(set) var rowDuration: [Int64] = []
-    private(set) var rowDropFrames: [Int64] = []
-    private(set) var rowKeepFrames: [Int64] = []
-    private(set) var rowDefaultSampleType: [Int64] = []
-    private(set) var rowSampleStart: [UInt32] = []
-    private(set) var rowSampleCount: [UInt32] = []
-    private(set) var rowHasSpans: [Bool] = []
-    private(set) var rowCommentStart: [UInt32] = []
-    private(set) var rowCommentCount: [UInt32] = []
-    private(set) var rowAnnotations: [UInt32] = []
+    private(set) var rowSeries: ArenaColumn<UInt32>
+    private(set) var rowID: ArenaColumn<UInt128>
+    private(set) var rowTotal: ArenaColumn<UInt64>
+    private(set) var rowTime: ArenaColumn<Int64>
+    private(set) var rowDuration: ArenaColumn<Int64>
+    private(set) var rowDropFrames: ArenaColumn<Int64>
+    private(set) var rowKeepFrames: ArenaColumn<Int64>
+    private(set) var rowDefaultSampleType: ArenaColumn<Int64>
+    private(set) var rowSampleStart: ArenaColumn<UInt32>
+    private(set) var rowSampleCount: ArenaColumn<UInt32>
+    private(set) var rowHasSpans: ArenaColumn<Bool>
+    private(set) var rowCommentStart: ArenaColumn<UInt32>
+    private(set) var rowCommentCount: ArenaColumn<UInt32>
+    private(set) var rowAnnotations: ArenaColumn<UInt32>
 
     /// Samples of this dataset's rows; they live in the shard's `SampleArena`, one run per row
     /// (`rowSampleStart` is the run's arena position).
     private(set) var sampleCount = 0
-    private(set) var comments: [Int64] = []
+    private(set) var comments: ArenaColumn<Int64>
     /// One set per push that produced rows here (shared by that push's rows).
-    private(set) var annotations = LabelSetArena()
+    private(set) var annotations: LabelSetArena
     private var annotationsOfPush: Int = -1
 
     private(set) var minTimeNanos = Int64.max
@@ -47,50 +48,101 @@ struct DatasetHead {
     /// Pushes routed here since the last reset, with or without rows (segment-object.md §10).
     private(set) var pushCount = 0
 
-    init(tenant: ByteString, service: ByteString) {
+    /// Every column is a block of the shard's `arena` (none is taken before the first append).
+    init(tenant: ByteString, service: ByteString, arena: ColumnArena) {
         self.tenant = tenant
         self.service = service
+        symbols = SymbolPartitionBuilder()
+        seriesLabels = LabelSetArena(in: arena)
+        seriesFingerprint = ArenaColumn(in: arena)
+        seriesMinTime = ArenaColumn(in: arena)
+        seriesMaxTime = ArenaColumn(in: arena)
+        rowSeries = ArenaColumn(in: arena)
+        rowID = ArenaColumn(in: arena)
+        rowTotal = ArenaColumn(in: arena)
+        rowTime = ArenaColumn(in: arena)
+        rowDuration = ArenaColumn(in: arena)
+        rowDropFrames = ArenaColumn(in: arena)
+        rowKeepFrames = ArenaColumn(in: arena)
+        rowDefaultSampleType = ArenaColumn(in: arena)
+        rowSampleStart = ArenaColumn(in: arena)
+        rowSampleCount = ArenaColumn(in: arena)
+        rowHasSpans = ArenaColumn(in: arena)
+        rowCommentStart = ArenaColumn(in: arena)
+        rowCommentCount = ArenaColumn(in: arena)
+        rowAnnotations = ArenaColumn(in: arena)
+        comments = ArenaColumn(in: arena)
+        annotations = LabelSetArena(in: arena)
     }
 
     var rowCount: Int { rowSeries.count }
     var seriesCount: Int { seriesFingerprint.count }
 
+    /// Bytes of accumulated data: the columns' elements (not their blocks) and the samples.
     var accumulatedBytes: Int {
-        symbols.accumulatedBytes + seriesLabels.byteCount + seriesFingerprint.count * 40
-            + rowSeries.count * 96 + sampleCount * SampleArena.bytesPerSample + comments.count * 8 + annotations.byteCount
+        symbols.accumulatedBytes + seriesLabels.byteCount + seriesFingerprint.byteCount * 3
+            + rowCount * Self.rowBytes + sampleCount * SampleArena.bytesPerSample + comments.byteCount + annotations.byteCount
     }
 
-    /// Bytes the main columns have reserved (capacity, not count): what `reset` keeps. Samples
-    /// are the shard arena's (`SampleArena.committedBytes`).
+    /// Bytes of one row across the row columns.
+    private static let rowBytes = 16 + 8 * 7 + 4 * 6 + 1
+
+    /// Bytes of the columns' blocks: what `reset` keeps. Samples are the shard arena's
+    /// (`SampleArena.committedBytes`).
     var reservedBytes: Int {
-        symbols.reservedBytes + seriesLabels.reservedBytes + annotations.reservedBytes
-            + seriesFingerprint.capacity * 8 + rowSeries.capacity * 4 + rowID.capacity * 16 + rowTotal.capacity * 8
-            + rowTime.capacity * 8 + rowSampleStart.capacity * 4 + comments.capacity * 8
+        symbols.reservedBytes + seriesLabels.reservedBytes + annotations.reservedBytes + comments.reservedBytes
+            + seriesFingerprint.reservedBytes + seriesMinTime.reservedBytes + seriesMaxTime.reservedBytes
+            + rowSeries.reservedBytes + rowID.reservedBytes + rowTotal.reservedBytes + rowTime.reservedBytes
+            + rowDuration.reservedBytes + rowDropFrames.reservedBytes + rowKeepFrames.reservedBytes
+            + rowDefaultSampleType.reservedBytes + rowSampleStart.reservedBytes + rowSampleCount.reservedBytes
+            + rowHasSpans.reservedBytes + rowCommentStart.reservedBytes + rowCommentCount.reservedBytes
+            + rowAnnotations.reservedBytes
+    }
+
+    /// An upper bound of the bytes one push may take from the arena for this head's series,
+    /// rows, comments and annotations (symbols: `SymbolPartitionBuilder.bytesToIngest`):
+    /// `rows` rows at most (groups × sample types), each a new series whose label set holds at
+    /// most `seriesPairs` pairs and `seriesLabelBytes` bytes in all.
+    func bytesToIngest(rows: Int, seriesPairs: Int, seriesLabelBytes: Int, commentsPerRow: Int,
+                       annotations push: LabelBuilder) -> Int {
+        var n = seriesLabels.bytesToAppend(sets: rows, pairCount: seriesPairs, byteCount: seriesLabelBytes)
+        n += seriesFingerprint.bytesToReserve(additional: rows) + seriesMinTime.bytesToReserve(additional: rows)
+            + seriesMaxTime.bytesToReserve(additional: rows)
+        n += rowSeries.bytesToReserve(additional: rows) + rowID.bytesToReserve(additional: rows)
+            + rowTotal.bytesToReserve(additional: rows) + rowTime.bytesToReserve(additional: rows)
+            + rowDuration.bytesToReserve(additional: rows) + rowDropFrames.bytesToReserve(additional: rows)
+            + rowKeepFrames.bytesToReserve(additional: rows) + rowDefaultSampleType.bytesToReserve(additional: rows)
+            + rowSampleStart.bytesToReserve(additional: rows) + rowSampleCount.bytesToReserve(additional: rows)
+            + rowHasSpans.bytesToReserve(additional: rows) + rowCommentStart.bytesToReserve(additional: rows)
+            + rowCommentCount.bytesToReserve(additional: rows) + rowAnnotations.bytesToReserve(additional: rows)
+        n += comments.bytesToReserve(additional: rows * commentsPerRow)
+        n += annotations.bytesToAppend(push)
+        return n
     }
 
     mutating func reset() {
         symbols.reset()
         seriesLabels.reset()
-        seriesFingerprint.removeAll(keepingCapacity: true)
-        seriesMinTime.removeAll(keepingCapacity: true)
-        seriesMaxTime.removeAll(keepingCapacity: true)
+        seriesFingerprint.reset()
+        seriesMinTime.reset()
+        seriesMaxTime.reset()
         seriesByFingerprint.removeAll(keepingCapacity: true)
-        rowSeries.removeAll(keepingCapacity: true)
-        rowID.removeAll(keepingCapacity: true)
-        rowTotal.removeAll(keepingCapacity: true)
-        rowTime.removeAll(keepingCapacity: true)
-        rowDuration.removeAll(keepingCapacity: true)
-        rowDropFrames.removeAll(keepingCapacity: true)
-        rowKeepFrames.removeAll(keepingCapacity: true)
-        rowDefaultSampleType.removeAll(keepingCapacity: true)
-        rowSampleStart.removeAll(keepingCapacity: true)
-        rowSampleCount.removeAll(keepingCapacity: true)
-        rowHasSpans.removeAll(keepingCapacity: true)
-        rowCommentStart.removeAll(keepingCapacity: true)
-        rowCommentCount.removeAll(keepingCapacity: true)
-        rowAnnotations.removeAll(keepingCapacity: true)
+        rowSeries.reset()
+        rowID.reset()
+        rowTotal.reset()
+        rowTime.reset()
+        rowDuration.reset()
+        rowDropFrames.reset()
+        rowKeepFrames.reset()
+        rowDefaultSampleType.reset()
+        rowSampleStart.reset()
+        rowSampleCount.reset()
+        rowHasSpans.reset()
+        rowCommentStart.reset()
+        rowCommentCount.reset()
+        rowAnnotations.reset()
         sampleCount = 0
-        comments.removeAll(keepingCapacity: true)
+        comments.reset()
         annotations.reset()
         annotationsOfPush = -1
         minTimeNanos = .max
@@ -247,7 +299,7 @@ struct DatasetHead {
             rowKeepFrames.append(exportIndex(p.keepFrames, x))
             for c in p.comments { comments.append(exportIndex(c, x)) }
         }
-        rowCommentCount.append(UInt32(comments.count) - rowCommentStart[rowCommentStart.count - 1])
+        rowCommentCount.append(UInt32(comments.count) - rowCommentStart[rowCount - 1])
         return true
     }
 

@@ -83,7 +83,7 @@ extension DatasetHead {
             c.durationNanos.append(rowDuration[r])
             // §2.5: `Period` is never copied.
             c.period.append(0)
-            c.comments.append(contentsOf: comments[Int(rowCommentStart[r]) ..< Int(rowCommentStart[r] + rowCommentCount[r])])
+            c.comments.append(contentsOf: comments.buffer[Int(rowCommentStart[r]) ..< Int(rowCommentStart[r] + rowCommentCount[r])])
             c.commentOffsets.append(c.comments.count)
             c.defaultSampleType.append(rowDefaultSampleType[r])
             let a = Int(rowAnnotations[r])

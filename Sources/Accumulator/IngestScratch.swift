@@ -1,7 +1,7 @@
 /// Per-push working memory shared by all datasets of a shard (the shard is single-threaded).
 /// Every array keeps its capacity, so a warm accumulator ingests without allocating.
 struct IngestScratch {
-    var split = SampleSplit()
+    var split: SampleSplit
     var requestLabels = LabelBuilder()
     var annotations = LabelBuilder()
     var baseLabels = LabelBuilder()
@@ -48,6 +48,8 @@ struct IngestScratch {
     var radixCounts: [Int] = []
     var locationSortBuffer: [Int32] = []
     var profileType: [UInt8] = []
+
+    init(labelBytesMax: Int) { split = SampleSplit(labelBytesMax: labelBytesMax) }
 
     /// Starts a push: sizes the maps and stamps for the profile's tables and forgets what the
     /// previous push interned.

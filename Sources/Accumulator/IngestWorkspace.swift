@@ -11,10 +11,18 @@ public final class IngestWorkspace {
     public let profileBytesMax: Int
     let inflater: ProfileInflater
     let decoder = PprofDecoder()
-    var scratch = IngestScratch()
+    var scratch: IngestScratch
 
     public init(profileBytesMax: Int) {
         self.profileBytesMax = profileBytesMax
         inflater = ProfileInflater(maxDecompressedBytes: profileBytesMax)
+        scratch = IngestScratch(labelBytesMax: Self.labelBytesMax(profileBytesMax: profileBytesMax))
+    }
+
+    /// Room for the label sets of one profile's groups: four times the profile (real profiles'
+    /// sets are a small fraction of it; a crafted one repeating a long string under many sets
+    /// is refused instead of exhausting memory), under the 32-bit offsets' limit.
+    static func labelBytesMax(profileBytesMax: Int) -> Int {
+        min(4 * profileBytesMax + (1 << 20), 3 << 30)
     }
 }

@@ -25,6 +25,8 @@ struct LabelBuilder {
     }
 
     var count: Int { pairs.count }
+    /// Bytes of the builder's buffer (at least those of its pairs: a replaced value stays behind).
+    var byteCount: Int { bytes.count }
 
     /// Becomes a copy of `other`, reusing this builder's capacity.
     mutating func assign(_ other: LabelBuilder) {

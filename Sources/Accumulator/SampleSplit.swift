@@ -1,3 +1,4 @@
+import Arena
 import BinaryCoding
 import Pprof
 
@@ -72,7 +73,14 @@ struct SampleSplit {
 
     /// True when the whole profile is ingested as is (path c).
     private(set) var isWholeProfile = false
-    private(set) var groupLabels = LabelSetArena()
+    /// The groups' label sets: copies of label strings, one per group, so a profile can ask for
+    /// far more bytes than it holds (one long string under many distinct label sets). They
+    /// live in an arena of their own, bounded, emptied by every split.
+    private(set) var groupLabels: LabelSetArena
+    private let labelArena: ColumnArena
+    /// The groups' label sets did not fit in `labelBytesMax`: the split stopped, the push
+    /// must be refused.
+    private(set) var labelBytesExceeded = false
     private(set) var groupSampleStart: [Int32] = []
     private(set) var groupSampleCount: [Int32] = []
     private(set) var groupSamples: [Int32] = []
@@ -80,6 +88,16 @@ struct SampleSplit {
     private(set) var values: [Int64] = []
 
     var groupCount: Int { groupSampleStart.count }
+
+    /// `labelBytesMax`: room for the label sets of one profile's groups (below 4 GiB: label
+    /// offsets are 32-bit).
+    init(labelBytesMax: Int) {
+        precondition(labelBytesMax > 0 && labelBytesMax < Int(UInt32.max), "label arena size out of range")
+        labelArena = ColumnArena(capacityBytes: labelBytesMax)
+        groupLabels = LabelSetArena(in: labelArena)
+    }
+
+    var labelBytesMax: Int { labelArena.capacityBytes }
 
     /// The label set (in `groupLabels`) of emitted group `g`.
     func labelSet(ofGroup g: Int) -> Int { Int(emittedGroup[g]) }
@@ -125,7 +143,9 @@ struct SampleSplit {
         nextSameFingerprint.removeAll(keepingCapacity: true)
         firstGroupByFingerprint.removeAll(keepingCapacity: true)
         emittedGroup.removeAll(keepingCapacity: true)
+        labelArena.reset()
         groupLabels.reset()
+        labelBytesExceeded = false
         groupSampleStart.removeAll(keepingCapacity: true)
         groupSampleCount.removeAll(keepingCapacity: true)
         groupSamples.removeAll(keepingCapacity: true)
@@ -214,6 +234,7 @@ struct SampleSplit {
         builder.assign(requestLabels)
         builder.removeEmptyValues()
         builder.sortByName()
+        guard roomForGroupLabels() else { return }
         groupLabels.append(builder)
         emittedGroup.append(0)
         groupSampleStart.append(0)
@@ -236,7 +257,7 @@ struct SampleSplit {
             }
             builder.removeEmptyValues()
             builder.sortByName()
-            let g = findOrCreateGroup(fingerprint: builder.fingerprint())
+            guard let g = findOrCreateGroup(fingerprint: builder.fingerprint()) else { return }
             nextRun.append(-1)
             if groupLastRun[g] >= 0 { nextRun[Int(groupLastRun[g])] = Int32(r) } else { groupFirstRun[g] = Int32(r) }
             groupLastRun[g] = Int32(r)
@@ -251,7 +272,15 @@ struct SampleSplit {
         precondition(emittedGroup.count == groupFingerprint.count, "every merged group is emitted once")
     }
 
-    private mutating func findOrCreateGroup(fingerprint fp: UInt64) -> Int {
+    /// The builder's set fits in the label arena; else the split is marked as exceeded.
+    private mutating func roomForGroupLabels() -> Bool {
+        if groupLabels.bytesToAppend(builder) <= labelArena.remainingBytes { return true }
+        labelBytesExceeded = true
+        return false
+    }
+
+    /// The group with the builder's labels, created when new; nil when its labels do not fit.
+    private mutating func findOrCreateGroup(fingerprint fp: UInt64) -> Int? {
         var last: Int32 = -1
         var k = firstGroupByFingerprint[fp] ?? -1
         while k >= 0 {
@@ -259,6 +288,7 @@ struct SampleSplit {
             last = k
             k = nextSameFingerprint[Int(k)]
         }
+        guard roomForGroupLabels() else { return nil }
         let g = groupLabels.append(builder)
         groupFingerprint.append(fp)
         nextSameFingerprint.append(-1)

@@ -1,3 +1,4 @@
+import Arena
 import BinaryCoding
 import Pprof
 import SegmentObject
@@ -20,7 +21,17 @@ public final class ShardAccumulator {
     /// Every dataset's samples, in address space reserved when the shard is created
     /// (`AccumulatorLimits.samplesMax`).
     let samples: SampleArena
+    /// Every dataset's other columns (rows, series, symbols, stack trees), in address space
+    /// reserved when the shard is created (`AccumulatorLimits.accumulatedBytesMax`).
+    let columns: ColumnArena
     private var heads: [DatasetHead] = []
+    /// A head that never receives data, in an arena of its own: a push for a dataset the
+    /// shard does not hold yet is admitted by what it would take from this head, plus what
+    /// making a head takes (`blankHeadBytes`).
+    private let blankHead: DatasetHead
+    private let blankHeadBytes: Int
+    /// The arena bytes the last push checked was allowed to take (what it takes is at most that).
+    private(set) var admittedArenaBytes = 0
     /// XXH64 of (tenant ‖ 0xFF ‖ service) → head indices with that hash.
     private var headsByKey: [UInt64: [Int]] = [:]
     private var keyScratch: [UInt8] = []
@@ -29,23 +40,35 @@ public final class ShardAccumulator {
     private var activeDatasets = 0
     /// Pushes accepted since the last flush (also the ones that produced no rows).
     public private(set) var pushCount = 0
-    /// Bytes charged to accumulated data since the last flush (an estimate of the memory
-    /// the columns hold, not of their reserved capacity).
+    /// Bytes of data accumulated since the last flush: the columns' elements and samples
+    /// (what the segment is made of; the arenas' blocks are `reservedBytes`).
     public private(set) var accumulatedBytes = 0
 
     /// `workspace`: shared with the other accumulators of the same core, or nil for one of its own.
     public convenience init(limits: AccumulatorLimits = AccumulatorLimits(), workspace: IngestWorkspace? = nil) {
-        self.init(limits: limits, workspace: workspace, samples: SampleArena(capacity: limits.samplesMax))
+        self.init(limits: limits, workspace: workspace, samples: SampleArena(capacity: limits.samplesMax),
+                  columns: ColumnArena(capacityBytes: limits.accumulatedBytesMax))
     }
 
-    /// `samples` must have been made for `limits.samplesMax` (tests hand in one whose
-    /// reservation failed).
-    init(limits: AccumulatorLimits, workspace: IngestWorkspace?, samples: SampleArena) {
+    /// `samples` and `columns` must have been made for `limits.samplesMax` and
+    /// `limits.accumulatedBytesMax` (tests hand in ones whose reservation failed).
+    init(limits: AccumulatorLimits, workspace: IngestWorkspace?, samples: SampleArena, columns: ColumnArena) {
         precondition(workspace.map { $0.profileBytesMax == limits.profileBytesMax } ?? true,
                      "a shared workspace must inflate to the accumulator's profileBytesMax")
         self.limits = limits
         self.workspace = workspace ?? IngestWorkspace(profileBytesMax: limits.profileBytesMax)
         self.samples = samples
+        self.columns = columns
+        let blankArena = ColumnArena(capacityBytes: 1 << 20)
+        blankHead = DatasetHead(tenant: "", service: "", arena: blankArena)
+        blankHeadBytes = blankArena.usedBytes
+    }
+
+    /// True when the segment should be flushed before it is due: its data reached
+    /// `segmentBytesMax`, or its columns took half of their arena (growth leaves blocks behind
+    /// until the flush, so the arena fills faster than the data grows).
+    public func shouldFlushEarly(segmentBytesMax: Int) -> Bool {
+        accumulatedBytes >= segmentBytesMax || columns.usedBytes * 2 >= columns.capacityBytes
     }
 
     /// Datasets (tenant, service) that received a push since the last flush.
@@ -98,6 +121,9 @@ public final class ShardAccumulator {
         }
         let keys = SpecialLabelKeys(p)
         workspace.scratch.split.split(p, keys: keys, requestLabels: workspace.scratch.requestLabels)
+        if workspace.scratch.split.labelBytesExceeded {
+            throw Self.exhausted("the label sets of the profile's sample groups exceed \(workspace.scratch.split.labelBytesMax) bytes")
+        }
         try checkSplitReferences(p)
 
         let existing = findHead(tenant: tenant, service: service)
@@ -153,22 +179,44 @@ public final class ShardAccumulator {
             }
             throw Self.exhausted("shard holds \(samples.count) samples, push may add \(newSamples), limit \(samples.capacity)")
         }
-        let growth = Self.growthBound(p, groups: groups, labelBytes: workspace.scratch.split.groupLabels.byteCount)
-        if accumulatedBytes + growth > limits.accumulatedBytesMax {
-            throw Self.exhausted("accumulator holds \(accumulatedBytes) bytes, push may add \(growth), limit \(limits.accumulatedBytesMax)")
+        let need = arenaBytesToIngest(p, head: head)
+        admittedArenaBytes = need
+        if need > columns.remainingBytes {
+            if let error = columns.reservationError {
+                throw Self.exhausted("no column arena: reserving \(limits.accumulatedBytesMax) bytes of address space failed (errno \(error))")
+            }
+            throw Self.exhausted("shard columns take \(columns.usedBytes) bytes, push may take \(need), limit \(columns.capacityBytes)")
         }
     }
 
-    /// An upper bound of what one push can add to `accumulatedBytes` (same unit costs as
-    /// `DatasetHead.accumulatedBytes`).
-    static func growthBound(_ p: PprofTables, groups: Int, labelBytes: Int) -> Int {
-        var stringBytes = 0
-        for s in p.strings { stringBytes += Int(s.length) }
-        let rows = groups * p.typeCount
-        return stringBytes + p.strings.count * 16 + p.mappings.count * 112 + p.functions.count * 32
-            + p.locations.count * 33 + p.lines.count * 8 + p.sampleLocationIDs.count * 25 + 25
-            + p.sampleCount * p.typeCount * 36 + rows * (96 + 40 + 160 + labelBytes / max(groups, 1))
-            + rows * p.comments.count * 8 + 64 * 1024
+    /// An upper bound of the bytes the push may take from the column arena: its dataset's
+    /// series, rows, comments, annotations and symbols, and the head itself when it is new.
+    private func arenaBytesToIngest(_ p: PprofTables, head: Int?) -> Int {
+        let split = workspace.scratch.split
+        // Per row (group × sample type), the series label set: the group's labels, the derived
+        // names, and derived values made of the group's labels (service name, `__name__` in the
+        // profile type) and the sample and period type strings.
+        var periodBytes = 0
+        if let period = p.periodType { periodBytes = p.string(period.type).count + p.string(period.unit).count }
+        var typeBytes = 0
+        for t in 0 ..< p.typeCount { typeBytes += p.string(p.sampleTypes[t].type).count + p.string(p.sampleTypes[t].unit).count }
+        var pairs = 0, labelBytes = 0
+        for g in 0 ..< split.groupCount {
+            let set = split.labelSet(ofGroup: g)
+            pairs += (split.groupLabels.pairRange(set).count + 7) * p.typeCount
+            labelBytes += (3 * split.groupLabels.byteCount(ofSet: set) + 2 * periodBytes + 256) * p.typeCount + 2 * typeBytes
+        }
+        let rows = split.groupCount * p.typeCount
+        let annotations = workspace.scratch.annotations
+        if let h = head {
+            return heads[h].bytesToIngest(rows: rows, seriesPairs: pairs, seriesLabelBytes: labelBytes,
+                                          commentsPerRow: p.comments.count, annotations: annotations)
+                + heads[h].symbols.bytesToIngest(p)
+        }
+        return blankHeadBytes
+            + blankHead.bytesToIngest(rows: rows, seriesPairs: pairs, seriesLabelBytes: labelBytes,
+                                      commentsPerRow: p.comments.count, annotations: annotations)
+            + blankHead.symbols.bytesToIngest(p)
     }
 
     static func exhausted(_ message: String) -> PushError {
@@ -195,7 +243,7 @@ public final class ShardAccumulator {
 
     private func createHead(tenant: UnsafeRawBufferPointer, service: UnsafeRawBufferPointer) -> Int {
         let h = heads.count
-        heads.append(DatasetHead(tenant: ByteString(tenant), service: ByteString(service)))
+        heads.append(DatasetHead(tenant: ByteString(tenant), service: ByteString(service), arena: columns))
         headsByKey[datasetHash(tenant, service), default: []].append(h)
         return h
     }
@@ -207,15 +255,16 @@ public final class ShardAccumulator {
         }
     }
 
-    /// Capacity held by the heads' columns (kept across flushes for active datasets) and the
+    /// Blocks held by the heads' columns (re-taken after a flush by active datasets) and the
     /// sample arena's committed pages.
     var reservedBytes: Int { heads.reduce(samples.committedBytes) { $0 + $1.reservedBytes } }
 
-    /// Forgets all accumulated data. Heads that received pushes keep their capacity for the
-    /// next segment; heads idle for a whole segment are released, so the registry stays
-    /// bounded by `datasetsMax`.
+    /// Forgets all accumulated data. The column arena starts over; heads that received pushes
+    /// take blocks as large as their last segment needed; heads idle for a whole segment are
+    /// released, so the registry stays bounded by `datasetsMax`.
     func resetAfterFlush() {
         heads.removeAll { $0.pushCount == 0 }
+        columns.reset()
         headsByKey.removeAll(keepingCapacity: true)
         for h in heads.indices {
             heads[h].reset()

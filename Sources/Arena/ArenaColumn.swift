@@ -1,13 +1,16 @@
 /// A growable column of plain values whose storage is a block of a `ColumnArena`: what the
 /// accumulator's rows, series, symbols and stack tree are made of.
 ///
-/// - Growth takes a block twice as large (or as large as needed) and copies; the old block is
-///   left to the arena until its `reset()`. Only the growth path costs more than a store.
+/// - Growth takes a block 2, 4, 8, … times as large (the first of these that holds what is
+///   needed) and copies; the old block is left to the arena until its `reset()`. Only the
+///   growth path costs more than a store.
 /// - `reset()` after the arena's reset takes a fresh block as large as the column's last
 ///   count: a column starts each segment with the room its previous one needed, so a steady
 ///   stream of segments grows nothing, and a dataset that shrinks gives the room back.
-/// - `bytesToReserve(additional:)` tells beforehand what making room would take from the arena,
-///   so a push is admitted only when all of its allocations fit.
+/// - `bytesToReserve(additional:)` tells beforehand the most that making room would take from
+///   the arena, so a push is admitted only when all of its allocations fit. Because capacities
+///   only ever double from where the column stands, any sequence of appends takes a subset of
+///   the same blocks, and their sum bounds it whatever the appends' sizes.
 ///
 /// A value type holding a pointer: copies share the storage (like a view), and only the copy
 /// that grows moves. Elements are trivially copyable (no reference counting in the arena).
@@ -81,9 +84,17 @@ public struct ArenaColumn<Element: BitwiseCopyable> {
         if count + n > capacity { grow(toHold: count + n) }
     }
 
-    /// Bytes `reserve(additional: n)` would take from the arena now (0 when there is room).
+    /// The most that appending `n` more elements, in any number of appends, can take from the
+    /// arena (0 when there is room): the blocks of every doubling up to the first capacity that
+    /// holds them.
     public func bytesToReserve(additional n: Int) -> Int {
-        count + n <= capacity ? 0 : ColumnArena.blockBytes(Self.grownCapacity(capacity, toHold: count + n) * MemoryLayout<Element>.stride)
+        let needed = count + n
+        var bytes = 0, c = capacity
+        while c < needed {
+            c = Self.grownCapacity(c, toHold: c + 1)
+            bytes += ColumnArena.blockBytes(c * MemoryLayout<Element>.stride)
+        }
+        return bytes
     }
 
     public mutating func removeLast(_ n: Int) {
@@ -106,9 +117,11 @@ public struct ArenaColumn<Element: BitwiseCopyable> {
         if size > 0 { moveToBlock(capacity: size) }
     }
 
-    /// Double the capacity, or as much as needed (16 at least).
+    /// The capacity doubled as many times as it takes to hold `needed` (16 at least).
     static func grownCapacity(_ capacity: Int, toHold needed: Int) -> Int {
-        max(needed, capacity * 2, 16)
+        var c = max(capacity, 8) * 2
+        while c < needed { c *= 2 }
+        return c
     }
 
     private mutating func grow(toHold needed: Int) {

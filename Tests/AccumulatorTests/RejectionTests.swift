@@ -1,3 +1,4 @@
+import Arena
 import BinaryCoding
 import Pprof
 import Testing
@@ -170,7 +171,8 @@ extension RejectionTests {
             return nil
         }
         #expect(arena.capacity == 0 && arena.remaining == 0 && arena.reservationError == ENOMEM)
-        let acc = ShardAccumulator(limits: limits, workspace: nil, samples: arena)
+        let acc = ShardAccumulator(limits: limits, workspace: nil, samples: arena,
+                                   columns: ColumnArena(capacityBytes: limits.accumulatedBytesMax))
         for p in try Self.goodPushes() {
             #expect {
                 try acc.ingest(p)

@@ -29,7 +29,7 @@ import TestSupport
 
     static func rawPartition(_ files: [String]) throws -> SymbolPartitionColumns {
         var builder = SymbolPartitionBuilder()
-        var x = IngestScratch()
+        var x = IngestScratch(labelBytesMax: 1 << 20)
         let inflater = ProfileInflater(maxDecompressedBytes: 64 << 20)
         let decoder = PprofDecoder()
         for file in files {

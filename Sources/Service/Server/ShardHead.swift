@@ -48,7 +48,7 @@ final class ShardHead {
         chargedBytes += grown
         parked.append(ack)
         observeIngest(push)
-        if accumulator.accumulatedBytes >= context.server.config.segmentWriter.segmentMaxBytes { flush() }
+        if accumulator.shouldFlushEarly(segmentBytesMax: context.server.config.segmentWriter.segmentMaxBytes) { flush() }
         return .parked(segment: segment)
     }
 

@@ -1,0 +1,4 @@
+import Pprof
+extension SymbolPartitionBuilder {
+    func bytesToIngest(_ p: PprofTables) -> Int { 0 }
+}
