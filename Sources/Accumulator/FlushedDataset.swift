@@ -139,13 +139,13 @@ extension SymbolPartitionBuilder {
     /// which may run while the flushed dataset is still alive, allocate fresh buffers.
     func partitionColumns() -> SymbolPartitionColumns {
         SymbolPartitionColumns(
-            key: 0, stringBytes: strings.bytes, stringEnds: copy(strings.ends),
-            mappings: mappings.map {
+            key: 0, stringBytes: strings.bytes, stringEnds: strings.endOffsets,
+            mappings: mappings.buffer.map {
                 SymbolMapping(memoryStart: $0.memoryStart, memoryLimit: $0.memoryLimit, fileOffset: $0.fileOffset,
                               filename: $0.filename, buildID: $0.buildID, hasFunctions: $0.hasFunctions,
                               hasFilenames: $0.hasFilenames, hasLineNumbers: $0.hasLineNumbers, hasInlineFrames: $0.hasInlineFrames)
             },
-            functions: functions.map {
+            functions: functions.buffer.map {
                 SymbolFunction(name: $0.name, systemName: $0.systemName, filename: $0.filename, startLine: $0.startLine)
             },
             locationMapping: locationMapping, locationAddress: locationAddress, locationFolded: locationFolded,

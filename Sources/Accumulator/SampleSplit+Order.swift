@@ -1,3 +1,5 @@
+import Arena
+
 /// The stable sort of samples by their grouping labels (profiles-parquet.md §2.2 b), done on
 /// distinct label sets: samples are classed by their (key, str) list through a hash and an
 /// exact comparison, only the classes are sorted, then samples are placed class by class in
@@ -7,6 +9,13 @@ extension SampleSplit {
     mutating func orderByLabelSet(sampleCount n: Int) {
         sampleClass.removeAll(keepingCapacity: true)
         classFirstSample.removeAll(keepingCapacity: true)
+        // Room for the table re-taken at its size and grown to `n` classes at most.
+        let room = ColumnArena.blockBytes(classIndex.byteCount) + classIndex.bytesToInsert(n)
+        if room > classArena.capacityBytes {
+            classArena = ColumnArena(capacityBytes: 2 * room)
+            classIndex = SlotIndex(in: classArena)
+        }
+        classArena.reset()
         classIndex.reset()
         // A sample labelled like the one before it (common: samples of one label set are often
         // adjacent) takes its class without hashing.

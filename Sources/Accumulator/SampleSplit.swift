@@ -1,3 +1,4 @@
+import Arena
 import BinaryCoding
 import Pprof
 
@@ -55,7 +56,10 @@ struct SampleSplit {
     /// rank and next free position in `order`.
     var sampleClass: [Int32] = []
     var classFirstSample: [Int32] = []
-    var classIndex = SlotIndex()
+    var classIndex: SlotIndex
+    /// The class index's own arena (per-core scratch, not the shard's): reset before every
+    /// split, replaced by a larger one when the profile's samples might not fit.
+    var classArena = ColumnArena(capacityBytes: 1 << 20)
     var classOrder: [Int32] = []
     var classSortBuffer: [Int32] = []
     var classNext: [Int32] = []
@@ -78,6 +82,8 @@ struct SampleSplit {
     private(set) var groupSamples: [Int32] = []
     /// Sample values (`typeCount` per source sample), summed where groups merged.
     private(set) var values: [Int64] = []
+
+    init() { classIndex = SlotIndex(in: classArena) }
 
     var groupCount: Int { groupSampleStart.count }
 

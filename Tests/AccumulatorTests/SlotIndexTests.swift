@@ -1,3 +1,4 @@
+import Arena
 import Testing
 @testable import Accumulator
 
@@ -8,7 +9,7 @@ import Testing
     /// A column store over the index, probed the way the symbol tables probe it.
     struct Table {
         var keys: [UInt64] = []
-        var index = SlotIndex()
+        var index = SlotIndex(in: ColumnArena(capacityBytes: 16 << 20))
 
         mutating func intern(_ key: UInt64, hash: UInt64) -> Int {
             var slot = index.firstSlot(hash)

@@ -2,6 +2,7 @@ import BinaryCoding
 import Foundation
 import Pprof
 import SymbolDB
+import Arena
 import Testing
 import TestSupport
 @testable import Accumulator
@@ -28,7 +29,7 @@ import TestSupport
     ]
 
     static func rawPartition(_ files: [String]) throws -> SymbolPartitionColumns {
-        var builder = SymbolPartitionBuilder()
+        var builder = SymbolPartitionBuilder(in: ColumnArena(capacityBytes: 256 << 20))
         var x = IngestScratch()
         let inflater = ProfileInflater(maxDecompressedBytes: 64 << 20)
         let decoder = PprofDecoder()
