@@ -1,3 +1,4 @@
+import Arena
 import BinaryCoding
 import Pprof
 
@@ -9,7 +10,7 @@ struct DatasetHead {
     let tenant: ByteString
     let service: ByteString
 
-    var symbols = SymbolPartitionBuilder()
+    var symbols: SymbolPartitionBuilder
 
     // Series, in creation order; their file order is decided at flush (§2.6).
     private(set) var seriesLabels = LabelSetArena()
@@ -47,9 +48,11 @@ struct DatasetHead {
     /// Pushes routed here since the last reset, with or without rows (segment-object.md §10).
     private(set) var pushCount = 0
 
-    init(tenant: ByteString, service: ByteString) {
+    /// `arena` is the shard's column arena (the symbols' columns live there).
+    init(tenant: ByteString, service: ByteString, arena: ColumnArena) {
         self.tenant = tenant
         self.service = service
+        symbols = SymbolPartitionBuilder(in: arena)
     }
 
     var rowCount: Int { rowSeries.count }

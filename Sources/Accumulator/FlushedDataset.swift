@@ -151,7 +151,7 @@ extension SymbolPartitionBuilder {
             locationMapping: locationMapping, locationAddress: locationAddress, locationFolded: locationFolded,
             locationLineStart: locationLineStart, locationLineCount: locationLineCount,
             lineFunction: lineFunction, lineNumber: lineNumber,
-            stackParents: copy(stackTree.parents), stackLocations: copy(stackTree.locations),
+            stackParents: Array(stackTree.parents), stackLocations: Array(stackTree.locations),
             stackChunks: [SymbolStackChunk(nodeCount: UInt32(stackTree.nodeCount), stacktraces: stackTree.stacktraceCount)],
             maxNodesPerChunk: SymbolPartition.unchunkedMaxNodes)
     }

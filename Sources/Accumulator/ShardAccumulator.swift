@@ -1,3 +1,4 @@
+import Arena
 import BinaryCoding
 import Pprof
 import SegmentObject
@@ -20,6 +21,9 @@ public final class ShardAccumulator {
     /// Every dataset's samples, in address space reserved when the shard is created
     /// (`AccumulatorLimits.samplesMax`).
     let samples: SampleArena
+    /// The columns of every dataset's stack tree (issue #4). Interim sizing: generous address
+    /// space, not yet checked at admission (`StackTreeBuilder.bytesToInsert`).
+    let columns: ColumnArena
     private var heads: [DatasetHead] = []
     /// XXH64 of (tenant ‖ 0xFF ‖ service) → head indices with that hash.
     private var headsByKey: [UInt64: [Int]] = [:]
@@ -46,6 +50,7 @@ public final class ShardAccumulator {
         self.limits = limits
         self.workspace = workspace ?? IngestWorkspace(profileBytesMax: limits.profileBytesMax)
         self.samples = samples
+        columns = ColumnArena(capacityBytes: max(1 << 30, 4 * limits.accumulatedBytesMax))
     }
 
     /// Datasets (tenant, service) that received a push since the last flush.
@@ -195,7 +200,7 @@ public final class ShardAccumulator {
 
     private func createHead(tenant: UnsafeRawBufferPointer, service: UnsafeRawBufferPointer) -> Int {
         let h = heads.count
-        heads.append(DatasetHead(tenant: ByteString(tenant), service: ByteString(service)))
+        heads.append(DatasetHead(tenant: ByteString(tenant), service: ByteString(service), arena: columns))
         headsByKey[datasetHash(tenant, service), default: []].append(h)
         return h
     }
@@ -217,6 +222,7 @@ public final class ShardAccumulator {
     func resetAfterFlush() {
         heads.removeAll { $0.pushCount == 0 }
         headsByKey.removeAll(keepingCapacity: true)
+        columns.reset()
         for h in heads.indices {
             heads[h].reset()
             headsByKey[datasetHash(heads[h].tenant.bytes, heads[h].service.bytes), default: []].append(h)

@@ -1,3 +1,4 @@
+import Arena
 import BinaryCoding
 import SymbolDB
 
@@ -69,9 +70,12 @@ struct SymbolPartitionBuilder {
     private var locationIndex = SlotIndex()
 
     /// Stack-trace tree (symdb.md §3.4): node 0 is the root, ids are leaf nodes.
-    private(set) var stackTree = StackTreeBuilder()
+    private(set) var stackTree: StackTreeBuilder
 
-    init() {}
+    /// `arena` is the shard's: the stack tree's columns live there.
+    init(in arena: ColumnArena) {
+        stackTree = StackTreeBuilder(in: arena)
+    }
 
     /// Bytes held by the tables (what the memory accounting charges).
     var accumulatedBytes: Int {
@@ -98,7 +102,7 @@ struct SymbolPartitionBuilder {
         lines.removeAll(keepingCapacity: true)
         stagedLineStart = 0
         locationIndex.reset()
-        stackTree.removeAll()
+        stackTree.reset()
     }
 
     // Open addressing over a cheap mix instead of `Dictionary`, whose SipHash of the whole
