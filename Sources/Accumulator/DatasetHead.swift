@@ -48,6 +48,7 @@ struct DatasetHead {
     /// Pushes routed here since the last reset, with or without rows (segment-object.md §10).
     private(set) var pushCount = 0
 
+    /// `arena` is the shard's column arena (the symbols' columns live there).
     init(tenant: ByteString, service: ByteString, arena: ColumnArena) {
         self.tenant = tenant
         self.service = service

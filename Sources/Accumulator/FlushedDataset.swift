@@ -134,9 +134,9 @@ extension DatasetHead {
 
 extension SymbolPartitionBuilder {
     /// Partition 0 as the symdb writer takes it (the head's single partition, symdb.md §3): the
-    /// builder's columns, one copy each (string bytes, locations and lines are built as new
-    /// arrays; stored columns are copied). Sharing them instead would make the head's reset,
-    /// which may run while the flushed dataset is still alive, allocate fresh buffers.
+    /// builder's columns, one copy each into arrays (locations and lines split into the
+    /// writer's columns): the arena blocks are reused after the shard's reset, which may run
+    /// while the flushed dataset is still alive.
     func partitionColumns() -> SymbolPartitionColumns {
         SymbolPartitionColumns(
             key: 0, stringBytes: strings.bytes, stringEnds: strings.endOffsets,
@@ -151,11 +151,8 @@ extension SymbolPartitionBuilder {
             locationMapping: locationMapping, locationAddress: locationAddress, locationFolded: locationFolded,
             locationLineStart: locationLineStart, locationLineCount: locationLineCount,
             lineFunction: lineFunction, lineNumber: lineNumber,
-            stackParents: copy(stackTree.parents), stackLocations: copy(stackTree.locations),
+            stackParents: Array(stackTree.parents), stackLocations: Array(stackTree.locations),
             stackChunks: [SymbolStackChunk(nodeCount: UInt32(stackTree.nodeCount), stacktraces: stackTree.stacktraceCount)],
             maxNodesPerChunk: SymbolPartition.unchunkedMaxNodes)
     }
-
-    /// A copy in a buffer of its own (`Array(a)` would share `a`'s).
-    private func copy<T>(_ a: [T]) -> [T] { a.withUnsafeBufferPointer { Array($0) } }
 }

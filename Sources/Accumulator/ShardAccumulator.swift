@@ -21,7 +21,8 @@ public final class ShardAccumulator {
     /// Every dataset's samples, in address space reserved when the shard is created
     /// (`AccumulatorLimits.samplesMax`).
     let samples: SampleArena
-    /// Every dataset's symbol columns (`AccumulatorLimits.accumulatedBytesMax` of address space).
+    /// The columns of every dataset's symbols and stack tree (issue #4). Interim sizing: generous address
+    /// space, not yet checked at admission (`SymbolPartitionBuilder.bytesToIngest`).
     let columns: ColumnArena
     private var heads: [DatasetHead] = []
     /// XXH64 of (tenant ‖ 0xFF ‖ service) → head indices with that hash.
@@ -49,7 +50,7 @@ public final class ShardAccumulator {
         self.limits = limits
         self.workspace = workspace ?? IngestWorkspace(profileBytesMax: limits.profileBytesMax)
         self.samples = samples
-        columns = ColumnArena(capacityBytes: limits.accumulatedBytesMax)
+        columns = ColumnArena(capacityBytes: max(1 << 30, 4 * limits.accumulatedBytesMax))
     }
 
     /// Datasets (tenant, service) that received a push since the last flush.

@@ -56,7 +56,8 @@ struct PartitionLine: Equatable {
 /// The symbols of one dataset's partition 0, deduplicated across every profile ingested
 /// since the last reset (symdb.md §3.3–§3.4). Tables are append-only first-occurrence
 /// dictionaries; ids are table positions. Every column is an `ArenaColumn` of the shard's
-/// arena; a new builder takes nothing from it until its first push (see `bytesToIngest`).
+/// arena; the tables take nothing from it until their first push (the stack tree takes its
+/// first blocks when made, `StackTreeBuilder.init(in:expectedNodes:)`).
 struct SymbolPartitionBuilder {
     var strings: StringTable
     private(set) var mappings: ArenaColumn<PartitionMapping>
@@ -72,7 +73,7 @@ struct SymbolPartitionBuilder {
     private var locationIndex: SlotIndex
 
     /// Stack-trace tree (symdb.md §3.4): node 0 is the root, ids are leaf nodes.
-    private(set) var stackTree = StackTreeBuilder()
+    private(set) var stackTree: StackTreeBuilder
 
     init(in arena: ColumnArena) {
         strings = StringTable(in: arena)
@@ -83,6 +84,7 @@ struct SymbolPartitionBuilder {
         locations = ArenaColumn(in: arena)
         lines = ArenaColumn(in: arena)
         locationIndex = SlotIndex(in: arena)
+        stackTree = StackTreeBuilder(in: arena)
     }
 
     /// Bytes of data the tables hold (what the memory accounting charges): the columns'
@@ -97,6 +99,7 @@ struct SymbolPartitionBuilder {
     var reservedBytes: Int {
         strings.reservedBytes + mappings.reservedBytes + mappingIndex.reservedBytes + functions.reservedBytes
             + functionIndex.reservedBytes + locations.reservedBytes + lines.reservedBytes + locationIndex.reservedBytes
+            + stackTree.reservedBytes
     }
 
     /// Empties the tables. Within a segment the columns keep their blocks; after the arena's
@@ -111,7 +114,7 @@ struct SymbolPartitionBuilder {
         lines.reset()
         stagedLineStart = 0
         locationIndex.reset()
-        stackTree.removeAll()
+        stackTree.reset()
     }
 
     /// An upper bound of the arena bytes one push of `p` may take, whole or split into any
@@ -249,10 +252,4 @@ struct SymbolPartitionBuilder {
         }
         return false
     }
-}
-
-// Placeholder until the stack tree lives in the arena (branch `tree` provides the real one):
-// the array-backed tree takes nothing from it.
-extension StackTreeBuilder {
-    func bytesToInsert(frames: Int) -> Int { 0 }
 }

@@ -113,11 +113,14 @@ import TestSupport
             if round == 0 { #expect(taken > 0) }
         }
 
-        let bound = SymbolPartitionBuilder(in: ColumnArena(capacityBytes: 64)).bytesToIngest(try ingester.decode(stored))
-        let exact = ColumnArena(capacityBytes: bound)
+        // A new builder's stack tree takes its first blocks when made.
+        let probe = ColumnArena(capacityBytes: 1 << 20)
+        let made = SymbolPartitionBuilder(in: probe), madeBytes = probe.usedBytes
+        let bound = made.bytesToIngest(try ingester.decode(stored))
+        let exact = ColumnArena(capacityBytes: madeBytes + bound)
         var fresh = SymbolPartitionBuilder(in: exact)
         let (_, taken) = try #require(try ingester.push(stored, into: &fresh, exact))
-        #expect(taken <= bound && exact.capacityBytes == bound)
+        #expect(taken <= bound && exact.capacityBytes == madeBytes + bound)
     }
 
     /// The corpus and the split pushes interleaved into one partition, across an arena reset:

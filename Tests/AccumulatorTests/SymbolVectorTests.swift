@@ -1,3 +1,4 @@
+import Arena
 import BinaryCoding
 import Foundation
 import Pprof
@@ -29,7 +30,7 @@ import TestSupport
     ]
 
     static func rawPartition(_ files: [String]) throws -> SymbolPartitionColumns {
-        var builder = SymbolPartitionBuilder(in: ColumnArena(capacityBytes: 256 << 20))
+        var builder = SymbolPartitionBuilder(in: ColumnArena(capacityBytes: 1 << 30))
         var x = IngestScratch()
         let inflater = ProfileInflater(maxDecompressedBytes: 64 << 20)
         let decoder = PprofDecoder()
