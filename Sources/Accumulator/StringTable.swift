@@ -1,5 +1,4 @@
 import Arena
-import BinaryCoding
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,7 +18,7 @@ struct StringTable {
     private var data: ArenaColumn<UInt8>
     /// `ends[i]` is the end offset of string `i` in `data`; string `i` starts at `ends[i-1]`.
     /// Empty until the first non-empty string, which appends `ends[0] = 0` for "" first.
-    private(set) var ends: ArenaColumn<Int>
+    private var ends: ArenaColumn<Int>
     private var index: SlotIndex
 
     init(in arena: ColumnArena) {
@@ -46,10 +45,6 @@ struct StringTable {
         ends.reset()
         index.reset()
     }
-
-    func range(_ i: Int) -> Range<Int> { i == 0 ? 0 ..< 0 : ends.base[i - 1] ..< ends.base[i] }
-
-    func string(_ i: Int) -> ByteString { ByteString(Array(UnsafeBufferPointer(rebasing: data.buffer[range(i)]))) }
 
     /// Arena bytes interning up to `strings` new strings of `bytes` bytes in all may take.
     func bytesToIntern(strings: Int, bytes: Int) -> Int {

@@ -118,12 +118,15 @@ struct SymbolPartitionBuilder {
     }
 
     /// An upper bound of the arena bytes one push of `p` may take, whole or split into any
-    /// number of groups: a push interns each source string, mapping, function and location at
-    /// most once (path c walks each table once; path d memoises per push, `IngestScratch`),
-    /// interns no other string (blanked ones and a renamed "span_id" past the table are never
-    /// interned), stages each location's lines at most once, and inserts each sample's stack
-    /// once. Each column's growth to that many more entries is then bounded by
-    /// `ArenaColumn.bytesToAppend`, each index's by `SlotIndex.bytesToInsert`.
+    /// number of groups. Only strings of `p`'s table are interned (blanked ones and a renamed
+    /// "span_id" past the table never are), and within a push a source string, mapping,
+    /// function or location always makes the same record (its ids come from the push's maps),
+    /// so at most one new entry per source entry: `p.strings.count` strings of at most their
+    /// summed lengths, and so on; the staged lines never exceed the stored ones plus every
+    /// source location's lines (path c walks each table once, path d memoises per push in
+    /// `IngestScratch`, so lookups are not even repeated). Each sample's stack is inserted once.
+    /// Each column's growth to that many more entries is bounded by `ArenaColumn.bytesToAppend`,
+    /// each index's by `SlotIndex.bytesToInsert`, the tree's by `StackTreeBuilder.bytesToInsert`.
     func bytesToIngest(_ p: PprofTables) -> Int {
         var stringBytes = 0
         for s in p.strings { stringBytes += Int(s.length) }
