@@ -88,11 +88,15 @@ public struct StackTreeBuilder {
     /// growth are `reservedBytes`' business.
     public var byteCount: Int { nodeCount * 12 + (nodeCount + 63) / 64 * 8 + slotsUsed * 16 }
 
-    /// Bytes of the arena blocks the tree's columns hold now (the memo, a heap array, aside).
+    /// Bytes of the arena blocks the tree's columns hold now (not the blocks growth left
+    /// behind, which the arena's `usedBytes` counts until its reset; the memo, a heap array,
+    /// aside).
     public var reservedBytes: Int {
-        parentColumn.reservedBytes + locationColumn.reservedBytes + firstChild.reservedBytes
-            + isStackEnd.reservedBytes + slots.reservedBytes + path.reservedBytes
+        Self.block(parentColumn) + Self.block(locationColumn) + Self.block(firstChild)
+            + Self.block(isStackEnd) + Self.block(slots) + Self.block(path)
     }
+
+    private static func block<E>(_ column: ArenaColumn<E>) -> Int { ColumnArena.blockBytes(column.reservedBytes) }
 
     /// A tree of the root alone whose columns come from `arena`; `expectedNodes` sizes the
     /// node columns and the child table up front.
