@@ -14,14 +14,15 @@ import Arena
 /// - the node columns (`parents`, `locations`, `firstChild`) and the stack-end bits make room
 ///   for `nodeCount + frames` nodes at once (a stack adds at most one node per frame), so their
 ///   share is exactly `ArenaColumn.bytesToReserve` of that room;
-/// - the cached path, room for the deepest stack, at most `frames`;
+/// - the cached path (keys and nodes), room for the deepest stack, at most `frames`;
 /// - the child table grows only when a stack might not fit (load ≤ ½), each time at least
 ///   doubling, up to `P` = the table size for `slotsUsed + frames` children; the tables it
 ///   takes are distinct powers of two in `(S, P]` (`S` its size now), so at most
 ///   `(2P − 2S) · 8` bytes.
-/// Each column's `count` is its zero-filled room, not the node count: new nodes are written
-/// through the columns' base pointers within that room (no per-batch padding and trimming),
-/// and a new node finds its first-child entry and stack-end bit already 0.
+/// A node column's `count` is its room, not the node count: room for a batch is counted
+/// without being written (`countUnwritten`), new nodes are written through the columns' base
+/// pointers within it (no per-batch padding, trimming or zero-filling), and `reset()` keeps
+/// the room the last segment needed, so a steady stream of segments grows nothing.
 ///
 /// What keeps an insertion cheap (it is the largest single cost of ingestion, and bound by
 /// memory latency: each lookup's parent is the previous lookup's result):
@@ -50,14 +51,16 @@ public struct StackTreeBuilder {
     /// Nodes in the tree, the root included.
     public private(set) var nodeCount = 0
 
-    // Node columns, `count` = their zero-filled room (≥ nodeCount), equal in all three.
+    // Node columns, `count` = their room (≥ nodeCount, the same in all three); entries past
+    // `nodeCount` are unwritten.
     /// Per node, its parent (`SymbolPartition.rootParent` for the root).
     private var parentColumn: ArenaColumn<UInt32>
     /// Per node, its location index (0 for the root).
     private var locationColumn: ArenaColumn<UInt32>
     /// Per node, its first child (0 for none: the root is nobody's child).
     private var firstChild: ArenaColumn<UInt32>
-    /// One bit per node: some inserted stack ended there (room: a word per 64 nodes of room).
+    /// One bit per node: some inserted stack ended there (room: a word per 64 nodes of room,
+    /// zero-filled).
     private var isStackEnd: ArenaColumn<UInt64>
     /// The children that are not their parent's first (see `child`); `count` is the table's
     /// size, a power of two.
@@ -66,9 +69,11 @@ public struct StackTreeBuilder {
     /// Children in the table (its load is kept at most 1/2).
     private var slotsUsed = 0
 
-    /// The last inserted stack, root first: per depth its frame key (see `StackSource`) and
-    /// node, `key | node << 32` (`count`: room for the deepest stack so far).
-    private var path: ArenaColumn<UInt64>
+    /// The last inserted stack, root first: per depth `d` its frame key (see `StackSource`) at
+    /// `2d` and its node at `2d + 1`, side by side so that one base pointer serves both in the
+    /// run's register-starved loop (`count`: room for the deepest stack so far, written before
+    /// it is read).
+    private var path: ArenaColumn<UInt32>
     private var pathDepth = 0
     /// Per source location of the current batch: `(parent + 1) | child << 32`, 0 when unset.
     /// A heap array, not an arena column: it is sized by the batch's location map, not by its
@@ -88,11 +93,15 @@ public struct StackTreeBuilder {
     /// growth are `reservedBytes`' business.
     public var byteCount: Int { nodeCount * 12 + (nodeCount + 63) / 64 * 8 + slotsUsed * 16 }
 
-    /// Bytes of the arena blocks the tree's columns hold now (the memo, a heap array, aside).
+    /// Bytes of the arena blocks the tree's columns hold now (not the blocks growth left
+    /// behind, which the arena's `usedBytes` counts until its reset; the memo, a heap array,
+    /// aside).
     public var reservedBytes: Int {
-        parentColumn.reservedBytes + locationColumn.reservedBytes + firstChild.reservedBytes
-            + isStackEnd.reservedBytes + slots.reservedBytes + path.reservedBytes
+        Self.block(parentColumn) + Self.block(locationColumn) + Self.block(firstChild)
+            + Self.block(isStackEnd) + Self.block(slots) + Self.block(path)
     }
+
+    private static func block<E>(_ column: ArenaColumn<E>) -> Int { ColumnArena.blockBytes(column.reservedBytes) }
 
     /// A tree of the root alone whose columns come from `arena`; `expectedNodes` sizes the
     /// node columns and the child table up front.
@@ -145,7 +154,7 @@ public struct StackTreeBuilder {
         let nodes = nodeCount + frames
         var bytes = Self.bytesToExtend(parentColumn, to: nodes) + Self.bytesToExtend(locationColumn, to: nodes)
             + Self.bytesToExtend(firstChild, to: nodes) + Self.bytesToExtend(isStackEnd, to: (nodes + 63) / 64)
-            + Self.bytesToExtend(path, to: frames)
+            + Self.bytesToExtend(path, to: 2 * frames)
         let largestTable = Self.slotCount(for: slotsUsed + frames)
         if largestTable > slots.count { bytes += (2 * largestTable - 2 * slots.count) * MemoryLayout<UInt64>.stride }
         return bytes
@@ -155,13 +164,13 @@ public struct StackTreeBuilder {
         column.bytesToReserve(additional: max(0, count - column.count))
     }
 
-    /// Makes the node columns' room at least `nodes`, zero-filled.
+    /// Makes the node columns' room at least `nodes` (the stack-end bits zero-filled).
     private mutating func makeRoom(nodes: Int) {
         let room = parentColumn.count
         if nodes > room {
-            parentColumn.append(repeating: 0, count: nodes - room)
-            locationColumn.append(repeating: 0, count: nodes - room)
-            firstChild.append(repeating: 0, count: nodes - room)
+            parentColumn.countUnwritten(nodes - room)
+            locationColumn.countUnwritten(nodes - room)
+            firstChild.countUnwritten(nodes - room)
         }
         let words = (nodes + 63) / 64
         if words > isStackEnd.count { isStackEnd.append(repeating: 0, count: words - isStackEnd.count) }
@@ -207,7 +216,7 @@ public struct StackTreeBuilder {
         }
         precondition(nodeCount + frames < Int(UInt32.max), "stack tree node index overflows u32")
         makeRoom(nodes: nodeCount + frames)
-        if path.count < deepest { path.append(repeating: 0, count: deepest - path.count) }
+        if path.count < 2 * deepest { path.countUnwritten(2 * deepest - path.count) }
         var cursor = Cursor(used: nodeCount, slotsUsed: slotsUsed, pathDepth: pathDepth, stacktraceCount: stacktraceCount)
         memo.withUnsafeMutableBufferPointer { memo in
             var k = 0
@@ -215,7 +224,7 @@ public struct StackTreeBuilder {
                 let columns = Columns(
                     parents: parentColumn.base, locations: locationColumn.base, firstChild: firstChild.base,
                     isStackEnd: isStackEnd.base, slots: slots.base, slotMask: slots.count - 1, slotShift: slotShift,
-                    path: path.base, memo: memo.baseAddress)
+                    path: path.base, memo: memo.baseAddress ?? Self.noMemo)
                 k = Self.run(source, from: k, ids: ids, columns, slotsLimit: slots.count / 2, &cursor)
                 if k == source.count { break }
                 growTable(toHold: cursor.slotsUsed + source.frameRange(k).count)
@@ -237,7 +246,7 @@ public struct StackTreeBuilder {
         var stacktraceCount: UInt32
     }
 
-    /// The columns of one run, as pointers (the memo may be empty, hence optional).
+    /// The columns of one run, as pointers.
     private struct Columns {
         let parents: UnsafeMutablePointer<UInt32>
         let locations: UnsafeMutablePointer<UInt32>
@@ -246,8 +255,9 @@ public struct StackTreeBuilder {
         let slots: UnsafeMutablePointer<UInt64>
         let slotMask: Int
         let slotShift: UInt64
-        let path: UnsafeMutablePointer<UInt64>
-        let memo: UnsafeMutablePointer<UInt64>?
+        let path: UnsafeMutablePointer<UInt32>
+        /// `noMemo` when the source has none.
+        let memo: UnsafeMutablePointer<UInt64>
     }
 
     /// Inserts stacks from `first` on while the next one's frames fit in the child table with
@@ -276,18 +286,18 @@ public struct StackTreeBuilder {
             let shared = min(n, pathDepth)
             while depth < shared {
                 let key = source.key(j)
-                let step = c.path[depth]
-                if UInt32(truncatingIfNeeded: step) != key { break }
-                node = UInt32(truncatingIfNeeded: step &>> 32)
+                if c.path[2 &* depth] != key { break }
+                node = c.path[2 &* depth &+ 1]
                 depth += 1
-                j -= 1
+                j &-= 1
             }
             while depth < n {
                 let key = source.key(j)
                 node = child(of: node, key: key, source, c, &used, &slotsUsed)
-                c.path[depth] = UInt64(key) | UInt64(node) << 32
+                c.path[2 &* depth] = key
+                c.path[2 &* depth &+ 1] = node
                 depth += 1
-                j -= 1
+                j &-= 1
             }
             pathDepth = n
             let word = Int(node &>> 6), bit = UInt64(1) &<< UInt64(node & 63)
@@ -309,7 +319,7 @@ public struct StackTreeBuilder {
     private static func child<S: StackSource>(of parent: UInt32, key frameKey: UInt32, _ source: S,
                                               _ c: Columns, _ used: inout Int, _ slotsUsed: inout Int) -> UInt32 {
         if S.hasMemo {
-            let m = c.memo![Int(frameKey)]
+            let m = c.memo[Int(frameKey)]
             if UInt32(truncatingIfNeeded: m) == parent &+ 1 { return UInt32(truncatingIfNeeded: m &>> 32) }
         }
         let location = source.location(ofKey: frameKey)
@@ -321,7 +331,7 @@ public struct StackTreeBuilder {
             c.firstChild[Int(parent)] = node
         } else if c.locations[Int(first)] == location {
             node = first
-            if S.hasMemo { c.memo![Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
+            if S.hasMemo { c.memo[Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
             return node
         } else {
             var slot = homeSlot(parent: parent, location: location, c.slotShift)
@@ -330,7 +340,7 @@ public struct StackTreeBuilder {
                 if s == 0 { break }
                 node = UInt32(truncatingIfNeeded: s)
                 if UInt32(truncatingIfNeeded: s &>> 32) == location, c.parents[Int(node)] == parent {
-                    if S.hasMemo { c.memo![Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
+                    if S.hasMemo { c.memo[Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
                     return node
                 }
                 slot = (slot + 1) & c.slotMask
@@ -339,11 +349,12 @@ public struct StackTreeBuilder {
             c.slots[slot] = UInt64(location) << 32 | UInt64(node)
             slotsUsed += 1
         }
-        // The room beyond `used` is zero-filled: the new node has no child and ends no stack.
+        // The stack-end bits past `used` are zero-filled: the new node ends no stack yet.
         c.parents[used] = parent
         c.locations[used] = location
+        c.firstChild[used] = 0
         used += 1
-        if S.hasMemo { c.memo![Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
+        if S.hasMemo { c.memo[Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
         return node
     }
 
@@ -364,6 +375,12 @@ public struct StackTreeBuilder {
         }
         slots = grown
         slotShift = shift
+    }
+
+    /// Never dereferenced: the memo of a source without one (a non-optional pointer spares the
+    /// run a nil check per frame).
+    private static var noMemo: UnsafeMutablePointer<UInt64> {
+        UnsafeMutablePointer(bitPattern: MemoryLayout<UInt64>.alignment)!
     }
 
     private static func shift(_ slotCount: Int) -> UInt64 { UInt64(64 - slotCount.trailingZeroBitCount) }
@@ -425,4 +442,14 @@ private struct MappedStacks: StackSource {
     }
     @inline(__always) func key(_ j: Int) -> UInt32 { frames[j] }
     @inline(__always) func location(ofKey key: UInt32) -> UInt32 { map[Int(key)] }
+}
+
+extension ArenaColumn {
+    /// Counts `n` more elements without writing them (room its owner writes before it reads):
+    /// `append(contentsOf:)` of the column's own tail after the room is reserved, which copies
+    /// nothing (an update of a range onto itself is skipped).
+    fileprivate mutating func countUnwritten(_ n: Int) {
+        reserve(additional: n)
+        append(contentsOf: UnsafeBufferPointer(start: base + count, count: n))
+    }
 }
