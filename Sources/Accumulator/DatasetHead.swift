@@ -17,7 +17,8 @@ struct DatasetHead {
     private(set) var seriesFingerprint: ArenaColumn<UInt64>
     private(set) var seriesMinTime: ArenaColumn<Int64>
     private(set) var seriesMaxTime: ArenaColumn<Int64>
-    private var seriesByFingerprint: [UInt64: UInt32] = [:]
+    /// Fingerprint → series (the fingerprint, an XXH64, is its own hash).
+    private var seriesByFingerprint: SlotIndex
 
     // Rows, in arrival order.
     private(set) var rowSeries: ArenaColumn<UInt32>
@@ -52,11 +53,12 @@ struct DatasetHead {
     init(tenant: ByteString, service: ByteString, arena: ColumnArena) {
         self.tenant = tenant
         self.service = service
-        symbols = SymbolPartitionBuilder()
+        symbols = SymbolPartitionBuilder(in: arena)
         seriesLabels = LabelSetArena(in: arena)
         seriesFingerprint = ArenaColumn(in: arena)
         seriesMinTime = ArenaColumn(in: arena)
         seriesMaxTime = ArenaColumn(in: arena)
+        seriesByFingerprint = SlotIndex(in: arena)
         rowSeries = ArenaColumn(in: arena)
         rowID = ArenaColumn(in: arena)
         rowTotal = ArenaColumn(in: arena)
@@ -80,7 +82,7 @@ struct DatasetHead {
 
     /// Bytes of accumulated data: the columns' elements (not their blocks) and the samples.
     var accumulatedBytes: Int {
-        symbols.accumulatedBytes + seriesLabels.byteCount + seriesFingerprint.byteCount * 3
+        symbols.accumulatedBytes + seriesLabels.byteCount + seriesFingerprint.byteCount * 3 + seriesByFingerprint.byteCount
             + rowCount * Self.rowBytes + sampleCount * SampleArena.bytesPerSample + comments.byteCount + annotations.byteCount
     }
 
@@ -92,6 +94,7 @@ struct DatasetHead {
     var reservedBytes: Int {
         symbols.reservedBytes + seriesLabels.reservedBytes + annotations.reservedBytes + comments.reservedBytes
             + seriesFingerprint.reservedBytes + seriesMinTime.reservedBytes + seriesMaxTime.reservedBytes
+            + seriesByFingerprint.reservedBytes
             + rowSeries.reservedBytes + rowID.reservedBytes + rowTotal.reservedBytes + rowTime.reservedBytes
             + rowDuration.reservedBytes + rowDropFrames.reservedBytes + rowKeepFrames.reservedBytes
             + rowDefaultSampleType.reservedBytes + rowSampleStart.reservedBytes + rowSampleCount.reservedBytes
@@ -107,7 +110,7 @@ struct DatasetHead {
                        annotations push: LabelBuilder) -> Int {
         var n = seriesLabels.bytesToAppend(sets: rows, pairCount: seriesPairs, byteCount: seriesLabelBytes)
         n += seriesFingerprint.bytesToReserve(additional: rows) + seriesMinTime.bytesToReserve(additional: rows)
-            + seriesMaxTime.bytesToReserve(additional: rows)
+            + seriesMaxTime.bytesToReserve(additional: rows) + seriesByFingerprint.bytesToInsert(rows)
         n += rowSeries.bytesToReserve(additional: rows) + rowID.bytesToReserve(additional: rows)
             + rowTotal.bytesToReserve(additional: rows) + rowTime.bytesToReserve(additional: rows)
             + rowDuration.bytesToReserve(additional: rows) + rowDropFrames.bytesToReserve(additional: rows)
@@ -126,7 +129,7 @@ struct DatasetHead {
         seriesFingerprint.reset()
         seriesMinTime.reset()
         seriesMaxTime.reset()
-        seriesByFingerprint.removeAll(keepingCapacity: true)
+        seriesByFingerprint.reset()
         rowSeries.reset()
         rowID.reset()
         rowTotal.reset()
@@ -264,7 +267,7 @@ struct DatasetHead {
         buildSeriesLabels(type: t, p, &x)
         let fp = x.seriesLabels.fingerprint()
         let series: UInt32
-        if let existing = seriesByFingerprint[fp] {
+        if let existing = findSeries(fingerprint: fp) {
             series = existing
             seriesMinTime[Int(series)] = min(seriesMinTime[Int(series)], p.timeNanos)
             seriesMaxTime[Int(series)] = max(seriesMaxTime[Int(series)], p.timeNanos)
@@ -274,7 +277,9 @@ struct DatasetHead {
             seriesFingerprint.append(fp)
             seriesMinTime.append(p.timeNanos)
             seriesMaxTime.append(p.timeNanos)
-            seriesByFingerprint[fp] = series
+            var slot = seriesByFingerprint.firstSlot(fp)
+            while seriesByFingerprint.entry(at: slot) >= 0 { slot = seriesByFingerprint.nextSlot(slot) }
+            seriesByFingerprint.insert(Int(series), hash: fp, at: slot)
         }
         if annotationsOfPush < 0 { annotationsOfPush = annotations.append(x.annotations) }
 
@@ -349,6 +354,18 @@ struct DatasetHead {
         }
         arena.releaseLast(order.count - at)
         return at == 0 ? nil : (start, at, total)
+    }
+
+    /// The series with fingerprint `fp`, if any (series are keyed by fingerprint, as upstream's
+    /// head keys them).
+    private func findSeries(fingerprint fp: UInt64) -> UInt32? {
+        var slot = seriesByFingerprint.firstSlot(fp)
+        while true {
+            let e = seriesByFingerprint.entry(at: slot)
+            if e < 0 { return nil }
+            if seriesByFingerprint.mayMatch(fp, at: slot), seriesFingerprint[e] == fp { return UInt32(e) }
+            slot = seriesByFingerprint.nextSlot(slot)
+        }
     }
 
     private func exportIndex(_ i: Int64, _ x: IngestScratch) -> Int64 { i == 0 ? 0 : x.exportString[Int(i)] }

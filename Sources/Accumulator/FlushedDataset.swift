@@ -134,28 +134,25 @@ extension DatasetHead {
 
 extension SymbolPartitionBuilder {
     /// Partition 0 as the symdb writer takes it (the head's single partition, symdb.md §3): the
-    /// builder's columns, one copy each (string bytes, locations and lines are built as new
-    /// arrays; stored columns are copied). Sharing them instead would make the head's reset,
-    /// which may run while the flushed dataset is still alive, allocate fresh buffers.
+    /// builder's columns, one copy each into arrays (locations and lines split into the
+    /// writer's columns): the arena blocks are reused after the shard's reset, which may run
+    /// while the flushed dataset is still alive.
     func partitionColumns() -> SymbolPartitionColumns {
         SymbolPartitionColumns(
-            key: 0, stringBytes: strings.bytes, stringEnds: copy(strings.ends),
-            mappings: mappings.map {
+            key: 0, stringBytes: strings.bytes, stringEnds: strings.endOffsets,
+            mappings: mappings.buffer.map {
                 SymbolMapping(memoryStart: $0.memoryStart, memoryLimit: $0.memoryLimit, fileOffset: $0.fileOffset,
                               filename: $0.filename, buildID: $0.buildID, hasFunctions: $0.hasFunctions,
                               hasFilenames: $0.hasFilenames, hasLineNumbers: $0.hasLineNumbers, hasInlineFrames: $0.hasInlineFrames)
             },
-            functions: functions.map {
+            functions: functions.buffer.map {
                 SymbolFunction(name: $0.name, systemName: $0.systemName, filename: $0.filename, startLine: $0.startLine)
             },
             locationMapping: locationMapping, locationAddress: locationAddress, locationFolded: locationFolded,
             locationLineStart: locationLineStart, locationLineCount: locationLineCount,
             lineFunction: lineFunction, lineNumber: lineNumber,
-            stackParents: copy(stackTree.parents), stackLocations: copy(stackTree.locations),
+            stackParents: Array(stackTree.parents), stackLocations: Array(stackTree.locations),
             stackChunks: [SymbolStackChunk(nodeCount: UInt32(stackTree.nodeCount), stacktraces: stackTree.stacktraceCount)],
             maxNodesPerChunk: SymbolPartition.unchunkedMaxNodes)
     }
-
-    /// A copy in a buffer of its own (`Array(a)` would share `a`'s).
-    private func copy<T>(_ a: [T]) -> [T] { a.withUnsafeBufferPointer { Array($0) } }
 }

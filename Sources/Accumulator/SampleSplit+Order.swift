@@ -1,12 +1,27 @@
+import Arena
+
 /// The stable sort of samples by their grouping labels (profiles-parquet.md §2.2 b), done on
 /// distinct label sets: samples are classed by their (key, str) list through a hash and an
 /// exact comparison, only the classes are sorted, then samples are placed class by class in
 /// sample order. That is the order a stable sort of the samples gives, with one hash per
 /// sample instead of n log n list comparisons (the comparisons were most of the split).
 extension SampleSplit {
-    mutating func orderByLabelSet(sampleCount n: Int) {
+    /// False when the class index cannot have the room `n` samples may need (its arena could
+    /// not be reserved); the split then stops and the push is refused.
+    mutating func orderByLabelSet(sampleCount n: Int) -> Bool {
         sampleClass.removeAll(keepingCapacity: true)
         classFirstSample.removeAll(keepingCapacity: true)
+        // Room for the table re-taken at its size and grown to `n` classes at most.
+        let room = ColumnArena.blockBytes(classIndex.byteCount) + classIndex.bytesToInsert(n)
+        if room > classArena.capacityBytes {
+            classArena = ColumnArena(capacityBytes: 2 * room)
+            classIndex = SlotIndex(in: classArena)
+            if room > classArena.capacityBytes {
+                exhausted = "no room for the index of the profile's sample label sets (\(room) bytes)"
+                return false
+            }
+        }
+        classArena.reset()
         classIndex.reset()
         // A sample labelled like the one before it (common: samples of one label set are often
         // adjacent) takes its class without hashing.
@@ -46,6 +61,7 @@ extension SampleSplit {
             order[Int(classNext[c])] = Int32(s)
             classNext[c] += 1
         }
+        return true
     }
 
     /// The class of sample `s`'s label list, created when new.

@@ -56,7 +56,10 @@ struct SampleSplit {
     /// rank and next free position in `order`.
     var sampleClass: [Int32] = []
     var classFirstSample: [Int32] = []
-    var classIndex = SlotIndex()
+    var classIndex: SlotIndex
+    /// The class index's own arena (per-core scratch, not the shard's): reset before every
+    /// split, replaced by a larger one when the profile's samples might not fit.
+    var classArena = ColumnArena(capacityBytes: 1 << 20)
     var classOrder: [Int32] = []
     var classSortBuffer: [Int32] = []
     var classNext: [Int32] = []
@@ -78,9 +81,9 @@ struct SampleSplit {
     /// live in an arena of their own, bounded, emptied by every split.
     private(set) var groupLabels: LabelSetArena
     private let labelArena: ColumnArena
-    /// The groups' label sets did not fit in `labelBytesMax`: the split stopped, the push
-    /// must be refused.
-    private(set) var labelBytesExceeded = false
+    /// What the split ran out of (the groups' label sets did not fit in `labelBytesMax`, or the
+    /// class index got no room), or nil: when set, the split stopped and the push must be refused.
+    var exhausted: String?
     private(set) var groupSampleStart: [Int32] = []
     private(set) var groupSampleCount: [Int32] = []
     private(set) var groupSamples: [Int32] = []
@@ -95,6 +98,7 @@ struct SampleSplit {
         precondition(labelBytesMax > 0 && labelBytesMax < Int(UInt32.max), "label arena size out of range")
         labelArena = ColumnArena(capacityBytes: labelBytesMax)
         groupLabels = LabelSetArena(in: labelArena)
+        classIndex = SlotIndex(in: classArena)
     }
 
     var labelBytesMax: Int { labelArena.capacityBytes }
@@ -120,7 +124,7 @@ struct SampleSplit {
         }
         collectGroupingLabels(p, keys)
         // Samples by grouping labels, stable (§2.2 b), and the runs of equal labels.
-        orderByLabelSet(sampleCount: p.sampleCount)
+        guard orderByLabelSet(sampleCount: p.sampleCount) else { return }
         if runStart.isEmpty { return }
         if runStart.count == 1 && labelCount[Int(order[0])] == 0 {
             wholeProfile(requestLabels)
@@ -145,7 +149,7 @@ struct SampleSplit {
         emittedGroup.removeAll(keepingCapacity: true)
         labelArena.reset()
         groupLabels.reset()
-        labelBytesExceeded = false
+        exhausted = nil
         groupSampleStart.removeAll(keepingCapacity: true)
         groupSampleCount.removeAll(keepingCapacity: true)
         groupSamples.removeAll(keepingCapacity: true)
@@ -275,7 +279,7 @@ struct SampleSplit {
     /// The builder's set fits in the label arena; else the split is marked as exceeded.
     private mutating func roomForGroupLabels() -> Bool {
         if groupLabels.bytesToAppend(builder) <= labelArena.remainingBytes { return true }
-        labelBytesExceeded = true
+        exhausted = "the label sets of the profile's sample groups exceed \(labelBytesMax) bytes"
         return false
     }
 

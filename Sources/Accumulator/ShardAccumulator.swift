@@ -121,9 +121,7 @@ public final class ShardAccumulator {
         }
         let keys = SpecialLabelKeys(p)
         workspace.scratch.split.split(p, keys: keys, requestLabels: workspace.scratch.requestLabels)
-        if workspace.scratch.split.labelBytesExceeded {
-            throw Self.exhausted("the label sets of the profile's sample groups exceed \(workspace.scratch.split.labelBytesMax) bytes")
-        }
+        if let why = workspace.scratch.split.exhausted { throw Self.exhausted(why) }
         try checkSplitReferences(p)
 
         let existing = findHead(tenant: tenant, service: service)

@@ -1,46 +1,62 @@
-import BinaryCoding
+import Arena
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// First-occurrence string dictionary of one symbols partition (symdb.md §3.3).
+/// First-occurrence string dictionary of one symbols partition (symdb.md §3.3), in columns of
+/// the shard's `ColumnArena`.
 ///
-/// Strings live back to back in one byte arena; an open-addressing index maps a hash to
-/// the string's position (an in-memory hash, never written out: `HashMix.bytes`). Interning a string that is already present allocates nothing;
-/// a new one is copied into place in an arena padded ahead of use (an `append(contentsOf:)`
-/// per string copied byte by byte); capacities survive `reset()`.
+/// Strings live back to back in one byte column; an open-addressing index maps a hash to the
+/// string's position (an in-memory hash, never written out: `HashMix.bytes`). Interning a
+/// string that is already present allocates nothing; a new one is one copy to the column's
+/// end. String 0 is always "" (the partition starts as `[""]`): it takes no room and is never
+/// hashed, so a new table takes nothing from the arena until its first non-empty string.
 struct StringTable {
-    /// The strings back to back in `arena[..<byteCount]`; past that, padding not yet used.
-    private var arena: [UInt8] = []
-    private(set) var byteCount = 0
-    /// `ends[i]` is the end offset of string `i` in `bytes`; string `i` starts at `ends[i-1]`.
-    private(set) var ends: [Int] = []
-    private var index = SlotIndex()
+    /// The strings' bytes back to back.
+    private var data: ArenaColumn<UInt8>
+    /// `ends[i]` is the end offset of string `i` in `data`; string `i` starts at `ends[i-1]`.
+    /// Empty until the first non-empty string, which appends `ends[0] = 0` for "" first.
+    private var ends: ArenaColumn<Int>
+    private var index: SlotIndex
 
-    init() { reset() }
-
-    var count: Int { ends.count }
-    var reservedBytes: Int { arena.capacity + ends.capacity * 16 }
-
-    /// The strings' bytes back to back (a copy, for the writer).
-    var bytes: [UInt8] { Array(arena[..<byteCount]) }
-
-    /// Empties the table but keeps its capacity; the partition starts as `[""]`.
-    mutating func reset() {
-        byteCount = 0
-        ends.removeAll(keepingCapacity: true)
-        index.reset()
-        _ = intern(UnsafeRawBufferPointer(start: nil, count: 0))
+    init(in arena: ColumnArena) {
+        data = ArenaColumn(in: arena)
+        ends = ArenaColumn(in: arena)
+        index = SlotIndex(in: arena)
     }
 
-    func range(_ i: Int) -> Range<Int> { (i == 0 ? 0 : ends[i - 1]) ..< ends[i] }
+    var count: Int { max(ends.count, 1) }
+    /// Bytes the table's columns hold (strings, ends, index).
+    var byteCount: Int { data.byteCount + ends.byteCount + index.byteCount }
+    /// Bytes of the columns' blocks.
+    var reservedBytes: Int { data.reservedBytes + ends.reservedBytes + index.reservedBytes }
 
-    func string(_ i: Int) -> ByteString { ByteString(Array(arena[range(i)])) }
+    /// The strings' bytes back to back (a copy, for the writer).
+    var bytes: [UInt8] { Array(data.buffer) }
+    /// The end offsets of the strings (a copy, for the writer).
+    var endOffsets: [Int] { ends.isEmpty ? [0] : Array(ends.buffer) }
+
+    /// Empties the table (the partition starts as `[""]` again); after the arena's reset the
+    /// columns take fresh blocks (`ArenaColumn.reset()`).
+    mutating func reset() {
+        data.reset()
+        ends.reset()
+        index.reset()
+    }
+
+    /// Arena bytes interning up to `strings` new strings of `bytes` bytes in all may take.
+    func bytesToIntern(strings: Int, bytes: Int) -> Int {
+        guard strings > 0 else { return 0 }
+        return data.bytesToAppend(inRuns: bytes) + ends.bytesToAppend(oneByOne: strings + 1)
+            + index.bytesToInsert(strings)
+    }
 
     /// The partition index of `s`, appending it when new.
     mutating func intern(_ s: UnsafeRawBufferPointer) -> UInt32 {
+        let n = s.count
+        if n == 0 { return 0 }
         let h = HashMix.bytes(s)
         var slot = index.firstSlot(h)
         while true {
@@ -49,24 +65,17 @@ struct StringTable {
             if index.mayMatch(h, at: slot), equals(entry, s) { return UInt32(entry) }
             slot = index.nextSlot(slot)
         }
+        if ends.isEmpty { ends.append(0) }
         let i = ends.count
-        let n = s.count
-        if arena.count - byteCount < n { arena.append(contentsOf: repeatElement(0, count: max(n, arena.count, 4096))) }
-        if n > 0 {
-            let at = byteCount
-            arena.withUnsafeMutableBytes { _ = memcpy($0.baseAddress! + at, s.baseAddress!, n) }
-        }
-        byteCount += n
-        ends.append(byteCount)
+        data.append(contentsOf: s.assumingMemoryBound(to: UInt8.self))
+        ends.append(data.count)
         index.insert(i, hash: h, at: slot)
         return UInt32(i)
     }
 
+    /// `entry` > 0 (string 0 is not in the index).
     private func equals(_ entry: Int, _ s: UnsafeRawBufferPointer) -> Bool {
-        let r = range(entry)
-        guard r.count == s.count else { return false }
-        return arena.withUnsafeBufferPointer { b in
-            s.count == 0 || memcmp(b.baseAddress! + r.lowerBound, s.baseAddress!, s.count) == 0
-        }
+        let start = ends.base[entry - 1], end = ends.base[entry]
+        return end - start == s.count && memcmp(data.base + start, s.baseAddress!, s.count) == 0
     }
 }

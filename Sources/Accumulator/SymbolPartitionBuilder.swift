@@ -1,4 +1,6 @@
+import Arena
 import BinaryCoding
+import Pprof
 import SymbolDB
 
 /// A mapping as stored in symdb (symdb.md §3.3): every field is part of the dedup key.
@@ -53,52 +55,89 @@ struct PartitionLine: Equatable {
 
 /// The symbols of one dataset's partition 0, deduplicated across every profile ingested
 /// since the last reset (symdb.md §3.3–§3.4). Tables are append-only first-occurrence
-/// dictionaries; ids are table positions. Columns keep their capacity across `reset()`.
+/// dictionaries; ids are table positions. Every column is an `ArenaColumn` of the shard's
+/// arena; the tables take nothing from it until their first push (the stack tree takes its
+/// first blocks when made, `StackTreeBuilder.init(in:expectedNodes:)`).
 struct SymbolPartitionBuilder {
-    var strings = StringTable()
-    private(set) var mappings: [PartitionMapping] = []
-    private var mappingIndex = SlotIndex()
-    private(set) var functions: [PartitionFunction] = []
-    private var functionIndex = SlotIndex()
+    var strings: StringTable
+    private(set) var mappings: ArenaColumn<PartitionMapping>
+    private var mappingIndex: SlotIndex
+    private(set) var functions: ArenaColumn<PartitionFunction>
+    private var functionIndex: SlotIndex
 
     // Locations, columnar; lines of location i are lines[lineStart[i] ..< lineStart[i] + lineCount[i]].
     // One record per location and per line: a new location costs one append each, not one
     // per column (the columns the writer takes are derived at flush).
-    private var locations: [PartitionLocation] = []
-    private var lines: [PartitionLine] = []
-    private var locationIndex = SlotIndex()
+    private var locations: ArenaColumn<PartitionLocation>
+    private var lines: ArenaColumn<PartitionLine>
+    private var locationIndex: SlotIndex
 
     /// Stack-trace tree (symdb.md §3.4): node 0 is the root, ids are leaf nodes.
-    private(set) var stackTree = StackTreeBuilder()
+    private(set) var stackTree: StackTreeBuilder
 
-    init() {}
+    init(in arena: ColumnArena) {
+        strings = StringTable(in: arena)
+        mappings = ArenaColumn(in: arena)
+        mappingIndex = SlotIndex(in: arena)
+        functions = ArenaColumn(in: arena)
+        functionIndex = SlotIndex(in: arena)
+        locations = ArenaColumn(in: arena)
+        lines = ArenaColumn(in: arena)
+        locationIndex = SlotIndex(in: arena)
+        stackTree = StackTreeBuilder(in: arena)
+    }
 
-    /// Bytes held by the tables (what the memory accounting charges).
+    /// Bytes of data the tables hold (what the memory accounting charges): the columns'
+    /// counts, the index tables whole.
     var accumulatedBytes: Int {
-        strings.byteCount + strings.count * 16
-            + mappings.count * MemoryLayout<PartitionMapping>.stride * 2
-            + functions.count * MemoryLayout<PartitionFunction>.stride * 2
-            + locations.count * 33 + lines.count * 8
+        strings.byteCount + mappings.byteCount + mappingIndex.byteCount + functions.byteCount
+            + functionIndex.byteCount + locations.byteCount + lines.byteCount + locationIndex.byteCount
             + stackTree.byteCount
     }
 
+    /// Bytes of the columns' blocks.
     var reservedBytes: Int {
-        strings.reservedBytes + mappings.capacity * MemoryLayout<PartitionMapping>.stride
-            + functions.capacity * MemoryLayout<PartitionFunction>.stride + locations.capacity * 33
-            + lines.capacity * 8
+        strings.reservedBytes + mappings.reservedBytes + mappingIndex.reservedBytes + functions.reservedBytes
+            + functionIndex.reservedBytes + locations.reservedBytes + lines.reservedBytes + locationIndex.reservedBytes
+            + stackTree.reservedBytes
     }
 
+    /// Empties the tables. Within a segment the columns keep their blocks; after the arena's
+    /// reset they take fresh ones as large as their last count (index tables: their size).
     mutating func reset() {
         strings.reset()
-        mappings.removeAll(keepingCapacity: true)
+        mappings.reset()
         mappingIndex.reset()
-        functions.removeAll(keepingCapacity: true)
+        functions.reset()
         functionIndex.reset()
-        locations.removeAll(keepingCapacity: true)
-        lines.removeAll(keepingCapacity: true)
+        locations.reset()
+        lines.reset()
         stagedLineStart = 0
         locationIndex.reset()
-        stackTree.removeAll()
+        stackTree.reset()
+    }
+
+    /// An upper bound of the arena bytes one push of `p` may take, whole or split into any
+    /// number of groups. Only strings of `p`'s table are interned (blanked ones and a renamed
+    /// "span_id" past the table never are), and within a push a source string, mapping,
+    /// function or location always makes the same record (its ids come from the push's maps),
+    /// so at most one new entry per source entry: `p.strings.count` strings of at most their
+    /// summed lengths, and so on; the staged lines never exceed the stored ones plus every
+    /// source location's lines (path c walks each table once, path d memoises per push in
+    /// `IngestScratch`, so lookups are not even repeated). Each sample's stack is inserted once.
+    /// Each column's growth to that many more entries is bounded by `ArenaColumn.bytesToAppend`,
+    /// each index's by `SlotIndex.bytesToInsert`, the tree's by `StackTreeBuilder.bytesToInsert`.
+    func bytesToIngest(_ p: PprofTables) -> Int {
+        var stringBytes = 0
+        for s in p.strings { stringBytes += Int(s.length) }
+        var lineCount = 0
+        for l in p.locations { lineCount += Int(l.lineCount) }
+        return strings.bytesToIntern(strings: p.strings.count, bytes: stringBytes)
+            + mappings.bytesToAppend(oneByOne: p.mappings.count) + mappingIndex.bytesToInsert(p.mappings.count)
+            + functions.bytesToAppend(oneByOne: p.functions.count) + functionIndex.bytesToInsert(p.functions.count)
+            + locations.bytesToAppend(oneByOne: p.locations.count) + locationIndex.bytesToInsert(p.locations.count)
+            + lines.bytesToAppend(oneByOne: lineCount)
+            + stackTree.bytesToInsert(frames: p.sampleLocationIndices.count)
     }
 
     // Open addressing over a cheap mix instead of `Dictionary`, whose SipHash of the whole
@@ -109,7 +148,7 @@ struct SymbolPartitionBuilder {
         while true {
             let e = mappingIndex.entry(at: slot)
             if e < 0 { break }
-            if mappingIndex.mayMatch(h, at: slot), mappings[e] == m { return UInt32(e) }
+            if mappingIndex.mayMatch(h, at: slot), mappings.base[e] == m { return UInt32(e) }
             slot = mappingIndex.nextSlot(slot)
         }
         mappings.append(m)
@@ -123,7 +162,7 @@ struct SymbolPartitionBuilder {
         while true {
             let e = functionIndex.entry(at: slot)
             if e < 0 { break }
-            if functionIndex.mayMatch(h, at: slot), functions[e] == f { return UInt32(e) }
+            if functionIndex.mayMatch(h, at: slot), functions.base[e] == f { return UInt32(e) }
             slot = functionIndex.nextSlot(slot)
         }
         functions.append(f)
@@ -136,9 +175,10 @@ struct SymbolPartitionBuilder {
     mutating func internStagedLocation(mapping: UInt32, address: UInt64, isFolded: Bool) -> UInt32 {
         let start = Int(stagedLineStart)
         let n = lines.count - start
+        let staged = lines.base
         var h = HashMix.mix(UInt64(mapping) ^ UInt64(n) << 32, address)
-        for j in start ..< lines.count {
-            h = HashMix.mix(h, UInt64(lines[j].function) << 32 | UInt64(UInt32(bitPattern: lines[j].line)))
+        for j in start ..< start + n {
+            h = HashMix.mix(h, UInt64(staged[j].function) << 32 | UInt64(UInt32(bitPattern: staged[j].line)))
         }
         var slot = locationIndex.firstSlot(h)
         while true {
@@ -165,13 +205,13 @@ struct SymbolPartitionBuilder {
     }
 
     private mutating func dropStagedLines() {
-        lines.removeSubrange(Int(stagedLineStart)...)
+        lines.removeLast(lines.count - Int(stagedLineStart))
     }
 
     private func locationEquals(_ e: Int, mapping: UInt32, address: UInt64, lineStart: Int, lineCount: Int) -> Bool {
-        let stored = locations[e]
+        let stored = locations.base[e]
         guard stored.mapping == mapping, stored.address == address, Int(stored.lineCount) == lineCount else { return false }
-        let s = Int(stored.lineStart)
+        let s = Int(stored.lineStart), lines = lines.base
         for j in 0 ..< lineCount where lines[s + j] != lines[lineStart + j] {
             return false
         }
@@ -197,12 +237,11 @@ struct SymbolPartitionBuilder {
 
     /// One field of every record, written straight into a new array (`map` cost several
     /// times more per element).
-    private static func column<R, T>(_ records: [R], _ field: (R) -> T) -> [T] {
-        records.withUnsafeBufferPointer { r in
-            [T](unsafeUninitializedCapacity: r.count) { out, count in
-                for i in 0 ..< r.count { (out.baseAddress! + i).initialize(to: field(r[i])) }
-                count = r.count
-            }
+    private static func column<R, T>(_ records: ArenaColumn<R>, _ field: (R) -> T) -> [T] {
+        let r = records.buffer
+        return [T](unsafeUninitializedCapacity: r.count) { out, count in
+            for i in 0 ..< r.count { (out.baseAddress! + i).initialize(to: field(r[i])) }
+            count = r.count
         }
     }
 
@@ -210,9 +249,9 @@ struct SymbolPartitionBuilder {
     /// A location that points past an empty mappings table (raw input without mappings)
     /// counts as unsymbolized; upstream would crash on it.
     var hasUnsymbolizedLocations: Bool {
-        for location in locations {
+        for location in locations.buffer {
             let m = location.mapping
-            if Int(m) >= mappings.count || !mappings[Int(m)].hasFunctions { return true }
+            if Int(m) >= mappings.count || !mappings.base[Int(m)].hasFunctions { return true }
         }
         return false
     }

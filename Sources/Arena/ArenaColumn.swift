@@ -17,7 +17,9 @@
 public struct ArenaColumn<Element: BitwiseCopyable> {
     public let arena: ColumnArena
     public private(set) var base: UnsafeMutablePointer<Element>
-    public private(set) var count = 0
+    /// Elements held (`count`; settable by the inlinable appends, hence not `private(set)`).
+    @usableFromInline var storedCount = 0
+    public var count: Int { @inlinable get { storedCount } }
     public private(set) var capacity = 0
     /// The arena generation the block belongs to.
     private var generation: Int
@@ -35,16 +37,16 @@ public struct ArenaColumn<Element: BitwiseCopyable> {
         UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
     }
 
-    public var isEmpty: Bool { count == 0 }
+    @inlinable public var isEmpty: Bool { count == 0 }
     /// Bytes of the elements held.
-    public var byteCount: Int { count * MemoryLayout<Element>.stride }
+    @inlinable public var byteCount: Int { count * MemoryLayout<Element>.stride }
     /// Bytes of the column's block.
     public var reservedBytes: Int { capacity * MemoryLayout<Element>.stride }
 
-    public var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
-    public var mutableBuffer: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: base, count: count) }
+    @inlinable public var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+    @inlinable public var mutableBuffer: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: base, count: count) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public subscript(i: Int) -> Element {
         get {
             precondition(UInt(bitPattern: i) < UInt(bitPattern: count), "ArenaColumn index out of range")
@@ -52,34 +54,39 @@ public struct ArenaColumn<Element: BitwiseCopyable> {
         }
         nonmutating set {
             precondition(UInt(bitPattern: i) < UInt(bitPattern: count), "ArenaColumn index out of range")
-            base[i] = newValue
+            (base + i).pointee = newValue
         }
     }
 
-    public var last: Element? { count == 0 ? nil : base[count - 1] }
+    @inlinable public var last: Element? { count == 0 ? nil : base[count - 1] }
 
-    @inline(__always)
+    // The appends, `reserve` and `removeLast` are inlinable: called from other modules they
+    // were unspecialized generic calls, a large share of a symbol table's interning.
+    @inlinable @inline(__always)
     public mutating func append(_ e: Element) {
-        if count == capacity { grow(toHold: count + 1) }
-        base[count] = e
-        count += 1
+        if storedCount == capacity { grow(toHold: storedCount + 1) }
+        (base + storedCount).pointee = e
+        storedCount += 1
     }
 
+    @inlinable
     public mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
         guard let from = elements.baseAddress, elements.count > 0 else { return }
         reserve(additional: elements.count)
-        (base + count).update(from: from, count: elements.count)
-        count += elements.count
+        (base + storedCount).update(from: from, count: elements.count)
+        storedCount += elements.count
     }
 
+    @inlinable
     public mutating func append(repeating e: Element, count n: Int) {
         precondition(n >= 0, "ArenaColumn.append(repeating:) of a negative count")
         reserve(additional: n)
-        (base + count).initialize(repeating: e, count: n)
-        count += n
+        (base + storedCount).initialize(repeating: e, count: n)
+        storedCount += n
     }
 
     /// Makes room for `n` more elements (growth, if any, happens here, not in the appends).
+    @inlinable
     public mutating func reserve(additional n: Int) {
         if count + n > capacity { grow(toHold: count + n) }
     }
@@ -97,21 +104,22 @@ public struct ArenaColumn<Element: BitwiseCopyable> {
         return bytes
     }
 
+    @inlinable
     public mutating func removeLast(_ n: Int) {
         precondition(n >= 0 && n <= count, "ArenaColumn.removeLast beyond the count")
-        count -= n
+        storedCount -= n
     }
 
     /// Empties the column. Within a segment it keeps its block; after the arena's reset it
     /// takes a new block as large as its last count (its old block now belongs to nobody).
     public mutating func reset() {
         if generation == arena.generation {
-            count = 0
+            storedCount = 0
             return
         }
         let size = count
         generation = arena.generation
-        count = 0
+        storedCount = 0
         capacity = 0
         base = Self.emptyBase
         if size > 0 { moveToBlock(capacity: size) }
@@ -124,7 +132,8 @@ public struct ArenaColumn<Element: BitwiseCopyable> {
         return c
     }
 
-    private mutating func grow(toHold needed: Int) {
+    @usableFromInline
+    mutating func grow(toHold needed: Int) {
         moveToBlock(capacity: Self.grownCapacity(capacity, toHold: needed))
     }
 

@@ -133,7 +133,7 @@ import Glibc
     }
 
     @Test func earlyFlushWhenDataOrArenaFillsUp() throws {
-        let acc = ShardAccumulator(limits: AccumulatorLimits(accumulatedBytesMax: 8 << 20, samplesMax: 1 << 22))
+        let acc = ShardAccumulator(limits: AccumulatorLimits(accumulatedBytesMax: 16 << 20, samplesMax: 1 << 22))
         #expect(!acc.shouldFlushEarly(segmentBytesMax: 1 << 30))
         try acc.ingest(try Self.pushes()[0])
         #expect(acc.shouldFlushEarly(segmentBytesMax: acc.accumulatedBytes))
@@ -141,7 +141,7 @@ import Glibc
         var pushes = 0
         while !acc.shouldFlushEarly(segmentBytesMax: 1 << 30) {
             try acc.ingest(TestPush(tenant: ByteString("t\(pushes)"), labels: [("service_name", "s")],
-                                    profile: try corpusFile("heap"), id: profileID(1)))
+                                    profile: try corpusFile("cpu_go_truncated_1.pb.gz"), id: profileID(1)))
             pushes += 1
         }
         #expect(acc.columns.usedBytes * 2 >= acc.columns.capacityBytes && pushes > 1)

@@ -101,7 +101,8 @@ import Glibc
     @Test func limitsRefuseWithResourceExhausted() throws {
         let big = TestPush(tenant: "t1", labels: Self.labels, profile: try corpusFile("cpu_go_truncated_1.pb.gz"), id: profileID(3))
         try Self.expectRefused(big, .requestTooLarge, limits: AccumulatorLimits(samplesPerProfileMax: 500))
-        try Self.expectRefused(big, .requestTooLarge, limits: AccumulatorLimits(accumulatedBytesMax: 256 << 10))
+        // The good pushes may take 0.6 MB of columns at most, the big one 1.9 MB.
+        try Self.expectRefused(big, .requestTooLarge, limits: AccumulatorLimits(accumulatedBytesMax: 1 << 20))
         let otherDataset = TestPush(tenant: "t3", labels: Self.labels, profile: try corpusFile("profile_rust"), id: profileID(3))
         try Self.expectRefused(otherDataset, .requestTooLarge, limits: AccumulatorLimits(datasetsMax: 1))
         var manyLabels = otherDataset

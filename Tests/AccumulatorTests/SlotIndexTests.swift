@@ -1,14 +1,19 @@
+import Arena
 import Testing
 @testable import Accumulator
 
 /// `SlotIndex` keeps only 32 bits of each hash: entries whose hashes agree on those bits (or
 /// on every slot bit) must still be told apart by the caller's key compare, across `grow`
-/// and `reset`.
+/// and `reset` (within a segment, and after the arena's reset: a fresh zero-filled table of
+/// the same size).
 @Suite struct SlotIndexTests {
     /// A column store over the index, probed the way the symbol tables probe it.
     struct Table {
         var keys: [UInt64] = []
-        var index = SlotIndex()
+        let arena = ColumnArena(capacityBytes: 16 << 20)
+        var index: SlotIndex
+
+        init() { index = SlotIndex(in: arena) }
 
         mutating func intern(_ key: UInt64, hash: UInt64) -> Int {
             var slot = index.firstSlot(hash)
@@ -29,14 +34,17 @@ import Testing
 
     @Test func collidingTagsStayDistinctAcrossGrowAndReset() {
         var t = Table()
-        for round in 0 ..< 2 {
+        for round in 0 ..< 3 {
             for key in UInt64(0) ..< 5000 { #expect(t.intern(key, hash: Self.hash(key)) == Int(key)) }
             var found = 0
             for key in UInt64(0) ..< 5000 where t.intern(key, hash: Self.hash(key)) == Int(key) { found += 1 }
             #expect(found == 5000 && t.keys.count == 5000 && t.index.count == 5000, "round \(round)")
             t.keys.removeAll()
+            let tableBytes = t.index.byteCount
+            if round == 1 { t.arena.reset() }
             t.index.reset()
-            #expect(t.index.count == 0)
+            #expect(t.index.count == 0 && t.index.byteCount == tableBytes)
+            if round == 1 { #expect(t.arena.usedBytes == tableBytes) }
         }
     }
 }

@@ -1,7 +1,9 @@
+import Arena
 import BinaryCoding
 import Foundation
 import Pprof
 import SymbolDB
+import Arena
 import Testing
 import TestSupport
 @testable import Accumulator
@@ -28,7 +30,7 @@ import TestSupport
     ]
 
     static func rawPartition(_ files: [String]) throws -> SymbolPartitionColumns {
-        var builder = SymbolPartitionBuilder()
+        var builder = SymbolPartitionBuilder(in: ColumnArena(capacityBytes: 1 << 30))
         var x = IngestScratch(labelBytesMax: 1 << 20)
         let inflater = ProfileInflater(maxDecompressedBytes: 64 << 20)
         let decoder = PprofDecoder()

@@ -1,3 +1,4 @@
+import Arena
 import BinaryCoding
 import ProfilesParquet
 import SymbolDB
@@ -36,6 +37,11 @@ func writeSymDB(_ contents: SymbolDBContents) -> [UInt8] {
 }
 
 extension StackTreeBuilder {
+    /// A tree in an arena of its own (address space only: pages are committed as reached).
+    init(expectedNodes: Int = 1024) {
+        self.init(in: ColumnArena(capacityBytes: 1 << 28), expectedNodes: expectedNodes)
+    }
+
     /// The batch insertion over arrays: pprof's sample layout read through `map`.
     mutating func insert(samples: [Int32], starts: [UInt32], frames: [UInt32], map: [UInt32]) -> [UInt32] {
         var ids = [UInt32](repeating: 0, count: samples.count)

@@ -1,6 +1,28 @@
+import Arena
+
 /// Builds a partition's stack-trace tree the way Pyroscope's ingestion does (symdb.md §3.4):
 /// each stack is walked from its root-most frame to its leaf, a missing `(parent, location)` child
 /// becomes node `nodeCount`, and the stack's ID is its leaf node (0 for the empty stack).
+///
+/// **Memory.** Every column (the node columns, the child table, the cached path) is an
+/// `ArenaColumn` of the shard's `ColumnArena` (issue #4): blocks bump-allocated from address
+/// space reserved at start-up, a grown column leaving its old block to the arena, and after a
+/// flush `reset()` takes fresh blocks as large as the last segment needed (the arena's pages
+/// stay committed: a steady stream of segments allocates nothing from the system). The arena
+/// traps when it is overrun, so before a push is admitted the accumulator asks
+/// `bytesToInsert(frames:)`, an upper bound of what inserting that many frames may take:
+/// - the node columns (`parents`, `locations`, `firstChild`) and the stack-end bits make room
+///   for `nodeCount + frames` nodes at once (a stack adds at most one node per frame), so their
+///   share is exactly `ArenaColumn.bytesToReserve` of that room;
+/// - the cached path (keys and nodes), room for the deepest stack, at most `frames`;
+/// - the child table grows only when a stack might not fit (load ≤ ½), each time at least
+///   doubling, up to `P` = the table size for `slotsUsed + frames` children; the tables it
+///   takes are distinct powers of two in `(S, P]` (`S` its size now), so at most
+///   `(2P − 2S) · 8` bytes.
+/// A node column's `count` is its room, not the node count: room for a batch is counted
+/// without being written (`countUnwritten`), new nodes are written through the columns' base
+/// pointers within it (no per-batch padding, trimming or zero-filling), and `reset()` keeps
+/// the room the last segment needed, so a steady stream of segments grows nothing.
 ///
 /// What keeps an insertion cheap (it is the largest single cost of ingestion, and bound by
 /// memory latency: each lookup's parent is the previous lookup's result):
@@ -22,69 +44,136 @@
 /// - In a batch of pprof samples, each source location remembers the last `(parent, child)`
 ///   it was looked up with; a frame under the same parent again takes that child without
 ///   reading the location map or the table.
-/// Inserting allocates nothing except when a column or the table has to grow (amortized).
-public struct StackTreeBuilder: Sendable {
-    /// Per node, its parent (`SymbolPartition.rootParent` for the root), as the writer takes them.
-    public private(set) var parents: [UInt32]
-    /// Per node, its location index (0 for the root).
-    public private(set) var locations: [UInt32]
+/// Inserting takes nothing from the arena except when a column or the table has to grow.
+public struct StackTreeBuilder {
     /// Distinct stacks inserted so far, the empty one included (§3.4 step 4).
     public private(set) var stacktraceCount: UInt32 = 0
+    /// Nodes in the tree, the root included.
+    public private(set) var nodeCount = 0
 
-    /// One bit per node: some inserted stack ended there.
-    private var isStackEnd: [UInt64]
+    // Node columns, `count` = their room (≥ nodeCount, the same in all three); entries past
+    // `nodeCount` are unwritten.
+    /// Per node, its parent (`SymbolPartition.rootParent` for the root).
+    private var parentColumn: ArenaColumn<UInt32>
+    /// Per node, its location index (0 for the root).
+    private var locationColumn: ArenaColumn<UInt32>
     /// Per node, its first child (0 for none: the root is nobody's child).
-    private var firstChild: [UInt32]
-    /// The children that are not their parent's first (see `child`).
-    private var slots: [UInt64]
+    private var firstChild: ArenaColumn<UInt32>
+    /// One bit per node: some inserted stack ended there (room: a word per 64 nodes of room,
+    /// zero-filled).
+    private var isStackEnd: ArenaColumn<UInt64>
+    /// The children that are not their parent's first (see `child`); `count` is the table's
+    /// size, a power of two.
+    private var slots: ArenaColumn<UInt64>
     private var slotShift: UInt64
     /// Children in the table (its load is kept at most 1/2).
     private var slotsUsed = 0
 
-    /// The last inserted stack, root first: its frame keys (see `StackSource`) and the node of
-    /// each depth.
-    private var pathKeys: [UInt32] = []
-    private var pathNodes: [UInt32] = []
+    /// The last inserted stack, root first: per depth `d` its frame key (see `StackSource`) at
+    /// `2d` and its node at `2d + 1`, side by side so that one base pointer serves both in the
+    /// run's register-starved loop (`count`: room for the deepest stack so far, written before
+    /// it is read).
+    private var path: ArenaColumn<UInt32>
     private var pathDepth = 0
     /// Per source location of the current batch: `(parent + 1) | child << 32`, 0 when unset.
+    /// A heap array, not an arena column: it is sized by the batch's location map, not by its
+    /// frames, so `bytesToInsert(frames:)` could not bound it, and it is scratch (nothing in it
+    /// outlives the batch).
     private var memo: [UInt64] = []
 
-    public var nodeCount: Int { parents.count }
+    /// Per node, its parent (`SymbolPartition.rootParent` for the root), as the writer takes
+    /// them. A view of the arena: valid until the next insertion or `reset()`.
+    public var parents: UnsafeBufferPointer<UInt32> { UnsafeBufferPointer(start: parentColumn.base, count: nodeCount) }
+    /// Per node, its location index (0 for the root). Valid until the next insertion or `reset()`.
+    public var locations: UnsafeBufferPointer<UInt32> { UnsafeBufferPointer(start: locationColumn.base, count: nodeCount) }
 
-    /// Bytes the tree holds for its nodes: parent, location and first child per node, the
-    /// stack-end bit, and two 8-byte slots (load ≤ 1/2) per child in the table.
-    public var byteCount: Int { nodeCount * 12 + nodeCount / 8 + slotsUsed * 16 }
+    /// Bytes of data the tree holds (what the memory accounting charges): parent, location
+    /// and first child per node, the stack-end bits, and 16 bytes per child in the table (its
+    /// 8-byte slot and the free one a load ≤ ½ implies). Room and the blocks left behind by
+    /// growth are `reservedBytes`' business.
+    public var byteCount: Int { nodeCount * 12 + (nodeCount + 63) / 64 * 8 + slotsUsed * 16 }
 
-    /// `expectedNodes` sizes the columns and the child table up front.
-    public init(expectedNodes: Int = 1024) {
-        let capacity = max(16, expectedNodes)
-        parents = [SymbolPartition.rootParent]
-        locations = [0]
-        parents.reserveCapacity(capacity)
-        locations.reserveCapacity(capacity)
-        isStackEnd = [0]
-        isStackEnd.reserveCapacity(capacity / 64 + 1)
-        firstChild = [0]
-        firstChild.reserveCapacity(capacity)
-        let slotCount = Self.slotCount(for: capacity)
-        slots = Array(repeating: 0, count: slotCount)
-        slotShift = UInt64(64 - slotCount.trailingZeroBitCount)
+    /// Bytes of the arena blocks the tree's columns hold now (not the blocks growth left
+    /// behind, which the arena's `usedBytes` counts until its reset; the memo, a heap array,
+    /// aside).
+    public var reservedBytes: Int {
+        Self.block(parentColumn) + Self.block(locationColumn) + Self.block(firstChild)
+            + Self.block(isStackEnd) + Self.block(slots) + Self.block(path)
     }
 
-    /// Empties the tree but keeps every buffer's capacity (for reuse after a flush).
-    public mutating func removeAll() {
-        parents.removeAll(keepingCapacity: true)
-        locations.removeAll(keepingCapacity: true)
-        parents.append(SymbolPartition.rootParent)
-        locations.append(0)
-        isStackEnd.removeAll(keepingCapacity: true)
-        isStackEnd.append(0)
-        firstChild.removeAll(keepingCapacity: true)
-        firstChild.append(0)
-        slots.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    private static func block<E>(_ column: ArenaColumn<E>) -> Int { ColumnArena.blockBytes(column.reservedBytes) }
+
+    /// A tree of the root alone whose columns come from `arena`; `expectedNodes` sizes the
+    /// node columns and the child table up front.
+    public init(in arena: ColumnArena, expectedNodes: Int = 1024) {
+        let capacity = max(16, expectedNodes)
+        parentColumn = ArenaColumn(in: arena, capacity: capacity)
+        locationColumn = ArenaColumn(in: arena, capacity: capacity)
+        firstChild = ArenaColumn(in: arena, capacity: capacity)
+        isStackEnd = ArenaColumn(in: arena, capacity: capacity / 64 + 1)
+        path = ArenaColumn(in: arena)
+        let slotCount = Self.slotCount(for: capacity)
+        slots = ArenaColumn(in: arena, capacity: slotCount)
+        slots.append(repeating: 0, count: slotCount)
+        slotShift = Self.shift(slotCount)
+        makeRoot()
+    }
+
+    /// Empties the tree. Call it after the arena's `reset()` (each column then takes a fresh
+    /// block as large as its last room; the table is zero-filled at its previous size), or
+    /// within a segment (the blocks are kept).
+    public mutating func reset() {
+        parentColumn.reset()
+        locationColumn.reset()
+        firstChild.reset()
+        isStackEnd.reset()
+        path.reset()
+        let slotCount = slots.count
+        slots.reset()
+        slots.append(repeating: 0, count: slotCount)
         slotsUsed = 0
         stacktraceCount = 0
         pathDepth = 0
+        makeRoot()
+    }
+
+    /// Node 0, the root: `(rootParent, location 0)`, no child, ending no stack yet.
+    private mutating func makeRoot() {
+        parentColumn.append(SymbolPartition.rootParent)
+        locationColumn.append(0)
+        firstChild.append(0)
+        isStackEnd.append(0)
+        nodeCount = 1
+    }
+
+    /// An upper bound of the bytes inserting stacks of `frames` frames in all (in one call or
+    /// several) may take from the arena: room for `frames` more nodes in the node columns,
+    /// the path, and the child table's growth (see the type's comment). Never exceeded.
+    public func bytesToInsert(frames: Int) -> Int {
+        precondition(frames >= 0, "a negative frame count")
+        let nodes = nodeCount + frames
+        var bytes = Self.bytesToExtend(parentColumn, to: nodes) + Self.bytesToExtend(locationColumn, to: nodes)
+            + Self.bytesToExtend(firstChild, to: nodes) + Self.bytesToExtend(isStackEnd, to: (nodes + 63) / 64)
+            + Self.bytesToExtend(path, to: 2 * frames)
+        let largestTable = Self.slotCount(for: slotsUsed + frames)
+        if largestTable > slots.count { bytes += (2 * largestTable - 2 * slots.count) * MemoryLayout<UInt64>.stride }
+        return bytes
+    }
+
+    private static func bytesToExtend<E>(_ column: ArenaColumn<E>, to count: Int) -> Int {
+        column.bytesToReserve(additional: max(0, count - column.count))
+    }
+
+    /// Makes the node columns' room at least `nodes` (the stack-end bits zero-filled).
+    private mutating func makeRoom(nodes: Int) {
+        let room = parentColumn.count
+        if nodes > room {
+            parentColumn.countUnwritten(nodes - room)
+            locationColumn.countUnwritten(nodes - room)
+            firstChild.countUnwritten(nodes - room)
+        }
+        let words = (nodes + 63) / 64
+        if words > isStackEnd.count { isStackEnd.append(repeating: 0, count: words - isStackEnd.count) }
     }
 
     /// Inserts one stack given leaf first (pprof order) and returns its stack-trace ID.
@@ -107,15 +196,15 @@ public struct StackTreeBuilder: Sendable {
         insertAll(MappedStacks(samples: samples, starts: starts, frames: frames, map: map), ids: ids)
     }
 
-    /// The batch insertion. The columns are moved out of `self`, padded with room for the
-    /// deepest stack and written through pointers (a store or an `append` on a stored array
-    /// checks uniqueness and capacity each); the child table is grown before a run, never
-    /// inside one. The padding is cut off at the end, so `parents`/`locations` hold exactly
-    /// the nodes.
+    /// The batch insertion. Room for every frame of the batch is made in the node columns and
+    /// the path first; then runs of stacks write through the columns' base pointers, and the
+    /// child table grows between runs, never inside one.
     private mutating func insertAll<S: StackSource>(_ source: S, ids: UnsafeMutableBufferPointer<UInt32>) {
         // A path of source keys means nothing to another batch; a memo sized for this one.
         if !S.keysAreLocations { pathDepth = 0 }
+        var memo: [UInt64] = []
         if S.hasMemo {
+            swap(&memo, &self.memo)
             memo.removeAll(keepingCapacity: true)
             memo.append(contentsOf: repeatElement(0, count: source.memoCount))
         }
@@ -125,78 +214,25 @@ public struct StackTreeBuilder: Sendable {
             deepest = max(deepest, n)
             frames += n
         }
-        if pathNodes.count < deepest {
-            pathNodes.append(contentsOf: repeatElement(0, count: deepest - pathNodes.count))
-            pathKeys.append(contentsOf: repeatElement(0, count: deepest - pathKeys.count))
-        }
-        var cursor = Cursor(used: parents.count, slotsUsed: slotsUsed, pathDepth: pathDepth,
-                            stacktraceCount: stacktraceCount)
-        var parents = self.parents, locations = self.locations, isStackEnd = self.isStackEnd
-        var firstChild = self.firstChild
-        var slots = self.slots, pathNodes = self.pathNodes, pathKeys = self.pathKeys, memo = self.memo
-        self.parents = []
-        self.locations = []
-        self.isStackEnd = []
-        self.firstChild = []
-        self.slots = []
-        self.pathNodes = []
-        self.pathKeys = []
-        self.memo = []
-        var k = 0
-        while k < source.count {
-            precondition(cursor.used + deepest < Int(UInt32.max), "stack tree node index overflows u32")
-            if parents.count - cursor.used < deepest {
-                // At most `frames` nodes are new; doubling keeps padding amortized.
-                let pad = max(deepest, min(frames, parents.count))
-                parents.append(contentsOf: repeatElement(0, count: pad))
-                locations.append(contentsOf: repeatElement(0, count: pad))
-                firstChild.append(contentsOf: repeatElement(0, count: pad))
-                let words = (parents.count + 63) / 64
-                isStackEnd.append(contentsOf: repeatElement(0, count: words - isStackEnd.count))
-            }
-            while (cursor.slotsUsed + deepest) * 2 > slots.count { Self.grow(&slots, &slotShift, parents: parents) }
-            // A run stops before a stack that might not fit in the columns or the table.
-            let usedLimit = parents.count - deepest, slotsLimit = slots.count / 2 - deepest
-            let shift = slotShift
-            parents.withUnsafeMutableBufferPointer { parents in
-              firstChild.withUnsafeMutableBufferPointer { firstChild in
-                locations.withUnsafeMutableBufferPointer { locations in
-                    isStackEnd.withUnsafeMutableBufferPointer { isStackEnd in
-                        slots.withUnsafeMutableBufferPointer { slots in
-                            pathNodes.withUnsafeMutableBufferPointer { pathNodes in
-                                pathKeys.withUnsafeMutableBufferPointer { pathKeys in
-                                    memo.withUnsafeMutableBufferPointer { memo in
-                                        let columns = Columns(
-                                            parents: parents.baseAddress!, locations: locations.baseAddress!,
-                                            firstChild: firstChild.baseAddress!,
-                                            isStackEnd: isStackEnd.baseAddress!, slots: slots.baseAddress!,
-                                            slotMask: slots.count - 1, slotShift: shift,
-                                            pathNodes: pathNodes.baseAddress, pathKeys: pathKeys.baseAddress,
-                                            memo: memo.baseAddress)
-                                        k = Self.run(source, from: k, ids: ids, columns, usedLimit: usedLimit,
-                                                     slotsLimit: slotsLimit, &cursor)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-              }
+        precondition(nodeCount + frames < Int(UInt32.max), "stack tree node index overflows u32")
+        makeRoom(nodes: nodeCount + frames)
+        if path.count < 2 * deepest { path.countUnwritten(2 * deepest - path.count) }
+        var cursor = Cursor(used: nodeCount, slotsUsed: slotsUsed, pathDepth: pathDepth, stacktraceCount: stacktraceCount)
+        memo.withUnsafeMutableBufferPointer { memo in
+            var k = 0
+            while true {
+                let columns = Columns(
+                    parents: parentColumn.base, locations: locationColumn.base, firstChild: firstChild.base,
+                    isStackEnd: isStackEnd.base, slots: slots.base, slotMask: slots.count - 1, slotShift: slotShift,
+                    path: path.base, memo: memo.baseAddress ?? Self.noMemo)
+                k = Self.run(source, from: k, ids: ids, columns, slotsLimit: slots.count / 2, &cursor)
+                if k == source.count { break }
+                growTable(toHold: cursor.slotsUsed + source.frameRange(k).count)
             }
         }
-        parents.removeLast(parents.count - cursor.used)
-        locations.removeLast(locations.count - cursor.used)
-        firstChild.removeLast(firstChild.count - cursor.used)
-        isStackEnd.removeLast(isStackEnd.count - (cursor.used + 63) / 64)
-        self.parents = parents
-        self.locations = locations
-        self.isStackEnd = isStackEnd
-        self.firstChild = firstChild
-        self.slots = slots
+        if S.hasMemo { swap(&memo, &self.memo) }
+        nodeCount = cursor.used
         slotsUsed = cursor.slotsUsed
-        self.pathNodes = pathNodes
-        self.pathKeys = pathKeys
-        self.memo = memo
         pathDepth = S.keysAreLocations ? cursor.pathDepth : 0
         stacktraceCount = cursor.stacktraceCount
     }
@@ -210,7 +246,7 @@ public struct StackTreeBuilder: Sendable {
         var stacktraceCount: UInt32
     }
 
-    /// The columns of one run, as pointers (the path and the memo may be empty, hence optional).
+    /// The columns of one run, as pointers.
     private struct Columns {
         let parents: UnsafeMutablePointer<UInt32>
         let locations: UnsafeMutablePointer<UInt32>
@@ -219,17 +255,17 @@ public struct StackTreeBuilder: Sendable {
         let slots: UnsafeMutablePointer<UInt64>
         let slotMask: Int
         let slotShift: UInt64
-        let pathNodes: UnsafeMutablePointer<UInt32>?
-        let pathKeys: UnsafeMutablePointer<UInt32>?
-        let memo: UnsafeMutablePointer<UInt64>?
+        let path: UnsafeMutablePointer<UInt32>
+        /// `noMemo` when the source has none.
+        let memo: UnsafeMutablePointer<UInt64>
     }
 
-    /// Inserts stacks from `first` on while at most `usedLimit` nodes and `slotsLimit` table
-    /// slots are in use (so the deepest stack fits in the columns and the table); returns the
-    /// first stack not inserted.
+    /// Inserts stacks from `first` on while the next one's frames fit in the child table with
+    /// at most `slotsLimit` children (the node columns have room for the whole batch); returns
+    /// the first stack not inserted.
     @inline(__always)
     private static func run<S: StackSource>(_ source: S, from first: Int, ids: UnsafeMutableBufferPointer<UInt32>,
-                                            _ c: Columns, usedLimit: Int, slotsLimit: Int, _ cursor: inout Cursor) -> Int {
+                                            _ c: Columns, slotsLimit: Int, _ cursor: inout Cursor) -> Int {
         var used = cursor.used, slotsUsed = cursor.slotsUsed, pathDepth = cursor.pathDepth
         var distinct = cursor.stacktraceCount
         defer {
@@ -239,9 +275,10 @@ public struct StackTreeBuilder: Sendable {
             cursor.stacktraceCount = distinct
         }
         var k = first
-        while k < source.count, used <= usedLimit, slotsUsed <= slotsLimit {
+        while k < source.count {
             let range = source.frameRange(k)
             let n = range.count
+            if slotsUsed + n > slotsLimit { break }
             var node: UInt32 = 0
             var depth = 0
             var j = range.upperBound - 1
@@ -249,18 +286,18 @@ public struct StackTreeBuilder: Sendable {
             let shared = min(n, pathDepth)
             while depth < shared {
                 let key = source.key(j)
-                if c.pathKeys![depth] != key { break }
-                node = c.pathNodes![depth]
+                if c.path[2 &* depth] != key { break }
+                node = c.path[2 &* depth &+ 1]
                 depth += 1
-                j -= 1
+                j &-= 1
             }
             while depth < n {
                 let key = source.key(j)
                 node = child(of: node, key: key, source, c, &used, &slotsUsed)
-                c.pathKeys![depth] = key
-                c.pathNodes![depth] = node
+                c.path[2 &* depth] = key
+                c.path[2 &* depth &+ 1] = node
                 depth += 1
-                j -= 1
+                j &-= 1
             }
             pathDepth = n
             let word = Int(node &>> 6), bit = UInt64(1) &<< UInt64(node & 63)
@@ -282,7 +319,7 @@ public struct StackTreeBuilder: Sendable {
     private static func child<S: StackSource>(of parent: UInt32, key frameKey: UInt32, _ source: S,
                                               _ c: Columns, _ used: inout Int, _ slotsUsed: inout Int) -> UInt32 {
         if S.hasMemo {
-            let m = c.memo![Int(frameKey)]
+            let m = c.memo[Int(frameKey)]
             if UInt32(truncatingIfNeeded: m) == parent &+ 1 { return UInt32(truncatingIfNeeded: m &>> 32) }
         }
         let location = source.location(ofKey: frameKey)
@@ -294,7 +331,7 @@ public struct StackTreeBuilder: Sendable {
             c.firstChild[Int(parent)] = node
         } else if c.locations[Int(first)] == location {
             node = first
-            if S.hasMemo { c.memo![Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
+            if S.hasMemo { c.memo[Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
             return node
         } else {
             var slot = homeSlot(parent: parent, location: location, c.slotShift)
@@ -303,7 +340,7 @@ public struct StackTreeBuilder: Sendable {
                 if s == 0 { break }
                 node = UInt32(truncatingIfNeeded: s)
                 if UInt32(truncatingIfNeeded: s &>> 32) == location, c.parents[Int(node)] == parent {
-                    if S.hasMemo { c.memo![Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
+                    if S.hasMemo { c.memo[Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
                     return node
                 }
                 slot = (slot + 1) & c.slotMask
@@ -312,12 +349,41 @@ public struct StackTreeBuilder: Sendable {
             c.slots[slot] = UInt64(location) << 32 | UInt64(node)
             slotsUsed += 1
         }
+        // The stack-end bits past `used` are zero-filled: the new node ends no stack yet.
         c.parents[used] = parent
         c.locations[used] = location
+        c.firstChild[used] = 0
         used += 1
-        if S.hasMemo { c.memo![Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
+        if S.hasMemo { c.memo[Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
         return node
     }
+
+    /// Moves the child table to a new block of at least twice its size, large enough for
+    /// `children` at load ≤ ½, and re-inserts every slot (a slot's parent is its node's). The
+    /// old block is left to the arena.
+    private mutating func growTable(toHold children: Int) {
+        let slotCount = max(slots.count * 2, Self.slotCount(for: children))
+        var grown = ArenaColumn<UInt64>(in: slots.arena, capacity: slotCount)
+        grown.append(repeating: 0, count: slotCount)
+        let shift = Self.shift(slotCount), mask = slotCount - 1
+        let table = grown.base, parents = parentColumn.base
+        for s in slots.buffer where s != 0 {
+            let parent = parents[Int(UInt32(truncatingIfNeeded: s))]
+            var slot = Self.homeSlot(parent: parent, location: UInt32(truncatingIfNeeded: s &>> 32), shift)
+            while table[slot] != 0 { slot = (slot + 1) & mask }
+            table[slot] = s
+        }
+        slots = grown
+        slotShift = shift
+    }
+
+    /// Never dereferenced: the memo of a source without one (a non-optional pointer spares the
+    /// run a nil check per frame).
+    private static var noMemo: UnsafeMutablePointer<UInt64> {
+        UnsafeMutablePointer(bitPattern: MemoryLayout<UInt64>.alignment)!
+    }
+
+    private static func shift(_ slotCount: Int) -> UInt64 { UInt64(64 - slotCount.trailingZeroBitCount) }
 
     /// Where the probe for `(parent, location)` starts.
     @inline(__always)
@@ -327,21 +393,6 @@ public struct StackTreeBuilder: Sendable {
     }
 
     private static let slotMultiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
-
-    /// Doubles the child table and re-inserts every slot (a slot's parent is its node's).
-    private static func grow(_ slots: inout [UInt64], _ slotShift: inout UInt64, parents: [UInt32]) {
-        let old = slots
-        let slotCount = slots.count * 2
-        slots = Array(repeating: 0, count: slotCount)
-        slotShift = UInt64(64 - slotCount.trailingZeroBitCount)
-        let mask = slotCount - 1
-        for s in old where s != 0 {
-            let parent = parents[Int(UInt32(truncatingIfNeeded: s))]
-            var slot = homeSlot(parent: parent, location: UInt32(truncatingIfNeeded: s &>> 32), slotShift)
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = s
-        }
-    }
 
     private static func slotCount(for nodes: Int) -> Int {
         var n = 16
@@ -391,4 +442,14 @@ private struct MappedStacks: StackSource {
     }
     @inline(__always) func key(_ j: Int) -> UInt32 { frames[j] }
     @inline(__always) func location(ofKey key: UInt32) -> UInt32 { map[Int(key)] }
+}
+
+extension ArenaColumn {
+    /// Counts `n` more elements without writing them (room its owner writes before it reads):
+    /// `append(contentsOf:)` of the column's own tail after the room is reserved, which copies
+    /// nothing (an update of a range onto itself is skipped).
+    fileprivate mutating func countUnwritten(_ n: Int) {
+        reserve(additional: n)
+        append(contentsOf: UnsafeBufferPointer(start: base + count, count: n))
+    }
 }

@@ -150,7 +150,7 @@ public struct SymbolPartition: Equatable, Sendable {
     ) {
         self.init(
             key: key, strings: strings, mappings: mappings, functions: functions, locations: locations,
-            stackParents: stackTree.parents, stackLocations: stackTree.locations,
+            stackParents: Array(stackTree.parents), stackLocations: Array(stackTree.locations),
             stackChunks: [SymbolStackChunk(nodeCount: UInt32(stackTree.nodeCount), stacktraces: stackTree.stacktraceCount)])
     }
 

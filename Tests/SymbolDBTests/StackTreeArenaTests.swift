@@ -1,0 +1,146 @@
+import Arena
+import SymbolDB
+import Testing
+import TestSupport
+
+/// The stack tree in a `ColumnArena` (issue #4): `bytesToInsert(frames:)` is never exceeded,
+/// an arena with exactly that much room left takes the insertion, and after a flush the tree
+/// reuses the blocks its last segment needed.
+@Suite struct StackTreeArenaTests {
+    typealias ReferenceTree = StackTreeReferenceTests.ReferenceTree
+
+    /// One insertion: a batch of pprof-style samples read through a location map, or one stack.
+    enum Step {
+        case batch(samples: [Int32], starts: [UInt32], frames: [UInt32], map: [UInt32])
+        case single([UInt32])
+
+        /// Frames of the stacks inserted (a repeated sample counts each time), as the
+        /// accumulator counts them before admitting a push.
+        var frameCount: Int {
+            switch self {
+            case let .batch(samples, starts, _, _): samples.reduce(0) { $0 + Int(starts[Int($1) + 1] - starts[Int($1)]) }
+            case let .single(stack): stack.count
+            }
+        }
+
+        /// Inserts into `tree` and the reference, expecting the same ids.
+        func apply(_ tree: inout StackTreeBuilder, _ reference: inout ReferenceTree) {
+            switch self {
+            case let .batch(samples, starts, frames, map):
+                let ids = tree.insert(samples: samples, starts: starts, frames: frames, map: map)
+                let expected = samples.map { s in
+                    reference.insert(leafFirst: frames[Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1])].map { map[Int($0)] })
+                }
+                #expect(ids == expected)
+            case let .single(stack):
+                #expect(stack.withUnsafeBufferPointer { tree.insert(leafFirst: $0) } == reference.insert(leafFirst: stack))
+            }
+        }
+    }
+
+    /// Random steps: batches of 1–400 samples (deep and shallow, repeated, hot locations shared
+    /// by many parents, so the table grows in jumps) and single stacks.
+    static func steps(seed: UInt64, count: Int) -> [Step] {
+        var rng = SplitMix64(seed: seed)
+        return (0 ..< count).map { _ in
+            if rng.next() % 3 == 0 {
+                return .single((0 ..< Int(rng.next() % 50)).map { _ in UInt32(rng.next() % 20) })
+            }
+            let sources = 1 + Int(rng.next() % 200), maxDepth = 1 + rng.next() % 64
+            var map: [UInt32] = [], starts: [UInt32] = [0], frames: [UInt32] = []
+            for _ in 0 ..< sources {
+                for _ in 0 ..< rng.next() % maxDepth {
+                    frames.append(UInt32(map.count))
+                    map.append(rng.next() % 4 == 0 ? UInt32(rng.next() % 5000) : UInt32(rng.next() % 16))
+                }
+                starts.append(UInt32(frames.count))
+            }
+            let samples = (0 ..< 1 + rng.next() % 400).map { _ in Int32(rng.next() % UInt64(sources)) }
+            return .batch(samples: samples, starts: starts, frames: frames, map: map)
+        }
+    }
+
+    @Test func insertionsNeverTakeMoreThanTheBound() {
+        let arena = ColumnArena(capacityBytes: 1 << 28)
+        var tree = StackTreeBuilder(in: arena, expectedNodes: 1)
+        var reference = ReferenceTree()
+        var grew = 0, tight = 0
+        for (i, step) in Self.steps(seed: 3, count: 120).enumerated() {
+            if i % 40 == 39 {
+                // A flush: the arena starts over, the tree takes blocks the size of its last room.
+                arena.reset()
+                tree.reset()
+                reference = ReferenceTree()
+                #expect(arena.usedBytes == tree.reservedBytes)
+            }
+            let bound = tree.bytesToInsert(frames: step.frameCount), before = arena.usedBytes
+            step.apply(&tree, &reference)
+            let taken = arena.usedBytes - before
+            #expect(taken <= bound, "step \(i): \(taken) bytes taken, bound \(bound)")
+            if taken > 0 { grew += 1 }
+            if taken > 0, taken * 4 >= bound { tight += 1 }
+            #expect(tree.bytesToInsert(frames: 0) == 0)
+        }
+        #expect(Array(tree.parents) == reference.parents && Array(tree.locations) == reference.locations)
+        #expect(Int(tree.stacktraceCount) == reference.ends.count)
+        // The steps exercise growth, and the bound is not loose by orders of magnitude (the
+        // node columns' share is exact; the table's assumes every frame a new table child).
+        #expect(grew >= 8 && tight >= 5, "\(grew) growing steps, \(tight) within 4× of the bound")
+    }
+
+    /// Replays the steps before `i` in an arena of exactly `usedBytes + bound` bytes at step `i`
+    /// (`ColumnArena.allocate` traps on overflow, so finishing is the check).
+    @Test func anArenaWithExactlyTheBoundLeftTakesTheInsertion() {
+        let steps = Self.steps(seed: 5, count: 40)
+        var probe = StackTreeBuilder(in: ColumnArena(capacityBytes: 1 << 28), expectedNodes: 1)
+        var probeReference = ReferenceTree()
+        var needed: [(step: Int, bytes: Int)] = []
+        for (i, step) in steps.enumerated() {
+            let bound = probe.bytesToInsert(frames: step.frameCount)
+            if bound > 0 { needed.append((i, bound)) }
+            step.apply(&probe, &probeReference)
+        }
+        #expect(needed.count >= 8)
+        for (i, bound) in needed {
+            var used = 0
+            do {
+                let arena = ColumnArena(capacityBytes: 1 << 28)
+                var tree = StackTreeBuilder(in: arena, expectedNodes: 1)
+                var reference = ReferenceTree()
+                for step in steps[..<i] { step.apply(&tree, &reference) }
+                used = arena.usedBytes
+            }
+            let arena = ColumnArena(capacityBytes: used + bound)
+            #expect(arena.capacityBytes == used + bound)
+            var tree = StackTreeBuilder(in: arena, expectedNodes: 1)
+            var reference = ReferenceTree()
+            for step in steps[...i] { step.apply(&tree, &reference) }
+            #expect(arena.usedBytes <= arena.capacityBytes)
+        }
+    }
+
+    /// A second segment with the same insertions takes nothing beyond the blocks `reset()`
+    /// took, and builds the same tree (the table zero-filled at its previous size).
+    @Test func aRepeatedSegmentReusesTheResetBlocks() {
+        let arena = ColumnArena(capacityBytes: 1 << 28)
+        var tree = StackTreeBuilder(in: arena, expectedNodes: 1)
+        let steps = Self.steps(seed: 9, count: 30)
+        var first = ReferenceTree()
+        for step in steps { step.apply(&tree, &first) }
+        let firstParents = Array(tree.parents), firstReserved = tree.reservedBytes
+        arena.reset()
+        tree.reset()
+        #expect(tree.nodeCount == 1 && tree.stacktraceCount == 0 && tree.byteCount == 20)
+        let afterReset = arena.usedBytes
+        #expect(afterReset == tree.reservedBytes && afterReset <= firstReserved)
+        var second = ReferenceTree()
+        for step in steps { step.apply(&tree, &second) }
+        #expect(arena.usedBytes == afterReset)
+        #expect(Array(tree.parents) == firstParents)
+        // Within a segment, reset keeps the blocks.
+        tree.reset()
+        var third = ReferenceTree()
+        for step in steps { step.apply(&tree, &third) }
+        #expect(arena.usedBytes == afterReset && Array(tree.parents) == firstParents)
+    }
+}
