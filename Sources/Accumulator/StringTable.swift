@@ -49,7 +49,7 @@ struct StringTable {
     /// Arena bytes interning up to `strings` new strings of `bytes` bytes in all may take.
     func bytesToIntern(strings: Int, bytes: Int) -> Int {
         guard strings > 0 else { return 0 }
-        return data.bytesToAppend(inRuns: bytes) + ends.bytesToAppend(oneByOne: strings + 1)
+        return data.bytesToReserve(additional: bytes) + ends.bytesToReserve(additional: strings + 1)
             + index.bytesToInsert(strings)
     }
 

@@ -125,7 +125,7 @@ struct SymbolPartitionBuilder {
     /// summed lengths, and so on; the staged lines never exceed the stored ones plus every
     /// source location's lines (path c walks each table once, path d memoises per push in
     /// `IngestScratch`, so lookups are not even repeated). Each sample's stack is inserted once.
-    /// Each column's growth to that many more entries is bounded by `ArenaColumn.bytesToAppend`,
+    /// Each column's growth to that many more entries is bounded by `ArenaColumn.bytesToReserve(additional:)`,
     /// each index's by `SlotIndex.bytesToInsert`, the tree's by `StackTreeBuilder.bytesToInsert`.
     func bytesToIngest(_ p: PprofTables) -> Int {
         var stringBytes = 0
@@ -133,10 +133,10 @@ struct SymbolPartitionBuilder {
         var lineCount = 0
         for l in p.locations { lineCount += Int(l.lineCount) }
         return strings.bytesToIntern(strings: p.strings.count, bytes: stringBytes)
-            + mappings.bytesToAppend(oneByOne: p.mappings.count) + mappingIndex.bytesToInsert(p.mappings.count)
-            + functions.bytesToAppend(oneByOne: p.functions.count) + functionIndex.bytesToInsert(p.functions.count)
-            + locations.bytesToAppend(oneByOne: p.locations.count) + locationIndex.bytesToInsert(p.locations.count)
-            + lines.bytesToAppend(oneByOne: lineCount)
+            + mappings.bytesToReserve(additional: p.mappings.count) + mappingIndex.bytesToInsert(p.mappings.count)
+            + functions.bytesToReserve(additional: p.functions.count) + functionIndex.bytesToInsert(p.functions.count)
+            + locations.bytesToReserve(additional: p.locations.count) + locationIndex.bytesToInsert(p.locations.count)
+            + lines.bytesToReserve(additional: lineCount)
             + stackTree.bytesToInsert(frames: p.sampleLocationIndices.count)
     }
 
