@@ -80,6 +80,9 @@ public struct StackTreeBuilder {
     /// frames, so `bytesToInsert(frames:)` could not bound it, and it is scratch (nothing in it
     /// outlives the batch).
     private var memo: [UInt64] = []
+    /// The arena generation the columns' blocks belong to (writes through their base pointers
+    /// after the arena's reset would land in blocks handed to others).
+    private var generation: Int
 
     /// Per node, its parent (`SymbolPartition.rootParent` for the root), as the writer takes
     /// them. A view of the arena: valid until the next insertion or `reset()`.
@@ -107,6 +110,7 @@ public struct StackTreeBuilder {
     /// node columns and the child table up front.
     public init(in arena: ColumnArena, expectedNodes: Int = 1024) {
         let capacity = max(16, expectedNodes)
+        generation = arena.generation
         parentColumn = ArenaColumn(in: arena, capacity: capacity)
         locationColumn = ArenaColumn(in: arena, capacity: capacity)
         firstChild = ArenaColumn(in: arena, capacity: capacity)
@@ -134,6 +138,7 @@ public struct StackTreeBuilder {
         slotsUsed = 0
         stacktraceCount = 0
         pathDepth = 0
+        generation = parentColumn.arena.generation
         makeRoot()
     }
 
@@ -200,6 +205,7 @@ public struct StackTreeBuilder {
     /// the path first; then runs of stacks write through the columns' base pointers, and the
     /// child table grows between runs, never inside one.
     private mutating func insertAll<S: StackSource>(_ source: S, ids: UnsafeMutableBufferPointer<UInt32>) {
+        precondition(generation == parentColumn.arena.generation, "StackTreeBuilder used after its arena was reset, before its own reset()")
         // A path of source keys means nothing to another batch; a memo sized for this one.
         if !S.keysAreLocations { pathDepth = 0 }
         var memo: [UInt64] = []
