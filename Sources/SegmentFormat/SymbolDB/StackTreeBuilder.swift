@@ -10,11 +10,16 @@ import Arena
 /// flush `reset()` takes fresh blocks as large as the last segment needed (the arena's pages
 /// stay committed: a steady stream of segments allocates nothing from the system). The arena
 /// traps when it is overrun, so before a push is admitted the accumulator asks
-/// `bytesToInsert(frames:)`, an upper bound of what inserting that many frames may take:
-/// - the node columns (`parents`, `locations`, `firstChild`) and the stack-end bits make room
-///   for `nodeCount + frames` nodes at once (a stack adds at most one node per frame), so their
-///   share is exactly `ArenaColumn.bytesToReserve` of that room;
-/// - the cached path (keys and nodes), room for the deepest stack, at most `frames`;
+/// `bytesToInsert(frames:)`, an upper bound of what inserting stacks of that many frames in
+/// all may take, in one insertion or several (a push inserts one batch per label group):
+/// - each insertion makes room in the node columns (`parents`, `locations`, `firstChild`) and
+///   the stack-end bits for `nodeCount + frames` of its own (a stack adds at most one node per
+///   frame), in the cached path (keys and nodes) for its deepest stack: so no column needs
+///   more than `N` = `nodeCount + frames` (the path `2 · frames`). A growth takes
+///   `max(needed, 2 · capacity, 16)`; when that first growth holds `N`, it is the only one
+///   and the bound is exactly `ArenaColumn.bytesToReserve`; otherwise the growths take under
+///   `4N` elements in all (the last under `2N`, the ones before it doubling below `N`) plus
+///   a cache line per block;
 /// - the child table grows only when a stack might not fit (load ≤ ½), each time at least
 ///   doubling, up to `P` = the table size for `slotsUsed + frames` children; the tables it
 ///   takes are distinct powers of two in `(S, P]` (`S` its size now), so at most
@@ -151,22 +156,27 @@ public struct StackTreeBuilder {
         nodeCount = 1
     }
 
-    /// An upper bound of the bytes inserting stacks of `frames` frames in all (in one call or
-    /// several) may take from the arena: room for `frames` more nodes in the node columns,
-    /// the path, and the child table's growth (see the type's comment). Never exceeded.
+    /// An upper bound of the bytes inserting stacks of `frames` frames in all, in one
+    /// insertion or several, may take from the arena: the node columns', the path's and the
+    /// child table's growth (see the type's comment). Never exceeded.
     public func bytesToInsert(frames: Int) -> Int {
         precondition(frames >= 0, "a negative frame count")
         let nodes = nodeCount + frames
-        var bytes = Self.bytesToExtend(parentColumn, to: nodes) + Self.bytesToExtend(locationColumn, to: nodes)
-            + Self.bytesToExtend(firstChild, to: nodes) + Self.bytesToExtend(isStackEnd, to: (nodes + 63) / 64)
-            + Self.bytesToExtend(path, to: 2 * frames)
+        var bytes = Self.bytesToGrow(parentColumn, to: nodes) + Self.bytesToGrow(locationColumn, to: nodes)
+            + Self.bytesToGrow(firstChild, to: nodes) + Self.bytesToGrow(isStackEnd, to: (nodes + 63) / 64)
+            + Self.bytesToGrow(path, to: 2 * frames)
         let largestTable = Self.slotCount(for: slotsUsed + frames)
         if largestTable > slots.count { bytes += (2 * largestTable - 2 * slots.count) * MemoryLayout<UInt64>.stride }
         return bytes
     }
 
-    private static func bytesToExtend<E>(_ column: ArenaColumn<E>, to count: Int) -> Int {
-        column.bytesToReserve(additional: max(0, count - column.count))
+    /// The most `column` may take while its count grows, in any number of steps, to at most
+    /// `count` (see the type's comment).
+    private static func bytesToGrow<E>(_ column: ArenaColumn<E>, to count: Int) -> Int {
+        if count <= column.capacity { return 0 }
+        if count <= max(2 * column.capacity, 16) { return column.bytesToReserve(additional: count - column.count) }
+        let blocks = Int.bitWidth - count.leadingZeroBitCount
+        return ColumnArena.blockBytes(4 * count * MemoryLayout<E>.stride) + blocks * ColumnArena.alignment
     }
 
     /// Makes the node columns' room at least `nodes` (the stack-end bits zero-filled).
