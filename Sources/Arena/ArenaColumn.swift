@@ -85,6 +85,14 @@ public struct ArenaColumn<Element: BitwiseCopyable> {
         storedCount += n
     }
 
+    /// Counts `n` more elements without writing them: room its owner fills before reading it
+    /// (the elements are plain values, so unwritten memory is not undefined state).
+    public mutating func appendUnwritten(_ n: Int) {
+        precondition(n >= 0, "ArenaColumn.appendUnwritten of a negative count")
+        reserve(additional: n)
+        storedCount += n
+    }
+
     /// Makes room for `n` more elements (growth, if any, happens here, not in the appends).
     @inlinable
     public mutating func reserve(additional n: Int) {

@@ -10,17 +10,19 @@ import Arena
 /// flush `reset()` takes fresh blocks as large as the last segment needed (the arena's pages
 /// stay committed: a steady stream of segments allocates nothing from the system). The arena
 /// traps when it is overrun, so before a push is admitted the accumulator asks
-/// `bytesToInsert(frames:)`, an upper bound of what inserting that many frames may take:
-/// - the node columns (`parents`, `locations`, `firstChild`) and the stack-end bits make room
-///   for `nodeCount + frames` nodes at once (a stack adds at most one node per frame), so their
-///   share is exactly `ArenaColumn.bytesToReserve` of that room;
-/// - the cached path (keys and nodes), room for the deepest stack, at most `frames`;
+/// `bytesToInsert(frames:)`, an upper bound of what inserting stacks of that many frames in
+/// all may take, in one insertion or several (a push inserts one batch per label group):
+/// - each insertion makes room in the node columns (`parents`, `locations`, `firstChild`) and
+///   the stack-end bits for `nodeCount + frames` of its own (a stack adds at most one node per
+///   frame), in the cached path (keys and nodes) for its deepest stack: so no column needs
+///   more than `N` = `nodeCount + frames` (the path `2 · frames`); capacities only double, so
+///   however many insertions get there, `ArenaColumn.bytesToReserve` of that room bounds them;
 /// - the child table grows only when a stack might not fit (load ≤ ½), each time at least
 ///   doubling, up to `P` = the table size for `slotsUsed + frames` children; the tables it
 ///   takes are distinct powers of two in `(S, P]` (`S` its size now), so at most
 ///   `(2P − 2S) · 8` bytes.
 /// A node column's `count` is its room, not the node count: room for a batch is counted
-/// without being written (`countUnwritten`), new nodes are written through the columns' base
+/// without being written (`ArenaColumn.appendUnwritten`), new nodes are written through the columns' base
 /// pointers within it (no per-batch padding, trimming or zero-filling), and `reset()` keeps
 /// the room the last segment needed, so a steady stream of segments grows nothing.
 ///
@@ -80,6 +82,9 @@ public struct StackTreeBuilder {
     /// frames, so `bytesToInsert(frames:)` could not bound it, and it is scratch (nothing in it
     /// outlives the batch).
     private var memo: [UInt64] = []
+    /// The arena generation the columns' blocks belong to (writes through their base pointers
+    /// after the arena's reset would land in blocks handed to others).
+    private var generation: Int
 
     /// Per node, its parent (`SymbolPartition.rootParent` for the root), as the writer takes
     /// them. A view of the arena: valid until the next insertion or `reset()`.
@@ -107,6 +112,7 @@ public struct StackTreeBuilder {
     /// node columns and the child table up front.
     public init(in arena: ColumnArena, expectedNodes: Int = 1024) {
         let capacity = max(16, expectedNodes)
+        generation = arena.generation
         parentColumn = ArenaColumn(in: arena, capacity: capacity)
         locationColumn = ArenaColumn(in: arena, capacity: capacity)
         firstChild = ArenaColumn(in: arena, capacity: capacity)
@@ -134,6 +140,7 @@ public struct StackTreeBuilder {
         slotsUsed = 0
         stacktraceCount = 0
         pathDepth = 0
+        generation = parentColumn.arena.generation
         makeRoot()
     }
 
@@ -146,21 +153,23 @@ public struct StackTreeBuilder {
         nodeCount = 1
     }
 
-    /// An upper bound of the bytes inserting stacks of `frames` frames in all (in one call or
-    /// several) may take from the arena: room for `frames` more nodes in the node columns,
-    /// the path, and the child table's growth (see the type's comment). Never exceeded.
+    /// An upper bound of the bytes inserting stacks of `frames` frames in all, in one
+    /// insertion or several, may take from the arena: the node columns', the path's and the
+    /// child table's growth (see the type's comment). Never exceeded.
     public func bytesToInsert(frames: Int) -> Int {
         precondition(frames >= 0, "a negative frame count")
         let nodes = nodeCount + frames
-        var bytes = Self.bytesToExtend(parentColumn, to: nodes) + Self.bytesToExtend(locationColumn, to: nodes)
-            + Self.bytesToExtend(firstChild, to: nodes) + Self.bytesToExtend(isStackEnd, to: (nodes + 63) / 64)
-            + Self.bytesToExtend(path, to: 2 * frames)
+        var bytes = Self.bytesToGrow(parentColumn, to: nodes) + Self.bytesToGrow(locationColumn, to: nodes)
+            + Self.bytesToGrow(firstChild, to: nodes) + Self.bytesToGrow(isStackEnd, to: (nodes + 63) / 64)
+            + Self.bytesToGrow(path, to: 2 * frames)
         let largestTable = Self.slotCount(for: slotsUsed + frames)
         if largestTable > slots.count { bytes += (2 * largestTable - 2 * slots.count) * MemoryLayout<UInt64>.stride }
         return bytes
     }
 
-    private static func bytesToExtend<E>(_ column: ArenaColumn<E>, to count: Int) -> Int {
+    /// The most `column` may take while its count grows, in any number of steps, to at most
+    /// `count` (see the type's comment).
+    private static func bytesToGrow<E>(_ column: ArenaColumn<E>, to count: Int) -> Int {
         column.bytesToReserve(additional: max(0, count - column.count))
     }
 
@@ -168,9 +177,9 @@ public struct StackTreeBuilder {
     private mutating func makeRoom(nodes: Int) {
         let room = parentColumn.count
         if nodes > room {
-            parentColumn.countUnwritten(nodes - room)
-            locationColumn.countUnwritten(nodes - room)
-            firstChild.countUnwritten(nodes - room)
+            parentColumn.appendUnwritten(nodes - room)
+            locationColumn.appendUnwritten(nodes - room)
+            firstChild.appendUnwritten(nodes - room)
         }
         let words = (nodes + 63) / 64
         if words > isStackEnd.count { isStackEnd.append(repeating: 0, count: words - isStackEnd.count) }
@@ -200,6 +209,7 @@ public struct StackTreeBuilder {
     /// the path first; then runs of stacks write through the columns' base pointers, and the
     /// child table grows between runs, never inside one.
     private mutating func insertAll<S: StackSource>(_ source: S, ids: UnsafeMutableBufferPointer<UInt32>) {
+        precondition(generation == parentColumn.arena.generation, "StackTreeBuilder used after its arena was reset, before its own reset()")
         // A path of source keys means nothing to another batch; a memo sized for this one.
         if !S.keysAreLocations { pathDepth = 0 }
         var memo: [UInt64] = []
@@ -216,7 +226,7 @@ public struct StackTreeBuilder {
         }
         precondition(nodeCount + frames < Int(UInt32.max), "stack tree node index overflows u32")
         makeRoom(nodes: nodeCount + frames)
-        if path.count < 2 * deepest { path.countUnwritten(2 * deepest - path.count) }
+        if path.count < 2 * deepest { path.appendUnwritten(2 * deepest - path.count) }
         var cursor = Cursor(used: nodeCount, slotsUsed: slotsUsed, pathDepth: pathDepth, stacktraceCount: stacktraceCount)
         memo.withUnsafeMutableBufferPointer { memo in
             var k = 0
@@ -442,14 +452,4 @@ private struct MappedStacks: StackSource {
     }
     @inline(__always) func key(_ j: Int) -> UInt32 { frames[j] }
     @inline(__always) func location(ofKey key: UInt32) -> UInt32 { map[Int(key)] }
-}
-
-extension ArenaColumn {
-    /// Counts `n` more elements without writing them (room its owner writes before it reads):
-    /// `append(contentsOf:)` of the column's own tail after the room is reserved, which copies
-    /// nothing (an update of a range onto itself is skipped).
-    fileprivate mutating func countUnwritten(_ n: Int) {
-        reserve(additional: n)
-        append(contentsOf: UnsafeBufferPointer(start: base + count, count: n))
-    }
 }
