@@ -1,9 +1,4 @@
 import Arena
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The sample columns of one shard (stack id, value, span id, trace id: 36 bytes a sample),
 /// shared by all of its datasets: each row's samples are one contiguous run, bump-allocated
@@ -32,8 +27,8 @@ final class SampleArena {
     let spans: UnsafeMutablePointer<UInt64>
     let traces: UnsafeMutablePointer<UInt128>
 
-    private let region: UnsafeMutableRawPointer
-    private let regionBytes: Int
+    /// The reservation: one block of `capacity` samples, taken when the arena is made.
+    private let region: ColumnArena
 
     static let bytesPerSample = 36
 
@@ -42,28 +37,16 @@ final class SampleArena {
     /// the process: the arena then holds nothing and every push with samples is refused.
     init(capacity: Int, reserve: (Int) -> UnsafeMutableRawPointer? = ColumnArena.reserveAddressSpace) {
         precondition(capacity > 0 && capacity <= Int(UInt32.max), "sample arena capacity out of range")
-        // 16-byte columns first keep every column aligned without padding.
-        let bytes = capacity * Self.bytesPerSample
-        if let base = reserve(bytes) {
-            self.capacity = capacity
-            reservationError = nil
-            region = base
-            regionBytes = bytes
-        } else {
-            self.capacity = 0
-            reservationError = errno
-            region = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
-            regionBytes = 0
-        }
+        region = ColumnArena(capacityBytes: capacity * Self.bytesPerSample, reserve: reserve)
+        reservationError = region.reservationError
+        self.capacity = region.capacityBytes == 0 ? 0 : capacity
         let n = self.capacity
-        traces = region.bindMemory(to: UInt128.self, capacity: n)
-        values = (region + n * 16).bindMemory(to: UInt64.self, capacity: n)
-        spans = (region + n * 24).bindMemory(to: UInt64.self, capacity: n)
-        stacks = (region + n * 32).bindMemory(to: UInt32.self, capacity: n)
-    }
-
-    deinit {
-        if regionBytes > 0 { munmap(region, regionBytes) } else { region.deallocate() }
+        // 16-byte columns first keep every column aligned without padding.
+        let base = region.allocate(bytes: n * Self.bytesPerSample)
+        traces = base.bindMemory(to: UInt128.self, capacity: n)
+        values = (base + n * 16).bindMemory(to: UInt64.self, capacity: n)
+        spans = (base + n * 24).bindMemory(to: UInt64.self, capacity: n)
+        stacks = (base + n * 32).bindMemory(to: UInt32.self, capacity: n)
     }
 
     var remaining: Int { capacity - count }
