@@ -41,8 +41,12 @@ final class LoopContext: @unchecked Sendable {
         self.server = server
         self.loop = loop
         let config = server.config
-        limits = AccumulatorLimits(accumulatedBytesMax: max(2 * config.segmentWriter.segmentMaxBytes, 64 << 20),
-                                   profileBytesMax: config.limits.maxProfileSizeBytes)
+        // Each shard's column arena (address space; pages are committed as they are used).
+        // A segment is cut when its data reaches segment-max-bytes or its columns half the
+        // arena, so the other half is there for the next push, whose admission bound assumes
+        // every frame a new stack node: about 25× a real profile's decompressed size.
+        let columnBytes = max(4 * config.segmentWriter.segmentMaxBytes, 64 * config.limits.maxProfileSizeBytes, 64 << 20)
+        limits = AccumulatorLimits(accumulatedBytesMax: columnBytes, profileBytesMax: config.limits.maxProfileSizeBytes)
         workspace = IngestWorkspace(profileBytesMax: limits.profileBytesMax)
         deadlineTimersMax = max(16, loop.configuration.timersMax - 256)
         pushes = Inbox(loop: loop, capacity: inboxCapacity) { [unowned self] job in self.ingestForwarded(job) }
