@@ -17,7 +17,6 @@ let package = Package(
         .library(name: "SymbolDB", targets: ["SymbolDB"]),
         .library(name: "SegmentObject", targets: ["SegmentObject"]),
         .library(name: "Accumulator", targets: ["Accumulator"]),
-        .library(name: "Arena", targets: ["Arena"]),
         .library(name: "CShims", targets: ["CShims"]),
     ],
     dependencies: [
@@ -45,7 +44,7 @@ let package = Package(
         .target(name: "BinaryCoding", dependencies: ["CShims"]),
 
         // MARK: Memory: the per-shard column arena (address space reserved at start-up, bump-allocated).
-        .target(name: "Arena"),
+        .target(name: "Arena", exclude: ["README.md"]),
 
         // MARK: Segment format: pure code, bytes in and bytes out, no I/O.
         .target(name: "TSDBIndex", dependencies: ["BinaryCoding"], path: "Sources/SegmentFormat/TSDBIndex", exclude: ["README.md"]),
