@@ -4,9 +4,10 @@
 /// - Growth takes a block 2, 4, 8, … times as large (the first of these that holds what is
 ///   needed) and copies; the old block is left to the arena until its `reset()`. Only the
 ///   growth path costs more than a store.
-/// - `reset()` after the arena's reset takes a fresh block as large as the column's last
-///   count: a column starts each segment with the room its previous one needed, so a steady
-///   stream of segments grows nothing, and a dataset that shrinks gives the room back.
+/// - `reset()` after the arena's reset takes a fresh block as large as the old one when the
+///   column was at least half full, else as large as its last count: a steady stream of
+///   segments grows nothing (and leaves no grown-out blocks behind), and a dataset that
+///   shrinks by half or more gives the room back.
 /// - `bytesToReserve(additional:)` tells beforehand the most that making room would take from
 ///   the arena, so a push is admitted only when all of its allocations fit. Because capacities
 ///   only ever double from where the column stands, any sequence of appends takes a subset of
@@ -119,13 +120,16 @@ public struct ArenaColumn<Element: BitwiseCopyable> {
     }
 
     /// Empties the column. Within a segment it keeps its block; after the arena's reset it
-    /// takes a new block as large as its last count (its old block now belongs to nobody).
+    /// takes a new block, as large as the old one when the column was at least half full, else
+    /// as large as its last count (its old block now belongs to nobody).
     public mutating func reset() {
         if generation == arena.generation {
             storedCount = 0
             return
         }
-        let size = count
+        // At least half full: the same room again (a segment like the last grows nothing and
+        // leaves no block behind); emptier: only what the last segment held.
+        let size = count * 2 >= capacity ? capacity : count
         generation = arena.generation
         storedCount = 0
         capacity = 0

@@ -45,24 +45,28 @@ import Testing
         #expect(arena.usedBytes == used && column.base == base)
     }
 
-    /// After a flush the arena starts over and each column takes the room its last segment
-    /// needed: the same pages, nothing left behind by growth.
-    @Test func resetAfterTheArenaResetTakesTheLastCount() {
+    /// After a flush the arena starts over: a column at least half full takes a block as large
+    /// as before (a segment like the last grows nothing), an emptier one only its last count.
+    @Test func resetAfterTheArenaResetKeepsTheRoomOfAFullEnoughColumn() {
         let arena = ColumnArena(capacityBytes: 1 << 20)
         var a = ArenaColumn<UInt32>(in: arena), b = ArenaColumn<UInt128>(in: arena)
         for i in 0 ..< 300 { a.append(UInt32(i)); if i % 3 == 0 { b.append(UInt128(i)) } }
+        #expect(a.capacity == 512 && b.capacity == 128)
         let grownUsed = arena.usedBytes
         arena.reset()
         a.reset()
         b.reset()
-        #expect(a.count == 0 && a.capacity == 300 && b.capacity == 100)
-        #expect(arena.usedBytes == ColumnArena.blockBytes(300 * 4) + ColumnArena.blockBytes(100 * 16))
+        #expect(a.count == 0 && a.capacity == 512 && b.capacity == 128)
+        #expect(arena.usedBytes == ColumnArena.blockBytes(512 * 4) + ColumnArena.blockBytes(128 * 16))
         #expect(arena.usedBytes < grownUsed && arena.highWaterBytes == grownUsed)
-        for i in 0 ..< 300 { a.append(UInt32(i)) }
-        #expect(a.capacity == 300 && a[299] == 299)
-        // A column that held nothing gives its room back.
+        for i in 0 ..< 500 { a.append(UInt32(i)) }
+        #expect(a.capacity == 512 && a[499] == 499)
+        // Under half full: only the last count; empty: nothing.
+        for _ in 0 ..< 3 { b.append(7) }
         arena.reset()
         var empty = ArenaColumn<UInt64>(in: arena, capacity: 1000)
+        b.reset()
+        #expect(b.capacity == 3)
         arena.reset()
         empty.reset()
         #expect(empty.capacity == 0)

@@ -12,17 +12,17 @@ import Arena
 /// traps when it is overrun, so before a push is admitted the accumulator asks
 /// `bytesToInsert(frames:)`, an upper bound of what inserting stacks of that many frames in
 /// all may take, in one insertion or several (a push inserts one batch per label group):
-/// - each insertion makes room in the node columns (`parents`, `locations`, `firstChild`) and
-///   the stack-end bits for `nodeCount + frames` of its own (a stack adds at most one node per
-///   frame), in the cached path (keys and nodes) for its deepest stack: so no column needs
-///   more than `N` = `nodeCount + frames` (the path `2 · frames`); capacities only double, so
-///   however many insertions get there, `ArenaColumn.bytesToReserve` of that room bounds them;
+/// - the node columns (`parents`, `locations`, `firstChild`) and the stack-end bits get room
+///   as runs of stacks need it, doubling, never past `nodeCount + frames` (a stack adds at
+///   most one node per frame), the cached path (keys and nodes) for the deepest stack: so no
+///   column needs more than `N` = `nodeCount + frames` (the path `2 · frames`); capacities
+///   only double, so however many steps get there, `ArenaColumn.bytesToReserve` bounds them;
 /// - the child table grows only when a stack might not fit (load ≤ ½), each time at least
 ///   doubling, up to `P` = the table size for `slotsUsed + frames` children; the tables it
 ///   takes are distinct powers of two in `(S, P]` (`S` its size now), so at most
 ///   `(2P − 2S) · 8` bytes.
-/// A node column's `count` is its room, not the node count: room for a batch is counted
-/// without being written (`ArenaColumn.appendUnwritten`), new nodes are written through the columns' base
+/// A node column's `count` is its room, not the node count: room is counted without being
+/// written (`ArenaColumn.appendUnwritten`), new nodes are written through the columns' base
 /// pointers within it (no per-batch padding, trimming or zero-filling), and `reset()` keeps
 /// the room the last segment needed, so a steady stream of segments grows nothing.
 ///
@@ -205,9 +205,9 @@ public struct StackTreeBuilder {
         insertAll(MappedStacks(samples: samples, starts: starts, frames: frames, map: map), ids: ids)
     }
 
-    /// The batch insertion. Room for every frame of the batch is made in the node columns and
-    /// the path first; then runs of stacks write through the columns' base pointers, and the
-    /// child table grows between runs, never inside one.
+    /// The batch insertion. Room for the deepest stack is made in the path first; then runs of
+    /// stacks write through the columns' base pointers, and the node room and the child table
+    /// grow between runs, never inside one.
     private mutating func insertAll<S: StackSource>(_ source: S, ids: UnsafeMutableBufferPointer<UInt32>) {
         precondition(generation == parentColumn.arena.generation, "StackTreeBuilder used after its arena was reset, before its own reset()")
         // A path of source keys means nothing to another batch; a memo sized for this one.
@@ -225,7 +225,10 @@ public struct StackTreeBuilder {
             frames += n
         }
         precondition(nodeCount + frames < Int(UInt32.max), "stack tree node index overflows u32")
-        makeRoom(nodes: nodeCount + frames)
+        // Node room grows as runs need it, doubling, never past what every frame could add
+        // (room for all of them up front held several times the nodes of a warm tree).
+        let nodesMax = nodeCount + frames
+        makeRoom(nodes: min(nodesMax, max(parentColumn.count, nodeCount + deepest)))
         if path.count < 2 * deepest { path.appendUnwritten(2 * deepest - path.count) }
         var cursor = Cursor(used: nodeCount, slotsUsed: slotsUsed, pathDepth: pathDepth, stacktraceCount: stacktraceCount)
         memo.withUnsafeMutableBufferPointer { memo in
@@ -235,9 +238,14 @@ public struct StackTreeBuilder {
                     parents: parentColumn.base, locations: locationColumn.base, firstChild: firstChild.base,
                     isStackEnd: isStackEnd.base, slots: slots.base, slotMask: slots.count - 1, slotShift: slotShift,
                     path: path.base, memo: memo.baseAddress ?? Self.noMemo)
-                k = Self.run(source, from: k, ids: ids, columns, slotsLimit: slots.count / 2, &cursor)
+                k = Self.run(source, from: k, ids: ids, columns, nodeLimit: parentColumn.count, slotsLimit: slots.count / 2,
+                             &cursor)
                 if k == source.count { break }
-                growTable(toHold: cursor.slotsUsed + source.frameRange(k).count)
+                let n = source.frameRange(k).count
+                if cursor.used + n > parentColumn.count {
+                    makeRoom(nodes: min(nodesMax, max(2 * parentColumn.count, cursor.used + n)))
+                }
+                if cursor.slotsUsed + n > slots.count / 2 { growTable(toHold: cursor.slotsUsed + n) }
             }
         }
         if S.hasMemo { swap(&memo, &self.memo) }
@@ -270,12 +278,12 @@ public struct StackTreeBuilder {
         let memo: UnsafeMutablePointer<UInt64>
     }
 
-    /// Inserts stacks from `first` on while the next one's frames fit in the child table with
-    /// at most `slotsLimit` children (the node columns have room for the whole batch); returns
-    /// the first stack not inserted.
+    /// Inserts stacks from `first` on while the next one's frames fit in the node columns'
+    /// room (`nodeLimit` nodes) and in the child table with at most `slotsLimit` children;
+    /// returns the first stack not inserted.
     @inline(__always)
     private static func run<S: StackSource>(_ source: S, from first: Int, ids: UnsafeMutableBufferPointer<UInt32>,
-                                            _ c: Columns, slotsLimit: Int, _ cursor: inout Cursor) -> Int {
+                                            _ c: Columns, nodeLimit: Int, slotsLimit: Int, _ cursor: inout Cursor) -> Int {
         var used = cursor.used, slotsUsed = cursor.slotsUsed, pathDepth = cursor.pathDepth
         var distinct = cursor.stacktraceCount
         defer {
@@ -288,7 +296,7 @@ public struct StackTreeBuilder {
         while k < source.count {
             let range = source.frameRange(k)
             let n = range.count
-            if slotsUsed + n > slotsLimit { break }
+            if slotsUsed + n > slotsLimit || used + n > nodeLimit { break }
             var node: UInt32 = 0
             var depth = 0
             var j = range.upperBound - 1
