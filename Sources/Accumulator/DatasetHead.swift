@@ -20,24 +20,12 @@ struct DatasetHead {
     /// Fingerprint → series (the fingerprint, an XXH64, is its own hash).
     private var seriesByFingerprint: SlotIndex
 
-    // Rows, in arrival order.
-    private(set) var rowSeries: ArenaColumn<UInt32>
-    private(set) var rowID: ArenaColumn<UInt128>
-    private(set) var rowTotal: ArenaColumn<UInt64>
-    private(set) var rowTime: ArenaColumn<Int64>
-    private(set) var rowDuration: ArenaColumn<Int64>
-    private(set) var rowDropFrames: ArenaColumn<Int64>
-    private(set) var rowKeepFrames: ArenaColumn<Int64>
-    private(set) var rowDefaultSampleType: ArenaColumn<Int64>
-    private(set) var rowSampleStart: ArenaColumn<UInt32>
-    private(set) var rowSampleCount: ArenaColumn<UInt32>
-    private(set) var rowHasSpans: ArenaColumn<Bool>
-    private(set) var rowCommentStart: ArenaColumn<UInt32>
-    private(set) var rowCommentCount: ArenaColumn<UInt32>
-    private(set) var rowAnnotations: ArenaColumn<UInt32>
+    /// Rows, in arrival order: a record each (a few per push, read once by the flush, so one
+    /// record costs nothing on the hot path and keeps the fields together).
+    private(set) var rows: ArenaColumn<Row>
 
     /// Samples of this dataset's rows; they live in the shard's `SampleArena`, one run per row
-    /// (`rowSampleStart` is the run's arena position).
+    /// (`Row.sampleStart` is the run's arena position).
     private(set) var sampleCount = 0
     private(set) var comments: ArenaColumn<Int64>
     /// One set per push that produced rows here (shared by that push's rows).
@@ -59,35 +47,19 @@ struct DatasetHead {
         seriesMinTime = ArenaColumn(in: arena)
         seriesMaxTime = ArenaColumn(in: arena)
         seriesByFingerprint = SlotIndex(in: arena)
-        rowSeries = ArenaColumn(in: arena)
-        rowID = ArenaColumn(in: arena)
-        rowTotal = ArenaColumn(in: arena)
-        rowTime = ArenaColumn(in: arena)
-        rowDuration = ArenaColumn(in: arena)
-        rowDropFrames = ArenaColumn(in: arena)
-        rowKeepFrames = ArenaColumn(in: arena)
-        rowDefaultSampleType = ArenaColumn(in: arena)
-        rowSampleStart = ArenaColumn(in: arena)
-        rowSampleCount = ArenaColumn(in: arena)
-        rowHasSpans = ArenaColumn(in: arena)
-        rowCommentStart = ArenaColumn(in: arena)
-        rowCommentCount = ArenaColumn(in: arena)
-        rowAnnotations = ArenaColumn(in: arena)
+        rows = ArenaColumn(in: arena)
         comments = ArenaColumn(in: arena)
         annotations = LabelSetArena(in: arena)
     }
 
-    var rowCount: Int { rowSeries.count }
+    var rowCount: Int { rows.count }
     var seriesCount: Int { seriesFingerprint.count }
 
     /// Bytes of accumulated data: the columns' elements (not their blocks) and the samples.
     var accumulatedBytes: Int {
         symbols.accumulatedBytes + seriesLabels.byteCount + seriesFingerprint.byteCount * 3 + seriesByFingerprint.byteCount
-            + rowCount * Self.rowBytes + sampleCount * SampleArena.bytesPerSample + comments.byteCount + annotations.byteCount
+            + rows.byteCount + sampleCount * SampleArena.bytesPerSample + comments.byteCount + annotations.byteCount
     }
-
-    /// Bytes of one row across the row columns.
-    private static let rowBytes = 16 + 8 * 7 + 4 * 6 + 1
 
     /// Bytes of the columns' blocks: what `reset` keeps. Samples are the shard arena's
     /// (`SampleArena.committedBytes`).
@@ -95,11 +67,7 @@ struct DatasetHead {
         symbols.reservedBytes + seriesLabels.reservedBytes + annotations.reservedBytes + comments.reservedBytes
             + seriesFingerprint.reservedBytes + seriesMinTime.reservedBytes + seriesMaxTime.reservedBytes
             + seriesByFingerprint.reservedBytes
-            + rowSeries.reservedBytes + rowID.reservedBytes + rowTotal.reservedBytes + rowTime.reservedBytes
-            + rowDuration.reservedBytes + rowDropFrames.reservedBytes + rowKeepFrames.reservedBytes
-            + rowDefaultSampleType.reservedBytes + rowSampleStart.reservedBytes + rowSampleCount.reservedBytes
-            + rowHasSpans.reservedBytes + rowCommentStart.reservedBytes + rowCommentCount.reservedBytes
-            + rowAnnotations.reservedBytes
+            + rows.reservedBytes
     }
 
     /// An upper bound of the bytes one push may take from the arena for this head's series,
@@ -111,13 +79,7 @@ struct DatasetHead {
         var n = seriesLabels.bytesToAppend(sets: rows, pairCount: seriesPairs, byteCount: seriesLabelBytes)
         n += seriesFingerprint.bytesToReserve(additional: rows) + seriesMinTime.bytesToReserve(additional: rows)
             + seriesMaxTime.bytesToReserve(additional: rows) + seriesByFingerprint.bytesToInsert(rows)
-        n += rowSeries.bytesToReserve(additional: rows) + rowID.bytesToReserve(additional: rows)
-            + rowTotal.bytesToReserve(additional: rows) + rowTime.bytesToReserve(additional: rows)
-            + rowDuration.bytesToReserve(additional: rows) + rowDropFrames.bytesToReserve(additional: rows)
-            + rowKeepFrames.bytesToReserve(additional: rows) + rowDefaultSampleType.bytesToReserve(additional: rows)
-            + rowSampleStart.bytesToReserve(additional: rows) + rowSampleCount.bytesToReserve(additional: rows)
-            + rowHasSpans.bytesToReserve(additional: rows) + rowCommentStart.bytesToReserve(additional: rows)
-            + rowCommentCount.bytesToReserve(additional: rows) + rowAnnotations.bytesToReserve(additional: rows)
+        n += self.rows.bytesToReserve(additional: rows)
         n += comments.bytesToReserve(additional: rows * commentsPerRow)
         n += annotations.bytesToAppend(push)
         return n
@@ -130,20 +92,7 @@ struct DatasetHead {
         seriesMinTime.reset()
         seriesMaxTime.reset()
         seriesByFingerprint.reset()
-        rowSeries.reset()
-        rowID.reset()
-        rowTotal.reset()
-        rowTime.reset()
-        rowDuration.reset()
-        rowDropFrames.reset()
-        rowKeepFrames.reset()
-        rowDefaultSampleType.reset()
-        rowSampleStart.reset()
-        rowSampleCount.reset()
-        rowHasSpans.reset()
-        rowCommentStart.reset()
-        rowCommentCount.reset()
-        rowAnnotations.reset()
+        rows.reset()
         sampleCount = 0
         comments.reset()
         annotations.reset()
@@ -283,28 +232,21 @@ struct DatasetHead {
         }
         if annotationsOfPush < 0 { annotationsOfPush = annotations.append(x.annotations) }
 
-        rowSeries.append(series)
-        rowID.append(id)
-        rowTotal.append(total)
-        rowTime.append(p.timeNanos)
-        rowDuration.append(p.durationNanos)
-        rowDefaultSampleType.append(p.defaultSampleType)
-        rowSampleStart.append(UInt32(start))
-        rowSampleCount.append(UInt32(n))
-        rowHasSpans.append(hasSpans)
-        rowAnnotations.append(UInt32(annotationsOfPush))
-        rowCommentStart.append(UInt32(comments.count))
+        let commentStart = UInt32(comments.count)
+        var dropFrames = p.dropFrames, keepFrames = p.keepFrames
         if whole {
-            rowDropFrames.append(p.dropFrames)
-            rowKeepFrames.append(p.keepFrames)
             comments.append(contentsOf: p.comments)
         } else {
             // The exporter re-indexed these into the sub-profile's string table (§2.2 e).
-            rowDropFrames.append(exportIndex(p.dropFrames, x))
-            rowKeepFrames.append(exportIndex(p.keepFrames, x))
+            dropFrames = exportIndex(dropFrames, x)
+            keepFrames = exportIndex(keepFrames, x)
             for c in p.comments { comments.append(exportIndex(c, x)) }
         }
-        rowCommentCount.append(UInt32(comments.count) - rowCommentStart[rowCount - 1])
+        rows.append(Row(series: series, id: id, total: total, time: p.timeNanos, duration: p.durationNanos,
+                        dropFrames: dropFrames, keepFrames: keepFrames, defaultSampleType: p.defaultSampleType,
+                        sampleStart: UInt32(start), sampleCount: UInt32(n), commentStart: commentStart,
+                        commentCount: UInt32(comments.count) - commentStart, annotations: UInt32(annotationsOfPush),
+                        hasSpans: hasSpans))
         return true
     }
 
@@ -401,4 +343,26 @@ struct DatasetHead {
         x.profileType.withUnsafeBytes { x.seriesLabels.set(name: LabelNames.profileType, value: $0) }
         x.seriesLabels.sortEnforcedAndUnique()
     }
+}
+
+/// One profile row of a dataset (profiles-parquet.md §2.3): its series, identity and times, and
+/// where its samples, comments and annotations are.
+struct Row {
+    var series: UInt32
+    var id: UInt128
+    var total: UInt64
+    var time: Int64
+    var duration: Int64
+    var dropFrames: Int64
+    var keepFrames: Int64
+    var defaultSampleType: Int64
+    /// The run of its samples in the shard's `SampleArena`.
+    var sampleStart: UInt32
+    var sampleCount: UInt32
+    /// Its comments in the dataset's `comments`.
+    var commentStart: UInt32
+    var commentCount: UInt32
+    /// Its push's set in the dataset's `annotations`.
+    var annotations: UInt32
+    var hasSpans: Bool
 }

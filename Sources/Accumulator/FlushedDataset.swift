@@ -53,9 +53,10 @@ extension DatasetHead {
 
         // Rows: (SeriesIndex, TimeNanos) ascending, equal times in arrival order (§2.6 steps 1, 4).
         let rows = (0 ..< rowCount).sorted { a, b in
-            let (pa, pb) = (position[Int(rowSeries[a])], position[Int(rowSeries[b])])
+            let (ra, rb) = (self.rows[a], self.rows[b])
+            let (pa, pb) = (position[Int(ra.series)], position[Int(rb.series)])
             if pa != pb { return pa < pb }
-            if rowTime[a] != rowTime[b] { return rowTime[a] < rowTime[b] }
+            if ra.time != rb.time { return ra.time < rb.time }
             return a < b
         }
         return FlushedDataset(
@@ -70,23 +71,24 @@ extension DatasetHead {
         c.reserve(rows: rows.count, samples: 0)
         var samples = 0
         for r in rows {
-            c.ids.append(rowID[r])
-            c.seriesIndex.append(position[Int(rowSeries[r])])
+            let row = self.rows[r]
+            c.ids.append(row.id)
+            c.seriesIndex.append(position[Int(row.series)])
             c.stacktracePartition.append(0)
-            c.totalValue.append(Int64(bitPattern: rowTotal[r]))
-            samples += Int(rowSampleCount[r])
+            c.totalValue.append(Int64(bitPattern: row.total))
+            samples += Int(row.sampleCount)
             c.sampleOffsets.append(samples)
-            c.rowHasSpanIDs.append(rowHasSpans[r])
-            c.dropFrames.append(rowDropFrames[r])
-            c.keepFrames.append(rowKeepFrames[r])
-            c.timeNanos.append(rowTime[r])
-            c.durationNanos.append(rowDuration[r])
+            c.rowHasSpanIDs.append(row.hasSpans)
+            c.dropFrames.append(row.dropFrames)
+            c.keepFrames.append(row.keepFrames)
+            c.timeNanos.append(row.time)
+            c.durationNanos.append(row.duration)
             // §2.5: `Period` is never copied.
             c.period.append(0)
-            c.comments.append(contentsOf: comments.buffer[Int(rowCommentStart[r]) ..< Int(rowCommentStart[r] + rowCommentCount[r])])
+            c.comments.append(contentsOf: comments.buffer[Int(row.commentStart) ..< Int(row.commentStart + row.commentCount)])
             c.commentOffsets.append(c.comments.count)
-            c.defaultSampleType.append(rowDefaultSampleType[r])
-            let a = Int(rowAnnotations[r])
+            c.defaultSampleType.append(row.defaultSampleType)
+            let a = Int(row.annotations)
             for p in annotations.pairRange(a) {
                 c.annotationKeys.append(annotations.name(p))
                 c.annotationValues.append(annotations.value(p))
@@ -112,9 +114,10 @@ extension DatasetHead {
             let target = UnsafeMutableRawPointer(out.baseAddress!)
             let stride = MemoryLayout<Source>.stride
             for r in rows {
+                let row = self.rows[r]
                 target.advanced(by: written * stride).copyMemory(
-                    from: source + Int(rowSampleStart[r]), byteCount: Int(rowSampleCount[r]) * stride)
-                written += Int(rowSampleCount[r])
+                    from: source + Int(row.sampleStart), byteCount: Int(row.sampleCount) * stride)
+                written += Int(row.sampleCount)
             }
         }
     }
@@ -124,9 +127,9 @@ extension DatasetHead {
         guard count > 0 else { return [] }
         return [UInt64](unsafeUninitializedCapacity: count) { out, written in
             for r in rows {
-                let start = Int(rowSampleStart[r])
-                for k in 0 ..< Int(rowSampleCount[r]) { out[written + k] = UInt64(stacks[start + k]) }
-                written += Int(rowSampleCount[r])
+                let row = self.rows[r], start = Int(row.sampleStart)
+                for k in 0 ..< Int(row.sampleCount) { out[written + k] = UInt64(stacks[start + k]) }
+                written += Int(row.sampleCount)
             }
         }
     }
