@@ -57,7 +57,8 @@ struct DatasetHead {
 
     /// Bytes of accumulated data: the columns' elements (not their blocks) and the samples.
     var accumulatedBytes: Int {
-        symbols.accumulatedBytes + seriesLabels.byteCount + seriesFingerprint.byteCount * 3 + seriesByFingerprint.byteCount
+        symbols.accumulatedBytes + seriesLabels.byteCount + seriesFingerprint.byteCount + seriesMinTime.byteCount
+            + seriesMaxTime.byteCount + seriesByFingerprint.byteCount
             + rows.byteCount + sampleCount * SampleArena.bytesPerSample + comments.byteCount + annotations.byteCount
     }
 
