@@ -76,6 +76,8 @@ struct SampleSplit {
 
     /// True when the whole profile is ingested as is (path c).
     private(set) var isWholeProfile = false
+    /// True when the last split found every sample labelled like sample 0 (one label-set class).
+    private(set) var hasOneLabelSet = false
     /// The groups' label sets: copies of label strings, one per group, so a profile can ask for
     /// far more bytes than it holds (one long string under many distinct label sets). They
     /// live in an arena of their own, bounded, emptied by every split.
@@ -122,10 +124,20 @@ struct SampleSplit {
             if p.sampleCount > 0 { wholeProfile(requestLabels) }
             return
         }
-        collectGroupingLabels(p, keys)
-        // Samples by grouping labels, stable (§2.2 b), and the runs of equal labels.
-        guard orderByLabelSet(sampleCount: p.sampleCount) else { return }
-        if runStart.isEmpty { return }
+        hasOneLabelSet = samplesShareFirstLabelSet(p, keys)
+        if hasOneLabelSet {
+            // One class (common: `heap`, one numeric label per sample): every sample reads
+            // sample 0's list, the order stays the identity, one run; no hashing, sort or placement.
+            collectGroupingLabels(p, keys, sampleCount: 1)
+            labelStart.append(contentsOf: repeatElement(labelStart[0], count: p.sampleCount - 1))
+            labelCount.append(contentsOf: repeatElement(labelCount[0], count: p.sampleCount - 1))
+            runStart.append(0)
+        } else {
+            collectGroupingLabels(p, keys, sampleCount: p.sampleCount)
+            // Samples by grouping labels, stable (§2.2 b), and the runs of equal labels.
+            guard orderByLabelSet(sampleCount: p.sampleCount) else { return }
+            if runStart.isEmpty { return }
+        }
         if runStart.count == 1 && labelCount[Int(order[0])] == 0 {
             wholeProfile(requestLabels)
         } else {
@@ -155,14 +167,34 @@ struct SampleSplit {
         groupSamples.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
         isWholeProfile = false
+        hasOneLabelSet = false
     }
 
-    /// Step b: each sample's labels without span/trace ids, sorted by (key idx, str idx).
-    /// The four columns are moved out, sized to their upper bounds (one entry per sample, one
-    /// label per source label), written through pointers and trimmed: an `append` per label
-    /// checked uniqueness and capacity each time.
-    private mutating func collectGroupingLabels(_ p: PprofTables, _ keys: SpecialLabelKeys) {
-        let n = p.sampleCount
+    /// True when every sample's grouping labels are sample 0's: at each position of its list
+    /// the same (key, str), or span/trace labels (not grouped on) in both. Sufficient, not
+    /// necessary: a sample listing the same labels in another order takes the general path.
+    private func samplesShareFirstLabelSet(_ p: PprofTables, _ keys: SpecialLabelKeys) -> Bool {
+        let starts = p.sampleLabelStarts, labels = p.sampleLabels
+        guard p.sampleCount > 0 else { return false }
+        let first = Int(starts[0]), width = Int(starts[1]) - first
+        for s in 1 ..< p.sampleCount {
+            let start = Int(starts[s])
+            guard Int(starts[s + 1]) - start == width else { return false }
+            for k in 0 ..< width {
+                let a = labels[first + k], b = labels[start + k]
+                if a.key == b.key && a.str == b.str { continue }
+                if (keys.isSpan(a.key) || keys.isTrace(a.key)) && (keys.isSpan(b.key) || keys.isTrace(b.key)) { continue }
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Step b: the labels of each of the first `n` samples without span/trace ids, sorted by
+    /// (key idx, str idx). The four columns are moved out, sized to their upper bounds (one
+    /// entry per sample, one label per source label), written through pointers and trimmed:
+    /// an `append` per label checked uniqueness and capacity each time.
+    private mutating func collectGroupingLabels(_ p: PprofTables, _ keys: SpecialLabelKeys, sampleCount n: Int) {
         var starts = labelStart, counts = labelCount, names = labelKey, values = labelStr
         labelStart = []
         labelCount = []
@@ -170,10 +202,11 @@ struct SampleSplit {
         labelStr = []
         starts.append(contentsOf: repeatElement(0, count: n))
         counts.append(contentsOf: repeatElement(0, count: n))
-        names.append(contentsOf: repeatElement(0, count: p.sampleLabels.count))
-        values.append(contentsOf: repeatElement(0, count: p.sampleLabels.count))
-        var used = 0
         let labelStarts = p.sampleLabelStarts, labels = p.sampleLabels
+        let labelsMax = Int(labelStarts[n]) - Int(labelStarts[0])
+        names.append(contentsOf: repeatElement(0, count: labelsMax))
+        values.append(contentsOf: repeatElement(0, count: labelsMax))
+        var used = 0
         starts.withUnsafeMutableBufferPointer { starts in
             counts.withUnsafeMutableBufferPointer { counts in
                 names.withUnsafeMutableBufferPointer { names in
