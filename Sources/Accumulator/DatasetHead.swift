@@ -174,6 +174,7 @@ struct DatasetHead {
                                       _ keys: SpecialLabelKeys, _ x: IngestScratch) -> (Bool, Bool) {
         if whole { return (keys.hasSpanString, keys.hasTraceString) }
         var spans = x.exportHasSpanString, traces = x.exportHasTraceString
+        guard keys.mayHaveIDLabels else { return (spans, traces) }
         for s in samples {
             for l in Int(p.sampleLabelStarts[Int(s)]) ..< Int(p.sampleLabelStarts[Int(s) + 1]) {
                 if keys.isSpan(p.sampleLabels[l].key) { spans = true }

@@ -61,17 +61,7 @@ extension SymbolPartitionBuilder {
         visitString(p.dropFrames, p, &next, &x)
         visitString(p.keepFrames, p, &next, &x)
         for c in p.comments { visitString(c, p, &next, &x) }
-        for s in samples {
-            for l in Int(p.sampleLabelStarts[Int(s)]) ..< Int(p.sampleLabelStarts[Int(s) + 1]) {
-                let label = p.sampleLabels[l]
-                // After grouping a sample keeps only its trace/span labels (§2.2 b).
-                guard keys.isSpan(label.key) || keys.isTrace(label.key) else { continue }
-                // A "span_id" appended by the rename is past the table: blank, never interned,
-                // and no export index after this point is stored.
-                visitString(keys.isSpan(label.key) ? keys.spanKey : label.key, p, &next, &x)
-                visitString(label.str != 0 ? label.str : label.numUnit, p, &next, &x)
-            }
-        }
+        visitIDLabelStrings(p, samples, keys, &next, &x)
         for m in x.exportMappings where revisit || x.mappingInterned[Int(m)] != push {
             visitString(p.mappings[Int(m)].filename, p, &next, &x)
             visitString(p.mappings[Int(m)].buildID, p, &next, &x)
@@ -191,6 +181,23 @@ extension SymbolPartitionBuilder {
             }
         }
         x.referencedLocations = referenced
+    }
+
+    /// The strings of the samples' span and trace labels, in sample order: after grouping a
+    /// sample keeps only those (§2.2 b). Without span/trace keys there are none.
+    private mutating func visitIDLabelStrings(_ p: PprofTables, _ samples: ArraySlice<Int32>, _ keys: SpecialLabelKeys,
+                                              _ next: inout Int64, _ x: inout IngestScratch) {
+        guard keys.mayHaveIDLabels else { return }
+        for s in samples {
+            for l in Int(p.sampleLabelStarts[Int(s)]) ..< Int(p.sampleLabelStarts[Int(s) + 1]) {
+                let label = p.sampleLabels[l]
+                guard keys.isSpan(label.key) || keys.isTrace(label.key) else { continue }
+                // A "span_id" appended by the rename is past the table: blank, never interned,
+                // and no export index after this point is stored.
+                visitString(keys.isSpan(label.key) ? keys.spanKey : label.key, p, &next, &x)
+                visitString(label.str != 0 ? label.str : label.numUnit, p, &next, &x)
+            }
+        }
     }
 
     private mutating func visitString(_ i: Int64, _ p: PprofTables, _ next: inout Int64, _ x: inout IngestScratch) {

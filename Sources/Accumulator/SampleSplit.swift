@@ -13,6 +13,9 @@ struct SpecialLabelKeys {
     /// The profile's string table holds `"span_id"` at an index > 0 (after the rename).
     var hasSpanString: Bool { spanKey > 0 }
     var hasTraceString: Bool { traceKey > 0 }
+    /// False when no label can be a span or trace label (`profileIDKey > 0` implies
+    /// `spanKey > 0`): loops looking for them are skipped.
+    var mayHaveIDLabels: Bool { spanKey > 0 || traceKey > 0 }
 
     @inline(__always) func isSpan(_ key: Int64) -> Bool { key > 0 && (key == spanKey || key == profileIDKey) }
     @inline(__always) func isTrace(_ key: Int64) -> Bool { key > 0 && key == traceKey }

@@ -89,4 +89,18 @@ import TestSupport
         let labelled = try split(corpusFile("go.cpu.labels.pprof"))
         #expect(!labelled.one && labelled.groups > 1)
     }
+
+    /// Span/trace label loops are skipped only when the table spells none of `span_id`,
+    /// `trace_id`, `profile_id` (renamed to a `span_id` past the table).
+    @Test func idLabelLoopsAreSkippedOnlyWithoutIDKeys() throws {
+        func mayHaveIDLabels(_ labels: [(ByteString, ByteString)]) throws -> Bool {
+            let decoder = PprofDecoder()
+            try spec([labels, labels]).encoded().withUnsafeBytes { raw in try decoder.decode(raw) }
+            return SpecialLabelKeys(decoder.tables).mayHaveIDLabels
+        }
+        #expect(try !mayHaveIDLabels([("pod", "a")]))
+        #expect(try mayHaveIDLabels([("pod", "a"), ("span_id", Self.span1)]))
+        #expect(try mayHaveIDLabels([("trace_id", "000102030405060708090a0b0c0d0e0f")]))
+        #expect(try mayHaveIDLabels([("profile_id", Self.span1)]))
+    }
 }
