@@ -159,7 +159,9 @@ extension SymbolPartitionBuilder {
 
     /// Stamps the locations the group's samples reference and lists them in first-reference
     /// order. The frame walk (every frame of every sample) reads and stamps through pointers:
-    /// an array access through `inout x` re-checked uniqueness on every frame.
+    /// an array access through `inout x` re-checked uniqueness on every frame. Samples in
+    /// consecutive source order (common: one group of the whole profile) have their frames in
+    /// one span of the frame column, walked at once.
     private static func collectReferencedLocations(_ p: PprofTables, _ samples: ArraySlice<Int32>,
                                                    _ x: inout IngestScratch) {
         let gen = x.generation
@@ -169,18 +171,50 @@ extension SymbolPartitionBuilder {
         let starts = p.sampleLocationStarts, frames = p.sampleLocationIndices
         samples.withUnsafeBufferPointer { samples in
             x.locationStamp.withUnsafeMutableBufferPointer { stamp in
-                for s in samples {
-                    for k in Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]) {
-                        let l = Int(frames[k])
-                        if stamp[l] != gen {
-                            stamp[l] = gen
-                            referenced.append(Int32(truncatingIfNeeded: l))
-                        }
-                    }
+                if let first = samples.first, areConsecutive(samples) {
+                    stampFrames(frames, Int(starts[Int(first)]) ..< Int(starts[Int(first) + samples.count]), stamp, gen, &referenced)
+                } else {
+                    for s in samples { stampFrames(frames, Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]), stamp, gen, &referenced) }
                 }
             }
         }
         x.referencedLocations = referenced
+    }
+
+    /// `samples` is first, first + 1, …
+    private static func areConsecutive(_ samples: UnsafeBufferPointer<Int32>) -> Bool {
+        guard let first = samples.first else { return false }
+        for k in samples.indices where samples[k] != first &+ Int32(truncatingIfNeeded: k) { return false }
+        return true
+    }
+
+    /// Stamps (and lists when new) the locations of `frames[range]` in order. Four frames at a
+    /// time with one test: most are stamped already (stacks share most of their frames).
+    @inline(__always)
+    private static func stampFrames(_ frames: UnsafeBufferPointer<UInt32>, _ range: Range<Int>,
+                                    _ stamp: UnsafeMutableBufferPointer<UInt32>, _ gen: UInt32,
+                                    _ referenced: inout [Int32]) {
+        @inline(__always) func visit(_ l: Int) {
+            if stamp[l] != gen {
+                stamp[l] = gen
+                referenced.append(Int32(truncatingIfNeeded: l))
+            }
+        }
+        var k = range.lowerBound
+        while k &+ 4 <= range.upperBound {
+            let a = Int(frames[k]), b = Int(frames[k &+ 1]), c = Int(frames[k &+ 2]), d = Int(frames[k &+ 3])
+            if (stamp[a] ^ gen) | (stamp[b] ^ gen) | (stamp[c] ^ gen) | (stamp[d] ^ gen) != 0 {
+                visit(a)
+                visit(b)
+                visit(c)
+                visit(d)
+            }
+            k &+= 4
+        }
+        while k < range.upperBound {
+            visit(Int(frames[k]))
+            k &+= 1
+        }
     }
 
     /// The strings of the samples' span and trace labels, in sample order: after grouping a
