@@ -177,18 +177,23 @@ struct SampleSplit {
     /// the same (key, str), or span/trace labels (not grouped on) in both. Sufficient, not
     /// necessary: a sample listing the same labels in another order takes the general path.
     private func samplesShareFirstLabelSet(_ p: PprofTables, _ keys: SpecialLabelKeys) -> Bool {
-        let starts = p.sampleLabelStarts, labels = p.sampleLabels
-        guard p.sampleCount > 0 else { return false }
+        let starts = p.sampleLabelStarts, labels = p.sampleLabels, n = p.sampleCount
+        guard n > 0 else { return false }
         let first = Int(starts[0]), width = Int(starts[1]) - first
-        for s in 1 ..< p.sampleCount {
-            let start = Int(starts[s])
-            guard Int(starts[s + 1]) - start == width else { return false }
-            for k in 0 ..< width {
-                let a = labels[first + k], b = labels[start + k]
-                if a.key == b.key && a.str == b.str { continue }
-                if (keys.isSpan(a.key) || keys.isTrace(a.key)) && (keys.isSpan(b.key) || keys.isTrace(b.key)) { continue }
-                return false
-            }
+        // Every sample lists `width` labels, so sample s's start at first + s × width…
+        var start = first
+        for s in 1 ... n {
+            start &+= width
+            if Int(starts[s]) != start { return false }
+        }
+        // …and label l of the column is compared with label (l - first) mod width of sample 0.
+        var k = first
+        for l in first + width ..< start {
+            let a = labels[k], b = labels[l]
+            if !(a.key == b.key && a.str == b.str),
+               !((keys.isSpan(a.key) || keys.isTrace(a.key)) && (keys.isSpan(b.key) || keys.isTrace(b.key))) { return false }
+            k &+= 1
+            if k == first &+ width { k = first }
         }
         return true
     }

@@ -75,6 +75,10 @@ import TestSupport
         var extra = Array(repeating: base, count: 6)
         extra[2] = [("pod", "a"), ("env", "dev")]
         #expect(try split(spec(extra).encoded()) == (false, 2, false))
+        var missing = Array(repeating: base, count: 6)
+        missing[1] = []
+        missing[2] = [("pod", "a"), ("pod", "a")]
+        #expect(try split(spec(missing).encoded()) == (false, 2, false))  // a repeated pair merges with pod=a
         var spanFirst = Array(repeating: [("span_id", Self.span1), ("pod", "a")] as [(ByteString, ByteString)], count: 6)
         spanFirst[3] = [("pod", "a"), ("span_id", Self.span2)]
         #expect(try split(spec(spanFirst).encoded()) == (false, 1, false))
