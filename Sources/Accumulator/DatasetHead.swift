@@ -132,9 +132,19 @@ struct DatasetHead {
 
         // Entries sorted by stack-trace id; ties keep sample order (see README: upstream's
         // unstable sort may order ties differently, values are unaffected).
-        x.order.removeAll(keepingCapacity: true)
-        for k in 0 ..< samples.count { x.order.append(UInt64(x.stackIDs[k]) << 32 | UInt64(k)) }
-        StableSort.sortByHighWord(&x.order, buffer: &x.orderBuffer, counts: &x.radixCounts)
+        // Written through pointers, the column moved out of `x` (an append through `inout x`
+        // checked uniqueness per entry).
+        var order = x.order
+        x.order = []
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: repeatElement(0, count: samples.count))
+        order.withUnsafeMutableBufferPointer { order in
+            x.stackIDs.withUnsafeBufferPointer { ids in
+                for k in order.indices { order[k] = UInt64(ids[k]) << 32 | UInt64(k) }
+            }
+        }
+        StableSort.sortByHighWord(&order, buffer: &x.orderBuffer, counts: &x.radixCounts)
+        x.order = order
 
         var producedRow = false
         for t in 0 ..< p.typeCount {
@@ -284,16 +294,25 @@ struct DatasetHead {
         var total: UInt64 = 0
         var at = 0
         x.stackIDs.withUnsafeBufferPointer { stackIDs in
-            for key in order {
-                let v = value(key)
-                if v == 0 { continue }
-                let k = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
-                stacks[at] = stackIDs[k]
-                out[at] = UInt64(bitPattern: v)
-                spans[at] = hasSpans ? x.spans[k] : 0
-                traces[at] = hasTraces ? x.traceIDs[k] : 0
-                total &+= UInt64(bitPattern: v)
-                at &+= 1
+            x.spans.withUnsafeBufferPointer { spanOf in
+                x.traceIDs.withUnsafeBufferPointer { traceOf in
+                    // One loop per case, the test out of it: spans and trace ids were collected for
+                    // every entry when either is on (0 where absent), else none were.
+                    @inline(__always) func copy(withIDs: Bool) {
+                        for key in order {
+                            let v = value(key)
+                            if v == 0 { continue }
+                            let k = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
+                            stacks[at] = stackIDs[k]
+                            out[at] = UInt64(bitPattern: v)
+                            spans[at] = withIDs ? spanOf[k] : 0
+                            traces[at] = withIDs ? traceOf[k] : 0
+                            total &+= UInt64(bitPattern: v)
+                            at &+= 1
+                        }
+                    }
+                    if hasSpans || hasTraces { copy(withIDs: true) } else { copy(withIDs: false) }
+                }
             }
         }
         arena.releaseLast(order.count - at)
