@@ -222,7 +222,7 @@ struct DatasetHead {
     /// One row for sample type `t` if any value is non-zero (§2.3 step 5).
     private mutating func appendRow(type t: Int, _ samples: ArraySlice<Int32>, _ p: PprofTables, _ x: inout IngestScratch,
                                     hasSpans: Bool, hasTraces: Bool, whole: Bool, id: UInt128, arena: SampleArena) -> Bool {
-        guard let (start, n, total) = appendSamples(type: t, samples, p.typeCount, x, hasSpans: hasSpans, hasTraces: hasTraces,
+        guard let (start, n, total) = appendSamples(type: t, samples, p, x, hasSpans: hasSpans, hasTraces: hasTraces,
                                                     arena: arena) else { return false }
 
         buildSeriesLabels(type: t, p, &x)
@@ -266,12 +266,12 @@ struct DatasetHead {
     /// as one run at the end of the shard's arena: (run start, length, sum of values), or nil
     /// when every value is zero. The shard admitted the push only with room for all of them.
     /// Read through pointers: the arrays' bounds checks were most of the loops' cost.
-    private mutating func appendSamples(type t: Int, _ samples: ArraySlice<Int32>, _ types: Int, _ x: IngestScratch,
+    private mutating func appendSamples(type t: Int, _ samples: ArraySlice<Int32>, _ p: PprofTables, _ x: IngestScratch,
                                         hasSpans: Bool, hasTraces: Bool, arena: SampleArena) -> (Int, Int, UInt64)? {
         let run = samples.withUnsafeBufferPointer { samples in
             x.order.withUnsafeBufferPointer { order in
-                x.split.values.withUnsafeBufferPointer { values in
-                    Self.writeRun(type: t, types: types, order: order, samples: samples, values: values, x,
+                x.split.withValues(p) { values in
+                    Self.writeRun(type: t, types: p.typeCount, order: order, samples: samples, values: values, x,
                                   hasSpans: hasSpans, hasTraces: hasTraces, arena: arena)
                 }
             }

@@ -92,8 +92,10 @@ struct SampleSplit {
     private(set) var groupSampleStart: [Int32] = []
     private(set) var groupSampleCount: [Int32] = []
     private(set) var groupSamples: [Int32] = []
-    /// Sample values (`typeCount` per source sample), summed where groups merged.
-    private(set) var values: [Int64] = []
+    /// Sample values (`typeCount` per source sample), summed where groups merged: a copy of
+    /// the profile's column made by the first merge (`valuesCopied`); until then the profile's.
+    private var values: [Int64] = []
+    private var valuesCopied = false
 
     var groupCount: Int { groupSampleStart.count }
 
@@ -113,11 +115,7 @@ struct SampleSplit {
 
     mutating func split(_ p: PprofTables, keys: SpecialLabelKeys, requestLabels: LabelBuilder) {
         reset()
-        // Both filled through pointers: `append(contentsOf:)` copied element by element here.
-        values.append(contentsOf: repeatElement(0, count: p.sampleValues.count))
-        values.withUnsafeMutableBufferPointer { out in
-            if let from = p.sampleValues.baseAddress { out.baseAddress!.update(from: from, count: p.sampleValues.count) }
-        }
+        // Filled through a pointer: `append(contentsOf:)` wrote element by element here.
         order.append(contentsOf: repeatElement(0, count: p.sampleCount))
         order.withUnsafeMutableBufferPointer { order in
             for s in order.indices { order[s] = Int32(truncatingIfNeeded: s) }
@@ -169,6 +167,7 @@ struct SampleSplit {
         groupSampleCount.removeAll(keepingCapacity: true)
         groupSamples.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
+        valuesCopied = false
         isWholeProfile = false
         hasOneLabelSet = false
     }
@@ -367,6 +366,7 @@ struct SampleSplit {
                 let key = mergeKey(s, p, keys)
                 if let at = mergeIndex[key], sameMergeKey(Int(groupSamples[Int(at)]), s, p, keys) {
                     let target = Int(groupSamples[Int(at)])
+                    if !valuesCopied { copyValues(p) }
                     for t in 0 ..< p.typeCount {
                         values[target * p.typeCount + t] = values[target * p.typeCount + t] &+ values[s * p.typeCount + t]
                     }
@@ -379,6 +379,21 @@ struct SampleSplit {
         emittedGroup.append(Int32(g))
         groupSampleStart.append(Int32(start))
         groupSampleCount.append(Int32(groupSamples.count - start))
+    }
+
+    /// The sample values after merging (`typeCount` per source sample) of the last split of `p`.
+    func withValues<R>(_ p: PprofTables, _ body: (UnsafeBufferPointer<Int64>) -> R) -> R {
+        valuesCopied ? values.withUnsafeBufferPointer(body) : body(p.sampleValues)
+    }
+
+    /// Copies the profile's values before a merge changes one (filled through pointers:
+    /// `append(contentsOf:)` copied element by element).
+    private mutating func copyValues(_ p: PprofTables) {
+        values.append(contentsOf: repeatElement(0, count: p.sampleValues.count))
+        values.withUnsafeMutableBufferPointer { out in
+            if let from = p.sampleValues.baseAddress { out.baseAddress!.update(from: from, count: p.sampleValues.count) }
+        }
+        valuesCopied = true
     }
 
     /// The last trace and span label string indices of a sample (`sampleKeyFromSample`).

@@ -107,4 +107,20 @@ import TestSupport
         #expect(try mayHaveIDLabels([("trace_id", "000102030405060708090a0b0c0d0e0f")]))
         #expect(try mayHaveIDLabels([("profile_id", Self.span1)]))
     }
+
+    /// Values are read from the profile until a merge sums some (then from the split's copy):
+    /// a merging push, then one without merges in the same shard, each with its own values.
+    @Test func valuesComeFromTheMergedCopyOnlyForItsPush() throws {
+        let merging = ProfileSpec(samples: [
+            ([1, 2], [10], [("pod", "a"), ("service_name", "other")]), ([1, 2], [5], [("pod", "a")]), ([3], [7], [("pod", "b")]),
+        ])
+        let plain = ProfileSpec(samples: [([1, 2], [100], [("pod", "a")]), ([3], [200], [("pod", "b")])])
+        let acc = ShardAccumulator()
+        for (i, spec) in [merging, plain].enumerated() {
+            try acc.ingest(TestPush(tenant: "t", labels: HeadSemanticsTests.base, profile: spec.encoded(), id: profileID(UInt8(i))))
+        }
+        let object = try #require(acc.flushObject())
+        let ds = try #require(try readDatasets(object.bytes).first)
+        #expect(ds.columns.sampleValues.sorted() == [7, 15, 100, 200])
+    }
 }
