@@ -196,27 +196,38 @@ struct DatasetHead {
 
     /// Per sample: the span = the valid `span_id` label with the lowest value index (labels
     /// are sorted by (key, str) during the split), 16 hex chars read little-endian; trace =
-    /// 32 hex chars; invalid or missing ⇒ 0.
+    /// 32 hex chars; invalid or missing ⇒ 0. The columns are moved out of `x` and written
+    /// through pointers (an append through `inout x` checked uniqueness per sample).
     private func collectSpansAndTraces(_ samples: ArraySlice<Int32>, _ p: PprofTables, _ keys: SpecialLabelKeys,
                                        hasSpans: Bool, hasTraces: Bool, _ x: inout IngestScratch) {
-        x.spans.removeAll(keepingCapacity: true)
-        x.traceIDs.removeAll(keepingCapacity: true)
-        guard hasSpans || hasTraces else { return }
-        for s in samples {
-            var span: UInt64 = 0, spanStr = Int64.max
-            var trace: UInt128 = 0, traceStr = Int64.max
-            for l in Int(p.sampleLabelStarts[Int(s)]) ..< Int(p.sampleLabelStarts[Int(s) + 1]) {
-                let key = p.sampleLabels[l].key, str = p.sampleLabels[l].str
-                if hasSpans, keys.isSpan(key), str < spanStr, let v = HexID.span(p.string(str)) {
-                    span = v; spanStr = str
-                }
-                if hasTraces, keys.isTrace(key), str < traceStr, let v = HexID.trace(p.string(str)) {
-                    trace = v; traceStr = str
+        var spans = x.spans, traces = x.traceIDs
+        x.spans = []
+        x.traceIDs = []
+        spans.removeAll(keepingCapacity: true)
+        traces.removeAll(keepingCapacity: true)
+        if hasSpans || hasTraces {
+            spans.append(contentsOf: repeatElement(0, count: samples.count))
+            traces.append(contentsOf: repeatElement(0, count: samples.count))
+            let starts = p.sampleLabelStarts, labels = p.sampleLabels
+            spans.withUnsafeMutableBufferPointer { spans in
+                traces.withUnsafeMutableBufferPointer { traces in
+                    for (k, s) in samples.enumerated() {
+                        var spanStr = Int64.max, traceStr = Int64.max
+                        for l in Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]) {
+                            let key = labels[l].key, str = labels[l].str
+                            if hasSpans, keys.isSpan(key), str < spanStr, let v = HexID.span(p.string(str)) {
+                                spans[k] = v; spanStr = str
+                            }
+                            if hasTraces, keys.isTrace(key), str < traceStr, let v = HexID.trace(p.string(str)) {
+                                traces[k] = v; traceStr = str
+                            }
+                        }
+                    }
                 }
             }
-            x.spans.append(span)
-            x.traceIDs.append(trace)
         }
+        x.spans = spans
+        x.traceIDs = traces
     }
 
     /// One row for sample type `t` if any value is non-zero (§2.3 step 5).
