@@ -22,11 +22,17 @@ struct SpecialLabelKeys {
 
     init(_ p: PprofTables) {
         var span: Int64 = -1, profileID: Int64 = -1, trace: Int64 = -1
+        // By length first: the string is only compared when it has one of the names' lengths.
         for i in 1 ..< max(p.strings.count, 1) {
-            let s = p.string(i)
-            if span < 0, equalsStatic(s, LabelNames.spanID) { span = Int64(i) }
-            if profileID < 0, equalsStatic(s, LabelNames.profileID) { profileID = Int64(i) }
-            if trace < 0, equalsStatic(s, LabelNames.traceID) { trace = Int64(i) }
+            switch Int(p.strings[i].length) {
+            case LabelNames.spanID.utf8CodeUnitCount:
+                if span < 0, equalsStatic(p.string(i), LabelNames.spanID) { span = Int64(i) }
+            case LabelNames.profileID.utf8CodeUnitCount:
+                if profileID < 0, equalsStatic(p.string(i), LabelNames.profileID) { profileID = Int64(i) }
+            case LabelNames.traceID.utf8CodeUnitCount:
+                if trace < 0, equalsStatic(p.string(i), LabelNames.traceID) { trace = Int64(i) }
+            default: continue
+            }
         }
         // `pprof.RenameLabel` appends "span_id" when "profile_id" exists and it does not.
         if profileID > 0 && span < 0 { span = Int64(p.strings.count) }
