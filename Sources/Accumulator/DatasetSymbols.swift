@@ -12,24 +12,35 @@ extension SymbolPartitionBuilder {
         let gen = x.generation
         markKeptStringsOfProfileFields(p, &x)
         for m in p.mappings.indices { markMappingStrings(p.mappings[m], &x) }
-        for f in p.functions.indices { markFunctionStrings(p.functions[f], &x) }
-        for i in 0 ..< p.strings.count where x.keptStamp[i] == gen {
-            x.stringMap[i] = strings.intern(p.string(i))
+        Self.markFunctionStrings(p, p.functions.indices, &x)
+        // The maps are moved out of `x` and written through pointers (a store through `inout x`
+        // checked uniqueness per symbol); each is back in `x` before the records that read it.
+        var stringMap = x.stringMap
+        x.stringMap = []
+        stringMap.withUnsafeMutableBufferPointer { map in
+            x.keptStamp.withUnsafeBufferPointer { kept in
+                for i in 0 ..< p.strings.count where kept[i] == gen { map[i] = strings.intern(p.string(i)) }
+            }
         }
+        x.stringMap = stringMap
         // The scratch goes in `inout` and each id is stored after the call: passed by value
         // from an `inout` (or read while being written) it was copied whole on every call.
         for m in p.mappings.indices {
             let id = internMapping(mappingRecord(p.mappings[m], &x))
             x.mappingMap[m] = id
         }
-        for f in p.functions.indices {
-            let id = internFunction(functionRecord(p.functions[f], &x))
-            x.functionMap[f] = id
+        var functionMap = x.functionMap
+        x.functionMap = []
+        functionMap.withUnsafeMutableBufferPointer { map in
+            for f in p.functions.indices { map[f] = internFunction(functionRecord(p.functions[f], &x)) }
         }
-        for l in p.locations.indices {
-            let id = internLocation(p, l, &x)
-            x.locationMap[l] = id
+        x.functionMap = functionMap
+        var locationMap = x.locationMap
+        x.locationMap = []
+        locationMap.withUnsafeMutableBufferPointer { map in
+            for l in p.locations.indices { map[l] = internLocation(p, l, &x) }
         }
+        x.locationMap = locationMap
     }
 
     /// Path d: only what the group's samples reference, in the exporter's first-reference
@@ -50,7 +61,7 @@ extension SymbolPartitionBuilder {
 
         markKeptStringsOfProfileFields(p, &x)
         for m in x.exportMappings { markMappingStrings(p.mappings[Int(m)], &x) }
-        for f in x.exportFunctions { markFunctionStrings(p.functions[Int(f)], &x) }
+        Self.markFunctionStrings(p, x.exportFunctions, &x)
 
         // Strings in the exporter's first-reference order.
         var next: Int64 = 1
@@ -80,16 +91,35 @@ extension SymbolPartitionBuilder {
             x.mappingMap[Int(m)] = id
             x.mappingInterned[Int(m)] = push
         }
-        for f in x.exportFunctions where x.functionInterned[Int(f)] != push {
-            let id = internFunction(functionRecord(p.functions[Int(f)], &x))
-            x.functionMap[Int(f)] = id
-            x.functionInterned[Int(f)] = push
+        // The function and location maps are moved out of `x` and written through pointers (a
+        // store through `inout x` checked uniqueness per symbol); the function map is back in
+        // `x` before the locations, whose lines read it.
+        var functionMap = x.functionMap, functionInterned = x.functionInterned
+        x.functionMap = []
+        x.functionInterned = []
+        functionMap.withUnsafeMutableBufferPointer { map in
+            functionInterned.withUnsafeMutableBufferPointer { interned in
+                for f in x.exportFunctions where interned[Int(f)] != push {
+                    map[Int(f)] = internFunction(functionRecord(p.functions[Int(f)], &x))
+                    interned[Int(f)] = push
+                }
+            }
         }
-        for l in x.referencedLocations where x.locationInterned[Int(l)] != push {
-            let id = internLocation(p, Int(l), &x)
-            x.locationMap[Int(l)] = id
-            x.locationInterned[Int(l)] = push
+        x.functionMap = functionMap
+        x.functionInterned = functionInterned
+        var locationMap = x.locationMap, locationInterned = x.locationInterned
+        x.locationMap = []
+        x.locationInterned = []
+        locationMap.withUnsafeMutableBufferPointer { map in
+            locationInterned.withUnsafeMutableBufferPointer { interned in
+                for l in x.referencedLocations where interned[Int(l)] != push {
+                    map[Int(l)] = internLocation(p, Int(l), &x)
+                    interned[Int(l)] = push
+                }
+            }
         }
+        x.locationMap = locationMap
+        x.locationInterned = locationInterned
     }
 
     /// The mappings and functions of the referenced locations (`onlyNew`: of those no earlier
@@ -269,10 +299,19 @@ extension SymbolPartitionBuilder {
         x.keptStamp[Int(m.buildID)] = x.generation
     }
 
-    private func markFunctionStrings(_ f: Pprof.FunctionRecord, _ x: inout IngestScratch) {
-        x.keptStamp[Int(f.name)] = x.generation
-        x.keptStamp[Int(f.systemName)] = x.generation
-        x.keptStamp[Int(f.filename)] = x.generation
+    /// Marks the strings of functions `functions` (source indices) kept, through a pointer (a
+    /// store through `inout x` checked uniqueness each time). The decoder checked the indices.
+    private static func markFunctionStrings<C: Collection>(_ p: PprofTables, _ functions: C, _ x: inout IngestScratch)
+        where C.Element: BinaryInteger {
+        let gen = x.generation
+        x.keptStamp.withUnsafeMutableBufferPointer { kept in
+            for f in functions {
+                let function = p.functions[Int(f)]
+                kept[Int(function.name)] = gen
+                kept[Int(function.systemName)] = gen
+                kept[Int(function.filename)] = gen
+            }
+        }
     }
 
     private func mappingRecord(_ m: Pprof.MappingRecord, _ x: inout IngestScratch) -> PartitionMapping {
