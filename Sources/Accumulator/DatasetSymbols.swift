@@ -47,8 +47,6 @@ extension SymbolPartitionBuilder {
     /// order. Also records the export string index of each string it visits.
     mutating func ingestExportedGroup(_ p: PprofTables, samples: ArraySlice<Int32>,
                                       _ keys: SpecialLabelKeys, _ x: inout IngestScratch) {
-        x.exportHasSpanString = false
-        x.exportHasTraceString = false
         Self.collectReferencedLocations(p, samples, &x)
         // A symbol an earlier group of this push interned has its strings interned too, so
         // visiting them again could only set the span/trace flags, which no string can when the
@@ -63,26 +61,35 @@ extension SymbolPartitionBuilder {
         for m in x.exportMappings { markMappingStrings(p.mappings[Int(m)], &x) }
         Self.markFunctionStrings(p, x.exportFunctions, &x)
 
-        // Strings in the exporter's first-reference order.
-        var next: Int64 = 1
-        for t in p.sampleTypes {
-            visitString(t.type, p, &next, &x)
-            visitString(t.unit, p, &next, &x)
+        // Strings in the exporter's first-reference order, the string columns moved out of `x`
+        // and written through pointers (a store through `inout x` checked uniqueness each time).
+        var stamp = x.stringStamp, export = x.exportString, map = x.stringMap, interned = x.stringInterned
+        x.stringStamp = []
+        x.exportString = []
+        x.stringMap = []
+        x.stringInterned = []
+        var sawSpanID = false, sawTraceID = false
+        stamp.withUnsafeMutableBufferPointer { stamp in
+            export.withUnsafeMutableBufferPointer { export in
+                map.withUnsafeMutableBufferPointer { map in
+                    interned.withUnsafeMutableBufferPointer { interned in
+                        x.keptStamp.withUnsafeBufferPointer { kept in
+                            var v = ExportStringVisit(stamp: stamp, export: export, map: map, interned: interned, kept: kept,
+                                                      generation: x.generation, push: push)
+                            visitExportedStrings(&v, p, samples, keys, revisit: revisit, x)
+                            sawSpanID = v.sawSpanID
+                            sawTraceID = v.sawTraceID
+                        }
+                    }
+                }
+            }
         }
-        visitString(p.dropFrames, p, &next, &x)
-        visitString(p.keepFrames, p, &next, &x)
-        for c in p.comments { visitString(c, p, &next, &x) }
-        visitIDLabelStrings(p, samples, keys, &next, &x)
-        for m in x.exportMappings where revisit || x.mappingInterned[Int(m)] != push {
-            visitString(p.mappings[Int(m)].filename, p, &next, &x)
-            visitString(p.mappings[Int(m)].buildID, p, &next, &x)
-        }
-        for f in x.exportFunctions where revisit || x.functionInterned[Int(f)] != push {
-            let function = p.functions[Int(f)]
-            visitString(function.name, p, &next, &x)
-            visitString(function.systemName, p, &next, &x)
-            visitString(function.filename, p, &next, &x)
-        }
+        x.stringStamp = stamp
+        x.exportString = export
+        x.stringMap = map
+        x.stringInterned = interned
+        x.exportHasSpanString = sawSpanID
+        x.exportHasTraceString = sawTraceID
 
         // Interned in the same order as before; what an earlier group of this push interned
         // is already in the tables, so only its lookup is skipped.
@@ -247,37 +254,41 @@ extension SymbolPartitionBuilder {
         }
     }
 
-    /// The strings of the samples' span and trace labels, in sample order: after grouping a
-    /// sample keeps only those (§2.2 b). Without span/trace keys there are none.
-    private mutating func visitIDLabelStrings(_ p: PprofTables, _ samples: ArraySlice<Int32>, _ keys: SpecialLabelKeys,
-                                              _ next: inout Int64, _ x: inout IngestScratch) {
-        guard keys.mayHaveIDLabels else { return }
-        for s in samples {
-            for l in Int(p.sampleLabelStarts[Int(s)]) ..< Int(p.sampleLabelStarts[Int(s) + 1]) {
-                let label = p.sampleLabels[l]
-                guard keys.isSpan(label.key) || keys.isTrace(label.key) else { continue }
-                // A "span_id" appended by the rename is past the table: blank, never interned,
-                // and no export index after this point is stored.
-                visitString(keys.isSpan(label.key) ? keys.spanKey : label.key, p, &next, &x)
-                visitString(label.str != 0 ? label.str : label.numUnit, p, &next, &x)
+    /// The strings of the exported sub-profile in the exporter's first-reference order: sample
+    /// types, drop/keep frames, comments, the samples' span and trace labels (after grouping a
+    /// sample keeps only those, §2.2 b; none without span/trace keys), mappings, functions.
+    /// Symbols an earlier group of this push interned are skipped unless `revisit`.
+    private mutating func visitExportedStrings(_ v: inout ExportStringVisit, _ p: PprofTables, _ samples: ArraySlice<Int32>,
+                                               _ keys: SpecialLabelKeys, revisit: Bool, _ x: IngestScratch) {
+        for t in p.sampleTypes {
+            v.visit(t.type, p, &strings)
+            v.visit(t.unit, p, &strings)
+        }
+        v.visit(p.dropFrames, p, &strings)
+        v.visit(p.keepFrames, p, &strings)
+        for c in p.comments { v.visit(c, p, &strings) }
+        if keys.mayHaveIDLabels {
+            for s in samples {
+                for l in Int(p.sampleLabelStarts[Int(s)]) ..< Int(p.sampleLabelStarts[Int(s) + 1]) {
+                    let label = p.sampleLabels[l]
+                    guard keys.isSpan(label.key) || keys.isTrace(label.key) else { continue }
+                    // A "span_id" appended by the rename is past the table: blank, never interned,
+                    // and no export index after this point is stored.
+                    v.visit(keys.isSpan(label.key) ? keys.spanKey : label.key, p, &strings)
+                    v.visit(label.str != 0 ? label.str : label.numUnit, p, &strings)
+                }
             }
         }
-    }
-
-    private mutating func visitString(_ i: Int64, _ p: PprofTables, _ next: inout Int64, _ x: inout IngestScratch) {
-        guard i > 0, i < p.strings.count else { return }
-        let s = Int(i)
-        if x.stringStamp[s] == x.generation { return }
-        x.stringStamp[s] = x.generation
-        x.exportString[s] = next
-        next += 1
-        // §2.5 reads "span_id"/"trace_id" from the sub-profile's whole string table.
-        let bytes = p.string(s)
-        if equalsStatic(bytes, LabelNames.spanID) { x.exportHasSpanString = true }
-        if equalsStatic(bytes, LabelNames.traceID) { x.exportHasTraceString = true }
-        if x.keptStamp[s] == x.generation && x.stringInterned[s] != x.pushGeneration {
-            x.stringMap[s] = strings.intern(bytes)
-            x.stringInterned[s] = x.pushGeneration
+        let push = x.pushGeneration
+        for m in x.exportMappings where revisit || x.mappingInterned[Int(m)] != push {
+            v.visit(p.mappings[Int(m)].filename, p, &strings)
+            v.visit(p.mappings[Int(m)].buildID, p, &strings)
+        }
+        for f in x.exportFunctions where revisit || x.functionInterned[Int(f)] != push {
+            let function = p.functions[Int(f)]
+            v.visit(function.name, p, &strings)
+            v.visit(function.systemName, p, &strings)
+            v.visit(function.filename, p, &strings)
         }
     }
 
@@ -337,5 +348,40 @@ extension SymbolPartitionBuilder {
             stageLine(function: x.functionMap[Int(p.lines[k].functionIndex)], line: Int32(truncatingIfNeeded: p.lines[k].line))
         }
         return internStagedLocation(mapping: mapping, address: location.address, isFolded: location.isFolded)
+    }
+}
+
+/// The exporter's string visit of one group over the scratch's string columns (stamps, export
+/// indices, partition ids and their push stamps), read and written through pointers.
+private struct ExportStringVisit {
+    let stamp: UnsafeMutableBufferPointer<UInt32>
+    let export: UnsafeMutableBufferPointer<Int64>
+    let map: UnsafeMutableBufferPointer<UInt32>
+    let interned: UnsafeMutableBufferPointer<UInt32>
+    let kept: UnsafeBufferPointer<UInt32>
+    let generation: UInt32
+    let push: UInt32
+    /// The next export string index.
+    var next: Int64 = 1
+    /// The exported table spells "span_id" / "trace_id" (§2.5 reads them from it).
+    var sawSpanID = false
+    var sawTraceID = false
+
+    /// Gives string `i` (once per group) the next export index; a kept string not interned
+    /// yet in this push is interned.
+    mutating func visit(_ i: Int64, _ p: PprofTables, _ strings: inout StringTable) {
+        guard i > 0, i < p.strings.count else { return }
+        let s = Int(i)
+        if stamp[s] == generation { return }
+        stamp[s] = generation
+        export[s] = next
+        next += 1
+        let bytes = p.string(s)
+        if equalsStatic(bytes, LabelNames.spanID) { sawSpanID = true }
+        if equalsStatic(bytes, LabelNames.traceID) { sawTraceID = true }
+        if kept[s] == generation && interned[s] != push {
+            map[s] = strings.intern(bytes)
+            interned[s] = push
+        }
     }
 }
