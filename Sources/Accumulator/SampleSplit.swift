@@ -186,19 +186,21 @@ struct SampleSplit {
         guard n > 0 else { return false }
         let first = Int(starts[0]), width = Int(starts[1]) - first
         // Every sample lists `width` labels, so sample s's start at first + s × width…
-        var start = first
-        for s in 1 ... n {
+        var start = first, s = 1
+        while s <= n {
             start &+= width
             if Int(starts[s]) != start { return false }
+            s &+= 1
         }
         // …and label l of the column is compared with label (l - first) mod width of sample 0.
-        var k = first
-        for l in first + width ..< start {
+        // (While loops with wrapping steps: the range loops kept overflow checks.)
+        var k = first, l = first &+ width
+        while l < start {
             let a = labels[k], b = labels[l]
             if !(a.key == b.key && a.str == b.str),
                !((keys.isSpan(a.key) || keys.isTrace(a.key)) && (keys.isSpan(b.key) || keys.isTrace(b.key))) { return false }
-            k &+= 1
-            if k == first &+ width { k = first }
+            k = k &+ 1 == first &+ width ? first : k &+ 1
+            l &+= 1
         }
         return true
     }
