@@ -132,11 +132,10 @@ extension SymbolPartitionBuilder {
     /// The mappings and functions of the referenced locations (`onlyNew`: of those no earlier
     /// group of this push interned), in the exporter's order: the locations walked in source
     /// table order. When they are a good share of the table, the stamps are scanned in order
-    /// instead of sorting.
+    /// instead of sorting. The lists are moved out of `x`, sized to their bounds first and
+    /// written through pointers (an append checked uniqueness and capacity each time).
     private static func collectExportedMappingsAndFunctions(_ p: PprofTables, onlyNew: Bool, _ x: inout IngestScratch) {
         let gen = x.generation, push = x.pushGeneration
-        x.exportMappings.removeAll(keepingCapacity: true)
-        x.exportFunctions.removeAll(keepingCapacity: true)
         var walk = x.sortedLocations
         x.sortedLocations = []
         walk.removeAll(keepingCapacity: true)
@@ -150,46 +149,68 @@ extension SymbolPartitionBuilder {
                     for l in referenced where interned[Int(l)] != push { count += 1 }
                 }
                 scanned = count * 8 >= p.locations.count
-                if scanned {
-                    for l in 0 ..< p.locations.count where stamp[l] == gen && !(onlyNew && interned[l] == push) {
-                        walk.append(Int32(truncatingIfNeeded: l))
+                walk.append(contentsOf: repeatElement(0, count: count))
+                walk.withUnsafeMutableBufferPointer { walk in
+                    // The stamped locations are exactly the referenced ones: `count` in both walks.
+                    var n = 0
+                    if scanned {
+                        for l in 0 ..< p.locations.count where stamp[l] == gen && !(onlyNew && interned[l] == push) {
+                            walk[n] = Int32(truncatingIfNeeded: l)
+                            n &+= 1
+                        }
+                    } else {
+                        for l in referenced where !(onlyNew && interned[Int(l)] == push) {
+                            walk[n] = l
+                            n &+= 1
+                        }
                     }
-                } else {
-                    for l in referenced where !(onlyNew && interned[Int(l)] == push) { walk.append(l) }
+                    precondition(n == count, "the referenced locations are the stamped ones")
                 }
             }
         }
         if !scanned { StableSort.sort(&walk, buffer: &x.locationSortBuffer, by: <) }
         x.sortedLocations = walk
-        // Walked through pointers, the lists moved out of `x` (see `collectReferencedLocations`).
+        let locations = p.locations, lines = p.lines
+        var lineTotal = 0
+        for l in walk { lineTotal &+= Int(locations[Int(l)].lineCount) }
         var mappings = x.exportMappings, functions = x.exportFunctions
         x.exportMappings = []
         x.exportFunctions = []
-        let locations = p.locations, lines = p.lines
-        x.sortedLocations.withUnsafeBufferPointer { sorted in
-            x.mappingStamp.withUnsafeMutableBufferPointer { mappingStamp in
-                x.functionStamp.withUnsafeMutableBufferPointer { functionStamp in
-                    for l in sorted {
-                        let location = locations[Int(l)]
-                        precondition(location.mappingIndex != LocationRecord.noMapping,
-                                     "split profiles were checked for mapping_id 0")
-                        let m = Int(location.mappingIndex)
-                        if mappingStamp[m] != gen {
-                            mappingStamp[m] = gen
-                            mappings.append(Int32(truncatingIfNeeded: m))
-                        }
-                        let start = Int(location.lineStart)
-                        for k in start ..< start + Int(location.lineCount) {
-                            let f = Int(lines[k].functionIndex)
-                            if functionStamp[f] != gen {
-                                functionStamp[f] = gen
-                                functions.append(Int32(truncatingIfNeeded: f))
+        mappings.removeAll(keepingCapacity: true)
+        functions.removeAll(keepingCapacity: true)
+        mappings.append(contentsOf: repeatElement(0, count: min(walk.count, p.mappings.count)))
+        functions.append(contentsOf: repeatElement(0, count: min(lineTotal, p.functions.count)))
+        var mappingCount = 0, functionCount = 0
+        x.mappingStamp.withUnsafeMutableBufferPointer { mappingStamp in
+            x.functionStamp.withUnsafeMutableBufferPointer { functionStamp in
+                mappings.withUnsafeMutableBufferPointer { mappings in
+                    functions.withUnsafeMutableBufferPointer { functions in
+                        for l in walk {
+                            let location = locations[Int(l)]
+                            precondition(location.mappingIndex != LocationRecord.noMapping,
+                                         "split profiles were checked for mapping_id 0")
+                            let m = Int(location.mappingIndex)
+                            if mappingStamp[m] != gen {
+                                mappingStamp[m] = gen
+                                mappings[mappingCount] = Int32(truncatingIfNeeded: m)
+                                mappingCount &+= 1
+                            }
+                            let start = Int(location.lineStart)
+                            for k in start ..< start + Int(location.lineCount) {
+                                let f = Int(lines[k].functionIndex)
+                                if functionStamp[f] != gen {
+                                    functionStamp[f] = gen
+                                    functions[functionCount] = Int32(truncatingIfNeeded: f)
+                                    functionCount &+= 1
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        mappings.removeLast(mappings.count - mappingCount)
+        functions.removeLast(functions.count - functionCount)
         x.exportMappings = mappings
         x.exportFunctions = functions
     }
