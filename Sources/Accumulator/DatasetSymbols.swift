@@ -228,13 +228,27 @@ extension SymbolPartitionBuilder {
         referenced.removeAll(keepingCapacity: true)
         let starts = p.sampleLocationStarts, frames = p.sampleLocationIndices
         samples.withUnsafeBufferPointer { samples in
-            x.locationStamp.withUnsafeMutableBufferPointer { stamp in
-                if let first = samples.first, areConsecutive(samples) {
-                    stampFrames(frames, Int(starts[Int(first)]) ..< Int(starts[Int(first) + samples.count]), stamp, gen, &referenced)
-                } else {
-                    for s in samples { stampFrames(frames, Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]), stamp, gen, &referenced) }
+            // Sized to a bound first (no more than the locations or the group's frames), written
+            // through a pointer and trimmed: an append checked uniqueness and capacity each time.
+            let consecutive = areConsecutive(samples)
+            var frameCount = 0
+            if consecutive, let first = samples.first {
+                frameCount = Int(starts[Int(first) + samples.count]) - Int(starts[Int(first)])
+            } else {
+                for s in samples { frameCount &+= Int(starts[Int(s) + 1]) - Int(starts[Int(s)]) }
+            }
+            referenced.append(contentsOf: repeatElement(0, count: min(frameCount, p.locations.count)))
+            var n = 0
+            referenced.withUnsafeMutableBufferPointer { out in
+                x.locationStamp.withUnsafeMutableBufferPointer { stamp in
+                    if consecutive, let first = samples.first {
+                        stampFrames(frames, Int(starts[Int(first)]) ..< Int(starts[Int(first) + samples.count]), stamp, gen, out, &n)
+                    } else {
+                        for s in samples { stampFrames(frames, Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]), stamp, gen, out, &n) }
+                    }
                 }
             }
+            referenced.removeLast(referenced.count - n)
         }
         x.referencedLocations = referenced
     }
@@ -246,16 +260,17 @@ extension SymbolPartitionBuilder {
         return true
     }
 
-    /// Stamps (and lists when new) the locations of `frames[range]` in order. Four frames at a
-    /// time with one test: most are stamped already (stacks share most of their frames).
+    /// Stamps the locations of `frames[range]` in order, listing each new one at `out[n]`. Four
+    /// frames at a time with one test: most are stamped already (stacks share most frames).
     @inline(__always)
     private static func stampFrames(_ frames: UnsafeBufferPointer<UInt32>, _ range: Range<Int>,
                                     _ stamp: UnsafeMutableBufferPointer<UInt32>, _ gen: UInt32,
-                                    _ referenced: inout [Int32]) {
+                                    _ out: UnsafeMutableBufferPointer<Int32>, _ n: inout Int) {
         @inline(__always) func visit(_ l: Int) {
             if stamp[l] != gen {
                 stamp[l] = gen
-                referenced.append(Int32(truncatingIfNeeded: l))
+                out[n] = Int32(truncatingIfNeeded: l)
+                n &+= 1
             }
         }
         var k = range.lowerBound
