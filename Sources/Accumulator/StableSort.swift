@@ -98,22 +98,39 @@ extension StableSort {
         while passes < 3 && highest >> UInt64(passes * 11) != 0 { passes += 1 }
         buffer.removeAll(keepingCapacity: true)
         buffer.append(contentsOf: repeatElement(0, count: n))
-        if counts.count < 2048 { counts.append(contentsOf: repeatElement(0, count: 2048 - counts.count)) }
+        if counts.count < 2048 * passes { counts.append(contentsOf: repeatElement(0, count: 2048 * passes - counts.count)) }
+        // A digit's histogram does not depend on the order: all of them in one read of the keys
+        // (then one offset table per digit), instead of a counting read per pass.
+        counts.withUnsafeMutableBufferPointer { count in
+            a.withUnsafeBufferPointer { source in
+                count.update(repeating: 0)
+                if passes == 1 {
+                    for k in source { count[Int(k &>> 32 & 2047)] &+= 1 }
+                } else {
+                    for k in source {
+                        count[Int(k &>> 32 & 2047)] &+= 1
+                        count[2048 &+ Int(k &>> 43 & 2047)] &+= 1
+                    }
+                    if passes == 3 { for k in source { count[4096 &+ Int(k &>> 54 & 2047)] &+= 1 } }
+                }
+            }
+            for pass in 0 ..< passes {
+                var at = 0
+                for d in pass * 2048 ..< (pass + 1) * 2048 {
+                    let c = count[d]
+                    count[d] = at
+                    at += c
+                }
+            }
+        }
         for pass in 0 ..< passes {
             let shift = UInt64(32 + pass * 11)  // < 64: `&>>` below never masks
             counts.withUnsafeMutableBufferPointer { count in
                 a.withUnsafeMutableBufferPointer { source in
                     buffer.withUnsafeMutableBufferPointer { target in
-                        count.update(repeating: 0)
-                        for k in source { count[Int(k &>> shift & 2047)] += 1 }
-                        var at = 0
-                        for d in 0 ..< 2048 {
-                            let c = count[d]
-                            count[d] = at
-                            at += c
-                        }
+                        let base = pass * 2048
                         for k in source {
-                            let d = Int(k &>> shift & 2047)
+                            let d = base &+ Int(k &>> shift & 2047)
                             target[count[d]] = k
                             count[d] += 1
                         }
