@@ -10,6 +10,81 @@ import BinaryCoding
 /// struct per call.
 extension PprofTables {
     mutating func decodeSample(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
+        if appendUsualSample(m) { return }
+        try decodeSampleFields(m)
+    }
+
+    /// The layout producers write for samples of more than two frames (Go's `profile` package,
+    /// pprof-rs, the distributor's re-encoding): packed ids (key 0x0A), packed values (0x12), then
+    /// labels (0x1A) `shortLabel` reads, each length in one or two bytes, each varint in nine bytes
+    /// or fewer. Read with pointers, without the reader and the key switch. Anything else returns
+    /// false with the columns as before, and the field loop reads the whole message again (same
+    /// values, same errors).
+    @inline(__always)
+    private mutating func appendUsualSample(_ m: UnsafeRawBufferPointer) -> Bool {
+        guard let start = m.baseAddress else { return false }
+        let end = start + m.count
+        var p = start
+        let idCount = staging.locationIDs.count, valueCount = staging.values.count, labelCount = staging.labels.count
+        if Self.appendUsualPacked(key: 0x0A, &p, end, into: &staging.locationIDs),
+           Self.appendUsualPacked(key: 0x12, &p, end, into: &staging.values),
+           appendShortLabels(&p, end), p == end {
+            staging.endSample()
+            return true
+        }
+        staging.locationIDs.count = idCount
+        staging.values.count = valueCount
+        staging.labels.count = labelCount
+        return false
+    }
+
+    /// The packed run of field `key` at `p`, if there is one there, into `column`; false when its
+    /// length or a varint is more than `appendUsualSample` reads.
+    @inline(__always)
+    private static func appendUsualPacked(key: UInt8, _ p: inout UnsafeRawPointer, _ end: UnsafeRawPointer,
+                                          into column: inout RawColumn<UInt64>) -> Bool {
+        guard p < end, p.load(as: UInt8.self) == key else { return true }
+        guard let run = shortLengthDelimited(after: p, end) else { return false }
+        p = run.baseAddress.unsafelyUnwrapped + run.count
+        guard !run.isEmpty else { return true }
+        column.reserve(run.count)
+        guard let n = PackedVarints.decode(run, into: column.end) else { return false }
+        column.count &+= n
+        return true
+    }
+
+    /// The labels at `p` (key 0x1A) that `shortLabel` reads; false at one it does not.
+    @inline(__always)
+    private mutating func appendShortLabels(_ p: inout UnsafeRawPointer, _ end: UnsafeRawPointer) -> Bool {
+        while p < end, p.load(as: UInt8.self) == 0x1A {
+            guard let m = Self.shortLengthDelimited(after: p, end), let l = Self.shortLabel(m) else { return false }
+            staging.labels.append(l)
+            p = m.baseAddress.unsafelyUnwrapped + m.count
+        }
+        return true
+    }
+
+    /// The payload of the length-delimited field whose one-byte key is at `key`, when its length
+    /// takes one or two bytes and the payload ends by `end`; nil otherwise.
+    @inline(__always)
+    private static func shortLengthDelimited(after key: UnsafeRawPointer, _ end: UnsafeRawPointer) -> UnsafeRawBufferPointer? {
+        var q = key + 1
+        guard q < end else { return nil }
+        var n = Int(q.load(as: UInt8.self))
+        q += 1
+        if n >= 0x80 {
+            guard q < end else { return nil }
+            let b1 = Int(q.load(as: UInt8.self))
+            guard b1 < 0x80 else { return nil }
+            n = n & 0x7F | b1 << 7
+            q += 1
+        }
+        guard n <= end - q else { return nil }
+        return UnsafeRawBufferPointer(start: q, count: n)
+    }
+
+    /// Any Sample encoding, field by field.
+    private mutating func decodeSampleFields(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
         var r = ProtobufReader(m)
         do {
             while let key = r.peekByte() {
@@ -46,11 +121,12 @@ extension PprofTables {
     }
 
     /// The shape of nearly every label (`key` with `str`, or with `num` and maybe `num_unit`):
-    /// one-byte keys of the four fields, each with a one- or two-byte varint, nothing else.
-    /// Read without the field loop; nil for anything else (then `label` reads it).
+    /// one-byte keys of the four fields, each with a varint of at most nine bytes (no overflow
+    /// possible), nothing else. Read without the field loop; nil for anything else (then `label`
+    /// reads it).
     @inline(__always)
     static func shortLabel(_ m: UnsafeRawBufferPointer) -> SampleLabel? {
-        guard m.count <= 12 else { return nil }
+        guard m.count <= 16 else { return nil }
         var l = SampleLabel()
         var i = 0
         while i < m.count {
@@ -58,17 +134,18 @@ extension PprofTables {
             i += 1
             guard i < m.count, let v = shortVarint(m, &i) else { return nil }
             switch key {
-            case 0x08: l.key = Int64(v)
-            case 0x10: l.str = Int64(v)
-            case 0x18: l.num = Int64(v)
-            case 0x20: l.numUnit = Int64(v)
+            case 0x08: l.key = Int64(bitPattern: v)
+            case 0x10: l.str = Int64(bitPattern: v)
+            case 0x18: l.num = Int64(bitPattern: v)
+            case 0x20: l.numUnit = Int64(bitPattern: v)
             default: return nil
             }
         }
         return l
     }
 
-    /// A one- or two-byte varint at `i` (before `m.count`), advancing `i`; nil for longer ones.
+    /// A varint of at most nine bytes at `i` (before `m.count`), advancing `i`; nil for longer
+    /// or unterminated ones.
     @inline(__always)
     private static func shortVarint(_ m: UnsafeRawBufferPointer, _ i: inout Int) -> UInt64? {
         let b0 = m[i]
@@ -76,9 +153,20 @@ extension PprofTables {
             i += 1
             return UInt64(b0)
         }
-        guard i + 1 < m.count, m[i + 1] < 0x80 else { return nil }
-        defer { i += 2 }
-        return UInt64(b0 & 0x7F) | UInt64(m[i + 1]) << 7
+        var v = UInt64(b0 & 0x7F)
+        var k = i + 1
+        var shift: UInt64 = 7
+        while k < m.count, shift < 63 {
+            let b = m[k]
+            k += 1
+            v |= UInt64(b & 0x7F) << shift
+            if b < 0x80 {
+                i = k
+                return v
+            }
+            shift += 7
+        }
+        return nil
     }
 
     static func label(_ m: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) throws(DecodeError) -> SampleLabel {
