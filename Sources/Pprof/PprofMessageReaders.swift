@@ -14,20 +14,24 @@ extension PprofTables {
         try decodeSampleFields(m)
     }
 
-    /// The layout producers write for samples of more than two frames (Go's `profile` package,
-    /// pprof-rs, the distributor's re-encoding): packed ids (key 0x0A), packed values (0x12), then
-    /// labels (0x1A) `shortLabel` reads, each length in one or two bytes, each varint in nine bytes
-    /// or fewer. Read with pointers, without the reader and the key switch. Anything else returns
-    /// false with the columns as before, and the field loop reads the whole message again (same
-    /// values, same errors).
+    /// The layouts producers write (Go's `runtime/pprof` and `profile` package, pprof-rs, Java and
+    /// .NET agents, the distributor's re-encoding): values unpacked (0x10), ids packed (0x0A) or
+    /// unpacked (0x08), values packed (0x12) or unpacked, then labels (0x1A) `shortLabel` reads,
+    /// in that order, each length in one or two bytes, each varint in nine bytes or fewer. Read
+    /// with pointers, without the reader and the key switch. Anything else returns false with the
+    /// columns as before, and the field loop reads the whole message again (same values, same
+    /// errors).
     @inline(__always)
     private mutating func appendUsualSample(_ m: UnsafeRawBufferPointer) -> Bool {
         guard let start = m.baseAddress else { return false }
         let end = start + m.count
         var p = start
         let idCount = staging.locationIDs.count, valueCount = staging.values.count, labelCount = staging.labels.count
-        if Self.appendUsualPacked(key: 0x0A, &p, end, into: &staging.locationIDs),
+        if Self.appendUsualVarints(key: 0x10, &p, end, into: &staging.values),
+           Self.appendUsualPacked(key: 0x0A, &p, end, into: &staging.locationIDs),
+           Self.appendUsualVarints(key: 0x08, &p, end, into: &staging.locationIDs),
            Self.appendUsualPacked(key: 0x12, &p, end, into: &staging.values),
+           Self.appendUsualVarints(key: 0x10, &p, end, into: &staging.values),
            appendShortLabels(&p, end), p == end {
             staging.endSample()
             return true
@@ -50,6 +54,20 @@ extension PprofTables {
         column.reserve(run.count)
         guard let n = PackedVarints.decode(run, into: column.end) else { return false }
         column.count &+= n
+        return true
+    }
+
+    /// The unpacked elements of field `key` at `p`, if any, into `column`; false at a varint of
+    /// more than nine bytes or cut off.
+    @inline(__always)
+    private static func appendUsualVarints(key: UInt8, _ p: inout UnsafeRawPointer, _ end: UnsafeRawPointer,
+                                           into column: inout RawColumn<UInt64>) -> Bool {
+        while p < end, p.load(as: UInt8.self) == key {
+            var q = p + 1
+            guard let v = usualVarint(&q, end) else { return false }
+            column.append(v)
+            p = q
+        }
         return true
     }
 
@@ -120,53 +138,62 @@ extension PprofTables {
         }
     }
 
-    /// The shape of nearly every label (`key` with `str`, or with `num` and maybe `num_unit`):
-    /// one-byte keys of the four fields, each with a varint of at most nine bytes (no overflow
-    /// possible), nothing else. Read without the field loop; nil for anything else (then `label`
-    /// reads it).
+    /// A label of one-byte keys of its four fields, each with a varint of at most nine bytes,
+    /// nothing else (nearly every label: `key` with `str`, or with `num` and maybe `num_unit`);
+    /// nil for anything else (then `label` reads it).
     @inline(__always)
     static func shortLabel(_ m: UnsafeRawBufferPointer) -> SampleLabel? {
-        guard m.count <= 16 else { return nil }
-        var l = SampleLabel()
-        var i = 0
-        while i < m.count {
-            let key = m[i]
-            i += 1
-            guard i < m.count, let v = shortVarint(m, &i) else { return nil }
+        guard let f = usualVarintFields(m, last: 4) else { return nil }
+        return SampleLabel(key: Int64(bitPattern: f.0), str: Int64(bitPattern: f.1),
+                           num: Int64(bitPattern: f.2), numUnit: Int64(bitPattern: f.3))
+    }
+
+    /// Fields 1...`last` (at most 5) of a message made only of one-byte keys of varint fields
+    /// with those numbers, each varint of at most nine bytes (no overflow possible); unset fields
+    /// read 0 and a repeated field keeps its last value, as in the field loop. nil for anything
+    /// else: the caller's field loop then reads the message (same values, same errors).
+    @inline(__always)
+    static func usualVarintFields(_ m: UnsafeRawBufferPointer, last: UInt8)
+        -> (UInt64, UInt64, UInt64, UInt64, UInt64)? {
+        var f: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        guard let start = m.baseAddress else { return f }
+        let end = start + m.count
+        var p = start
+        while p < end {
+            let key = p.load(as: UInt8.self)
+            p += 1
+            guard let v = usualVarint(&p, end) else { return nil }
             switch key {
-            case 0x08: l.key = Int64(bitPattern: v)
-            case 0x10: l.str = Int64(bitPattern: v)
-            case 0x18: l.num = Int64(bitPattern: v)
-            case 0x20: l.numUnit = Int64(bitPattern: v)
+            case 0x08: f.0 = v
+            case 0x10: f.1 = v
+            case 0x18 where last >= 3: f.2 = v
+            case 0x20 where last >= 4: f.3 = v
+            case 0x28 where last >= 5: f.4 = v
             default: return nil
             }
         }
-        return l
+        return f
     }
 
-    /// A varint of at most nine bytes at `i` (before `m.count`), advancing `i`; nil for longer
-    /// or unterminated ones.
+    /// The varint at `p` when it has at most nine bytes and ends by `end`, advancing `p`.
     @inline(__always)
-    private static func shortVarint(_ m: UnsafeRawBufferPointer, _ i: inout Int) -> UInt64? {
-        let b0 = m[i]
+    static func usualVarint(_ p: inout UnsafeRawPointer, _ end: UnsafeRawPointer) -> UInt64? {
+        guard p < end else { return nil }
+        let b0 = p.load(as: UInt8.self)
         if b0 < 0x80 {
-            i += 1
+            p += 1
             return UInt64(b0)
         }
-        var v = UInt64(b0 & 0x7F)
-        var k = i + 1
-        var shift: UInt64 = 7
-        while k < m.count, shift < 63 {
-            let b = m[k]
-            k += 1
-            v |= UInt64(b & 0x7F) << shift
-            if b < 0x80 {
-                i = k
-                return v
+        if end - p >= 2 {
+            let b1 = (p + 1).load(as: UInt8.self)
+            if b1 < 0x80 {
+                p += 2
+                return UInt64(b0 & 0x7F) | UInt64(b1) << 7
             }
-            shift += 7
         }
-        return nil
+        guard let (v, next) = PackedVarints.longVarint(p, end) else { return nil }
+        p = next
+        return v
     }
 
     static func label(_ m: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) throws(DecodeError) -> SampleLabel {
@@ -197,6 +224,51 @@ extension PprofTables {
     }
 
     mutating func decodeLocation(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
+        if appendUsualLocation(m) { return }
+        try decodeLocationFields(m)
+    }
+
+    /// A location of one-byte keys, varints of at most nine bytes and lines `usualLine` reads
+    /// (with lengths of one or two bytes), in any order: read with pointers. Anything else returns
+    /// false with the columns as before, and the field loop reads the whole message again.
+    @inline(__always)
+    private mutating func appendUsualLocation(_ m: UnsafeRawBufferPointer) -> Bool {
+        guard let start = m.baseAddress else { return false }
+        let end = start + m.count
+        let lineCount = staging.lines.count
+        var v = LocationRecord()
+        v.lineStart = UInt32(truncatingIfNeeded: lineCount)
+        var p = start
+        fields: while p < end {
+            let key = p.load(as: UInt8.self)
+            if key == 0x22 {
+                guard let line = Self.shortLengthDelimited(after: p, end), let l = Self.usualLine(line) else { break }
+                staging.lines.append(l)
+                p = line.baseAddress.unsafelyUnwrapped + line.count
+                continue
+            }
+            var q = p + 1
+            guard let x = Self.usualVarint(&q, end) else { break }
+            switch key {
+            case 0x08: v.id = x
+            case 0x10: v.mappingID = x
+            case 0x18: v.address = x
+            case 0x28: v.isFolded = x != 0
+            default: break fields
+            }
+            p = q
+        }
+        guard p == end else {
+            staging.lines.count = lineCount
+            return false
+        }
+        v.lineCount = UInt32(truncatingIfNeeded: staging.lines.count) &- v.lineStart
+        staging.locations.append(v)
+        return true
+    }
+
+    /// Any Location encoding, field by field.
+    private mutating func decodeLocationFields(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
         var v = LocationRecord()
         v.lineStart = UInt32(truncatingIfNeeded: staging.lines.count)
         var r = ProtobufReader(m)
@@ -227,7 +299,14 @@ extension PprofTables {
         staging.locations.append(v)
     }
 
+    @inline(__always)
+    static func usualLine(_ m: UnsafeRawBufferPointer) -> LineRecord? {
+        guard let f = usualVarintFields(m, last: 3) else { return nil }
+        return LineRecord(functionID: f.0, line: Int64(bitPattern: f.1), column: Int64(bitPattern: f.2))
+    }
+
     static func line(_ m: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) throws(DecodeError) -> LineRecord {
+        if let l = usualLine(m) { return l }
         var r = ProtobufReader(m)
         var v = LineRecord()
         do {
@@ -253,6 +332,15 @@ extension PprofTables {
     }
 
     static func function(_ m: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) throws(DecodeError) -> FunctionRecord {
+        if let f = usualVarintFields(m, last: 5) {
+            var v = FunctionRecord()
+            v.id = f.0
+            v.name = Int64(bitPattern: f.1)
+            v.systemName = Int64(bitPattern: f.2)
+            v.filename = Int64(bitPattern: f.3)
+            v.startLine = Int64(bitPattern: f.4)
+            return v
+        }
         var r = ProtobufReader(m)
         var v = FunctionRecord()
         do {
@@ -463,7 +551,7 @@ enum PackedVarints {
 
     /// A varint of two to nine bytes at `start`; nil when longer or unterminated before `end`.
     @inline(__always)
-    private static func longVarint(_ start: UnsafeRawPointer, _ end: UnsafeRawPointer) -> (UInt64, UnsafeRawPointer)? {
+    static func longVarint(_ start: UnsafeRawPointer, _ end: UnsafeRawPointer) -> (UInt64, UnsafeRawPointer)? {
         var q = start
         var b = q.load(as: UInt8.self)
         q += 1
