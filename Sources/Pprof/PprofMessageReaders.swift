@@ -85,7 +85,7 @@ extension PprofTables {
     /// The payload of the length-delimited field whose one-byte key is at `key`, when its length
     /// takes one or two bytes and the payload ends by `end`; nil otherwise.
     @inline(__always)
-    private static func shortLengthDelimited(after key: UnsafeRawPointer, _ end: UnsafeRawPointer) -> UnsafeRawBufferPointer? {
+    static func shortLengthDelimited(after key: UnsafeRawPointer, _ end: UnsafeRawPointer) -> UnsafeRawBufferPointer? {
         var q = key + 1
         guard q < end else { return nil }
         var n = Int(q.load(as: UInt8.self))
