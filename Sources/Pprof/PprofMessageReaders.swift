@@ -2,13 +2,15 @@ import BinaryCoding
 
 /// The hot message readers: Sample (with Label), Location (with Line) and Function.
 ///
-/// Each reads the one-byte keys producers write (field and wire type in one byte) in a switch
-/// on that byte and hands any other key to a generic field switch: unpacked repeated scalars,
-/// unknown fields, multi-byte keys and wrong wire types read exactly as before, so values and
-/// errors are the same (DifferentialTests compare with a plain reference decoder). The readers
-/// that build a value are static: as methods on the `inout` tables they copied the whole
-/// struct per call.
+/// Each first reads the encoding producers write (one-byte keys, lengths of one or two bytes,
+/// varints of at most nine bytes) with raw pointers and no error paths. Anything else (unknown
+/// fields, multi-byte keys, wrong wire types, 10-byte or cut varints, long lengths) makes it
+/// give up with the columns as they were, and a plain field loop reads the whole message: the
+/// values and errors are those of that loop (DifferentialTests compare with a plain reference
+/// decoder). The readers that build a value are static: as methods on the `inout` tables they
+/// copied the whole struct per call.
 extension PprofTables {
+    @inline(__always)
     mutating func decodeSample(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
         if appendUsualSample(m) { return }
         try decodeSampleFields(m)
@@ -101,41 +103,23 @@ extension PprofTables {
         return UnsafeRawBufferPointer(start: q, count: n)
     }
 
-    /// Any Sample encoding, field by field.
+    /// Any other Sample encoding, field by field (cold: the usual layouts take `appendUsualSample`).
+    @inline(never)
     private mutating func decodeSampleFields(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
         var r = ProtobufReader(m)
         do {
-            while let key = r.peekByte() {
-                switch key {
-                case 0x0A: r.skipKeyByte(); try appendPacked(r.readLengthDelimitedFast(), into: &staging.locationIDs)
-                case 0x12: r.skipKeyByte(); try appendPacked(r.readLengthDelimitedFast(), into: &staging.values)
-                case 0x1A:
-                    r.skipKeyByte()
-                    let m = try r.readLengthDelimitedFast()
-                    if let l = Self.shortLabel(m) {
-                        staging.labels.append(l)
-                    } else {
-                        staging.labels.append(try Self.label(m, in: bytes))
-                    }
-                case 0x08: r.skipKeyByte(); staging.locationIDs.append(try r.readVarintFast())
-                case 0x10: r.skipKeyByte(); staging.values.append(try r.readVarintFast())
-                default: try decodeSampleField(&r)
+            while let (field, wire) = try r.nextFieldFast() {
+                switch field {
+                case 1: try appendRepeated(&r, wire, field, into: &staging.locationIDs)
+                case 2: try appendRepeated(&r, wire, field, into: &staging.values)
+                case 3: staging.labels.append(try Self.label(embedded(&r, wire, field), in: bytes))
+                default: try r.skip(wire)
                 }
             }
         } catch {
             throw Self.region("Sample", m, error, in: bytes)
         }
         staging.endSample()
-    }
-
-    private mutating func decodeSampleField(_ r: inout ProtobufReader) throws(DecodeError) {
-        guard let (field, wire) = try r.nextFieldFast() else { return }
-        switch field {
-        case 1: try appendRepeated(&r, wire, field, into: &staging.locationIDs)
-        case 2: try appendRepeated(&r, wire, field, into: &staging.values)
-        case 3: staging.labels.append(try Self.label(embedded(&r, wire, field), in: bytes))
-        default: try r.skip(wire)
-        }
     }
 
     /// A label of one-byte keys of its four fields, each with a varint of at most nine bytes,
@@ -197,24 +181,17 @@ extension PprofTables {
     }
 
     static func label(_ m: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) throws(DecodeError) -> SampleLabel {
+        if let l = shortLabel(m) { return l }
         var r = ProtobufReader(m)
         var l = SampleLabel()
         do {
-            while let key = r.peekByte() {
-                switch key {
-                case 0x08: r.skipKeyByte(); l.key = try r.readInt64Fast()
-                case 0x10: r.skipKeyByte(); l.str = try r.readInt64Fast()
-                case 0x18: r.skipKeyByte(); l.num = try r.readInt64Fast()
-                case 0x20: r.skipKeyByte(); l.numUnit = try r.readInt64Fast()
-                default:
-                    guard let (field, wire) = try r.nextFieldFast() else { break }
-                    switch field {
-                    case 1: l.key = try int64(&r, wire, field)
-                    case 2: l.str = try int64(&r, wire, field)
-                    case 3: l.num = try int64(&r, wire, field)
-                    case 4: l.numUnit = try int64(&r, wire, field)
-                    default: try r.skip(wire)
-                    }
+            while let (field, wire) = try r.nextFieldFast() {
+                switch field {
+                case 1: l.key = try int64(&r, wire, field)
+                case 2: l.str = try int64(&r, wire, field)
+                case 3: l.num = try int64(&r, wire, field)
+                case 4: l.numUnit = try int64(&r, wire, field)
+                default: try r.skip(wire)
                 }
             }
         } catch {
@@ -223,6 +200,7 @@ extension PprofTables {
         return l
     }
 
+    @inline(__always)
     mutating func decodeLocation(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
         if appendUsualLocation(m) { return }
         try decodeLocationFields(m)
@@ -267,29 +245,21 @@ extension PprofTables {
         return true
     }
 
-    /// Any Location encoding, field by field.
+    /// Any other Location encoding, field by field (cold).
+    @inline(never)
     private mutating func decodeLocationFields(_ m: UnsafeRawBufferPointer) throws(DecodeError) {
         var v = LocationRecord()
         v.lineStart = UInt32(truncatingIfNeeded: staging.lines.count)
         var r = ProtobufReader(m)
         do {
-            while let key = r.peekByte() {
-                switch key {
-                case 0x08: r.skipKeyByte(); v.id = try r.readVarintFast()
-                case 0x10: r.skipKeyByte(); v.mappingID = try r.readVarintFast()
-                case 0x18: r.skipKeyByte(); v.address = try r.readVarintFast()
-                case 0x22: r.skipKeyByte(); staging.lines.append(try Self.line(r.readLengthDelimitedFast(), in: bytes))
-                case 0x28: r.skipKeyByte(); v.isFolded = try r.readVarintFast() != 0
-                default:
-                    guard let (field, wire) = try r.nextFieldFast() else { break }
-                    switch field {
-                    case 1: v.id = try uint64(&r, wire, field)
-                    case 2: v.mappingID = try uint64(&r, wire, field)
-                    case 3: v.address = try uint64(&r, wire, field)
-                    case 4: staging.lines.append(try Self.line(embedded(&r, wire, field), in: bytes))
-                    case 5: v.isFolded = try uint64(&r, wire, field) != 0
-                    default: try r.skip(wire)
-                    }
+            while let (field, wire) = try r.nextFieldFast() {
+                switch field {
+                case 1: v.id = try uint64(&r, wire, field)
+                case 2: v.mappingID = try uint64(&r, wire, field)
+                case 3: v.address = try uint64(&r, wire, field)
+                case 4: staging.lines.append(try Self.line(embedded(&r, wire, field), in: bytes))
+                case 5: v.isFolded = try uint64(&r, wire, field) != 0
+                default: try r.skip(wire)
                 }
             }
         } catch {
@@ -310,19 +280,12 @@ extension PprofTables {
         var r = ProtobufReader(m)
         var v = LineRecord()
         do {
-            while let key = r.peekByte() {
-                switch key {
-                case 0x08: r.skipKeyByte(); v.functionID = try r.readVarintFast()
-                case 0x10: r.skipKeyByte(); v.line = try r.readInt64Fast()
-                case 0x18: r.skipKeyByte(); v.column = try r.readInt64Fast()
-                default:
-                    guard let (field, wire) = try r.nextFieldFast() else { break }
-                    switch field {
-                    case 1: v.functionID = try uint64(&r, wire, field)
-                    case 2: v.line = try int64(&r, wire, field)
-                    case 3: v.column = try int64(&r, wire, field)
-                    default: try r.skip(wire)
-                    }
+            while let (field, wire) = try r.nextFieldFast() {
+                switch field {
+                case 1: v.functionID = try uint64(&r, wire, field)
+                case 2: v.line = try int64(&r, wire, field)
+                case 3: v.column = try int64(&r, wire, field)
+                default: try r.skip(wire)
                 }
             }
         } catch {
@@ -331,36 +294,32 @@ extension PprofTables {
         return v
     }
 
+    @inline(__always)
     static func function(_ m: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) throws(DecodeError) -> FunctionRecord {
-        if let f = usualVarintFields(m, last: 5) {
-            var v = FunctionRecord()
-            v.id = f.0
-            v.name = Int64(bitPattern: f.1)
-            v.systemName = Int64(bitPattern: f.2)
-            v.filename = Int64(bitPattern: f.3)
-            v.startLine = Int64(bitPattern: f.4)
-            return v
-        }
+        guard let f = usualVarintFields(m, last: 5) else { return try functionFields(m, in: profile) }
+        var v = FunctionRecord()
+        v.id = f.0
+        v.name = Int64(bitPattern: f.1)
+        v.systemName = Int64(bitPattern: f.2)
+        v.filename = Int64(bitPattern: f.3)
+        v.startLine = Int64(bitPattern: f.4)
+        return v
+    }
+
+    /// Any other Function encoding, field by field (cold).
+    @inline(never)
+    private static func functionFields(_ m: UnsafeRawBufferPointer, in profile: UnsafeRawBufferPointer) throws(DecodeError) -> FunctionRecord {
         var r = ProtobufReader(m)
         var v = FunctionRecord()
         do {
-            while let key = r.peekByte() {
-                switch key {
-                case 0x08: r.skipKeyByte(); v.id = try r.readVarintFast()
-                case 0x10: r.skipKeyByte(); v.name = try r.readInt64Fast()
-                case 0x18: r.skipKeyByte(); v.systemName = try r.readInt64Fast()
-                case 0x20: r.skipKeyByte(); v.filename = try r.readInt64Fast()
-                case 0x28: r.skipKeyByte(); v.startLine = try r.readInt64Fast()
-                default:
-                    guard let (field, wire) = try r.nextFieldFast() else { break }
-                    switch field {
-                    case 1: v.id = try uint64(&r, wire, field)
-                    case 2: v.name = try int64(&r, wire, field)
-                    case 3: v.systemName = try int64(&r, wire, field)
-                    case 4: v.filename = try int64(&r, wire, field)
-                    case 5: v.startLine = try int64(&r, wire, field)
-                    default: try r.skip(wire)
-                    }
+            while let (field, wire) = try r.nextFieldFast() {
+                switch field {
+                case 1: v.id = try uint64(&r, wire, field)
+                case 2: v.name = try int64(&r, wire, field)
+                case 3: v.systemName = try int64(&r, wire, field)
+                case 4: v.filename = try int64(&r, wire, field)
+                case 5: v.startLine = try int64(&r, wire, field)
+                default: try r.skip(wire)
                 }
             }
         } catch {
@@ -382,10 +341,6 @@ extension ProtobufReader {
         let o = reader.offset
         return o < reader.bytes.count ? reader.bytes.load(fromByteOffset: o, as: UInt8.self) : nil
     }
-
-    /// Consumes the one-byte key `peekByte` returned.
-    @inline(__always)
-    mutating func skipKeyByte() { reader.offset &+= 1 }
 
     @inline(__always)
     mutating func nextFieldFast() throws(DecodeError) -> (number: UInt32, wire: WireType)? {
@@ -419,9 +374,6 @@ extension ProtobufReader {
         }
         return try readVarint()
     }
-
-    @inline(__always)
-    mutating func readInt64Fast() throws(DecodeError) -> Int64 { Int64(bitPattern: try readVarintFast()) }
 
     /// Lengths below 2^14 inline.
     @inline(__always)
