@@ -32,7 +32,7 @@ extension PprofTables {
         if Self.appendUsualVarints(key: 0x10, &p, end, into: &staging.values),
            Self.appendUsualPacked(key: 0x0A, &p, end, into: &staging.locationIDs),
            Self.appendUsualVarints(key: 0x08, &p, end, into: &staging.locationIDs),
-           Self.appendUsualPacked(key: 0x12, &p, end, into: &staging.values),
+           Self.appendUsualValues(&p, end, into: &staging.values),
            Self.appendUsualVarints(key: 0x10, &p, end, into: &staging.values),
            appendShortLabels(&p, end), p == end {
             staging.endSample()
@@ -56,6 +56,28 @@ extension PprofTables {
         column.reserve(run.count)
         guard let n = PackedVarints.decode(run, into: column.end) else { return false }
         column.count &+= n
+        return true
+    }
+
+    /// The packed values at `p` (key 0x12), if there are some there, into `column`: a few varints
+    /// (one per sample type), read one by one inline rather than by the run decoder's call.
+    @inline(__always)
+    private static func appendUsualValues(_ p: inout UnsafeRawPointer, _ end: UnsafeRawPointer,
+                                          into column: inout RawColumn<UInt64>) -> Bool {
+        guard p < end, p.load(as: UInt8.self) == 0x12 else { return true }
+        guard let run = shortLengthDelimited(after: p, end) else { return false }
+        var q = run.baseAddress.unsafelyUnwrapped
+        let runEnd = q + run.count
+        column.reserve(run.count)
+        let first = column.end
+        var out = first
+        while q < runEnd {
+            guard let v = usualVarint(&q, runEnd) else { return false }
+            out.initialize(to: v)
+            out += 1
+        }
+        column.count &+= out - first
+        p = runEnd
         return true
     }
 
