@@ -170,6 +170,11 @@ import TestSupport
         ("line of a two-byte length", 4, [0x08, 0x01, 0x22, 0x80, 0x01] + [UInt8](repeating: 0, count: 64).flatMap { _ in [0x10, 0x01] as [UInt8] }),
         ("line longer than its location", 4, [0x08, 0x01, 0x22, 0x05, 0x08, 0x01]),
         ("location folded twice", 4, [0x28, 0x01, 0x28, 0x00, 0x08, 0x03]),
+        ("location with an 8-byte address, then a line", 4, [0x08, 0x01, 0x18] + [UInt8](repeating: 0xFF, count: 7) + [0x7F, 0x22, 0x02, 0x08, 0x01]),
+        ("location with a 9-byte address, then a line", 4, [0x08, 0x01, 0x18] + [UInt8](repeating: 0xFF, count: 8) + [0x7F, 0x22, 0x02, 0x08, 0x01]),
+        ("location with a 10-byte address, then lines", 4, [0x08, 0x01, 0x18] + [UInt8](repeating: 0xFF, count: 9) + [0x01, 0x22, 0x02, 0x08, 0x01, 0x22, 0x00]),
+        ("location ending in a 5-byte address", 4, [0x08, 0x01, 0x22, 0x02, 0x08, 0x01, 0x18, 0x81, 0x82, 0x83, 0x84, 0x05]),
+        ("location with a one-byte address, then lines", 4, [0x18, 0x05, 0x22, 0x02, 0x08, 0x01, 0x22, 0x02, 0x08, 0x02, 0x08, 0x03]),
         ("location with a two-byte id cut off", 4, [0x10, 0x01, 0x08, 0x81]),
         ("empty location", 4, []),
         ("function with repeated fields", 5, [0x08, 0x01, 0x10, 0x02, 0x10, 0x03, 0x08, 0x04]),
@@ -184,6 +189,22 @@ import TestSupport
         w.appendBytesField(field, [0x08, 0x02])
         let d = PprofDecoder()
         #expect(Self.outcome(w.bytes, d) == Self.reference(w.bytes), "\(name)")
+    }
+
+    /// Addresses of every varint length (the location reader decodes those ending within a
+    /// word from one load), with and without a line after them.
+    @Test func addressesOfEveryLengthDecodeAsTheReferenceDoes() {
+        let d = PprofDecoder()
+        for length in 1 ... 11 {
+            for last: UInt8 in [0x00, 0x01, 0x7F] {
+                let address = [UInt8](repeating: 0xFF, count: length - 1) + [last]
+                for line in [[], [0x22, 0x02, 0x08, 0x01], [0x22, 0x06, 0x08, 0x01, 0x10, 0x02, 0x18, 0x03]] as [[UInt8]] {
+                    var w = ByteWriter()
+                    w.appendBytesField(4, [0x08, 0x01, 0x18] + address + line)
+                    #expect(Self.outcome(w.bytes, d) == Self.reference(w.bytes), "length \(length), last \(last), line \(line)")
+                }
+            }
+        }
     }
 
     /// After a refused profile the next one decodes whole (no state leaks from the failure).
