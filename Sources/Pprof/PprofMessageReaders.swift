@@ -458,6 +458,8 @@ func appendPacked(_ payload: UnsafeRawBufferPointer, into column: inout RawColum
 
 enum PackedVarints {
     private static let continuationBits: UInt64 = 0x8080_8080_8080_8080
+    /// The continuation bits of four two-byte varints in a row.
+    private static let twoByteBits: UInt64 = 0x0080_0080_0080_0080
 
     /// Decodes every varint of a non-empty `payload` into `out` (room for `payload.count`) and
     /// returns how many; nil when one is longer than 9 bytes (64-bit overflow is only possible
@@ -478,6 +480,17 @@ enum PackedVarints {
                 let wide = SIMD8<UInt64>(truncatingIfNeeded: unsafeBitCast(w.littleEndian, to: SIMD8<UInt8>.self))
                 UnsafeMutableRawPointer(out + n).storeBytes(of: wide, as: SIMD8<UInt64>.self)
                 n &+= 8
+                q += 8
+                continue
+            }
+            if w & continuationBits == twoByteBits {
+                // Four two-byte varints (ids of a few thousand locations, deep frames in a row).
+                let lanes = w & 0x007F_007F_007F_007F | w >> 1 & 0x3F80_3F80_3F80_3F80
+                out[n] = lanes & 0xFFFF
+                out[n &+ 1] = lanes >> 16 & 0xFFFF
+                out[n &+ 2] = lanes >> 32 & 0xFFFF
+                out[n &+ 3] = lanes >> 48
+                n &+= 4
                 q += 8
                 continue
             }
