@@ -189,17 +189,28 @@ public struct PprofTables {
         periodType = nil; period = 0; defaultSampleType = 0
     }
 
-    /// One-byte keys of the frequent top-level fields go straight to their readers; any other
-    /// key takes the generic field switch (same values, same errors).
+    /// Samples, locations, functions and strings (one-byte keys, lengths of one or two bytes)
+    /// go straight to their readers; any other field takes the generic field switch at the same
+    /// offset (same values, same errors).
     private mutating func decodeProfile() throws(DecodeError) {
         var r = ProtobufReader(bytes)
-        while let key = r.peekByte() {
-            switch key {
-            case 0x12: r.skipKeyByte(); try decodeSample(r.readLengthDelimitedFast())
-            case 0x22: r.skipKeyByte(); try decodeLocation(r.readLengthDelimitedFast())
-            case 0x2A: r.skipKeyByte(); staging.functions.append(try Self.function(r.readLengthDelimitedFast(), in: bytes))
-            case 0x32: r.skipKeyByte(); appendString(try r.readLengthDelimitedFast())
-            default: try decodeProfileField(&r)
+        if let base = bytes.baseAddress {
+            let end = base + bytes.count
+            var p = base
+            while p < end {
+                let key = p.load(as: UInt8.self)
+                if key & 0xC7 == 0x02, let m = Self.shortLengthDelimited(after: p, end) {
+                    switch key {
+                    case 0x12: p = m.baseAddress.unsafelyUnwrapped + m.count; try decodeSample(m); continue
+                    case 0x22: p = m.baseAddress.unsafelyUnwrapped + m.count; try decodeLocation(m); continue
+                    case 0x2A: p = m.baseAddress.unsafelyUnwrapped + m.count; staging.functions.append(try Self.function(m, in: bytes)); continue
+                    case 0x32: p = m.baseAddress.unsafelyUnwrapped + m.count; appendString(m); continue
+                    default: break
+                    }
+                }
+                r.reader.offset = p - base
+                try decodeProfileField(&r)
+                p = base + r.offset
             }
         }
         publishStaging()

@@ -116,13 +116,14 @@ import Testing
         try PprofEncoder.encode(p).withUnsafeBytes { raw in
             try d.decode(raw)
             try d.resolveReferences()
+            // String views point into `raw`: read them while it lives.
+            #expect(d.firstStringIndex(of: UnsafeRawBufferPointer(start: nil, count: 0)) == 0)
+            #expect(Array("main".utf8).withUnsafeBytes { d.firstStringIndex(of: $0) } == Int(fn))
         }
         var expected = Array(repeating: false, count: p.stringTable.count)
         for i in [0, cpu, ns, fn, file, comment] { expected[Int(i)] = true }
         #expect(d.symbolStringMask == expected)
         #expect(!d.symbolStringMask[Int(unused)] && !d.symbolStringMask[Int(wall)] && !d.symbolStringMask[Int(key)])
-        #expect(d.firstStringIndex(of: UnsafeRawBufferPointer(start: nil, count: 0)) == 0)
-        #expect(Array("main".utf8).withUnsafeBytes { d.firstStringIndex(of: $0) } == Int(fn))
     }
 
     @Test func unpackedRepeatedScalarsDecodeLikePacked() throws {
