@@ -17,6 +17,8 @@ extension SymbolPartitionBuilder {
         // checked uniqueness per symbol); each is back in `x` before the records that read it.
         var stringMap = x.stringMap
         x.stringMap = []
+        // Each index is read into the cache first when many symbols are coming (`SlotIndex.preload`).
+        strings.preload(forProbes: p.strings.count)
         stringMap.withUnsafeMutableBufferPointer { map in
             x.keptStamp.withUnsafeBufferPointer { kept in
                 for i in 0 ..< p.strings.count where kept[i] == gen { map[i] = strings.intern(p.string(i)) }
@@ -31,12 +33,14 @@ extension SymbolPartitionBuilder {
         }
         var functionMap = x.functionMap
         x.functionMap = []
+        preloadFunctionIndex(forProbes: p.functions.count)
         functionMap.withUnsafeMutableBufferPointer { map in
             for f in p.functions.indices { map[f] = internFunction(functionRecord(p.functions[f], &x)) }
         }
         x.functionMap = functionMap
         var locationMap = x.locationMap
         x.locationMap = []
+        preloadLocationIndex(forProbes: p.locations.count)
         locationMap.withUnsafeMutableBufferPointer { map in
             for l in p.locations.indices { map[l] = internLocation(p, l, &x) }
         }
@@ -69,6 +73,9 @@ extension SymbolPartitionBuilder {
         x.stringMap = []
         x.stringInterned = []
         var sawSpanID = false, sawTraceID = false
+        // Each index is read into the cache first when many symbols are coming (`SlotIndex.preload`):
+        // mostly the new functions' strings (three each), the new functions, the walked locations.
+        strings.preload(forProbes: 3 * x.exportFunctions.count)
         stamp.withUnsafeMutableBufferPointer { stamp in
             export.withUnsafeMutableBufferPointer { export in
                 map.withUnsafeMutableBufferPointer { map in
@@ -104,6 +111,7 @@ extension SymbolPartitionBuilder {
         var functionMap = x.functionMap, functionInterned = x.functionInterned
         x.functionMap = []
         x.functionInterned = []
+        preloadFunctionIndex(forProbes: x.exportFunctions.count)
         functionMap.withUnsafeMutableBufferPointer { map in
             functionInterned.withUnsafeMutableBufferPointer { interned in
                 for f in x.exportFunctions where interned[Int(f)] != push {
@@ -117,6 +125,7 @@ extension SymbolPartitionBuilder {
         var locationMap = x.locationMap, locationInterned = x.locationInterned
         x.locationMap = []
         x.locationInterned = []
+        preloadLocationIndex(forProbes: x.sortedLocations.count)
         locationMap.withUnsafeMutableBufferPointer { map in
             locationInterned.withUnsafeMutableBufferPointer { interned in
                 for l in x.referencedLocations where interned[Int(l)] != push {

@@ -53,6 +53,9 @@ struct StringTable {
             + index.bytesToInsert(strings)
     }
 
+    /// Reads the index into the cache when about `n` strings are coming (`SlotIndex.preload`).
+    mutating func preload(forProbes n: Int) { index.preload(forProbes: n) }
+
     /// The partition index of `s`, appending it when new.
     mutating func intern(_ s: UnsafeRawBufferPointer) -> UInt32 {
         let n = s.count

@@ -140,6 +140,11 @@ struct SymbolPartitionBuilder {
             + stackTree.bytesToInsert(frames: p.sampleLocationIndices.count)
     }
 
+    /// Read the indexes into the cache when about `n` functions or locations are coming
+    /// (`SlotIndex.preload`).
+    mutating func preloadFunctionIndex(forProbes n: Int) { functionIndex.preload(forProbes: n) }
+    mutating func preloadLocationIndex(forProbes n: Int) { locationIndex.preload(forProbes: n) }
+
     // Open addressing over a cheap mix instead of `Dictionary`, whose SipHash of the whole
     // record was a measurable share of interning.
     mutating func internMapping(_ m: PartitionMapping) -> UInt32 {
