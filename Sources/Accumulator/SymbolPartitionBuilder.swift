@@ -127,11 +127,15 @@ struct SymbolPartitionBuilder {
     /// `IngestScratch`, so lookups are not even repeated). Each sample's stack is inserted once.
     /// Each column's growth to that many more entries is bounded by `ArenaColumn.bytesToReserve(additional:)`,
     /// each index's by `SlotIndex.bytesToInsert`, the tree's by `StackTreeBuilder.bytesToInsert`.
+    ///
+    /// The locations' lines are `p.lines` (each location owns a range of it), so their count is
+    /// read, not summed: the sum streamed the whole location table (48 B a record) per push.
+    /// The string lengths are summed with wrapping adds, which vectorize (an `UInt32` length
+    /// per entry cannot overflow the sum).
     func bytesToIngest(_ p: PprofTables) -> Int {
         var stringBytes = 0
-        for s in p.strings { stringBytes += Int(s.length) }
-        var lineCount = 0
-        for l in p.locations { lineCount += Int(l.lineCount) }
+        for s in p.strings { stringBytes &+= Int(s.length) }
+        let lineCount = p.lines.count
         return strings.bytesToIntern(strings: p.strings.count, bytes: stringBytes)
             + mappings.bytesToReserve(additional: p.mappings.count) + mappingIndex.bytesToInsert(p.mappings.count)
             + functions.bytesToReserve(additional: p.functions.count) + functionIndex.bytesToInsert(p.functions.count)
