@@ -41,8 +41,13 @@ extension SymbolPartitionBuilder {
         var locationMap = x.locationMap
         x.locationMap = []
         preloadLocationIndex(forProbes: p.locations.count)
+        let mappingMap = x.mappingMap
         locationMap.withUnsafeMutableBufferPointer { map in
-            for l in p.locations.indices { map[l] = internLocation(p, l, &x) }
+            mappingMap.withUnsafeBufferPointer { mappingMap in
+                functionMap.withUnsafeBufferPointer { functionMap in
+                    for l in p.locations.indices { map[l] = internLocation(p, l, mappingMap, functionMap) }
+                }
+            }
         }
         x.locationMap = locationMap
     }
@@ -126,11 +131,16 @@ extension SymbolPartitionBuilder {
         x.locationMap = []
         x.locationInterned = []
         preloadLocationIndex(forProbes: x.sortedLocations.count)
+        let mappingMap = x.mappingMap
         locationMap.withUnsafeMutableBufferPointer { map in
             locationInterned.withUnsafeMutableBufferPointer { interned in
-                for l in x.referencedLocations where interned[Int(l)] != push {
-                    map[Int(l)] = internLocation(p, Int(l), &x)
-                    interned[Int(l)] = push
+                mappingMap.withUnsafeBufferPointer { mappingMap in
+                    functionMap.withUnsafeBufferPointer { functionMap in
+                        for l in x.referencedLocations where interned[Int(l)] != push {
+                            map[Int(l)] = internLocation(p, Int(l), mappingMap, functionMap)
+                            interned[Int(l)] = push
+                        }
+                    }
                 }
             }
         }
@@ -384,15 +394,16 @@ extension SymbolPartitionBuilder {
             filename: x.stringMap[Int(f.filename)], startLine: UInt32(truncatingIfNeeded: f.startLine))
     }
 
-    /// symdb.md §3.3: `mapping_id 0` stays 0; lines keep order, `line` wraps to int32.
-    private mutating func internLocation(_ p: PprofTables, _ l: Int, _ x: inout IngestScratch) -> UInt32 {
+    /// symdb.md §3.3: `mapping_id 0` stays 0; lines keep order, `line` wraps to int32. The
+    /// maps are read through pointers (through `inout x` each read was a uniqueness and
+    /// bounds check).
+    private mutating func internLocation(_ p: PprofTables, _ l: Int, _ mappingMap: UnsafeBufferPointer<UInt32>,
+                                         _ functionMap: UnsafeBufferPointer<UInt32>) -> UInt32 {
         let location = p.locations[l]
-        let mapping = location.mappingIndex == LocationRecord.noMapping ? 0 : x.mappingMap[Int(location.mappingIndex)]
-        let start = Int(location.lineStart)
-        for k in start ..< start + Int(location.lineCount) {
-            stageLine(function: x.functionMap[Int(p.lines[k].functionIndex)], line: Int32(truncatingIfNeeded: p.lines[k].line))
-        }
-        return internStagedLocation(mapping: mapping, address: location.address, isFolded: location.isFolded)
+        let mapping = location.mappingIndex == LocationRecord.noMapping ? 0 : mappingMap[Int(location.mappingIndex)]
+        let lines = UnsafeBufferPointer(rebasing: p.lines[Int(location.lineStart) ..< Int(location.lineStart) + Int(location.lineCount)])
+        return internLocation(mapping: mapping, address: location.address, isFolded: location.isFolded,
+                              lines: lines, functionMap: functionMap)
     }
 }
 
