@@ -78,7 +78,7 @@ struct StringTable {
 
     /// `entry` > 0 (string 0 is not in the index).
     private func equals(_ entry: Int, _ s: UnsafeRawBufferPointer) -> Bool {
-        let start = ends.base[entry - 1], end = ends.base[entry]
-        return end - start == s.count && memcmp(data.base + start, s.baseAddress!, s.count) == 0
+        let start = ends.base[entry &- 1], end = ends.base[entry]
+        return end &- start == s.count && memcmp(data.base + start, s.baseAddress!, s.count) == 0
     }
 }
