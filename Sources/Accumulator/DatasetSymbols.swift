@@ -35,7 +35,9 @@ extension SymbolPartitionBuilder {
         x.functionMap = []
         preloadFunctionIndex(forProbes: p.functions.count)
         functionMap.withUnsafeMutableBufferPointer { map in
-            for f in p.functions.indices { map[f] = internFunction(functionRecord(p.functions[f], &x)) }
+            stringMap.withUnsafeBufferPointer { stringMap in
+                for f in p.functions.indices { map[f] = internFunction(Self.functionRecord(p.functions[f], stringMap)) }
+            }
         }
         x.functionMap = functionMap
         var locationMap = x.locationMap
@@ -117,11 +119,14 @@ extension SymbolPartitionBuilder {
         x.functionMap = []
         x.functionInterned = []
         preloadFunctionIndex(forProbes: x.exportFunctions.count)
+        let stringMap = x.stringMap
         functionMap.withUnsafeMutableBufferPointer { map in
             functionInterned.withUnsafeMutableBufferPointer { interned in
-                for f in x.exportFunctions where interned[Int(f)] != push {
-                    map[Int(f)] = internFunction(functionRecord(p.functions[Int(f)], &x))
-                    interned[Int(f)] = push
+                stringMap.withUnsafeBufferPointer { stringMap in
+                    for f in x.exportFunctions where interned[Int(f)] != push {
+                        map[Int(f)] = internFunction(Self.functionRecord(p.functions[Int(f)], stringMap))
+                        interned[Int(f)] = push
+                    }
                 }
             }
         }
@@ -388,10 +393,11 @@ extension SymbolPartitionBuilder {
             hasLineNumbers: m.hasLineNumbers, hasInlineFrames: m.hasInlineFrames)
     }
 
-    private func functionRecord(_ f: Pprof.FunctionRecord, _ x: inout IngestScratch) -> PartitionFunction {
+    /// The string map is read through a pointer (through `inout x` each read was checked).
+    private static func functionRecord(_ f: Pprof.FunctionRecord, _ stringMap: UnsafeBufferPointer<UInt32>) -> PartitionFunction {
         PartitionFunction(
-            name: x.stringMap[Int(f.name)], systemName: x.stringMap[Int(f.systemName)],
-            filename: x.stringMap[Int(f.filename)], startLine: UInt32(truncatingIfNeeded: f.startLine))
+            name: stringMap[Int(f.name)], systemName: stringMap[Int(f.systemName)],
+            filename: stringMap[Int(f.filename)], startLine: UInt32(truncatingIfNeeded: f.startLine))
     }
 
     /// symdb.md §3.3: `mapping_id 0` stays 0; lines keep order, `line` wraps to int32. The
