@@ -17,6 +17,8 @@ extension SymbolPartitionBuilder {
         // checked uniqueness per symbol); each is back in `x` before the records that read it.
         var stringMap = x.stringMap
         x.stringMap = []
+        // Each index is read into the cache first when many symbols are coming (`SlotIndex.preload`).
+        strings.preload(forProbes: p.strings.count)
         stringMap.withUnsafeMutableBufferPointer { map in
             x.keptStamp.withUnsafeBufferPointer { kept in
                 for i in 0 ..< p.strings.count where kept[i] == gen { map[i] = strings.intern(p.string(i)) }
@@ -31,14 +33,23 @@ extension SymbolPartitionBuilder {
         }
         var functionMap = x.functionMap
         x.functionMap = []
+        preloadFunctionIndex(forProbes: p.functions.count)
         functionMap.withUnsafeMutableBufferPointer { map in
-            for f in p.functions.indices { map[f] = internFunction(functionRecord(p.functions[f], &x)) }
+            stringMap.withUnsafeBufferPointer { stringMap in
+                for f in p.functions.indices { map[f] = internFunction(Self.functionRecord(p.functions[f], stringMap)) }
+            }
         }
         x.functionMap = functionMap
         var locationMap = x.locationMap
         x.locationMap = []
+        preloadLocationIndex(forProbes: p.locations.count)
+        let mappingMap = x.mappingMap
         locationMap.withUnsafeMutableBufferPointer { map in
-            for l in p.locations.indices { map[l] = internLocation(p, l, &x) }
+            mappingMap.withUnsafeBufferPointer { mappingMap in
+                functionMap.withUnsafeBufferPointer { functionMap in
+                    for l in p.locations.indices { map[l] = internLocation(p, l, mappingMap, functionMap) }
+                }
+            }
         }
         x.locationMap = locationMap
     }
@@ -69,6 +80,9 @@ extension SymbolPartitionBuilder {
         x.stringMap = []
         x.stringInterned = []
         var sawSpanID = false, sawTraceID = false
+        // Each index is read into the cache first when many symbols are coming (`SlotIndex.preload`):
+        // mostly the new functions' strings (three each), the new functions, the walked locations.
+        strings.preload(forProbes: 3 * x.exportFunctions.count)
         stamp.withUnsafeMutableBufferPointer { stamp in
             export.withUnsafeMutableBufferPointer { export in
                 map.withUnsafeMutableBufferPointer { map in
@@ -104,11 +118,15 @@ extension SymbolPartitionBuilder {
         var functionMap = x.functionMap, functionInterned = x.functionInterned
         x.functionMap = []
         x.functionInterned = []
+        preloadFunctionIndex(forProbes: x.exportFunctions.count)
+        let stringMap = x.stringMap
         functionMap.withUnsafeMutableBufferPointer { map in
             functionInterned.withUnsafeMutableBufferPointer { interned in
-                for f in x.exportFunctions where interned[Int(f)] != push {
-                    map[Int(f)] = internFunction(functionRecord(p.functions[Int(f)], &x))
-                    interned[Int(f)] = push
+                stringMap.withUnsafeBufferPointer { stringMap in
+                    for f in x.exportFunctions where interned[Int(f)] != push {
+                        map[Int(f)] = internFunction(Self.functionRecord(p.functions[Int(f)], stringMap))
+                        interned[Int(f)] = push
+                    }
                 }
             }
         }
@@ -117,11 +135,17 @@ extension SymbolPartitionBuilder {
         var locationMap = x.locationMap, locationInterned = x.locationInterned
         x.locationMap = []
         x.locationInterned = []
+        preloadLocationIndex(forProbes: x.sortedLocations.count)
+        let mappingMap = x.mappingMap
         locationMap.withUnsafeMutableBufferPointer { map in
             locationInterned.withUnsafeMutableBufferPointer { interned in
-                for l in x.referencedLocations where interned[Int(l)] != push {
-                    map[Int(l)] = internLocation(p, Int(l), &x)
-                    interned[Int(l)] = push
+                mappingMap.withUnsafeBufferPointer { mappingMap in
+                    functionMap.withUnsafeBufferPointer { functionMap in
+                        for l in x.referencedLocations where interned[Int(l)] != push {
+                            map[Int(l)] = internLocation(p, Int(l), mappingMap, functionMap)
+                            interned[Int(l)] = push
+                        }
+                    }
                 }
             }
         }
@@ -369,21 +393,23 @@ extension SymbolPartitionBuilder {
             hasLineNumbers: m.hasLineNumbers, hasInlineFrames: m.hasInlineFrames)
     }
 
-    private func functionRecord(_ f: Pprof.FunctionRecord, _ x: inout IngestScratch) -> PartitionFunction {
+    /// The string map is read through a pointer (through `inout x` each read was checked).
+    private static func functionRecord(_ f: Pprof.FunctionRecord, _ stringMap: UnsafeBufferPointer<UInt32>) -> PartitionFunction {
         PartitionFunction(
-            name: x.stringMap[Int(f.name)], systemName: x.stringMap[Int(f.systemName)],
-            filename: x.stringMap[Int(f.filename)], startLine: UInt32(truncatingIfNeeded: f.startLine))
+            name: stringMap[Int(f.name)], systemName: stringMap[Int(f.systemName)],
+            filename: stringMap[Int(f.filename)], startLine: UInt32(truncatingIfNeeded: f.startLine))
     }
 
-    /// symdb.md §3.3: `mapping_id 0` stays 0; lines keep order, `line` wraps to int32.
-    private mutating func internLocation(_ p: PprofTables, _ l: Int, _ x: inout IngestScratch) -> UInt32 {
+    /// symdb.md §3.3: `mapping_id 0` stays 0; lines keep order, `line` wraps to int32. The
+    /// maps are read through pointers (through `inout x` each read was a uniqueness and
+    /// bounds check).
+    private mutating func internLocation(_ p: PprofTables, _ l: Int, _ mappingMap: UnsafeBufferPointer<UInt32>,
+                                         _ functionMap: UnsafeBufferPointer<UInt32>) -> UInt32 {
         let location = p.locations[l]
-        let mapping = location.mappingIndex == LocationRecord.noMapping ? 0 : x.mappingMap[Int(location.mappingIndex)]
-        let start = Int(location.lineStart)
-        for k in start ..< start + Int(location.lineCount) {
-            stageLine(function: x.functionMap[Int(p.lines[k].functionIndex)], line: Int32(truncatingIfNeeded: p.lines[k].line))
-        }
-        return internStagedLocation(mapping: mapping, address: location.address, isFolded: location.isFolded)
+        let mapping = location.mappingIndex == LocationRecord.noMapping ? 0 : mappingMap[Int(location.mappingIndex)]
+        let lines = UnsafeBufferPointer(rebasing: p.lines[Int(location.lineStart) ..< Int(location.lineStart) + Int(location.lineCount)])
+        return internLocation(mapping: mapping, address: location.address, isFolded: location.isFolded,
+                              lines: lines, functionMap: functionMap)
     }
 }
 

@@ -16,21 +16,23 @@ enum HashMix {
         let n = s.count
         var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(truncatingIfNeeded: n)
         var i = 0
-        while i + 16 <= n {
+        // Wrapping index arithmetic: offsets stay within the buffer's count.
+        while i &+ 16 <= n {
             h = fold(s.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ k1 ^ h,
-                     s.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self) ^ k2)
-            i += 16
+                     s.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self) ^ k2)
+            i &+= 16
         }
         // The last 0–15 bytes, read as two (possibly overlapping) words.
         var a: UInt64 = 0, b: UInt64 = 0
-        if n - i >= 8 {
+        let rest = n &- i
+        if rest >= 8 {
             a = s.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            b = s.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-        } else if n - i >= 4 {
+            b = s.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+        } else if rest >= 4 {
             a = UInt64(s.loadUnaligned(fromByteOffset: i, as: UInt32.self))
-            b = UInt64(s.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
-        } else if n > i {
-            a = UInt64(s[i]) << 16 | UInt64(s[i + (n - i) / 2]) << 8 | UInt64(s[n - 1])
+            b = UInt64(s.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self))
+        } else if rest > 0 {
+            a = UInt64(s[i]) << 16 | UInt64(s[i &+ rest / 2]) << 8 | UInt64(s[n &- 1])
         }
         return fold(fold(a ^ k1 ^ h, b ^ k2), k3 ^ UInt64(truncatingIfNeeded: n))
     }

@@ -53,6 +53,9 @@ struct StringTable {
             + index.bytesToInsert(strings)
     }
 
+    /// Reads the index into the cache when about `n` strings are coming (`SlotIndex.preload`).
+    mutating func preload(forProbes n: Int) { index.preload(forProbes: n) }
+
     /// The partition index of `s`, appending it when new.
     mutating func intern(_ s: UnsafeRawBufferPointer) -> UInt32 {
         let n = s.count
@@ -75,7 +78,7 @@ struct StringTable {
 
     /// `entry` > 0 (string 0 is not in the index).
     private func equals(_ entry: Int, _ s: UnsafeRawBufferPointer) -> Bool {
-        let start = ends.base[entry - 1], end = ends.base[entry]
-        return end - start == s.count && memcmp(data.base + start, s.baseAddress!, s.count) == 0
+        let start = ends.base[entry &- 1], end = ends.base[entry]
+        return end &- start == s.count && memcmp(data.base + start, s.baseAddress!, s.count) == 0
     }
 }

@@ -112,7 +112,6 @@ struct SymbolPartitionBuilder {
         functionIndex.reset()
         locations.reset()
         lines.reset()
-        stagedLineStart = 0
         locationIndex.reset()
         stackTree.reset()
     }
@@ -122,16 +121,19 @@ struct SymbolPartitionBuilder {
     /// "span_id" past the table never are), and within a push a source string, mapping,
     /// function or location always makes the same record (its ids come from the push's maps),
     /// so at most one new entry per source entry: `p.strings.count` strings of at most their
-    /// summed lengths, and so on; the staged lines never exceed the stored ones plus every
-    /// source location's lines (path c walks each table once, path d memoises per push in
+    /// summed lengths, and so on, a new location's lines appended once (path c walks each table once, path d memoises per push in
     /// `IngestScratch`, so lookups are not even repeated). Each sample's stack is inserted once.
     /// Each column's growth to that many more entries is bounded by `ArenaColumn.bytesToReserve(additional:)`,
     /// each index's by `SlotIndex.bytesToInsert`, the tree's by `StackTreeBuilder.bytesToInsert`.
+    ///
+    /// The locations' lines are `p.lines` (each location owns a range of it), so their count is
+    /// read, not summed: the sum streamed the whole location table (48 B a record) per push.
+    /// The string lengths are summed with wrapping adds, which vectorize (an `UInt32` length
+    /// per entry cannot overflow the sum).
     func bytesToIngest(_ p: PprofTables) -> Int {
         var stringBytes = 0
-        for s in p.strings { stringBytes += Int(s.length) }
-        var lineCount = 0
-        for l in p.locations { lineCount += Int(l.lineCount) }
+        for s in p.strings { stringBytes &+= Int(s.length) }
+        let lineCount = p.lines.count
         return strings.bytesToIntern(strings: p.strings.count, bytes: stringBytes)
             + mappings.bytesToReserve(additional: p.mappings.count) + mappingIndex.bytesToInsert(p.mappings.count)
             + functions.bytesToReserve(additional: p.functions.count) + functionIndex.bytesToInsert(p.functions.count)
@@ -139,6 +141,11 @@ struct SymbolPartitionBuilder {
             + lines.bytesToReserve(additional: lineCount)
             + stackTree.bytesToInsert(frames: p.sampleLocationIndices.count)
     }
+
+    /// Read the indexes into the cache when about `n` functions or locations are coming
+    /// (`SlotIndex.preload`).
+    mutating func preloadFunctionIndex(forProbes n: Int) { functionIndex.preload(forProbes: n) }
+    mutating func preloadLocationIndex(forProbes n: Int) { locationIndex.preload(forProbes: n) }
 
     // Open addressing over a cheap mix instead of `Dictionary`, whose SipHash of the whole
     // record was a measurable share of interning.
@@ -170,50 +177,54 @@ struct SymbolPartitionBuilder {
         return UInt32(functions.count - 1)
     }
 
-    /// Interns a location whose lines were staged with `stageLine` (already rewritten to
-    /// partition function ids). `isFolded` is not part of the key: the first one is kept.
-    mutating func internStagedLocation(mapping: UInt32, address: UInt64, isFolded: Bool) -> UInt32 {
-        let start = Int(stagedLineStart)
-        let n = lines.count - start
-        let staged = lines.base
+    /// Interns a location of `mapping` and `address` whose lines are the source `lines`, their
+    /// functions read through `functionMap` (source function index → partition id). The key is
+    /// hashed and compared from the source, so a known location writes nothing and a new one
+    /// appends its lines once. `isFolded` is not part of the key: the first one is kept.
+    mutating func internLocation(mapping: UInt32, address: UInt64, isFolded: Bool,
+                                 lines source: UnsafeBufferPointer<LineRecord>,
+                                 functionMap: UnsafeBufferPointer<UInt32>) -> UInt32 {
+        let n = source.count
         var h = HashMix.mix(UInt64(mapping) ^ UInt64(n) << 32, address)
-        for j in start ..< start + n {
-            h = HashMix.mix(h, UInt64(staged[j].function) << 32 | UInt64(UInt32(bitPattern: staged[j].line)))
+        for line in source {
+            h = HashMix.mix(h, Self.lineKey(function: functionMap[Int(line.functionIndex)], line: line.line))
         }
         var slot = locationIndex.firstSlot(h)
         while true {
             let e = locationIndex.entry(at: slot)
             if e < 0 { break }
-            if locationIndex.mayMatch(h, at: slot), locationEquals(e, mapping: mapping, address: address, lineStart: start, lineCount: n) {
-                dropStagedLines()
+            if locationIndex.mayMatch(h, at: slot),
+               locationEquals(e, mapping: mapping, address: address, lines: source, functionMap: functionMap) {
                 return UInt32(e)
             }
             slot = locationIndex.nextSlot(slot)
         }
+        let lineStart = lines.count
+        lines.reserve(additional: n)
+        for line in source {
+            lines.append(PartitionLine(function: functionMap[Int(line.functionIndex)], line: Int32(truncatingIfNeeded: line.line)))
+        }
         let i = locations.count
-        locations.append(PartitionLocation(address: address, mapping: mapping, lineStart: UInt32(start),
-                                           lineCount: UInt32(n), isFolded: isFolded))
+        locations.append(PartitionLocation(address: address, mapping: mapping, lineStart: UInt32(truncatingIfNeeded: lineStart),
+                                           lineCount: UInt32(truncatingIfNeeded: n), isFolded: isFolded))
         locationIndex.insert(i, hash: h, at: slot)
-        stagedLineStart = UInt32(lines.count)
-        return UInt32(i)
+        return UInt32(truncatingIfNeeded: i)
     }
 
-    private var stagedLineStart: UInt32 = 0
-
-    mutating func stageLine(function: UInt32, line: Int32) {
-        lines.append(PartitionLine(function: function, line: line))
+    /// A stored line as one word: partition function id, line number (int32, wrapped).
+    @inline(__always)
+    private static func lineKey(function: UInt32, line: Int64) -> UInt64 {
+        UInt64(function) << 32 | UInt64(UInt32(truncatingIfNeeded: line))
     }
 
-    private mutating func dropStagedLines() {
-        lines.removeLast(lines.count - Int(stagedLineStart))
-    }
-
-    private func locationEquals(_ e: Int, mapping: UInt32, address: UInt64, lineStart: Int, lineCount: Int) -> Bool {
+    private func locationEquals(_ e: Int, mapping: UInt32, address: UInt64, lines source: UnsafeBufferPointer<LineRecord>,
+                                functionMap: UnsafeBufferPointer<UInt32>) -> Bool {
         let stored = locations.base[e]
-        guard stored.mapping == mapping, stored.address == address, Int(stored.lineCount) == lineCount else { return false }
-        let s = Int(stored.lineStart), lines = lines.base
-        for j in 0 ..< lineCount where lines[s + j] != lines[lineStart + j] {
-            return false
+        guard stored.mapping == mapping, stored.address == address, Int(stored.lineCount) == source.count else { return false }
+        let s = lines.base + Int(stored.lineStart)
+        for (j, line) in source.enumerated() {
+            let key = Self.lineKey(function: functionMap[Int(line.functionIndex)], line: line.line)
+            if Self.lineKey(function: s[j].function, line: Int64(s[j].line)) != key { return false }
         }
         return true
     }

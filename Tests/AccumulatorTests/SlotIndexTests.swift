@@ -47,4 +47,19 @@ import Testing
             if round == 1 { #expect(t.arena.usedBytes == tableBytes) }
         }
     }
+
+    /// `preload` only reads: the entries, count and table size are unchanged, whether or not
+    /// the probe count reaches an eighth of the table's lines.
+    @Test func preloadLeavesTheIndexUnchanged() {
+        var t = Table()
+        t.index.preload(forProbes: 1_000)
+        for key in UInt64(0) ..< 3000 { _ = t.intern(key, hash: Self.hash(key)) }
+        let bytes = t.index.byteCount
+        for probes in [0, 1, bytes / 64, 1 << 20] {
+            t.index.preload(forProbes: probes)
+            #expect(t.index.count == 3000 && t.index.byteCount == bytes)
+            for key in UInt64(0) ..< 3000 { #expect(t.intern(key, hash: Self.hash(key)) == Int(key)) }
+            #expect(t.keys.count == 3000)
+        }
+    }
 }
