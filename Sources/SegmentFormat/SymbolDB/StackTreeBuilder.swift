@@ -197,7 +197,8 @@ public struct StackTreeBuilder {
     /// Inserts one stack per entry of `samples` and writes its stack-trace ID to the same
     /// position of `ids`. Stack `s` is `map[frames[j]]` for `j` in `starts[s] ..< starts[s + 1]`,
     /// leaf first: pprof's sample layout read through a location map, so the caller copies
-    /// nothing. Every index must be in bounds (the caller's decoder checked them).
+    /// nothing. Every index must be in bounds and `starts` ascending (the caller's decoder
+    /// checked the indices and built the starts).
     public mutating func insert(samples: UnsafeBufferPointer<Int32>, starts: UnsafeBufferPointer<UInt32>,
                                 frames: UnsafeBufferPointer<UInt32>, map: UnsafeBufferPointer<UInt32>,
                                 ids: UnsafeMutableBufferPointer<UInt32>) {
@@ -296,7 +297,8 @@ public struct StackTreeBuilder {
         while k < source.count {
             let range = source.frameRange(k)
             let n = range.count
-            if slotsUsed + n > slotsLimit || used + n > nodeLimit { break }
+            // No overflow: counts and frames are far below `Int.max` (checked per batch).
+            if slotsUsed &+ n > slotsLimit || used &+ n > nodeLimit { break }
             var node: UInt32 = 0
             var depth = 0
             var j = range.upperBound - 1
@@ -459,8 +461,9 @@ private struct MappedStacks: StackSource {
     var count: Int { samples.count }
     var memoCount: Int { map.count }
     @inline(__always) func frameRange(_ k: Int) -> Range<Int> {
+        // The caller's decoder checked `starts` (ascending).
         let s = Int(samples[k])
-        return Int(starts[s]) ..< Int(starts[s + 1])
+        return Range(uncheckedBounds: (Int(starts[s]), Int(starts[s &+ 1])))
     }
     @inline(__always) func key(_ j: Int) -> UInt32 { frames[j] }
     @inline(__always) func location(ofKey key: UInt32) -> UInt32 { map[Int(key)] }
