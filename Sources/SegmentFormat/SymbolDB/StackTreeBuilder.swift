@@ -77,7 +77,7 @@ public struct StackTreeBuilder {
     /// it is read).
     private var path: ArenaColumn<UInt32>
     private var pathDepth = 0
-    /// Per source location of the current batch: `(parent + 1) | child << 32`, 0 when unset.
+    /// Per source location of the current batch: `parent | child << 32`, `memoUnset` when unset.
     /// A heap array, not an arena column: it is sized by the batch's location map, not by its
     /// frames, so `bytesToInsert(frames:)` could not bound it, and it is scratch (nothing in it
     /// outlives the batch).
@@ -197,7 +197,8 @@ public struct StackTreeBuilder {
     /// Inserts one stack per entry of `samples` and writes its stack-trace ID to the same
     /// position of `ids`. Stack `s` is `map[frames[j]]` for `j` in `starts[s] ..< starts[s + 1]`,
     /// leaf first: pprof's sample layout read through a location map, so the caller copies
-    /// nothing. Every index must be in bounds (the caller's decoder checked them).
+    /// nothing. Every index must be in bounds and `starts` ascending (the caller's decoder
+    /// checked the indices and built the starts).
     public mutating func insert(samples: UnsafeBufferPointer<Int32>, starts: UnsafeBufferPointer<UInt32>,
                                 frames: UnsafeBufferPointer<UInt32>, map: UnsafeBufferPointer<UInt32>,
                                 ids: UnsafeMutableBufferPointer<UInt32>) {
@@ -216,7 +217,7 @@ public struct StackTreeBuilder {
         if S.hasMemo {
             swap(&memo, &self.memo)
             memo.removeAll(keepingCapacity: true)
-            memo.append(contentsOf: repeatElement(0, count: source.memoCount))
+            memo.append(contentsOf: repeatElement(Self.memoUnset, count: source.memoCount))
         }
         var deepest = 0, frames = 0
         for k in 0 ..< source.count {
@@ -296,7 +297,8 @@ public struct StackTreeBuilder {
         while k < source.count {
             let range = source.frameRange(k)
             let n = range.count
-            if slotsUsed + n > slotsLimit || used + n > nodeLimit { break }
+            // No overflow: counts and frames are far below `Int.max` (checked per batch).
+            if slotsUsed &+ n > slotsLimit || used &+ n > nodeLimit { break }
             var node: UInt32 = 0
             var depth = 0
             var j = range.upperBound - 1
@@ -338,7 +340,7 @@ public struct StackTreeBuilder {
                                               _ c: Columns, _ used: inout Int, _ slotsUsed: inout Int) -> UInt32 {
         if S.hasMemo {
             let m = c.memo[Int(frameKey)]
-            if UInt32(truncatingIfNeeded: m) == parent &+ 1 { return UInt32(truncatingIfNeeded: m &>> 32) }
+            if UInt32(truncatingIfNeeded: m) == parent { return UInt32(truncatingIfNeeded: m &>> 32) }
         }
         let location = source.location(ofKey: frameKey)
         let first = c.firstChild[Int(parent)]
@@ -349,7 +351,7 @@ public struct StackTreeBuilder {
             c.firstChild[Int(parent)] = node
         } else if c.locations[Int(first)] == location {
             node = first
-            if S.hasMemo { c.memo[Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
+            if S.hasMemo { c.memo[Int(frameKey)] = UInt64(node) << 32 | UInt64(parent) }
             return node
         } else {
             var slot = homeSlot(parent: parent, location: location, c.slotShift)
@@ -358,7 +360,7 @@ public struct StackTreeBuilder {
                 if s == 0 { break }
                 node = UInt32(truncatingIfNeeded: s)
                 if UInt32(truncatingIfNeeded: s &>> 32) == location, c.parents[Int(node)] == parent {
-                    if S.hasMemo { c.memo[Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
+                    if S.hasMemo { c.memo[Int(frameKey)] = UInt64(node) << 32 | UInt64(parent) }
                     return node
                 }
                 slot = (slot + 1) & c.slotMask
@@ -372,7 +374,7 @@ public struct StackTreeBuilder {
         c.locations[used] = location
         c.firstChild[used] = 0
         used += 1
-        if S.hasMemo { c.memo[Int(frameKey)] = UInt64(node) << 32 | UInt64(parent &+ 1) }
+        if S.hasMemo { c.memo[Int(frameKey)] = UInt64(node) << 32 | UInt64(parent) }
         return node
     }
 
@@ -394,6 +396,10 @@ public struct StackTreeBuilder {
         slots = grown
         slotShift = shift
     }
+
+    /// A memo entry of no parent (no node is `UInt32.max`: see the node count's precondition),
+    /// so that a lookup compares the entry's low half with the parent as it is.
+    private static let memoUnset = UInt64.max
 
     /// Never dereferenced: the memo of a source without one (a non-optional pointer spares the
     /// run a nil check per frame).
@@ -455,8 +461,9 @@ private struct MappedStacks: StackSource {
     var count: Int { samples.count }
     var memoCount: Int { map.count }
     @inline(__always) func frameRange(_ k: Int) -> Range<Int> {
+        // The caller's decoder checked `starts` (ascending).
         let s = Int(samples[k])
-        return Int(starts[s]) ..< Int(starts[s + 1])
+        return Range(uncheckedBounds: (Int(starts[s]), Int(starts[s &+ 1])))
     }
     @inline(__always) func key(_ j: Int) -> UInt32 { frames[j] }
     @inline(__always) func location(ofKey key: UInt32) -> UInt32 { map[Int(key)] }
