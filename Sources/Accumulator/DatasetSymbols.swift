@@ -275,11 +275,12 @@ extension SymbolPartitionBuilder {
         x.referencedLocations = referenced
     }
 
-    /// `samples` is first, first + 1, …
+    /// `samples` is first, first + 1, … (branch-free: the compiler vectorises it).
     private static func areConsecutive(_ samples: UnsafeBufferPointer<Int32>) -> Bool {
         guard let first = samples.first else { return false }
-        for k in samples.indices where samples[k] != first &+ Int32(truncatingIfNeeded: k) { return false }
-        return true
+        var differs: Int32 = 0
+        for k in samples.indices { differs |= samples[k] ^ (first &+ Int32(truncatingIfNeeded: k)) }
+        return differs == 0
     }
 
     /// Stamps the locations of `frames[range]` in order, listing each new one at `out[n]`. Four
