@@ -248,10 +248,14 @@ extension PprofTables {
             symbolStringMask[Int(t.type)] = true
             symbolStringMask[Int(t.unit)] = true
         }
-        for f in functions {
-            symbolStringMask[Int(f.name)] = true
-            symbolStringMask[Int(f.systemName)] = true
-            symbolStringMask[Int(f.filename)] = true
+        // The functions hold most of them: written through a pointer (no uniqueness check each).
+        let functions = functions
+        symbolStringMask.withUnsafeMutableBufferPointer { mask in
+            for f in functions {
+                mask[Int(f.name)] = true
+                mask[Int(f.systemName)] = true
+                mask[Int(f.filename)] = true
+            }
         }
         for m in mappings {
             symbolStringMask[Int(m.filename)] = true
