@@ -33,6 +33,10 @@ struct IngestScratch {
     /// `keep_frames` and comments of a split group (profiles-parquet.md §2.2 e).
     var exportString: [Int64] = []
     var referencedLocations: [Int32] = []
+    /// Per source location, the first block of frames that references it, and one bit per
+    /// block that is some location's first (`collectReferencedLocations`, large groups).
+    var locationFirstBlock: [UInt32] = []
+    var firstBlockBits: [UInt64] = []
     var sortedLocations: [Int32] = []
     var exportMappings: [Int32] = []
     var exportFunctions: [Int32] = []

@@ -49,9 +49,10 @@ extension PprofTables {
             try check(t.type, "sample_type.type")
             try check(t.unit, "sample_type.unit")
         }
-        // The labels are most of the indices: checked branch-free first, one by one (naming
-        // the first bad one) only when that saw one.
-        if !Self.labelStringsInRange(sampleLabels, count: strings.count) {
+        // The labels and functions hold most of the indices: checked branch-free first, one
+        // by one (naming the first bad one) only when that saw one.
+        let last = UInt64(max(strings.count, 1) - 1)
+        if !Self.labelStringsInRange(sampleLabels, last: last) {
             for l in sampleLabels {
                 try check(l.key, "label.key")
                 try check(l.str, "label.str")
@@ -62,10 +63,12 @@ extension PprofTables {
             try check(m.filename, "mapping.filename")
             try check(m.buildID, "mapping.build_id")
         }
-        for f in functions {
-            try check(f.name, "function.name")
-            try check(f.systemName, "function.system_name")
-            try check(f.filename, "function.filename")
+        if !Self.functionStringsInRange(functions, last: last) {
+            for f in functions {
+                try check(f.name, "function.name")
+                try check(f.systemName, "function.system_name")
+                try check(f.filename, "function.filename")
+            }
         }
         for c in comments { try check(c, "comment") }
         try check(dropFrames, "drop_frames")
@@ -77,17 +80,26 @@ extension PprofTables {
         }
     }
 
-    /// Whether every label's key, str and num_unit is 0 or inside a table of `count` strings.
-    private static func labelStringsInRange(_ labels: UnsafeBufferPointer<SampleLabel>, count: Int) -> Bool {
-        // Valid: as unsigned, below max(count, 1) (index 0 is valid even in an empty table).
-        let last = UInt64(max(count, 1) - 1)
+    /// Whether every label's key, str and num_unit is 0 or inside a table whose last index is
+    /// `last` (index 0 is valid even in an empty table: `last` is then 0).
+    private static func labelStringsInRange(_ labels: UnsafeBufferPointer<SampleLabel>, last: UInt64) -> Bool {
         var outside: UInt64 = 0
-        for l in labels {
-            let k = UInt64(bitPattern: l.key), s = UInt64(bitPattern: l.str), u = UInt64(bitPattern: l.numUnit)
-            // Top bit set when a value is ≥ 2^63 or above `last` (then last − value wraps).
-            outside |= k | (last &- k) | s | (last &- s) | u | (last &- u)
-        }
+        for l in labels { outside |= Self.outside(l.key, last) | Self.outside(l.str, last) | Self.outside(l.numUnit, last) }
         return outside >> 63 == 0
+    }
+
+    /// Whether every function's name, system_name and filename is inside the table (as above).
+    private static func functionStringsInRange(_ functions: UnsafeBufferPointer<FunctionRecord>, last: UInt64) -> Bool {
+        var outside: UInt64 = 0
+        for f in functions { outside |= Self.outside(f.name, last) | Self.outside(f.systemName, last) | Self.outside(f.filename, last) }
+        return outside >> 63 == 0
+    }
+
+    /// Top bit set when `index` is negative or above `last` (as unsigned, last − index wraps).
+    @inline(__always)
+    private static func outside(_ index: Int64, _ last: UInt64) -> UInt64 {
+        let u = UInt64(bitPattern: index)
+        return u | (last &- u)
     }
 
     /// Ids 1...n in table order (what the distributor's sanitiser produces) need no map.
@@ -108,8 +120,38 @@ extension PprofTables {
         return map[id]
     }
 
-    /// Writes through the storage the `locations` and `lines` views show.
+    /// Writes through the storage the `locations` and `lines` views show. With both tables'
+    /// ids 1...n (no map) every location and line resolves in one branch-free pass each;
+    /// the loop that names the first missing id runs only when one of those saw one.
     private mutating func resolveLocations() throws(PprofError) {
+        if mappingIndexByID.isEmpty && functionIndexByID.isEmpty && resolveDenseLocations() { return }
+        try resolveLocationsOneByOne()
+    }
+
+    /// Index = id − 1 for every location's mapping and every line's function, and whether all
+    /// were in range: a `mapping_id` is valid when ≤ the mapping count (0 is "none", and
+    /// 0 − 1 truncates to `noMapping`); a `function_id` when id − 1 < the function count (as
+    /// unsigned: 0 wraps). Every line belongs to one location (`decode`), so the lines are one
+    /// flat pass. Out-of-range values leave garbage that `resolveLocationsOneByOne` overwrites
+    /// before throwing.
+    private mutating func resolveDenseLocations() -> Bool {
+        let locations = staging.locations.mutableElements, lines = staging.lines.mutableElements
+        var highestMapping: UInt64 = 0
+        for i in locations.indices {
+            let id = locations[i].mappingID
+            locations[i].mappingIndex = UInt32(truncatingIfNeeded: id &- 1)
+            highestMapping = max(highestMapping, id)
+        }
+        var highestFunction: UInt64 = 0
+        for k in lines.indices {
+            let index = lines[k].functionID &- 1
+            lines[k].functionIndex = UInt32(truncatingIfNeeded: index)
+            highestFunction = max(highestFunction, index)
+        }
+        return highestMapping <= UInt64(mappings.count) && (lines.isEmpty || highestFunction < UInt64(functions.count))
+    }
+
+    private mutating func resolveLocationsOneByOne() throws(PprofError) {
         let mappingCount = mappings.count, functionCount = functions.count
         let mappingMap = mappingIndexByID, functionMap = functionIndexByID
         let locations = staging.locations.mutableElements, lines = staging.lines.mutableElements
@@ -206,10 +248,14 @@ extension PprofTables {
             symbolStringMask[Int(t.type)] = true
             symbolStringMask[Int(t.unit)] = true
         }
-        for f in functions {
-            symbolStringMask[Int(f.name)] = true
-            symbolStringMask[Int(f.systemName)] = true
-            symbolStringMask[Int(f.filename)] = true
+        // The functions hold most of them: written through a pointer (no uniqueness check each).
+        let functions = functions
+        symbolStringMask.withUnsafeMutableBufferPointer { mask in
+            for f in functions {
+                mask[Int(f.name)] = true
+                mask[Int(f.systemName)] = true
+                mask[Int(f.filename)] = true
+            }
         }
         for m in mappings {
             symbolStringMask[Int(m.filename)] = true
