@@ -1,0 +1,99 @@
+@testable import ObjectStorage
+import Runtime
+import Synchronization
+import Testing
+
+/// A name whose addresses the test moves: each lookup answers 127.0.0.1 at the current ports.
+final class MovingName: Sendable {
+    let ports: Mutex<[Int]>
+    let lookups = Atomic<Int>(0)
+
+    init(ports: [Int]) { self.ports = Mutex(ports) }
+
+    func move(to ports: [Int]) { self.ports.withLock { $0 = ports } }
+
+    var resolver: EndpointResolver {
+        { [self] _, _ throws(StorageError) in
+            lookups.add(1, ordering: .relaxed)
+            var addresses: [EndpointAddress] = []
+            for port in ports.withLock({ $0 }) { addresses += try EndpointAddress.resolve("127.0.0.1", port: port) }
+            return addresses
+        }
+    }
+}
+
+/// A port on 127.0.0.1 where nothing listens (connects are refused).
+func closedPort() -> Int {
+    let server = LoopbackHTTPServer(requestsPerConnection: 1)
+    server.stop()
+    return server.port
+}
+
+let movingEndpointConfiguration = S3Configuration(endpoint: "minio.test:9000", bucketName: "b",
+                                                  credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "s"),
+                                                  insecure: true, bucketLookup: .path)
+
+/// The S3 endpoint's name is resolved again when its addresses stop answering (Kubernetes moves
+/// a MinIO pod; ObjectStorage README, "Hot path").
+@Suite(.serialized) struct EndpointReresolutionTests {
+    @Test func ringStoreResolvesAgainOnceEveryAddressRefusedAndReachesTheMovedServer() throws {
+        let server = LoopbackHTTPServer(requestsPerConnection: 8)
+        defer { server.stop() }
+        let name = MovingName(ports: [closedPort(), closedPort()])
+        let livePort = server.port
+        let outcomes = Outcomes()
+        try onLoop { loop, done in
+            guard let ring = loop.ring else {
+                outcomes.add("no ring")
+                return done()
+            }
+            let store: RingS3ObjectStore
+            do {
+                store = try RingS3ObjectStore(loop: loop, ring: ring, configuration: movingEndpointConfiguration,
+                                              resolver: name.resolver)
+            } catch {
+                outcomes.add("init \(error)")
+                return done()
+            }
+            name.move(to: [livePort])
+            // Retried every 20 ms, as the uploader retries a failed put.
+            func attempt(_ n: Int) {
+                store.put("segments/1/block.bin", [1]) { result in
+                    if case .success = result {
+                        outcomes.add("put succeeded")
+                        return done()
+                    }
+                    // One refused address of two is not enough to resolve again; both are.
+                    if n < 2 { outcomes.add("failure \(n + 1): resolving \(store.endpoints.resolutionPending)") }
+                    guard n < 50 else {
+                        outcomes.add("gave up: \(result)")
+                        return done()
+                    }
+                    loop.scheduleTimer(afterMs: 20) { _ in attempt(n + 1) }
+                }
+            }
+            attempt(0)
+        }
+        #expect(outcomes.all == ["failure 1: resolving false", "failure 2: resolving true", "put succeeded"])
+        // Start-up plus one resolution: the retries while it ran did not start more.
+        #expect(name.lookups.load(ordering: .relaxed) == 2)
+        #expect(server.connectionsAccepted.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func blockingStoreResolvesForEveryNewConnection() throws {
+        let server = LoopbackHTTPServer(requestsPerConnection: 8)
+        defer { server.stop() }
+        let name = MovingName(ports: [closedPort()])
+        let store = try S3ObjectStore(configuration: movingEndpointConfiguration, resolver: name.resolver)
+        var results: [String] = []
+        store.put("segments/1/block.bin", [1]) { results.append("\($0)") }
+        name.move(to: [server.port])
+        store.put("segments/1/block.bin", [1]) { results.append("\($0)") }
+        store.put("segments/2/block.bin", [2]) { results.append("\($0)") }
+        #expect(results.count == 3)
+        #expect(results[0].contains("cannot connect to minio.test:9000"))
+        #expect(results.dropFirst() == ["success()", "success()"])
+        // One lookup per connection: the refused one and the kept-alive one.
+        #expect(name.lookups.load(ordering: .relaxed) == 2)
+    }
+}
