@@ -1,8 +1,5 @@
 import Runtime
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The endpoint's addresses as a `RingS3ObjectStore` connects to them: taken in turn, a failed
 /// connect moving on to the next one, and resolved again when they look stale. In Kubernetes a
@@ -70,7 +67,8 @@ final class EndpointAddressList {
               refreshStartedNs.map({ nowNs &- $0 >= Self.refreshIntervalMinNs }) ?? true else { return }
         let slot = ResolutionSlot()
         let (resolver, host, port) = (self.resolver, self.host, self.port)
-        guard runDetached({ slot.fill(Result { () throws(StorageError) in try resolver(host, port) }) }) else { return }
+        guard let thread = OSThread.spawn({ slot.fill(Result { () throws(StorageError) in try resolver(host, port) }) }) else { return }
+        thread.detach()
         refreshInFlight = slot
         refreshStartedNs = nowNs
     }
@@ -93,24 +91,4 @@ private final class ResolutionSlot: Sendable {
     func fill(_ value: Result<[EndpointAddress], StorageError>) { result.withLock { $0 = value } }
 
     var finished: Result<[EndpointAddress], StorageError>? { result.withLock { $0 } }
-}
-
-/// Runs `job` on a new detached thread; false when the thread could not be created.
-private func runDetached(_ job: @escaping @Sendable () -> Void) -> Bool {
-    final class Job: Sendable {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-    }
-    let context = Unmanaged.passRetained(Job(job)).toOpaque()
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, nil, { context in
-        Unmanaged<Job>.fromOpaque(context!).takeRetainedValue().run()
-        return nil
-    }, context)
-    guard rc == 0 else {
-        Unmanaged<Job>.fromOpaque(context).release()
-        return false
-    }
-    pthread_detach(thread)
-    return true
 }
