@@ -22,11 +22,12 @@ final class MovingName: Sendable {
     }
 }
 
-/// A port on 127.0.0.1 where nothing listens (connects are refused).
-func closedPort() -> Int {
-    let server = LoopbackHTTPServer(requestsPerConnection: 1)
-    server.stop()
-    return server.port
+/// `count` distinct ports on 127.0.0.1 where nothing listens (connects are refused): all bound
+/// before any is released, so the kernel cannot hand out the same one twice.
+func closedPorts(_ count: Int) -> [Int] {
+    let servers = (0..<count).map { _ in LoopbackHTTPServer(requestsPerConnection: 1) }
+    for server in servers { server.stop() }
+    return servers.map(\.port)
 }
 
 let movingEndpointConfiguration = S3Configuration(endpoint: "minio.test:9000", bucketName: "b",
@@ -39,7 +40,7 @@ let movingEndpointConfiguration = S3Configuration(endpoint: "minio.test:9000", b
     @Test func ringStoreResolvesAgainOnceEveryAddressRefusedAndReachesTheMovedServer() throws {
         let server = LoopbackHTTPServer(requestsPerConnection: 8)
         defer { server.stop() }
-        let name = MovingName(ports: [closedPort(), closedPort()])
+        let name = MovingName(ports: closedPorts(2))
         let livePort = server.port
         let outcomes = Outcomes()
         try onLoop { loop, done in
@@ -83,7 +84,7 @@ let movingEndpointConfiguration = S3Configuration(endpoint: "minio.test:9000", b
     @Test func blockingStoreResolvesForEveryNewConnection() throws {
         let server = LoopbackHTTPServer(requestsPerConnection: 8)
         defer { server.stop() }
-        let name = MovingName(ports: [closedPort()])
+        let name = MovingName(ports: closedPorts(1))
         let store = try S3ObjectStore(configuration: movingEndpointConfiguration, resolver: name.resolver)
         var results: [String] = []
         store.put("segments/1/block.bin", [1]) { results.append("\($0)") }
