@@ -15,11 +15,20 @@ final class MovingName: Sendable {
     var resolver: EndpointResolver {
         { [self] _, _ throws(StorageError) in
             lookups.add(1, ordering: .relaxed)
+            let current = ports.withLock { $0 }
+            guard !current.isEmpty else { throw StorageError.transport("cannot resolve minio.test: no address") }
             var addresses: [EndpointAddress] = []
-            for port in ports.withLock({ $0 }) { addresses += try EndpointAddress.resolve("127.0.0.1", port: port) }
+            for port in current { addresses += try EndpointAddress.resolve("127.0.0.1", port: port) }
             return addresses
         }
     }
+}
+
+/// A monotonic clock the test moves.
+final class TestClock: Sendable {
+    private let ns = Atomic<UInt64>(1_000_000_000_000)
+    var nowNs: UInt64 { ns.load(ordering: .relaxed) }
+    func advance(ms: UInt64) { ns.add(ms * 1_000_000, ordering: .relaxed) }
 }
 
 /// `count` distinct ports on 127.0.0.1 where nothing listens (connects are refused): all bound
@@ -79,6 +88,42 @@ let movingEndpointConfiguration = S3Configuration(endpoint: "minio.test:9000", b
         // Start-up plus one resolution: the retries while it ran did not start more.
         #expect(name.lookups.load(ordering: .relaxed) == 2)
         #expect(server.connectionsAccepted.load(ordering: .relaxed) == 1)
+    }
+
+    /// The policy alone (no sockets; the ports need not listen): one failed address of two is not
+    /// enough, a list older than 30 s is, one lookup per second at most, a failed lookup keeps the list.
+    @Test func addressListResolvesAgainWhenStaleAtMostOncePerSecond() throws {
+        let name = MovingName(ports: [1001, 1002])
+        let clock = TestClock()
+        let list = try EndpointAddressList(host: "minio.test", port: 9000, resolver: name.resolver, clockNs: { clock.nowNs })
+        /// Takes the lookup's result as the next connect would.
+        func settle() -> Bool { waitUntil(timeoutMs: 5_000) { _ = list.next(); return !list.resolutionPending } }
+        #expect(list.next().description == "127.0.0.1:1001")
+        list.connectFailed("127.0.0.1:1001")
+        #expect(!list.resolutionPending)
+        #expect(list.next().description == "127.0.0.1:1002")
+        // A successful connect forgets earlier failures: 1002 failing now is not every address.
+        list.connected()
+        list.connectFailed("127.0.0.1:1002")
+        #expect(!list.resolutionPending)
+        // Older than 30 s: one failed connect is enough.
+        clock.advance(ms: 31_000)
+        name.move(to: [1003])
+        list.connectFailed("127.0.0.1:1001")
+        #expect(list.resolutionPending)
+        #expect(settle())
+        #expect(list.addresses.map(\.description) == ["127.0.0.1:1003"])
+        // Every address failed, but within a second of the last lookup: none now.
+        list.connectFailed("127.0.0.1:1003")
+        #expect(!list.resolutionPending)
+        // A second later the name no longer resolves: the lookup runs and the list stays.
+        clock.advance(ms: 1_000)
+        name.move(to: [])
+        list.connectFailed("127.0.0.1:1003")
+        #expect(list.resolutionPending)
+        #expect(settle())
+        #expect(list.addresses.map(\.description) == ["127.0.0.1:1003"])
+        #expect(name.lookups.load(ordering: .relaxed) == 3)
     }
 
     @Test func blockingStoreResolvesForEveryNewConnection() throws {

@@ -24,6 +24,7 @@ final class EndpointAddressList {
     let host: String
     let port: Int
     private let resolver: EndpointResolver
+    private let clockNs: () -> UInt64
     private(set) var addresses: [EndpointAddress]
     private var nextIndex = 0
     /// Addresses (by text) whose connect failed since the last successful connect.
@@ -32,13 +33,16 @@ final class EndpointAddressList {
     private var refreshStartedNs: UInt64?
     private var refreshInFlight: ResolutionSlot?
 
-    /// Resolves `host` once, now (start-up: a name that does not resolve is a configuration error).
-    init(host: String, port: Int, resolver: @escaping EndpointResolver) throws(StorageError) {
+    /// Resolves `host` once, now (start-up: a name that does not resolve is a configuration
+    /// error). `clockNs` is the loops' monotonic clock (tests: one they move).
+    init(host: String, port: Int, resolver: @escaping EndpointResolver,
+         clockNs: @escaping () -> UInt64 = { EventLoop.monotonicNowNs }) throws(StorageError) {
         self.host = host
         self.port = port
         self.resolver = resolver
+        self.clockNs = clockNs
         addresses = try resolver(host, port)
-        resolvedAtNs = EventLoop.monotonicNowNs
+        resolvedAtNs = clockNs()
     }
 
     /// A resolution started and the loop has not taken its list yet.
@@ -60,7 +64,7 @@ final class EndpointAddressList {
     func connectFailed(_ endpoint: String) {
         nextIndex += 1
         failed.insert(endpoint)
-        let nowNs = EventLoop.monotonicNowNs
+        let nowNs = clockNs()
         let everyAddressFailed = addresses.allSatisfy { failed.contains($0.description) }
         guard everyAddressFailed || nowNs &- resolvedAtNs >= Self.maxAgeNs else { return }
         guard refreshInFlight == nil,
@@ -80,7 +84,7 @@ final class EndpointAddressList {
         addresses = fresh
         nextIndex = 0
         failed.removeAll()
-        resolvedAtNs = EventLoop.monotonicNowNs
+        resolvedAtNs = clockNs()
     }
 }
 
