@@ -7,22 +7,14 @@ import Glibc
 
 /// A plain OS thread for blocking test clients (no Foundation, no cooperative pool).
 struct TestThread {
-    private let thread: pthread_t
+    private let thread: OSThread
 
     init(_ body: @escaping @Sendable () -> Void) {
-        final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
-        let context = Unmanaged.passRetained(Box(body)).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { context in
-            Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
-            return nil
-        }, context)
-        precondition(rc == 0)
-        self.thread = thread
+        thread = OSThread.spawn(body)!
     }
 
     func join() {
-        pthread_join(thread, nil)
+        thread.join()
     }
 }
 

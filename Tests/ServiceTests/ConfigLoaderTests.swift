@@ -28,6 +28,7 @@ import Testing
         #expect(c.storage.backend == .filesystem)
         #expect(c.storage.filesystemDir == "./data")
         #expect(c.limits.maxProfileSizeBytes == 4_194_304)
+        #expect(c.shutdownDelayNs == 0)
     }
 
     @Test func goFlagSyntaxIsAccepted() throws {
@@ -35,7 +36,7 @@ import Testing
             "-server.grpc-listen-port=19095", "--server.http-listen-port", "14040",
             "-segment-writer.segment-duration=1m30s", "-segment-writer.metadata-dlq-enabled=false",
             "-segment-writer.bucket-health-check-enabled", "-storage.backend=s3",
-            "-storage.s3.endpoint=127.0.0.1:9000", "-storage.s3.bucket-name", "b",
+            "-storage.s3.endpoint=127.0.0.1:9000", "-storage.s3.bucket-name", "b", "-shutdown-delay=2s",
         ]).config
         #expect(c.server.grpcListenPort == 19095)
         #expect(c.server.httpListenPort == 14040)
@@ -45,10 +46,12 @@ import Testing
         #expect(c.storage.backend == .s3)
         #expect(c.storage.s3.endpoint == "127.0.0.1:9000")
         #expect(c.storage.s3.bucketName == "b")
+        #expect(c.shutdownDelayNs == 2_000_000_000)
     }
 
     @Test func yamlUsesPyroscopeKeysAndFlagsWin() throws {
         let yaml = """
+        shutdown_delay: 1m30s
         server:
           grpc_listen_port: 9999
           http_server_read_timeout: 30s
@@ -72,6 +75,8 @@ import Testing
         #expect(r.config.segmentWriter.uploadTimeoutNs == 3_000_000_000)
         #expect(r.config.segmentWriter.uploadMaxRetries == 5)
         #expect(r.config.storage.filesystemDir == "/srv/bucket")
+        #expect(r.config.shutdownDelayNs == 90_000_000_000)
+        #expect(!r.ignored.contains("shutdown_delay"))
         // Keys of our sections that we do not implement are reported; other components' sections are not.
         #expect(r.ignored.contains("server.http_server_read_timeout"))
         #expect(r.ignored.contains("segment_writer.lifecycler.num_tokens"))

@@ -6,22 +6,34 @@ import Glibc
 /// A blocking HTTP/1.1 client connection (POSIX socket, optional `TLSSession`) for the start-up
 /// bucket health check, loops without io_uring, and tests; the flush path uses `RingS3ObjectStore`. Keeps the
 /// connection alive between requests and reconnects once when a reused connection turns out
-/// to be closed by the server. Not Sendable: one caller at a time.
+/// to be closed by the server. The endpoint's name is resolved for every new connection (this
+/// transport blocks anyway), so changed addresses are picked up at the next connect. Not
+/// Sendable: one caller at a time.
 public final class BlockingHTTPTransport {
     public let endpoint: S3Endpoint
     let tlsContext: TLSClientContext?
     let ioTimeoutMs: Int
     let maxResponseBodyBytes: Int
+    let resolver: EndpointResolver
     private var connection: Connection?
     /// How many TCP connections were opened (keep-alive reuse keeps this at 1).
     public private(set) var connectionsOpened = 0
 
-    public init(endpoint: S3Endpoint, tlsContext: TLSClientContext?, ioTimeoutMs: Int = 10_000, maxResponseBodyBytes: Int = 256 << 20) {
+    public convenience init(endpoint: S3Endpoint, tlsContext: TLSClientContext?, ioTimeoutMs: Int = 10_000,
+                            maxResponseBodyBytes: Int = 256 << 20) {
+        self.init(endpoint: endpoint, tlsContext: tlsContext, ioTimeoutMs: ioTimeoutMs,
+                  maxResponseBodyBytes: maxResponseBodyBytes, resolver: EndpointAddress.resolve)
+    }
+
+    /// `resolver` replaces getaddrinfo (tests: a name whose addresses change).
+    init(endpoint: S3Endpoint, tlsContext: TLSClientContext?, ioTimeoutMs: Int = 10_000, maxResponseBodyBytes: Int = 256 << 20,
+         resolver: @escaping EndpointResolver) {
         precondition(endpoint.useTLS == (tlsContext != nil), "TLS endpoint needs a TLS context and vice versa")
         self.endpoint = endpoint
         self.tlsContext = tlsContext
         self.ioTimeoutMs = ioTimeoutMs
         self.maxResponseBodyBytes = maxResponseBodyBytes
+        self.resolver = resolver
     }
 
     deinit { close() }
@@ -45,7 +57,8 @@ public final class BlockingHTTPTransport {
                 throw error
             }
         }
-        let fresh = try Connection(endpoint: endpoint, tlsContext: tlsContext, ioTimeoutMs: ioTimeoutMs,
+        let addresses = try resolver(endpoint.host, endpoint.port)
+        let fresh = try Connection(endpoint: endpoint, addresses: addresses, tlsContext: tlsContext, ioTimeoutMs: ioTimeoutMs,
                                    maxResponseBodyBytes: maxResponseBodyBytes)
         connectionsOpened += 1
         connection = fresh
@@ -78,8 +91,9 @@ private final class Connection {
     let ioTimeoutMs: Int
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
 
-    init(endpoint: S3Endpoint, tlsContext: TLSClientContext?, ioTimeoutMs: Int, maxResponseBodyBytes: Int) throws(StorageError) {
-        fd = try Self.connect(host: endpoint.host, port: endpoint.port, timeoutMs: ioTimeoutMs)
+    init(endpoint: S3Endpoint, addresses: [EndpointAddress], tlsContext: TLSClientContext?, ioTimeoutMs: Int,
+         maxResponseBodyBytes: Int) throws(StorageError) {
+        fd = try Self.connect(addresses, timeoutMs: ioTimeoutMs, endpoint: "\(endpoint.host):\(endpoint.port)")
         self.ioTimeoutMs = ioTimeoutMs
         do {
             let tls = try tlsContext.map { (context) throws(StorageError) in try TLSSession(context: context, serverName: endpoint.host) }
@@ -137,30 +151,26 @@ private final class Connection {
         }
     }
 
-    private static func connect(host: String, port: Int, timeoutMs: Int) throws(StorageError) -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else { throw .transport("cannot resolve \(host): \(String(cString: gai_strerror(rc)))") }
-        defer { freeaddrinfo(list) }
+    /// The first of `addresses` (in order) that accepts a connection.
+    private static func connect(_ addresses: [EndpointAddress], timeoutMs: Int, endpoint: String) throws(StorageError) -> Int32 {
         var lastError: Int32 = 0
-        var candidate: UnsafeMutablePointer<addrinfo>? = first
-        while let info = candidate {
-            candidate = info.pointee.ai_next
-            let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        for address in addresses {
+            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { lastError = errno; continue }
             var timeout = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return fd }
+            var storage = address.storage
+            let rc = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
+            }
+            if rc == 0 { return fd }
             lastError = errno
             Glibc.close(fd)
         }
-        throw .transport("cannot connect to \(host):\(port): \(errnoText(lastError))")
+        throw .transport("cannot connect to \(endpoint): \(errnoText(lastError))")
     }
 
     static func errnoText(_ code: Int32) -> String {

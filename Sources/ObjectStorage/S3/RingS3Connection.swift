@@ -42,6 +42,7 @@ final class RingS3Connection {
     /// The current request's deadline passed (not a stale connection: no second try).
     var expired = false
     var connecting = false, connected = false, sending = false, receiving = false
+    var connectStartedNs: UInt64 = 0
     var closing = false, closeSubmitted = false
 
     init(serial: UInt64, fd: Int32, session: HTTPClientSession, address: EndpointAddress) {
@@ -60,6 +61,11 @@ final class RingS3Connection {
         receiveBuffer.deallocate()
         staged.deallocate()
     }
+
+    /// A connect cut short (deadline, `cancelPuts`) after a second without an answer counts as a
+    /// failed one: a live peer answers a SYN within milliseconds, and the kernel resends an
+    /// unanswered SYN only after one second (a vanished pod's address often drops SYNs silently).
+    var connectStalled: Bool { EventLoop.monotonicNowNs &- connectStartedNs >= 1_000_000_000 }
 
     func tag(_ operation: Operation) -> UInt64 { serial << Self.operationBits | operation.rawValue }
 
@@ -112,48 +118,5 @@ final class RingS3Connection {
             stagedCount = 0
             stagedSent = 0
         }
-    }
-}
-
-/// One address of the endpoint, as `connect` takes it.
-struct EndpointAddress: CustomStringConvertible {
-    var storage: sockaddr_storage
-    var length: socklen_t
-    var family: Int32
-    var description: String
-
-    /// Every TCP address of `host` (IPv4 and IPv6, in getaddrinfo's order).
-    static func resolve(_ host: String, port: Int) throws(StorageError) -> [EndpointAddress] {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, list != nil else { throw .transport("cannot resolve \(host): \(String(cString: gai_strerror(rc)))") }
-        defer { freeaddrinfo(list) }
-        var addresses: [EndpointAddress] = []
-        var next = list
-        while let info = next {
-            next = info.pointee.ai_next
-            var storage = sockaddr_storage()
-            withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen))) }
-            addresses.append(EndpointAddress(storage: storage, length: info.pointee.ai_addrlen, family: info.pointee.ai_family,
-                                             description: Self.text(info.pointee.ai_addr, family: info.pointee.ai_family, port: port)))
-        }
-        guard !addresses.isEmpty else { throw .transport("cannot resolve \(host): no address") }
-        return addresses
-    }
-
-    private static func text(_ address: UnsafePointer<sockaddr>, family: Int32, port: Int) -> String {
-        var text = [UInt8](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let raw = UnsafeRawPointer(address)
-        if family == AF_INET6 {
-            var ip = raw.assumingMemoryBound(to: sockaddr_in6.self).pointee.sin6_addr
-            inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count))
-            return "[\(String(decoding: text.prefix { $0 != 0 }, as: UTF8.self))]:\(port)"
-        }
-        var ip = raw.assumingMemoryBound(to: sockaddr_in.self).pointee.sin_addr
-        inet_ntop(AF_INET, &ip, &text, socklen_t(text.count))
-        return "\(String(decoding: text.prefix { $0 != 0 }, as: UTF8.self)):\(port)"
     }
 }

@@ -18,9 +18,9 @@ import Glibc
 /// runs, no further byte of that attempt can reach the store. A success completes at once.
 ///
 /// Confined to the ring's loop; completions run there too. The ring holds the store as its
-/// completion handler, so make one per loop, at start-up. The endpoint's host is resolved once,
-/// here (IPv4 and IPv6, getaddrinfo order); a failed connect moves the next attempt on to the
-/// next address.
+/// completion handler, so make one per loop, at start-up. The endpoint's host is resolved here
+/// (IPv4 and IPv6, getaddrinfo order); a failed connect moves the next attempt on to the next
+/// address, and a list that looks stale is resolved again off the loop (`EndpointAddressList`).
 public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
     public let client: S3Client
     public let prefix: String
@@ -29,8 +29,7 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
     private var ringClient: RingClient!
     let tlsContext: TLSClientContext?
     let now: () -> AmzDate
-    let addresses: [EndpointAddress]
-    private var nextAddress = 0
+    let endpoints: EndpointAddressList
     /// Every connection whose socket is open, by serial (the high bits of its ring tags).
     private var connections: [UInt64: RingS3Connection] = [:]
     private var idle: [RingS3Connection] = []
@@ -41,13 +40,20 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
     public private(set) var ringCompletions = RingS3Completions()
     static let idleConnectionsMax = 4
 
-    public init(loop: EventLoop, ring: Ring, configuration: S3Configuration, prefix: String = "",
-                now: @escaping () -> AmzDate = AmzDate.now) throws(StorageError) {
+    public convenience init(loop: EventLoop, ring: Ring, configuration: S3Configuration, prefix: String = "",
+                            now: @escaping () -> AmzDate = AmzDate.now) throws(StorageError) {
+        try self.init(loop: loop, ring: ring, configuration: configuration, prefix: prefix, now: now,
+                      resolver: EndpointAddress.resolve)
+    }
+
+    /// `resolver` replaces getaddrinfo (tests: a name whose addresses change).
+    init(loop: EventLoop, ring: Ring, configuration: S3Configuration, prefix: String = "",
+         now: @escaping () -> AmzDate = AmzDate.now, resolver: @escaping EndpointResolver) throws(StorageError) {
         client = try S3Client(configuration: configuration)
         self.prefix = prefix
         self.loop = loop
         self.ring = ring
-        addresses = try EndpointAddress.resolve(client.endpoint.host, port: client.endpoint.port)
+        endpoints = try EndpointAddressList(host: client.endpoint.host, port: client.endpoint.port, resolver: resolver)
         tlsContext = client.endpoint.useTLS ? try TLSClientContext(verification: configuration.tlsVerification) : nil
         self.now = now
         ringClient = ring.register(self)
@@ -129,7 +135,7 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
     }
 
     private func open() throws(StorageError) -> RingS3Connection {
-        let address = addresses[nextAddress % addresses.count]
+        let address = endpoints.next()
         let fd = cshim_tcp_socket(address.family)
         guard fd >= 0 else { throw .transport("socket: \(Errno(rawValue: -fd))") }
         let connection: RingS3Connection
@@ -151,6 +157,7 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
             throw .transport("ring connect to \(address): \(error)")
         }
         connection.connecting = true
+        connection.connectStartedNs = EventLoop.monotonicNowNs
         nextSerial += 1
         connections[connection.serial] = connection
         connectionsOpened += 1
@@ -251,10 +258,11 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
         case .connect:
             connection.connecting = false
             if result < 0 {
-                if !connection.closing { nextAddress += 1 }  // refused or unreachable: try the next address
+                if !connection.closing || connection.connectStalled { endpoints.connectFailed(connection.endpoint) }
                 abort(connection, .transport("connect to \(connection.endpoint): \(Errno(rawValue: -result))"))
             } else {
                 connection.connected = true
+                endpoints.connected()
             }
         case .send:
             connection.sending = false

@@ -1,6 +1,7 @@
 /// `-storage.backend=s3` over the blocking transport: each put is one signed PUT with
 /// `Content-MD5`, so S3 only stores it if every byte arrived; S3 makes an object visible
-/// only when its PUT completes, so there is never a partial object under the key.
+/// only when its PUT completes, so there is never a partial object under the key. The endpoint
+/// is resolved for every new connection (`BlockingHTTPTransport`).
 public final class S3ObjectStore: ObjectStore {
     public let client: S3Client
     public let prefix: String
@@ -8,11 +9,18 @@ public final class S3ObjectStore: ObjectStore {
     public let transport: BlockingHTTPTransport
     let now: () -> AmzDate
 
-    public init(configuration: S3Configuration, prefix: String = "", now: @escaping () -> AmzDate = AmzDate.now) throws(StorageError) {
+    public convenience init(configuration: S3Configuration, prefix: String = "", now: @escaping () -> AmzDate = AmzDate.now) throws(StorageError) {
+        try self.init(configuration: configuration, prefix: prefix, now: now, resolver: EndpointAddress.resolve)
+    }
+
+    /// `resolver` replaces getaddrinfo (tests: a name whose addresses change).
+    init(configuration: S3Configuration, prefix: String = "", now: @escaping () -> AmzDate = AmzDate.now,
+         resolver: @escaping EndpointResolver) throws(StorageError) {
         client = try S3Client(configuration: configuration)
         self.prefix = prefix
         let tls = client.endpoint.useTLS ? try TLSClientContext(verification: configuration.tlsVerification) : nil
-        transport = BlockingHTTPTransport(endpoint: client.endpoint, tlsContext: tls, ioTimeoutMs: configuration.ioTimeoutMs)
+        transport = BlockingHTTPTransport(endpoint: client.endpoint, tlsContext: tls, ioTimeoutMs: configuration.ioTimeoutMs,
+                                          resolver: resolver)
         self.now = now
     }
 

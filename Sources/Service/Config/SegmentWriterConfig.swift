@@ -69,6 +69,8 @@ public struct SegmentWriterConfig: Sendable, Equatable {
     public var storage = Storage()
     public var metastore = Metastore()
     public var limits = Limits()
+    /// `-shutdown-delay`: after SIGTERM/SIGINT, keep serving this long (with `/ready` 503) before draining.
+    public var shutdownDelayNs: Int64 = 0
     public var logLevel = "info"
     public var target = "segment-writer"
 

@@ -36,6 +36,7 @@ extension Setting {
         Setting("storage.s3.bucket-lookup-type", "storage.s3.bucket_lookup_type", .bucketLookup, "auto, virtual-hosted or path."),
         Setting("storage.s3.http.insecure-skip-verify", "storage.s3.http.insecure_skip_verify", .bool(\.storage.s3.insecureSkipVerify), "Accept any TLS certificate."),
         Setting("metastore.address", "metastore.address", .string(\.metastore.address), "Metastore addresses, comma separated: host:port, host:port/raft-id or dns:///host:port (resolved at start-up); empty writes metadata to the DLQ path only."),
+        Setting("shutdown-delay", "shutdown_delay", .duration(\.shutdownDelayNs), "Wait time before shutting down after a termination signal: Pushes are still served, /ready answers 503; a second signal ends it."),
         Setting("log.level", "server.log_level", .string(\.logLevel), "debug, info, warn or error."),
         Setting("target", "target", .string(\.target), "Accepted for compatibility: segment-writer (or all)."),
     ]
@@ -54,7 +55,7 @@ extension Setting {
         "server.grpc-max-send-msg-size-bytes", "server.grpc-conn-limit", "server.http-conn-limit", "log.format",
         "storage.s3.signature-version", "storage.s3.force-path-style", "storage.s3.sse.", "storage.s3.http.",
         "storage.s3.native-aws-auth-enabled", "storage.gcs.", "storage.azure.", "storage.swift.", "storage.cos.",
-        "metastore.", "auth.multitenancy-enabled", "architecture.storage", "write-path", "shutdown-delay",
+        "metastore.", "auth.multitenancy-enabled", "architecture.storage", "write-path",
     ]
 
     static func isIgnored(flag: String) -> Bool {

@@ -33,9 +33,11 @@ final class OperationsHTTPHandler: ConnectionHandler {
         }
         switch request.path {
         case "/ready":
-            return readiness.isServing
-                ? HTTP1Response(status: 200, text: "ready\n")
-                : HTTP1Response(status: 503, text: "Segment Writer not ready: \(readiness.state)\n")
+            switch readiness.state {
+            case .serving: return HTTP1Response(status: 200, text: "ready\n")
+            case .delayingShutdown: return HTTP1Response(status: 503, text: "Segment Writer shutting down\n")
+            case let state: return HTTP1Response(status: 503, text: "Segment Writer not ready: \(state)\n")
+            }
         case "/healthz":
             return HTTP1Response(status: 200, text: "ok\n")
         case "/metrics":

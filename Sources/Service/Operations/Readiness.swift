@@ -1,10 +1,13 @@
 import Synchronization
 
 /// The process lifecycle as `/ready`, gRPC health and Push admission see it
-/// (ingest-and-ops.md §5.4–5.5): Pushes are admitted only while `serving`.
+/// (ingest-and-ops.md §5.4–5.5): Pushes are admitted while `serving` and during the shutdown
+/// delay; `/ready` answers 200 only while `serving`.
 public final class Readiness: Sendable {
     public enum State: UInt8, Sendable {
-        case starting, serving, draining, stopped
+        /// `delayingShutdown`: a termination signal arrived and `-shutdown-delay` runs; Pushes and
+        /// gRPC health go on as before (upstream's sleep), only `/ready` already answers 503.
+        case starting, serving, delayingShutdown, draining, stopped
     }
 
     private let raw = Atomic<UInt8>(State.starting.rawValue)
@@ -13,7 +16,7 @@ public final class Readiness: Sendable {
 
     public var state: State { State(rawValue: raw.load(ordering: .acquiring))! }
 
-    /// Moves forward only (starting → serving → draining → stopped).
+    /// Moves forward only (starting → serving → delayingShutdown → draining → stopped).
     public func advance(to next: State) {
         var current = raw.load(ordering: .relaxed)
         while current < next.rawValue {
@@ -24,5 +27,13 @@ public final class Readiness: Sendable {
         }
     }
 
+    /// `/ready` answers 200.
     public var isServing: Bool { state == .serving }
+
+    /// Pushes are taken and gRPC health reports SERVING (upstream turns health NOT_SERVING only
+    /// after its shutdown delay, §5.5 step 2).
+    public var admitsPushes: Bool {
+        let current = state
+        return current == .serving || current == .delayingShutdown
+    }
 }

@@ -149,7 +149,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
 
     private func push(_ id: CallID, _ message: GRPCMessage) {
         let server = context.server
-        guard server.readiness.isServing, let connection else {
+        guard server.readiness.admitsPushes, let connection else {
             finish(id, GRPCStatus(.unavailable, "service is unavailable"))
             return
         }
@@ -229,7 +229,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         flushOutput()
     }
 
-    private var servingStatus: GRPCHealth.ServingStatus { context.server.readiness.isServing ? .serving : .notServing }
+    private var servingStatus: GRPCHealth.ServingStatus { context.server.readiness.admitsPushes ? .serving : .notServing }
 
     private func healthService(_ id: CallID, _ message: GRPCMessage) -> ByteString? {
         guard let service = message.withBytes({ raw in try? GRPCHealth.decodeRequest(raw) }) else {

@@ -85,6 +85,23 @@ public final class SegmentWriterServer {
                                             "storage": Self.describe(config.storage)])
     }
 
+    /// `-shutdown-delay` (ingest-and-ops.md §5.5 step 1), on the thread that took the first
+    /// termination signal: upstream sleeps before stopping anything so load balancers and
+    /// distributors stop sending first. Pushes are admitted and answered as before meanwhile.
+    /// Beyond upstream (which keeps reporting ready), `/ready` answers 503 for the whole delay,
+    /// so a Kubernetes readiness probe takes the pod out of its Service before the drain.
+    /// A second SIGTERM/SIGINT ends the delay at once. The loops are not involved: they go on
+    /// serving while this thread waits in `sigtimedwait`.
+    public func delayShutdown() {
+        guard config.shutdownDelayNs > 0 else { return }
+        readiness.advance(to: .delayingShutdown)
+        log.info("shutdown delayed: still serving Pushes, /ready answers 503",
+                 ["delay": GoDuration.format(nanoseconds: config.shutdownDelayNs)])
+        if let signal = ShutdownSignals.wait(timeoutNs: UInt64(config.shutdownDelayNs)) {
+            log.info("second shutdown signal: the rest of the shutdown delay is skipped", ["signal": String(signal)])
+        }
+    }
+
     /// Graceful shutdown (ingest-and-ops.md §5.5): refuse new Pushes, flush every shard, wait
     /// for the pending acknowledgements (bounded by `-server.graceful-shutdown-timeout`),
     /// GOAWAY, stop the loops. True when nothing was left pending.

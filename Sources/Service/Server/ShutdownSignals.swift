@@ -1,3 +1,4 @@
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,5 +27,20 @@ public enum ShutdownSignals {
         var received: Int32 = 0
         while sigwait(&signals, &received) != 0 {}
         return received
+    }
+
+    /// Blocks until SIGTERM or SIGINT arrives (its number) or `timeoutNs` passed (nil).
+    public static func wait(timeoutNs: UInt64) -> Int32? {
+        var signals = set()
+        let deadlineNs = EventLoop.monotonicNowNs &+ timeoutNs
+        while true {
+            let nowNs = EventLoop.monotonicNowNs
+            guard nowNs < deadlineNs else { return nil }
+            let remainingNs = deadlineNs - nowNs
+            var timeout = timespec(tv_sec: Int(remainingNs / 1_000_000_000), tv_nsec: Int(remainingNs % 1_000_000_000))
+            let received = sigtimedwait(&signals, nil, &timeout)
+            if received > 0 { return received }
+            // EAGAIN: the time is up (checked above); EINTR: another signal's handler ran.
+        }
     }
 }

@@ -46,5 +46,6 @@ do {
 }
 let signal = ShutdownSignals.wait()
 log.info("shutdown signal received", ["signal": String(signal)])
+server.delayShutdown()
 server.shutdown()
 exit(0)
