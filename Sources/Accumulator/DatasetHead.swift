@@ -147,7 +147,7 @@ struct DatasetHead {
     /// `x.order`: the group's `n` entries sorted by stack-trace id, ties in sample order (see
     /// README: upstream's unstable sort may order ties differently, values are unaffected).
     private static func orderEntriesByStack(_ n: Int, _ x: inout IngestScratch) {
-        x.order.refill(count: n, with: 0)
+        x.order.reset(count: n)
         let order = x.order.mutableElements, ids = x.stackIDs.elements
         for k in order.indices { order[k] = UInt64(ids[k]) << 32 | UInt64(k) }
         StableSort.sortByHighWord(&x.order, buffer: &x.orderBuffer, counts: &x.radixCounts)
@@ -155,7 +155,7 @@ struct DatasetHead {
 
     /// The tree reads each sample's frames in place through the location map (no per-stack copy).
     private mutating func insertStacks(_ samples: ArraySlice<Int32>, _ p: PprofTables, _ x: inout IngestScratch) {
-        x.stackIDs.refill(count: samples.count, with: 0)
+        x.stackIDs.reset(count: samples.count)
         let map = x.locationMap.elements, ids = x.stackIDs.mutableElements
         samples.withUnsafeBufferPointer { samples in
             symbols.insertStacks(samples: samples, starts: p.sampleLocationStarts, frames: p.sampleLocationIndices,
@@ -257,10 +257,8 @@ struct DatasetHead {
                                         hasSpans: Bool, hasTraces: Bool, arena: SampleArena) -> (Int, Int, UInt64)? {
         let order = x.order.elements
         let run = samples.withUnsafeBufferPointer { samples in
-            x.split.withValues(p) { values in
-                Self.writeRun(type: t, types: p.typeCount, order: order, samples: samples, values: values, x,
-                              hasSpans: hasSpans, hasTraces: hasTraces, arena: arena)
-            }
+            Self.writeRun(type: t, types: p.typeCount, order: order, samples: samples, values: x.split.values(of: p), x,
+                          hasSpans: hasSpans, hasTraces: hasTraces, arena: arena)
         }
         if let (_, n, _) = run { sampleCount += n }
         return run

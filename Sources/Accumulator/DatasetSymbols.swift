@@ -98,7 +98,7 @@ extension SymbolPartitionBuilder {
             for l in referenced where interned[Int(l)] != push { count += 1 }
         }
         let scanned = count * 8 >= p.locations.count
-        x.sortedLocations.refill(count: count, with: 0)
+        x.sortedLocations.reset(count: count)
         let walk = x.sortedLocations.mutableElements
         // The stamped locations are exactly the referenced ones: `count` in both walks.
         var n = 0
@@ -121,8 +121,8 @@ extension SymbolPartitionBuilder {
         let locations = p.locations, lines = p.lines
         var lineTotal = 0
         for l in walk { lineTotal &+= Int(locations[Int(l)].lineCount) }
-        x.exportMappings.refill(count: min(walk.count, p.mappings.count), with: 0)
-        x.exportFunctions.refill(count: min(lineTotal, p.functions.count), with: 0)
+        x.exportMappings.reset(count: min(walk.count, p.mappings.count))
+        x.exportFunctions.reset(count: min(lineTotal, p.functions.count))
         let mappingStamp = x.mappingStamp.mutableElements, functionStamp = x.functionStamp.mutableElements
         let mappings = x.exportMappings.mutableElements, functions = x.exportFunctions.mutableElements
         var mappingCount = 0, functionCount = 0
@@ -154,7 +154,7 @@ extension SymbolPartitionBuilder {
     /// order, through pointers (the frame walk visits every frame of every sample). Samples in
     /// consecutive source order (common: one group of the whole profile) have their frames in
     /// one span of the frame column, walked at once; when that span is long against the
-    /// location table, by first blocks (`collectByFirstBlock`) rather than frame by frame.
+    /// location table, by first blocks (`FirstBlocks`) rather than frame by frame.
     private static func collectReferencedLocations(_ p: PprofTables, _ samples: ArraySlice<Int32>,
                                                    _ x: inout IngestScratch) {
         let gen = x.generation
@@ -169,7 +169,7 @@ extension SymbolPartitionBuilder {
                 for s in samples { frameCount &+= Int(starts[Int(s) + 1]) - Int(starts[Int(s)]) }
             }
             // Sized to a bound (no more than the locations or the group's frames), then trimmed.
-            x.referencedLocations.refill(count: min(frameCount, locationCount), with: 0)
+            x.referencedLocations.reset(count: min(frameCount, locationCount))
             let out = x.referencedLocations.mutableElements, stamp = x.locationStamp.mutableElements
             var n = 0
             if consecutive, let first = samples.first {

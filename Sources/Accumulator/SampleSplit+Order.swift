@@ -32,7 +32,7 @@ extension SampleSplit {
 
         // Classes by their label lists; distinct lists never compare equal, so no ties.
         let classes = classFirstSample.count
-        classOrder.refill(count: classes, with: 0)
+        classOrder.reset(count: classes)
         classSortBuffer.resize(toAtLeast: classes, fill: 0)
         let sorted = classOrder.mutableElements, firstSample = classFirstSample.elements
         for c in sorted.indices { sorted[c] = Int32(truncatingIfNeeded: c) }
@@ -42,7 +42,7 @@ extension SampleSplit {
 
         // Counting placement: a class's run starts after the runs of the classes before it.
         classNext.refill(count: classes, with: 0)
-        order.refill(count: n, with: 0)
+        order.reset(count: n)
         let next = classNext.mutableElements, classOf = sampleClass.elements, placed = order.mutableElements
         for c in classOf { next[Int(c)] += 1 }
         var at: Int32 = 0

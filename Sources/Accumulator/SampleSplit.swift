@@ -102,7 +102,7 @@ struct SampleSplit: ~Copyable {
     private(set) var groupSamples: [Int32] = []
     /// Sample values (`typeCount` per source sample), summed where groups merged: a copy of
     /// the profile's column made by the first merge (`valuesCopied`); until then the profile's.
-    private var values: [Int64] = []
+    private var values = ScratchColumn<Int64>()
     private var valuesCopied = false
 
     var groupCount: Int { groupSampleStart.count }
@@ -123,7 +123,7 @@ struct SampleSplit: ~Copyable {
 
     mutating func split(_ p: PprofTables, keys: SpecialLabelKeys, requestLabels: LabelBuilder) {
         reset()
-        order.refill(count: p.sampleCount, with: 0)
+        order.reset(count: p.sampleCount)
         let identity = order.mutableElements
         for s in identity.indices { identity[s] = Int32(truncatingIfNeeded: s) }
         // No sample labels at all (most profiles): one run without labels, path c.
@@ -172,7 +172,7 @@ struct SampleSplit: ~Copyable {
         groupSampleStart.removeAll(keepingCapacity: true)
         groupSampleCount.removeAll(keepingCapacity: true)
         groupSamples.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
+        values.removeAll()
         valuesCopied = false
         isWholeProfile = false
         hasOneLabelSet = false
@@ -211,10 +211,10 @@ struct SampleSplit: ~Copyable {
     private mutating func collectGroupingLabels(_ p: PprofTables, _ keys: SpecialLabelKeys, sampleCount n: Int) {
         let labelStarts = p.sampleLabelStarts, labels = p.sampleLabels
         let labelsMax = Int(labelStarts[n]) - Int(labelStarts[0])
-        labelStart.refill(count: n, with: 0)
-        labelCount.refill(count: n, with: 0)
-        labelKey.refill(count: labelsMax, with: 0)
-        labelStr.refill(count: labelsMax, with: 0)
+        labelStart.reset(count: n)
+        labelCount.reset(count: n)
+        labelKey.reset(count: labelsMax)
+        labelStr.reset(count: labelsMax)
         let starts = labelStart.mutableElements, counts = labelCount.mutableElements
         let names = labelKey.mutableElements, values = labelStr.mutableElements
         var used = 0
@@ -362,7 +362,7 @@ struct SampleSplit: ~Copyable {
                     let target = Int(groupSamples[Int(at)])
                     if !valuesCopied { copyValues(p) }
                     for t in 0 ..< p.typeCount {
-                        values[target * p.typeCount + t] = values[target * p.typeCount + t] &+ values[s * p.typeCount + t]
+                        values[target * p.typeCount + t] &+= values[s * p.typeCount + t]
                     }
                 } else {
                     groupSamples.append(Int32(s))
@@ -376,17 +376,12 @@ struct SampleSplit: ~Copyable {
     }
 
     /// The sample values after merging (`typeCount` per source sample) of the last split of `p`.
-    func withValues<R>(_ p: PprofTables, _ body: (UnsafeBufferPointer<Int64>) -> R) -> R {
-        valuesCopied ? values.withUnsafeBufferPointer(body) : body(p.sampleValues)
-    }
+    func values(of p: PprofTables) -> UnsafeBufferPointer<Int64> { valuesCopied ? values.elements : p.sampleValues }
 
-    /// Copies the profile's values before a merge changes one (filled through pointers:
-    /// `append(contentsOf:)` copied element by element).
+    /// Copies the profile's values before a merge changes one.
     private mutating func copyValues(_ p: PprofTables) {
-        values.append(contentsOf: repeatElement(0, count: p.sampleValues.count))
-        values.withUnsafeMutableBufferPointer { out in
-            if let from = p.sampleValues.baseAddress { out.baseAddress!.update(from: from, count: p.sampleValues.count) }
-        }
+        values.reset(count: p.sampleValues.count)
+        _ = values.mutableElements.update(fromContentsOf: p.sampleValues)
         valuesCopied = true
     }
 

@@ -36,7 +36,9 @@ struct ScratchColumn<Element>: ~Copyable {
         }
     }
 
-    /// Grows to `n` elements when shorter, the new ones set to `fill`.
+    /// Grows to `n` elements when shorter, the new ones set to `fill`. Inlined so that a
+    /// constant fill (0, mostly) becomes a `memset` rather than a loop over a runtime value.
+    @inline(__always)
     mutating func resize(toAtLeast n: Int, fill: Element) {
         guard n > count else { return }
         if n > capacity { grow(toAtLeast: n) }
@@ -44,11 +46,21 @@ struct ScratchColumn<Element>: ~Copyable {
         count = n
     }
 
-    /// Empties the column, then holds `n` elements set to `fill`: sized to a bound before a
-    /// loop writes through `mutableElements`, then `truncate`d to what it wrote.
+    /// Empties the column, then holds `n` elements set to `fill`.
+    @inline(__always)
     mutating func refill(count n: Int, with fill: Element) {
         count = 0
         resize(toAtLeast: n, fill: fill)
+    }
+
+    /// Empties the column, then holds `n` elements of unspecified value (left from earlier use,
+    /// or never written), for a loop that writes each element before anything reads it: sized
+    /// to a bound, written through `mutableElements`, then `truncate`d to what was written.
+    /// It spares the fill that `refill` pays for values that would all be overwritten.
+    mutating func reset(count n: Int) {
+        count = 0
+        if n > capacity { grow(toAtLeast: n) }
+        count = n
     }
 
     /// Drops the elements after the first `n`.

@@ -94,7 +94,7 @@ extension StableSort {
         }
         var passes = 0
         while passes < 3 && highest >> UInt64(passes * 11) != 0 { passes += 1 }
-        buffer.refill(count: n, with: 0)
+        buffer.reset(count: n)
         counts.resize(toAtLeast: 2048 * passes, fill: 0)
         // A digit's histogram does not depend on the order: all of them in one read of the keys
         // (then one offset table per digit), instead of a counting read per pass.
