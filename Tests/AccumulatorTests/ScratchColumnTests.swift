@@ -47,6 +47,23 @@ import Testing
         #expect(Array(column.elements) == [4, 4, 4])
     }
 
+    /// `reset(count:)` sizes without filling: room for `n` kept in place when it fits, grown
+    /// (nothing to carry over) when it does not; what a loop then writes is what it reads back.
+    @Test func resetSizesForOverwrite() {
+        var column = ScratchColumn<UInt64>()
+        column.reset(count: 10)
+        let capacity = column.capacity, base = column.elements.baseAddress
+        #expect(column.count == 10 && capacity >= 10)
+        column.reset(count: capacity)
+        #expect(column.count == capacity && column.elements.baseAddress == base)
+        column.reset(count: 3 * capacity)
+        #expect(column.count == 3 * capacity && column.capacity >= 3 * capacity)
+        let elements = column.mutableElements
+        for k in elements.indices { elements[k] = UInt64(k) * 7 }
+        column.truncate(to: 5)
+        #expect(Array(column.elements) == [0, 7, 14, 21, 28])
+    }
+
     /// Writes through `mutableElements` and the subscript land in the column's storage.
     @Test func writesThroughPointerAreTheColumns() {
         var column = ScratchColumn<UInt64>()
