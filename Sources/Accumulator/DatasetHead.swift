@@ -130,21 +130,7 @@ struct DatasetHead {
         let (hasSpans, hasTraces) = spanAndTracePresence(whole: whole, samples, p, keys, x)
         collectSpansAndTraces(samples, p, keys, hasSpans: hasSpans, hasTraces: hasTraces, &x)
 
-        // Entries sorted by stack-trace id; ties keep sample order (see README: upstream's
-        // unstable sort may order ties differently, values are unaffected).
-        // Written through pointers, the column moved out of `x` (an append through `inout x`
-        // checked uniqueness per entry).
-        var order = x.order
-        x.order = []
-        order.removeAll(keepingCapacity: true)
-        order.append(contentsOf: repeatElement(0, count: samples.count))
-        order.withUnsafeMutableBufferPointer { order in
-            x.stackIDs.withUnsafeBufferPointer { ids in
-                for k in order.indices { order[k] = UInt64(ids[k]) << 32 | UInt64(k) }
-            }
-        }
-        StableSort.sortByHighWord(&order, buffer: &x.orderBuffer, counts: &x.radixCounts)
-        x.order = order
+        Self.orderEntriesByStack(samples.count, &x)
 
         var producedRow = false
         for t in 0 ..< p.typeCount {
@@ -158,22 +144,23 @@ struct DatasetHead {
         }
     }
 
+    /// `x.order`: the group's `n` entries sorted by stack-trace id, ties in sample order (see
+    /// README: upstream's unstable sort may order ties differently, values are unaffected).
+    private static func orderEntriesByStack(_ n: Int, _ x: inout IngestScratch) {
+        x.order.reset(count: n)
+        let order = x.order.mutableElements, ids = x.stackIDs.elements
+        for k in order.indices { order[k] = UInt64(ids[k]) << 32 | UInt64(k) }
+        StableSort.sortByHighWord(&x.order, buffer: &x.orderBuffer, counts: &x.radixCounts)
+    }
+
+    /// The tree reads each sample's frames in place through the location map (no per-stack copy).
     private mutating func insertStacks(_ samples: ArraySlice<Int32>, _ p: PprofTables, _ x: inout IngestScratch) {
-        // The id column is moved out of `x` and written through a pointer; the tree reads each
-        // sample's frames in place through the location map (no per-stack copy).
-        var ids = x.stackIDs
-        x.stackIDs = []
-        ids.removeAll(keepingCapacity: true)
-        ids.append(contentsOf: repeatElement(0, count: samples.count))
-        ids.withUnsafeMutableBufferPointer { ids in
-            samples.withUnsafeBufferPointer { samples in
-                x.locationMap.withUnsafeBufferPointer { map in
-                    symbols.insertStacks(samples: samples, starts: p.sampleLocationStarts, frames: p.sampleLocationIndices,
-                                         map: map, ids: ids)
-                }
-            }
+        x.stackIDs.reset(count: samples.count)
+        let map = x.locationMap.elements, ids = x.stackIDs.mutableElements
+        samples.withUnsafeBufferPointer { samples in
+            symbols.insertStacks(samples: samples, starts: p.sampleLocationStarts, frames: p.sampleLocationIndices,
+                                 map: map, ids: ids)
         }
-        x.stackIDs = ids
     }
 
     /// Spans/trace ids are on when the (sub-)profile's string table holds "span_id" /
@@ -181,7 +168,7 @@ struct DatasetHead {
     /// carries such a label (the renamed "span_id" may lie past the source table) or when an
     /// exported symbol string is spelled so.
     private func spanAndTracePresence(whole: Bool, _ samples: ArraySlice<Int32>, _ p: PprofTables,
-                                      _ keys: SpecialLabelKeys, _ x: IngestScratch) -> (Bool, Bool) {
+                                      _ keys: SpecialLabelKeys, _ x: borrowing IngestScratch) -> (Bool, Bool) {
         if whole { return (keys.hasSpanString, keys.hasTraceString) }
         var spans = x.exportHasSpanString, traces = x.exportHasTraceString
         guard keys.mayHaveIDLabels else { return (spans, traces) }
@@ -196,38 +183,27 @@ struct DatasetHead {
 
     /// Per sample: the span = the valid `span_id` label with the lowest value index (labels
     /// are sorted by (key, str) during the split), 16 hex chars read little-endian; trace =
-    /// 32 hex chars; invalid or missing ⇒ 0. The columns are moved out of `x` and written
-    /// through pointers (an append through `inout x` checked uniqueness per sample).
+    /// 32 hex chars; invalid or missing ⇒ 0. None are collected when both are off.
     private func collectSpansAndTraces(_ samples: ArraySlice<Int32>, _ p: PprofTables, _ keys: SpecialLabelKeys,
                                        hasSpans: Bool, hasTraces: Bool, _ x: inout IngestScratch) {
-        var spans = x.spans, traces = x.traceIDs
-        x.spans = []
-        x.traceIDs = []
-        spans.removeAll(keepingCapacity: true)
-        traces.removeAll(keepingCapacity: true)
-        if hasSpans || hasTraces {
-            spans.append(contentsOf: repeatElement(0, count: samples.count))
-            traces.append(contentsOf: repeatElement(0, count: samples.count))
-            let starts = p.sampleLabelStarts, labels = p.sampleLabels
-            spans.withUnsafeMutableBufferPointer { spans in
-                traces.withUnsafeMutableBufferPointer { traces in
-                    for (k, s) in samples.enumerated() {
-                        var spanStr = Int64.max, traceStr = Int64.max
-                        for l in Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]) {
-                            let key = labels[l].key, str = labels[l].str
-                            if hasSpans, keys.isSpan(key), str < spanStr, let v = HexID.span(p.string(str)) {
-                                spans[k] = v; spanStr = str
-                            }
-                            if hasTraces, keys.isTrace(key), str < traceStr, let v = HexID.trace(p.string(str)) {
-                                traces[k] = v; traceStr = str
-                            }
-                        }
-                    }
+        let n = hasSpans || hasTraces ? samples.count : 0
+        x.spans.refill(count: n, with: 0)
+        x.traceIDs.refill(count: n, with: 0)
+        guard n > 0 else { return }
+        let spans = x.spans.mutableElements, traces = x.traceIDs.mutableElements
+        let starts = p.sampleLabelStarts, labels = p.sampleLabels
+        for (k, s) in samples.enumerated() {
+            var spanStr = Int64.max, traceStr = Int64.max
+            for l in Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]) {
+                let key = labels[l].key, str = labels[l].str
+                if hasSpans, keys.isSpan(key), str < spanStr, let v = HexID.span(p.string(str)) {
+                    spans[k] = v; spanStr = str
+                }
+                if hasTraces, keys.isTrace(key), str < traceStr, let v = HexID.trace(p.string(str)) {
+                    traces[k] = v; traceStr = str
                 }
             }
         }
-        x.spans = spans
-        x.traceIDs = traces
     }
 
     /// One row for sample type `t` if any value is non-zero (§2.3 step 5).
@@ -277,22 +253,19 @@ struct DatasetHead {
     /// as one run at the end of the shard's arena: (run start, length, sum of values), or nil
     /// when every value is zero. The shard admitted the push only with room for all of them.
     /// Read through pointers: the arrays' bounds checks were most of the loops' cost.
-    private mutating func appendSamples(type t: Int, _ samples: ArraySlice<Int32>, _ p: PprofTables, _ x: IngestScratch,
+    private mutating func appendSamples(type t: Int, _ samples: ArraySlice<Int32>, _ p: PprofTables, _ x: borrowing IngestScratch,
                                         hasSpans: Bool, hasTraces: Bool, arena: SampleArena) -> (Int, Int, UInt64)? {
+        let order = x.order.elements
         let run = samples.withUnsafeBufferPointer { samples in
-            x.order.withUnsafeBufferPointer { order in
-                x.split.withValues(p) { values in
-                    Self.writeRun(type: t, types: p.typeCount, order: order, samples: samples, values: values, x,
-                                  hasSpans: hasSpans, hasTraces: hasTraces, arena: arena)
-                }
-            }
+            Self.writeRun(type: t, types: p.typeCount, order: order, samples: samples, values: x.split.values(of: p), x,
+                          hasSpans: hasSpans, hasTraces: hasTraces, arena: arena)
         }
         if let (_, n, _) = run { sampleCount += n }
         return run
     }
 
     private static func writeRun(type t: Int, types: Int, order: UnsafeBufferPointer<UInt64>, samples: UnsafeBufferPointer<Int32>,
-                                 values: UnsafeBufferPointer<Int64>, _ x: IngestScratch,
+                                 values: UnsafeBufferPointer<Int64>, _ x: borrowing IngestScratch,
                                  hasSpans: Bool, hasTraces: Bool, arena: SampleArena) -> (Int, Int, UInt64)? {
         @inline(__always) func value(_ key: UInt64) -> Int64 {
             values[Int(samples[Int(truncatingIfNeeded: key & 0xFFFF_FFFF)]) &* types &+ t]
@@ -304,28 +277,23 @@ struct DatasetHead {
         let spans = arena.spans + start, traces = arena.traces + start
         var total: UInt64 = 0
         var at = 0
-        x.stackIDs.withUnsafeBufferPointer { stackIDs in
-            x.spans.withUnsafeBufferPointer { spanOf in
-                x.traceIDs.withUnsafeBufferPointer { traceOf in
-                    // One loop per case, the test out of it: spans and trace ids were collected for
-                    // every entry when either is on (0 where absent), else none were.
-                    @inline(__always) func copy(withIDs: Bool) {
-                        for key in order {
-                            let v = value(key)
-                            if v == 0 { continue }
-                            let k = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
-                            stacks[at] = stackIDs[k]
-                            out[at] = UInt64(bitPattern: v)
-                            spans[at] = withIDs ? spanOf[k] : 0
-                            traces[at] = withIDs ? traceOf[k] : 0
-                            total &+= UInt64(bitPattern: v)
-                            at &+= 1
-                        }
-                    }
-                    if hasSpans || hasTraces { copy(withIDs: true) } else { copy(withIDs: false) }
-                }
+        let stackIDs = x.stackIDs.elements, spanOf = x.spans.elements, traceOf = x.traceIDs.elements
+        // One loop per case, the test out of it: spans and trace ids were collected for
+        // every entry when either is on (0 where absent), else none were.
+        @inline(__always) func copy(withIDs: Bool) {
+            for key in order {
+                let v = value(key)
+                if v == 0 { continue }
+                let k = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
+                stacks[at] = stackIDs[k]
+                out[at] = UInt64(bitPattern: v)
+                spans[at] = withIDs ? spanOf[k] : 0
+                traces[at] = withIDs ? traceOf[k] : 0
+                total &+= UInt64(bitPattern: v)
+                at &+= 1
             }
         }
+        if hasSpans || hasTraces { copy(withIDs: true) } else { copy(withIDs: false) }
         arena.releaseLast(order.count - at)
         return at == 0 ? nil : (start, at, total)
     }
@@ -342,7 +310,7 @@ struct DatasetHead {
         }
     }
 
-    private func exportIndex(_ i: Int64, _ x: IngestScratch) -> Int64 { i == 0 ? 0 : x.exportString[Int(i)] }
+    private func exportIndex(_ i: Int64, _ x: borrowing IngestScratch) -> Int64 { i == 0 ? 0 : x.exportString[Int(i)] }
 
     /// `CreateProfileLabels(enforceOrder: true)` for sample type `t` (§2.4): derived labels
     /// set on a builder (an empty value deletes), then enforced order and `Unique`.

@@ -13,45 +13,23 @@ extension SymbolPartitionBuilder {
         markKeptStringsOfProfileFields(p, &x)
         for m in p.mappings.indices { markMappingStrings(p.mappings[m], &x) }
         Self.markFunctionStrings(p, p.functions.indices, &x)
-        // The maps are moved out of `x` and written through pointers (a store through `inout x`
-        // checked uniqueness per symbol); each is back in `x` before the records that read it.
-        var stringMap = x.stringMap
-        x.stringMap = []
+        let kept = x.keptStamp.elements
+        let stringMap = x.stringMap.mutableElements, mappingMap = x.mappingMap.mutableElements
+        let functionMap = x.functionMap.mutableElements, locationMap = x.locationMap.mutableElements
         // Each index is read into the cache first when many symbols are coming (`SlotIndex.preload`).
         strings.preload(forProbes: p.strings.count)
-        stringMap.withUnsafeMutableBufferPointer { map in
-            x.keptStamp.withUnsafeBufferPointer { kept in
-                for i in 0 ..< p.strings.count where kept[i] == gen { map[i] = strings.intern(p.string(i)) }
-            }
-        }
-        x.stringMap = stringMap
-        // The scratch goes in `inout` and each id is stored after the call: passed by value
-        // from an `inout` (or read while being written) it was copied whole on every call.
+        for i in 0 ..< p.strings.count where kept[i] == gen { stringMap[i] = strings.intern(p.string(i)) }
         for m in p.mappings.indices {
-            let id = internMapping(mappingRecord(p.mappings[m], &x))
-            x.mappingMap[m] = id
+            mappingMap[m] = internMapping(Self.mappingRecord(p.mappings[m], UnsafeBufferPointer(stringMap)))
         }
-        var functionMap = x.functionMap
-        x.functionMap = []
         preloadFunctionIndex(forProbes: p.functions.count)
-        functionMap.withUnsafeMutableBufferPointer { map in
-            stringMap.withUnsafeBufferPointer { stringMap in
-                for f in p.functions.indices { map[f] = internFunction(Self.functionRecord(p.functions[f], stringMap)) }
-            }
+        for f in p.functions.indices {
+            functionMap[f] = internFunction(Self.functionRecord(p.functions[f], UnsafeBufferPointer(stringMap)))
         }
-        x.functionMap = functionMap
-        var locationMap = x.locationMap
-        x.locationMap = []
         preloadLocationIndex(forProbes: p.locations.count)
-        let mappingMap = x.mappingMap
-        locationMap.withUnsafeMutableBufferPointer { map in
-            mappingMap.withUnsafeBufferPointer { mappingMap in
-                functionMap.withUnsafeBufferPointer { functionMap in
-                    for l in p.locations.indices { map[l] = internLocation(p, l, mappingMap, functionMap) }
-                }
-            }
+        for l in p.locations.indices {
+            locationMap[l] = internLocation(p, l, UnsafeBufferPointer(mappingMap), UnsafeBufferPointer(functionMap))
         }
-        x.locationMap = locationMap
     }
 
     /// Path d: only what the group's samples reference, in the exporter's first-reference
@@ -69,193 +47,120 @@ extension SymbolPartitionBuilder {
         Self.collectExportedMappingsAndFunctions(p, onlyNew: !revisit, &x)
 
         markKeptStringsOfProfileFields(p, &x)
-        for m in x.exportMappings { markMappingStrings(p.mappings[Int(m)], &x) }
-        Self.markFunctionStrings(p, x.exportFunctions, &x)
+        for m in x.exportMappings.elements { markMappingStrings(p.mappings[Int(m)], &x) }
+        Self.markFunctionStrings(p, x.exportFunctions.elements, &x)
 
-        // Strings in the exporter's first-reference order, the string columns moved out of `x`
-        // and written through pointers (a store through `inout x` checked uniqueness each time).
-        var stamp = x.stringStamp, export = x.exportString, map = x.stringMap, interned = x.stringInterned
-        x.stringStamp = []
-        x.exportString = []
-        x.stringMap = []
-        x.stringInterned = []
-        var sawSpanID = false, sawTraceID = false
+        // Strings in the exporter's first-reference order.
+        var v = ExportStringVisit(stamp: x.stringStamp.mutableElements, export: x.exportString.mutableElements,
+                                  map: x.stringMap.mutableElements, interned: x.stringInterned.mutableElements,
+                                  kept: x.keptStamp.elements, generation: x.generation, push: push)
         // Each index is read into the cache first when many symbols are coming (`SlotIndex.preload`):
         // mostly the new functions' strings (three each), the new functions, the walked locations.
         strings.preload(forProbes: 3 * x.exportFunctions.count)
-        stamp.withUnsafeMutableBufferPointer { stamp in
-            export.withUnsafeMutableBufferPointer { export in
-                map.withUnsafeMutableBufferPointer { map in
-                    interned.withUnsafeMutableBufferPointer { interned in
-                        x.keptStamp.withUnsafeBufferPointer { kept in
-                            var v = ExportStringVisit(stamp: stamp, export: export, map: map, interned: interned, kept: kept,
-                                                      generation: x.generation, push: push)
-                            visitExportedStrings(&v, p, samples, keys, revisit: revisit, x)
-                            sawSpanID = v.sawSpanID
-                            sawTraceID = v.sawTraceID
-                        }
-                    }
-                }
-            }
-        }
-        x.stringStamp = stamp
-        x.exportString = export
-        x.stringMap = map
-        x.stringInterned = interned
-        x.exportHasSpanString = sawSpanID
-        x.exportHasTraceString = sawTraceID
+        visitExportedStrings(&v, p, samples, keys, revisit: revisit, x)
+        x.exportHasSpanString = v.sawSpanID
+        x.exportHasTraceString = v.sawTraceID
 
         // Interned in the same order as before; what an earlier group of this push interned
         // is already in the tables, so only its lookup is skipped.
-        for m in x.exportMappings where x.mappingInterned[Int(m)] != push {
-            let id = internMapping(mappingRecord(p.mappings[Int(m)], &x))
-            x.mappingMap[Int(m)] = id
-            x.mappingInterned[Int(m)] = push
+        let stringMap = x.stringMap.elements
+        let mappingMap = x.mappingMap.mutableElements, mappingInterned = x.mappingInterned.mutableElements
+        let functionMap = x.functionMap.mutableElements, functionInterned = x.functionInterned.mutableElements
+        let locationMap = x.locationMap.mutableElements, locationInterned = x.locationInterned.mutableElements
+        for m in x.exportMappings.elements where mappingInterned[Int(m)] != push {
+            mappingMap[Int(m)] = internMapping(Self.mappingRecord(p.mappings[Int(m)], stringMap))
+            mappingInterned[Int(m)] = push
         }
-        // The function and location maps are moved out of `x` and written through pointers (a
-        // store through `inout x` checked uniqueness per symbol); the function map is back in
-        // `x` before the locations, whose lines read it.
-        var functionMap = x.functionMap, functionInterned = x.functionInterned
-        x.functionMap = []
-        x.functionInterned = []
         preloadFunctionIndex(forProbes: x.exportFunctions.count)
-        let stringMap = x.stringMap
-        functionMap.withUnsafeMutableBufferPointer { map in
-            functionInterned.withUnsafeMutableBufferPointer { interned in
-                stringMap.withUnsafeBufferPointer { stringMap in
-                    for f in x.exportFunctions where interned[Int(f)] != push {
-                        map[Int(f)] = internFunction(Self.functionRecord(p.functions[Int(f)], stringMap))
-                        interned[Int(f)] = push
-                    }
-                }
-            }
+        for f in x.exportFunctions.elements where functionInterned[Int(f)] != push {
+            functionMap[Int(f)] = internFunction(Self.functionRecord(p.functions[Int(f)], stringMap))
+            functionInterned[Int(f)] = push
         }
-        x.functionMap = functionMap
-        x.functionInterned = functionInterned
-        var locationMap = x.locationMap, locationInterned = x.locationInterned
-        x.locationMap = []
-        x.locationInterned = []
         preloadLocationIndex(forProbes: x.sortedLocations.count)
-        let mappingMap = x.mappingMap
-        locationMap.withUnsafeMutableBufferPointer { map in
-            locationInterned.withUnsafeMutableBufferPointer { interned in
-                mappingMap.withUnsafeBufferPointer { mappingMap in
-                    functionMap.withUnsafeBufferPointer { functionMap in
-                        for l in x.referencedLocations where interned[Int(l)] != push {
-                            map[Int(l)] = internLocation(p, Int(l), mappingMap, functionMap)
-                            interned[Int(l)] = push
-                        }
-                    }
-                }
-            }
+        for l in x.referencedLocations.elements where locationInterned[Int(l)] != push {
+            locationMap[Int(l)] = internLocation(p, Int(l), UnsafeBufferPointer(mappingMap), UnsafeBufferPointer(functionMap))
+            locationInterned[Int(l)] = push
         }
-        x.locationMap = locationMap
-        x.locationInterned = locationInterned
     }
 
     /// The mappings and functions of the referenced locations (`onlyNew`: of those no earlier
     /// group of this push interned), in the exporter's order: the locations walked in source
     /// table order. When they are a good share of the table, the stamps are scanned in order
-    /// instead of sorting. The lists are moved out of `x`, sized to their bounds first and
-    /// written through pointers (an append checked uniqueness and capacity each time).
+    /// instead of sorting. The lists are sized to their bounds, written through pointers and
+    /// trimmed.
     private static func collectExportedMappingsAndFunctions(_ p: PprofTables, onlyNew: Bool, _ x: inout IngestScratch) {
         let gen = x.generation, push = x.pushGeneration
-        var walk = x.sortedLocations
-        x.sortedLocations = []
-        walk.removeAll(keepingCapacity: true)
-        let referenced = x.referencedLocations
-        var scanned = false
-        x.locationStamp.withUnsafeBufferPointer { stamp in
-            x.locationInterned.withUnsafeBufferPointer { interned in
-                var count = referenced.count
-                if onlyNew {
-                    count = 0
-                    for l in referenced where interned[Int(l)] != push { count += 1 }
-                }
-                scanned = count * 8 >= p.locations.count
-                walk.append(contentsOf: repeatElement(0, count: count))
-                walk.withUnsafeMutableBufferPointer { walk in
-                    // The stamped locations are exactly the referenced ones: `count` in both walks.
-                    var n = 0
-                    if scanned {
-                        for l in 0 ..< p.locations.count where stamp[l] == gen && !(onlyNew && interned[l] == push) {
-                            walk[n] = Int32(truncatingIfNeeded: l)
-                            n &+= 1
-                        }
-                    } else {
-                        for l in referenced where !(onlyNew && interned[Int(l)] == push) {
-                            walk[n] = l
-                            n &+= 1
-                        }
-                    }
-                    precondition(n == count, "the referenced locations are the stamped ones")
-                }
+        let referenced = x.referencedLocations.elements
+        let stamp = x.locationStamp.elements, interned = x.locationInterned.elements
+        var count = referenced.count
+        if onlyNew {
+            count = 0
+            for l in referenced where interned[Int(l)] != push { count += 1 }
+        }
+        let scanned = count * 8 >= p.locations.count
+        x.sortedLocations.reset(count: count)
+        let walk = x.sortedLocations.mutableElements
+        // The stamped locations are exactly the referenced ones: `count` in both walks.
+        var n = 0
+        if scanned {
+            for l in 0 ..< p.locations.count where stamp[l] == gen && !(onlyNew && interned[l] == push) {
+                walk[n] = Int32(truncatingIfNeeded: l)
+                n &+= 1
+            }
+        } else {
+            for l in referenced where !(onlyNew && interned[Int(l)] == push) {
+                walk[n] = l
+                n &+= 1
             }
         }
-        if !scanned { StableSort.sort(&walk, buffer: &x.locationSortBuffer, by: <) }
-        x.sortedLocations = walk
+        precondition(n == count, "the referenced locations are the stamped ones")
+        if !scanned {
+            x.locationSortBuffer.resize(toAtLeast: count, fill: 0)
+            StableSort.sort(walk, buffer: x.locationSortBuffer.mutableElements, by: <)
+        }
         let locations = p.locations, lines = p.lines
         var lineTotal = 0
         for l in walk { lineTotal &+= Int(locations[Int(l)].lineCount) }
-        var mappings = x.exportMappings, functions = x.exportFunctions
-        x.exportMappings = []
-        x.exportFunctions = []
-        mappings.removeAll(keepingCapacity: true)
-        functions.removeAll(keepingCapacity: true)
-        mappings.append(contentsOf: repeatElement(0, count: min(walk.count, p.mappings.count)))
-        functions.append(contentsOf: repeatElement(0, count: min(lineTotal, p.functions.count)))
+        x.exportMappings.reset(count: min(walk.count, p.mappings.count))
+        x.exportFunctions.reset(count: min(lineTotal, p.functions.count))
+        let mappingStamp = x.mappingStamp.mutableElements, functionStamp = x.functionStamp.mutableElements
+        let mappings = x.exportMappings.mutableElements, functions = x.exportFunctions.mutableElements
         var mappingCount = 0, functionCount = 0
-        x.mappingStamp.withUnsafeMutableBufferPointer { mappingStamp in
-            x.functionStamp.withUnsafeMutableBufferPointer { functionStamp in
-                mappings.withUnsafeMutableBufferPointer { mappings in
-                    functions.withUnsafeMutableBufferPointer { functions in
-                        for l in walk {
-                            let location = locations[Int(l)]
-                            precondition(location.mappingIndex != LocationRecord.noMapping,
-                                         "split profiles were checked for mapping_id 0")
-                            let m = Int(location.mappingIndex)
-                            if mappingStamp[m] != gen {
-                                mappingStamp[m] = gen
-                                mappings[mappingCount] = Int32(truncatingIfNeeded: m)
-                                mappingCount &+= 1
-                            }
-                            let start = Int(location.lineStart)
-                            for k in start ..< start + Int(location.lineCount) {
-                                let f = Int(lines[k].functionIndex)
-                                if functionStamp[f] != gen {
-                                    functionStamp[f] = gen
-                                    functions[functionCount] = Int32(truncatingIfNeeded: f)
-                                    functionCount &+= 1
-                                }
-                            }
-                        }
-                    }
+        for l in walk {
+            let location = locations[Int(l)]
+            precondition(location.mappingIndex != LocationRecord.noMapping,
+                         "split profiles were checked for mapping_id 0")
+            let m = Int(location.mappingIndex)
+            if mappingStamp[m] != gen {
+                mappingStamp[m] = gen
+                mappings[mappingCount] = Int32(truncatingIfNeeded: m)
+                mappingCount &+= 1
+            }
+            let start = Int(location.lineStart)
+            for k in start ..< start + Int(location.lineCount) {
+                let f = Int(lines[k].functionIndex)
+                if functionStamp[f] != gen {
+                    functionStamp[f] = gen
+                    functions[functionCount] = Int32(truncatingIfNeeded: f)
+                    functionCount &+= 1
                 }
             }
         }
-        mappings.removeLast(mappings.count - mappingCount)
-        functions.removeLast(functions.count - functionCount)
-        x.exportMappings = mappings
-        x.exportFunctions = functions
+        x.exportMappings.truncate(to: mappingCount)
+        x.exportFunctions.truncate(to: functionCount)
     }
 
     /// Stamps the locations the group's samples reference and lists them in first-reference
-    /// order. The frame walk (every frame of every sample) reads and stamps through pointers:
-    /// an array access through `inout x` re-checked uniqueness on every frame. Samples in
+    /// order, through pointers (the frame walk visits every frame of every sample). Samples in
     /// consecutive source order (common: one group of the whole profile) have their frames in
     /// one span of the frame column, walked at once; when that span is long against the
-    /// location table, by first blocks (`collectByFirstBlock`) rather than frame by frame.
+    /// location table, by first blocks (`FirstBlocks`) rather than frame by frame.
     private static func collectReferencedLocations(_ p: PprofTables, _ samples: ArraySlice<Int32>,
                                                    _ x: inout IngestScratch) {
         let gen = x.generation
-        var referenced = x.referencedLocations
-        x.referencedLocations = []
-        referenced.removeAll(keepingCapacity: true)
         let starts = p.sampleLocationStarts, frames = p.sampleLocationIndices
         let locationCount = p.locations.count
         samples.withUnsafeBufferPointer { samples in
-            // Sized to a bound first (no more than the locations or the group's frames), written
-            // through a pointer and trimmed: an append checked uniqueness and capacity each time.
             let consecutive = areConsecutive(samples)
             var frameCount = 0
             if consecutive, let first = samples.first {
@@ -263,40 +168,28 @@ extension SymbolPartitionBuilder {
             } else {
                 for s in samples { frameCount &+= Int(starts[Int(s) + 1]) - Int(starts[Int(s)]) }
             }
-            referenced.append(contentsOf: repeatElement(0, count: min(frameCount, locationCount)))
-            let byBlocks = consecutive && frameCount >= FirstBlocks.minimumFramesPerLocation * locationCount
-            if byBlocks {
-                if x.locationFirstBlock.count < locationCount {
-                    x.locationFirstBlock.append(contentsOf: repeatElement(0, count: locationCount - x.locationFirstBlock.count))
-                }
-                let words = FirstBlocks.words(frames: frameCount)
-                if x.firstBlockBits.count < words { x.firstBlockBits.append(contentsOf: repeatElement(0, count: words - x.firstBlockBits.count)) }
-            }
+            // Sized to a bound (no more than the locations or the group's frames), then trimmed.
+            x.referencedLocations.reset(count: min(frameCount, locationCount))
+            let out = x.referencedLocations.mutableElements, stamp = x.locationStamp.mutableElements
             var n = 0
-            referenced.withUnsafeMutableBufferPointer { out in
-                x.locationStamp.withUnsafeMutableBufferPointer { stamp in
-                    if consecutive, let first = samples.first {
-                        let span = Int(starts[Int(first)]) ..< Int(starts[Int(first) + samples.count])
-                        if byBlocks {
-                            x.locationFirstBlock.withUnsafeMutableBufferPointer { firstBlock in
-                                x.firstBlockBits.withUnsafeMutableBufferPointer { bits in
-                                    let blocks = FirstBlocks(frames: UnsafeBufferPointer(rebasing: frames[span]),
-                                                             firstBlock: UnsafeMutableBufferPointer(rebasing: firstBlock[..<locationCount]),
-                                                             bits: UnsafeMutableBufferPointer(rebasing: bits[..<FirstBlocks.words(frames: frameCount)]))
-                                    blocks.collect(stamp, gen, out, &n)
-                                }
-                            }
-                        } else {
-                            stampFrames(frames, span, stamp, gen, out, &n)
-                        }
-                    } else {
-                        for s in samples { stampFrames(frames, Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]), stamp, gen, out, &n) }
-                    }
+            if consecutive, let first = samples.first {
+                let span = Int(starts[Int(first)]) ..< Int(starts[Int(first) + samples.count])
+                if frameCount >= FirstBlocks.minimumFramesPerLocation * locationCount {
+                    let words = FirstBlocks.words(frames: frameCount)
+                    x.locationFirstBlock.resize(toAtLeast: locationCount, fill: 0)
+                    x.firstBlockBits.resize(toAtLeast: words, fill: 0)
+                    let blocks = FirstBlocks(frames: UnsafeBufferPointer(rebasing: frames[span]),
+                                             firstBlock: UnsafeMutableBufferPointer(rebasing: x.locationFirstBlock.mutableElements[..<locationCount]),
+                                             bits: UnsafeMutableBufferPointer(rebasing: x.firstBlockBits.mutableElements[..<words]))
+                    blocks.collect(stamp, gen, out, &n)
+                } else {
+                    stampFrames(frames, span, stamp, gen, out, &n)
                 }
+            } else {
+                for s in samples { stampFrames(frames, Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]), stamp, gen, out, &n) }
             }
-            referenced.removeLast(referenced.count - n)
+            x.referencedLocations.truncate(to: n)
         }
-        x.referencedLocations = referenced
     }
 
     /// `samples` is first, first + 1, … (branch-free: the compiler vectorises it).
@@ -342,7 +235,7 @@ extension SymbolPartitionBuilder {
     /// sample keeps only those, §2.2 b; none without span/trace keys), mappings, functions.
     /// Symbols an earlier group of this push interned are skipped unless `revisit`.
     private mutating func visitExportedStrings(_ v: inout ExportStringVisit, _ p: PprofTables, _ samples: ArraySlice<Int32>,
-                                               _ keys: SpecialLabelKeys, revisit: Bool, _ x: IngestScratch) {
+                                               _ keys: SpecialLabelKeys, revisit: Bool, _ x: borrowing IngestScratch) {
         for t in p.sampleTypes {
             v.visit(t.type, p, &strings)
             v.visit(t.unit, p, &strings)
@@ -362,12 +255,12 @@ extension SymbolPartitionBuilder {
                 }
             }
         }
-        let push = x.pushGeneration
-        for m in x.exportMappings where revisit || x.mappingInterned[Int(m)] != push {
+        let push = x.pushGeneration, mappingInterned = x.mappingInterned.elements, functionInterned = x.functionInterned.elements
+        for m in x.exportMappings.elements where revisit || mappingInterned[Int(m)] != push {
             v.visit(p.mappings[Int(m)].filename, p, &strings)
             v.visit(p.mappings[Int(m)].buildID, p, &strings)
         }
-        for f in x.exportFunctions where revisit || x.functionInterned[Int(f)] != push {
+        for f in x.exportFunctions.elements where revisit || functionInterned[Int(f)] != push {
             let function = p.functions[Int(f)]
             v.visit(function.name, p, &strings)
             v.visit(function.systemName, p, &strings)
@@ -393,39 +286,33 @@ extension SymbolPartitionBuilder {
         x.keptStamp[Int(m.buildID)] = x.generation
     }
 
-    /// Marks the strings of functions `functions` (source indices) kept, through a pointer (a
-    /// store through `inout x` checked uniqueness each time). The decoder checked the indices.
+    /// Marks the strings of functions `functions` (source indices) kept. The decoder checked the indices.
     private static func markFunctionStrings<C: Collection>(_ p: PprofTables, _ functions: C, _ x: inout IngestScratch)
         where C.Element: BinaryInteger {
-        let gen = x.generation
-        x.keptStamp.withUnsafeMutableBufferPointer { kept in
-            for f in functions {
-                let function = p.functions[Int(f)]
-                kept[Int(function.name)] = gen
-                kept[Int(function.systemName)] = gen
-                kept[Int(function.filename)] = gen
-            }
+        let gen = x.generation, kept = x.keptStamp.mutableElements
+        for f in functions {
+            let function = p.functions[Int(f)]
+            kept[Int(function.name)] = gen
+            kept[Int(function.systemName)] = gen
+            kept[Int(function.filename)] = gen
         }
     }
 
-    private func mappingRecord(_ m: Pprof.MappingRecord, _ x: inout IngestScratch) -> PartitionMapping {
+    private static func mappingRecord(_ m: Pprof.MappingRecord, _ stringMap: UnsafeBufferPointer<UInt32>) -> PartitionMapping {
         PartitionMapping(
             memoryStart: m.memoryStart, memoryLimit: m.memoryLimit, fileOffset: m.fileOffset,
-            filename: x.stringMap[Int(m.filename)], buildID: x.stringMap[Int(m.buildID)],
+            filename: stringMap[Int(m.filename)], buildID: stringMap[Int(m.buildID)],
             hasFunctions: m.hasFunctions, hasFilenames: m.hasFilenames,
             hasLineNumbers: m.hasLineNumbers, hasInlineFrames: m.hasInlineFrames)
     }
 
-    /// The string map is read through a pointer (through `inout x` each read was checked).
     private static func functionRecord(_ f: Pprof.FunctionRecord, _ stringMap: UnsafeBufferPointer<UInt32>) -> PartitionFunction {
         PartitionFunction(
             name: stringMap[Int(f.name)], systemName: stringMap[Int(f.systemName)],
             filename: stringMap[Int(f.filename)], startLine: UInt32(truncatingIfNeeded: f.startLine))
     }
 
-    /// symdb.md §3.3: `mapping_id 0` stays 0; lines keep order, `line` wraps to int32. The
-    /// maps are read through pointers (through `inout x` each read was a uniqueness and
-    /// bounds check).
+    /// symdb.md §3.3: `mapping_id 0` stays 0; lines keep order, `line` wraps to int32.
     private mutating func internLocation(_ p: PprofTables, _ l: Int, _ mappingMap: UnsafeBufferPointer<UInt32>,
                                          _ functionMap: UnsafeBufferPointer<UInt32>) -> UInt32 {
         let location = p.locations[l]

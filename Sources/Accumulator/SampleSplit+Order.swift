@@ -9,8 +9,8 @@ extension SampleSplit {
     /// False when the class index cannot have the room `n` samples may need (its arena could
     /// not be reserved); the split then stops and the push is refused.
     mutating func orderByLabelSet(sampleCount n: Int) -> Bool {
-        sampleClass.removeAll(keepingCapacity: true)
-        classFirstSample.removeAll(keepingCapacity: true)
+        sampleClass.removeAll()
+        classFirstSample.removeAll()
         // Room for the table re-taken at its size and grown to `n` classes at most.
         let room = ColumnArena.blockBytes(classIndex.byteCount) + classIndex.bytesToInsert(n)
         if room > classArena.capacityBytes {
@@ -32,34 +32,30 @@ extension SampleSplit {
 
         // Classes by their label lists; distinct lists never compare equal, so no ties.
         let classes = classFirstSample.count
-        var sorted = classOrder, buffer = classSortBuffer
-        classOrder = []
-        classSortBuffer = []
-        sorted.removeAll(keepingCapacity: true)
-        sorted.append(contentsOf: 0 ..< Int32(classes))
-        StableSort.sort(&sorted, buffer: &buffer) { a, b in
-            compareLabels(Int(classFirstSample[Int(a)]), Int(classFirstSample[Int(b)])) < 0
+        classOrder.reset(count: classes)
+        classSortBuffer.resize(toAtLeast: classes, fill: 0)
+        let sorted = classOrder.mutableElements, firstSample = classFirstSample.elements
+        for c in sorted.indices { sorted[c] = Int32(truncatingIfNeeded: c) }
+        StableSort.sort(sorted, buffer: classSortBuffer.mutableElements) { a, b in
+            compareLabels(Int(firstSample[Int(a)]), Int(firstSample[Int(b)])) < 0
         }
-        classOrder = sorted
-        classSortBuffer = buffer
 
         // Counting placement: a class's run starts after the runs of the classes before it.
-        classNext.removeAll(keepingCapacity: true)
-        classNext.append(contentsOf: repeatElement(0, count: classes))
-        for c in sampleClass { classNext[Int(c)] += 1 }
+        classNext.refill(count: classes, with: 0)
+        order.reset(count: n)
+        let next = classNext.mutableElements, classOf = sampleClass.elements, placed = order.mutableElements
+        for c in classOf { next[Int(c)] += 1 }
         var at: Int32 = 0
-        for c in classOrder {
-            let size = classNext[Int(c)]
+        for c in sorted {
+            let size = next[Int(c)]
             runStart.append(at)
-            classNext[Int(c)] = at
+            next[Int(c)] = at
             at += size
         }
-        order.removeAll(keepingCapacity: true)
-        order.append(contentsOf: repeatElement(0, count: n))
         for s in 0 ..< n {
-            let c = Int(sampleClass[s])
-            order[Int(classNext[c])] = Int32(s)
-            classNext[c] += 1
+            let c = Int(classOf[s])
+            placed[Int(next[c])] = Int32(s)
+            next[c] += 1
         }
         return true
     }
@@ -67,9 +63,10 @@ extension SampleSplit {
     /// The class of sample `s`'s label list, created when new.
     private mutating func labelSetClass(ofSample s: Int) -> Int {
         let start = Int(labelStart[s]), count = Int(labelCount[s])
+        let names = labelKey.elements, values = labelStr.elements
         var h = HashMix.mix(UInt64(count), 0)
         for l in start ..< start + count {
-            h = HashMix.mix(h, UInt64(bitPattern: labelKey[l]) << 32 ^ UInt64(bitPattern: labelStr[l]))
+            h = HashMix.mix(h, UInt64(bitPattern: names[l]) << 32 ^ UInt64(bitPattern: values[l]))
         }
         var slot = classIndex.firstSlot(h)
         while true {

@@ -52,26 +52,28 @@ func equalsStatic(_ s: UnsafeRawBufferPointer, _ t: StaticString) -> Bool {
 /// The sample-label split of one push (profiles-parquet.md §2.2), computed in scratch
 /// buffers without touching the accumulator. Output: `groupCount` groups, each with a
 /// series label set and an ordered list of source sample indices; `values` holds every
-/// sample's values after group merging.
-struct SampleSplit {
+/// sample's values after group merging. Part of the per-core `IngestScratch`, noncopyable
+/// like it: the per-sample and per-label columns are `ScratchColumn`s; the per-run and
+/// per-group lists, short, stay arrays.
+struct SampleSplit: ~Copyable {
     // Per sample: its grouping labels (key, str) sorted, without span/trace labels.
-    var labelStart: [Int32] = []
-    var labelCount: [Int32] = []
-    var labelKey: [Int64] = []
-    var labelStr: [Int64] = []
-    var order: [Int32] = []
+    var labelStart = ScratchColumn<Int32>()
+    var labelCount = ScratchColumn<Int32>()
+    var labelKey = ScratchColumn<Int64>()
+    var labelStr = ScratchColumn<Int64>()
+    var order = ScratchColumn<Int32>()
     var runStart: [Int32] = []
     /// Scratch of `orderByLabelSet`: each sample's label-set class, each class's first sample,
     /// rank and next free position in `order`.
-    var sampleClass: [Int32] = []
-    var classFirstSample: [Int32] = []
+    var sampleClass = ScratchColumn<Int32>()
+    var classFirstSample = ScratchColumn<Int32>()
     var classIndex: SlotIndex
     /// The class index's own arena (per-core scratch, not the shard's): reset before every
     /// split, replaced by a larger one when the profile's samples might not fit.
     var classArena = ColumnArena(capacityBytes: 1 << 20)
-    var classOrder: [Int32] = []
-    var classSortBuffer: [Int32] = []
-    var classNext: [Int32] = []
+    var classOrder = ScratchColumn<Int32>()
+    var classSortBuffer = ScratchColumn<Int32>()
+    var classNext = ScratchColumn<Int32>()
     private var nextRun: [Int32] = []
     private var groupFingerprint: [UInt64] = []
     private var groupFirstRun: [Int32] = []
@@ -100,7 +102,7 @@ struct SampleSplit {
     private(set) var groupSamples: [Int32] = []
     /// Sample values (`typeCount` per source sample), summed where groups merged: a copy of
     /// the profile's column made by the first merge (`valuesCopied`); until then the profile's.
-    private var values: [Int64] = []
+    private var values = ScratchColumn<Int64>()
     private var valuesCopied = false
 
     var groupCount: Int { groupSampleStart.count }
@@ -121,11 +123,9 @@ struct SampleSplit {
 
     mutating func split(_ p: PprofTables, keys: SpecialLabelKeys, requestLabels: LabelBuilder) {
         reset()
-        // Filled through a pointer: `append(contentsOf:)` wrote element by element here.
-        order.append(contentsOf: repeatElement(0, count: p.sampleCount))
-        order.withUnsafeMutableBufferPointer { order in
-            for s in order.indices { order[s] = Int32(truncatingIfNeeded: s) }
-        }
+        order.reset(count: p.sampleCount)
+        let identity = order.mutableElements
+        for s in identity.indices { identity[s] = Int32(truncatingIfNeeded: s) }
         // No sample labels at all (most profiles): one run without labels, path c.
         if p.sampleLabels.isEmpty {
             if p.sampleCount > 0 { wholeProfile(requestLabels) }
@@ -136,8 +136,8 @@ struct SampleSplit {
             // One class (common: `heap`, one numeric label per sample): every sample reads
             // sample 0's list, the order stays the identity, one run; no hashing, sort or placement.
             collectGroupingLabels(p, keys, sampleCount: 1)
-            labelStart.append(contentsOf: repeatElement(labelStart[0], count: p.sampleCount - 1))
-            labelCount.append(contentsOf: repeatElement(labelCount[0], count: p.sampleCount - 1))
+            labelStart.resize(toAtLeast: p.sampleCount, fill: labelStart[0])
+            labelCount.resize(toAtLeast: p.sampleCount, fill: labelCount[0])
             runStart.append(0)
         } else {
             collectGroupingLabels(p, keys, sampleCount: p.sampleCount)
@@ -153,11 +153,11 @@ struct SampleSplit {
     }
 
     private mutating func reset() {
-        labelStart.removeAll(keepingCapacity: true)
-        labelCount.removeAll(keepingCapacity: true)
-        labelKey.removeAll(keepingCapacity: true)
-        labelStr.removeAll(keepingCapacity: true)
-        order.removeAll(keepingCapacity: true)
+        labelStart.removeAll()
+        labelCount.removeAll()
+        labelKey.removeAll()
+        labelStr.removeAll()
+        order.removeAll()
         runStart.removeAll(keepingCapacity: true)
         nextRun.removeAll(keepingCapacity: true)
         groupFingerprint.removeAll(keepingCapacity: true)
@@ -172,7 +172,7 @@ struct SampleSplit {
         groupSampleStart.removeAll(keepingCapacity: true)
         groupSampleCount.removeAll(keepingCapacity: true)
         groupSamples.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
+        values.removeAll()
         valuesCopied = false
         isWholeProfile = false
         hasOneLabelSet = false
@@ -206,56 +206,40 @@ struct SampleSplit {
     }
 
     /// Step b: the labels of each of the first `n` samples without span/trace ids, sorted by
-    /// (key idx, str idx). The four columns are moved out, sized to their upper bounds (one
-    /// entry per sample, one label per source label), written through pointers and trimmed:
-    /// an `append` per label checked uniqueness and capacity each time.
+    /// (key idx, str idx). The label columns are sized to their bound (one label per source
+    /// label) and trimmed.
     private mutating func collectGroupingLabels(_ p: PprofTables, _ keys: SpecialLabelKeys, sampleCount n: Int) {
-        var starts = labelStart, counts = labelCount, names = labelKey, values = labelStr
-        labelStart = []
-        labelCount = []
-        labelKey = []
-        labelStr = []
-        starts.append(contentsOf: repeatElement(0, count: n))
-        counts.append(contentsOf: repeatElement(0, count: n))
         let labelStarts = p.sampleLabelStarts, labels = p.sampleLabels
         let labelsMax = Int(labelStarts[n]) - Int(labelStarts[0])
-        names.append(contentsOf: repeatElement(0, count: labelsMax))
-        values.append(contentsOf: repeatElement(0, count: labelsMax))
+        labelStart.reset(count: n)
+        labelCount.reset(count: n)
+        labelKey.reset(count: labelsMax)
+        labelStr.reset(count: labelsMax)
+        let starts = labelStart.mutableElements, counts = labelCount.mutableElements
+        let names = labelKey.mutableElements, values = labelStr.mutableElements
         var used = 0
-        starts.withUnsafeMutableBufferPointer { starts in
-            counts.withUnsafeMutableBufferPointer { counts in
-                names.withUnsafeMutableBufferPointer { names in
-                    values.withUnsafeMutableBufferPointer { values in
-                        for s in 0 ..< n {
-                            let start = used
-                            for l in Int(labelStarts[s]) ..< Int(labelStarts[s + 1]) {
-                                let key = labels[l].key
-                                if keys.isSpan(key) || keys.isTrace(key) { continue }
-                                // Numeric labels compare as str 0 (`num` is ignored).
-                                let str = labels[l].str
-                                var j = used
-                                while j > start && (names[j - 1] > key || (names[j - 1] == key && values[j - 1] > str)) {
-                                    names[j] = names[j - 1]
-                                    values[j] = values[j - 1]
-                                    j -= 1
-                                }
-                                names[j] = key
-                                values[j] = str
-                                used += 1
-                            }
-                            starts[s] = Int32(start)
-                            counts[s] = Int32(used - start)
-                        }
-                    }
+        for s in 0 ..< n {
+            let start = used
+            for l in Int(labelStarts[s]) ..< Int(labelStarts[s + 1]) {
+                let key = labels[l].key
+                if keys.isSpan(key) || keys.isTrace(key) { continue }
+                // Numeric labels compare as str 0 (`num` is ignored).
+                let str = labels[l].str
+                var j = used
+                while j > start && (names[j - 1] > key || (names[j - 1] == key && values[j - 1] > str)) {
+                    names[j] = names[j - 1]
+                    values[j] = values[j - 1]
+                    j -= 1
                 }
+                names[j] = key
+                values[j] = str
+                used += 1
             }
+            starts[s] = Int32(start)
+            counts[s] = Int32(used - start)
         }
-        names.removeLast(names.count - used)
-        values.removeLast(values.count - used)
-        labelStart = starts
-        labelCount = counts
-        labelKey = names
-        labelStr = values
+        labelKey.truncate(to: used)
+        labelStr.truncate(to: used)
     }
 
     /// True when samples `a` and `b` have the same grouping labels.
@@ -264,7 +248,8 @@ struct SampleSplit {
         let n = Int(labelCount[a])
         guard n == Int(labelCount[b]) else { return false }
         let sa = Int(labelStart[a]), sb = Int(labelStart[b])
-        for k in 0 ..< n where labelKey[sa + k] != labelKey[sb + k] || labelStr[sa + k] != labelStr[sb + k] {
+        let names = labelKey.elements, values = labelStr.elements
+        for k in 0 ..< n where names[sa + k] != names[sb + k] || values[sa + k] != values[sb + k] {
             return false
         }
         return true
@@ -273,9 +258,10 @@ struct SampleSplit {
     func compareLabels(_ a: Int, _ b: Int) -> Int {
         let sa = Int(labelStart[a]), na = Int(labelCount[a])
         let sb = Int(labelStart[b]), nb = Int(labelCount[b])
+        let names = labelKey.elements, values = labelStr.elements
         for k in 0 ..< min(na, nb) {
-            if labelKey[sa + k] != labelKey[sb + k] { return labelKey[sa + k] < labelKey[sb + k] ? -1 : 1 }
-            if labelStr[sa + k] != labelStr[sb + k] { return labelStr[sa + k] < labelStr[sb + k] ? -1 : 1 }
+            if names[sa + k] != names[sb + k] { return names[sa + k] < names[sb + k] ? -1 : 1 }
+            if values[sa + k] != values[sb + k] { return values[sa + k] < values[sb + k] ? -1 : 1 }
         }
         return na == nb ? 0 : (na < nb ? -1 : 1)
     }
@@ -291,7 +277,7 @@ struct SampleSplit {
         emittedGroup.append(0)
         groupSampleStart.append(0)
         groupSampleCount.append(Int32(order.count))
-        groupSamples.append(contentsOf: order)
+        groupSamples.append(contentsOf: order.elements)
     }
 
     /// Path d: label set per run, runs with equal sets merged, visited in order of first
@@ -363,7 +349,7 @@ struct SampleSplit {
             let to = r + 1 < runStart.count ? Int(runStart[r + 1]) : order.count
             runs += 1
             if runs == 1 {
-                groupSamples.append(contentsOf: order[from ..< to])
+                groupSamples.append(contentsOf: order.elements[from ..< to])
                 continue
             }
             if runs == 2 {
@@ -376,7 +362,7 @@ struct SampleSplit {
                     let target = Int(groupSamples[Int(at)])
                     if !valuesCopied { copyValues(p) }
                     for t in 0 ..< p.typeCount {
-                        values[target * p.typeCount + t] = values[target * p.typeCount + t] &+ values[s * p.typeCount + t]
+                        values[target * p.typeCount + t] &+= values[s * p.typeCount + t]
                     }
                 } else {
                     groupSamples.append(Int32(s))
@@ -390,17 +376,12 @@ struct SampleSplit {
     }
 
     /// The sample values after merging (`typeCount` per source sample) of the last split of `p`.
-    func withValues<R>(_ p: PprofTables, _ body: (UnsafeBufferPointer<Int64>) -> R) -> R {
-        valuesCopied ? values.withUnsafeBufferPointer(body) : body(p.sampleValues)
-    }
+    func values(of p: PprofTables) -> UnsafeBufferPointer<Int64> { valuesCopied ? values.elements : p.sampleValues }
 
-    /// Copies the profile's values before a merge changes one (filled through pointers:
-    /// `append(contentsOf:)` copied element by element).
+    /// Copies the profile's values before a merge changes one.
     private mutating func copyValues(_ p: PprofTables) {
-        values.append(contentsOf: repeatElement(0, count: p.sampleValues.count))
-        values.withUnsafeMutableBufferPointer { out in
-            if let from = p.sampleValues.baseAddress { out.baseAddress!.update(from: from, count: p.sampleValues.count) }
-        }
+        values.reset(count: p.sampleValues.count)
+        _ = values.mutableElements.update(fromContentsOf: p.sampleValues)
         valuesCopied = true
     }
 

@@ -177,7 +177,7 @@ public final class ShardAccumulator {
             }
             throw Self.exhausted("shard holds \(samples.count) samples, push may add \(newSamples), limit \(samples.capacity)")
         }
-        let need = arenaBytesToIngest(p, head: head)
+        let need = arenaBytesToIngest(p, workspace.scratch.split, head: head)
         admittedArenaBytes = need
         if need > columns.remainingBytes {
             if let error = columns.reservationError {
@@ -189,8 +189,7 @@ public final class ShardAccumulator {
 
     /// An upper bound of the bytes the push may take from the column arena: its dataset's
     /// series, rows, comments, annotations and symbols, and the head itself when it is new.
-    private func arenaBytesToIngest(_ p: PprofTables, head: Int?) -> Int {
-        let split = workspace.scratch.split
+    private func arenaBytesToIngest(_ p: PprofTables, _ split: borrowing SampleSplit, head: Int?) -> Int {
         // Per row (group × sample type), the series label set: the group's labels, the derived
         // names, and derived values made of the group's labels (service name, `__name__` in the
         // profile type) and the sample and period type strings.

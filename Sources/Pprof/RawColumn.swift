@@ -4,14 +4,19 @@
 /// a bulk append per packed run about 250 instructions, and copying the finished columns into
 /// arrays was a second write of every sample (README.md, "Hot path").
 /// Owned by `PprofDecoder`, which frees it; copies of a `PprofTables` share the storage but
-/// never write it (only `decode` and `resolveReferences` do).
-struct RawColumn<Element> {
-    private(set) var base: UnsafeMutablePointer<Element>?
-    private(set) var capacity = 0
-    var count = 0
+/// never write it (only `decode` and `resolveReferences` do). Package-visible for the
+/// accumulator's `ScratchColumn`, a noncopyable owner of one (the same growth, freed once).
+package struct RawColumn<Element> {
+    package private(set) var base: UnsafeMutablePointer<Element>?
+    package private(set) var capacity = 0
+    package var count = 0
 
-    var elements: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
-    var mutableElements: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: base, count: count) }
+    package init() {}
+
+    @inlinable
+    package var elements: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+    @inlinable
+    package var mutableElements: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: base, count: count) }
 
     /// The elements as their signed twins (values and comments are read as `UInt64` bit patterns,
     /// one varint reader for all packed runs); signed and unsigned integers may alias.
@@ -22,13 +27,13 @@ struct RawColumn<Element> {
 
     /// Makes room for `n` more elements; `n` is bounded by the profile size (a varint or an
     /// element takes at least one byte), so growth is bounded by it too.
-    @inline(__always)
-    mutating func reserve(_ n: Int) {
+    @inlinable @inline(__always)
+    package mutating func reserve(_ n: Int) {
         if n > capacity &- count { grow(toAtLeast: count + n) }
     }
 
-    @inline(never)
-    private mutating func grow(toAtLeast minimum: Int) {
+    @inlinable @inline(never)
+    package mutating func grow(toAtLeast minimum: Int) {
         precondition(_isPOD(Element.self), "trivial elements only: storage is freed without deinitializing")
         let newCapacity = max(minimum, 2 * capacity, 256)
         let grown = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
@@ -41,23 +46,23 @@ struct RawColumn<Element> {
     }
 
     /// The first unwritten slot; `reserve` first.
-    @inline(__always)
-    var end: UnsafeMutablePointer<Element> { base.unsafelyUnwrapped + count }
+    @inlinable @inline(__always)
+    package var end: UnsafeMutablePointer<Element> { base.unsafelyUnwrapped + count }
 
-    @inline(__always)
-    mutating func append(_ element: Element) {
+    @inlinable @inline(__always)
+    package mutating func append(_ element: Element) {
         reserve(1)
         appendReserved(element)
     }
 
     /// Appends into room a `reserve` made.
-    @inline(__always)
-    mutating func appendReserved(_ element: Element) {
+    @inlinable @inline(__always)
+    package mutating func appendReserved(_ element: Element) {
         end.initialize(to: element)
         count &+= 1
     }
 
-    func deallocate() { base?.deallocate() }
+    package func deallocate() { base?.deallocate() }
 }
 
 /// The columns of the profile being decoded (all but the few cold ones); `publishStaging`

@@ -275,13 +275,16 @@ func readDatasets(_ object: [UInt8]) throws -> [ReadDataset] {
     /// sort on (key, position).
     @Test func matchesAStableReferenceSort() {
         var rng = SplitMix64(seed: 42)
-        var buffer: [UInt64] = []
         for n in Array(0 ..< 40) + [100, 1000, 4097] {
             for _ in 0 ..< 3 {
                 let keys = (0 ..< n).map { _ in rng.next() % 7 }
                 var tagged = keys.enumerated().map { UInt64($0.element) << 32 | UInt64($0.offset) }
                 var byKey = tagged
-                StableSort.sort(&byKey, buffer: &buffer) { ($0 >> 32) < ($1 >> 32) }
+                // A buffer longer than the elements, as a scratch column's may be.
+                var buffer = [UInt64](repeating: 0, count: n + 3)
+                byKey.withUnsafeMutableBufferPointer { a in
+                    buffer.withUnsafeMutableBufferPointer { b in StableSort.sort(a, buffer: b) { ($0 >> 32) < ($1 >> 32) } }
+                }
                 tagged.sort()
                 #expect(byKey == tagged, "n = \(n)")
             }
@@ -292,14 +295,14 @@ func readDatasets(_ object: [UInt8]) throws -> [ReadDataset] {
     /// for ids of one, two and three 11-bit digits.
     @Test func radixSortByHighWordMatchesSort() {
         var rng = SplitMix64(seed: 7)
-        var buffer: [UInt64] = [], counts: [Int] = []
+        var tagged = ScratchColumn<UInt64>(), buffer = ScratchColumn<UInt64>(), counts = ScratchColumn<Int>()
         for n in Array(0 ..< 40) + [100, 1000, 4097] {
             for range: UInt64 in [1, 7, 3000, 5_000_000, 1 << 32] {
-                var tagged = (0 ..< n).map { UInt64($0) | (rng.next() % range) << 32 }
-                var expected = tagged
-                expected.sort()
+                tagged.removeAll()
+                for k in 0 ..< n { tagged.append(UInt64(k) | (rng.next() % range) << 32) }
+                let expected = Array(tagged.elements).sorted()
                 StableSort.sortByHighWord(&tagged, buffer: &buffer, counts: &counts)
-                #expect(tagged == expected, "n = \(n), range = \(range)")
+                #expect(Array(tagged.elements) == expected, "n = \(n), range = \(range)")
             }
         }
     }

@@ -44,11 +44,10 @@ import TestSupport
                     b.ingestExportedGroup(p, samples: samples[...], keys, &x)
                 }
                 var ids = [UInt32](repeating: 0, count: samples.count)
+                let map = x.locationMap.elements
                 samples.withUnsafeBufferPointer { s in
-                    x.locationMap.withUnsafeBufferPointer { map in
-                        ids.withUnsafeMutableBufferPointer { ids in
-                            b.insertStacks(samples: s, starts: p.sampleLocationStarts, frames: p.sampleLocationIndices, map: map, ids: ids)
-                        }
+                    ids.withUnsafeMutableBufferPointer { ids in
+                        b.insertStacks(samples: s, starts: p.sampleLocationStarts, frames: p.sampleLocationIndices, map: map, ids: ids)
                     }
                 }
             }

@@ -47,12 +47,11 @@ import TestSupport
             builder.ingestWholeProfile(p, &x)
             let samples = (0 ..< Int32(p.sampleCount)).map { $0 }
             var ids = [UInt32](repeating: 0, count: samples.count)
+            let map = x.locationMap.elements
             samples.withUnsafeBufferPointer { samples in
-                x.locationMap.withUnsafeBufferPointer { map in
-                    ids.withUnsafeMutableBufferPointer { ids in
-                        builder.insertStacks(samples: samples, starts: p.sampleLocationStarts, frames: p.sampleLocationIndices,
-                                             map: map, ids: ids)
-                    }
+                ids.withUnsafeMutableBufferPointer { ids in
+                    builder.insertStacks(samples: samples, starts: p.sampleLocationStarts, frames: p.sampleLocationIndices,
+                                         map: map, ids: ids)
                 }
             }
         }
