@@ -45,6 +45,8 @@ public final class Ring {
     public let completionsMax: Int
     public private(set) var inFlight = 0
     private var unsubmitted = 0
+    /// Whether operations were prepared since the last submit.
+    var hasUnsubmitted: Bool { unsubmitted > 0 }
     private var clients: [(any RingCompletionHandler)?] = []
     private let completions: UnsafeMutablePointer<cshim_completion>
     private static let drainBatch = 256

@@ -25,6 +25,7 @@ func waitUntil(timeoutMs: Int = 10_000, _ condition: () -> Bool) -> Bool {
         defer { group.shutdown() }
         let loop = group.loops[0]
         let outcomes = Mutex<[Int: Result<Void, StorageError>]>([:])
+        let completions = Mutex(0)
         let ringAvailable = Mutex<Bool?>(nil)
         let jobs = puts
         #expect(loop.post {
@@ -35,12 +36,16 @@ func waitUntil(timeoutMs: Int = 10_000, _ condition: () -> Bool) -> Bool {
                 store.put(job.0, job.1) { result in
                     _ = store  // the store lives until its last completion
                     outcomes.withLock { $0[i] = result }
+                    completions.withLock { $0 += 1 }
                 }
             }
         })
         #expect(waitUntil { ringAvailable.withLock { $0 } != nil })
         try #require(ringAvailable.withLock { $0 } == true, "io_uring unavailable on this machine")
         #expect(waitUntil { outcomes.withLock { $0.count } == puts.count })
+        // A put runs several chains of ring operations; it must complete once, after the last.
+        #expect(waitUntil { group.loops[0].ring.map { $0.inFlight == 0 } ?? true })
+        #expect(completions.withLock { $0 } == puts.count)
         return outcomes.withLock { o in (0..<puts.count).compactMap { o[$0] } }
     }
 
@@ -70,5 +75,27 @@ func waitUntil(timeoutMs: Int = 10_000, _ condition: () -> Bool) -> Bool {
             return
         }
         #expect(scratch.files().isEmpty)
+    }
+
+    /// The file's chain fails at its first step while the syncs of the new directories'
+    /// parents, chains of their own, are still running: the put reports the file's step once,
+    /// after they ended, and leaves no temporary.
+    @Test func failureOfTheFileChainWaitsForTheDirectorySyncsAndReportsOnce() throws {
+        let scratch = ScratchDirectory()
+        defer { scratch.remove() }
+        // `.tmp` as a plain file: opening the temporary under it fails with ENOTDIR.
+        let fd = open(scratch.path + "/.tmp", O_WRONLY | O_CREAT, 0o644)
+        #expect(fd >= 0)
+        close(fd)
+        let path = "segments/1/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ1/block.bin"
+        let results = try runPuts(root: scratch.path, [(path, testBytes(1000, seed: 4))])
+        guard case .failure(.filesystem(operation: "open", _, let code))? = results.first else {
+            Issue.record("expected an open failure, got \(results)")
+            return
+        }
+        #expect(code == ENOTDIR)
+        #expect(scratch.files() == [".tmp"])
+        var info = stat()
+        #expect(stat(scratch.path + "/segments/1/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ1", &info) == 0, "the directories were made")
     }
 }

@@ -5,9 +5,13 @@ import Glibc
 
 /// `-storage.backend=filesystem` driven by a loop's io_uring `Ring`: the same durable sequence as
 /// `FilesystemObjectStore` (open temp → write → fsync → close → rename → open dir → fsync dir →
-/// close dir, then the parents of new directories), each step one ring operation whose completion
-/// starts the next. The object is complete and durable under its final name before the completion
-/// runs; on failure the temporary file is removed.
+/// close dir, and the parents of new directories), each step one ring operation whose completion
+/// starts the next. The parents of new directories are synced by chains of their own (open →
+/// fsync → close) that start with the put and run beside the file's chain: their entries exist
+/// once `mkdir` returned, so nothing orders them after the file, and a put waits for about two
+/// fsyncs (the file's, then its directory's) instead of one per directory in a row. The put
+/// completes when every chain has: the object is complete and durable under its final name
+/// before the completion runs; on failure the temporary file is removed.
 ///
 /// Confined to the ring's loop: call `put` on that loop's thread; completions run there too.
 /// The ring holds the store as its completion handler, so the store (and every buffer the kernel
@@ -19,9 +23,10 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
     let fallback: FilesystemObjectStore
     private let ring: Ring
     private var client: RingClient!
-    private var operations: [UInt64: DurablePut] = [:]
+    /// One entry per running chain (a put runs one or more).
+    private var chains: [UInt64: PutChain] = [:]
     private var nextTag: UInt64 = 1
-    public var inFlight: Int { operations.count }
+    public var inFlight: Int { chains.count }
 
     public init(ring: Ring, root: String, prefix: String = "") {
         self.ring = ring
@@ -31,23 +36,23 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
     }
 
     public func put(_ path: String, _ bytes: [UInt8], completion: @escaping (Result<Void, StorageError>) -> Void) {
-        let operation: DurablePut
+        let put: DurablePut
         do throws(StorageError) {
             let target = try layout.target(for: path)
             _ = try layout.makeDirectories(layout.temporaryDirectory)
-            let changedParents = try layout.makeDirectories(target.directory)
-            let directories = [target.directory] + changedParents.reversed().filter { $0 != target.directory }
-            operation = DurablePut(target: target, directories: directories, bytes: bytes, completion: completion)
+            let changedParents = try layout.makeDirectories(target.directory).filter { $0 != target.directory }
+            put = DurablePut(target: target, parents: changedParents, bytes: bytes, completion: completion)
         } catch {
             return completion(.failure(error))
         }
-        let tag = nextTag
-        nextTag = nextTag == Ring.tagMax ? 1 : nextTag + 1
-        operations[tag] = operation
-        submit(tag, operation) { (ring: Ring, client: RingClient) throws(Errno) in
-            try ring.openat(directory: AT_FDCWD, path: operation.temporaryPath, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+        // Every chain counts before any starts: one failing to prepare must not complete the put.
+        put.chainsRunning = 1 + put.parents.count
+        let file = PutChain(put, directory: nil)
+        start(file) { (ring: Ring, client: RingClient, tag: UInt64) throws(Errno) in
+            try ring.openat(directory: AT_FDCWD, path: put.temporaryPath, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
                             mode: 0o644, client: client, tag: tag)
         }
+        for parent in put.parents { syncDirectory(PutChain(put, directory: parent)) }
     }
 
     public func get(_ path: String, completion: @escaping (Result<[UInt8], StorageError>) -> Void) {
@@ -59,88 +64,117 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
     }
 
     public func ringCompleted(tag: UInt64, result: Int32) {
-        guard let op = operations[tag] else { return }
-        guard result >= 0 else { return fail(tag, op, errno: -result) }
-        switch op.step {
+        guard let chain = chains[tag] else { return }
+        guard result >= 0 else { return fail(tag, chain, errno: -result) }
+        let put = chain.put
+        switch chain.step {
         case .openTemporary:
-            op.fd = result
-            writeNext(tag, op)
+            chain.fd = result
+            writeNext(tag, chain)
         case .write:
-            op.written += Int(result)
-            guard result > 0 || op.written == op.bytes.count else { return fail(tag, op, errno: EIO) }
-            writeNext(tag, op)
+            put.written += Int(result)
+            guard result > 0 || put.written == put.bytes.count else { return fail(tag, chain, errno: EIO) }
+            writeNext(tag, chain)
         case .fsync:
-            op.step = .close
-            submit(tag, op) { (ring: Ring, client: RingClient) throws(Errno) in try ring.close(fd: op.fd, client: client, tag: tag) }
+            chain.step = .close
+            submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in try ring.close(fd: chain.fd, client: client, tag: tag) }
         case .close:
-            op.fd = -1
-            op.step = .rename
-            submit(tag, op) { (ring: Ring, client: RingClient) throws(Errno) in
-                try ring.renameat(sourceDirectory: AT_FDCWD, source: op.temporaryPath, targetDirectory: AT_FDCWD,
-                                  target: op.finalPath, client: client, tag: tag)
+            chain.fd = -1
+            chain.step = .rename
+            submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in
+                try ring.renameat(sourceDirectory: AT_FDCWD, source: put.temporaryPath, targetDirectory: AT_FDCWD,
+                                  target: put.finalPath, client: client, tag: tag)
             }
         case .rename:
-            op.renamed = true
-            syncNextDirectory(tag, op)
+            put.renamed = true
+            chain.directory = put.targetDirectory
+            chain.step = .openDirectory
+            openDirectory(tag, chain)
         case .openDirectory:
-            op.fd = result
-            op.step = .fsyncDirectory
-            submit(tag, op) { (ring: Ring, client: RingClient) throws(Errno) in try ring.fsync(fd: op.fd, client: client, tag: tag) }
+            chain.fd = result
+            chain.step = .fsyncDirectory
+            submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in try ring.fsync(fd: chain.fd, client: client, tag: tag) }
         case .fsyncDirectory:
-            op.step = .closeDirectory
-            submit(tag, op) { (ring: Ring, client: RingClient) throws(Errno) in try ring.close(fd: op.fd, client: client, tag: tag) }
+            chain.step = .closeDirectory
+            submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in try ring.close(fd: chain.fd, client: client, tag: tag) }
         case .closeDirectory:
-            op.fd = -1
-            syncNextDirectory(tag, op)
+            chain.fd = -1
+            end(tag, chain)
         }
     }
 
-    private func writeNext(_ tag: UInt64, _ op: DurablePut) {
-        if op.written == op.bytes.count {
-            op.step = .fsync
-            return submit(tag, op) { (ring: Ring, client: RingClient) throws(Errno) in try ring.fsync(fd: op.fd, client: client, tag: tag) }
-        }
-        op.step = .write
-        let chunk = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(op.bytes)[op.written..<min(op.bytes.count, op.written + DurablePut.writeBytesMax)])
-        submit(tag, op) { (ring: Ring, client: RingClient) throws(Errno) in
-            try ring.write(fd: op.fd, bytes: chunk, fileOffset: UInt64(op.written), client: client, tag: tag)
-        }
-    }
-
-    private func syncNextDirectory(_ tag: UInt64, _ op: DurablePut) {
-        guard op.nextDirectory < op.directories.count else {
-            operations[tag] = nil
-            return op.completion(.success(()))
-        }
-        let directory = op.directories[op.nextDirectory]
-        op.nextDirectory += 1
-        op.step = .openDirectory
-        submit(tag, op) { (ring: Ring, client: RingClient) throws(Errno) in
-            try ring.openat(directory: AT_FDCWD, path: directory, flags: O_RDONLY | O_DIRECTORY | O_CLOEXEC, mode: 0,
+    /// Starts a chain that syncs `chain.directory`.
+    private func syncDirectory(_ chain: PutChain) {
+        chain.step = .openDirectory
+        start(chain) { (ring: Ring, client: RingClient, tag: UInt64) throws(Errno) in
+            try ring.openat(directory: AT_FDCWD, path: chain.directory!, flags: O_RDONLY | O_DIRECTORY | O_CLOEXEC, mode: 0,
                             client: client, tag: tag)
         }
     }
 
-    private func submit(_ tag: UInt64, _ op: DurablePut, _ prepare: (Ring, RingClient) throws(Errno) -> Void) {
-        do {
-            try prepare(ring, client)
-        } catch {
-            fail(tag, op, errno: error.rawValue, operation: "ring prepare (\(op.step))")
+    private func openDirectory(_ tag: UInt64, _ chain: PutChain) {
+        submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in
+            try ring.openat(directory: AT_FDCWD, path: chain.directory!, flags: O_RDONLY | O_DIRECTORY | O_CLOEXEC, mode: 0,
+                            client: client, tag: tag)
         }
     }
 
-    private func fail(_ tag: UInt64, _ op: DurablePut, errno code: Int32, operation: String? = nil) {
-        operations[tag] = nil
-        if op.fd >= 0 { Glibc.close(op.fd) }
-        if !op.renamed { unlink(op.temporaryPath) }
-        let path = op.renamed ? String(cString: op.directoryPath(op.nextDirectory - 1)) : op.target.temporary
-        op.completion(.failure(.filesystem(operation: operation ?? "\(op.step)", path: path, errno: code)))
+    private func writeNext(_ tag: UInt64, _ chain: PutChain) {
+        let put = chain.put
+        if put.written == put.bytes.count {
+            chain.step = .fsync
+            return submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in try ring.fsync(fd: chain.fd, client: client, tag: tag) }
+        }
+        chain.step = .write
+        let chunk = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(put.bytes)[put.written..<min(put.bytes.count, put.written + DurablePut.writeBytesMax)])
+        submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in
+            try ring.write(fd: chain.fd, bytes: chunk, fileOffset: UInt64(put.written), client: client, tag: tag)
+        }
+    }
+
+    /// Registers `chain` under a new tag and prepares its first operation (the put counted it).
+    private func start(_ chain: PutChain, _ prepare: (Ring, RingClient, UInt64) throws(Errno) -> Void) {
+        let tag = nextTag
+        nextTag = nextTag == Ring.tagMax ? 1 : nextTag + 1
+        chains[tag] = chain
+        submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in try prepare(ring, client, tag) }
+    }
+
+    private func submit(_ tag: UInt64, _ chain: PutChain, _ prepare: (Ring, RingClient) throws(Errno) -> Void) {
+        do {
+            try prepare(ring, client)
+        } catch {
+            fail(tag, chain, errno: error.rawValue, operation: "ring prepare (\(chain.step))")
+        }
+    }
+
+    private func fail(_ tag: UInt64, _ chain: PutChain, errno code: Int32, operation: String? = nil) {
+        if chain.fd >= 0 { Glibc.close(chain.fd) }
+        chain.fd = -1
+        let put = chain.put
+        if put.error == nil {
+            let path = chain.directory.map { String(cString: $0) } ?? put.target.temporary
+            put.error = .filesystem(operation: operation ?? "\(chain.step)", path: path, errno: code)
+        }
+        end(tag, chain)
+    }
+
+    /// Ends `chain`; the put completes with its last chain (the temporary is removed when it
+    /// failed before the rename).
+    private func end(_ tag: UInt64, _ chain: PutChain) {
+        chains[tag] = nil
+        let put = chain.put
+        put.chainsRunning -= 1
+        guard put.chainsRunning == 0 else { return }
+        guard let error = put.error else { return put.completion(.success(())) }
+        if !put.renamed { unlink(put.temporaryPath) }
+        put.completion(.failure(error))
     }
 }
 
-/// One put in flight: its step, the open descriptor, and the C strings and bytes the kernel reads
-/// (kept alive here until the operation completes).
-private final class DurablePut {
+/// One chain of ring operations of a put: the file's (from the temporary's open to the sync of
+/// its directory) or the sync of one new directory's parent.
+private final class PutChain {
     enum Step: CustomStringConvertible {
         case openTemporary, write, fsync, close, rename, openDirectory, fsyncDirectory, closeDirectory
         var description: String {
@@ -157,6 +191,21 @@ private final class DurablePut {
         }
     }
 
+    let put: DurablePut
+    var step = Step.openTemporary
+    var fd: Int32 = -1
+    /// The directory this chain syncs (the file's chain: set at its rename).
+    var directory: UnsafeMutablePointer<CChar>?
+
+    init(_ put: DurablePut, directory: UnsafeMutablePointer<CChar>?) {
+        self.put = put
+        self.directory = directory
+    }
+}
+
+/// One put in flight: the C strings and bytes the kernel reads (kept alive here until every
+/// chain completed), what the file's chain has done, and the first error of any chain.
+private final class DurablePut {
     /// One ring write moves at most this much (the kernel may write less; the rest follows).
     static let writeBytesMax = 1 << 30
 
@@ -165,15 +214,16 @@ private final class DurablePut {
     private let storage: UnsafeMutableRawBufferPointer
     let temporaryPath: UnsafeMutablePointer<CChar>
     let finalPath: UnsafeMutablePointer<CChar>
-    let directories: [UnsafeMutablePointer<CChar>]
+    let targetDirectory: UnsafeMutablePointer<CChar>
+    /// The parents of the directories this put created (each needs a sync of its own).
+    let parents: [UnsafeMutablePointer<CChar>]
     let completion: (Result<Void, StorageError>) -> Void
-    var step = Step.openTemporary
-    var fd: Int32 = -1
     var written = 0
     var renamed = false
-    var nextDirectory = 0
+    var chainsRunning = 0
+    var error: StorageError?
 
-    init(target: FilesystemLayout.Target, directories: [String], bytes source: [UInt8],
+    init(target: FilesystemLayout.Target, parents: [String], bytes source: [UInt8],
          completion: @escaping (Result<Void, StorageError>) -> Void) {
         self.target = target
         // A stable copy: the kernel reads it after `put` has returned.
@@ -183,16 +233,16 @@ private final class DurablePut {
         bytes = UnsafeMutableRawBufferPointer(rebasing: storage[..<source.count])
         temporaryPath = strdup(target.temporary)
         finalPath = strdup(target.final)
-        self.directories = directories.map { strdup($0) }
+        targetDirectory = strdup(target.directory)
+        self.parents = parents.map { strdup($0) }
         self.completion = completion
     }
-
-    func directoryPath(_ index: Int) -> UnsafeMutablePointer<CChar> { directories[max(0, index)] }
 
     deinit {
         storage.deallocate()
         free(temporaryPath)
         free(finalPath)
-        directories.forEach { free($0) }
+        free(targetDirectory)
+        parents.forEach { free($0) }
     }
 }
