@@ -32,9 +32,9 @@ final class MetastoreBackends {
     private let loop: EventLoop
     private let resolver: EndpointResolver
     private var names: [Name]
-    private(set) var all: [MetastoreBackend] = []
+    private var all: [MetastoreBackend] = []
     /// Index in `all` of the backend calls go to first: the last hinted or successful one.
-    private(set) var leader = 0
+    private var leader = 0
     /// Hinted leaders not in the configured list are added, up to this many beyond it.
     private let configuredNames: Int
     private let addedNamesMax = 8
@@ -60,6 +60,9 @@ final class MetastoreBackends {
         }
         if changed { rebuild() }
     }
+
+    /// The backend the next attempt goes to; nil while no name has an address.
+    var preferred: MetastoreBackend? { all.isEmpty ? nil : all[leader] }
 
     /// The names that have no address (for the error of a call that found no backend).
     var unresolvedNames: [String] { names.filter { $0.addresses.addresses.isEmpty }.map(\.node.address) }

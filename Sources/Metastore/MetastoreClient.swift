@@ -70,12 +70,11 @@ public final class MetastoreClient {
         guard !call.isDone else { return }
         call.attempts += 1
         backends.refresh()
-        guard !backends.all.isEmpty else {
+        guard let backend = backends.preferred else {
             // Upstream's grpc-go channel fails calls UNAVAILABLE while its resolver has no address.
             let names = backends.unresolvedNames.joined(separator: ",")
             return failed(call, at: nil, GRPCStatus(.unavailable, ByteString("no address for metastore \(names) yet")), [])
         }
-        let backend = backends.all[backends.leader]
         let now = EventLoop.monotonicNowNs
         let remainingNs = call.deadlineNs > now ? call.deadlineNs - now : 1
         let connection: NodeConnection

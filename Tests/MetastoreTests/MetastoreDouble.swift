@@ -44,25 +44,21 @@ private final class AddBlockAnswerer: ConnectionHandler {
 
     func connectionOpened(_ connection: Connection) {
         grpc.start(into: &out)
-        flush(connection)
+        send(on: connection)
     }
 
     func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
         var input = bytes
-        var complete: [CallID] = []
         while let event = grpc.next(&input, into: &out) {
-            if case .halfClosed(let call) = event { complete.append(call) }
-        }
-        for call in complete {
+            guard case .halfClosed(let call) = event else { continue }
             calls.add()
             // An empty AddBlockResponse.
             [UInt8]().withUnsafeBytes { grpc.respond(call, message: $0, into: &out) }
         }
-        flush(connection)
+        send(on: connection)
     }
 
-    private func flush(_ connection: Connection) {
-        guard !out.bytes.isEmpty else { return }
+    private func send(on connection: Connection) {
         out.bytes.withUnsafeBytes { connection.write($0) }
         out.bytes.removeAll(keepingCapacity: true)
     }
