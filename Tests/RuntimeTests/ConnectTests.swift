@@ -55,6 +55,49 @@ struct ConnectTests {
     }
 }
 
+/// `connect(to:)` takes what getaddrinfo gives (`EndpointAddress`), IPv4 or IPv6.
+@Suite(.serialized)
+struct ConnectToAddressTests {
+    @Test func resolvedAddressConnectsLikeAnIPv4Literal() throws {
+        let server = try EventLoopGroup(loopCount: 1)
+        let port = try server.listen(ipv4: "127.0.0.1", port: 0) { _ in EchoHandler(stats: EchoStats()) }
+        server.start()
+        defer { server.shutdown() }
+        let address = try #require(try EndpointAddress.resolve("127.0.0.1", port: Int(port)).first)
+        #expect(try connectAndSendHello(to: address) == ["opened", "received hello", "closed nil"])
+    }
+
+    @Test func ipv6AddressIsDialled() throws {
+        // Nothing listens on [::1] at a port just released on 127.0.0.1: the refusal proves the
+        // connect went out as IPv6 (an IPv4 sockaddr would not reach ::1).
+        let probe = try ListeningSocket.listen(ipv4: "127.0.0.1", port: 0, reusePort: false)
+        let port = Int(try probe.localPort)
+        probe.close()
+        let address = try #require(EndpointAddress.literal("::1", port: port))
+        #expect(address.family == AF_INET6 && address.description == "[::1]:\(port)")
+        #expect(try connectAndSendHello(to: address) == ["closed \(ECONNREFUSED)"])
+    }
+
+    /// The client's events (a synchronous refusal recorded as a close with its errno).
+    private func connectAndSendHello(to address: EndpointAddress) throws -> [String] {
+        let client = try EventLoopGroup(loopCount: 1)
+        client.start()
+        defer { client.shutdown() }
+        let events = Recorder<String>()
+        let loop = client.loops[0]
+        #expect(loop.post {
+            do {
+                let id = try loop.connect(to: address, handler: RecordingClient(events: events, expectedBytes: 5))
+                Array("hello".utf8).withUnsafeBytes { loop.connection(id)?.write($0) }
+            } catch {
+                events.append("closed \((error as? Errno)?.rawValue ?? -1)")
+            }
+        })
+        #expect(waitUntil { events.values.last?.hasPrefix("closed") == true })
+        return events.values
+    }
+}
+
 /// Records the life of an outbound connection; closes once it has `expectedBytes`.
 final class RecordingClient: ConnectionHandler {
     let events: Recorder<String>
