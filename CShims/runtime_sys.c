@@ -156,17 +156,21 @@ int cshim_tcp_connect_nonblocking(const char *ipv4, uint16_t port, int *in_progr
     struct sockaddr_in addr;
     int rc = ipv4_address(ipv4, port, &addr);
     if (rc < 0) return rc;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    return cshim_tcp_connect_address_nonblocking((struct sockaddr *)&addr, sizeof addr, in_progress);
+}
+
+int cshim_tcp_connect_address_nonblocking(const struct sockaddr *address, unsigned length, int *in_progress) {
+    int fd = socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return fail();
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     *in_progress = 0;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) return fd;
+    if (connect(fd, address, length) == 0) return fd;
     if (errno == EINPROGRESS || errno == EINTR) {
         *in_progress = 1;
         return fd;
     }
-    rc = -errno;
+    int rc = -errno;
     close(fd);
     return rc;
 }

@@ -67,6 +67,8 @@ int cshim_tcp_connect(const char *ipv4, uint16_t port);
 /// Non-blocking IPv4 TCP connect with TCP_NODELAY: returns the fd; `*in_progress`
 /// is 1 when the connect completes later (EPOLLOUT, then cshim_socket_error).
 int cshim_tcp_connect_nonblocking(const char *ipv4, uint16_t port, int *in_progress);
+/// The same for any address (IPv4 or IPv6, e.g. from getaddrinfo).
+int cshim_tcp_connect_address_nonblocking(const struct sockaddr *address, unsigned length, int *in_progress);
 /// The pending error of a socket (SO_ERROR) as a positive errno, 0 when none.
 int cshim_socket_error(int fd);
 /// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC and TCP_NODELAY set.

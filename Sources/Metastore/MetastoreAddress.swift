@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Runtime
 
 /// One metastore server from `-metastore.address` (segment-object.md §11.3): the raft server
 /// ID it is keyed by (port stripped) and the address it is dialled at.
@@ -19,14 +17,16 @@ public struct MetastoreNode: Hashable, Sendable {
     public var address: String { "\(host):\(port)" }
 }
 
-/// A node with its host resolved to an IPv4 literal (resolved once, at start-up).
-public struct MetastoreEndpoint: Hashable, Sendable {
+/// A node with the addresses its host resolved to at start-up: every IPv4 and IPv6 address,
+/// as grpc-go's `dns:///` resolver gives them (empty when the name did not resolve yet; the
+/// client resolves it again when a call needs it).
+public struct MetastoreEndpoint: Sendable {
     public var node: MetastoreNode
-    public var ipv4: String
+    public var addresses: [EndpointAddress]
 
-    public init(node: MetastoreNode, ipv4: String) {
+    public init(node: MetastoreNode, addresses: [EndpointAddress]) {
         self.node = node
-        self.ipv4 = ipv4
+        self.addresses = addresses
     }
 }
 
@@ -81,48 +81,21 @@ public enum MetastoreAddresses {
         return String(id[..<colon])
     }
 
-    /// The first IPv4 address of `host` (getaddrinfo; blocking, so start-up only), or nil.
-    public static func resolveIPv4(_ host: String) -> String? {
-        if isIPv4Literal(host) { return host }
-        var hints = addrinfo()
-        hints.ai_family = AF_INET
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else { return nil }
-        defer { freeaddrinfo(first) }
-        var cursor: UnsafeMutablePointer<addrinfo>? = first
-        while let info = cursor {
-            if info.pointee.ai_family == AF_INET, let sa = info.pointee.ai_addr {
-                var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-                let ok = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
-                    var addr = sin.pointee.sin_addr
-                    return inet_ntop(AF_INET, &addr, &text, socklen_t(text.count)) != nil
-                }
-                if ok { return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-            }
-            cursor = info.pointee.ai_next
-        }
-        return nil
-    }
-
-    /// Resolves every node; the ones that do not resolve are returned apart (the caller logs them).
-    public static func resolve(_ nodes: [MetastoreNode]) -> (endpoints: [MetastoreEndpoint], unresolved: [MetastoreNode]) {
+    /// Resolves every node (blocking: start-up only). A name that does not resolve is kept with
+    /// no address, and its error returned apart for the caller to log.
+    public static func resolve(_ nodes: [MetastoreNode], resolver: EndpointResolver = EndpointAddress.resolve)
+        -> (endpoints: [MetastoreEndpoint], failures: [ResolutionError]) {
         var endpoints: [MetastoreEndpoint] = []
-        var unresolved: [MetastoreNode] = []
+        var failures: [ResolutionError] = []
         for node in nodes {
-            if let ip = resolveIPv4(node.host) {
-                endpoints.append(MetastoreEndpoint(node: node, ipv4: ip))
-            } else {
-                unresolved.append(node)
+            do {
+                endpoints.append(MetastoreEndpoint(node: node, addresses: try resolver(node.host, Int(node.port))))
+            } catch {
+                endpoints.append(MetastoreEndpoint(node: node, addresses: []))
+                failures.append(error)
             }
         }
-        return (endpoints, unresolved)
-    }
-
-    /// Dotted quad with four parts of 0…255.
-    public static func isIPv4Literal(_ host: String) -> Bool {
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && UInt8($0) != nil }
+        return (endpoints, failures)
     }
 }
 

@@ -4,7 +4,10 @@ import HTTP2
 import Runtime
 
 public struct MetastoreClientConfiguration: Sendable {
+    /// The `-metastore.address` nodes with their start-up addresses (possibly none yet).
     public var endpoints: [MetastoreEndpoint]
+    /// Looks names up again, off the loop (tests: a name whose addresses change).
+    public var resolver: EndpointResolver = EndpointAddress.resolve
     /// `-segment-writer.metadata-update-timeout`: the whole call, retries included.
     public var timeoutNs: UInt64 = 2_000_000_000
     /// Upstream's client backoff (§11.3): 10 ms doubling to 100 ms, at most 50 attempts.
@@ -25,27 +28,22 @@ public struct MetastoreError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The AddBlock client of one event loop (segment-object.md §10.4, §11): one reused h2c
-/// connection per node, the leader cached across calls, UNAVAILABLE with a `RaftNode` hint →
-/// the hinted leader, other failures → the next node, with backoff, all inside the deadline.
+/// connection per node address (`MetastoreBackends`: every address of every name, re-resolved
+/// when connects fail), the leader cached across calls, UNAVAILABLE with a `RaftNode` hint →
+/// the hinted leader, other failures → the next address, with backoff, all inside the deadline.
 /// `INVALID_ARGUMENT` is final. Loop-confined: call `addBlock` on `loop` only.
 public final class MetastoreClient {
     public static let addBlockPath: ByteString = "/metastore.v1.IndexService/AddBlock"
 
     public let loop: EventLoop
     public let configuration: MetastoreClientConfiguration
-    private var endpoints: [MetastoreEndpoint]
-    private var connections: [NodeConnection?]
-    /// Hinted leaders not in the configured list are added, up to this many beyond it.
-    private let addedNodesMax = 8
-    /// The node calls go to first: the last hinted or successful one.
-    private var leader = 0
+    private let backends: MetastoreBackends
 
     public init(loop: EventLoop, configuration: MetastoreClientConfiguration) {
         precondition(!configuration.endpoints.isEmpty, "a metastore client needs at least one node")
         self.loop = loop
         self.configuration = configuration
-        endpoints = configuration.endpoints
-        connections = Array(repeating: nil, count: endpoints.count)
+        backends = MetastoreBackends(endpoints: configuration.endpoints, resolver: configuration.resolver, loop: loop)
     }
 
     /// Registers a block: `request` is the `AddBlockRequest` body (`BlockMeta.addBlockRequest()`).
@@ -55,11 +53,11 @@ public final class MetastoreClient {
                         backoffNs: configuration.backoffMinNs, done: done)
         call.deadlineTimer = loop.scheduleTimer(afterMs: max(1, configuration.timeoutNs / 1_000_000)) { [self] _ in
             call.deadlineTimer = nil
-            if let (node, handle, index) = call.inFlight {
-                node.cancel(handle)
+            if let (connection, handle, backend) = call.inFlight {
+                connection.cancel(handle)
                 // A node that did not answer in time is not tried first again (upstream moves on
                 // after any error without a leader hint), so one dead node cannot eat every deadline.
-                if leader == index { leader = (index + 1) % endpoints.count }
+                backends.moveOn(from: backend)
             }
             call.inFlight = nil
             let last = call.lastStatus.map { ": last answer \($0.code): \($0.message)" } ?? ""
@@ -71,37 +69,42 @@ public final class MetastoreClient {
     private func attempt(_ call: Call) {
         guard !call.isDone else { return }
         call.attempts += 1
-        let index = leader
+        backends.refresh()
+        guard let backend = backends.preferred else {
+            // Upstream's grpc-go channel fails calls UNAVAILABLE while its resolver has no address.
+            let names = backends.unresolvedNames.joined(separator: ",")
+            return failed(call, at: nil, GRPCStatus(.unavailable, ByteString("no address for metastore \(names) yet")), [])
+        }
         let now = EventLoop.monotonicNowNs
         let remainingNs = call.deadlineNs > now ? call.deadlineNs - now : 1
-        let node: NodeConnection
+        let connection: NodeConnection
         do {
-            node = try connection(index)
+            connection = try backends.connection(backend)
         } catch {
-            return failed(call, at: index, GRPCStatus(.unavailable, ByteString("connect \(endpoints[index].node.address): \(error)")), [])
+            return failed(call, at: backend, GRPCStatus(.unavailable, ByteString("connect \(backend.address): \(error)")), [])
         }
-        let handle = node.unary(path: Self.addBlockPath, request: call.request, timeoutNs: remainingNs) { [self] status, trailers in
+        let handle = connection.unary(path: Self.addBlockPath, request: call.request, timeoutNs: remainingNs) { [self] status, trailers in
             call.inFlight = nil
             guard !call.isDone else { return }
             if status.code == .ok {
-                leader = index
+                backends.prefer(backend)
                 return finish(call, nil)
             }
-            failed(call, at: index, status, trailers)
+            failed(call, at: backend, status, trailers)
         }
-        call.inFlight = (node, handle, index)
+        call.inFlight = (connection, handle, backend)
     }
 
     /// After a failed attempt: final for INVALID_ARGUMENT; else pick the next node (the
-    /// hinted leader, or the one after `index`) and retry after the backoff if time remains.
-    private func failed(_ call: Call, at index: Int, _ status: GRPCStatus, _ trailers: [HeaderField]) {
+    /// hinted leader, or the one after `backend`) and retry after the backoff if time remains.
+    private func failed(_ call: Call, at backend: MetastoreBackend?, _ status: GRPCStatus, _ trailers: [HeaderField]) {
         call.lastStatus = status
         if status.code == .invalidArgument { return finish(call, status) }
         if let hint = trailers.first(named: StatusDetails.headerName).flatMap(StatusDetails.raftLeader(headerValue:)),
-           let hinted = node(for: hint) {
-            leader = hinted
-        } else if leader == index {
-            leader = (index + 1) % endpoints.count
+           let hinted = backends.backend(for: hint) {
+            backends.prefer(hinted)
+        } else if let backend {
+            backends.moveOn(from: backend)
         }
         let backoff = call.backoffNs
         call.backoffNs = min(backoff * 2, configuration.backoffMaxNs)
@@ -109,34 +112,6 @@ public final class MetastoreClient {
             return finish(call, status)
         }
         loop.scheduleTimer(afterMs: max(1, backoff / 1_000_000)) { [self] _ in attempt(call) }
-    }
-
-    /// The node a hint names: by raft ID (port stripped) or dial address; an unknown leader
-    /// with an IPv4 `host:port` address is added (names are not resolved on the loop).
-    private func node(for hint: RaftNodeHint) -> Int? {
-        let id = MetastoreAddresses.stripPort(hint.id)
-        if let i = endpoints.firstIndex(where: { $0.node.address == hint.address || "\($0.ipv4):\($0.node.port)" == hint.address }) {
-            return i
-        }
-        if !id.isEmpty, let i = endpoints.firstIndex(where: { $0.node.id == id }) { return i }
-        guard let parsed = try? MetastoreAddresses.parse(hint.address), parsed.count == 1,
-              MetastoreAddresses.isIPv4Literal(parsed[0].host),
-              endpoints.count < configuration.endpoints.count + addedNodesMax else { return nil }
-        var node = parsed[0]
-        if !id.isEmpty { node.id = id }
-        endpoints.append(MetastoreEndpoint(node: node, ipv4: node.host))
-        connections.append(nil)
-        return endpoints.count - 1
-    }
-
-    private func connection(_ index: Int) throws(Errno) -> NodeConnection {
-        if let existing = connections[index], existing.isUsable { return existing }
-        let node = try NodeConnection(endpoint: endpoints[index], loop: loop) { [weak self] closed in
-            guard let self, index < connections.count, connections[index] === closed else { return }
-            connections[index] = nil
-        }
-        connections[index] = node
-        return node
     }
 
     private func finish(_ call: Call, _ status: GRPCStatus?) {
@@ -156,7 +131,7 @@ private final class Call {
     let done: (MetastoreError?) -> Void
     var attempts = 0
     var lastStatus: GRPCStatus?
-    var inFlight: (node: NodeConnection, handle: UInt64, index: Int)?
+    var inFlight: (connection: NodeConnection, handle: UInt64, backend: MetastoreBackend)?
     var deadlineTimer: TimerID?
     var isDone = false
 

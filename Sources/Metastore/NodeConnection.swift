@@ -9,12 +9,21 @@ import Runtime
 final class NodeConnection: ConnectionHandler {
     typealias Completion = (GRPCStatus, [HeaderField]) -> Void
 
+    /// What the client hears: the TCP connect's outcome (it decides when a name is resolved
+    /// again), then the end of a connection that had opened.
+    enum Event {
+        case connected
+        case connectFailed
+        case closed
+    }
+
     private let loop: EventLoop
     private let grpc: GRPCClientConnection
     private var connection: Connection?
     private var ready = false
     private var goingAway = false
     private(set) var isClosed = false
+    private var opened = false
     /// Unary calls waiting for SETTINGS.
     private var waiting: [(id: UInt64, path: ByteString, request: [UInt8], timeoutNs: UInt64, done: Completion)] = []
     private var calls: [CallID: Completion] = [:]
@@ -22,14 +31,16 @@ final class NodeConnection: ConnectionHandler {
     private var handles: [UInt64: CallID] = [:]
     private var nextHandle: UInt64 = 0
     private var out = ByteWriter()
-    private let onClose: (NodeConnection) -> Void
+    private let onEvent: (NodeConnection, Event) -> Void
 
-    /// Connects to `endpoint` on `loop`; `onClose` runs once the connection is gone.
-    init(endpoint: MetastoreEndpoint, loop: EventLoop, onClose: @escaping (NodeConnection) -> Void) throws(Errno) {
+    /// Connects to `address` on `loop`; `authority` is the configured `host:port`. `onEvent`
+    /// hears `.connected` or `.connectFailed`, then `.closed` if it had connected.
+    init(address: EndpointAddress, authority: String, loop: EventLoop,
+         onEvent: @escaping (NodeConnection, Event) -> Void) throws(Errno) {
         self.loop = loop
-        self.onClose = onClose
-        grpc = GRPCClientConnection(configuration: GRPCClientConfiguration(authority: ByteString(endpoint.node.address)))
-        let id = try loop.connect(ipv4: endpoint.ipv4, port: endpoint.node.port, handler: self)
+        self.onEvent = onEvent
+        grpc = GRPCClientConnection(configuration: GRPCClientConfiguration(authority: ByteString(authority)))
+        let id = try loop.connect(to: address, handler: self)
         connection = loop.connection(id)
         grpc.start(into: &out)
         flush()
@@ -62,9 +73,15 @@ final class NodeConnection: ConnectionHandler {
             flush()
         } else if waiting.contains(where: { $0.id == handle }) {
             waiting.removeAll { $0.id == handle }
-            goingAway = true
-            if waiting.isEmpty, calls.isEmpty { connection?.close() }
+            retire()
         }
+    }
+
+    /// Takes no new calls and closes once the ones under way ended (an address its name no
+    /// longer resolves to).
+    func retire() {
+        goingAway = true
+        if waiting.isEmpty, calls.isEmpty { connection?.close() }
     }
 
     private func start(_ handle: UInt64, path: ByteString, request: [UInt8], timeoutNs: UInt64, done: @escaping Completion) {
@@ -76,6 +93,11 @@ final class NodeConnection: ConnectionHandler {
         }
         calls[call] = done
         handles[handle] = call
+    }
+
+    func connectionOpened(_ connection: Connection) {
+        opened = true
+        onEvent(self, .connected)
     }
 
     func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
@@ -118,7 +140,7 @@ final class NodeConnection: ConnectionHandler {
         calls.removeAll()
         handles.removeAll()
         waiting.removeAll()
-        onClose(self)
+        onEvent(self, opened ? .closed : .connectFailed)
         for done in pending { done(reason, []) }
     }
 

@@ -27,7 +27,22 @@ extension EventLoop {
         preconditionInLoop()
         var inProgress: Int32 = 0
         let fd = try Errno.check(host.withCString { cshim_tcp_connect_nonblocking($0, port, &inProgress) })
-        let socket = Socket(fileDescriptor: fd)
+        return try adoptConnecting(Socket(fileDescriptor: fd), handler: handler)
+    }
+
+    /// `connect(ipv4:port:handler:)` to any resolved address, IPv4 or IPv6 (`EndpointAddress`).
+    @discardableResult
+    public func connect(to address: EndpointAddress, handler: any ConnectionHandler) throws(Errno) -> ConnectionID {
+        preconditionInLoop()
+        var inProgress: Int32 = 0
+        var storage = address.storage
+        let fd = try Errno.check(withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { cshim_tcp_connect_address_nonblocking($0, address.length, &inProgress) }
+        })
+        return try adoptConnecting(Socket(fileDescriptor: fd), handler: handler)
+    }
+
+    private func adoptConnecting(_ socket: Socket, handler: any ConnectionHandler) throws(Errno) -> ConnectionID {
         // A completed connect is treated like one in progress: EPOLLOUT fires at once.
         guard let connection = adopt(socket, connecting: true, handler: { _ in handler }) else {
             socket.close()

@@ -1,4 +1,5 @@
 import Metastore
+import Runtime
 import Testing
 
 @Suite struct MetastoreAddressTests {
@@ -37,21 +38,22 @@ import Testing
         #expect(MetastoreAddresses.stripPort("node:x") == "node:x")
     }
 
-    @Test func resolution() {
-        #expect(MetastoreAddresses.resolveIPv4("10.1.2.3") == "10.1.2.3")
-        #expect(MetastoreAddresses.resolveIPv4("localhost") == "127.0.0.1")
-        #expect(MetastoreAddresses.resolveIPv4("no-such-host.invalid") == nil)
-        let (endpoints, unresolved) = MetastoreAddresses.resolve([
-            MetastoreNode(id: "a", host: "localhost", port: 1), MetastoreNode(id: "b", host: "no-such-host.invalid", port: 2),
-        ])
-        #expect(endpoints.map(\.ipv4) == ["127.0.0.1"])
-        #expect(unresolved.map(\.id) == ["b"])
+    @Test func resolutionKeepsEveryAddressAndNamesThatDoNotResolve() {
+        let resolver: EndpointResolver = { host, port throws(ResolutionError) in
+            guard host == "metastore.test" else { throw ResolutionError(host: host, reason: "Name or service not known") }
+            return [EndpointAddress.literal("10.0.0.1", port: port)!, EndpointAddress.literal("fd00::2", port: port)!]
+        }
+        let (endpoints, failures) = MetastoreAddresses.resolve([
+            MetastoreNode(id: "a", host: "metastore.test", port: 9095), MetastoreNode(id: "b", host: "gone.test", port: 9095),
+        ], resolver: resolver)
+        #expect(endpoints.map { $0.addresses.map(\.description) } == [["10.0.0.1:9095", "[fd00::2]:9095"], []])
+        #expect(failures == [ResolutionError(host: "gone.test", reason: "Name or service not known")])
     }
 
-    @Test func ipv4Literals() {
-        #expect(MetastoreAddresses.isIPv4Literal("127.0.0.1"))
-        #expect(!MetastoreAddresses.isIPv4Literal("127.0.0"))
-        #expect(!MetastoreAddresses.isIPv4Literal("256.0.0.1"))
-        #expect(!MetastoreAddresses.isIPv4Literal("metastore"))
+    @Test func literalsNeedNoLookup() {
+        #expect(EndpointAddress.literal("127.0.0.1", port: 1)?.description == "127.0.0.1:1")
+        #expect(EndpointAddress.literal("::1", port: 2)?.description == "[::1]:2")
+        #expect(EndpointAddress.literal("256.0.0.1", port: 1) == nil)
+        #expect(EndpointAddress.literal("localhost", port: 1) == nil)
     }
 }

@@ -13,10 +13,10 @@ final class MovingName: Sendable {
     func move(to ports: [Int]) { self.ports.withLock { $0 = ports } }
 
     var resolver: EndpointResolver {
-        { [self] _, _ throws(StorageError) in
+        { [self] _, _ throws(ResolutionError) in
             lookups.add(1, ordering: .relaxed)
             let current = ports.withLock { $0 }
-            guard !current.isEmpty else { throw StorageError.transport("cannot resolve minio.test: no address") }
+            guard !current.isEmpty else { throw ResolutionError(host: "minio.test", reason: "no address") }
             var addresses: [EndpointAddress] = []
             for port in current { addresses += try EndpointAddress.resolve("127.0.0.1", port: port) }
             return addresses

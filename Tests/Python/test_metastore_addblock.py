@@ -224,6 +224,15 @@ def test_down_node_fails_over_to_the_next(protos, doubles, writer):
     assert not dlq_objects(proc.data_dir)
 
 
+def test_name_that_does_not_resolve_at_start_up_is_not_fatal(protos, writer):
+    # A headless Service has no address until its pods are ready: the writer starts, warns,
+    # and AddBlock fails UNAVAILABLE (DLQ fallback) while the name is looked up again.
+    proc = writer("-metastore.address=dns:///metastore.invalid:9095", "-segment-writer.metadata-update-timeout=300ms")
+    assert any("metastore address does not resolve yet" in line and "metastore.invalid" in line for line in proc.lines)
+    assert push_all(protos, proc, [1]) == [(grpc.StatusCode.OK, "")]
+    assert [d.parts[-2] for d in dlq_objects(proc.data_dir)] == [b.parts[-2] for b in blocks(proc.data_dir)]
+
+
 def test_dlq_disabled_and_metastore_down_answers_unknown(protos, writer):
     proc = writer(f"-metastore.address=127.0.0.1:{free_port()}", "-segment-writer.metadata-update-timeout=300ms",
                   "-segment-writer.metadata-dlq-enabled=false")

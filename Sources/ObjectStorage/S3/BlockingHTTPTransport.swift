@@ -1,4 +1,5 @@
 import HTTP1
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,7 +58,12 @@ public final class BlockingHTTPTransport {
                 throw error
             }
         }
-        let addresses = try resolver(endpoint.host, endpoint.port)
+        let addresses: [EndpointAddress]
+        do {
+            addresses = try resolver(endpoint.host, endpoint.port)
+        } catch {
+            throw .transport(error.description)
+        }
         let fresh = try Connection(endpoint: endpoint, addresses: addresses, tlsContext: tlsContext, ioTimeoutMs: ioTimeoutMs,
                                    maxResponseBodyBytes: maxResponseBodyBytes)
         connectionsOpened += 1

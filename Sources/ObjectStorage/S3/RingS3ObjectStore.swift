@@ -53,7 +53,11 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
         self.prefix = prefix
         self.loop = loop
         self.ring = ring
-        endpoints = try EndpointAddressList(host: client.endpoint.host, port: client.endpoint.port, resolver: resolver)
+        do {
+            endpoints = try EndpointAddressList(host: client.endpoint.host, port: client.endpoint.port, resolver: resolver)
+        } catch {
+            throw .transport(error.description)
+        }
         tlsContext = client.endpoint.useTLS ? try TLSClientContext(verification: configuration.tlsVerification) : nil
         self.now = now
         ringClient = ring.register(self)

@@ -1,3 +1,5 @@
+import Runtime
+
 /// `-storage.backend=s3` over the blocking transport: each put is one signed PUT with
 /// `Content-MD5`, so S3 only stores it if every byte arrived; S3 makes an object visible
 /// only when its PUT completes, so there is never a partial object under the key. The endpoint

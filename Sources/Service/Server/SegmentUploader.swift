@@ -29,8 +29,7 @@ struct SegmentUpload {
 final class SegmentUploader {
     private unowned let context: LoopContext
     private let store: any ObjectStore
-    /// Nil when `-metastore.address` is empty (metadata goes to the DLQ path directly) or
-    /// when none of its nodes resolved (every AddBlock then fails).
+    /// Nil when `-metastore.address` is empty (metadata goes to the DLQ path directly).
     private let metastore: MetastoreClient?
 
     init(context: LoopContext, store: any ObjectStore) {
@@ -80,12 +79,7 @@ final class SegmentUploader {
                 settle(error.map { "\($0)" })
             }
         }
-        guard server.metastoreConfigured else { return dlq() }
-        guard let metastore else {
-            let why = "no metastore address resolved"
-            guard config.metadataDLQEnabled else { return settle(why) }
-            return dlq()
-        }
+        guard let metastore else { return dlq() }
         metastore.addBlock(job.meta.addBlockRequest()) { error in
             guard let error else { return settle(nil) }
             server.log.error("failed to store meta in metastore", ["block": id, "err": "\(error)"])

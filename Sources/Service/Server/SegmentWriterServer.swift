@@ -140,14 +140,22 @@ public final class SegmentWriterServer {
         while done.load(ordering: .sequentiallyConsistent) < posted { usleep(500) }
     }
 
-    /// `-metastore.address` parsed (a malformed entry fails start-up) and resolved once; a
-    /// node whose name does not resolve is left out with a warning.
+    /// `-metastore.address` parsed (a malformed entry fails start-up) and resolved once here, so
+    /// the loops start with every address of every name. A name that does not resolve yet is
+    /// not fatal (in Kubernetes the metastore's headless Service has no address until its pods
+    /// are ready): it is logged, each loop's client resolves it again when a call needs it, and
+    /// until then AddBlock fails UNAVAILABLE (the DLQ fallback), as upstream's grpc-go channel
+    /// keeps resolving in the background.
     static func metastoreEndpoints(_ address: String, log: Log) throws(MetastoreAddressError) -> [MetastoreEndpoint] {
         let nodes = try MetastoreAddresses.parse(address)
         guard !nodes.isEmpty else { return [] }
-        let (endpoints, unresolved) = MetastoreAddresses.resolve(nodes)
-        for node in unresolved { log.warn("metastore address does not resolve to IPv4", ["node": node.address]) }
-        log.info("metastore client", ["nodes": endpoints.map { "\($0.node.id)=\($0.ipv4):\($0.node.port)" }.joined(separator: ",")])
+        let (endpoints, failures) = MetastoreAddresses.resolve(nodes)
+        for failure in failures {
+            log.warn("metastore address does not resolve yet; resolved again when AddBlock needs it", ["host": failure.host, "err": failure.reason])
+        }
+        log.info("metastore client", ["nodes": endpoints.map { endpoint in
+            "\(endpoint.node.id)=\(endpoint.addresses.map(\.description).joined(separator: "|"))"
+        }.joined(separator: ",")])
         return endpoints
     }
 

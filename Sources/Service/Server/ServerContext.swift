@@ -14,9 +14,8 @@ final class ServerContext: Sendable {
     let budget: MemoryBudget
     let hostname: ByteString
     let hedgeLimiter: TokenBucket
-    /// `-metastore.address` was set: metadata goes to AddBlock first.
-    let metastoreConfigured: Bool
-    /// Its nodes that resolved at start-up (each loop's `MetastoreClient` dials these).
+    /// `-metastore.address`'s nodes with their start-up addresses (each loop's `MetastoreClient`
+    /// dials these and resolves them again); empty when unset: metadata goes to the DLQ path.
     let metastoreEndpoints: [MetastoreEndpoint]
     /// Push calls opened and not yet answered (any outcome).
     let pushesInFlight = Atomic<Int>(0)
@@ -33,7 +32,6 @@ final class ServerContext: Sendable {
         self.metrics = metrics
         self.budget = MemoryBudget(bytesMax: config.segmentWriter.memoryBudgetBytes)
         self.hostname = hostname
-        metastoreConfigured = config.metastore.address.contains { $0 != " " && $0 != "\t" && $0 != "," }
         self.metastoreEndpoints = metastoreEndpoints
         hedgeLimiter = TokenBucket(ratePerSecond: config.segmentWriter.uploadHedgeRateMax,
                                    burst: config.segmentWriter.uploadHedgeRateBurst, nowNs: EventLoop.monotonicNowNs)
