@@ -98,10 +98,13 @@ public final class Ring {
     }
 
     /// Makes sure the next `entries` prepares fit in the submission queue without
-    /// an intermediate submit (submitting now if needed). Call before preparing a
-    /// linked chain: a chain cut by a submit loses its links.
+    /// an intermediate submit (submitting now if needed) and in the in-flight cap
+    /// (else `Errno.busy`, before anything is prepared). Call before preparing a
+    /// linked chain: a chain cut by a submit loses its links, and one cut by a
+    /// refused prepare would link its last entry to whatever is prepared next.
     public func reserve(_ entries: Int) throws(Errno) {
         precondition(entries <= submissionEntries, "chain longer than the submission queue")
+        guard inFlight + entries <= completionsMax else { throw .busy }
         if Int(cshim_ring_sq_space_left(ring)) < entries { try submit() }
     }
 

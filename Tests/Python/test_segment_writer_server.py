@@ -212,6 +212,51 @@ def test_size_bound_flushes_before_the_ticker(protos, tmp_path):
         proc.kill()
 
 
+def ulid_ms(ulid):
+    """The 48-bit millisecond time of a ULID (its first 10 Crockford base-32 characters)."""
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    value = 0
+    for c in ulid[:10]:
+        value = value * 32 + alphabet.index(c)
+    return value
+
+
+def test_shards_of_one_loop_flush_at_spread_phases(protos, tmp_path):
+    """Shards created together get tickers offset within the period (one loop would otherwise
+    encode all their segments back to back while the first one's acknowledgements wait); each
+    shard still writes one object per period. A segment's ULID time is when it opened, i.e.
+    the previous flush of its shard."""
+    period = 400
+    proc = SegmentWriterProcess(tmp_path / "data", f"-segment-writer.segment-duration={period}ms",
+                                "-segment-writer.event-loops=1")
+    shards = [1, 2, 3, 4]
+    try:
+        profile = (TESTDATA / "pprof" / "profile_python").read_bytes()
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            push = stub(protos, channel).Push
+            calls = []
+            end = time.monotonic() + 6 * period / 1000
+            while time.monotonic() < end:
+                calls += [push.future(make_request(protos, profile, shard=s), timeout=10) for s in shards]
+                time.sleep(0.02)
+            for call in calls:
+                call.result()
+    finally:
+        proc.kill()
+    phases = {}
+    for s in shards:
+        times = sorted(ulid_ms(b.parts[-2]) for b in blocks(proc.data_dir) if int(b.parts[-4]) == s)
+        later = times[1:]  # the first segment opened at the shard's first Push
+        assert len(later) >= 3, f"shard {s}: {len(times)} objects"
+        gaps = [b - a for a, b in zip(later, later[1:])]
+        assert all(abs(g - period) < period / 4 for g in gaps), f"shard {s}: segments every {gaps} ms"
+        phases[s] = sorted(t % period for t in later)[len(later) // 2]
+    distances = [min(abs(phases[a] - phases[b]), period - abs(phases[a] - phases[b]))
+                 for a in shards for b in shards if a < b]
+    # The golden-ratio offsets of four shards are at least 0.146 periods (58 ms) apart.
+    assert min(distances) >= period / 10, f"flush phases {phases}"
+
+
 def test_client_cancel_while_parked_is_forgotten(protos, tmp_path):
     proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=1s")
     try:

@@ -65,6 +65,7 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
 
     public func ringCompleted(tag: UInt64, result: Int32) {
         guard let chain = chains[tag] else { return }
+        if chain.step == .syncCloseRename { return syncCloseRenameCompleted(tag, chain, result) }
         guard result >= 0 else { return fail(tag, chain, errno: -result) }
         let put = chain.put
         switch chain.step {
@@ -75,21 +76,8 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
             put.written += Int(result)
             guard result > 0 || put.written == put.bytes.count else { return fail(tag, chain, errno: EIO) }
             writeNext(tag, chain)
-        case .fsync:
-            chain.step = .close
-            submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in try ring.close(fd: chain.fd, client: client, tag: tag) }
-        case .close:
-            chain.fd = -1
-            chain.step = .rename
-            submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in
-                try ring.renameat(sourceDirectory: AT_FDCWD, source: put.temporaryPath, targetDirectory: AT_FDCWD,
-                                  target: put.finalPath, client: client, tag: tag)
-            }
-        case .rename:
-            put.renamed = true
-            chain.directory = put.targetDirectory
-            chain.step = .openDirectory
-            openDirectory(tag, chain)
+        case .syncCloseRename:
+            preconditionFailure("handled above")
         case .openDirectory:
             chain.fd = result
             chain.step = .fsyncDirectory
@@ -100,6 +88,42 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
         case .closeDirectory:
             chain.fd = -1
             end(tag, chain)
+        }
+    }
+
+    /// The file's fsync, close and rename go to the kernel as one linked chain: the close and
+    /// the rename start there as soon as the fsync is done, instead of after a trip back to the
+    /// loop each (under load such a trip waits for the event being handled). Their completions
+    /// arrive in that order; after a failure the rest arrive cancelled, and the chain has ended
+    /// at the first (a cancelled close leaves the descriptor to `fail`).
+    private func syncCloseRename(_ tag: UInt64, _ chain: PutChain) {
+        let put = chain.put
+        chain.step = .syncCloseRename
+        chain.linkedCompletions = 0
+        submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in
+            try ring.reserve(3)
+            try ring.fsync(fd: chain.fd, client: client, tag: tag, linked: true)
+            try ring.close(fd: chain.fd, client: client, tag: tag, linked: true)
+            try ring.renameat(sourceDirectory: AT_FDCWD, source: put.temporaryPath, targetDirectory: AT_FDCWD,
+                              target: put.finalPath, client: client, tag: tag)
+        }
+    }
+
+    private func syncCloseRenameCompleted(_ tag: UInt64, _ chain: PutChain, _ result: Int32) {
+        let put = chain.put
+        chain.linkedCompletions += 1
+        switch chain.linkedCompletions {
+        case 1:
+            guard result >= 0 else { return fail(tag, chain, errno: -result, operation: "fsync") }
+        case 2:
+            if result != -ECANCELED { chain.fd = -1 }
+            guard result >= 0 else { return fail(tag, chain, errno: -result, operation: "close") }
+        default:
+            guard result >= 0 else { return fail(tag, chain, errno: -result, operation: "rename") }
+            put.renamed = true
+            chain.directory = put.targetDirectory
+            chain.step = .openDirectory
+            openDirectory(tag, chain)
         }
     }
 
@@ -121,10 +145,7 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
 
     private func writeNext(_ tag: UInt64, _ chain: PutChain) {
         let put = chain.put
-        if put.written == put.bytes.count {
-            chain.step = .fsync
-            return submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in try ring.fsync(fd: chain.fd, client: client, tag: tag) }
-        }
+        if put.written == put.bytes.count { return syncCloseRename(tag, chain) }
         chain.step = .write
         let chunk = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(put.bytes)[put.written..<min(put.bytes.count, put.written + DurablePut.writeBytesMax)])
         submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in
@@ -176,14 +197,12 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
 /// its directory) or the sync of one new directory's parent.
 private final class PutChain {
     enum Step: CustomStringConvertible {
-        case openTemporary, write, fsync, close, rename, openDirectory, fsyncDirectory, closeDirectory
+        case openTemporary, write, syncCloseRename, openDirectory, fsyncDirectory, closeDirectory
         var description: String {
             switch self {
             case .openTemporary: "open"
             case .write: "write"
-            case .fsync: "fsync"
-            case .close: "close"
-            case .rename: "rename"
+            case .syncCloseRename: "fsync, close and rename"
             case .openDirectory: "open directory"
             case .fsyncDirectory: "fsync directory"
             case .closeDirectory: "close directory"
@@ -194,6 +213,8 @@ private final class PutChain {
     let put: DurablePut
     var step = Step.openTemporary
     var fd: Int32 = -1
+    /// Completions of the linked fsync, close and rename seen so far.
+    var linkedCompletions = 0
     /// The directory this chain syncs (the file's chain: set at its rename).
     var directory: UnsafeMutablePointer<CChar>?
 

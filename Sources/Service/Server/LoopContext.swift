@@ -87,7 +87,13 @@ final class LoopContext: @unchecked Sendable {
 
     func shard(_ id: UInt32) -> ShardHead {
         if let head = shards[id] { return head }
-        let head = ShardHead(shard: id, context: self, limits: limits, workspace: workspace)
+        // Shards a load spreads evenly are created within milliseconds of each other, and
+        // their tickers would fire together: the loop would encode their segments back to back
+        // while the first one's upload and acknowledgements wait. Each new shard's flushes are
+        // offset by the golden-ratio sequence (0, .618, .236, .854, …, evenly spread for any
+        // count); a segment still spans one period.
+        let phase = (Double(shards.count) * 0.618_033_988_749_895).truncatingRemainder(dividingBy: 1)
+        let head = ShardHead(shard: id, context: self, limits: limits, workspace: workspace, phase: phase)
         shards[id] = head
         return head
     }

@@ -22,13 +22,16 @@ final class ShardHead {
     private var chargedBytes = 0
     private var ingestBytes: [String: ValueHistogram] = [:]
 
-    init(shard: UInt32, context: LoopContext, limits: AccumulatorLimits, workspace: IngestWorkspace) {
+    /// `phase` in [0, 1): how far into the period this shard's flushes fall (see
+    /// `LoopContext.shard`); its first segment is that much shorter.
+    init(shard: UInt32, context: LoopContext, limits: AccumulatorLimits, workspace: IngestWorkspace, phase: Double) {
         self.shard = shard
         self.context = context
         accumulator = ShardAccumulator(limits: limits, workspace: workspace)
         segmentID = Self.newSegmentID()
         let periodMs = max(1, UInt64(context.server.config.segmentWriter.segmentDurationNs / 1_000_000))
-        context.loop.scheduleTimer(afterMs: periodMs, repeatingEveryMs: periodMs) { [unowned self] _ in self.flush() }
+        let firstMs = max(1, periodMs - UInt64(phase * Double(periodMs)))
+        context.loop.scheduleTimer(afterMs: firstMs, repeatingEveryMs: periodMs) { [unowned self] _ in self.flush() }
     }
 
     var parkedCount: Int { parked.count }
