@@ -297,7 +297,7 @@ public final class EventLoop: @unchecked Sendable {
     /// load holds many Pushes' decoding and a segment flush; waiting for its end cost each step
     /// of an upload that long (uploads took 30× longer at 660 Pushes/s than idle). A CQ with
     /// nothing new costs two loads; a submit is a syscall only when something was prepared.
-    /// Operations the kernel finishes inside the submit (open, close, rename) complete at once,
+    /// Operations the kernel finishes inside the submit (an open or a close) complete at once,
     /// and their handlers prepare the next step: a few rounds take such a chain as far as its
     /// next operation that waits.
     @inline(__always)
