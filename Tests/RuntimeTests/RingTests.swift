@@ -32,6 +32,34 @@ struct RingTests {
         #expect(access(directory.path + "/block.bin.tmp", F_OK) != 0, "the temporary name is gone after rename")
     }
 
+    /// A chain of operations started by a timer, each prepared in the previous one's completion,
+    /// runs to its end right after that timer (the loop pumps the ring after each event and
+    /// timer), not one step per loop iteration: a timer that fires in the next iteration sees
+    /// the whole chain done. Nops complete inside the submit, as open and close do.
+    @Test func chainPreparedInCompletionsAdvancesRightAfterTheTimerThatStartedIt() throws {
+        let group = try EventLoopGroup(loopCount: 1)
+        group.start()
+        defer { group.shutdown() }
+        let seen = Mutex<Int?>(nil)
+        let loop = group.loops[0]
+        #expect(loop.post {
+            let ring = loop.ring!
+            var completed = 0
+            var client: RingClient!
+            let handler = RecordingHandler { tag, _ in
+                completed += 1
+                if tag < 3 { try? ring.nop(client: client, tag: tag + 1) }
+            }
+            client = ring.register(handler)
+            loop.scheduleTimer(afterMs: 1) { loop in
+                try? ring.nop(client: client, tag: 1)
+                loop.scheduleTimer(afterMs: 0) { _ in seen.withLock { $0 = completed } }
+            }
+        })
+        #expect(waitUntil { seen.withLock { $0 } != nil })
+        #expect(seen.withLock { $0 } == 3)
+    }
+
     @Test func failedOperationReportsTheKernelError() throws {
         let group = try EventLoopGroup(loopCount: 1)
         group.start()
