@@ -22,45 +22,35 @@ extension ProtobufReader {
         return try nextField()
     }
 
-    /// One- and two-byte varints inline (string indices and ids of a few thousand are two).
+    /// A varint of one or two bytes at offset `o` (string indices, ids of a few thousand and
+    /// lengths below 2^14): its value and the offset after it; nil for a longer varint or one
+    /// the message's end cuts, which the generic readers then read (and report).
+    @inline(__always)
+    func shortVarint(at o: Int) -> (value: Int, next: Int)? {
+        let count = reader.bytes.count
+        guard o < count else { return nil }
+        let b0 = Int(reader.bytes.load(fromByteOffset: o, as: UInt8.self))
+        if b0 < 0x80 { return (b0, o + 1) }
+        guard o + 1 < count else { return nil }
+        let b1 = Int(reader.bytes.load(fromByteOffset: o + 1, as: UInt8.self))
+        return b1 < 0x80 ? (b0 & 0x7F | b1 << 7, o + 2) : nil
+    }
+
     @inline(__always)
     mutating func readVarintFast() throws(DecodeError) -> UInt64 {
-        let o = reader.offset
-        let count = reader.bytes.count
-        if o < count {
-            let b0 = reader.bytes.load(fromByteOffset: o, as: UInt8.self)
-            if b0 < 0x80 {
-                reader.offset = o + 1
-                return UInt64(b0)
-            }
-            if o + 1 < count {
-                let b1 = reader.bytes.load(fromByteOffset: o + 1, as: UInt8.self)
-                if b1 < 0x80 {
-                    reader.offset = o + 2
-                    return UInt64(b0 & 0x7F) | UInt64(b1) << 7
-                }
-            }
+        if let (value, next) = shortVarint(at: reader.offset) {
+            reader.offset = next
+            return UInt64(value)
         }
         return try readVarint()
     }
 
-    /// Lengths below 2^14 inline.
     @inline(__always)
     mutating func readLengthDelimitedFast() throws(DecodeError) -> UnsafeRawBufferPointer {
-        let o = reader.offset
-        let count = reader.bytes.count
-        if o < count {
-            var n = Int(reader.bytes.load(fromByteOffset: o, as: UInt8.self))
-            var start = o + 1
-            if n >= 0x80, start < count {
-                let b1 = Int(reader.bytes.load(fromByteOffset: start, as: UInt8.self))
-                n = b1 < 0x80 ? n & 0x7F | b1 << 7 : Int.max
-                start += 1
-            }
-            if n <= count - start { // then `bytes` is not empty, its base not nil
-                reader.offset = start + n
-                return UnsafeRawBufferPointer(start: reader.bytes.baseAddress.unsafelyUnwrapped + start, count: n)
-            }
+        if let (n, start) = shortVarint(at: reader.offset), n <= reader.bytes.count - start {
+            // n ≤ count − start, so `bytes` is not empty and its base not nil.
+            reader.offset = start + n
+            return UnsafeRawBufferPointer(start: reader.bytes.baseAddress.unsafelyUnwrapped + start, count: n)
         }
         return try readLengthDelimited()
     }
