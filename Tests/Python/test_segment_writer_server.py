@@ -224,9 +224,10 @@ def ulid_ms(ulid):
 def test_shards_of_one_loop_flush_at_spread_phases(protos, tmp_path):
     """Shards created together get tickers offset within the period (one loop would otherwise
     encode all their segments back to back while the first one's acknowledgements wait); each
-    shard still writes one object per period. A segment's ULID time is when it opened, i.e.
-    the previous flush of its shard."""
-    period = 400
+    shard still writes one object per period at most. A segment's ULID time is when it opened:
+    the previous flush of its shard, after that flush's encoding, so single times jitter by the
+    encoding and the loop's other work (tens of ms in a debug build, more on a loaded host)."""
+    period = 800
     proc = SegmentWriterProcess(tmp_path / "data", f"-segment-writer.segment-duration={period}ms",
                                 "-segment-writer.event-loops=1")
     shards = [1, 2, 3, 4]
@@ -235,26 +236,34 @@ def test_shards_of_one_loop_flush_at_spread_phases(protos, tmp_path):
         with grpc.insecure_channel(proc.grpc_target) as channel:
             push = stub(protos, channel).Push
             calls = []
-            end = time.monotonic() + 6 * period / 1000
+            end = time.monotonic() + 5 * period / 1000
             while time.monotonic() < end:
                 calls += [push.future(make_request(protos, profile, shard=s), timeout=10) for s in shards]
-                time.sleep(0.02)
+                time.sleep(0.2)
             for call in calls:
                 call.result()
     finally:
         proc.kill()
+
+    def circular(a, b):
+        return min(abs(a - b), period - abs(a - b))
+
     phases = {}
     for s in shards:
         times = sorted(ulid_ms(b.parts[-2]) for b in blocks(proc.data_dir) if int(b.parts[-4]) == s)
         later = times[1:]  # the first segment opened at the shard's first Push
         assert len(later) >= 3, f"shard {s}: {len(times)} objects"
-        gaps = [b - a for a, b in zip(later, later[1:])]
-        assert all(abs(g - period) < period / 4 for g in gaps), f"shard {s}: segments every {gaps} ms"
-        phases[s] = sorted(t % period for t in later)[len(later) // 2]
-    distances = [min(abs(phases[a] - phases[b]), period - abs(phases[a] - phases[b]))
-                 for a in shards for b in shards if a < b]
-    # The golden-ratio offsets of four shards are at least 0.146 periods (58 ms) apart.
-    assert min(distances) >= period / 10, f"flush phases {phases}"
+        # One object per period at most (a segment without Pushes writes none).
+        assert len(later) <= (later[-1] - later[0]) / period + 1.5, f"shard {s}: segments opened at {later}"
+        # The shard's phase: the open time (within the period) closest to all the others, so a
+        # flush the loaded loop ran late does not move it.
+        within = [t % period for t in later]
+        phases[s] = min(within, key=lambda p: sum(circular(p, q) for q in within))
+    distances = [circular(phases[a], phases[b]) for a in shards for b in shards if a < b]
+    # The golden-ratio offsets of four shards are at least 0.146 periods (117 ms) apart; tickers
+    # created together (before) were within 4 ms of each other. The margin is for a host so
+    # loaded that late flushes run back to back and their open times bunch up.
+    assert min(distances) >= period / 32, f"flush phases {phases}"
 
 
 def test_client_cancel_while_parked_is_forgotten(protos, tmp_path):
