@@ -1,26 +1,23 @@
 @testable import ObjectStorage
 import Runtime
-import Synchronization
 import Testing
 
-/// `minio.test` at `ports` for a ring store whose attempts end after `ioTimeoutMs`; `body` runs on
-/// its loop and reports `done`.
-private func onStore(ports: [Int], ioTimeoutMs: Int, _ outcomes: Outcomes,
-                     _ body: @escaping @Sendable (EventLoop, RingS3ObjectStore, @escaping @Sendable () -> Void) -> Void) throws {
+/// On a ring store for `minio.test` at `ports` whose attempts end after `ioTimeoutMs`: one put
+/// ended by its deadline, then one ended by `cancelPuts` after `cancelAfterMs`, each outcome
+/// recorded with the address the next connect takes; then `then` runs on the loop.
+private func cutShortTwice(ports: [Int], ioTimeoutMs: Int, cancelAfterMs: UInt64, _ outcomes: Outcomes,
+                           then: @escaping @Sendable (RingS3ObjectStore, @escaping @Sendable () -> Void) -> Void) throws {
     let name = MovingName(ports: ports)
-    var configuration = movingEndpointConfiguration
-    configuration.ioTimeoutMs = ioTimeoutMs
-    let storeConfiguration = configuration
     try onLoop { loop, done in
-        guard let ring = loop.ring else {
-            outcomes.add("no ring")
-            return done()
-        }
-        do {
-            body(loop, try RingS3ObjectStore(loop: loop, ring: ring, configuration: storeConfiguration, resolver: name.resolver), done)
-        } catch {
-            outcomes.add("init \(error)")
-            done()
+        guard let store = movingRingStore(loop, name, ioTimeoutMs: ioTimeoutMs, outcomes) else { return done() }
+        func next() -> String { store.endpoints.next().description }
+        store.put("segments/1/block.bin", [1]) { result in
+            outcomes.add("deadline \(result), next \(next())")
+            store.put("segments/2/block.bin", [2]) { result in
+                outcomes.add("cancelPuts \(result), next \(next()), resolving \(store.endpoints.resolutionPending)")
+                then(store, done)
+            }
+            loop.scheduleTimer(afterMs: cancelAfterMs) { _ in store.cancelPuts("segments/2/block.bin") }
         }
     }
 }
@@ -36,25 +33,13 @@ private func onStore(ports: [Int], ioTimeoutMs: Int, _ outcomes: Outcomes,
         let server = LoopbackHTTPServer(requestsPerConnection: 8)
         defer { server.stop() }
         let outcomes = Outcomes()
-        try onStore(ports: [first.port, second.port, server.port], ioTimeoutMs: 1_300, outcomes) { loop, store, done in
-            func next() -> String { store.endpoints.next().description }
-            outcomes.add("to \(next())")
-            // Ended by its deadline (1.3 s).
-            store.put("segments/1/block.bin", [1]) { result in
-                outcomes.add("deadline \(result), next \(next())")
-                // Ended by `cancelPuts` (1.1 s).
-                store.put("segments/2/block.bin", [2]) { result in
-                    outcomes.add("cancelPuts \(result), next \(next()), resolving \(store.endpoints.resolutionPending)")
-                    store.put("segments/3/block.bin", [3]) { result in
-                        outcomes.add("\(result)")
-                        done()
-                    }
-                }
-                loop.scheduleTimer(afterMs: 1_100) { _ in store.cancelPuts("segments/2/block.bin") }
+        try cutShortTwice(ports: [first.port, second.port, server.port], ioTimeoutMs: 1_300, cancelAfterMs: 1_100, outcomes) { store, done in
+            store.put("segments/3/block.bin", [3]) { result in
+                outcomes.add("\(result)")
+                done()
             }
         }
         #expect(outcomes.all == [
-            "to 127.0.0.1:\(first.port)",
             #"deadline failure(ObjectStorage.StorageError.transport("no answer within 1300 ms")), next 127.0.0.1:\#(second.port)"#,
             // Two of three addresses failed: not yet a reason to resolve the name again.
             "cancelPuts failure(ObjectStorage.StorageError.cancelled), next 127.0.0.1:\(server.port), resolving false",
@@ -69,20 +54,10 @@ private func onStore(ports: [Int], ioTimeoutMs: Int, _ outcomes: Outcomes,
         let server = LoopbackHTTPServer(requestsPerConnection: 8)
         defer { server.stop() }
         let outcomes = Outcomes()
-        try onStore(ports: [stalled.port, server.port], ioTimeoutMs: 300, outcomes) { loop, store, done in
-            func next() -> String { store.endpoints.next().description }
-            store.put("segments/1/block.bin", [1]) { result in
-                outcomes.add("deadline \(result), next \(next())")
-                store.put("segments/2/block.bin", [2]) { result in
-                    outcomes.add("cancelPuts \(result), next \(next())")
-                    done()
-                }
-                loop.scheduleTimer(afterMs: 200) { _ in store.cancelPuts("segments/2/block.bin") }
-            }
-        }
+        try cutShortTwice(ports: [stalled.port, server.port], ioTimeoutMs: 300, cancelAfterMs: 200, outcomes) { _, done in done() }
         #expect(outcomes.all == [
             #"deadline failure(ObjectStorage.StorageError.transport("no answer within 300 ms")), next 127.0.0.1:\#(stalled.port)"#,
-            "cancelPuts failure(ObjectStorage.StorageError.cancelled), next 127.0.0.1:\(stalled.port)",
+            "cancelPuts failure(ObjectStorage.StorageError.cancelled), next 127.0.0.1:\(stalled.port), resolving false",
         ])
         #expect(server.connectionsAccepted.load(ordering: .relaxed) == 0)
     }
