@@ -31,6 +31,7 @@ final class MetastoreBackends {
 
     private let loop: EventLoop
     private let resolver: EndpointResolver
+    private let connectTimeoutMs: UInt64
     private var names: [Name]
     private var all: [MetastoreBackend] = []
     /// Index in `all` of the backend calls go to first: the last hinted or successful one.
@@ -39,9 +40,10 @@ final class MetastoreBackends {
     private let configuredNames: Int
     private let addedNamesMax = 8
 
-    init(endpoints: [MetastoreEndpoint], resolver: @escaping EndpointResolver, loop: EventLoop) {
+    init(endpoints: [MetastoreEndpoint], resolver: @escaping EndpointResolver, connectTimeoutMs: UInt64, loop: EventLoop) {
         self.loop = loop
         self.resolver = resolver
+        self.connectTimeoutMs = connectTimeoutMs
         names = endpoints.map {
             Name(node: $0.node, addresses: EndpointAddressList(host: $0.node.host, port: Int($0.node.port),
                                                                addresses: $0.addresses, resolver: resolver))
@@ -81,7 +83,8 @@ final class MetastoreBackends {
     func connection(_ backend: MetastoreBackend) throws(Errno) -> NodeConnection {
         if let existing = backend.connection, existing.isUsable { return existing }
         do {
-            let fresh = try NodeConnection(address: backend.address, authority: backend.node.address, loop: loop) { [weak self, weak backend] connection, event in
+            let fresh = try NodeConnection(address: backend.address, authority: backend.node.address, loop: loop,
+                                           connectTimeoutMs: connectTimeoutMs) { [weak self, weak backend] connection, event in
                 guard let self, let backend else { return }
                 self.heard(event, from: connection, of: backend)
             }

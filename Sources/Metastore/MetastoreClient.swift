@@ -10,6 +10,11 @@ public struct MetastoreClientConfiguration: Sendable {
     public var resolver: EndpointResolver = EndpointAddress.resolve
     /// `-segment-writer.metadata-update-timeout`: the whole call, retries included.
     public var timeoutNs: UInt64 = 2_000_000_000
+    /// A connect with no answer within this is abandoned as failed and the call moves on to the
+    /// next node (a vanished pod's address often drops SYNs). 1 s, the S3 store's stalled-connect
+    /// figure: a live peer answers a SYN within milliseconds, and the kernel resends an unanswered
+    /// one only after a second. The call's deadline still ends a connect sooner.
+    public var connectTimeoutNs: UInt64 = 1_000_000_000
     /// Upstream's client backoff (§11.3): 10 ms doubling to 100 ms, at most 50 attempts.
     public var backoffMinNs: UInt64 = 10_000_000
     public var backoffMaxNs: UInt64 = 100_000_000
@@ -43,7 +48,8 @@ public final class MetastoreClient {
         precondition(!configuration.endpoints.isEmpty, "a metastore client needs at least one node")
         self.loop = loop
         self.configuration = configuration
-        backends = MetastoreBackends(endpoints: configuration.endpoints, resolver: configuration.resolver, loop: loop)
+        backends = MetastoreBackends(endpoints: configuration.endpoints, resolver: configuration.resolver,
+                                     connectTimeoutMs: max(1, configuration.connectTimeoutNs / 1_000_000), loop: loop)
     }
 
     /// Registers a block: `request` is the `AddBlockRequest` body (`BlockMeta.addBlockRequest()`).

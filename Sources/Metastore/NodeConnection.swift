@@ -5,7 +5,9 @@ import Runtime
 
 /// One reused h2c connection to one metastore node (loop-confined): connected lazily on the
 /// first call, forgotten when it closes (the next call reconnects). Calls started before the
-/// server's SETTINGS arrive wait for them.
+/// server's SETTINGS arrive wait for them. A connect not completed within its timeout is
+/// abandoned: a black-holed address (SYNs dropped) would otherwise hold every call waiting on
+/// it until the call's deadline.
 final class NodeConnection: ConnectionHandler {
     typealias Completion = (GRPCStatus, [HeaderField]) -> Void
 
@@ -24,6 +26,9 @@ final class NodeConnection: ConnectionHandler {
     private var goingAway = false
     private(set) var isClosed = false
     private var opened = false
+    /// Armed at connect, cancelled once it completes or fails.
+    private var connectTimer: TimerID?
+    private var connectTimedOutMs: UInt64?
     /// Unary calls waiting for SETTINGS.
     private var waiting: [(id: UInt64, path: ByteString, request: [UInt8], timeoutNs: UInt64, done: Completion)] = []
     private var calls: [CallID: Completion] = [:]
@@ -34,14 +39,16 @@ final class NodeConnection: ConnectionHandler {
     private let onEvent: (NodeConnection, Event) -> Void
 
     /// Connects to `address` on `loop`; `authority` is the configured `host:port`. `onEvent`
-    /// hears `.connected` or `.connectFailed`, then `.closed` if it had connected.
-    init(address: EndpointAddress, authority: String, loop: EventLoop,
+    /// hears `.connected` or `.connectFailed` (also when no answer came within
+    /// `connectTimeoutMs`), then `.closed` if it had connected.
+    init(address: EndpointAddress, authority: String, loop: EventLoop, connectTimeoutMs: UInt64,
          onEvent: @escaping (NodeConnection, Event) -> Void) throws(Errno) {
         self.loop = loop
         self.onEvent = onEvent
         grpc = GRPCClientConnection(configuration: GRPCClientConfiguration(authority: ByteString(authority)))
         let id = try loop.connect(to: address, handler: self)
         connection = loop.connection(id)
+        connectTimer = loop.scheduleTimer(afterMs: connectTimeoutMs) { [weak self] _ in self?.connectTimedOut(afterMs: connectTimeoutMs) }
         grpc.start(into: &out)
         flush()
     }
@@ -95,7 +102,21 @@ final class NodeConnection: ConnectionHandler {
         handles[handle] = call
     }
 
+    /// Closes a connect still in progress; `connectionClosed` then reports it failed.
+    private func connectTimedOut(afterMs timeoutMs: UInt64) {
+        connectTimer = nil
+        guard !opened, let connection else { return }
+        connectTimedOutMs = timeoutMs
+        connection.close()
+    }
+
+    private func cancelConnectTimer() {
+        if let connectTimer { loop.cancelTimer(connectTimer) }
+        connectTimer = nil
+    }
+
     func connectionOpened(_ connection: Connection) {
+        cancelConnectTimer()
         opened = true
         onEvent(self, .connected)
     }
@@ -135,7 +156,10 @@ final class NodeConnection: ConnectionHandler {
     func connectionClosed(_ connection: Connection, error: Errno?) {
         isClosed = true
         self.connection = nil
-        let reason = GRPCStatus(.unavailable, ByteString("metastore connection closed" + (error.map { ": \($0)" } ?? "")))
+        cancelConnectTimer()
+        let why = connectTimedOutMs.map { "metastore connect timed out after \($0) ms" }
+            ?? "metastore connection closed" + (error.map { ": \($0)" } ?? "")
+        let reason = GRPCStatus(.unavailable, ByteString(why))
         let pending = Array(calls.values) + waiting.map(\.done)
         calls.removeAll()
         handles.removeAll()

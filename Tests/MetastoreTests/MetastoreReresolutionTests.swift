@@ -49,14 +49,17 @@ func refusedPorts(_ count: Int) throws -> [Int] {
 }
 
 /// Runs `count` AddBlocks one after another on a fresh loop's client; each outcome as text
-/// ("ok" or the error).
+/// ("ok" or the error). `configure` adjusts the client's configuration (more nodes, timeouts).
 func addBlocks(_ name: MovingMetastoreName, count: Int, timeoutNs: UInt64 = 2_000_000_000,
-               between: @escaping @Sendable (Int) -> Void = { _ in }) throws -> [String] {
+               between: @escaping @Sendable (Int) -> Void = { _ in },
+               configure: (inout MetastoreClientConfiguration) -> Void = { _ in }) throws -> [String] {
     let group = try EventLoopGroup(loopCount: 1, configuration: testLoopConfiguration)
     group.start()
     defer { group.shutdown() }
     let loop = group.loops[0]
-    let configuration = name.configuration(timeoutNs: timeoutNs)
+    var configured = name.configuration(timeoutNs: timeoutNs)
+    configure(&configured)
+    let configuration = configured
     name.clientLoop.withLock { $0 = loop }
     let outcomes = Mutex<[String]>([])
     #expect(loop.post {

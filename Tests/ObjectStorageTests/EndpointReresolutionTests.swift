@@ -43,6 +43,22 @@ let movingEndpointConfiguration = S3Configuration(endpoint: "minio.test:9000", b
                                                   credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "s"),
                                                   insecure: true, bucketLookup: .path)
 
+/// A ring store for `minio.test` (resolved by `name`) on `loop`, or nil after recording why not.
+func movingRingStore(_ loop: EventLoop, _ name: MovingName, ioTimeoutMs: Int = 10_000, _ outcomes: Outcomes) -> RingS3ObjectStore? {
+    var configuration = movingEndpointConfiguration
+    configuration.ioTimeoutMs = ioTimeoutMs
+    guard let ring = loop.ring else {
+        outcomes.add("no ring")
+        return nil
+    }
+    do {
+        return try RingS3ObjectStore(loop: loop, ring: ring, configuration: configuration, resolver: name.resolver)
+    } catch {
+        outcomes.add("init \(error)")
+        return nil
+    }
+}
+
 /// The S3 endpoint's name is resolved again when its addresses stop answering (Kubernetes moves
 /// a MinIO pod; ObjectStorage README, "Hot path").
 @Suite(.serialized) struct EndpointReresolutionTests {
@@ -53,18 +69,7 @@ let movingEndpointConfiguration = S3Configuration(endpoint: "minio.test:9000", b
         let livePort = server.port
         let outcomes = Outcomes()
         try onLoop { loop, done in
-            guard let ring = loop.ring else {
-                outcomes.add("no ring")
-                return done()
-            }
-            let store: RingS3ObjectStore
-            do {
-                store = try RingS3ObjectStore(loop: loop, ring: ring, configuration: movingEndpointConfiguration,
-                                              resolver: name.resolver)
-            } catch {
-                outcomes.add("init \(error)")
-                return done()
-            }
+            guard let store = movingRingStore(loop, name, outcomes) else { return done() }
             name.move(to: [livePort])
             // Retried every 20 ms, as the uploader retries a failed put.
             func attempt(_ n: Int) {
