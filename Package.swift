@@ -126,7 +126,7 @@ let package = Package(
         ),
 
         // MARK: Tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Runtime"], path: "Tests/TestSupport"),
         .testTarget(name: "ArenaTests", dependencies: ["Arena"]),
         .testTarget(name: "BinaryCodingTests", dependencies: ["BinaryCoding", "TestSupport"]),
         .testTarget(name: "TSDBIndexTests", dependencies: ["TSDBIndex", "TestSupport"]),
@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"]),
-        .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding"]),
+        .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding", "TestSupport"]),
         .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "Pprof", "BinaryCoding", "GRPC", "Runtime", "SegmentObject", "TestSupport",
                                                          .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .testTarget(name: "SegmentToolsTests", dependencies: [

@@ -1,6 +1,7 @@
 import Metastore
 import Runtime
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

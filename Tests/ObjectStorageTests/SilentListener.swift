@@ -28,23 +28,3 @@ struct SilentListener {
 
     func close() { _ = Glibc.close(fd) }
 }
-
-/// A loopback port whose SYNs are dropped, as a vanished pod's address often drops them: a
-/// listener with a backlog of 0 whose one queued connection is never accepted. Its accept queue
-/// is full, so the kernel ignores every later SYN and a connect stays in progress for minutes.
-struct BlackHoledPort {
-    let port: Int
-    private let listener: ListeningSocket
-    private let queued: Socket
-
-    init() throws {
-        listener = try ListeningSocket.listen(ipv4: "127.0.0.1", port: 0, backlog: 0, reusePort: false)
-        port = Int(try listener.localPort)
-        queued = try Socket.connect(ipv4: "127.0.0.1", port: UInt16(port))
-    }
-
-    func close() {
-        queued.close()
-        listener.close()
-    }
-}

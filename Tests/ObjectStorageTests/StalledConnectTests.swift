@@ -1,6 +1,7 @@
 @testable import ObjectStorage
 import Runtime
 import Testing
+import TestSupport
 
 /// On a ring store for `minio.test` at `ports` whose attempts end after `ioTimeoutMs`: one put
 /// ended by its deadline, then one ended by `cancelPuts` after `cancelAfterMs`, each outcome
