@@ -24,6 +24,9 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         public var metadataUpdateTimeoutNs: Int64 = 2_000_000_000
         public var bucketHealthCheckEnabled = true
         public var bucketHealthCheckTimeoutNs: Int64 = 10_000_000_000
+        /// Ours: uploads through io_uring. Off (or refused by a seccomp profile), the loops' stores
+        /// use blocking POSIX calls.
+        public var ioUringEnabled = true
         /// Ours: event loops (one pinned thread each); 0 = one per CPU.
         public var eventLoops = 0
         /// Ours: a shard flushes early once its accumulated bytes cross this bound.

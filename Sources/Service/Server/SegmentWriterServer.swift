@@ -35,6 +35,10 @@ public final class SegmentWriterServer {
         let loopCount = config.segmentWriter.eventLoops > 0 ? config.segmentWriter.eventLoops : EventLoopGroup.allowedCPUCount
         var loopConfig = EventLoopConfiguration()
         loopConfig.timersMax = 1 << 16
+        if !config.segmentWriter.ioUringEnabled {
+            loopConfig.ringEntries = 0
+            log.info("io_uring disabled by configuration, uploads use blocking POSIX calls on the loops")
+        }
         do {
             group = try EventLoopGroup(loopCount: loopCount, configuration: loopConfig)
         } catch {
