@@ -224,6 +224,46 @@ def test_down_node_fails_over_to_the_next(protos, doubles, writer):
     assert not dlq_objects(proc.data_dir)
 
 
+class BlackHoledPort:
+    """A loopback port whose SYNs are dropped (as a vanished pod's address often drops them): a
+    listener with a backlog of 0 whose one queued connection is never accepted."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(0)
+        self.port = self.listener.getsockname()[1]
+        self.queued = socket.create_connection(("127.0.0.1", self.port))
+
+    def close(self):
+        self.queued.close()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("connect_timeout, registered", [(None, True), ("5s", False)])
+def test_black_holed_node_is_abandoned_after_the_connect_timeout(protos, doubles, writer, connect_timeout, registered):
+    # The first node drops SYNs. With the default 1 s connect timeout AddBlock gives it up within
+    # its 2 s deadline and registers the block on the second node; with upstream's 5 s the
+    # deadline ends first and the metadata goes to the DLQ.
+    hole = BlackHoledPort()
+    try:
+        metastore = doubles("ok")
+        flags = [f"-metastore.address=127.0.0.1:{hole.port},127.0.0.1:{metastore.port}"]
+        if connect_timeout:
+            flags.append(f"-metastore.grpc-client-config.connect-timeout={connect_timeout}")
+        proc = writer(*flags)
+        assert push_all(protos, proc, [1]) == [(grpc.StatusCode.OK, "")]
+        found = [b.parts[-2] for b in blocks(proc.data_dir)]
+        if registered:
+            assert [m.id for _, m in metastore.blocks()] == found
+            assert not dlq_objects(proc.data_dir)
+        else:
+            assert not metastore.blocks()
+            assert [d.parts[-2] for d in dlq_objects(proc.data_dir)] == found
+    finally:
+        hole.close()
+
+
 def test_name_that_does_not_resolve_at_start_up_is_not_fatal(protos, writer):
     # A headless Service has no address until its pods are ready: the writer starts, warns,
     # and AddBlock fails UNAVAILABLE (DLQ fallback) while the name is looked up again.

@@ -31,6 +31,28 @@ import Testing
         #expect(c.shutdownDelayNs == 0)
     }
 
+    /// Ours: io_uring on, metastore connects abandoned after 1 s (dskit's default is 5 s, longer
+    /// than AddBlock's 2 s deadline); both settable by flag and by YAML key.
+    @Test func ioUringAndMetastoreConnectTimeoutSettings() throws {
+        let defaults = try load([]).config
+        #expect(defaults.segmentWriter.ioUringEnabled)
+        #expect(defaults.metastore.connectTimeoutNs == 1_000_000_000)
+        let flags = try load(["-segment-writer.io-uring-enabled=false", "-metastore.grpc-client-config.connect-timeout=250ms"])
+        #expect(!flags.config.segmentWriter.ioUringEnabled)
+        #expect(flags.config.metastore.connectTimeoutNs == 250_000_000)
+        let yaml = """
+        segment_writer:
+          io_uring_enabled: false
+        metastore:
+          grpc_client_config:
+            connect_timeout: 3s
+        """
+        let fromYAML = try load(["-config.file=cfg.yaml"], yaml: yaml)
+        #expect(!fromYAML.config.segmentWriter.ioUringEnabled)
+        #expect(fromYAML.config.metastore.connectTimeoutNs == 3_000_000_000)
+        #expect(fromYAML.ignored.isEmpty)
+    }
+
     @Test func goFlagSyntaxIsAccepted() throws {
         let c = try load([
             "-server.grpc-listen-port=19095", "--server.http-listen-port", "14040",

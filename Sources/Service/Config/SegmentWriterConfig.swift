@@ -60,6 +60,11 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         /// Ours: empty by default, which writes every segment's metadata to the DLQ path
         /// (recovered by a Pyroscope metastore) instead of Pyroscope's `localhost:9095`.
         public var address = ""
+        /// `-metastore.grpc-client-config.connect-timeout`: a connect with no answer within it is
+        /// abandoned and AddBlock moves on to the next node. Ours: 1 s, not dskit's 5 s, because
+        /// AddBlock's whole deadline (`metadata_update_timeout`) is 2 s; upstream sets 1 s for
+        /// the distributors' connects to segment writers for the same reason.
+        public var connectTimeoutNs: Int64 = 1_000_000_000
     }
 
     public struct Limits: Sendable, Equatable {

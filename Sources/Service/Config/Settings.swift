@@ -37,6 +37,7 @@ extension Setting {
         Setting("storage.s3.bucket-lookup-type", "storage.s3.bucket_lookup_type", .bucketLookup, "auto, virtual-hosted or path."),
         Setting("storage.s3.http.insecure-skip-verify", "storage.s3.http.insecure_skip_verify", .bool(\.storage.s3.insecureSkipVerify), "Accept any TLS certificate."),
         Setting("metastore.address", "metastore.address", .string(\.metastore.address), "Metastore addresses, comma separated: host:port, host:port/raft-id or dns:///host:port (resolved at start-up); empty writes metadata to the DLQ path only."),
+        Setting("metastore.grpc-client-config.connect-timeout", "metastore.grpc_client_config.connect_timeout", .duration(\.metastore.connectTimeoutNs), "A metastore connect with no answer within this is abandoned; AddBlock moves on to the next node."),
         Setting("shutdown-delay", "shutdown_delay", .duration(\.shutdownDelayNs), "Wait time before shutting down after a termination signal: Pushes are still served, /ready answers 503; a second signal ends it."),
         Setting("log.level", "server.log_level", .string(\.logLevel), "debug, info, warn or error."),
         Setting("target", "target", .string(\.target), "Accepted for compatibility: segment-writer (or all)."),

@@ -41,6 +41,7 @@ final class SegmentUploader {
         } else {
             var configuration = MetastoreClientConfiguration(endpoints: server.metastoreEndpoints)
             configuration.timeoutNs = UInt64(max(1_000_000, server.config.segmentWriter.metadataUpdateTimeoutNs))
+            configuration.connectTimeoutNs = UInt64(max(1_000_000, server.config.metastore.connectTimeoutNs))
             metastore = MetastoreClient(loop: context.loop, configuration: configuration)
         }
     }
