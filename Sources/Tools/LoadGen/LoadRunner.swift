@@ -40,6 +40,9 @@ public enum LoadRunner {
                            progress: ((String) -> Void)? = nil) throws -> RunSummary {
         precondition(!corpus.profiles.isEmpty, "an empty corpus")
         precondition(options.connections > 0 && options.streamsPerConnection > 0 && options.clientLoops > 0)
+        // Blocking lookup, once, before any loop runs.
+        let address = try EndpointAddress.resolve(options.host, port: Int(options.port))[0]
+        let authority = EndpointAddress.hostPort(options.host, port: Int(options.port))
         let loopCount = min(options.clientLoops, options.connections)
         var configuration = EventLoopConfiguration()
         configuration.pinThreads = false
@@ -50,8 +53,6 @@ public enum LoadRunner {
         configuration.outboundLowWatermarkBytes = 16 << 20
         configuration.outboundBytesMax = 512 << 20
         let group = try EventLoopGroup(loopCount: loopCount, configuration: configuration)
-        let address = try EndpointAddress.resolve(options.host, port: Int(options.port))[0]
-        let authority = EndpointAddress.hostPort(options.host, port: Int(options.port))
 
         var refreshMaxMs = 0.0
         let board = PayloadBoard(timedPayloads(corpus, options.shape.compression, &refreshMaxMs))
