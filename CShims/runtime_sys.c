@@ -108,21 +108,49 @@ static int ipv4_address(const char *ipv4, uint16_t port, struct sockaddr_in *add
     return inet_pton(AF_INET, ipv4, &addr->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
-int cshim_tcp_listen(const char *ipv4, uint16_t port, int backlog, int reuse_port) {
-    struct sockaddr_in addr;
-    int rc = ipv4_address(ipv4, port, &addr);
-    if (rc < 0) return rc;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+// `host` as a listening address: an IPv4 or IPv6 literal.
+static int listen_address(const char *host, uint16_t port, struct sockaddr_storage *addr, socklen_t *len) {
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
+    *addr = (struct sockaddr_storage){0};
+    if (ipv4_address(host, port, (struct sockaddr_in *)addr) == 0) {
+        *len = sizeof(struct sockaddr_in);
+        return 0;
+    }
+    *v6 = (struct sockaddr_in6){.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    *len = sizeof *v6;
+    return inet_pton(AF_INET6, host, &v6->sin6_addr) == 1 ? 0 : -EINVAL;
+}
+
+static int listen_on(const struct sockaddr *addr, socklen_t len, int backlog, int reuse_port) {
+    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return fail();
-    int one = 1;
+    int one = 1, zero = 0;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) goto error;
     if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) goto error;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) goto error;
+    // Dual-stack as Go's "tcp" listeners: `::` accepts IPv4 too (as ::ffff:a.b.c.d), whatever
+    // net.ipv6.bindv6only says.
+    if (addr->sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0) goto error;
+    if (bind(fd, addr, len) < 0) goto error;
     if (listen(fd, backlog) < 0) goto error;
     return fd;
-error:
-    rc = -errno;
+error:;
+    int rc = -errno;
     close(fd);
+    return rc;
+}
+
+int cshim_tcp_listen(const char *host, uint16_t port, int backlog, int reuse_port) {
+    int every_interface = host[0] == 0;
+    struct sockaddr_storage addr;
+    socklen_t len;
+    int rc = listen_address(every_interface ? "::" : host, port, &addr, &len);
+    if (rc < 0) return rc;
+    rc = listen_on((struct sockaddr *)&addr, len, backlog, reuse_port);
+    // A kernel without IPv6 (ipv6.disable=1, or no address configured): every interface is IPv4 only.
+    if (every_interface && (rc == -EAFNOSUPPORT || rc == -EADDRNOTAVAIL)) {
+        listen_address("0.0.0.0", port, &addr, &len);
+        rc = listen_on((struct sockaddr *)&addr, len, backlog, reuse_port);
+    }
     return rc;
 }
 
@@ -130,12 +158,16 @@ int cshim_tcp_connect(const char *ipv4, uint16_t port) {
     struct sockaddr_in addr;
     int rc = ipv4_address(ipv4, port, &addr);
     if (rc < 0) return rc;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    return cshim_tcp_connect_address((struct sockaddr *)&addr, sizeof addr);
+}
+
+int cshim_tcp_connect_address(const struct sockaddr *address, unsigned length) {
+    int fd = socket(address->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return fail();
     for (;;) {
-        if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) break;
+        if (connect(fd, address, length) == 0) break;
         if (errno == EINTR) continue;
-        rc = -errno;
+        int rc = -errno;
         close(fd);
         return rc;
     }
@@ -195,10 +227,14 @@ int cshim_tcp_accept(int listen_fd) {
 }
 
 int cshim_local_port(int fd) {
-    struct sockaddr_in addr;
+    struct sockaddr_storage addr;
     socklen_t len = sizeof addr;
     if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0) return fail();
-    return ntohs(addr.sin_port);
+    switch (addr.ss_family) {
+    case AF_INET: return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+    case AF_INET6: return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+    default: return -EAFNOSUPPORT;
+    }
 }
 
 int cshim_set_nonblocking(int fd, int on) {

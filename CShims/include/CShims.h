@@ -60,10 +60,14 @@ int cshim_allowed_cpu(int index);
 int cshim_pin_current_thread(int cpu);
 uint64_t cshim_monotonic_ns(void);
 
-/// Non-blocking IPv4 TCP listener; `reuse_port` sets SO_REUSEPORT.
-int cshim_tcp_listen(const char *ipv4, uint16_t port, int backlog, int reuse_port);
+/// Non-blocking TCP listener on `host`: an IPv4 literal (AF_INET), an IPv6 literal (AF_INET6,
+/// IPV6_V6ONLY off, so `::` takes IPv4 too), or "" for every interface of both families (`::`,
+/// or `0.0.0.0` when the kernel has no IPv6). -EINVAL for anything else. `reuse_port` sets SO_REUSEPORT.
+int cshim_tcp_listen(const char *host, uint16_t port, int backlog, int reuse_port);
 /// Blocking IPv4 TCP connect (tests and cold-path clients).
 int cshim_tcp_connect(const char *ipv4, uint16_t port);
+/// The same for any address (IPv4 or IPv6).
+int cshim_tcp_connect_address(const struct sockaddr *address, unsigned length);
 /// Non-blocking IPv4 TCP connect with TCP_NODELAY: returns the fd; `*in_progress`
 /// is 1 when the connect completes later (EPOLLOUT, then cshim_socket_error).
 int cshim_tcp_connect_nonblocking(const char *ipv4, uint16_t port, int *in_progress);
@@ -73,6 +77,7 @@ int cshim_tcp_connect_address_nonblocking(const struct sockaddr *address, unsign
 int cshim_socket_error(int fd);
 /// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC and TCP_NODELAY set.
 int cshim_tcp_accept(int listen_fd);
+/// The local port of a bound IPv4 or IPv6 socket.
 int cshim_local_port(int fd);
 int cshim_set_nonblocking(int fd, int on);
 int cshim_shutdown_write(int fd);

@@ -67,10 +67,30 @@ public struct EndpointAddress: CustomStringConvertible, Sendable {
         if family == AF_INET6 {
             var ip = raw.assumingMemoryBound(to: sockaddr_in6.self).pointee.sin6_addr
             inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count))
-            return "[\(String(decoding: text.prefix { $0 != 0 }, as: UTF8.self))]:\(port)"
+        } else {
+            var ip = raw.assumingMemoryBound(to: sockaddr_in.self).pointee.sin_addr
+            inet_ntop(AF_INET, &ip, &text, socklen_t(text.count))
         }
-        var ip = raw.assumingMemoryBound(to: sockaddr_in.self).pointee.sin_addr
-        inet_ntop(AF_INET, &ip, &text, socklen_t(text.count))
-        return "\(String(decoding: text.prefix { $0 != 0 }, as: UTF8.self)):\(port)"
+        return hostPort(String(decoding: text.prefix { $0 != 0 }, as: UTF8.self), port: port)
+    }
+}
+
+extension EndpointAddress {
+    /// `host:port`, an IPv6 host in brackets (`[::1]:9095`), as Go's `net.JoinHostPort`.
+    public static func hostPort(_ host: String, port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// `host:port` or `[ipv6]:port` split, brackets removed, as Go's `net.SplitHostPort`; nil
+    /// without a port or a host, and for an IPv6 literal without brackets (`::1:9095` is ambiguous).
+    public static func splitHostPort(_ text: String) -> (host: String, port: UInt16)? {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        var host = text[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") {
+            host = host.dropFirst().dropLast()
+        } else if host.contains(where: { $0 == ":" || $0 == "[" || $0 == "]" }) {
+            return nil
+        }
+        return host.isEmpty ? nil : (String(host), port)
     }
 }

@@ -24,7 +24,8 @@ public final class EventLoopGroup: Sendable {
     }
 
     /// Opens one listener per loop on `host:port` (port 0 picks a free port,
-    /// shared by all) and returns the bound port. Call before `start`.
+    /// shared by all) and returns the bound port. Call before `start`. `host` is an IP
+    /// literal or "" for every interface, IPv4 and IPv6 (`ListeningSocket.listen`).
     ///
     /// Why SO_REUSEPORT rather than one acceptor: the kernel spreads incoming
     /// connections over the loops' own accept queues by 4-tuple hash, so each
@@ -35,12 +36,12 @@ public final class EventLoopGroup: Sendable {
     /// reset, which only matters on stop, when we refuse new connections anyway.
     @discardableResult
     public func listen(
-        ipv4 host: String, port: UInt16, makeHandler: @escaping @Sendable (EventLoop) -> any ConnectionHandler
+        host: String, port: UInt16, makeHandler: @escaping @Sendable (EventLoop) -> any ConnectionHandler
     ) throws(Errno) -> UInt16 {
         var boundPort = port
         for loop in loops {
             let socket = try ListeningSocket.listen(
-                ipv4: host, port: boundPort, backlog: loop.configuration.listenBacklog, reusePort: true)
+                host: host, port: boundPort, backlog: loop.configuration.listenBacklog, reusePort: true)
             do {
                 boundPort = try socket.localPort
                 try loop.addListener(socket, makeHandler: makeHandler)

@@ -19,6 +19,15 @@ public struct Socket: Hashable, Sendable {
         return Socket(fileDescriptor: fd)
     }
 
+    /// Blocking connect to any resolved address, IPv4 or IPv6 (tests and cold-path clients).
+    public static func connect(to address: EndpointAddress) throws(Errno) -> Socket {
+        var storage = address.storage
+        let fd = try Errno.check(withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { cshim_tcp_connect_address($0, address.length) }
+        })
+        return Socket(fileDescriptor: fd)
+    }
+
     /// Reads into `buffer`: the byte count (0 = end of stream), or nil when a
     /// non-blocking socket has nothing to read.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int? {
@@ -64,14 +73,17 @@ public struct Socket: Hashable, Sendable {
     }
 }
 
-/// A non-blocking IPv4 TCP listener.
+/// A non-blocking TCP listener, IPv4 or IPv6.
 public struct ListeningSocket: Hashable, Sendable {
     public let socket: Socket
 
-    /// Binds and listens. `reusePort` sets SO_REUSEPORT so that one listener per
-    /// loop can share the port (see `EventLoopGroup.listen`).
+    /// Binds and listens on `host`: an IPv4 literal, an IPv6 literal (`::1`; `::` also takes
+    /// IPv4 connections), or "" for every interface of both families, as Go's `net.Listen("tcp",
+    /// ":port")` (the IPv6 wildcard with IPV6_V6ONLY off; `0.0.0.0` when the kernel has no IPv6).
+    /// Anything else (a name, brackets) is `Errno.invalidArgument`. `reusePort` sets SO_REUSEPORT
+    /// so that one listener per loop can share the port (see `EventLoopGroup.listen`).
     public static func listen(
-        ipv4 host: String, port: UInt16, backlog: Int32 = 1024, reusePort: Bool
+        host: String, port: UInt16, backlog: Int32 = 1024, reusePort: Bool
     ) throws(Errno) -> ListeningSocket {
         let fd = try Errno.check(host.withCString { cshim_tcp_listen($0, port, backlog, reusePort ? 1 : 0) })
         return ListeningSocket(socket: Socket(fileDescriptor: fd))

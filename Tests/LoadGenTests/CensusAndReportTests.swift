@@ -34,8 +34,20 @@ import Testing
     @Test func portsComeFromTheListeningLine() {
         let line = #"ts=2026-11-26T01:00:00.000Z level=info msg="server listening" grpc=127.0.0.1:40897 http=127.0.0.1:41011 loops=2"#
         #expect(ServerProcess.listeningPorts(line)! == (40897, 41011))
+        let dualStack = #"ts=2026-11-26T01:00:00.000Z level=info msg="server listening" grpc=[::]:9095 http=[::1]:4040 loops=2"#
+        #expect(ServerProcess.listeningPorts(dualStack)! == (9095, 4040))
         #expect(ServerProcess.listeningPorts(#"msg="segment-writer serving" segment_duration_ms=500"#) == nil)
         #expect(ServerProcess.field("segment_duration_ms", in: #"msg="segment-writer serving" segment_duration_ms=500 storage=fs"#) == "500")
+    }
+
+    @Test func targetsAreHostPortBracketedIPv6OrNames() throws {
+        for (target, host, port) in [("127.0.0.1:9095", "127.0.0.1", 9095), ("[::1]:9096", "::1", 9096),
+                                     ("writer-0.writers:9095", "writer-0.writers", 9095),
+                                     ("localhost:9095", "127.0.0.1", 9095)] as [(String, String, UInt16)] {
+            let options = try #require(RunOptions(target: target))
+            #expect((options.host, options.port) == (host, port), "\(target)")
+        }
+        for malformed in ["::1:9095", "127.0.0.1", "[::1]"] { #expect(RunOptions(target: malformed) == nil) }
     }
 
     @Test func rssAndCpuComeFromProc() throws {

@@ -91,7 +91,7 @@ final class InstantServer {
         configuration.ringEntries = 0
         group = try EventLoopGroup(loopCount: 1, configuration: configuration)
         let stats = self.stats
-        port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in InstantPushHandler(stats: stats, refuseEvery: refuseEvery) }
+        port = try group.listen(host: "127.0.0.1", port: 0) { _ in InstantPushHandler(stats: stats, refuseEvery: refuseEvery) }
         group.start()
     }
 

@@ -14,7 +14,7 @@ final class MetastoreDouble: Sendable {
     init() throws {
         group = try EventLoopGroup(loopCount: 1, configuration: testLoopConfiguration)
         let calls = self.calls
-        port = Int(try group.listen(ipv4: "127.0.0.1", port: 0) { _ in AddBlockAnswerer(calls: calls) })
+        port = Int(try group.listen(host: "127.0.0.1", port: 0) { _ in AddBlockAnswerer(calls: calls) })
         group.start()
     }
 

@@ -42,7 +42,7 @@ final class MovingMetastoreName: Sendable {
 /// `count` distinct ports on 127.0.0.1 where nothing listens (connects are refused): all bound
 /// before any is released, so the kernel cannot hand out the same one twice.
 func refusedPorts(_ count: Int) throws -> [Int] {
-    let sockets = try (0..<count).map { _ in try ListeningSocket.listen(ipv4: "127.0.0.1", port: 0, reusePort: false) }
+    let sockets = try (0..<count).map { _ in try ListeningSocket.listen(host: "127.0.0.1", port: 0, reusePort: false) }
     let ports = try sockets.map { Int(try $0.localPort) }
     for socket in sockets { socket.close() }
     return ports

@@ -18,14 +18,17 @@ def bin_dir():
 
 
 class SegmentWriterProcess:
-    LISTENING = re.compile(r'msg="server listening" grpc=[\d.]+:(\d+) http=[\d.]+:(\d+)')
+    # `127.0.0.1:PORT`, or `[::]:PORT` / `[::1]:PORT` for IPv6 and every interface.
+    ADDRESS = r'(?:[\d.]+|\[[\da-fA-F:.]*\])'
+    LISTENING = re.compile(rf'msg="server listening" grpc={ADDRESS}:(\d+) http={ADDRESS}:(\d+)')
 
-    def __init__(self, data_dir, *flags):
+    def __init__(self, data_dir, *flags, listen_address="127.0.0.1"):
+        """`listen_address` goes to both listen-address flags ("" = every interface, IPv4 and IPv6)."""
         self.data_dir = pathlib.Path(data_dir)
         binary = bin_dir() / "segment-writer"
         assert binary.exists(), f"{binary} missing: run `swift build --product segment-writer` first"
-        args = [str(binary), "-server.grpc-listen-address=127.0.0.1", "-server.grpc-listen-port=0",
-                "-server.http-listen-address=127.0.0.1", "-server.http-listen-port=0",
+        args = [str(binary), f"-server.grpc-listen-address={listen_address}", "-server.grpc-listen-port=0",
+                f"-server.http-listen-address={listen_address}", "-server.http-listen-port=0",
                 f"-storage.filesystem.dir={self.data_dir}", "-segment-writer.event-loops=2", *flags]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines = []

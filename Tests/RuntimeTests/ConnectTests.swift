@@ -9,7 +9,7 @@ import Glibc
 struct ConnectTests {
     @Test func outboundConnectionWritesBeforeConnectCompletesAndReadsTheEcho() throws {
         let server = try EventLoopGroup(loopCount: 1)
-        let port = try server.listen(ipv4: "127.0.0.1", port: 0) { _ in EchoHandler(stats: EchoStats()) }
+        let port = try server.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(stats: EchoStats()) }
         server.start()
         defer { server.shutdown() }
         #expect(try connectAndSendHello { loop, handler throws(Errno) in try loop.connect(ipv4: "127.0.0.1", port: port, handler: handler) }
@@ -26,7 +26,7 @@ struct ConnectTests {
 
     @Test func resolvedAddressConnectsLikeAnIPv4Literal() throws {
         let server = try EventLoopGroup(loopCount: 1)
-        let port = try server.listen(ipv4: "127.0.0.1", port: 0) { _ in EchoHandler(stats: EchoStats()) }
+        let port = try server.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(stats: EchoStats()) }
         server.start()
         defer { server.shutdown() }
         let address = try #require(try EndpointAddress.resolve("127.0.0.1", port: Int(port)).first)
@@ -46,7 +46,7 @@ struct ConnectTests {
 
     /// A port that was just listened on and closed: connects to it are refused.
     private func refusedPort() throws -> UInt16 {
-        let probe = try ListeningSocket.listen(ipv4: "127.0.0.1", port: 0, reusePort: false)
+        let probe = try ListeningSocket.listen(host: "127.0.0.1", port: 0, reusePort: false)
         defer { probe.close() }
         return try probe.localPort
     }

@@ -7,7 +7,7 @@ struct EchoTests {
     @Test func echoServesConcurrentClientsOnTwoLoops() throws {
         let group = try EventLoopGroup(loopCount: 2)
         let stats = EchoStats()
-        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
         group.start()
         defer { group.shutdown() }
 
@@ -41,7 +41,7 @@ struct EchoTests {
         configuration.outboundLowWatermarkBytes = 64 * 1024
         let group = try EventLoopGroup(loopCount: 2, configuration: configuration)
         let stats = EchoStats()
-        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
         group.start()
         defer { group.shutdown() }
 
@@ -65,7 +65,7 @@ struct EchoTests {
         let group = try EventLoopGroup(loopCount: 1, configuration: configuration)
         #expect(group.loops[0].ring == nil)
         let stats = EchoStats()
-        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
         group.start()
         defer { group.shutdown() }
         let payload = testBytes(count: 100_000, seed: 5)
@@ -75,7 +75,7 @@ struct EchoTests {
     @Test func reusePortListenersAcceptOnBothLoops() throws {
         let group = try EventLoopGroup(loopCount: 2)
         let stats = EchoStats()
-        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
         group.start()
         defer { group.shutdown() }
 

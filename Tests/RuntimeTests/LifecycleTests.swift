@@ -10,7 +10,7 @@ struct LifecycleTests {
     @Test func stopClosesListenersAndConnectionsAndJoins() throws {
         let group = try EventLoopGroup(loopCount: 2)
         let stats = EchoStats()
-        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
         group.start()
         let clients = try (0..<4).map { _ in try Socket.connect(ipv4: "127.0.0.1", port: port) }
         defer { for client in clients { client.close() } }
@@ -35,7 +35,7 @@ struct LifecycleTests {
 
     @Test func acknowledgementRoutedByConnectionIDReachesTheOwningLoop() throws {
         let group = try EventLoopGroup(loopCount: 2)
-        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in RoutingHandler(group: group) }
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in RoutingHandler(group: group) }
         group.start()
         defer { group.shutdown() }
         for _ in 0..<6 {
@@ -48,7 +48,7 @@ struct LifecycleTests {
     @Test func closeFromHandlerSendsQueuedBytesFirst() throws {
         let group = try EventLoopGroup(loopCount: 1)
         let response = testBytes(count: 2 << 20, seed: 3)
-        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in ReplyAndCloseHandler(response: response) }
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in ReplyAndCloseHandler(response: response) }
         group.start()
         defer { group.shutdown() }
         let client = try Socket.connect(ipv4: "127.0.0.1", port: port)
@@ -60,7 +60,7 @@ struct LifecycleTests {
 
     @Test func replyAfterPeerHalfCloseStillArrives() throws {
         let group = try EventLoopGroup(loopCount: 1)
-        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in DeferredReplyHandler() }
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in DeferredReplyHandler() }
         group.start()
         defer { group.shutdown() }
         let client = try Socket.connect(ipv4: "127.0.0.1", port: port)
@@ -79,7 +79,7 @@ struct LifecycleTests {
         let closeError = Mutex<Errno??>(nil)
         // Answers each byte with 16 MiB, far beyond the cap, to a client that never reads.
         let flood = testBytes(count: 16 << 20, seed: 9)
-        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in
             FloodHandler(response: flood) { error in closeError.withLock { $0 = .some(error) } }
         }
         group.start()
@@ -96,7 +96,7 @@ struct LifecycleTests {
         configuration.connectionsMax = 2
         let group = try EventLoopGroup(loopCount: 1, configuration: configuration)
         let stats = EchoStats()
-        let port = try group.listen(ipv4: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
         group.start()
         defer { group.shutdown() }
         let kept = try (0..<2).map { _ in try Socket.connect(ipv4: "127.0.0.1", port: port) }

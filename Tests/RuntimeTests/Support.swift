@@ -42,9 +42,9 @@ func testBytes(count: Int, seed: UInt64) -> [UInt8] {
 }
 
 /// Sends `payload` from a writer thread (then half-closes) while this thread
-/// reads everything until end of stream; returns what came back.
-func echoRoundTrip(port: UInt16, payload: [UInt8], readerDelayMs: UInt32 = 0) throws -> [UInt8] {
-    let socket = try Socket.connect(ipv4: "127.0.0.1", port: port)
+/// reads everything until end of stream; returns what came back. `host` is an IP literal.
+func echoRoundTrip(host: String = "127.0.0.1", port: UInt16, payload: [UInt8], readerDelayMs: UInt32 = 0) throws -> [UInt8] {
+    let socket = try Socket.connect(to: EndpointAddress.literal(host, port: Int(port))!)
     defer { socket.close() }
     let writeError = Mutex<Errno?>(nil)
     let writer = TestThread {

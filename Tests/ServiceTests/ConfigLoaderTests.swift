@@ -132,6 +132,28 @@ import Testing
         #expect(throws: ConfigError.self) { try load(["-config.file=cfg.yaml"], yaml: "server: [1, 2\n") }
     }
 
+    @Test func listenAddressesAreIPLiteralsLocalhostOrEveryInterface() throws {
+        #expect(try load([]).config.server.grpcListenAddress == "")
+        for address in ["", "localhost", "127.0.0.1", "0.0.0.0", "::", "::1", "[::1]"] {
+            #expect(throws: Never.self) { try load(["-server.grpc-listen-address=\(address)", "-server.http-listen-address=\(address)"]) }
+        }
+        #expect(throws: ConfigError.invalid("-server.grpc-listen-address: \"writer-0\" is not an IP address, localhost or empty (every interface)")) {
+            try load(["-server.grpc-listen-address=writer-0"])
+        }
+        #expect(throws: ConfigError.invalid("-server.http-listen-address: \"[::1\" is not an IP address, localhost or empty (every interface)")) {
+            try load(["-server.http-listen-address=[::1"])
+        }
+    }
+
+    @Test func listenHostAndTheLoggedAddress() {
+        #expect(SegmentWriterServer.listenHost("") == "")
+        #expect(SegmentWriterServer.listenHost("localhost") == "127.0.0.1")
+        #expect(SegmentWriterServer.listenHost("[::1]") == "::1")
+        #expect(SegmentWriterServer.listenDescription("", port: 9095) == "[::]:9095")
+        #expect(SegmentWriterServer.listenDescription("::1", port: 9095) == "[::1]:9095")
+        #expect(SegmentWriterServer.listenDescription("127.0.0.1", port: 9095) == "127.0.0.1:9095")
+    }
+
     @Test func pyroscopeRingFlagsAreAcceptedAndReported() throws {
         let r = try load(["-segment-writer.num-tokens=4", "-memberlist.join=dns+pyroscope:7946", "-target=segment-writer"])
         #expect(r.ignored == ["-segment-writer.num-tokens", "-memberlist.join"])

@@ -9,7 +9,7 @@ public struct BlackHoledPort {
     private let queued: Socket
 
     public init() throws {
-        listener = try ListeningSocket.listen(ipv4: "127.0.0.1", port: 0, backlog: 0, reusePort: false)
+        listener = try ListeningSocket.listen(host: "127.0.0.1", port: 0, backlog: 0, reusePort: false)
         port = Int(try listener.localPort)
         queued = try Socket.connect(ipv4: "127.0.0.1", port: UInt16(port))
     }

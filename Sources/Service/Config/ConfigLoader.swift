@@ -1,3 +1,4 @@
+import Runtime
 import Yams
 
 /// Builds the configuration as Pyroscope does: defaults, then `-config.file` YAML, then flags.
@@ -143,6 +144,12 @@ public enum ConfigLoader {
         func check(_ ok: Bool, _ message: String) throws(ConfigError) { if !ok { throw .invalid(message) } }
         try check((1 ... 65535).contains(c.server.grpcListenPort) || c.server.grpcListenPort == 0, "-server.grpc-listen-port: \(c.server.grpcListenPort) is not a port")
         try check((1 ... 65535).contains(c.server.httpListenPort) || c.server.httpListenPort == 0, "-server.http-listen-port: \(c.server.httpListenPort) is not a port")
+        for (flag, address) in [("-server.grpc-listen-address", c.server.grpcListenAddress),
+                                ("-server.http-listen-address", c.server.httpListenAddress)] {
+            let host = SegmentWriterServer.listenHost(address)
+            try check(host.isEmpty || EndpointAddress.literal(host, port: 0) != nil,
+                      "\(flag): \"\(address)\" is not an IP address, localhost or empty (every interface)")
+        }
         try check(c.server.grpcMaxRecvMsgSizeBytes > 0, "-server.grpc-max-recv-msg-size-bytes must be positive")
         try check(c.server.grpcMaxConcurrentStreams > 0, "-server.grpc-max-concurrent-streams must be positive")
         try check(c.segmentWriter.segmentDurationNs > 0, "-segment-writer.segment-duration must be positive")

@@ -1,9 +1,9 @@
 extension Setting {
     /// Every setting, in `-help` order. Flag and YAML names are Pyroscope's where it has the concept.
     static let all: [Setting] = [
-        Setting("server.grpc-listen-address", "server.grpc_listen_address", .string(\.server.grpcListenAddress), "gRPC server listen address (empty: all interfaces)."),
+        Setting("server.grpc-listen-address", "server.grpc_listen_address", .string(\.server.grpcListenAddress), "gRPC server listen address (empty: all interfaces, IPv4 and IPv6)."),
         Setting("server.grpc-listen-port", "server.grpc_listen_port", .int(\.server.grpcListenPort), "gRPC server listen port."),
-        Setting("server.http-listen-address", "server.http_listen_address", .string(\.server.httpListenAddress), "HTTP server listen address (empty: all interfaces)."),
+        Setting("server.http-listen-address", "server.http_listen_address", .string(\.server.httpListenAddress), "HTTP server listen address (empty: all interfaces, IPv4 and IPv6)."),
         Setting("server.http-listen-port", "server.http_listen_port", .int(\.server.httpListenPort), "HTTP server listen port (/ready, /metrics, /healthz)."),
         Setting("server.grpc-max-recv-msg-size-bytes", "server.grpc_server_max_recv_msg_size", .int(\.server.grpcMaxRecvMsgSizeBytes), "Largest gRPC message the server accepts."),
         Setting("server.grpc-max-concurrent-streams", "server.grpc_server_max_concurrent_streams", .int(\.server.grpcMaxConcurrentStreams), "Concurrent HTTP/2 streams per connection."),

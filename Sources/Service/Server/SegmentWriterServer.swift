@@ -74,15 +74,16 @@ public final class SegmentWriterServer {
         let grpcServerConfig = grpcConfig
         let grpcHost = Self.listenHost(config.server.grpcListenAddress)
         let httpHost = Self.listenHost(config.server.httpListenAddress)
-        grpcPort = try group.listen(ipv4: grpcHost, port: UInt16(config.server.grpcListenPort)) { loop in
+        grpcPort = try group.listen(host: grpcHost, port: UInt16(config.server.grpcListenPort)) { loop in
             GRPCConnectionHandler(context: loops[loop.index], configuration: grpcServerConfig)
         }
         let readiness = self.readiness, metrics = self.metrics
-        httpPort = try group.listen(ipv4: httpHost, port: UInt16(config.server.httpListenPort)) { _ in
+        httpPort = try group.listen(host: httpHost, port: UInt16(config.server.httpListenPort)) { _ in
             OperationsHTTPHandler(readiness: readiness, metrics: metrics)
         }
         group.start()
-        log.info("server listening", ["grpc": "\(grpcHost):\(grpcPort)", "http": "\(httpHost):\(httpPort)",
+        log.info("server listening", ["grpc": Self.listenDescription(grpcHost, port: grpcPort),
+                                      "http": Self.listenDescription(httpHost, port: httpPort),
                                       "loops": String(group.loops.count)])
         readiness.advance(to: .serving)
         log.info("segment-writer serving", ["segment_duration_ms": String(config.segmentWriter.segmentDurationNs / 1_000_000),
@@ -163,13 +164,21 @@ public final class SegmentWriterServer {
         return endpoints
     }
 
-    /// An IPv4 literal for the listeners: empty = every interface; `localhost` = loopback.
+    /// The listeners' host (`ListeningSocket.listen`): empty = every interface, IPv4 and IPv6,
+    /// as upstream's dskit server (Go's `net.Listen("tcp", ":9095")` is dual-stack), so
+    /// distributors reach pods by IPv6 address too; `localhost` = 127.0.0.1; an IPv6 literal
+    /// with or without brackets (`[::1]` is how upstream's flag takes it).
     static func listenHost(_ address: String) -> String {
         switch address {
-        case "": "0.0.0.0"
         case "localhost": "127.0.0.1"
+        case _ where address.hasPrefix("[") && address.hasSuffix("]"): String(address.dropFirst().dropLast())
         default: address
         }
+    }
+
+    /// `host:port` for the log, as Go prints a listener's address: `[::]:9095` for every interface.
+    static func listenDescription(_ host: String, port: UInt16) -> String {
+        EndpointAddress.hostPort(host.isEmpty ? "::" : host, port: Int(port))
     }
 
     static func hostname() -> String {

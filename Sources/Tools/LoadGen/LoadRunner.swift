@@ -5,6 +5,7 @@ import Glibc
 
 /// Everything one run needs besides the corpus.
 public struct RunOptions: Sendable {
+    /// An IP literal or a name, resolved once when the run starts (the first address getaddrinfo gives).
     public var host = "127.0.0.1"
     public var port: UInt16
     public var connections = 8
@@ -21,6 +22,15 @@ public struct RunOptions: Sendable {
     public var seed: UInt64 = 0x5EED
 
     public init(port: UInt16) { self.port = port }
+
+    /// `--target`: `host:port`, `[ipv6]:port` or `name:port`; nil when malformed. `localhost` is
+    /// 127.0.0.1, not ::1 (which getaddrinfo may give first): that reaches a server on its
+    /// dual-stack default and one told to listen on 127.0.0.1 (as `ServerProcess` does) alike.
+    public init?(target: String) {
+        guard let (host, port) = EndpointAddress.splitHostPort(target) else { return nil }
+        self.init(port: port)
+        self.host = host == "localhost" ? "127.0.0.1" : host
+    }
 }
 
 /// Runs the client loops for warm-up + duration, refreshing payloads and sampling the
@@ -30,6 +40,9 @@ public enum LoadRunner {
                            progress: ((String) -> Void)? = nil) throws -> RunSummary {
         precondition(!corpus.profiles.isEmpty, "an empty corpus")
         precondition(options.connections > 0 && options.streamsPerConnection > 0 && options.clientLoops > 0)
+        // Blocking lookup, once, before any loop runs.
+        let address = try EndpointAddress.resolve(options.host, port: Int(options.port))[0]
+        let authority = EndpointAddress.hostPort(options.host, port: Int(options.port))
         let loopCount = min(options.clientLoops, options.connections)
         var configuration = EventLoopConfiguration()
         configuration.pinThreads = false
@@ -49,7 +62,7 @@ public enum LoadRunner {
         var drivers: [LoopDriver] = []
         for (i, loop) in group.loops.enumerated() {
             let share = options.connections / loopCount + (i < options.connections % loopCount ? 1 : 0)
-            let plan = DriverPlan(host: options.host, port: options.port, connections: share,
+            let plan = DriverPlan(address: address, authority: authority, connections: share,
                                   streamsPerConnection: options.streamsPerConnection,
                                   pushesPerSecond: options.pushesPerSecond.map { $0 * Double(share) / Double(options.connections) },
                                   clock: clock, drainTimeoutNs: UInt64(options.drainTimeoutSeconds * 1e9),

@@ -3,8 +3,10 @@ import Runtime
 
 /// What one client loop does: its connections, its share of an open-loop rate, the clock.
 struct DriverPlan: Sendable {
-    var host: String
-    var port: UInt16
+    /// The server, resolved once before the loops start.
+    var address: EndpointAddress
+    /// `:authority` of every call: the target as given, `host:port` or `[ipv6]:port`.
+    var authority: String
     var connections: Int
     var streamsPerConnection: Int
     /// This loop's share of the open-loop rate; nil runs closed loop (every stream busy).
@@ -114,10 +116,10 @@ final class LoopDriver {
 
     private func connect(_ slot: Int) {
         do {
-            connections[slot] = try PushConnection(driver: self, loop: loop, host: plan.host, port: plan.port,
+            connections[slot] = try PushConnection(driver: self, loop: loop, address: plan.address, authority: plan.authority,
                                                    streamsMax: plan.streamsPerConnection)
         } catch {
-            totals.recordError("CONNECT", "connect \(plan.host):\(plan.port): \(error)")
+            totals.recordError("CONNECT", "connect \(plan.address): \(error)")
             loop.scheduleTimer(afterMs: 100) { [unowned self] _ in
                 if !isFinished, EventLoop.monotonicNowNs < plan.clock.measureEndNs { connect(slot) }
             }

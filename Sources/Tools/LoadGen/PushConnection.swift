@@ -28,12 +28,12 @@ final class PushConnection: ConnectionHandler {
     private var inFlight: [CallID: InFlightPush] = [:]
     private var out = ByteWriter()
 
-    init(driver: LoopDriver, loop: EventLoop, host: String, port: UInt16, streamsMax: Int) throws(Errno) {
+    init(driver: LoopDriver, loop: EventLoop, address: EndpointAddress, authority: String, streamsMax: Int) throws(Errno) {
         self.driver = driver
         self.streamsMax = streamsMax
-        grpc = GRPCClientConnection(configuration: GRPCClientConfiguration(authority: ByteString("\(host):\(port)")))
+        grpc = GRPCClientConnection(configuration: GRPCClientConfiguration(authority: ByteString(authority)))
         out.bytes.reserveCapacity(1 << 20)
-        let id = try loop.connect(ipv4: host, port: port, handler: self)
+        let id = try loop.connect(to: address, handler: self)
         connection = loop.connection(id)
         grpc.start(into: &out)
         flush()

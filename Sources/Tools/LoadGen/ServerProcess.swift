@@ -76,7 +76,7 @@ public final class ServerProcess {
         throw LoadGenError.server("segment-writer not ready after \(timeoutSeconds) s:\n" + lines.snapshot().suffix(20).joined(separator: "\n"))
     }
 
-    /// `ts=… msg="server listening" grpc=127.0.0.1:PORT http=127.0.0.1:PORT …`
+    /// `ts=… msg="server listening" grpc=127.0.0.1:PORT http=[::]:PORT …` (the port follows the last colon)
     static func listeningPorts(_ line: String) -> (UInt16, UInt16)? {
         guard line.contains("msg=\"server listening\""),
               let grpc = field("grpc", in: line)?.split(separator: ":").last.flatMap({ UInt16($0) }),

@@ -10,7 +10,7 @@ struct LoadGenCommand: ParsableCommand {
         abstract: "Load generator for the segment-writer: our own h2c gRPC client pushing real profiles.",
         discussion: "Arguments after `--` go to the server started by --spawn-server. See Sources/Tools/LoadGen/README.md.")
 
-    @Option(help: "host:port of a running segment-writer (ignored with --spawn-server).")
+    @Option(help: "host:port, [ipv6]:port or name:port of a running segment-writer (ignored with --spawn-server).")
     var target = "127.0.0.1:9095"
     @Option(help: "Start this segment-writer binary (filesystem bucket, loopback ports), stop it at the end.")
     var spawnServer: String?
@@ -124,16 +124,9 @@ struct LoadGenCommand: ParsableCommand {
     }
 
     private func runOptions(port spawnedPort: UInt16?) throws -> RunOptions {
-        var host = "127.0.0.1"
-        var port = spawnedPort ?? 0
-        if spawnedPort == nil {
-            let parts = target.split(separator: ":")
-            guard parts.count == 2, let p = UInt16(parts[1]) else { throw ValidationError("--target must be host:port (IPv4)") }
-            host = String(parts[0]) == "localhost" ? "127.0.0.1" : String(parts[0])
-            port = p
+        guard var options = spawnedPort.map(RunOptions.init(port:)) ?? RunOptions(target: target) else {
+            throw ValidationError("--target must be host:port or [ipv6]:port, not \(target)")
         }
-        var options = RunOptions(port: port)
-        options.host = host
         options.connections = connections
         options.streamsPerConnection = streams
         options.clientLoops = clientLoops
