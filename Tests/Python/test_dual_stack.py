@@ -13,16 +13,29 @@ from server_process import SegmentWriterProcess, bin_dir
 from test_segment_writer_server import call_status, check_objects, make_request, stub
 
 
+def start(tmp_path, listen_address):
+    # A debug build's fsync'd uploads on a loaded machine can pass the 2 s default upload timeout.
+    return SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=200ms",
+                                "-segment-writer.upload-timeout=30s", listen_address=listen_address)
+
+
 @pytest.fixture
 def server(tmp_path):
-    # A debug build's fsync'd uploads on a loaded machine can pass the 2 s default upload timeout.
-    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=200ms",
-                                "-segment-writer.upload-timeout=30s", listen_address="")
+    proc = start(tmp_path, "")
     yield proc
     proc.kill()
 
 
-def test_default_address_takes_ipv4_and_ipv6_pushes(protos, server):
+@pytest.fixture(params=["", "0.0.0.0"], ids=["empty", "0.0.0.0"])
+def wildcard_server(tmp_path, request):
+    # As in Go, 0.0.0.0 is the dual-stack wildcard as well.
+    proc = start(tmp_path, request.param)
+    yield proc
+    proc.kill()
+
+
+def test_default_address_takes_ipv4_and_ipv6_pushes(protos, wildcard_server):
+    server = wildcard_server
     profile = (TESTDATA / "pprof" / "heap").read_bytes()
     for shard, target in ((1, f"ipv4:127.0.0.1:{server.grpc_port}"), (2, f"ipv6:[::1]:{server.grpc_port}")):
         with grpc.insecure_channel(target) as channel:

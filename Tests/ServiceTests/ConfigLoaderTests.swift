@@ -147,6 +147,7 @@ import Testing
 
     @Test func listenHostAndTheLoggedAddress() {
         #expect(SegmentWriterServer.listenHost("") == "")
+        #expect(SegmentWriterServer.listenHost("0.0.0.0") == "")
         #expect(SegmentWriterServer.listenHost("localhost") == "127.0.0.1")
         #expect(SegmentWriterServer.listenHost("[::1]") == "::1")
         #expect(SegmentWriterServer.listenDescription("", port: 9095) == "[::]:9095")

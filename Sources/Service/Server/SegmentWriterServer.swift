@@ -166,10 +166,12 @@ public final class SegmentWriterServer {
 
     /// The listeners' host (`ListeningSocket.listen`): empty = every interface, IPv4 and IPv6,
     /// as upstream's dskit server (Go's `net.Listen("tcp", ":9095")` is dual-stack), so
-    /// distributors reach pods by IPv6 address too; `localhost` = 127.0.0.1; an IPv6 literal
-    /// with or without brackets (`[::1]` is how upstream's flag takes it).
+    /// distributors reach pods by IPv6 address too; `0.0.0.0` is that wildcard as well (Go
+    /// listens dual-stack on it for "tcp"); `localhost` = 127.0.0.1; an IPv6 literal with or
+    /// without brackets (`[::1]` is how upstream's flag takes it).
     static func listenHost(_ address: String) -> String {
         switch address {
+        case "0.0.0.0": ""
         case "localhost": "127.0.0.1"
         case _ where address.hasPrefix("[") && address.hasSuffix("]"): String(address.dropFirst().dropLast())
         default: address
