@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(name: "ServiceTests", dependencies: ["SegmentWriterService", "Runtime", "GRPC", "HTTP2", "SegmentObject", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"]),
         .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding", "TestSupport"]),
         .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "Pprof", "BinaryCoding", "GRPC", "Runtime", "SegmentObject", "TestSupport",
