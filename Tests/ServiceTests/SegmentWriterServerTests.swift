@@ -114,6 +114,15 @@ import Glibc
     static let push: ByteString = "/segmentwriter.v1.SegmentWriterService/Push"
 
     /// ingest-and-ops.md §7 check 1: OK only once block.bin and the DLQ meta.pb are written.
+    /// A listener that cannot open names its server and address (`127.1` passes the config's
+    /// getaddrinfo check but is no literal the listener takes).
+    @Test func aListenFailureNamesTheServerAndTheAddress() {
+        let error = #expect(throws: (any Error).self) {
+            _ = try Fixture(adjust: { $0.server.httpListenAddress = "127.1" })
+        }
+        #expect(error.map { "\($0)" } == "cannot listen on the HTTP address 127.1:0: Invalid argument (errno 22)")
+    }
+
     @Test func ackIsWithheldUntilObjectIsDurable() throws {
         let fixture = try Fixture(segmentDurationMs: 300)
         let client = try Client(port: fixture.server.grpcPort)

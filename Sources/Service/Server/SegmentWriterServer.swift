@@ -74,12 +74,21 @@ public final class SegmentWriterServer {
         let grpcServerConfig = grpcConfig
         let grpcHost = Self.listenHost(config.server.grpcListenAddress)
         let httpHost = Self.listenHost(config.server.httpListenAddress)
-        grpcPort = try group.listen(host: grpcHost, port: UInt16(config.server.grpcListenPort)) { loop in
-            GRPCConnectionHandler(context: loops[loop.index], configuration: grpcServerConfig)
+        let grpcListenPort = UInt16(config.server.grpcListenPort), httpListenPort = UInt16(config.server.httpListenPort)
+        do {
+            grpcPort = try group.listen(host: grpcHost, port: grpcListenPort) { loop in
+                GRPCConnectionHandler(context: loops[loop.index], configuration: grpcServerConfig)
+            }
+        } catch {
+            throw ListenError(server: "gRPC", address: Self.listenDescription(grpcHost, port: grpcListenPort), error: error)
         }
         let readiness = self.readiness, metrics = self.metrics
-        httpPort = try group.listen(host: httpHost, port: UInt16(config.server.httpListenPort)) { _ in
-            OperationsHTTPHandler(readiness: readiness, metrics: metrics)
+        do {
+            httpPort = try group.listen(host: httpHost, port: httpListenPort) { _ in
+                OperationsHTTPHandler(readiness: readiness, metrics: metrics)
+            }
+        } catch {
+            throw ListenError(server: "HTTP", address: Self.listenDescription(httpHost, port: httpListenPort), error: error)
         }
         group.start()
         log.info("server listening", ["grpc": Self.listenDescription(grpcHost, port: grpcPort),
@@ -210,4 +219,14 @@ public final class SegmentWriterServer {
         case .s3: "s3:\(storage.s3.endpoint)/\(storage.s3.bucketName)"
         }
     }
+}
+
+/// A listener that could not be opened, with the address it was given (a bare errno named
+/// neither the server nor the address).
+struct ListenError: Error, CustomStringConvertible {
+    let server: String
+    let address: String
+    let error: Errno
+
+    var description: String { "cannot listen on the \(server) address \(address): \(error)" }
 }
