@@ -59,6 +59,29 @@ import TestSupport
         #expect(server.stats.withLock { $0.concurrentMax } <= 8)
     }
 
+    /// A name with several addresses (a headless Service's pods): connections go to them in turn,
+    /// across client loops, so every server gets pushes.
+    @Test func connectionsAreSpreadOverTheTargetsAddresses() throws {
+        let servers = [try InstantServer(refuseEvery: 0), try InstantServer(refuseEvery: 0), try InstantServer(refuseEvery: 0)]
+        defer { for s in servers { s.stop() } }
+        var options = Self.options(port: 9095, connections: 6, streams: 2, warmup: 0.1, duration: 0.5)
+        options.host = "writers.test"
+        options.clientLoops = 2
+        let ports = servers.map(\.port)
+        options.resolver = { host, port in
+            #expect(host == "writers.test" && port == 9095)
+            return ports.map { EndpointAddress.literal("127.0.0.1", port: Int($0))! }
+        }
+        let summary = try LoadRunner.run(options, corpus: Self.corpus, server: nil)
+        #expect(summary.errors.total == 0)
+        for server in servers {
+            let seen = server.stats.withLock { $0 }
+            #expect(seen.pushes > 0 && seen.invalid == 0)
+            // Two of the six connections each, two streams each.
+            #expect(seen.concurrentMax <= 4)
+        }
+    }
+
     @Test func aRefusedConnectionIsCountedNotFatal() throws {
         let unused = try InstantServer(refuseEvery: 0)
         let port = unused.port

@@ -5,7 +5,8 @@ import Glibc
 
 /// Everything one run needs besides the corpus.
 public struct RunOptions: Sendable {
-    /// An IP literal or a name, resolved once when the run starts (the first address getaddrinfo gives).
+    /// An IP literal or a name, resolved once when the run starts; connections are spread over
+    /// its addresses round-robin (a headless Service's pods, say).
     public var host = "127.0.0.1"
     public var port: UInt16
     public var connections = 8
@@ -20,6 +21,8 @@ public struct RunOptions: Sendable {
     public var backlogMax = 100_000
     public var shape = WorkloadShape()
     public var seed: UInt64 = 0x5EED
+    /// Resolves `host` (getaddrinfo; tests inject their own).
+    public var resolver: EndpointResolver = EndpointAddress.resolve
 
     public init(port: UInt16) { self.port = port }
 
@@ -41,7 +44,8 @@ public enum LoadRunner {
         precondition(!corpus.profiles.isEmpty, "an empty corpus")
         precondition(options.connections > 0 && options.streamsPerConnection > 0 && options.clientLoops > 0)
         // Blocking lookup, once, before any loop runs.
-        let address = try EndpointAddress.resolve(options.host, port: Int(options.port))[0]
+        let addresses = try options.resolver(options.host, Int(options.port))
+        precondition(!addresses.isEmpty, "a resolver returned no address")
         let authority = EndpointAddress.hostPort(options.host, port: Int(options.port))
         let loopCount = min(options.clientLoops, options.connections)
         var configuration = EventLoopConfiguration()
@@ -60,13 +64,15 @@ public enum LoadRunner {
                              durationNs: UInt64(options.durationSeconds * 1e9))
         let collector = RunCollector(clock: clock, loopCount: loopCount)
         var drivers: [LoopDriver] = []
+        var firstConnection = 0
         for (i, loop) in group.loops.enumerated() {
             let share = options.connections / loopCount + (i < options.connections % loopCount ? 1 : 0)
-            let plan = DriverPlan(address: address, authority: authority, connections: share,
+            let plan = DriverPlan(addresses: addresses, firstConnection: firstConnection, authority: authority, connections: share,
                                   streamsPerConnection: options.streamsPerConnection,
                                   pushesPerSecond: options.pushesPerSecond.map { $0 * Double(share) / Double(options.connections) },
                                   clock: clock, drainTimeoutNs: UInt64(options.drainTimeoutSeconds * 1e9),
                                   backlogMax: options.backlogMax, seed: options.seed &+ UInt64(i) &* 0x9E37_79B9, shape: options.shape)
+            firstConnection += share
             let driver = LoopDriver(loop: loop, plan: plan, board: board, collector: collector)
             driver.start()
             drivers.append(driver)

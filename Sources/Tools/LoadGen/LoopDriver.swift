@@ -3,8 +3,11 @@ import Runtime
 
 /// What one client loop does: its connections, its share of an open-loop rate, the clock.
 struct DriverPlan: Sendable {
-    /// The server, resolved once before the loops start.
-    var address: EndpointAddress
+    /// The server's addresses, resolved once before the loops start: the run's connection `c`
+    /// goes to `addresses[c % count]`.
+    var addresses: [EndpointAddress]
+    /// The run-wide number of this loop's first connection.
+    var firstConnection: Int
     /// `:authority` of every call: the target as given, `host:port` or `[ipv6]:port`.
     var authority: String
     var connections: Int
@@ -114,12 +117,17 @@ final class LoopDriver {
 
     // MARK: Sending.
 
+    /// Slot `slot` keeps its address across reconnects.
+    private func address(of slot: Int) -> EndpointAddress {
+        plan.addresses[(plan.firstConnection + slot) % plan.addresses.count]
+    }
+
     private func connect(_ slot: Int) {
         do {
-            connections[slot] = try PushConnection(driver: self, loop: loop, address: plan.address, authority: plan.authority,
+            connections[slot] = try PushConnection(driver: self, loop: loop, address: address(of: slot), authority: plan.authority,
                                                    streamsMax: plan.streamsPerConnection)
         } catch {
-            totals.recordError("CONNECT", "connect \(plan.address): \(error)")
+            totals.recordError("CONNECT", "connect \(address(of: slot)): \(error)")
             loop.scheduleTimer(afterMs: 100) { [unowned self] _ in
                 if !isFinished, EventLoop.monotonicNowNs < plan.clock.measureEndNs { connect(slot) }
             }
