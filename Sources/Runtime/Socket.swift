@@ -82,6 +82,15 @@ public struct ListeningSocket: Hashable, Sendable {
     /// ":port")` (the IPv6 wildcard with IPV6_V6ONLY off; `0.0.0.0` when the kernel has no IPv6).
     /// Anything else (a name, brackets) is `Errno.invalidArgument`. `reusePort` sets SO_REUSEPORT
     /// so that one listener per loop can share the port (see `EventLoopGroup.listen`).
+    /// Whether `listen` takes `host`: "" or an IPv4 or IPv6 literal in its plain form (what
+    /// `inet_pton` reads: not `127.1`, not a scoped `fe80::1%eth0`), so configuration can refuse
+    /// the others before anything opens.
+    public static func takes(host: String) -> Bool {
+        if host.isEmpty { return true }
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+    }
+
     public static func listen(
         host: String, port: UInt16, backlog: Int32 = 1024, reusePort: Bool
     ) throws(Errno) -> ListeningSocket {

@@ -143,6 +143,12 @@ import Testing
         #expect(throws: ConfigError.invalid("-server.http-listen-address: \"[::1\" is not an IP address, localhost or empty (every interface)")) {
             try load(["-server.http-listen-address=[::1"])
         }
+        // Forms getaddrinfo reads as numeric but the listener (inet_pton) does not.
+        for address in ["127.1", "fe80::1%lo"] {
+            #expect(throws: ConfigError.invalid("-server.grpc-listen-address: \"\(address)\" is not an IP address, localhost or empty (every interface)")) {
+                try load(["-server.grpc-listen-address=\(address)"])
+            }
+        }
     }
 
     @Test func listenHostAndTheLoggedAddress() {

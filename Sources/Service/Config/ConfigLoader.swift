@@ -147,7 +147,7 @@ public enum ConfigLoader {
         for (flag, address) in [("-server.grpc-listen-address", c.server.grpcListenAddress),
                                 ("-server.http-listen-address", c.server.httpListenAddress)] {
             let host = SegmentWriterServer.listenHost(address)
-            try check(host.isEmpty || EndpointAddress.literal(host, port: 0) != nil,
+            try check(ListeningSocket.takes(host: host),
                       "\(flag): \"\(address)\" is not an IP address, localhost or empty (every interface)")
         }
         try check(c.server.grpcMaxRecvMsgSizeBytes > 0, "-server.grpc-max-recv-msg-size-bytes must be positive")
