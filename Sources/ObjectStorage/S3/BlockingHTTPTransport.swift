@@ -8,8 +8,9 @@ import Glibc
 /// bucket health check, loops without io_uring, and tests; the flush path uses `RingS3ObjectStore`. Keeps the
 /// connection alive between requests and reconnects once when a reused connection turns out
 /// to be closed by the server. The endpoint's name is resolved for every new connection (this
-/// transport blocks anyway), so changed addresses are picked up at the next connect. Not
-/// Sendable: one caller at a time.
+/// transport blocks anyway), so changed addresses are picked up at the next connect; each address
+/// gets `S3Configuration.connectTimeoutMs` to answer before the next is tried. Not Sendable: one
+/// caller at a time.
 public final class BlockingHTTPTransport {
     public let endpoint: S3Endpoint
     let tlsContext: TLSClientContext?
@@ -65,7 +66,7 @@ public final class BlockingHTTPTransport {
             throw .transport(error.description)
         }
         let fresh = try Connection(endpoint: endpoint, addresses: addresses, tlsContext: tlsContext, ioTimeoutMs: ioTimeoutMs,
-                                   maxResponseBodyBytes: maxResponseBodyBytes)
+                                   connectTimeoutMs: min(Int(S3Configuration.connectTimeoutMs), ioTimeoutMs), maxResponseBodyBytes: maxResponseBodyBytes)
         connectionsOpened += 1
         connection = fresh
         do {
@@ -98,8 +99,9 @@ private final class Connection {
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
 
     init(endpoint: S3Endpoint, addresses: [EndpointAddress], tlsContext: TLSClientContext?, ioTimeoutMs: Int,
-         maxResponseBodyBytes: Int) throws(StorageError) {
-        fd = try Self.connect(addresses, timeoutMs: ioTimeoutMs, endpoint: "\(endpoint.host):\(endpoint.port)")
+         connectTimeoutMs: Int, maxResponseBodyBytes: Int) throws(StorageError) {
+        fd = try Self.connect(addresses, connectTimeoutMs: connectTimeoutMs, ioTimeoutMs: ioTimeoutMs,
+                              endpoint: "\(endpoint.host):\(endpoint.port)")
         self.ioTimeoutMs = ioTimeoutMs
         do {
             let tls = try tlsContext.map { (context) throws(StorageError) in try TLSSession(context: context, serverName: endpoint.host) }
@@ -157,26 +159,35 @@ private final class Connection {
         }
     }
 
-    /// The first of `addresses` (in order) that accepts a connection.
-    private static func connect(_ addresses: [EndpointAddress], timeoutMs: Int, endpoint: String) throws(StorageError) -> Int32 {
-        var lastError: Int32 = 0
+    /// The first of `addresses` (in order) that accepts a connection within `connectTimeoutMs`.
+    private static func connect(_ addresses: [EndpointAddress], connectTimeoutMs: Int, ioTimeoutMs: Int,
+                                endpoint: String) throws(StorageError) -> Int32 {
+        var lastError = "no address"
         for address in addresses {
             let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { lastError = errno; continue }
-            var timeout = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            guard fd >= 0 else { lastError = errnoText(errno); continue }
+            setTimeout(fd, SO_RCVTIMEO, ms: ioTimeoutMs)
+            // A blocking connect waits at most the send timeout (then fails with EINPROGRESS).
+            setTimeout(fd, SO_SNDTIMEO, ms: connectTimeoutMs)
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             var storage = address.storage
             let rc = withUnsafePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
             }
-            if rc == 0 { return fd }
-            lastError = errno
+            if rc == 0 {
+                setTimeout(fd, SO_SNDTIMEO, ms: ioTimeoutMs)
+                return fd
+            }
+            lastError = errno == EINPROGRESS ? "\(address): no answer within \(connectTimeoutMs) ms" : "\(address): \(errnoText(errno))"
             Glibc.close(fd)
         }
-        throw .transport("cannot connect to \(endpoint): \(errnoText(lastError))")
+        throw .transport("cannot connect to \(endpoint): \(lastError)")
+    }
+
+    private static func setTimeout(_ fd: Int32, _ option: Int32, ms: Int) {
+        var timeout = timeval(tv_sec: ms / 1000, tv_usec: (ms % 1000) * 1000)
+        setsockopt(fd, SOL_SOCKET, option, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     static func errnoText(_ code: Int32) -> String {

@@ -42,7 +42,10 @@ final class RingS3Connection {
     /// The current request's deadline passed (not a stale connection: no second try).
     var expired = false
     var connecting = false, connected = false, sending = false, receiving = false
-    var connectStartedNs: UInt64 = 0
+    /// Armed when the connect is submitted, cancelled once it completes or the connection closes.
+    var connectTimer: TimerID?
+    /// No answer to the connect within the connect timeout: a failed connect.
+    var connectTimedOut = false
     var closing = false, closeSubmitted = false
 
     init(serial: UInt64, fd: Int32, session: HTTPClientSession, address: EndpointAddress) {
@@ -61,11 +64,6 @@ final class RingS3Connection {
         receiveBuffer.deallocate()
         staged.deallocate()
     }
-
-    /// A connect cut short (deadline, `cancelPuts`) after a second without an answer counts as a
-    /// failed one: a live peer answers a SYN within milliseconds, and the kernel resends an
-    /// unanswered SYN only after one second (a vanished pod's address often drops SYNs silently).
-    var connectStalled: Bool { EventLoop.monotonicNowNs &- connectStartedNs >= 1_000_000_000 }
 
     func tag(_ operation: Operation) -> UInt64 { serial << Self.operationBits | operation.rawValue }
 

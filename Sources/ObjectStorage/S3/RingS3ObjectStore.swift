@@ -9,10 +9,11 @@ import Glibc
 /// ring operation (connect, send, recv, async-cancel, close) whose completion drives the
 /// connection's `HTTPClientSession` (TLS through OpenSSL memory BIOs: ciphertext moves by ring
 /// ops). Idle connections are kept for reuse (at most `idleConnectionsMax`); a reused connection
-/// that fails before any byte of the answer (the server closed it while idle) is replaced and the
-/// request sent once more. Each attempt has a deadline (`S3Configuration.ioTimeoutMs`, a loop
-/// timer); past it, and on `cancelPuts`, the attempt's ring operations are cancelled and its
-/// socket closed by the ring.
+/// that fails before any byte of the answer (the server closed it while idle), or a connect with
+/// no answer within the connect timeout (a black-holed address), is replaced and the request sent
+/// once more. Each request has a deadline (`S3Configuration.ioTimeoutMs`, a loop timer, shared by
+/// its second try); past it, and on `cancelPuts`, the request's ring operations are cancelled and
+/// its socket closed by the ring.
 ///
 /// A failed or cancelled request completes only once its socket is closed: when the completion
 /// runs, no further byte of that attempt can reach the store. A success completes at once.
@@ -130,7 +131,11 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
             return abort(connection, error)
         }
         let timeoutMs = UInt64(client.configuration.ioTimeoutMs)
-        connection.deadline = loop.scheduleTimer(afterMs: timeoutMs) { [self] _ in
+        let nowNs = EventLoop.monotonicNowNs
+        let deadlineNs = request.deadlineNs ?? nowNs &+ timeoutMs * 1_000_000
+        request.deadlineNs = deadlineNs
+        let remainingNs = deadlineNs &- min(deadlineNs, nowNs)
+        connection.deadline = loop.scheduleTimer(afterMs: (remainingNs + 999_999) / 1_000_000) { [self] _ in
             connection.deadline = nil
             connection.expired = true
             abort(connection, .transport("no answer within \(timeoutMs) ms"))
@@ -161,11 +166,30 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
             throw .transport("ring connect to \(address): \(error)")
         }
         connection.connecting = true
-        connection.connectStartedNs = EventLoop.monotonicNowNs
+        connection.connectTimer = loop.scheduleTimer(afterMs: S3Configuration.connectTimeoutMs) { [self] _ in
+            connection.connectTimer = nil
+            connectTimedOut(connection)
+        }
         nextSerial += 1
         connections[connection.serial] = connection
         connectionsOpened += 1
         return connection
+    }
+
+    /// A live peer answers a SYN within milliseconds, and the kernel resends an unanswered one only
+    /// after a second: a connect still without an answer then (a vanished pod's address often
+    /// drops SYNs silently) counts as failed, so the next connect takes the next address, and the
+    /// request goes once more there (`closed`) instead of waiting out its deadline on this one.
+    private func connectTimedOut(_ connection: RingS3Connection) {
+        guard connection.connecting, !connection.closing else { return }
+        connection.connectTimedOut = true
+        endpoints.connectFailed(connection.endpoint)
+        abort(connection, .transport("connect to \(connection.endpoint): no answer within \(S3Configuration.connectTimeoutMs) ms"))
+    }
+
+    private func cancelConnectTimer(_ connection: RingS3Connection) {
+        if let timer = connection.connectTimer { loop.cancelTimer(timer) }
+        connection.connectTimer = nil
     }
 
     /// Moves queued output to the socket and keeps a receive posted while a request is open.
@@ -214,6 +238,7 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
     private func shutdown(_ connection: RingS3Connection) {
         guard !connection.closing else { return }
         connection.closing = true
+        cancelConnectTimer(connection)
         idle.removeAll { $0 === connection }
         for operation in connection.operationsInFlight {
             do {
@@ -238,14 +263,16 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
     }
 
     /// The socket is closed: the request (if any) fails, or goes once more on a new connection
-    /// when a kept-alive one turned out to be closed by the server before answering.
+    /// (within its deadline) when a kept-alive one turned out to be closed by the server before
+    /// answering, or when the connect got no answer within the connect timeout.
     private func closed(_ connection: RingS3Connection) {
         connections[connection.serial] = nil
         guard let request = connection.request else { return }
         connection.request = nil
         if request.cancelled { return request.completion(.failure(.cancelled)) }
         let error = connection.failure ?? .transport("connection closed")
-        if connection.reused, request.retryAllowed, !connection.expired, !connection.session.receivedResponseBytes {
+        let stale = connection.reused && !connection.session.receivedResponseBytes
+        if request.retryAllowed, !connection.expired, stale || connection.connectTimedOut {
             request.retryAllowed = false
             return perform(request)
         }
@@ -261,8 +288,11 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
         switch operation {
         case .connect:
             connection.connecting = false
+            cancelConnectTimer(connection)
             if result < 0 {
-                if !connection.closing || connection.connectStalled { endpoints.connectFailed(connection.endpoint) }
+                // Cut short by the deadline or `cancelPuts` before the connect timeout, a connect
+                // says nothing about the address (a timed-out one was counted when its timer fired).
+                if !connection.closing { endpoints.connectFailed(connection.endpoint) }
                 abort(connection, .transport("connect to \(connection.endpoint): \(Errno(rawValue: -result))"))
             } else {
                 connection.connected = true
@@ -343,6 +373,8 @@ final class RingS3Request {
     let completion: (Result<HTTP1ClientResponse, StorageError>) -> Void
     var retryAllowed = true
     var cancelled = false
+    /// Monotonic time the request's deadline passes, set when it is first sent.
+    var deadlineNs: UInt64?
 
     init(_ http: HTTP1ClientRequest, path: String? = nil,
          completion: @escaping (Result<HTTP1ClientResponse, StorageError>) -> Void) {
