@@ -81,11 +81,14 @@ let package = Package(
         // MARK: Metastore: the AddBlock client (leader discovery, retries, deadline).
         .target(name: "Metastore", dependencies: ["GRPC", "HTTP2", "Runtime", "SegmentObject", "BinaryCoding"], exclude: ["README.md"]),
 
+        // MARK: Membership: the segment-writer ring entry, published over dskit memberlist.
+        .target(name: "Membership", dependencies: ["Runtime", "BinaryCoding"], exclude: ["README.md"]),
+
         // MARK: The service: configuration and the wiring of the modules above.
         .target(
             name: "SegmentWriterService",
             dependencies: [
-                "Runtime", "HTTP1", "GRPC", "Pprof", "Accumulator", "SegmentObject", "ObjectStorage", "Metastore",
+                "Runtime", "HTTP1", "GRPC", "Pprof", "Accumulator", "SegmentObject", "ObjectStorage", "Metastore", "Membership",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -141,6 +144,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"]),
         .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding", "TestSupport"]),
+        .testTarget(name: "MembershipTests", dependencies: ["Membership", "Runtime", "BinaryCoding", "TestSupport"]),
         .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "Pprof", "BinaryCoding", "GRPC", "Runtime", "SegmentObject", "TestSupport",
                                                          .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .testTarget(name: "SegmentToolsTests", dependencies: [

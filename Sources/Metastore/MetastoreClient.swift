@@ -11,9 +11,9 @@ public struct MetastoreClientConfiguration: Sendable {
     /// `-segment-writer.metadata-update-timeout`: the whole call, retries included.
     public var timeoutNs: UInt64 = 2_000_000_000
     /// A connect with no answer within this is abandoned as failed and the call moves on to the
-    /// next node (a vanished pod's address often drops SYNs). 1 s, the S3 store's stalled-connect
-    /// figure: a live peer answers a SYN within milliseconds, and the kernel resends an unanswered
-    /// one only after a second. The call's deadline still ends a connect sooner.
+    /// next node (a vanished pod's address often drops SYNs). 1 s, the S3 stores' connect timeout
+    /// (a live peer answers a SYN within milliseconds, and the kernel resends an unanswered
+    /// one only after a second). The call's deadline still ends a connect sooner.
     public var connectTimeoutNs: UInt64 = 1_000_000_000
     /// Upstream's client backoff (§11.3): 10 ms doubling to 100 ms, at most 50 attempts.
     public var backoffMinNs: UInt64 = 10_000_000

@@ -83,6 +83,7 @@ import Testing
           upload-retry_max_retries: 5
           lifecycler:
             num_tokens: 4
+            final_sleep: 0s
         storage:
           backend: filesystem
           filesystem:
@@ -101,7 +102,8 @@ import Testing
         #expect(!r.ignored.contains("shutdown_delay"))
         // Keys of our sections that we do not implement are reported; other components' sections are not.
         #expect(r.ignored.contains("server.http_server_read_timeout"))
-        #expect(r.ignored.contains("segment_writer.lifecycler.num_tokens"))
+        #expect(r.ignored.contains("segment_writer.lifecycler.final_sleep"))
+        #expect(!r.ignored.contains("segment_writer.lifecycler.num_tokens"))
         #expect(!r.ignored.contains { $0.hasPrefix("distributor") })
     }
 
@@ -161,9 +163,61 @@ import Testing
         #expect(SegmentWriterServer.listenDescription("127.0.0.1", port: 9095) == "127.0.0.1:9095")
     }
 
-    @Test func pyroscopeRingFlagsAreAcceptedAndReported() throws {
-        let r = try load(["-segment-writer.num-tokens=4", "-memberlist.join=dns+pyroscope:7946", "-target=segment-writer"])
-        #expect(r.ignored == ["-segment-writer.num-tokens", "-memberlist.join"])
+    @Test func ringSettingsByFlagAndYAML() throws {
+        let defaults = try load([]).config
+        #expect(defaults.ring == SegmentWriterConfig.Ring())
+        #expect(defaults.ring.store == "memberlist" && defaults.ring.prefix == "collectors/")
+        #expect(defaults.ring.heartbeatPeriodNs == 5_000_000_000 && defaults.ring.numTokens == 4)
+        #expect(defaults.memberlist.join.isEmpty)
+        let flags = try load(["-memberlist.join=dns+pyroscope-memberlist:7946", "-memberlist.join", "10.0.0.7:7946",
+                              "-segment-writer.num-tokens=8", "-segment-writer.lifecycler.ID=writer-3",
+                              "-segment-writer.lifecycler.addr=10.0.0.9", "-segment-writer.lifecycler.port=9000",
+                              "-segment-writer.heartbeat-period=2s", "-segment-writer.unregister-on-shutdown",
+                              "-memberlist.cluster-label=prod", "-target=segment-writer"])
+        #expect(flags.config.memberlist.join == ["dns+pyroscope-memberlist:7946", "10.0.0.7:7946"])
+        #expect(flags.config.memberlist.clusterLabel == "prod")
+        #expect(flags.config.ring.numTokens == 8 && flags.config.ring.instanceID == "writer-3")
+        #expect(flags.config.ring.instanceAddr == "10.0.0.9" && flags.config.ring.instancePort == 9000)
+        #expect(flags.config.ring.heartbeatPeriodNs == 2_000_000_000 && flags.config.ring.unregisterOnShutdown)
+        #expect(flags.ignored.isEmpty)
+        let yaml = """
+        memberlist:
+          join_members: [dns+pyroscope-memberlist.pyroscope.svc.cluster.local.:7946]
+          cluster_label: eu
+          bind_port: 7946
+        segment_writer:
+          lifecycler:
+            id: writer-0
+            num_tokens: 4
+            ring:
+              kvstore:
+                store: memberlist
+                prefix: ring/
+        """
+        let fromYAML = try load(["-config.file=cfg.yaml", "-memberlist.join=10.0.0.8"], yaml: yaml)
+        #expect(fromYAML.config.memberlist.join == ["dns+pyroscope-memberlist.pyroscope.svc.cluster.local.:7946", "10.0.0.8"])
+        #expect(fromYAML.config.memberlist.clusterLabel == "eu")
+        #expect(fromYAML.config.ring.instanceID == "writer-0" && fromYAML.config.ring.prefix == "ring/")
+        #expect(fromYAML.ignored == ["memberlist.bind_port"])
+    }
+
+    @Test func ringSettingsThisWriterCannotHonourAreRefused() throws {
+        let refused = [
+            ("-segment-writer.store=consul", "-segment-writer.store"),
+            ("-memberlist.join=dnssrv+_memberlist._tcp.ring", "-memberlist.join"),
+            ("-memberlist.join=ring:0", "-memberlist.join"),
+            ("-segment-writer.num-tokens=0", "-segment-writer.num-tokens"),
+            ("-segment-writer.heartbeat-period=0s", "-segment-writer.heartbeat-period"),
+            ("-segment-writer.lifecycler.port=70000", "-segment-writer.lifecycler.port"),
+        ]
+        for (flag, named) in refused {
+            #expect { try load([flag]) } throws: { "\($0)".contains(named) }
+        }
+    }
+
+    @Test func otherPyroscopeRingFlagsAreAcceptedAndReported() throws {
+        let r = try load(["-segment-writer.heartbeat-timeout=1m", "-memberlist.bind-port=7946", "-segment-writer.lifecycler.interface=eth0"])
+        #expect(r.ignored == ["-segment-writer.heartbeat-timeout", "-memberlist.bind-port", "-segment-writer.lifecycler.interface"])
     }
 
     @Test func helpListsEverySettingWithItsDefault() {

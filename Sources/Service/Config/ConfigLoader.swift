@@ -1,3 +1,4 @@
+import Membership
 import Runtime
 import Yams
 
@@ -89,6 +90,16 @@ public enum ConfigLoader {
         var used = Set<[String]>()
         for setting in Setting.all {
             guard let node = lookup(root, setting.yamlPath) else { continue }
+            if setting.isList, let items = node.sequence {
+                for item in items {
+                    guard let scalar = item.scalar else {
+                        throw .invalid("-config.file: \(setting.yamlPath.joined(separator: ".")) must be a list of scalars")
+                    }
+                    try setting.apply(scalar.string, to: &config, source: "\(setting.yamlPath.joined(separator: ".")) in -config.file")
+                }
+                used.insert(setting.yamlPath)
+                continue
+            }
             guard let scalar = node.scalar else {
                 throw .invalid("-config.file: \(setting.yamlPath.joined(separator: ".")) must be a scalar")
             }
@@ -161,6 +172,16 @@ public enum ConfigLoader {
         try check(c.limits.maxProfileSizeBytes > 0, "-validation.max-profile-size-bytes must be positive")
         try check(["debug", "info", "warn", "error"].contains(c.logLevel), "-log.level: \"\(c.logLevel)\" is not debug, info, warn or error")
         try check(["segment-writer", "all"].contains(c.target), "-target: this process runs only the segment-writer, not \"\(c.target)\"")
+        try check(c.ring.store == "memberlist",
+                  "-segment-writer.store: \"\(c.ring.store)\" is not supported: this writer publishes its ring entry over memberlist only")
+        try check(c.ring.heartbeatPeriodNs > 0, "-segment-writer.heartbeat-period must be positive")
+        try check((1 ... 512).contains(c.ring.numTokens), "-segment-writer.num-tokens must be between 1 and 512")
+        try check((0 ... 65535).contains(c.ring.instancePort), "-segment-writer.lifecycler.port: \(c.ring.instancePort) is not a port")
+        try check(c.memberlist.clusterLabel.utf8.count <= 255, "-memberlist.cluster-label must be at most 255 bytes")
+        for entry in c.memberlist.join {
+            try check(JoinMember(entry) != nil,
+                      "-memberlist.join: \"\(entry)\" is not host:port, dns+host:port or a host (SRV lookups, dnssrv+ and dnssrvnoa+, are not supported)")
+        }
         if c.storage.backend == .s3 {
             try check(!c.storage.s3.endpoint.isEmpty, "-storage.s3.endpoint is required with -storage.backend=s3")
             try check(!c.storage.s3.bucketName.isEmpty, "-storage.s3.bucket-name is required with -storage.backend=s3")

@@ -67,6 +67,32 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         public var connectTimeoutNs: Int64 = 1_000_000_000
     }
 
+    /// The segment-writer ring entry (dskit lifecycler flags under `-segment-writer.`,
+    /// ingest-and-ops.md §3.7).
+    public struct Ring: Sendable, Equatable {
+        /// `-segment-writer.store`. Ours: memberlist, which Pyroscope's own configuration sets
+        /// unless told otherwise (the dskit flag default says consul); the only store supported.
+        public var store = "memberlist"
+        public var prefix = "collectors/"
+        public var heartbeatPeriodNs: Int64 = 5_000_000_000
+        public var numTokens = 4
+        /// Empty: the hostname.
+        public var instanceID = ""
+        /// Empty: the first private IPv4 address of the host's interfaces.
+        public var instanceAddr = ""
+        /// 0: the gRPC port the server listens on.
+        public var instancePort = 0
+        public var availabilityZone = ""
+        public var unregisterOnShutdown = false
+    }
+
+    public struct Memberlist: Sendable, Equatable {
+        /// `-memberlist.join`: gossip members to publish the ring entry to; empty: the writer
+        /// registers nowhere.
+        public var join: [String] = []
+        public var clusterLabel = ""
+    }
+
     public struct Limits: Sendable, Equatable {
         /// `-validation.max-profile-size-bytes`: bound on a decompressed profile.
         public var maxProfileSizeBytes = 4_194_304
@@ -77,6 +103,8 @@ public struct SegmentWriterConfig: Sendable, Equatable {
     public var storage = Storage()
     public var metastore = Metastore()
     public var limits = Limits()
+    public var ring = Ring()
+    public var memberlist = Memberlist()
     /// `-shutdown-delay`: after SIGTERM/SIGINT, keep serving this long (with `/ready` 503) before draining.
     public var shutdownDelayNs: Int64 = 0
     public var logLevel = "info"

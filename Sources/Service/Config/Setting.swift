@@ -8,6 +8,8 @@ struct Setting: Sendable {
         case double(WritableKeyPath<Config, Double> & Sendable)
         case bool(WritableKeyPath<Config, Bool> & Sendable)
         case string(WritableKeyPath<Config, String> & Sendable)
+        /// Repeatable: each flag (or YAML list item) appends, as dskit's `flagext.StringSlice`.
+        case stringList(WritableKeyPath<Config, [String]> & Sendable)
         case duration(WritableKeyPath<Config, Int64> & Sendable)
         case backend
         case bucketLookup
@@ -26,6 +28,7 @@ struct Setting: Sendable {
     }
 
     var isBool: Bool { if case .bool = value { true } else { false } }
+    var isList: Bool { if case .stringList = value { true } else { false } }
 
     /// Parses `text` (Go flag syntax) into `config`; the error names the setting.
     func apply(_ text: String, to config: inout Config, source: String) throws(ConfigError) {
@@ -44,6 +47,8 @@ struct Setting: Sendable {
             config[keyPath: path] = v
         case .string(let path):
             config[keyPath: path] = text
+        case .stringList(let path):
+            config[keyPath: path].append(text)
         case .duration(let path):
             guard let v = GoDuration.parseNanoseconds(text), v >= 0 else { throw invalid("a duration such as 500ms or 2s") }
             config[keyPath: path] = v
@@ -66,6 +71,7 @@ struct Setting: Sendable {
         case .double(let path): String(config[keyPath: path])
         case .bool(let path): String(config[keyPath: path])
         case .string(let path): "\"\(config[keyPath: path])\""
+        case .stringList(let path): "[\(config[keyPath: path].joined(separator: ", "))]"
         case .duration(let path): GoDuration.format(nanoseconds: config[keyPath: path])
         case .backend: config.storage.backend.rawValue
         case .bucketLookup: config.storage.s3.bucketLookupType.rawValue

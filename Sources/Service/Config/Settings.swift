@@ -38,21 +38,33 @@ extension Setting {
         Setting("storage.s3.http.insecure-skip-verify", "storage.s3.http.insecure_skip_verify", .bool(\.storage.s3.insecureSkipVerify), "Accept any TLS certificate."),
         Setting("metastore.address", "metastore.address", .string(\.metastore.address), "Metastore addresses, comma separated: host:port, host:port/raft-id or dns:///host:port (resolved at start-up); empty writes metadata to the DLQ path only."),
         Setting("metastore.grpc-client-config.connect-timeout", "metastore.grpc_client_config.connect_timeout", .duration(\.metastore.connectTimeoutNs), "A metastore connect with no answer within this is abandoned; AddBlock moves on to the next node."),
+        Setting("segment-writer.store", "segment_writer.lifecycler.ring.kvstore.store", .string(\.ring.store), "Backend of the segment-writer ring: memberlist (the only one supported)."),
+        Setting("segment-writer.prefix", "segment_writer.lifecycler.ring.kvstore.prefix", .string(\.ring.prefix), "Key prefix of the ring in the KV store."),
+        Setting("segment-writer.heartbeat-period", "segment_writer.lifecycler.heartbeat_period", .duration(\.ring.heartbeatPeriodNs), "How often the ring entry is refreshed."),
+        Setting("segment-writer.num-tokens", "segment_writer.lifecycler.num_tokens", .int(\.ring.numTokens), "Tokens this writer owns in the ring (its share of shards)."),
+        Setting("segment-writer.lifecycler.ID", "segment_writer.lifecycler.id", .string(\.ring.instanceID), "ID in the ring (empty: the hostname); IDs order the shard table, so keep it stable."),
+        Setting("segment-writer.lifecycler.addr", "segment_writer.lifecycler.address", .string(\.ring.instanceAddr), "IP advertised in the ring (empty: the first private IPv4 address of an interface)."),
+        Setting("segment-writer.lifecycler.port", "segment_writer.lifecycler.port", .int(\.ring.instancePort), "Port advertised in the ring (0: the gRPC listen port)."),
+        Setting("segment-writer.availability-zone", "segment_writer.lifecycler.availability_zone", .string(\.ring.availabilityZone), "Zone advertised in the ring."),
+        Setting("segment-writer.unregister-on-shutdown", "segment_writer.lifecycler.unregister_on_shutdown", .bool(\.ring.unregisterOnShutdown), "On shutdown remove the ring entry (LEFT) instead of marking it LEAVING."),
+        Setting("memberlist.join", "memberlist.join_members", .stringList(\.memberlist.join), "Memberlist member to publish the ring entry to (repeatable): host:port, dns+host:port or a host (port 7946); none: no ring entry."),
+        Setting("memberlist.cluster-label", "memberlist.cluster_label", .string(\.memberlist.clusterLabel), "Memberlist cluster label sent with every message."),
         Setting("shutdown-delay", "shutdown_delay", .duration(\.shutdownDelayNs), "Wait time before shutting down after a termination signal: Pushes are still served, /ready answers 503; a second signal ends it."),
         Setting("log.level", "server.log_level", .string(\.logLevel), "debug, info, warn or error."),
         Setting("target", "target", .string(\.target), "Accepted for compatibility: segment-writer (or all)."),
     ]
 
-    /// Pyroscope settings this process accepts but has no use for (ring membership, other
-    /// components), so a cluster's shared flags and config file work unchanged.
+    /// Pyroscope settings this process accepts but has no use for (the ring's reader side,
+    /// memberlist's own gossip tuning, other components), so a cluster's shared flags and config
+    /// file work unchanged. A setting above wins over a prefix here.
     static let ignoredFlagPrefixes = [
         "segment-writer.lifecycler.", "segment-writer.ring.", "segment-writer.grpc-client-config",
         "segment-writer.consul.", "segment-writer.etcd.", "segment-writer.multi.", "segment-writer.distributor.",
-        "segment-writer.num-tokens", "segment-writer.heartbeat-", "segment-writer.observe-period",
+        "segment-writer.heartbeat-timeout", "segment-writer.observe-period",
         "segment-writer.join-after", "segment-writer.min-ready-duration", "segment-writer.final-sleep",
-        "segment-writer.tokens-file-path", "segment-writer.availability-zone", "segment-writer.unregister-on-shutdown",
-        "segment-writer.readiness-check-ring-health", "segment-writer.enable-inet6", "segment-writer.store",
-        "segment-writer.prefix", "segment-writer.flush-concurrency", "memberlist.",
+        "segment-writer.tokens-file-path",
+        "segment-writer.readiness-check-ring-health", "segment-writer.enable-inet6",
+        "segment-writer.flush-concurrency", "memberlist.",
         "server.http-read-timeout", "server.http-write-timeout", "server.http-idle-timeout", "server.grpc.keepalive.",
         "server.grpc-max-send-msg-size-bytes", "server.grpc-conn-limit", "server.http-conn-limit", "log.format",
         "storage.s3.signature-version", "storage.s3.force-path-style", "storage.s3.sse.", "storage.s3.http.",

@@ -1,5 +1,6 @@
 import BinaryCoding
 import GRPC
+import Membership
 import Metastore
 import ObjectStorage
 import Runtime
@@ -23,6 +24,8 @@ public final class SegmentWriterServer {
     /// `-segment-writer.memory-budget-bytes` and what is charged to it now.
     var memoryBudget: MemoryBudget { context.budget }
     public private(set) var httpPort: UInt16 = 0
+    /// Heartbeats the ring entry from `start()` until the shutdown begins.
+    private var ringRegistration: RingRegistration?
 
     public convenience init(config: SegmentWriterConfig, log: Log) throws {
         try self.init(config: config, log: log, makeStore: nil)
@@ -97,6 +100,8 @@ public final class SegmentWriterServer {
         readiness.advance(to: .serving)
         log.info("segment-writer serving", ["segment_duration_ms": String(config.segmentWriter.segmentDurationNs / 1_000_000),
                                             "storage": Self.describe(config.storage)])
+        ringRegistration = makeRingRegistration(grpcPort: grpcPort)
+        ringRegistration?.start()
     }
 
     /// `-shutdown-delay` (ingest-and-ops.md §5.5 step 1), on the thread that took the first
@@ -108,6 +113,7 @@ public final class SegmentWriterServer {
     /// serving while this thread waits in `sigtimedwait`.
     public func delayShutdown() {
         guard config.shutdownDelayNs > 0 else { return }
+        leaveRing()
         readiness.advance(to: .delayingShutdown)
         log.info("shutdown delayed: still serving Pushes, /ready answers 503",
                  ["delay": GoDuration.format(nanoseconds: config.shutdownDelayNs)])
@@ -121,6 +127,7 @@ public final class SegmentWriterServer {
     /// GOAWAY, stop the loops. True when nothing was left pending.
     @discardableResult
     public func shutdown() -> Bool {
+        leaveRing()
         readiness.advance(to: .draining)
         log.info("draining: new Pushes are refused, flushing every shard")
         runOnEveryLoop { $0.announceDraining(); $0.flushAllShards() }
@@ -142,6 +149,13 @@ public final class SegmentWriterServer {
         group.shutdown()
         log.info("segment-writer stopped", ["clean": String(clean)])
         return clean
+    }
+
+    /// The ring entry becomes LEAVING (LEFT with `-segment-writer.unregister-on-shutdown`) as
+    /// the shutdown begins, before the delay: distributors then send Pushes elsewhere while this
+    /// writer still answers them, as the delay's 503 on `/ready` does for load balancers.
+    private func leaveRing() {
+        ringRegistration?.leave()
     }
 
     /// Runs `job` on every loop and waits until all have run it.

@@ -1,0 +1,60 @@
+import Runtime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A whole exchange on one TCP connection with blocking calls, for the ring's registration
+/// thread (a few exchanges per heartbeat period, never on a loop): connect within a timeout,
+/// send everything, then read until the peer closes (memberlist merges a push/pull only after
+/// its own reply went out, so the reply is read, then dropped).
+enum BlockingStream {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Sends `bytes` to `address`; returns the byte count of the reply. The whole exchange ends
+    /// within `timeoutMs`.
+    static func exchange(_ bytes: [UInt8], with address: EndpointAddress, timeoutMs: Int) throws(Failure) -> Int {
+        let deadlineNs = EventLoop.monotonicNowNs &+ UInt64(timeoutMs) &* 1_000_000
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(Errno(rawValue: errno))") }
+        defer { close(fd) }
+        var storage = address.storage
+        let rc = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, address.length) }
+        }
+        if rc != 0 {
+            guard errno == EINPROGRESS else { throw Failure(description: "connect: \(Errno(rawValue: errno))") }
+            try wait(fd, for: Int16(POLLOUT), until: deadlineNs, timeoutMs: timeoutMs, step: "connect")
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+            guard error == 0 else { throw Failure(description: "connect: \(Errno(rawValue: error))") }
+        }
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            if n > 0 { sent += n; continue }
+            guard n < 0, errno == EAGAIN || errno == EINTR else { throw Failure(description: "send: \(Errno(rawValue: errno))") }
+            try wait(fd, for: Int16(POLLOUT), until: deadlineNs, timeoutMs: timeoutMs, step: "send")
+        }
+        var received = 0
+        var buffer = [UInt8](repeating: 0, count: 16 << 10)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return received }
+            if n > 0 { received += n; continue }
+            guard errno == EAGAIN || errno == EINTR else { throw Failure(description: "recv: \(Errno(rawValue: errno))") }
+            try wait(fd, for: Int16(POLLIN), until: deadlineNs, timeoutMs: timeoutMs, step: "reply")
+        }
+    }
+
+    private static func wait(_ fd: Int32, for events: Int16, until deadlineNs: UInt64, timeoutMs: Int, step: String) throws(Failure) {
+        let now = EventLoop.monotonicNowNs
+        let leftMs = now < deadlineNs ? Int32(clamping: (deadlineNs - now + 999_999) / 1_000_000) : 0
+        var p = pollfd(fd: fd, events: events, revents: 0)
+        let n = poll(&p, 1, leftMs)
+        if n == 0 { throw Failure(description: "\(step) timed out after \(timeoutMs) ms") }
+        if n < 0, errno != EINTR { throw Failure(description: "poll: \(Errno(rawValue: errno))") }
+    }
+}
