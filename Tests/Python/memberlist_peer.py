@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -27,6 +28,16 @@ def peer_binary():
                    GOCACHE=str(ROOT / ".build" / "gocache"))
         subprocess.run(["go", "build", "-o", str(out), "."], cwd=SOURCE, env=env, check=True)
     return out
+
+
+def wait_for(check, timeout, interval=0.1):
+    """Polls `check` until it returns something truthy or `timeout` seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
 
 
 def free_port():

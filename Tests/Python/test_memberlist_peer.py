@@ -5,16 +5,7 @@ import time
 import pytest
 
 import memberlist_wire as wire
-from memberlist_peer import ACTIVE, LEAVING, LEFT, RING_KEY, PeerProcess
-
-
-def wait_for(check, timeout, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
+from memberlist_peer import ACTIVE, LEAVING, LEFT, RING_KEY, PeerProcess, wait_for
 
 
 @pytest.fixture

@@ -11,21 +11,11 @@ import grpc
 import pytest
 
 from conftest import TESTDATA
-from memberlist_peer import ACTIVE, LEAVING, LEFT, PeerProcess, free_port
+from memberlist_peer import ACTIVE, LEAVING, LEFT, PeerProcess, free_port, wait_for
 from server_process import SegmentWriterProcess
 from test_segment_writer_server import call_status, make_request, stub
 
 PROFILE = (TESTDATA / "pprof" / "heap").read_bytes()
-
-
-def wait_for(check, timeout, interval=0.1):
-    """Polls `check` until it returns something truthy or `timeout` seconds pass; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 @pytest.fixture
