@@ -1,17 +1,21 @@
 # Everything a fresh Debian machine needs: `make run` and `make test` install what is missing.
 SWIFT ?= swift
 APT_PACKAGES := liburing-dev libzstd-dev libdeflate-dev libssl-dev pkg-config
+# Only the tests need these: Go and the Debian-packaged memberlist build the ring test's peer.
+TEST_APT_PACKAGES := golang-go golang-github-hashicorp-memberlist-dev golang-github-golang-snappy-dev
+MEMBERLIST_PEER := .build/memberlist-peer/peer
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: all deps venv build build-release test swift-test python-test run clean
+.PHONY: all deps test-deps venv build build-release test swift-test python-test memberlist-peer run clean
 .PHONY: bench bench-check bench-thresholds loadgen
 
 all: build
 
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# Installs those of the Debian packages $(1) that are missing.
+define apt_install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -19,6 +23,13 @@ deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install_missing,$(APT_PACKAGES))
+
+test-deps:
+	$(call apt_install_missing,$(TEST_APT_PACKAGES))
 
 $(PYTHON): Tests/Python/requirements.txt
 	python3 -m venv $(VENV)
@@ -38,9 +49,17 @@ swift-test: deps
 	$(SWIFT) build --build-tests $(SWIFT_TEST_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
 
-python-test: venv build
+# The memberlist peer the ring tests join (Tests/Peers/memberlist-peer), built offline from the
+# Debian Go packages in GOPATH mode.
+$(MEMBERLIST_PEER): $(wildcard Tests/Peers/memberlist-peer/*.go) | test-deps
+	cd Tests/Peers/memberlist-peer && GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= \
+	  GOCACHE=$(CURDIR)/.build/gocache go build -o $(CURDIR)/$(MEMBERLIST_PEER) .
+
+memberlist-peer: $(MEMBERLIST_PEER)
+
+python-test: venv build $(MEMBERLIST_PEER)
 	SWIFT_BIN_PATH=$$($(SWIFT) build --show-bin-path) SEGTOOL=$$($(SWIFT) build --show-bin-path)/segtool \
-	  $(PYTHON) -m pytest -q Tests/Python
+	  MEMBERLIST_PEER=$(CURDIR)/$(MEMBERLIST_PEER) $(PYTHON) -m pytest -q Tests/Python
 
 test: swift-test python-test
 

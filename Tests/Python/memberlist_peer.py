@@ -1,0 +1,110 @@
+"""Starts Tests/Peers/memberlist-peer (a hashicorp/memberlist node with dskit's TCP transport and ring KV)."""
+import json
+import os
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "Tests" / "Peers" / "memberlist-peer"
+RING_KEY = "collectors/segment-writer-ring"
+ACTIVE, LEAVING, PENDING, JOINING, LEFT = range(5)
+
+_build_lock = threading.Lock()
+
+
+def peer_binary():
+    """$MEMBERLIST_PEER (set by `make python-test`), else built here like the Makefile does."""
+    if os.environ.get("MEMBERLIST_PEER"):
+        return pathlib.Path(os.environ["MEMBERLIST_PEER"])
+    out = ROOT / ".build" / "memberlist-peer" / "peer"
+    with _build_lock:
+        env = dict(os.environ, GOPATH="/usr/share/gocode", GO111MODULE="off", GOFLAGS="",
+                   GOCACHE=str(ROOT / ".build" / "gocache"))
+        subprocess.run(["go", "build", "-o", str(out), "."], cwd=SOURCE, env=env, check=True)
+    return out
+
+
+def wait_for(check, timeout, interval=0.1):
+    """Polls `check` until it returns something truthy or `timeout` seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def free_port():
+    """A loopback TCP port nothing listens on (bound to port 0, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PeerProcess:
+    LISTENING = re.compile(r"peer listening memberlist=127\.0\.0\.1:(\d+) http=127\.0\.0\.1:(\d+)")
+
+    def __init__(self, *, name, port=0, join=(), extra=()):
+        args = [str(peer_binary()), f"-name={name}", f"-port={port}", "-http-port=0", *extra]
+        args += [f"-join={j}" for j in join]
+        self.name = name
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines = []
+        self.port = self.http_port = None
+        self._ready = threading.Event()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        if not self._ready.wait(10) or self.port is None:
+            self.kill()
+            raise AssertionError(f"peer {name} did not start:\n" + "".join(self.lines))
+
+    def _read_stderr(self):
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            m = self.LISTENING.search(line)
+            if m:
+                self.port, self.http_port = int(m.group(1)), int(m.group(2))
+                self._ready.set()
+        self._ready.set()
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def _get(self, path):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=5) as r:
+            return json.load(r)
+
+    def ring(self, key=RING_KEY):
+        """{"instances": {id: {addr, timestamp, state, tokens, registered_timestamp, id, zone}}, "merges": n}."""
+        return self._get(f"/ring?key={key}")
+
+    def instance(self, instance_id, key=RING_KEY):
+        return self.ring(key)["instances"].get(instance_id)
+
+    def members(self):
+        return self._get("/members")
+
+    def stats(self):
+        return self._get("/stats")
+
+    def log(self):
+        return "".join(self.lines)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
