@@ -1,4 +1,5 @@
 import BinaryCoding
+import TestSupport
 import Testing
 @testable import Membership
 
@@ -42,7 +43,7 @@ import Testing
 
     @Test func largeValuesTakeLongerLiteralsAndUserStateLengths() throws {
         // 300 tokens: a desc over 255 bytes (two-byte literal length), user state over 255 bytes (0xCD).
-        var generator = SplitMix(seed: 9)
+        var generator = SplitMix64(seed: 9)
         var big = Self.instance
         big.tokens = RingTokens.random(300, using: &generator)
         let message = try PushPullReading(PushPullMessage.ring(big, key: "k", nowMillis: 5))
@@ -51,22 +52,10 @@ import Testing
     }
 
     @Test func tokensAreSortedUniqueAndAsMany() {
-        var generator = SplitMix(seed: 1)
+        var generator = SplitMix64(seed: 1)
         let tokens = RingTokens.random(4, using: &generator)
         #expect(tokens.count == 4)
         #expect(tokens == tokens.sorted())
         #expect(Set(tokens).count == 4)
-    }
-}
-
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
