@@ -209,6 +209,7 @@ import Testing
             ("-segment-writer.num-tokens=0", "-segment-writer.num-tokens"),
             ("-segment-writer.heartbeat-period=0s", "-segment-writer.heartbeat-period"),
             ("-segment-writer.lifecycler.port=70000", "-segment-writer.lifecycler.port"),
+            ("-memberlist.tls-enabled=true", "-memberlist.tls-enabled"),
         ]
         for (flag, named) in refused {
             #expect { try load([flag]) } throws: { "\($0)".contains(named) }

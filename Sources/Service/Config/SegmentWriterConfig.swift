@@ -91,6 +91,9 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         /// registers nowhere.
         public var join: [String] = []
         public var clusterLabel = ""
+        /// `-memberlist.tls-enabled`: accepted only as false (this writer speaks plain TCP to
+        /// members); true fails start-up rather than every heartbeat.
+        public var tlsEnabled = false
     }
 
     public struct Limits: Sendable, Equatable {

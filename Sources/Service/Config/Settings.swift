@@ -49,6 +49,7 @@ extension Setting {
         Setting("segment-writer.unregister-on-shutdown", "segment_writer.lifecycler.unregister_on_shutdown", .bool(\.ring.unregisterOnShutdown), "On shutdown remove the ring entry (LEFT) instead of marking it LEAVING."),
         Setting("memberlist.join", "memberlist.join_members", .stringList(\.memberlist.join), "Memberlist member to publish the ring entry to (repeatable): host:port, dns+host:port or a host (port 7946); none: no ring entry."),
         Setting("memberlist.cluster-label", "memberlist.cluster_label", .string(\.memberlist.clusterLabel), "Memberlist cluster label sent with every message."),
+        Setting("memberlist.tls-enabled", "memberlist.tls_enabled", .bool(\.memberlist.tlsEnabled), "TLS to memberlist members: not supported, must stay false."),
         Setting("shutdown-delay", "shutdown_delay", .duration(\.shutdownDelayNs), "Wait time before shutting down after a termination signal: Pushes are still served, /ready answers 503; a second signal ends it."),
         Setting("log.level", "server.log_level", .string(\.logLevel), "debug, info, warn or error."),
         Setting("target", "target", .string(\.target), "Accepted for compatibility: segment-writer (or all)."),
