@@ -27,3 +27,17 @@ import Testing
         #expect(!InstanceAddress.isPrivate(ip(8, 8, 8, 8)) && !InstanceAddress.isPrivate(ip(127, 0, 0, 1)))
     }
 }
+
+@Suite struct InstanceAddressTests {
+    @Test func namedInterfacesFirstElsePrivateElseTheFallbackInterfaces() {
+        #expect(InstanceAddress.ipv4(interfaces: ["no-such-interface0"]) == nil)
+        #expect(InstanceAddress.ipv4(interfaces: ["lo"]) == nil, "loopback is never advertised")
+        let all = InstanceAddress.interfaceAddresses()
+        if let first = all.first {
+            #expect(InstanceAddress.ipv4(interfaces: ["no-such-interface0", first.interface]) == InstanceAddress.text(first.ip))
+        }
+        let expected = all.first { InstanceAddress.isPrivate($0.ip) }
+            ?? InstanceAddress.fallbackInterfaces.lazy.compactMap { name in all.first { $0.interface == name } }.first
+        #expect(InstanceAddress.ipv4() == expected.map { InstanceAddress.text($0.ip) })
+    }
+}

@@ -217,8 +217,10 @@ import Testing
     }
 
     @Test func otherPyroscopeRingFlagsAreAcceptedAndReported() throws {
-        let r = try load(["-segment-writer.heartbeat-timeout=1m", "-memberlist.bind-port=7946", "-segment-writer.lifecycler.interface=eth0"])
-        #expect(r.ignored == ["-segment-writer.heartbeat-timeout", "-memberlist.bind-port", "-segment-writer.lifecycler.interface"])
+        let r = try load(["-segment-writer.heartbeat-timeout=1m", "-memberlist.bind-port=7946", "-segment-writer.lifecycler.interface=eth0",
+                          "-segment-writer.lifecycler.interface=eth1"])
+        #expect(r.ignored == ["-segment-writer.heartbeat-timeout", "-memberlist.bind-port"])
+        #expect(r.config.ring.interfaceNames == ["eth0", "eth1"])
     }
 
     @Test func helpListsEverySettingWithItsDefault() {

@@ -78,8 +78,10 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         public var numTokens = 4
         /// Empty: the hostname.
         public var instanceID = ""
-        /// Empty: the first private IPv4 address of the host's interfaces.
+        /// Empty: an IPv4 address of the host's interfaces, chosen as dskit does
+        /// (`InstanceAddress`; from `interfaceNames` when given).
         public var instanceAddr = ""
+        public var interfaceNames: [String] = []
         /// 0: the gRPC port the server listens on.
         public var instancePort = 0
         public var availabilityZone = ""

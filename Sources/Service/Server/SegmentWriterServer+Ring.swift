@@ -11,8 +11,9 @@ extension SegmentWriterServer {
             log.info("no ring membership: -memberlist.join names no member, so distributors cannot find this writer")
             return nil
         }
-        guard let ip = ring.instanceAddr.isEmpty ? InstanceAddress.firstPrivateIPv4() : ring.instanceAddr else {
-            log.error("no ring membership: no private IPv4 address to advertise; set -segment-writer.lifecycler.addr")
+        guard let ip = ring.instanceAddr.isEmpty ? InstanceAddress.ipv4(interfaces: ring.interfaceNames) : ring.instanceAddr else {
+            log.error("no ring membership: no IPv4 address to advertise; set -segment-writer.lifecycler.addr",
+                      ["interfaces": ring.interfaceNames.joined(separator: ",")])
             return nil
         }
         let port = ring.instancePort > 0 ? UInt16(ring.instancePort) : grpcPort
