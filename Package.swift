@@ -138,7 +138,10 @@ let package = Package(
         .testTarget(name: "SegmentObjectTests", dependencies: ["SegmentObject", "TestSupport"]),
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),
         .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "Arena", "TestSupport"]),
-        .testTarget(name: "ServiceTests", dependencies: ["SegmentWriterService", "Runtime", "GRPC", "HTTP2", "SegmentObject", "TestSupport"]),
+        .testTarget(name: "ServiceTests", dependencies: [
+            "SegmentWriterService", "Runtime", "GRPC", "HTTP2", "SegmentObject", "TestSupport",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),

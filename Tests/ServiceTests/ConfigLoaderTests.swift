@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 @testable import SegmentWriterService
 import Testing
+import Yams
 
 @Suite struct ConfigLoaderTests {
     private func load(_ args: [String], yaml: String? = nil, env: [String: String] = [:]) throws -> ConfigLoader.Result {
@@ -256,5 +257,39 @@ import Testing
         #expect(result.config.storage.s3.bucketLookupType == .path)
         #expect(result.config.metastore.address == "")
         #expect(result.config.segmentWriter.segmentDurationNs == 500_000_000)
+    }
+}
+
+/// Deploy/kubernetes.yaml's container, as the kubelet would start it: its `args` with the
+/// `$(VAR)` references expanded from the pod's environment, and the ConfigMap holding
+/// Deploy/segment-writer.yaml at the mounted path.
+@Suite struct KubernetesManifestTests {
+    @Test func containerArgumentsAreValidFlags() throws {
+        let root = TestData.repositoryRoot
+        let manifest = try String(contentsOf: root.appendingPathComponent("Deploy/kubernetes.yaml"), encoding: .utf8)
+        let statefulSet = try #require(try Yams.load_all(yaml: manifest).compactMap { $0 as? [String: Any] }
+            .first { $0["kind"] as? String == "StatefulSet" })
+        let spec = try #require((statefulSet["spec"] as? [String: Any])?["template"] as? [String: Any])
+        let containers = try #require((spec["spec"] as? [String: Any])?["containers"] as? [[String: Any]])
+        let args = try #require(containers.first?["args"] as? [String])
+        let pod = ["POD_NAME": "swift-segment-writer-1", "POD_IP": "10.42.0.17", "NAMESPACE": "pyroscope"]
+        let expanded = args.map { arg in pod.reduce(arg) { $0.replacingOccurrences(of: "$(\($1.key))", with: $1.value) } }
+        #expect(!expanded.contains { $0.contains("$(") }, "every $(VAR) is one the pod defines")
+
+        let mounted = "/etc/segment-writer/segment-writer.yaml"
+        let env = ["S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY_ID": "key", "S3_SECRET_ACCESS_KEY": "secret"]
+        let result = try ConfigLoader.load(arguments: expanded, environment: env) { path in
+            #expect(path == mounted)
+            return try String(contentsOf: root.appendingPathComponent("Deploy/segment-writer.yaml"), encoding: .utf8)
+        }
+        #expect(result.ignored.isEmpty)
+        #expect(result.config.memberlist.join == ["dns+pyroscope-memberlist.pyroscope.svc.cluster.local.:7946"])
+        #expect(result.config.ring.instanceID == "swift-segment-writer-1")
+        #expect(result.config.ring.instanceAddr == "10.42.0.17")
+        #expect(result.config.metastore.address == "dns:///pyroscope-metastore-headless.pyroscope.svc.cluster.local.:9095")
+        #expect(result.config.storage.s3.endpoint == "minio:9000")
+        let grace = try #require((spec["spec"] as? [String: Any])?["terminationGracePeriodSeconds"] as? Int)
+        #expect(Int64(grace) * 1_000_000_000 > result.config.shutdownDelayNs + result.config.server.gracefulShutdownTimeoutNs,
+                "the grace period covers the shutdown delay and the drain")
     }
 }
