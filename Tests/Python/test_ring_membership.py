@@ -75,12 +75,24 @@ def ready_status(server):
         return e.code
 
 
+def metric(server, line_prefix):
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.http_port}/metrics", timeout=2) as r:
+        text = r.read().decode()
+    values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(line_prefix)]
+    assert values, f"{line_prefix} not exposed"
+    return values[0]
+
+
 def test_registers_active_instance(processes, tmp_path):
     peer = processes.peer(name="peer-a")
     server = processes.server(tmp_path, "sw-ring-1", [peer.address])
     inst = registered(peer, server, "sw-ring-1")
     check_active_entry(inst, "sw-ring-1", server)
     assert peer.stats()["digest_mismatches"] == peer.stats()["bad_frames"] == 0, peer.stats()
+    # dskit's lifecycler metrics, as upstream's segment-writer exposes them.
+    assert metric(server, 'pyroscope_segment_writer_member_consul_heartbeats_total{name="segment-writer"}') >= 1
+    assert metric(server, 'pyroscope_segment_writer_member_ring_tokens_owned{name="segment-writer"}') == 4
+    assert metric(server, 'pyroscope_segment_writer_member_ring_tokens_to_own{name="segment-writer"}') == 4
 
 
 def test_heartbeats_advance_the_timestamp_only(processes, tmp_path):
@@ -134,10 +146,18 @@ def test_join_address_down_at_start_then_up(protos, processes, tmp_path):
     time.sleep(1.5)  # a failed join attempt or two
     assert server.proc.poll() is None, "server exited:\n" + "".join(server.lines)
 
+    # Failing heartbeats are logged when they start, not once per heartbeat (1 s here).
+    warnings = [l for l in server.lines if "ring entry not published" in l]
+    assert len(warnings) == 1, "".join(server.lines)
+    assert metric(server, 'pyroscope_segment_writer_member_ring_tokens_owned{name="segment-writer"}') == 0
+
     peer = processes.peer(name="peer-late", port=port)
     inst = registered(peer, server, "sw-ring-4", timeout=10)
     check_active_entry(inst, "sw-ring-4", server)
     assert server.proc.poll() is None and ready_status(server) == 200
+    recovered = wait_for(lambda: any("ring entry published" in l and "failed_heartbeats_before=0" not in l
+                                     for l in server.lines), 5)
+    assert recovered, "".join(server.lines)
 
 
 def test_entry_reaches_a_peer_it_did_not_join(processes, tmp_path):

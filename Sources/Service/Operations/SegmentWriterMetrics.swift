@@ -83,6 +83,28 @@ public final class SegmentWriterMetrics: Sendable {
                              labels: [("tenant", tenant)])
     }
 
+    // dskit's lifecycler metrics for the segment-writer ring (`ring/lifecycler_metrics.go`), named
+    // as upstream registers them (prefix `pyroscope_segment_writer_`, label `name`). The
+    // heartbeat counter keeps dskit's name for every KV store, memberlist included.
+
+    func ringHeartbeats() -> Counter {
+        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_writer_member_consul_heartbeats_total",
+                                                              unitName: "", helpText: "The total number of heartbeats sent to consul."),
+                             labels: [("name", "segment-writer")])
+    }
+
+    func ringTokensOwned() -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_writer_member_ring_tokens_owned", unitName: "",
+                                                            helpText: "The number of tokens owned in the ring."),
+                           labels: [("name", "segment-writer")])
+    }
+
+    func ringTokensToOwn() -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_writer_member_ring_tokens_to_own", unitName: "",
+                                                            helpText: "The number of tokens to own in the ring."),
+                           labels: [("name", "segment-writer")])
+    }
+
     /// dskit's server histogram; `status` is success, error or cancel.
     func requestDuration(route: String, status: String) -> ValueHistogram {
         histogram("pyroscope_request_duration_seconds",

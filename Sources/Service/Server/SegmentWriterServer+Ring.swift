@@ -1,5 +1,6 @@
 import Membership
 import Runtime
+import Synchronization
 
 /// The ring entry that makes distributors send Pushes here (ingest-and-ops.md §3.7).
 extension SegmentWriterServer {
@@ -29,19 +30,39 @@ extension SegmentWriterServer {
             members: config.memberlist.join.compactMap(JoinMember.init), clusterLabel: config.memberlist.clusterLabel,
             unregisterOnShutdown: ring.unregisterOnShutdown)
         let log = self.log
+        let heartbeats = metrics.ringHeartbeats(), tokensOwned = metrics.ringTokensOwned()
+        metrics.ringTokensToOwn().set(to: Double(ring.numTokens))
         log.info("ring membership", ["id": instance.id, "addr": instance.addr, "key": settings.key,
                                      "members": config.memberlist.join.joined(separator: ",")])
+        // A heartbeat no member took is logged when failures start, then about once a minute
+        // (with the last member's error); a member that fails while another takes the entry only
+        // at debug level.
+        let failedHeartbeats = Atomic<Int>(0)
+        let lastFailure = Mutex("")
+        let quietHeartbeats = max(1, Int(60_000_000_000 / ring.heartbeatPeriodNs))
         return RingRegistration(settings: settings) { event in
             switch event {
             case .published(let member, let state, let first):
-                if first || state != .active {
-                    log.info("ring entry published", ["member": member, "state": "\(state)"])
+                let failed = state == .active ? failedHeartbeats.exchange(0, ordering: .relaxed) : 0
+                if state == .active {
+                    heartbeats.increment()
+                    tokensOwned.set(to: Double(instance.tokens.count))
+                } else if state == .left {
+                    tokensOwned.set(to: 0)
+                }
+                if first || state != .active || failed > 0 {
+                    log.info("ring entry published", ["member": member, "state": "\(state)",
+                                                       "failed_heartbeats_before": String(failed)])
                 }
             case .memberFailed(let member, let error):
-                log.warn("memberlist member unreachable", ["member": member, "err": error])
+                lastFailure.withLock { $0 = "\(member): \(error)" }
+                log.debug("memberlist member unreachable", ["member": member, "err": error])
             case .noMemberReached(let state):
-                log.warn("ring entry not published: no memberlist member reached; retried at the next heartbeat",
-                         ["state": "\(state)"])
+                let failed = state == .active ? failedHeartbeats.add(1, ordering: .relaxed).newValue : 1
+                if (failed - 1) % quietHeartbeats == 0 {
+                    log.warn("ring entry not published: no memberlist member reached; retried at the next heartbeat",
+                             ["state": "\(state)", "failed_heartbeats": String(failed), "err": lastFailure.withLock { $0 }])
+                }
             }
         }
     }
