@@ -12,9 +12,9 @@ enum BlockingStream {
         var description: String
     }
 
-    /// Sends `bytes` to `address`; returns the byte count of the reply. The whole exchange ends
-    /// within `timeoutMs`.
-    static func exchange(_ bytes: [UInt8], with address: EndpointAddress, timeoutMs: Int) throws(Failure) -> Int {
+    /// Sends `bytes` to `address` and reads the reply until the peer closes. The whole exchange
+    /// ends within `timeoutMs`.
+    static func exchange(_ bytes: [UInt8], with address: EndpointAddress, timeoutMs: Int) throws(Failure) {
         let deadlineNs = EventLoop.monotonicNowNs &+ UInt64(timeoutMs) &* 1_000_000
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(Errno(rawValue: errno))") }
@@ -38,12 +38,11 @@ enum BlockingStream {
             guard n < 0, errno == EAGAIN || errno == EINTR else { throw Failure(description: "send: \(Errno(rawValue: errno))") }
             try wait(fd, for: Int16(POLLOUT), until: deadlineNs, timeoutMs: timeoutMs, step: "send")
         }
-        var received = 0
         var buffer = [UInt8](repeating: 0, count: 16 << 10)
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { return received }
-            if n > 0 { received += n; continue }
+            if n == 0 { return }
+            if n > 0 { continue }
             guard errno == EAGAIN || errno == EINTR else { throw Failure(description: "recv: \(Errno(rawValue: errno))") }
             try wait(fd, for: Int16(POLLIN), until: deadlineNs, timeoutMs: timeoutMs, step: "reply")
         }

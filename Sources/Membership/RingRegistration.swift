@@ -124,7 +124,7 @@ public final class RingRegistration: Sendable {
         var reached = 0
         for address in resolveMembers().shuffled() where reached < count {
             do {
-                _ = try BlockingStream.exchange(message, with: address, timeoutMs: settings.exchangeTimeoutMs)
+                try BlockingStream.exchange(message, with: address, timeoutMs: settings.exchangeTimeoutMs)
                 reached += 1
                 let first = !published.exchange(true, ordering: .relaxed)
                 onEvent(.published(member: address.description, state: instance.state, first: first))
