@@ -82,6 +82,45 @@ import TestSupport
         }
     }
 
+    /// A pod that went away: the connection pinned to its address moves to the next address,
+    /// so the live server ends up with both connections.
+    @Test func aConnectionToADeadAddressMovesToTheNext() throws {
+        let live = try InstantServer(refuseEvery: 0)
+        defer { live.stop() }
+        let gone = try InstantServer(refuseEvery: 0)
+        let gonePort = gone.port
+        gone.stop()
+        var options = Self.options(port: 9095, connections: 2, streams: 1, warmup: 0.3, duration: 0.7)
+        options.host = "writers.test"
+        let ports = [gonePort, live.port]
+        options.resolver = { _, _ in ports.map { EndpointAddress.literal("127.0.0.1", port: Int($0))! } }
+        let summary = try LoadRunner.run(options, corpus: Self.corpus, server: nil)
+        #expect(summary.throughput.ackedProfiles > 0)
+        #expect(live.stats.withLock { $0.connections } == 2, "both connections reached the live server")
+        #expect(summary.errors.reconnects >= 1)
+    }
+
+    /// Every address of the name stopped answering and the name now resolves elsewhere (pods
+    /// replaced): it is resolved again and the run goes on against the new address.
+    @Test func aNameWhoseAddressesAllFailIsResolvedAgain() throws {
+        let live = try InstantServer(refuseEvery: 0)
+        defer { live.stop() }
+        let gone = try InstantServer(refuseEvery: 0)
+        let gonePort = gone.port
+        gone.stop()
+        let lookups = Mutex(0)
+        let livePort = live.port
+        var options = Self.options(port: 9095, connections: 1, streams: 1, warmup: 0, duration: 2.5)
+        options.host = "writers.test"
+        options.resolver = { _, _ in
+            let n = lookups.withLock { $0 += 1; return $0 }
+            return [EndpointAddress.literal("127.0.0.1", port: Int(n == 1 ? gonePort : livePort))!]
+        }
+        let summary = try LoadRunner.run(options, corpus: Self.corpus, server: nil)
+        #expect(lookups.withLock { $0 } >= 2)
+        #expect(summary.throughput.ackedProfiles > 0 && live.stats.withLock { $0.pushes } > 0)
+    }
+
     @Test func aRefusedConnectionIsCountedNotFatal() throws {
         let unused = try InstantServer(refuseEvery: 0)
         let port = unused.port
@@ -94,6 +133,8 @@ import TestSupport
 }
 
 struct ServerStats {
+    /// Connections accepted.
+    var connections = 0
     var pushes = 0
     var invalid = 0
     var ids = Set<[UInt8]>()
@@ -114,7 +155,10 @@ final class InstantServer {
         configuration.ringEntries = 0
         group = try EventLoopGroup(loopCount: 1, configuration: configuration)
         let stats = self.stats
-        port = try group.listen(host: "127.0.0.1", port: 0) { _ in InstantPushHandler(stats: stats, refuseEvery: refuseEvery) }
+        port = try group.listen(host: "127.0.0.1", port: 0) { _ in
+            stats.withLock { $0.connections += 1 }
+            return InstantPushHandler(stats: stats, refuseEvery: refuseEvery)
+        }
         group.start()
     }
 

@@ -5,8 +5,9 @@ import Glibc
 
 /// Everything one run needs besides the corpus.
 public struct RunOptions: Sendable {
-    /// An IP literal or a name, resolved once when the run starts; connections are spread over
-    /// its addresses round-robin (a headless Service's pods, say).
+    /// An IP literal or a name, resolved when the run starts; connections are spread over its
+    /// addresses round-robin (a headless Service's pods, say), and the name is resolved again
+    /// when its addresses stop answering.
     public var host = "127.0.0.1"
     public var port: UInt16
     public var connections = 8
@@ -67,7 +68,8 @@ public enum LoadRunner {
         var firstConnection = 0
         for (i, loop) in group.loops.enumerated() {
             let share = options.connections / loopCount + (i < options.connections % loopCount ? 1 : 0)
-            let plan = DriverPlan(addresses: addresses, firstConnection: firstConnection, authority: authority, connections: share,
+            let plan = DriverPlan(addresses: addresses, host: options.host, port: Int(options.port), resolver: options.resolver,
+                                  firstConnection: firstConnection, authority: authority, connections: share,
                                   streamsPerConnection: options.streamsPerConnection,
                                   pushesPerSecond: options.pushesPerSecond.map { $0 * Double(share) / Double(options.connections) },
                                   clock: clock, drainTimeoutNs: UInt64(options.drainTimeoutSeconds * 1e9),

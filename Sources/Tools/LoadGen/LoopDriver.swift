@@ -3,9 +3,14 @@ import Runtime
 
 /// What one client loop does: its connections, its share of an open-loop rate, the clock.
 struct DriverPlan: Sendable {
-    /// The server's addresses, resolved once before the loops start: the run's connection `c`
-    /// goes to `addresses[c % count]`.
+    /// The server's addresses, resolved before the loops start: the run's connection `c` goes
+    /// to `addresses[c % count]`, and to the next one each time it fails or is closed. The name
+    /// is resolved again (off the loop, `EndpointAddressList`'s policy) when its addresses stop
+    /// answering, so pods that come and go keep their share of the load.
     var addresses: [EndpointAddress]
+    var host: String
+    var port: Int
+    var resolver: EndpointResolver
     /// The run-wide number of this loop's first connection.
     var firstConnection: Int
     /// `:authority` of every call: the target as given, `host:port` or `[ipv6]:port`.
@@ -35,6 +40,11 @@ final class LoopDriver {
     private var generation: Int
     private var builder: PushBuilder
     private var connections: [PushConnection?] = []
+    private let addressList: EndpointAddressList
+    /// Per slot: how many addresses past its own it has moved (one per failed connection), and
+    /// the address of its connection.
+    private var slotShifts: [Int] = []
+    private var slotAddresses: [String] = []
     private var nextConnection = 0
     private var pacer: OpenLoopPacer?
     private var backlog: [UInt64] = []
@@ -50,6 +60,7 @@ final class LoopDriver {
         self.board = board
         self.collector = collector
         (payloads, generation) = board.latest()
+        addressList = EndpointAddressList(host: plan.host, port: plan.port, addresses: plan.addresses, resolver: plan.resolver)
         builder = PushBuilder(shape: plan.shape, seed: plan.seed)
         interval = IntervalCounts(index: 0)
         if let rate = plan.pushesPerSecond { pacer = OpenLoopPacer(startNs: plan.clock.startNs, pushesPerSecond: rate) }
@@ -58,6 +69,8 @@ final class LoopDriver {
     /// Connects and arms the ticker; on the loop thread, or before the loop starts.
     func start() {
         connections = Array(repeating: nil, count: plan.connections)
+        slotShifts = Array(repeating: 0, count: plan.connections)
+        slotAddresses = Array(repeating: "", count: plan.connections)
         for slot in connections.indices { connect(slot) }
         let tickMs: UInt64 = pacer == nil ? 50 : 1
         ticker = loop.scheduleTimer(afterMs: tickMs, repeatingEveryMs: tickMs) { [unowned self] _ in tick() }
@@ -68,6 +81,7 @@ final class LoopDriver {
     func pushFinished(_ push: InFlightPush, _ status: GRPCStatus, nowNs: UInt64) {
         roll(nowNs)
         let ok = status.code == .ok
+        if ok { addressList.connected() }
         let micros = LatencyScale.micros(nowNs &- push.startNs)
         if ok {
             interval.ok += 1
@@ -109,6 +123,7 @@ final class LoopDriver {
         guard !isFinished, let slot = connections.firstIndex(where: { $0 === connection }) else { return }
         connections[slot] = nil
         totals.reconnects += 1
+        moveOn(slot)
         // Reconnect after a pause (a refused connect would otherwise spin).
         loop.scheduleTimer(afterMs: 100) { [unowned self] _ in
             if !isFinished, EventLoop.monotonicNowNs < plan.clock.measureEndNs { connect(slot) }
@@ -117,17 +132,29 @@ final class LoopDriver {
 
     // MARK: Sending.
 
-    /// Slot `slot` keeps its address across reconnects.
+    /// The address slot `slot` connects to now: its own in the current list, shifted by its failures.
     private func address(of slot: Int) -> EndpointAddress {
-        plan.addresses[(plan.firstConnection + slot) % plan.addresses.count]
+        addressList.takeFinishedResolution()
+        let addresses = addressList.addresses
+        return addresses[(plan.firstConnection + slot + slotShifts[slot]) % addresses.count]
+    }
+
+    /// The slot's connection failed or was closed: its next one goes to the next address, and
+    /// the list counts the failure (a resolution starts once all failed or the list is old).
+    private func moveOn(_ slot: Int) {
+        slotShifts[slot] += 1
+        addressList.connectFailed(slotAddresses[slot])
     }
 
     private func connect(_ slot: Int) {
+        let address = address(of: slot)
+        slotAddresses[slot] = address.description
         do {
-            connections[slot] = try PushConnection(driver: self, loop: loop, address: address(of: slot), authority: plan.authority,
+            connections[slot] = try PushConnection(driver: self, loop: loop, address: address, authority: plan.authority,
                                                    streamsMax: plan.streamsPerConnection)
         } catch {
-            totals.recordError("CONNECT", "connect \(address(of: slot)): \(error)")
+            moveOn(slot)
+            totals.recordError("CONNECT", "connect \(address): \(error)")
             loop.scheduleTimer(afterMs: 100) { [unowned self] _ in
                 if !isFinished, EventLoop.monotonicNowNs < plan.clock.measureEndNs { connect(slot) }
             }
