@@ -35,10 +35,11 @@ public struct StorageConfiguration: Sendable {
     }
 
     /// The store one event loop uses for flushes: io_uring filesystem writes or S3 over io_uring
-    /// sockets; when the loop has no ring (the host refuses io_uring), the blocking store, whose
-    /// calls then run on the loop's thread. Call on that loop's thread.
+    /// sockets; when the loop has no ring (the host refuses io_uring), the blocking stores on
+    /// worker threads beside the loop (`OffloadedObjectStore`), so the loop never waits for
+    /// them.
     public func makeLoopStore(on loop: EventLoop) throws(StorageError) -> any ObjectStore {
-        guard let ring = loop.ring else { return try makeBlockingStore() }
+        guard let ring = loop.ring else { return try OffloadedObjectStore(loop: loop) { () throws(StorageError) in try makeBlockingStore() } }
         switch backend {
         case .filesystem:
             return RingFilesystemObjectStore(ring: ring, root: filesystemDirectory, prefix: prefix)

@@ -112,6 +112,9 @@ public final class EventLoop: @unchecked Sendable {
         wake()
     }
 
+    /// The loop has exited: nothing posted to it runs any more.
+    public var hasExited: Bool { lifecycle.load(ordering: .sequentiallyConsistent) == Lifecycle.exited }
+
     public var isInLoop: Bool {
         let identity = threadIdentity.load(ordering: .acquiring)
         return identity != 0 && pthread_equal(pthread_self(), pthread_t(identity)) != 0

@@ -294,14 +294,18 @@ def test_transient_fault_on_first_attempt_is_retried(protos, s3_stack, tmp_path,
         proc.kill()
 
 
-def test_slow_store_starts_a_hedged_upload(protos, s3_stack, tmp_path):
+@pytest.mark.parametrize("io_uring", [True, False], ids=["ring", "blocking"])
+def test_slow_store_starts_a_hedged_upload(protos, s3_stack, tmp_path, io_uring):
     """(b) every segment PUT is answered 900 ms late, past the 500 ms hedge-after: a second
-    PUT of the same object starts before the first returns; the Push is OK."""
+    PUT of the same object starts before the first returns; the Push is OK. Without io_uring
+    (a seccomp profile refuses it) the blocking S3 stores run on worker threads, so the loop
+    still starts the hedge while the first PUT waits."""
     proxy, s3, flags = s3_stack
     proxy.delay_s = 0.9
     proxy.rule = segment_fault("delay")
     proc = SegmentWriterProcess(tmp_path / "data", *flags, "-segment-writer.segment-duration=300ms",
-                                "-segment-writer.upload-hedge-after=500ms")
+                                "-segment-writer.upload-hedge-after=500ms",
+                                f"-segment-writer.io-uring-enabled={'true' if io_uring else 'false'}")
     try:
         with grpc.insecure_channel(proc.grpc_target) as channel:
             pid, code, details, took = push(protos, channel)

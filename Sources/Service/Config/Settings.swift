@@ -20,7 +20,7 @@ extension Setting {
         Setting("segment-writer.metadata-update-timeout", "segment_writer.metadata_update_timeout", .duration(\.segmentWriter.metadataUpdateTimeoutNs), "Timeout for AddBlock."),
         Setting("segment-writer.bucket-health-check-enabled", "segment_writer.bucket_health_check_enabled", .bool(\.segmentWriter.bucketHealthCheckEnabled), "Check the bucket at start-up (also warms connections)."),
         Setting("segment-writer.bucket-health-check-timeout", "segment_writer.bucket_health_check_timeout", .duration(\.segmentWriter.bucketHealthCheckTimeoutNs), "Timeout for the bucket health check."),
-        Setting("segment-writer.io-uring-enabled", "segment_writer.io_uring_enabled", .bool(\.segmentWriter.ioUringEnabled), "Uploads through io_uring; false (or a refused io_uring_setup) uses blocking calls on the loops."),
+        Setting("segment-writer.io-uring-enabled", "segment_writer.io_uring_enabled", .bool(\.segmentWriter.ioUringEnabled), "Uploads through io_uring; false (or a refused io_uring_setup) uses blocking calls on worker threads beside the loops."),
         Setting("segment-writer.event-loops", "segment_writer.event_loops", .int(\.segmentWriter.eventLoops), "Event loops, one pinned thread each; 0 = one per CPU. Shard s is owned by loop s mod N."),
         Setting("segment-writer.segment-max-bytes", "segment_writer.segment_max_bytes", .int(\.segmentWriter.segmentMaxBytes), "A shard flushes early once it holds this many bytes."),
         Setting("segment-writer.memory-budget-bytes", "segment_writer.memory_budget_bytes", .int(\.segmentWriter.memoryBudgetBytes), "Accumulated plus in-flight bytes before Pushes get RESOURCE_EXHAUSTED."),

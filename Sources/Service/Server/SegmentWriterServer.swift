@@ -40,13 +40,13 @@ public final class SegmentWriterServer {
         loopConfig.timersMax = 1 << 16
         if !config.segmentWriter.ioUringEnabled {
             loopConfig.ringEntries = 0
-            log.info("io_uring disabled by configuration, uploads use blocking POSIX calls on the loops")
+            log.info("io_uring disabled by configuration, uploads use blocking POSIX calls on worker threads")
         }
         do {
             group = try EventLoopGroup(loopCount: loopCount, configuration: loopConfig)
         } catch {
             // Container runtimes' default seccomp profiles may refuse io_uring_setup (Runtime README).
-            log.warn("io_uring unavailable, uploads use blocking POSIX calls on the loops", ["err": "\(error)"])
+            log.warn("io_uring unavailable, uploads use blocking POSIX calls on worker threads", ["err": "\(error)"])
             loopConfig.ringEntries = 0
             group = try EventLoopGroup(loopCount: loopCount, configuration: loopConfig)
         }
