@@ -21,3 +21,11 @@ public protocol ObjectStore: AnyObject {
 extension ObjectStore {
     public func cancelPuts(_ path: String) {}
 }
+
+/// A blocking store whose request in flight another thread can end (`OffloadedObjectStore`'s
+/// `cancelPuts`): `interruptRequest()` makes it fail `cancelled` at once, and every request
+/// after it too until `clearInterruption()`. Both are safe from any thread.
+public protocol InterruptibleObjectStore: ObjectStore {
+    func interruptRequest()
+    func clearInterruption()
+}

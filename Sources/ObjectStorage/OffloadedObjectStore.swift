@@ -12,9 +12,10 @@ import Glibc
 /// upload runs beside its primary. The completion is posted back to the loop and runs there,
 /// as a loop-driven store's does.
 ///
-/// `cancelPuts` ends the puts of a path that have not started yet (completed with
-/// `StorageError.cancelled`, without touching the store); one already running ends on its own
-/// (the blocking stores' I/O timeouts bound it) and completes with its outcome.
+/// `cancelPuts` ends the puts of a path: one not started yet completes `StorageError.cancelled`
+/// without touching the store; one running on an `InterruptibleObjectStore` (S3) has its socket
+/// shut down and completes `cancelled` at once; one running on another store (the filesystem's,
+/// which cannot hang on a peer) ends on its own and completes with its outcome.
 public final class OffloadedObjectStore: ObjectStore {
     private let loop: EventLoop
     private let workers: [Worker]
@@ -40,7 +41,7 @@ public final class OffloadedObjectStore: ObjectStore {
     public func put(_ path: String, _ bytes: [UInt8], completion: @escaping (Result<Void, StorageError>) -> Void) {
         let cancellation = Cancellation()
         pending[path, default: []].append(cancellation)
-        run { store, done in
+        run(cancellation: cancellation) { store, done in
             guard !cancellation.isCancelled else { return done(.failure(.cancelled)) }
             store.put(path, bytes) { done($0) }
         } completion: { [self] (result: Result<Void, StorageError>) in
@@ -59,11 +60,15 @@ public final class OffloadedObjectStore: ObjectStore {
     }
 
     public func cancelPuts(_ path: String) {
-        for cancellation in pending[path] ?? [] { cancellation.cancel() }
+        for cancellation in pending[path] ?? [] {
+            cancellation.cancel()
+            for worker in workers { worker.interrupt(ifRunning: cancellation) }
+        }
     }
 
     /// Runs `work` on the least busy worker and `completion` with its result on the loop.
-    private func run<T>(_ work: @escaping @Sendable (any ObjectStore, @escaping (Result<T, StorageError>) -> Void) -> Void,
+    private func run<T>(cancellation: Cancellation? = nil,
+                        _ work: @escaping @Sendable (any ObjectStore, @escaping (Result<T, StorageError>) -> Void) -> Void,
                         completion: @escaping (Result<T, StorageError>) -> Void) {
         let index = inFlight.indices.min { inFlight[$0] < inFlight[$1] }!
         inFlight[index] += 1
@@ -72,7 +77,7 @@ public final class OffloadedObjectStore: ObjectStore {
             inFlight[index] -= 1
             completion(result)
         }
-        workers[index].enqueue { store in
+        workers[index].enqueue(cancellation) { store in
             work(store) { result in
                 let delivered = UncheckedSendable(result)
                 // The loop's inbox is bounded: wait for room rather than lose a completion
@@ -98,15 +103,22 @@ private struct UncheckedSendable<Value>: @unchecked Sendable {
 
 /// One thread and the blocking store only it uses: jobs in order, woken through a pipe.
 private final class Worker: @unchecked Sendable {
-    typealias Job = @Sendable (any ObjectStore) -> Void
+    typealias Job = (cancellation: Cancellation?, run: @Sendable (any ObjectStore) -> Void)
     private let store: any ObjectStore
+    /// The same store when another thread may interrupt its request (its methods for that are
+    /// thread-safe).
+    private let interruptible: (any InterruptibleObjectStore)?
     private let jobs = Mutex<[Job]>([])
+    /// The cancellation of the put running now; `interrupt(ifRunning:)` and the switch to the
+    /// next job take this lock, so an interruption never reaches another put.
+    private let running = Mutex<Cancellation?>(nil)
     private let stopping = Atomic<Bool>(false)
     private let wake: (read: Int32, write: Int32)
     private let thread = Mutex<OSThread?>(nil)
 
     init(store: any ObjectStore) throws(StorageError) {
         self.store = store
+        interruptible = store as? any InterruptibleObjectStore
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw .transport("pipe for a storage worker: \(Errno(rawValue: errno))") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -119,10 +131,17 @@ private final class Worker: @unchecked Sendable {
         thread.withLock { $0 = spawned }
     }
 
-    func enqueue(_ job: @escaping Job) {
-        jobs.withLock { $0.append(job) }
+    func enqueue(_ cancellation: Cancellation?, _ job: @escaping @Sendable (any ObjectStore) -> Void) {
+        jobs.withLock { $0.append((cancellation, job)) }
         var one: UInt8 = 1
         _ = write(wake.write, &one, 1)
+    }
+
+    /// Ends the request of the put `cancellation` belongs to, if it is the one running.
+    func interrupt(ifRunning cancellation: Cancellation) {
+        running.withLock { running in
+            if running === cancellation { interruptible?.interruptRequest() }
+        }
     }
 
     /// Lets the jobs already queued run, then ends the thread.
@@ -140,7 +159,12 @@ private final class Worker: @unchecked Sendable {
         while true {
             let next = jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
             if let next {
-                next(store)
+                running.withLock { running in
+                    running = next.cancellation
+                    interruptible?.clearInterruption()
+                }
+                next.run(store)
+                running.withLock { $0 = nil }
                 continue
             }
             if stopping.load(ordering: .sequentiallyConsistent) { return }

@@ -83,3 +83,73 @@ private final class LoopState: @unchecked Sendable {
         #expect(outcomes.all == ["stored a", "a success()", "b failure(ObjectStorage.StorageError.cancelled)"])
     }
 }
+
+/// A TCP listener on 127.0.0.1 that accepts connections and never answers (an S3 that takes a
+/// PUT and hangs).
+private final class SilentServer: Sendable {
+    let fd: Int32
+    let port: Int
+    private let accepted = Mutex<[Int32]>([])
+
+    init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &addr) { p in
+            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                guard bind(listener, sa, length) == 0, listen(listener, 16) == 0, getsockname(listener, sa, &length) == 0 else {
+                    throw Errno(rawValue: errno)
+                }
+            }
+        }
+        fd = listener
+        port = Int(UInt16(bigEndian: addr.sin_port))
+        OSThread.spawn { [self] in
+            while true {
+                let client = accept(fd, nil, nil)
+                guard client >= 0 else { return }
+                accepted.withLock { $0.append(client) }
+            }
+        }?.detach()
+    }
+
+    func stop() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+        for client in accepted.withLock({ $0 }) { close(client) }
+    }
+}
+
+@Suite(.serialized) struct OffloadedInterruptionTests {
+    /// An S3 PUT the store took and never answered, cancelled by the uploader (its timeout):
+    /// the worker's socket is shut down, so the put completes `cancelled` at once instead of
+    /// after the store's 5 s I/O timeout, and the worker is free for the next put.
+    @Test func aHangingS3PutIsInterruptedByCancelPuts() throws {
+        let server = try SilentServer()
+        defer { server.stop() }
+        let outcomes = Outcomes()
+        let tookMs = Atomic<UInt64>(0)
+        let state = LoopState()
+        let configuration = S3Configuration(endpoint: "127.0.0.1:\(server.port)", bucketName: "b",
+                                            credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "s"),
+                                            insecure: true, ioTimeoutMs: 5_000)
+        try onLoop { loop, done in
+            let store = try! OffloadedObjectStore(loop: loop, workers: 1) { () throws(StorageError) in
+                try S3ObjectStore(configuration: configuration)
+            }
+            state.store = store
+            let startNs = EventLoop.monotonicNowNs
+            store.put("segments/1/block.bin", [1, 2, 3]) { result in
+                tookMs.store((EventLoop.monotonicNowNs - startNs) / 1_000_000, ordering: .relaxed)
+                outcomes.add("\(result)")
+                state.store = nil
+                done()
+            }
+            loop.scheduleTimer(afterMs: 300) { _ in store.cancelPuts("segments/1/block.bin") }
+        }
+        #expect(outcomes.all == ["failure(ObjectStorage.StorageError.cancelled)"])
+        #expect((300 ..< 1_500).contains(tookMs.load(ordering: .relaxed)), "ended by the cancel, not the 5 s I/O timeout")
+    }
+}

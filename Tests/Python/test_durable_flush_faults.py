@@ -325,19 +325,22 @@ def test_slow_store_starts_a_hedged_upload(protos, s3_stack, tmp_path, io_uring)
         proc.kill()
 
 
-@pytest.mark.parametrize("fault", ["drop", "503", "blackhole"])
+@pytest.mark.parametrize("fault", ["drop", "503", "blackhole", "blackhole-blocking"])
 def test_store_down_past_the_timeout_answers_unknown_and_never_ok_without_object(protos, s3_stack, tmp_path, fault):
     """(c) segment PUTs fail for longer than the 2 s upload timeout: every Push of the segment
     gets UNKNOWN within timeout + segment duration (+ slack); once the store is back, Pushes
     are OK and each OK one is inside a stored, verifiable block.bin. "blackhole": the store
     takes every PUT and answers 6 s later (past the timeout, inside the 10 s I/O timeout):
     the server cancels each such PUT at the upload timeout (closes its connection), so none
-    of them is committed later and no segment answered UNKNOWN ever lands in the bucket."""
+    of them is committed later and no segment answered UNKNOWN ever lands in the bucket.
+    "blackhole-blocking": the same without io_uring, where the blocking S3 stores run on worker
+    threads and a cancelled PUT's socket is shut down from the loop."""
     proxy, s3, flags = s3_stack
-    if fault == "blackhole":
+    extra = ["-segment-writer.io-uring-enabled=false"] if fault == "blackhole-blocking" else []
+    if fault.startswith("blackhole"):
         fault, proxy.delay_s = "delay", 6.0
     proc = SegmentWriterProcess(tmp_path / "data", *flags, "-segment-writer.segment-duration=500ms",
-                                "-segment-writer.upload-timeout=2s")
+                                "-segment-writer.upload-timeout=2s", *extra)
     ok_ids, results = set(), []
     try:
         with grpc.insecure_channel(proc.grpc_target) as channel:

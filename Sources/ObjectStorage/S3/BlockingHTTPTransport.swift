@@ -1,5 +1,6 @@
 import HTTP1
 import Runtime
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,6 +19,9 @@ public final class BlockingHTTPTransport {
     let maxResponseBodyBytes: Int
     let resolver: EndpointResolver
     private var connection: Connection?
+    /// The socket requests use now (-1: none) and whether `interrupt()` ended the request in
+    /// flight; shared with the thread that interrupts.
+    private let interruption = Mutex<(fd: Int32, interrupted: Bool)>((-1, false))
     /// How many TCP connections were opened (keep-alive reuse keeps this at 1).
     public private(set) var connectionsOpened = 0
 
@@ -41,15 +45,38 @@ public final class BlockingHTTPTransport {
     deinit { close() }
 
     public func close() {
-        connection?.close()
-        connection = nil
+        guard let connection else { return }
+        interruption.withLock { $0.fd = -1 }  // before the descriptor can be reused
+        connection.close()
+        self.connection = nil
     }
+
+    /// Ends the request in flight from another thread: its socket is shut down, so the blocking
+    /// send or receive returns at once, and the request fails `cancelled` without a second try;
+    /// until `clearInterruption()`, so do the requests after it. For a store driven from worker
+    /// threads (`OffloadedObjectStore`), whose puts `cancelPuts` could otherwise not end.
+    public func interrupt() {
+        interruption.withLock { state in
+            state.interrupted = true
+            if state.fd >= 0 { shutdown(state.fd, Int32(SHUT_RDWR)) }
+        }
+    }
+
+    public func clearInterruption() {
+        interruption.withLock { $0.interrupted = false }
+    }
+
+    private var interrupted: Bool { interruption.withLock { $0.interrupted } }
 
     /// Sends `request` and waits for its whole response.
     public func roundTrip(_ request: HTTP1ClientRequest) throws(StorageError) -> HTTP1ClientResponse {
+        guard !interrupted else { throw .cancelled }
         if let reused = connection {
             do {
                 return try exchange(reused, request)
+            } catch where interrupted {
+                close()
+                throw .cancelled
             } catch where !reused.session.receivedResponseBytes {
                 // The server closed the idle connection before answering: send again on a new one
                 // (every S3 request we make is idempotent).
@@ -69,11 +96,16 @@ public final class BlockingHTTPTransport {
                                    connectTimeoutMs: min(Int(S3Configuration.connectTimeoutMs), ioTimeoutMs), maxResponseBodyBytes: maxResponseBodyBytes)
         connectionsOpened += 1
         connection = fresh
-        do {
+        let interruptedAlready = interruption.withLock { state in
+            state.fd = fresh.fd
+            return state.interrupted
+        }
+        do throws(StorageError) {
+            guard !interruptedAlready else { throw .cancelled }
             return try exchange(fresh, request)
         } catch {
             close()
-            throw error
+            throw interrupted ? .cancelled : error
         }
     }
 

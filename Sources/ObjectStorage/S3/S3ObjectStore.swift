@@ -4,7 +4,7 @@ import Runtime
 /// `Content-MD5`, so S3 only stores it if every byte arrived; S3 makes an object visible
 /// only when its PUT completes, so there is never a partial object under the key. The endpoint
 /// is resolved for every new connection (`BlockingHTTPTransport`).
-public final class S3ObjectStore: ObjectStore {
+public final class S3ObjectStore: InterruptibleObjectStore {
     public let client: S3Client
     public let prefix: String
     /// The connection the store uses (for requests the store does not wrap, e.g. HEAD and list).
@@ -45,6 +45,10 @@ public final class S3ObjectStore: ObjectStore {
             return response.body
         })
     }
+
+    /// `InterruptibleObjectStore`: from another thread, ends the request in flight.
+    public func interruptRequest() { transport.interrupt() }
+    public func clearInterruption() { transport.clearInterruption() }
 
     public func checkHealth(completion: @escaping (Result<Void, StorageError>) -> Void) {
         completion(Result { () throws(StorageError) in
