@@ -92,20 +92,11 @@ private final class SilentServer: Sendable {
     private let accepted = Mutex<[Int32]>([])
 
     init() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &addr) { p in
-            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                guard bind(listener, sa, length) == 0, listen(listener, 16) == 0, getsockname(listener, sa, &length) == 0 else {
-                    throw Errno(rawValue: errno)
-                }
-            }
-        }
-        fd = listener
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        // The runtime's listener, made blocking for this test's accept thread.
+        let listener = try ListeningSocket.listen(host: "127.0.0.1", port: 0, reusePort: false)
+        fd = listener.socket.fileDescriptor
+        port = Int(try listener.localPort)
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         OSThread.spawn { [self] in
             while true {
                 let client = accept(fd, nil, nil)
