@@ -16,21 +16,14 @@ enum BlockingStream {
     /// ends within `timeoutMs`.
     static func exchange(_ bytes: [UInt8], with address: EndpointAddress, timeoutMs: Int) throws(Failure) {
         let deadlineNs = EventLoop.monotonicNowNs &+ UInt64(timeoutMs) &* 1_000_000
-        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: \(Errno(rawValue: errno))") }
-        defer { close(fd) }
-        var storage = address.storage
-        let rc = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, address.length) }
+        let socket: Socket
+        do {
+            socket = try Socket.connect(to: address, timeoutMs: timeoutMs)
+        } catch {
+            throw Failure(description: error.rawValue == ETIMEDOUT ? "connect timed out after \(timeoutMs) ms" : "connect: \(error)")
         }
-        if rc != 0 {
-            guard errno == EINPROGRESS else { throw Failure(description: "connect: \(Errno(rawValue: errno))") }
-            try wait(fd, for: Int16(POLLOUT), until: deadlineNs, timeoutMs: timeoutMs, step: "connect")
-            var error: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
-            guard error == 0 else { throw Failure(description: "connect: \(Errno(rawValue: error))") }
-        }
+        defer { socket.close() }
+        let fd = socket.fileDescriptor
         var sent = 0
         while sent < bytes.count {
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }

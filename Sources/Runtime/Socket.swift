@@ -28,6 +28,42 @@ public struct Socket: Hashable, Sendable {
         return Socket(fileDescriptor: fd)
     }
 
+    /// Connects to `address` within `timeoutMs`, blocking the calling thread (a thread beside the
+    /// loops, never a loop): the socket, non-blocking, once connected. No answer in time is
+    /// ETIMEDOUT (an address that drops SYNs); signals do not cut the wait short.
+    public static func connect(to address: EndpointAddress, timeoutMs: Int) throws(Errno) -> Socket {
+        let fd = Glibc.socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw Errno(rawValue: errno) }
+        var storage = address.storage
+        let rc = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
+        }
+        var code = rc == 0 ? 0 : errno
+        if code == EINPROGRESS || code == EINTR {
+            let deadlineNs = cshim_monotonic_ns() &+ UInt64(max(0, timeoutMs)) &* 1_000_000
+            code = ETIMEDOUT
+            while case let now = cshim_monotonic_ns(), now < deadlineNs {
+                var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                let n = poll(&p, 1, Int32(clamping: (deadlineNs - now + 999_999) / 1_000_000))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    if n < 0 { code = errno }
+                    break
+                }
+                var error: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+                code = error
+                break
+            }
+        }
+        guard code == 0 else {
+            Glibc.close(fd)
+            throw Errno(rawValue: code)
+        }
+        return Socket(fileDescriptor: fd)
+    }
+
     /// Reads into `buffer`: the byte count (0 = end of stream), or nil when a
     /// non-blocking socket has nothing to read.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int? {

@@ -196,48 +196,24 @@ private final class Connection {
                                 endpoint: String) throws(StorageError) -> Int32 {
         var lastError = "no address"
         for address in addresses {
-            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { lastError = errnoText(errno); continue }
+            let socket: Socket
+            do {
+                socket = try Socket.connect(to: address, timeoutMs: connectTimeoutMs)
+            } catch {
+                lastError = error.rawValue == ETIMEDOUT ? "\(address): no answer within \(connectTimeoutMs) ms"
+                                                        : "\(address): \(errnoText(error.rawValue))"
+                continue
+            }
+            let fd = socket.fileDescriptor
+            // Blocking from here: the send and receive timeouts bound each call.
+            _ = try? socket.setNonBlocking(false)
             setTimeout(fd, SO_RCVTIMEO, ms: ioTimeoutMs)
-            // A blocking connect waits at most the send timeout (then fails with EINPROGRESS).
-            setTimeout(fd, SO_SNDTIMEO, ms: connectTimeoutMs)
+            setTimeout(fd, SO_SNDTIMEO, ms: ioTimeoutMs)
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            var storage = address.storage
-            let rc = withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, address.length) }
-            }
-            var code = rc == 0 ? 0 : errno
-            if code == EINTR {
-                // A signal cut the wait short; the connect goes on in the background (POSIX).
-                code = finishInterruptedConnect(fd, timeoutMs: connectTimeoutMs)
-            }
-            if code == 0 {
-                setTimeout(fd, SO_SNDTIMEO, ms: ioTimeoutMs)
-                return fd
-            }
-            lastError = code == EINPROGRESS ? "\(address): no answer within \(connectTimeoutMs) ms" : "\(address): \(errnoText(code))"
-            Glibc.close(fd)
+            return fd
         }
         throw .transport("cannot connect to \(endpoint): \(lastError)")
-    }
-
-    /// Waits (up to `timeoutMs`, through further signals) for a connect a signal interrupted;
-    /// its outcome as an errno (0: connected, EINPROGRESS: still no answer).
-    private static func finishInterruptedConnect(_ fd: Int32, timeoutMs: Int) -> Int32 {
-        let deadlineNs = EventLoop.monotonicNowNs &+ UInt64(timeoutMs) &* 1_000_000
-        while true {
-            let now = EventLoop.monotonicNowNs
-            guard now < deadlineNs else { return EINPROGRESS }
-            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            let n = poll(&p, 1, Int32(clamping: (deadlineNs - now + 999_999) / 1_000_000))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return n == 0 ? EINPROGRESS : errno }
-            var error: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
-            return error
-        }
     }
 
     private static func setTimeout(_ fd: Int32, _ option: Int32, ms: Int) {
