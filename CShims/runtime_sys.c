@@ -237,6 +237,19 @@ int cshim_local_port(int fd) {
     }
 }
 
+int cshim_local_host(int fd, char *out, unsigned size) {
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+    if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0) return fail();
+    const void *ip;
+    switch (addr.ss_family) {
+    case AF_INET: ip = &((struct sockaddr_in *)&addr)->sin_addr; break;
+    case AF_INET6: ip = &((struct sockaddr_in6 *)&addr)->sin6_addr; break;
+    default: return -EAFNOSUPPORT;
+    }
+    return inet_ntop(addr.ss_family, ip, out, size) ? 0 : fail();
+}
+
 int cshim_set_nonblocking(int fd, int on) {
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0) return fail();

@@ -79,6 +79,8 @@ int cshim_socket_error(int fd);
 int cshim_tcp_accept(int listen_fd);
 /// The local port of a bound IPv4 or IPv6 socket.
 int cshim_local_port(int fd);
+/// The numeric host a socket is bound to (`::`, `0.0.0.0`, `127.0.0.1`) into `out`; 0 or -errno.
+int cshim_local_host(int fd, char *out, unsigned size);
 int cshim_set_nonblocking(int fd, int on);
 int cshim_shutdown_write(int fd);
 /// send() with MSG_NOSIGNAL (a closed peer gives EPIPE, not SIGPIPE).

@@ -38,19 +38,28 @@ public final class EventLoopGroup: Sendable {
     public func listen(
         host: String, port: UInt16, makeHandler: @escaping @Sendable (EventLoop) -> any ConnectionHandler
     ) throws(Errno) -> UInt16 {
-        var boundPort = port
+        try bind(host: host, port: port, makeHandler: makeHandler).port
+    }
+
+    /// `listen`, returning the address the listeners got: the port (when `port` was 0) and the
+    /// host (`::` or, on a kernel without IPv6, `0.0.0.0` when `host` is empty).
+    public func bind(
+        host: String, port: UInt16, makeHandler: @escaping @Sendable (EventLoop) -> any ConnectionHandler
+    ) throws(Errno) -> (host: String, port: UInt16) {
+        var boundPort = port, boundHost = host
         for loop in loops {
             let socket = try ListeningSocket.listen(
                 host: host, port: boundPort, backlog: loop.configuration.listenBacklog, reusePort: true)
             do {
                 boundPort = try socket.localPort
+                boundHost = try socket.localHost
                 try loop.addListener(socket, makeHandler: makeHandler)
             } catch {
                 socket.close()
                 throw error
             }
         }
-        return boundPort
+        return (boundHost, boundPort)
     }
 
     public func start() {

@@ -104,6 +104,16 @@ public struct Socket: Hashable, Sendable {
         get throws(Errno) { UInt16(try Errno.check(cshim_local_port(fileDescriptor))) }
     }
 
+    /// The numeric host the socket is bound to: what a listener on every interface really got
+    /// (`::`, or `0.0.0.0` on a kernel without IPv6).
+    public var localHost: String {
+        get throws(Errno) {
+            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            _ = try Errno.check(cshim_local_host(fileDescriptor, &text, UInt32(text.count)))
+            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
     public func close() {
         _ = Glibc.close(fileDescriptor)
     }
@@ -143,6 +153,10 @@ public struct ListeningSocket: Hashable, Sendable {
 
     public var localPort: UInt16 {
         get throws(Errno) { try socket.localPort }
+    }
+
+    public var localHost: String {
+        get throws(Errno) { try socket.localHost }
     }
 
     public func close() {

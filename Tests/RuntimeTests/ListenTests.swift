@@ -24,6 +24,20 @@ struct ListenTests {
         #expect(accepted.allSatisfy { $0 > 0 }, "accepted per loop: \(accepted)")
     }
 
+    /// What the server logs: the address the kernel bound, not the one asked for (every
+    /// interface is `::` here; a kernel without IPv6 falls back to `0.0.0.0`).
+    @Test(arguments: [("", "::"), ("127.0.0.1", "127.0.0.1"), ("::1", "::1")])
+    func bindReportsTheBoundHostAndPort(host: String, bound: String) throws {
+        let group = try EventLoopGroup(loopCount: 2)
+        let address = try group.bind(host: host, port: 0) { _ in EchoHandler(stats: EchoStats()) }
+        group.start()
+        defer { group.shutdown() }
+        #expect(address.host == bound)
+        #expect(address.port != 0)
+        let client = bound == "::1" ? "::1" : "127.0.0.1"
+        #expect(try echoRoundTrip(host: client, port: address.port, payload: [7]) == [7])
+    }
+
     @Test func ipv6LiteralListenerAcceptsIPv6AndReportsItsPort() throws {
         let listener = try ListeningSocket.listen(host: "::1", port: 0, reusePort: false)
         defer { listener.close() }

@@ -78,8 +78,9 @@ public final class SegmentWriterServer {
         let grpcHost = Self.listenHost(config.server.grpcListenAddress)
         let httpHost = Self.listenHost(config.server.httpListenAddress)
         let grpcListenPort = UInt16(config.server.grpcListenPort), httpListenPort = UInt16(config.server.httpListenPort)
+        let grpcBound: (host: String, port: UInt16), httpBound: (host: String, port: UInt16)
         do {
-            grpcPort = try group.listen(host: grpcHost, port: grpcListenPort) { loop in
+            grpcBound = try group.bind(host: grpcHost, port: grpcListenPort) { loop in
                 GRPCConnectionHandler(context: loops[loop.index], configuration: grpcServerConfig)
             }
         } catch {
@@ -87,15 +88,18 @@ public final class SegmentWriterServer {
         }
         let readiness = self.readiness, metrics = self.metrics
         do {
-            httpPort = try group.listen(host: httpHost, port: httpListenPort) { _ in
+            httpBound = try group.bind(host: httpHost, port: httpListenPort) { _ in
                 OperationsHTTPHandler(readiness: readiness, metrics: metrics)
             }
         } catch {
             throw ListenError(server: "HTTP", address: Self.listenDescription(httpHost, port: httpListenPort), error: error)
         }
+        grpcPort = grpcBound.port
+        httpPort = httpBound.port
         group.start()
-        log.info("server listening", ["grpc": Self.listenDescription(grpcHost, port: grpcPort),
-                                      "http": Self.listenDescription(httpHost, port: httpPort),
+        // The hosts the listeners got: every interface is `::`, or `0.0.0.0` without IPv6.
+        log.info("server listening", ["grpc": EndpointAddress.hostPort(grpcBound.host, port: Int(grpcPort)),
+                                      "http": EndpointAddress.hostPort(httpBound.host, port: Int(httpPort)),
                                       "loops": String(group.loops.count)])
         readiness.advance(to: .serving)
         log.info("segment-writer serving", ["segment_duration_ms": String(config.segmentWriter.segmentDurationNs / 1_000_000),
