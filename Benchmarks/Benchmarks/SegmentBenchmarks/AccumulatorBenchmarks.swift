@@ -23,12 +23,21 @@ enum AccumulatorInputs {
     /// Every profile of `corpus` once per service, in corpus order per service.
     static let pushes: [[UInt8]] = (0 ..< services).flatMap { s in corpus.map { message($0, service: s) } }
 
-    static func message(_ p: IngestInputs.Push, service s: Int) -> [UInt8] {
+    static func message(_ p: IngestInputs.Push, service s: Int) -> [UInt8] { message(profile: p.profile, service: s) }
+
+    static func message(profile: [UInt8], service s: Int) -> [UInt8] {
         PushRequestMessage(
             tenantID: "anonymous",
             labels: [("__name__", "process_cpu"), ("service_name", ByteString("bench-\(s)"))],
-            profile: p.profile, profileID: (0 ..< 16).map { UInt8($0) &+ UInt8(s) }, shard: 1
+            profile: profile, profileID: (0 ..< 16).map { UInt8($0) &+ UInt8(s) }, shard: 1
         ).encode()
+    }
+
+    /// `corpus` gunzipped, one service's pushes, and the raw bytes in all.
+    static func rawPushes(_ corpus: [IngestInputs.Push]) -> (messages: [[UInt8]], rawBytes: Int) {
+        let baseline = GunzipBaseline(corpus)
+        let profiles = corpus.map { p in Array(baseline.gunzipped(p.profile)) }
+        return (profiles.map { message(profile: $0, service: 0) }, profiles.reduce(0) { $0 + $1.count })
     }
 
     static let segmentID = ULID(timeMs: 1_700_000_000_000, entropy: Array(repeating: 7, count: 10))
@@ -71,6 +80,19 @@ func accumulatorBenchmarks(_ configuration: Benchmark.Configuration) {
         AccumulatorInputs.ingestAll(accumulator, oneService)
         benchmark.stopMeasurement()
         AccumulatorInputs.flush(accumulator, &writer)
+    }
+
+    // The same profiles decompressed, as upstream's distributor sends them by default
+    // (`write_path_compression: none`): the pass without gunzip, same accumulator semantics.
+    let raw = AccumulatorInputs.rawPushes(corpus)
+    let rawAccumulator = ShardAccumulator()
+    var rawWriter = ByteWriter()
+    Benchmark("Ingest decode+accumulate (accumulator corpus, raw as distributors send): \(corpus.count) profiles, \(raw.rawBytes) B raw",
+              configuration: configuration) { benchmark in
+        benchmark.startMeasurement()
+        AccumulatorInputs.ingestAll(rawAccumulator, raw.messages[...])
+        benchmark.stopMeasurement()
+        AccumulatorInputs.flush(rawAccumulator, &rawWriter)
     }
 
     // One Push per iteration, cycling through the corpus with a flush (not measured) after each

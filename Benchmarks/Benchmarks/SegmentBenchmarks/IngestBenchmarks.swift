@@ -90,6 +90,9 @@ final class GunzipBaseline {
         precondition(result == LIBDEFLATE_SUCCESS)
         return produced
     }
+
+    /// The decompressed bytes of `input` (a view of the shared buffer until the next call).
+    func gunzipped(_ input: [UInt8]) -> ArraySlice<UInt8> { buffer[..<gunzip(input)] }
 }
 
 func ingestBenchmarks(_ configuration: Benchmark.Configuration) {
