@@ -13,7 +13,7 @@ import pytest
 from conftest import TESTDATA
 from memberlist_peer import ACTIVE, LEAVING, LEFT, PeerProcess, free_port, wait_for
 from server_process import SegmentWriterProcess
-from test_segment_writer_server import call_status, make_request, stub
+from test_segment_writer_server import call_status, health_check, make_request, stub
 
 PROFILE = (TESTDATA / "pprof" / "heap").read_bytes()
 
@@ -170,3 +170,44 @@ def test_entry_reaches_a_peer_it_did_not_join(processes, tmp_path):
     registered(first, server, "sw-ring-5")
     inst = registered(second, server, "sw-ring-5", timeout=10)
     check_active_entry(inst, "sw-ring-5", server)
+
+
+def test_ring_grace_takes_pushes_while_leaving_then_drains(protos, processes, tmp_path):
+    """§5.5 steps 2–5: after SIGTERM the entry is LEAVING and gRPC health NOT_SERVING, yet Pushes
+    from distributors with an older ring view are still acknowledged for
+    -segment-writer.min-ready-duration; then the drain refuses them and the process exits 0."""
+    peer = processes.peer(name="peer-a")
+    server = processes.server(tmp_path, "sw-ring-6", [peer.address], "-segment-writer.min-ready-duration=3s",
+                              "-segment-writer.segment-duration=100ms")
+    registered(peer, server, "sw-ring-6")
+    with grpc.insecure_channel(server.grpc_target) as channel:
+        push = stub(protos, channel).Push
+        assert health_check(channel, "pyroscope.segment-writer") == b"\x08\x01"
+        signalled = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        leaving = wait_for(lambda: (i := peer.instance("sw-ring-6"))["state"] == LEAVING and i, 2)
+        assert leaving, "not LEAVING after SIGTERM\n" + logs(server, peer)
+        assert wait_for(lambda: health_check(channel, "pyroscope.segment-writer") == b"\x08\x02", 1), \
+            "gRPC health still SERVING during the ring grace\n" + logs(server, peer)
+        assert ready_status(server) == 503
+        code, details = call_status(lambda: push(make_request(protos, PROFILE, shard=2), timeout=5))
+        assert code == grpc.StatusCode.OK, details
+        assert time.monotonic() - signalled < 2.5, "the Push was not answered within the grace"
+        assert server.proc.poll() is None, "exited before the grace ended\n" + logs(server, peer)
+        assert server.proc.wait(15) == 0, logs(server, peer)
+    assert time.monotonic() - signalled >= 3.0, "drained before -segment-writer.min-ready-duration"
+    log = "".join(server.lines)
+    assert log.index("ring entry leaving") < log.index("draining"), log
+
+
+def test_second_signal_ends_the_ring_grace(processes, tmp_path):
+    peer = processes.peer(name="peer-a")
+    server = processes.server(tmp_path, "sw-ring-7", [peer.address], "-segment-writer.min-ready-duration=60s")
+    registered(peer, server, "sw-ring-7")
+    server.proc.send_signal(signal.SIGTERM)
+    assert wait_for(lambda: "ring entry leaving" in "".join(server.lines), 3), logs(server, peer)
+    signalled = time.monotonic()
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(10) == 0, logs(server, peer)
+    assert time.monotonic() - signalled < 3.0
+    assert "the rest of the ring grace is skipped" in "".join(server.lines)

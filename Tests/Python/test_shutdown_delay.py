@@ -71,3 +71,17 @@ def test_second_signal_skips_the_rest_of_the_delay(tmp_path):
         assert "second shutdown signal" in "".join(proc.lines)
     finally:
         proc.kill()
+
+
+def test_without_a_ring_the_drain_starts_at_once(tmp_path):
+    """-segment-writer.min-ready-duration (30 s by default) only holds a writer that is in a ring:
+    no distributor can have a stale view of one that never registered."""
+    proc = SegmentWriterProcess(tmp_path / "data")
+    try:
+        signalled = time.monotonic()
+        proc.proc.send_signal(signal.SIGTERM)
+        assert proc.proc.wait(10) == 0, "".join(proc.lines)
+        assert time.monotonic() - signalled < 5.0
+        assert "ring entry leaving" not in "".join(proc.lines)
+    finally:
+        proc.kill()

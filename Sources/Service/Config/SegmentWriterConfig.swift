@@ -86,6 +86,10 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         public var instancePort = 0
         public var availabilityZone = ""
         public var unregisterOnShutdown = false
+        /// `-segment-writer.min-ready-duration` (Pyroscope's override: 30 s): at shutdown, how long
+        /// Pushes are still taken after the entry turned LEAVING, for distributors whose view of
+        /// the ring is not updated yet (ingest-and-ops.md §5.5 step 4).
+        public var minReadyDurationNs: Int64 = 30_000_000_000
     }
 
     public struct Memberlist: Sendable, Equatable {

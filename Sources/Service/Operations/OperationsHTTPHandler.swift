@@ -35,7 +35,7 @@ final class OperationsHTTPHandler: ConnectionHandler {
         case "/ready":
             switch readiness.state {
             case .serving: return HTTP1Response(status: 200, text: "ready\n")
-            case .delayingShutdown: return HTTP1Response(status: 503, text: "Segment Writer shutting down\n")
+            case .delayingShutdown, .leavingRing: return HTTP1Response(status: 503, text: "Segment Writer shutting down\n")
             case let state: return HTTP1Response(status: 503, text: "Segment Writer not ready: \(state)\n")
             }
         case "/healthz":

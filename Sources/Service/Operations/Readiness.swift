@@ -1,13 +1,15 @@
 import Synchronization
 
 /// The process lifecycle as `/ready`, gRPC health and Push admission see it
-/// (ingest-and-ops.md §5.4–5.5): Pushes are admitted while `serving` and during the shutdown
-/// delay; `/ready` answers 200 only while `serving`.
+/// (ingest-and-ops.md §5.4–5.5): Pushes are admitted while `serving`, during the shutdown
+/// delay and while the ring entry is leaving; `/ready` answers 200 only while `serving`.
 public final class Readiness: Sendable {
     public enum State: UInt8, Sendable {
         /// `delayingShutdown`: a termination signal arrived and `-shutdown-delay` runs; Pushes and
         /// gRPC health go on as before (upstream's sleep), only `/ready` already answers 503.
-        case starting, serving, delayingShutdown, draining, stopped
+        /// `leavingRing`: the ring entry is LEAVING and `-segment-writer.min-ready-duration` runs:
+        /// gRPC health is NOT_SERVING, Pushes are still taken (§5.5 steps 2–4).
+        case starting, serving, delayingShutdown, leavingRing, draining, stopped
     }
 
     private let raw = Atomic<UInt8>(State.starting.rawValue)
@@ -16,7 +18,7 @@ public final class Readiness: Sendable {
 
     public var state: State { State(rawValue: raw.load(ordering: .acquiring))! }
 
-    /// Moves forward only (starting → serving → delayingShutdown → draining → stopped).
+    /// Moves forward only (starting → serving → delayingShutdown → leavingRing → draining → stopped).
     public func advance(to next: State) {
         var current = raw.load(ordering: .relaxed)
         while current < next.rawValue {
@@ -30,9 +32,15 @@ public final class Readiness: Sendable {
     /// `/ready` answers 200.
     public var isServing: Bool { state == .serving }
 
-    /// Pushes are taken and gRPC health reports SERVING (upstream turns health NOT_SERVING only
-    /// after its shutdown delay, §5.5 step 2).
+    /// Pushes are taken.
     public var admitsPushes: Bool {
+        let current = state
+        return current == .serving || current == .delayingShutdown || current == .leavingRing
+    }
+
+    /// gRPC health reports SERVING (upstream turns it NOT_SERVING only after its shutdown delay,
+    /// §5.5 step 2).
+    public var isHealthServing: Bool {
         let current = state
         return current == .serving || current == .delayingShutdown
     }

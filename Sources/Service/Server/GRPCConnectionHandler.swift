@@ -223,13 +223,13 @@ final class GRPCConnectionHandler: ConnectionHandler {
         watchers.insert(id)
     }
 
-    /// Draining began: every watcher hears NOT_SERVING.
+    /// Health turned NOT_SERVING: every watcher hears it.
     func servingStopped() {
         for id in watchers { sendHealth(id, .notServing) }
         flushOutput()
     }
 
-    private var servingStatus: GRPCHealth.ServingStatus { context.server.readiness.admitsPushes ? .serving : .notServing }
+    private var servingStatus: GRPCHealth.ServingStatus { context.server.readiness.isHealthServing ? .serving : .notServing }
 
     private func healthService(_ id: CallID, _ message: GRPCMessage) -> ByteString? {
         guard let service = message.withBytes({ raw in try? GRPCHealth.decodeRequest(raw) }) else {

@@ -59,8 +59,8 @@ final class LoopContext: @unchecked Sendable {
     func register(_ handler: GRPCConnectionHandler, _ id: ConnectionID) { handlers[id] = handler }
     func unregister(_ id: ConnectionID) { handlers[id] = nil }
 
-    /// Draining began: health watchers hear NOT_SERVING.
-    func announceDraining() {
+    /// Health turned NOT_SERVING (the ring grace or the drain began): watchers hear it.
+    func announceNotServing() {
         for handler in handlers.values { handler.servingStopped() }
     }
 

@@ -108,21 +108,43 @@ public final class SegmentWriterServer {
         ringRegistration?.start()
     }
 
-    /// `-shutdown-delay` (ingest-and-ops.md §5.5 step 1), on the thread that took the first
-    /// termination signal: upstream sleeps before stopping anything so load balancers and
-    /// distributors stop sending first. Pushes are admitted and answered as before meanwhile.
-    /// Beyond upstream (which keeps reporting ready), `/ready` answers 503 for the whole delay,
-    /// so a Kubernetes readiness probe takes the pod out of its Service before the drain.
-    /// A second SIGTERM/SIGINT ends the delay at once. The loops are not involved: they go on
-    /// serving while this thread waits in `sigtimedwait`.
+    /// What comes before the drain (ingest-and-ops.md §5.5 steps 1–4), on the thread that took
+    /// the first termination signal; the loops go on serving while it waits in `sigtimedwait`,
+    /// and a second SIGTERM/SIGINT ends the wait at once.
+    /// - `-shutdown-delay`: upstream sleeps before stopping anything so load balancers and
+    ///   distributors stop sending first; Pushes and gRPC health go on as before. Beyond upstream
+    ///   (which keeps reporting ready), `/ready` answers 503, so a Kubernetes readiness probe
+    ///   takes the pod out of its Service before the drain.
+    /// - `-segment-writer.min-ready-duration`, when the writer is in a ring: upstream's lifecycler
+    ///   turns the entry LEAVING, then Pushes are still taken this long, from distributors whose
+    ///   ring view is not updated yet; gRPC health is NOT_SERVING meanwhile. Ours: the entry turns
+    ///   LEAVING when the signal arrives (see `leaveRing`), so this counts from then, and the
+    ///   delay's time counts towards it. Without a ring no distributor can hold a stale view, so
+    ///   nothing is waited for (upstream sleeps anyway).
     public func delayShutdown() {
-        guard config.shutdownDelayNs > 0 else { return }
+        let signalledNs = EventLoop.monotonicNowNs
+        let inRing = ringRegistration != nil
+        let grace = inRing ? max(0, config.ring.minReadyDurationNs) : 0
+        guard config.shutdownDelayNs > 0 || grace > 0 else { return }
         leaveRing()
-        readiness.advance(to: .delayingShutdown)
-        log.info("shutdown delayed: still serving Pushes, /ready answers 503",
-                 ["delay": GoDuration.format(nanoseconds: config.shutdownDelayNs)])
-        if let signal = ShutdownSignals.wait(timeoutNs: UInt64(config.shutdownDelayNs)) {
-            log.info("second shutdown signal: the rest of the shutdown delay is skipped", ["signal": String(signal)])
+        if config.shutdownDelayNs > 0 {
+            readiness.advance(to: .delayingShutdown)
+            log.info("shutdown delayed: still serving Pushes, /ready answers 503",
+                     ["delay": GoDuration.format(nanoseconds: config.shutdownDelayNs)])
+            if let signal = ShutdownSignals.wait(timeoutNs: UInt64(config.shutdownDelayNs)) {
+                log.info("second shutdown signal: the rest of the shutdown delay is skipped", ["signal": String(signal)])
+                return
+            }
+        }
+        let elapsed = Int64(EventLoop.monotonicNowNs &- signalledNs)
+        guard grace > elapsed else { return }
+        readiness.advance(to: .leavingRing)
+        runOnEveryLoop { $0.announceNotServing() }
+        log.info("ring entry leaving: still taking Pushes from distributors with an older ring view, gRPC health NOT_SERVING",
+                 ["min_ready_duration": GoDuration.format(nanoseconds: grace),
+                  "remaining": GoDuration.format(nanoseconds: grace - elapsed)])
+        if let signal = ShutdownSignals.wait(timeoutNs: UInt64(grace - elapsed)) {
+            log.info("second shutdown signal: the rest of the ring grace is skipped", ["signal": String(signal)])
         }
     }
 
@@ -132,9 +154,13 @@ public final class SegmentWriterServer {
     @discardableResult
     public func shutdown() -> Bool {
         leaveRing()
+        let healthAnnounced = readiness.state == .leavingRing
         readiness.advance(to: .draining)
         log.info("draining: new Pushes are refused, flushing every shard")
-        runOnEveryLoop { $0.announceDraining(); $0.flushAllShards() }
+        runOnEveryLoop { loop in
+            if !healthAnnounced { loop.announceNotServing() }
+            loop.flushAllShards()
+        }
         let deadlineNs = EventLoop.monotonicNowNs &+ UInt64(config.server.gracefulShutdownTimeoutNs)
         var clean = true
         while context.pushesInFlight.load(ordering: .sequentiallyConsistent) > 0
@@ -157,7 +183,8 @@ public final class SegmentWriterServer {
 
     /// The ring entry becomes LEAVING (LEFT with `-segment-writer.unregister-on-shutdown`) as
     /// the shutdown begins, before the delay: distributors then send Pushes elsewhere while this
-    /// writer still answers them, as the delay's 503 on `/ready` does for load balancers.
+    /// writer still answers them (the delay and the ring grace), as the delay's 503 on `/ready`
+    /// does for load balancers.
     private func leaveRing() {
         ringRegistration?.leave()
     }
