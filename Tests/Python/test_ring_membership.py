@@ -67,12 +67,17 @@ def check_active_entry(inst, instance_id, server):
     assert abs(inst["timestamp"] - time.time()) <= 5, f"timestamp is not unix seconds of now: {inst}"
 
 
-def ready_status(server):
+def ready(server):
+    """(status, body) of GET /ready."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{server.http_port}/ready", timeout=2) as r:
-            return r.status
+            return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
-        return e.code
+        return e.code, e.read().decode()
+
+
+def ready_status(server):
+    return ready(server)[0]
 
 
 def metric(server, line_prefix):
@@ -139,7 +144,9 @@ def test_shutdown_marks_the_entry(processes, tmp_path, unregister, final_state):
 def test_join_address_down_at_start_then_up(protos, processes, tmp_path):
     port = free_port()  # nothing listens here yet
     server = processes.server(tmp_path, "sw-ring-4", [f"127.0.0.1:{port}"])
-    assert ready_status(server) == 200, "".join(server.lines)
+    # Not in the ring yet: not ready (upstream's lifecycler owns no tokens), but Pushes are served.
+    status, body = ready(server)
+    assert status == 503 and "owns no tokens" in body, (status, body)
     with grpc.insecure_channel(server.grpc_target) as channel:
         code, details = call_status(lambda: stub(protos, channel).Push(make_request(protos, PROFILE, shard=1), timeout=10))
     assert code == grpc.StatusCode.OK, details
@@ -154,7 +161,8 @@ def test_join_address_down_at_start_then_up(protos, processes, tmp_path):
     peer = processes.peer(name="peer-late", port=port)
     inst = registered(peer, server, "sw-ring-4", timeout=10)
     check_active_entry(inst, "sw-ring-4", server)
-    assert server.proc.poll() is None and ready_status(server) == 200
+    assert server.proc.poll() is None
+    assert wait_for(lambda: ready_status(server) == 200, 2), ready(server)
     recovered = wait_for(lambda: any("ring entry published" in l and "failed_heartbeats_before=0" not in l
                                      for l in server.lines), 5)
     assert recovered, "".join(server.lines)
@@ -170,6 +178,19 @@ def test_entry_reaches_a_peer_it_did_not_join(processes, tmp_path):
     registered(first, server, "sw-ring-5")
     inst = registered(second, server, "sw-ring-5", timeout=10)
     check_active_entry(inst, "sw-ring-5", server)
+
+
+def test_ready_waits_min_ready_duration_after_the_entry_is_published(processes, tmp_path):
+    """§5.4: in a ring, /ready answers 200 only -segment-writer.min-ready-duration after a member
+    took the entry (upstream paces rolling restarts with it); Pushes do not wait."""
+    peer = processes.peer(name="peer-a")
+    server = processes.server(tmp_path, "sw-ring-5", [peer.address], "-segment-writer.min-ready-duration=2s")
+    registered(peer, server, "sw-ring-5")
+    seen = time.monotonic()
+    status, body = ready(server)
+    assert status == 503 and "min-ready-duration after the ring entry was published" in body, (status, body)
+    assert wait_for(lambda: ready_status(server) == 200, 5), ready(server)
+    assert time.monotonic() - seen >= 1.0, "ready well before -segment-writer.min-ready-duration"
 
 
 def test_ring_grace_takes_pushes_while_leaving_then_drains(protos, processes, tmp_path):

@@ -34,7 +34,9 @@ final class OperationsHTTPHandler: ConnectionHandler {
         switch request.path {
         case "/ready":
             switch readiness.state {
-            case .serving: return HTTP1Response(status: 200, text: "ready\n")
+            case .serving:
+                if let wait = readiness.ringWait { return HTTP1Response(status: 503, text: "Segment Writer not ready: \(wait)\n") }
+                return HTTP1Response(status: 200, text: "ready\n")
             case .delayingShutdown, .leavingRing: return HTTP1Response(status: 503, text: "Segment Writer shutting down\n")
             case let state: return HTTP1Response(status: 503, text: "Segment Writer not ready: \(state)\n")
             }

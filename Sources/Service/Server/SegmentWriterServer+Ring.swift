@@ -29,7 +29,8 @@ extension SegmentWriterServer {
             instance: instance, key: ring.prefix + "segment-writer-ring", heartbeatPeriodNs: UInt64(ring.heartbeatPeriodNs),
             members: config.memberlist.join.compactMap(JoinMember.init), clusterLabel: config.memberlist.clusterLabel,
             unregisterOnShutdown: ring.unregisterOnShutdown)
-        let log = self.log
+        let log = self.log, readiness = self.readiness, minReadyNs = ring.minReadyDurationNs
+        readiness.requireRingPublication()
         let heartbeats = metrics.ringHeartbeats(), tokensOwned = metrics.ringTokensOwned()
         metrics.ringTokensToOwn().set(to: Double(ring.numTokens))
         log.info("ring membership", ["id": instance.id, "addr": instance.addr, "key": settings.key,
@@ -47,6 +48,7 @@ extension SegmentWriterServer {
                 if state == .active {
                     heartbeats.increment()
                     tokensOwned.set(to: Double(instance.tokens.count))
+                    readiness.ringPublished(minReadyNs: minReadyNs)
                 } else if state == .left {
                     tokensOwned.set(to: 0)
                 }

@@ -101,10 +101,11 @@ public final class SegmentWriterServer {
         log.info("server listening", ["grpc": EndpointAddress.hostPort(grpcBound.host, port: Int(grpcPort)),
                                       "http": EndpointAddress.hostPort(httpBound.host, port: Int(httpPort)),
                                       "loops": String(group.loops.count)])
+        // Made before serving begins: in a ring, `/ready` waits for the entry from the start.
+        ringRegistration = makeRingRegistration(grpcPort: grpcPort)
         readiness.advance(to: .serving)
         log.info("segment-writer serving", ["segment_duration_ms": String(config.segmentWriter.segmentDurationNs / 1_000_000),
                                             "storage": Self.describe(config.storage)])
-        ringRegistration = makeRingRegistration(grpcPort: grpcPort)
         ringRegistration?.start()
     }
 

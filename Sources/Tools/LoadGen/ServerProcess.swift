@@ -29,7 +29,10 @@ public final class ServerProcess {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["-server.grpc-listen-address=127.0.0.1", "-server.grpc-listen-port=0",
                              "-server.http-listen-address=127.0.0.1", "-server.http-listen-port=0",
-                             "-storage.filesystem.dir=\(dataDirectory)"] + extraArguments
+                             "-storage.filesystem.dir=\(dataDirectory)",
+                             // No distributors here: with a ring in the extra flags, neither
+                             // `/ready` at start nor the drain waits on distributors' ring views.
+                             "-segment-writer.min-ready-duration=0s"] + extraArguments
         let stderr = Pipe()
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
