@@ -36,6 +36,8 @@ struct DatasetHead {
     private(set) var maxTimeNanos = Int64.min
     /// Pushes routed here since the last reset, with or without rows (segment-object.md §10).
     private(set) var pushCount = 0
+    /// What the current push added (upstream's head metrics); reset by `beginPush`.
+    private(set) var pushStats = PushIngestStats()
 
     /// Every column is a block of the shard's `arena` (none is taken before the first append).
     init(tenant: ByteString, service: ByteString, arena: ColumnArena) {
@@ -107,6 +109,7 @@ struct DatasetHead {
     mutating func beginPush() {
         pushCount += 1
         annotationsOfPush = -1
+        pushStats = PushIngestStats()
     }
 
     /// `Head.Ingest` of one group of a push (profiles-parquet.md §2.3–§2.5).
@@ -221,6 +224,7 @@ struct DatasetHead {
             seriesMaxTime[Int(series)] = max(seriesMaxTime[Int(series)], p.timeNanos)
         } else {
             series = UInt32(seriesFingerprint.count)
+            pushStats.seriesCreated += 1
             seriesLabels.append(x.seriesLabels)
             seriesFingerprint.append(fp)
             seriesMinTime.append(p.timeNanos)
@@ -246,6 +250,9 @@ struct DatasetHead {
                         sampleStart: UInt32(start), sampleCount: UInt32(n), commentStart: commentStart,
                         commentCount: UInt32(comments.count) - commentStart, annotations: UInt32(annotationsOfPush),
                         hasSpans: hasSpans))
+        pushStats.profilesCreated += 1
+        pushStats.sampleValuesIngested += n
+        pushStats.sampleValuesReceived += samples.count
         return true
     }
 

@@ -76,7 +76,8 @@ public final class ShardAccumulator {
 
     /// Ingests one validated Push (`PushRequestView.init` checked tenant and profile id),
     /// inflating and decoding its profile with the workspace's decoder.
-    public func ingest(_ push: PushRequestView) throws(PushError) {
+    @discardableResult
+    public func ingest(_ push: PushRequestView) throws(PushError) -> PushIngestStats {
         let pprof = try workspace.inflater.inflate(push.profile)
         do {
             try workspace.decoder.decode(pprof)
@@ -84,13 +85,14 @@ public final class ShardAccumulator {
         } catch {
             throw PushError(error)
         }
-        try ingest(push, profile: workspace.decoder)
+        return try ingest(push, profile: workspace.decoder)
     }
 
     /// Ingests a Push whose profile a `PushDecoder` already decoded (`profile` holds its
     /// columns; both views must stay valid for the call). References are resolved here if
     /// the caller has not (the head indexes the columns without further checks).
-    public func ingest(_ push: PushRequestView, profile: PprofDecoder) throws(PushError) {
+    @discardableResult
+    public func ingest(_ push: PushRequestView, profile: PprofDecoder) throws(PushError) -> PushIngestStats {
         if !profile.tables.referencesResolved {
             do { try profile.resolveReferences() } catch { throw PushError(error) }
         }
@@ -108,12 +110,12 @@ public final class ShardAccumulator {
         }
         workspace.scratch.annotations.reset()
         for pair in push.annotations { workspace.scratch.annotations.append(name: pair.name, value: pair.value) }
-        try ingestDecoded(profile.tables, tenant: push.tenantID, service: service, id: id)
+        return try ingestDecoded(profile.tables, tenant: push.tenantID, service: service, id: id)
     }
 
     /// Everything after decoding: check in scratch, then commit.
     private func ingestDecoded(_ p: PprofTables, tenant: UnsafeRawBufferPointer, service: UnsafeRawBufferPointer,
-                               id: UInt128) throws(PushError) {
+                               id: UInt128) throws(PushError) -> PushIngestStats {
         precondition(!tenant.isEmpty, "PushRequestView guarantees a tenant")
         precondition(p.referencesResolved, "the head reads resolved columns only")
         guard p.sampleCount <= limits.samplesPerProfileMax else {
@@ -139,6 +141,9 @@ public final class ShardAccumulator {
         }
         accumulatedBytes += heads[h].accumulatedBytes - before
         pushCount += 1
+        var stats = heads[h].pushStats
+        stats.profileBytes = p.bytes.count
+        return stats
     }
 
     /// profiles-parquet.md §2.2 e: the exporter indexes source tables by `id - 1`, so a
@@ -285,10 +290,30 @@ extension ShardAccumulator {
     /// in which case nothing is written (segment-object.md §10 step 2). Pushes that produced
     /// no rows still yield an object, with zero datasets.
     public func flush(segmentID: ULID, shard: UInt32, createdBy: ByteString, into w: inout ByteWriter) -> BlockMeta? {
+        flushWithStats(segmentID: segmentID, shard: shard, createdBy: createdBy, into: &w)?.meta
+    }
+
+    /// `flush`, with what each service dataset held and took in the object (in the object's
+    /// dataset order).
+    public func flushWithStats(segmentID: ULID, shard: UInt32, createdBy: ByteString,
+                               into w: inout ByteWriter) -> (meta: BlockMeta, datasets: [DatasetFlushStats])? {
         guard pushCount > 0 else { return nil }
-        let datasets = headsInFlushOrder.compactMap { heads[$0].flushed(arena: samples) }
+        var stats: [DatasetFlushStats] = []
+        let datasets = headsInFlushOrder.compactMap { h -> FlushedDataset? in
+            guard let flushed = heads[h].flushed(arena: samples) else { return nil }
+            var s = DatasetFlushStats()
+            s.series = heads[h].seriesCount
+            s.profiles = heads[h].rowCount
+            s.samples = heads[h].sampleCount
+            s.unsymbolized = flushed.hasUnsymbolizedProfiles
+            stats.append(s)
+            return flushed
+        }
         let meta = SegmentAssembler.assemble(datasets, id: segmentID, shard: shard, hostname: createdBy, into: &w)
+        let services = meta.datasets.filter { $0.format == DatasetFormat.services.rawValue }
+        precondition(services.count == stats.count, "one service dataset in the object per flushed head")
+        for i in stats.indices { stats[i].takeSections(of: services[i]) }
         resetAfterFlush()
-        return meta
+        return (meta, stats)
     }
 }

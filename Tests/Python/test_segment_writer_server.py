@@ -1,5 +1,6 @@
 """The segment-writer binary end to end: grpcio clients push the real pprof corpus and bad
 inputs; objects and DLQ metadata land in the filesystem bucket; ops HTTP, health, SIGTERM."""
+import gzip
 import concurrent.futures
 import os
 import pathlib
@@ -167,6 +168,20 @@ def test_ready_metrics_and_health(protos, server):
         assert code == grpc.StatusCode.NOT_FOUND
     with urllib.request.urlopen(base + "/metrics", timeout=5) as r:
         text = r.read().decode()
+    values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+              if line and not line.startswith("#")}
+    # As upstream: the decoded profile's size, and the head metrics of the acknowledged Push.
+    heap = gzip.decompress((TESTDATA / "pprof" / "heap").read_bytes())
+    assert values['pyroscope_segment_writer_segment_ingest_bytes_sum{shard="3",tenant="anonymous"}'] == len(heap)
+    created = values['pyroscope_segment_writer_head_profiles_created_total{profile_name="process_cpu"}']
+    assert 1 <= created <= 4, created  # one row per sample type with a non-zero value
+    assert values['pyroscope_segment_writer_tsdb_head_series_created_total{profile_name="process_cpu"}'] == created
+    ingested = values['pyroscope_segment_writer_head_ingested_sample_values_total{profile_name="process_cpu"}']
+    assert 0 < ingested <= values['pyroscope_segment_writer_head_received_sample_values_total{profile_name="process_cpu"}']
+    assert values['pyroscope_segment_writer_head_flushed_blocks_total{status="success"}'] >= 1
+    assert values['pyroscope_segment_writer_rows_written{type="profiles"}'] == created
+    for table in ("tsdb", "profiles.parquet", "symbols.symdb"):
+        assert values[f'pyroscope_segment_writer_head_flushed_table_size_bytes_count{{name="{table}"}}'] >= 1
     for name in ("pyroscope_segment_writer_segment_ingest_bytes", "pyroscope_segment_writer_segment_size_bytes",
                  "pyroscope_segment_ingester_wait_duration_seconds", "pyroscope_segment_flush_segment_duration_seconds",
                  'pyroscope_request_duration_seconds_bucket{method="gRPC",route="/segmentwriter.v1.SegmentWriterService/Push",status_code="success"'):

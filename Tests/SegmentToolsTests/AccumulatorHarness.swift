@@ -11,7 +11,7 @@ struct ShardAccumulatorHarness {
         let labels: [(name: ByteString, value: ByteString)] = [("__name__", "process_cpu"), ("env", "test"), ("service_name", service)]
         let message = PushRequestMessage(tenantID: tenant, labels: labels, profile: profile,
                                          profileID: (0 ..< 16).map { UInt8($0) &* 17 &+ n }, shard: 1, annotations: []).encode()
-        try message.withUnsafeBytes { raw in try accumulator.ingest(try PushRequestView(raw)) }
+        _ = try message.withUnsafeBytes { raw in try accumulator.ingest(try PushRequestView(raw)) }
     }
 
     func flush() -> [UInt8]? {

@@ -48,7 +48,7 @@ enum AccumulatorInputs {
 
     @inline(__always)
     static func ingest(_ accumulator: ShardAccumulator, _ message: [UInt8]) {
-        message.withUnsafeBytes { raw in try! accumulator.ingest(try PushRequestView(raw)) }
+        _ = message.withUnsafeBytes { raw in try! accumulator.ingest(try PushRequestView(raw)) }
     }
 
     static func flush(_ accumulator: ShardAccumulator, _ w: inout ByteWriter) {

@@ -34,7 +34,7 @@ public final class SegmentWriterMetrics: Sendable {
         registry.emitToBuffer()
     }
 
-    /// Bytes of a Push's profile field as received (before inflation), per shard and tenant.
+    /// Bytes of a Push's decoded (decompressed) profile, per shard and tenant (upstream: `p.SizeVT()`).
     func ingestBytes(shard: UInt32, tenant: String) -> ValueHistogram {
         histogram("pyroscope_segment_writer_segment_ingest_bytes", [("shard", String(shard)), ("tenant", tenant)],
                   Self.sizeBuckets, "Size of ingested profiles.")
@@ -103,6 +103,66 @@ public final class SegmentWriterMetrics: Sendable {
         registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_writer_member_ring_tokens_to_own", unitName: "",
                                                             helpText: "The number of tokens to own in the ring."),
                            labels: [("name", "segment-writer")])
+    }
+
+    // Upstream's head metrics (`pkg/segmentwriter/memdb/metrics.go`, prefix
+    // `pyroscope_segment_writer`): a head is one dataset of a segment.
+
+    /// The ingest counters of one `profile_name` (the Push's `__name__`).
+    struct HeadIngestCounters {
+        let seriesCreated: Counter
+        let profilesCreated: Counter
+        let sampleValuesIngested: Counter
+        let sampleValuesReceived: Counter
+    }
+
+    func headIngestCounters(profileName: String) -> HeadIngestCounters {
+        func counter(_ name: String, _ help: String) -> Counter {
+            registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_writer_" + name, unitName: "",
+                                                                  helpText: help),
+                                 labels: [("profile_name", profileName)])
+        }
+        return HeadIngestCounters(
+            seriesCreated: counter("tsdb_head_series_created_total", "Total number of series created in the head"),
+            profilesCreated: counter("head_profiles_created_total", "Total number of profiles created in the head"),
+            sampleValuesIngested: counter("head_ingested_sample_values_total",
+                                          "Number of sample values ingested into the head per profile type."),
+            sampleValuesReceived: counter("head_received_sample_values_total",
+                                          "Number of sample values received into the head per profile type."))
+    }
+
+    /// One flushed head (dataset) as upstream's `Head.Flush` observes it, with its buckets.
+    func observeHeadFlush(series: Int, profiles: Int, samples: Int, unsymbolized: Bool,
+                          profilesBytes: Int, indexBytes: Int, symbolsBytes: Int) {
+        let mib = 1024.0 * 1024.0
+        func exponential(_ start: Double, _ factor: Double, _ count: Int) -> [Double] {
+            (0 ..< count).map { start * pow(factor, Double($0)) }
+        }
+        let prefix = "pyroscope_segment_writer_"
+        func counter(_ name: String, _ labels: [(String, String)], _ help: String) -> Counter {
+            registry.makeCounter(descriptor: MetricNameDescriptor(metricName: prefix + name, unitName: "", helpText: help),
+                                 labels: labels)
+        }
+        counter("head_flushed_blocks_total", [("status", "success")], "Total number of blocks flushed.").increment()
+        counter("head_flushed_blocks_unsymbolized_total", [("unsymbolized", unsymbolized ? "true" : "false")],
+                "Total number of blocks flushed, labeled by unsymbolized status.").increment()
+        counter("rows_written", [("type", "profiles")], "Number of rows written to a parquet table.").increment(by: Int64(profiles))
+        counter("head_written_profile_segments_total", [("status", "success")],
+                "Total number and status of profile row groups segments written.").increment()
+        histogram(prefix + "head_written_profile_segments_size_bytes", [], exponential(512 * 1024, 2, 11),
+                  "Size of a flushed table in bytes.").record(Double(profilesBytes))
+        histogram(prefix + "head_flushed_block_series", [], (0 ..< 10).map { 1000 + 2000 * Double($0) },
+                  "Number of series in a flushed block.").record(Double(series))
+        histogram(prefix + "head_flushed_block_samples", [], exponential(200_000, 2, 15),
+                  "Number of samples in a flushed block.").record(Double(samples))
+        histogram(prefix + "head_flushed_block_profiles", [], exponential(20_000, 2, 10),
+                  "Number of profiles in a flushed block.").record(Double(profiles))
+        histogram(prefix + "head_flushed_block_size_bytes", [], exponential(50 * mib, 1.5, 11),
+                  "Size of a flushed block in bytes.").record(Double(profilesBytes + indexBytes + symbolsBytes))
+        for (name, bytes) in [("tsdb", indexBytes), ("profiles.parquet", profilesBytes), ("symbols.symdb", symbolsBytes)] {
+            histogram(prefix + "head_flushed_table_size_bytes", [("name", name)], exponential(2 * mib, 2, 11),
+                      "Size of a flushed table in bytes.").record(Double(bytes))
+        }
     }
 
     /// dskit's server histogram; `status` is success, error or cancel.

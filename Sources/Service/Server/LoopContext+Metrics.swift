@@ -14,6 +14,15 @@ extension LoopContext {
         server.metrics.waitTimeouts(tenant: tenant)  // rare: no cache
     }
 
+    /// Upstream's head ingest counters of a Push's `__name__` (empty when it has none).
+    func headIngestCounters(profileName bytes: UnsafeRawBufferPointer) -> SegmentWriterMetrics.HeadIngestCounters {
+        let name = metricCache.profileNames.name(bytes)
+        if let cached = metricCache.headIngest[name] { return cached }
+        let counters = server.metrics.headIngestCounters(profileName: name)
+        metricCache.headIngest[name] = counters
+        return counters
+    }
+
     func requestDuration(_ method: GRPCConnectionHandler.Method, outcome: CallOutcome) -> ValueHistogram {
         let slot = method.rawValue * CallOutcome.allCases.count + outcome.rawValue
         if let cached = metricCache.request[slot] { return cached }
@@ -32,26 +41,35 @@ enum CallOutcome: Int, CaseIterable {
 
 /// Loop-confined caches of labelled metric series.
 struct LoopMetricCache {
-    /// Bound on interned tenant names (beyond it names are built per Push).
-    static let tenantsMax = 4096
-    var tenants: [UInt64: [(bytes: [UInt8], name: String)]] = [:]
-    var tenantCount = 0
+    var tenants = InternedLabelValues()
+    var profileNames = InternedLabelValues()
     var wait: [String: ValueHistogram] = [:]
+    var headIngest: [String: SegmentWriterMetrics.HeadIngestCounters] = [:]
     var request = [ValueHistogram?](repeating: nil, count: GRPCConnectionHandler.Method.allCases.count * CallOutcome.allCases.count)
 }
 
 extension LoopContext {
-    /// The tenant of a Push as a `String` for metric labels, interned per loop so a steady
-    /// stream of Pushes from known tenants allocates none (hash of the view, then compare).
-    func tenantName(_ bytes: UnsafeRawBufferPointer) -> String {
+    /// The tenant of a Push as a `String` for metric labels.
+    func tenantName(_ bytes: UnsafeRawBufferPointer) -> String { metricCache.tenants.name(bytes) }
+}
+
+/// Label values read from Pushes (tenants, profile names) as `String`s, interned per loop so a
+/// steady stream of Pushes with known values allocates none (hash of the view, then compare).
+struct InternedLabelValues {
+    /// Bound on interned values (beyond it names are built per Push).
+    static let max = 4096
+    private var entries: [UInt64: [(bytes: [UInt8], name: String)]] = [:]
+    private var count = 0
+
+    mutating func name(_ bytes: UnsafeRawBufferPointer) -> String {
         let hash = XXH64.hash(bytes)
-        if let entries = metricCache.tenants[hash] {
-            for entry in entries where entry.bytes.elementsEqual(bytes) { return entry.name }
+        if let candidates = entries[hash] {
+            for entry in candidates where entry.bytes.elementsEqual(bytes) { return entry.name }
         }
         let name = String(decoding: bytes, as: UTF8.self)
-        if metricCache.tenantCount < LoopMetricCache.tenantsMax {
-            metricCache.tenants[hash, default: []].append((Array(bytes), name))
-            metricCache.tenantCount += 1
+        if count < Self.max {
+            entries[hash, default: []].append((Array(bytes), name))
+            count += 1
         }
         return name
     }

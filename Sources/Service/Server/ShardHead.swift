@@ -40,8 +40,9 @@ final class ShardHead {
     /// refuses it with the status to answer now (the accumulator left unchanged).
     func ingest(_ push: PushRequestView, ack: PendingAck) -> IngestOutcome {
         let before = accumulator.accumulatedBytes
+        let stats: PushIngestStats
         do {
-            try accumulator.ingest(push)
+            stats = try accumulator.ingest(push)
         } catch {
             return .refused(GRPCStatus(error))
         }
@@ -50,7 +51,7 @@ final class ShardHead {
         context.server.budget.charge(grown)
         chargedBytes += grown
         parked.append(ack)
-        observeIngest(push)
+        observeIngest(push, stats)
         if accumulator.shouldFlushEarly(segmentBytesMax: context.server.config.segmentWriter.segmentMaxBytes) { flush() }
         return .parked(segment: segment)
     }
@@ -65,8 +66,13 @@ final class ShardHead {
         }
         let startNs = EventLoop.monotonicNowNs
         var writer = ByteWriter(capacity: chargedBytes / 2)
-        guard let meta = accumulator.flush(segmentID: segmentID, shard: shard, createdBy: context.server.hostname, into: &writer) else {
+        guard let (meta, datasets) = accumulator.flushWithStats(segmentID: segmentID, shard: shard,
+                                                                 createdBy: context.server.hostname, into: &writer) else {
             preconditionFailure("a segment with pushes flushed to nothing")
+        }
+        for d in datasets {
+            context.server.metrics.observeHeadFlush(series: d.series, profiles: d.profiles, samples: d.samples, unsymbolized: d.unsymbolized,
+                                                    profilesBytes: d.profilesBytes, indexBytes: d.indexBytes, symbolsBytes: d.symbolsBytes)
         }
         let budget = context.server.budget
         budget.charge(writer.count)
@@ -77,7 +83,7 @@ final class ShardHead {
         context.uploader.upload(SegmentUpload(shard: shard, meta: meta, object: writer.bytes, acks: acks, flushStartNs: startNs))
     }
 
-    private func observeIngest(_ push: PushRequestView) {
+    private func observeIngest(_ push: PushRequestView, _ stats: PushIngestStats) {
         let tenant = context.tenantName(push.tenantID)
         let histogram: ValueHistogram
         if let cached = ingestBytes[tenant] {
@@ -86,7 +92,18 @@ final class ShardHead {
             histogram = context.server.metrics.ingestBytes(shard: shard, tenant: tenant)
             ingestBytes[tenant] = histogram
         }
-        histogram.record(Double(push.profile.count))
+        histogram.record(Double(stats.profileBytes))
+
+        var profileName = UnsafeRawBufferPointer(start: nil, count: 0)
+        for pair in push.labels where pair.name.elementsEqual("__name__".utf8) {
+            profileName = pair.value
+            break
+        }
+        let counters = context.headIngestCounters(profileName: profileName)
+        counters.seriesCreated.increment(by: Int64(stats.seriesCreated))
+        counters.profilesCreated.increment(by: Int64(stats.profilesCreated))
+        counters.sampleValuesIngested.increment(by: Int64(stats.sampleValuesIngested))
+        counters.sampleValuesReceived.increment(by: Int64(stats.sampleValuesReceived))
     }
 
     /// A ULID for a segment opening now: wall-clock milliseconds and 80 random bits.

@@ -63,7 +63,7 @@ public struct Corpus: Sendable {
         let check = PushRequestMessage(tenantID: "loadgen-check", labels: [("__name__", metricName), ("service_name", "check")],
                                        profile: body, profileID: Array(repeating: 1, count: 16)).encode()
         do {
-            try check.withUnsafeBytes { raw in try ShardAccumulator().ingest(try PushRequestView(raw)) }
+            _ = try check.withUnsafeBytes { raw in try ShardAccumulator().ingest(try PushRequestView(raw)) }
         } catch {
             return .failure(Refusal(message: Self.message(error)))
         }
