@@ -180,6 +180,8 @@ def test_ready_metrics_and_health(protos, server):
     assert 0 < ingested <= values['pyroscope_segment_writer_head_received_sample_values_total{profile_name="process_cpu"}']
     assert values['pyroscope_segment_writer_head_flushed_blocks_total{status="success"}'] >= 1
     assert values['pyroscope_segment_writer_rows_written{type="profiles"}'] == created
+    assert values['pyroscope_segment_head_size_bytes_count{shard="3",tenant="anonymous"}'] == 1
+    assert values['pyroscope_segment_tenant_index_bytes_count{shard="3",tenant="anonymous"}'] == 1
     for table in ("tsdb", "profiles.parquet", "symbols.symdb"):
         assert values[f'pyroscope_segment_writer_head_flushed_table_size_bytes_count{{name="{table}"}}'] >= 1
     for name in ("pyroscope_segment_writer_segment_ingest_bytes", "pyroscope_segment_writer_segment_size_bytes",

@@ -105,6 +105,22 @@ public final class SegmentWriterMetrics: Sendable {
                            labels: [("name", "segment-writer")])
     }
 
+    /// A service dataset's bytes in a flushed segment, and a tenant dataset index's
+    /// (`segment_head_size_bytes`, `segment_tenant_index_bytes`; `ExponentialBucketsRange`).
+    func observeDatasetSize(shard: UInt32, tenant: String, tenantIndex: Bool, bytes: Int) {
+        func range(_ low: Double, _ high: Double, _ count: Int) -> [Double] {
+            (0 ..< count).map { low * pow(high / low, Double($0) / Double(count - 1)) }
+        }
+        let labels = [("shard", String(shard)), ("tenant", tenant)]
+        if tenantIndex {
+            histogram("pyroscope_segment_tenant_index_bytes", labels, range(1024, 100 * 1024 * 1024, 20),
+                      "Size of the per-tenant dataset index emitted into a flushed segment block.").record(Double(bytes))
+        } else {
+            histogram("pyroscope_segment_head_size_bytes", labels, range(10 * 1024, 100 * 1024 * 1024, 30),
+                      "Size of a service dataset in a flushed segment block.").record(Double(bytes))
+        }
+    }
+
     // Upstream's head metrics (`pkg/segmentwriter/memdb/metrics.go`, prefix
     // `pyroscope_segment_writer`): a head is one dataset of a segment.
 

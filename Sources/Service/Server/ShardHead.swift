@@ -70,6 +70,10 @@ final class ShardHead {
                                                                  createdBy: context.server.hostname, into: &writer) else {
             preconditionFailure("a segment with pushes flushed to nothing")
         }
+        for d in meta.datasets {
+            context.server.metrics.observeDatasetSize(shard: shard, tenant: meta.string(at: d.tenant).map { String(decoding: $0.bytes, as: UTF8.self) } ?? "",
+                                                      tenantIndex: d.format == DatasetFormat.tenantIndex.rawValue, bytes: Int(d.size))
+        }
         for d in datasets {
             context.server.metrics.observeHeadFlush(series: d.series, profiles: d.profiles, samples: d.samples, unsymbolized: d.unsymbolized,
                                                     profilesBytes: d.profilesBytes, indexBytes: d.indexBytes, symbolsBytes: d.symbolsBytes)
