@@ -392,3 +392,29 @@ def test_message_above_the_receive_limit_is_resource_exhausted(protos, tmp_path)
             assert call_status(lambda: stub(protos, channel).Push(ok, timeout=10))[0] == grpc.StatusCode.OK
     finally:
         proc.kill()
+
+
+def metric_values(proc):
+    with urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+            if line and not line.startswith("#")}
+
+
+def test_dskit_server_metrics(protos, server):
+    """dskit's connection, in-flight and message-size metrics, under upstream's names."""
+    route = 'method="gRPC",route="/segmentwriter.v1.SegmentWriterService/Push"'
+    request = make_request(protos, (TESTDATA / "pprof" / "profile_java").read_bytes(), shard=2)
+    with grpc.insecure_channel(server.grpc_target) as channel:
+        assert call_status(lambda: stub(protos, channel).Push(request, timeout=10))[0] == grpc.StatusCode.OK
+        values = metric_values(server)
+        assert values['pyroscope_tcp_connections{protocol="grpc"}'] == 1
+        assert values['pyroscope_tcp_connections{protocol="http"}'] >= 1  # this scrape's own
+        assert values[f'pyroscope_inflight_requests{{{route}}}'] == 0
+        assert values[f'pyroscope_request_message_bytes_count{{{route}}}'] == 1
+        assert values[f'pyroscope_request_message_bytes_sum{{{route}}}'] == len(request.SerializeToString())
+    # The channel is gone: its connection closes.
+    deadline = time.monotonic() + 5
+    while metric_values(server)['pyroscope_tcp_connections{protocol="grpc"}'] != 0:
+        assert time.monotonic() < deadline, "gRPC connection still counted after the channel closed"
+        time.sleep(0.05)

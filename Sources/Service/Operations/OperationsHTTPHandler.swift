@@ -1,4 +1,5 @@
 import HTTP1
+import Prometheus
 import Runtime
 
 /// Serves the operational HTTP port: `/ready`, `/metrics`, `/healthz` (ingest-and-ops.md §5.4).
@@ -7,11 +8,17 @@ final class OperationsHTTPHandler: ConnectionHandler {
     private var parser = HTTP1RequestParser(maxHeadBytes: 16 << 10, maxBodyBytes: 64 << 10)
     private let readiness: Readiness
     private let metrics: SegmentWriterMetrics
+    private let connections: Gauge
 
-    init(readiness: Readiness, metrics: SegmentWriterMetrics) {
+    init(readiness: Readiness, metrics: SegmentWriterMetrics, connections: Gauge) {
         self.readiness = readiness
         self.metrics = metrics
+        self.connections = connections
     }
+
+    func connectionOpened(_ connection: Connection) { connections.increment() }
+
+    func connectionClosed(_ connection: Connection, error: Errno?) { connections.decrement() }
 
     func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
         parser.append(bytes)

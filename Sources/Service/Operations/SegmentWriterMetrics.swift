@@ -181,6 +181,28 @@ public final class SegmentWriterMetrics: Sendable {
         }
     }
 
+    // dskit's server metrics (`server/metrics.go`, namespace `pyroscope`).
+
+    /// Accepted connections open now; `protocol` is `grpc` or `http`.
+    func tcpConnections(protocol name: String) -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "pyroscope", metricName: "tcp_connections", unitName: "",
+                                                            helpText: "Current number of accepted TCP connections."),
+                           labels: [("protocol", name)])
+    }
+
+    func inflightRequests(route: String) -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "pyroscope", metricName: "inflight_requests", unitName: "",
+                                                            helpText: "Current number of inflight requests."),
+                           labels: [("method", "gRPC"), ("route", route)])
+    }
+
+    /// Decoded request message sizes, dskit's `BodySizeBuckets` (1 MB … 250 MB).
+    func requestMessageBytes(route: String) -> ValueHistogram {
+        let mb = 1024.0 * 1024.0
+        return histogram("pyroscope_request_message_bytes", [("method", "gRPC"), ("route", route)],
+                         [1, 2.5, 5, 10, 25, 50, 100, 250].map { $0 * mb }, "Size (in bytes) of messages received in the request.")
+    }
+
     /// dskit's server histogram; `status` is success, error or cancel.
     func requestDuration(route: String, status: String) -> ValueHistogram {
         histogram("pyroscope_request_duration_seconds",

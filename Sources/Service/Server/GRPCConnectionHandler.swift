@@ -44,6 +44,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
 
     func connectionOpened(_ connection: Connection) {
         self.connection = connection
+        context.server.grpcConnections.increment()
         context.register(self, connection.id)
         grpc.start(into: &out)
         flushOutput()
@@ -58,6 +59,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
     }
 
     func connectionClosed(_ connection: Connection, error: Errno?) {
+        context.server.grpcConnections.decrement()
         context.unregister(connection.id)
         for id in Array(calls.keys) { end(id, outcome: .cancel) }
         self.connection = nil
@@ -96,6 +98,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
             guard var state = calls[id], !state.messageSeen else { return }  // unary: the first message counts
             state.messageSeen = true
             calls[id] = state
+            message.withBytes { context.routeMetrics(state.method).messageBytes.record(Double($0.count)) }
             switch state.method {
             case .push: push(id, message)
             case .healthCheck: healthCheck(id, message)
@@ -120,6 +123,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
     private func open(_ id: CallID, _ method: Method, timeoutNs: UInt64?) {
         var state = CallState(method: method, startNs: EventLoop.monotonicNowNs)
         if method == .push { context.server.pushesInFlight.add(1, ordering: .sequentiallyConsistent) }
+        context.routeMetrics(method).inflight.increment()
         calls[id] = state
         guard let timeoutNs else { return }
         guard context.deadlineTimers < context.deadlineTimersMax else {
@@ -261,6 +265,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
             context.deadlineTimers -= 1
         }
         if state.method == .push { context.server.pushesInFlight.subtract(1, ordering: .sequentiallyConsistent) }
+        context.routeMetrics(state.method).inflight.decrement()
         context.requestDuration(state.method, outcome: outcome).record(seconds(since: state.startNs))
     }
 }

@@ -23,6 +23,16 @@ extension LoopContext {
         return counters
     }
 
+    /// dskit's per-route gauge and message-size histogram of a gRPC method.
+    func routeMetrics(_ method: GRPCConnectionHandler.Method) -> RouteMetrics {
+        if let cached = metricCache.routes[method.rawValue] { return cached }
+        let route = String(decoding: GRPCConnectionHandler.methods[method.rawValue].bytes, as: UTF8.self)
+        let metrics = RouteMetrics(inflight: server.metrics.inflightRequests(route: route),
+                                   messageBytes: server.metrics.requestMessageBytes(route: route))
+        metricCache.routes[method.rawValue] = metrics
+        return metrics
+    }
+
     func requestDuration(_ method: GRPCConnectionHandler.Method, outcome: CallOutcome) -> ValueHistogram {
         let slot = method.rawValue * CallOutcome.allCases.count + outcome.rawValue
         if let cached = metricCache.request[slot] { return cached }
@@ -31,6 +41,11 @@ extension LoopContext {
         metricCache.request[slot] = histogram
         return histogram
     }
+}
+
+struct RouteMetrics {
+    let inflight: Gauge
+    let messageBytes: ValueHistogram
 }
 
 /// dskit's `status_code` label of a finished call.
@@ -46,6 +61,7 @@ struct LoopMetricCache {
     var wait: [String: ValueHistogram] = [:]
     var headIngest: [String: SegmentWriterMetrics.HeadIngestCounters] = [:]
     var request = [ValueHistogram?](repeating: nil, count: GRPCConnectionHandler.Method.allCases.count * CallOutcome.allCases.count)
+    var routes = [RouteMetrics?](repeating: nil, count: GRPCConnectionHandler.Method.allCases.count)
 }
 
 extension LoopContext {

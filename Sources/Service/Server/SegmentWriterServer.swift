@@ -87,9 +87,10 @@ public final class SegmentWriterServer {
             throw ListenError(server: "gRPC", address: Self.listenDescription(grpcHost, port: grpcListenPort), error: error)
         }
         let readiness = self.readiness, metrics = self.metrics
+        let httpConnections = metrics.tcpConnections(protocol: "http")
         do {
             httpBound = try group.bind(host: httpHost, port: httpListenPort) { _ in
-                OperationsHTTPHandler(readiness: readiness, metrics: metrics)
+                OperationsHTTPHandler(readiness: readiness, metrics: metrics, connections: httpConnections)
             }
         } catch {
             throw ListenError(server: "HTTP", address: Self.listenDescription(httpHost, port: httpListenPort), error: error)

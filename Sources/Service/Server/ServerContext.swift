@@ -1,6 +1,7 @@
 import BinaryCoding
 import GRPC
 import Metastore
+import Prometheus
 import Runtime
 import Synchronization
 
@@ -21,6 +22,8 @@ final class ServerContext: Sendable {
     let pushesInFlight = Atomic<Int>(0)
     /// Flushed segments handed to an uploader and not yet finished.
     let uploadsInFlight = Atomic<Int>(0)
+    /// dskit's `tcp_connections{protocol="grpc"}`.
+    let grpcConnections: Gauge
     /// Set once, before the loops start.
     nonisolated(unsafe) private(set) var loops: [LoopContext] = []
 
@@ -33,6 +36,7 @@ final class ServerContext: Sendable {
         self.budget = MemoryBudget(bytesMax: config.segmentWriter.memoryBudgetBytes)
         self.hostname = hostname
         self.metastoreEndpoints = metastoreEndpoints
+        grpcConnections = metrics.tcpConnections(protocol: "grpc")
         hedgeLimiter = TokenBucket(ratePerSecond: config.segmentWriter.uploadHedgeRateMax,
                                    burst: config.segmentWriter.uploadHedgeRateBurst, nowNs: EventLoop.monotonicNowNs)
     }
