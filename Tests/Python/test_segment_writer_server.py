@@ -180,6 +180,10 @@ def test_ready_metrics_and_health(protos, server):
     assert 0 < ingested <= values['pyroscope_segment_writer_head_received_sample_values_total{profile_name="process_cpu"}']
     assert values['pyroscope_segment_writer_head_flushed_blocks_total{status="success"}'] >= 1
     assert values['pyroscope_segment_writer_rows_written{type="profiles"}'] == created
+    # Ours: the loop's time per Push and per segment object.
+    assert values['pyroscope_segment_writer_push_ingest_duration_seconds_count{shard="3"}'] == 1
+    assert 0 < values['pyroscope_segment_writer_push_ingest_duration_seconds_sum{shard="3"}'] < 5
+    assert values['pyroscope_segment_writer_segment_encode_duration_seconds_count{shard="3"}'] == 1
     assert values['pyroscope_segment_head_size_bytes_count{shard="3",tenant="anonymous"}'] == 1
     assert values['pyroscope_segment_tenant_index_bytes_count{shard="3",tenant="anonymous"}'] == 1
     for table in ("tsdb", "profiles.parquet", "symbols.symdb"):

@@ -21,6 +21,8 @@ final class ShardHead {
     /// Accumulated bytes charged to the memory budget for the current segment.
     private var chargedBytes = 0
     private var ingestBytes: [String: ValueHistogram] = [:]
+    private let ingestDuration: ValueHistogram
+    private let encodeDuration: ValueHistogram
 
     /// `phase` in [0, 1): how far into the period this shard's flushes fall (see
     /// `LoopContext.shard`); its first segment is that much shorter.
@@ -28,6 +30,8 @@ final class ShardHead {
         self.shard = shard
         self.context = context
         accumulator = ShardAccumulator(limits: limits, workspace: workspace)
+        ingestDuration = context.server.metrics.pushIngestDuration(shard: shard)
+        encodeDuration = context.server.metrics.segmentEncodeDuration(shard: shard)
         segmentID = Self.newSegmentID()
         let periodMs = max(1, UInt64(context.server.config.segmentWriter.segmentDurationNs / 1_000_000))
         let firstMs = max(1, periodMs - UInt64(phase * Double(periodMs)))
@@ -41,11 +45,13 @@ final class ShardHead {
     func ingest(_ push: PushRequestView, ack: PendingAck) -> IngestOutcome {
         let before = accumulator.accumulatedBytes
         let stats: PushIngestStats
+        let startNs = EventLoop.monotonicNowNs
         do {
             stats = try accumulator.ingest(push)
         } catch {
             return .refused(GRPCStatus(error))
         }
+        ingestDuration.record(Double(EventLoop.monotonicNowNs &- startNs) / 1e9)
         let segment = segmentID
         let grown = accumulator.accumulatedBytes - before
         context.server.budget.charge(grown)
@@ -70,6 +76,7 @@ final class ShardHead {
                                                                  createdBy: context.server.hostname, into: &writer) else {
             preconditionFailure("a segment with pushes flushed to nothing")
         }
+        encodeDuration.record(Double(EventLoop.monotonicNowNs &- startNs) / 1e9)
         for d in meta.datasets {
             context.server.metrics.observeDatasetSize(shard: shard, tenant: meta.string(at: d.tenant).map { String(decoding: $0.bytes, as: UTF8.self) } ?? "",
                                                       tenantIndex: d.format == DatasetFormat.tenantIndex.rawValue, bytes: Int(d.size))
