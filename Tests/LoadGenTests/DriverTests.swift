@@ -82,14 +82,19 @@ import TestSupport
         }
     }
 
+    /// A loopback port where a server listened a moment ago and nothing listens now.
+    static func portOfAStoppedServer() throws -> UInt16 {
+        let gone = try InstantServer(refuseEvery: 0)
+        defer { gone.stop() }
+        return gone.port
+    }
+
     /// A pod that went away: the connection pinned to its address moves to the next address,
     /// so the live server ends up with both connections.
     @Test func aConnectionToADeadAddressMovesToTheNext() throws {
         let live = try InstantServer(refuseEvery: 0)
         defer { live.stop() }
-        let gone = try InstantServer(refuseEvery: 0)
-        let gonePort = gone.port
-        gone.stop()
+        let gonePort = try Self.portOfAStoppedServer()
         var options = Self.options(port: 9095, connections: 2, streams: 1, warmup: 0.3, duration: 0.7)
         options.host = "writers.test"
         let ports = [gonePort, live.port]
@@ -105,9 +110,7 @@ import TestSupport
     @Test func aNameWhoseAddressesAllFailIsResolvedAgain() throws {
         let live = try InstantServer(refuseEvery: 0)
         defer { live.stop() }
-        let gone = try InstantServer(refuseEvery: 0)
-        let gonePort = gone.port
-        gone.stop()
+        let gonePort = try Self.portOfAStoppedServer()
         let lookups = Mutex(0)
         let livePort = live.port
         var options = Self.options(port: 9095, connections: 1, streams: 1, warmup: 0, duration: 2.5)
@@ -122,9 +125,7 @@ import TestSupport
     }
 
     @Test func aRefusedConnectionIsCountedNotFatal() throws {
-        let unused = try InstantServer(refuseEvery: 0)
-        let port = unused.port
-        unused.stop()
+        let port = try Self.portOfAStoppedServer()
         let options = Self.options(port: port, connections: 1, streams: 1, warmup: 0, duration: 0.3)
         let summary = try LoadRunner.run(options, corpus: Self.corpus, server: nil)
         #expect(summary.throughput.ackedProfiles == 0)
