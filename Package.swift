@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),
         .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "Arena", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: [
-            "SegmentWriterService", "Runtime", "GRPC", "HTTP2", "SegmentObject", "TestSupport",
+            "SegmentWriterService", "Membership", "Runtime", "GRPC", "HTTP2", "SegmentObject", "TestSupport",
             .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),

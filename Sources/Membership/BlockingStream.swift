@@ -6,15 +6,17 @@ import Glibc
 /// A whole exchange on one TCP connection with blocking calls, for the ring's registration
 /// thread (a few exchanges per heartbeat period, never on a loop): connect within a timeout,
 /// send everything, then read until the peer closes (memberlist merges a push/pull only after
-/// its own reply went out, so the reply is read, then dropped).
+/// its own reply went out, so the reply is read to the end even when it is not kept).
 enum BlockingStream {
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// Sends `bytes` to `address` and reads the reply until the peer closes. The whole exchange
+    /// Sends `bytes` to `address` and reads the reply until the peer closes; returns it, or nil
+    /// when it is longer than `maxReplyBytes` (read to the end all the same). The whole exchange
     /// ends within `timeoutMs`.
-    static func exchange(_ bytes: [UInt8], with address: EndpointAddress, timeoutMs: Int) throws(Failure) {
+    static func exchange(_ bytes: [UInt8], with address: EndpointAddress, timeoutMs: Int,
+                         maxReplyBytes: Int) throws(Failure) -> [UInt8]? {
         let deadlineNs = EventLoop.monotonicNowNs &+ UInt64(timeoutMs) &* 1_000_000
         let socket: Socket
         do {
@@ -32,10 +34,18 @@ enum BlockingStream {
             try wait(fd, for: Int16(POLLOUT), until: deadlineNs, timeoutMs: timeoutMs, step: "send")
         }
         var buffer = [UInt8](repeating: 0, count: 16 << 10)
+        var reply: [UInt8]? = []
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n == 0 { return }
-            if n > 0 { continue }
+            if n == 0 { return reply }
+            if n > 0 {
+                if let kept = reply?.count, kept + n <= maxReplyBytes {
+                    reply?.append(contentsOf: buffer[..<n])
+                } else {
+                    reply = nil
+                }
+                continue
+            }
             guard errno == EAGAIN || errno == EINTR else { throw Failure(description: "recv: \(Errno(rawValue: errno))") }
             try wait(fd, for: Int16(POLLIN), until: deadlineNs, timeoutMs: timeoutMs, step: "reply")
         }

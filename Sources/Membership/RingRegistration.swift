@@ -1,3 +1,4 @@
+import BinaryCoding
 import Runtime
 import Synchronization
 #if canImport(Glibc)
@@ -46,6 +47,10 @@ public final class RingRegistration: Sendable {
         case memberFailed(member: String, error: String)
         /// No member took this heartbeat's entry.
         case noMemberReached(state: InstanceDesc.State)
+        /// The ring as the member that took a heartbeat holds it (before merging that heartbeat).
+        case ringSeen(member: String, instances: [RingInstance])
+        /// The member's reply to a heartbeat could not be read as a ring.
+        case ringUnreadable(member: String, error: String)
     }
 
     private let settings: Settings
@@ -124,15 +129,36 @@ public final class RingRegistration: Sendable {
         var reached = 0
         for address in resolveMembers().shuffled() where reached < count {
             do {
-                try BlockingStream.exchange(message, with: address, timeoutMs: settings.exchangeTimeoutMs)
+                let reply = try BlockingStream.exchange(message, with: address, timeoutMs: settings.exchangeTimeoutMs,
+                                                        maxReplyBytes: Self.maxReplyBytes)
                 reached += 1
                 let first = !published.exchange(true, ordering: .relaxed)
                 onEvent(.published(member: address.description, state: instance.state, first: first))
+                if instance.state == .active { readRing(reply, from: address.description) }
             } catch {
                 onEvent(.memberFailed(member: address.description, error: error.description))
             }
         }
         if reached == 0 { onEvent(.noMemberReached(state: instance.state)) }
+    }
+
+    /// A member's reply larger than this is not read as a ring (a ring of thousands of
+    /// instances is a few MB; the rest of a member's state is small).
+    static let maxReplyBytes = 32 << 20
+
+    private func readRing(_ reply: [UInt8]?, from member: String) {
+        guard let reply else {
+            onEvent(.ringUnreadable(member: member, error: "reply longer than \(Self.maxReplyBytes) bytes"))
+            return
+        }
+        do {
+            let instances = try reply.withUnsafeBytes { bytes in
+                Result { () throws(DecodeError) in try MemberlistReply.ringInstances(bytes, key: settings.key) }
+            }.get()
+            onEvent(.ringSeen(member: member, instances: instances))
+        } catch {
+            onEvent(.ringUnreadable(member: member, error: error.description))
+        }
     }
 
     /// Every address of every join entry (looked up again each time: a headless Service's

@@ -1,5 +1,6 @@
 import Foundation
 import SegmentWriterService
+import Membership
 import Testing
 
 /// What each shutdown phase lets through (ingest-and-ops.md §5.4–5.5): Pushes until the drain,
@@ -34,33 +35,69 @@ import Testing
         #expect(readiness.state == .draining)
     }
 
-    /// Upstream's lifecycler readiness (§5.4): in a ring, `/ready` waits until a member took the
-    /// entry, then `min_ready_duration`; the wait latches (later publications do not restart it).
-    @Test func inARingReadyWaitsForThePublicationThenTheMinReadyDuration() throws {
+    static let settings = RingReadiness.Settings(instanceID: "me", checkAllInstances: true,
+                                                 heartbeatTimeoutNs: 60_000_000_000, minReadyNs: 1_000_000_000)
+    static let nowNs: Int64 = 1_700_000_100_000_000_000
+    static func instance(_ id: String, secondsAgo: Int64 = 5, state: UInt64 = 0) -> RingInstance {
+        RingInstance(id: id, addr: "10.0.0.\(id.count):9095", timestamp: nowNs / 1_000_000_000 - secondsAgo, state: state, tokenCount: 4)
+    }
+
+    /// Upstream's lifecycler readiness (dskit `CheckReady`, §5.4): in a ring, `/ready` waits until
+    /// the ring check passes, then `min_ready_duration`; a failed check restarts that wait; once
+    /// ready it latches.
+    @Test func inARingReadyWaitsForTheRingCheckThenTheMinReadyDuration() throws {
         let readiness = Readiness()
-        readiness.requireRingPublication()
+        readiness.requireRing(Self.settings)
         readiness.advance(to: .serving)
+        let t0: UInt64 = 1_000_000_000_000
+        #expect(readiness.ringWait(nowNs: Self.nowNs, monotonicNs: t0)?.contains("owns no tokens") == true)
         #expect(!readiness.isServing)
-        #expect(readiness.ringWait?.contains("owns no tokens") == true)
         #expect(readiness.admitsPushes && readiness.isHealthServing, "Pushes and health do not wait on the ring")
-        let published = Date()
-        readiness.ringPublished(minReadyNs: 1_000_000_000)
-        let wait = try #require(readiness.ringWait)
-        #expect(wait.hasPrefix("waiting 1s more"), "\(wait)")
-        #expect(!readiness.isServing)
-        Thread.sleep(forTimeInterval: 0.4)
-        readiness.ringPublished(minReadyNs: 1_000_000_000)  // a heartbeat: no restart
-        // Ready 1 s after the first publication (a restart would make it 1.4 s).
-        Thread.sleep(until: published.addingTimeInterval(1.15))
-        #expect(readiness.isServing)
-        #expect(readiness.ringWait == nil)
+        // The first reply predates the member's merge of our entry.
+        #expect(readiness.ringSeen([Self.instance("other")], nowNs: Self.nowNs, monotonicNs: t0) == "instance me not found in the ring")
+        // Another instance past the heartbeat timeout, then LEAVING: not ready, in dskit's words.
+        let stale = [Self.instance("me"), Self.instance("other", secondsAgo: 61)]
+        #expect(readiness.ringSeen(stale, nowNs: Self.nowNs, monotonicNs: t0) == "instance 10.0.0.5:9095 past heartbeat timeout")
+        let leaving = [Self.instance("me"), Self.instance("other", secondsAgo: 1, state: 1)]
+        #expect(readiness.ringSeen(leaving, nowNs: Self.nowNs, monotonicNs: t0) == "instance 10.0.0.5:9095 in state LEAVING")
+        // Healthy: the min-ready wait starts; a failed check restarts it.
+        let healthy = [Self.instance("me"), Self.instance("other", secondsAgo: 60)]
+        #expect(readiness.ringSeen(healthy, nowNs: Self.nowNs, monotonicNs: t0) == "waiting for 1s after being ready")
+        #expect(readiness.ringWait(nowNs: Self.nowNs, monotonicNs: t0 + 600_000_000) == "waiting for 1s after being ready")
+        #expect(readiness.ringSeen(leaving, nowNs: Self.nowNs, monotonicNs: t0 + 700_000_000) != nil)
+        #expect(readiness.ringSeen(healthy, nowNs: Self.nowNs, monotonicNs: t0 + 800_000_000) != nil)
+        #expect(readiness.ringWait(nowNs: Self.nowNs, monotonicNs: t0 + 1_500_000_000) != nil, "restarted at +0.8 s")
+        #expect(readiness.ringWait(nowNs: Self.nowNs, monotonicNs: t0 + 1_800_000_000) == nil)
+        // Latched: a later problem in the ring does not take readiness back.
+        #expect(readiness.ringSeen(stale, nowNs: Self.nowNs, monotonicNs: t0 + 2_000_000_000) == nil)
+    }
+
+    @Test func withoutTheRingHealthCheckOnlyThisInstanceCounts() {
+        var settings = Self.settings
+        settings.checkAllInstances = false
+        settings.minReadyNs = 0
+        let readiness = Readiness()
+        readiness.requireRing(settings)
+        #expect(readiness.ringSeen([Self.instance("me", secondsAgo: 61), Self.instance("other")], nowNs: Self.nowNs)
+                == "instance 10.0.0.2:9095 past heartbeat timeout")
+        #expect(readiness.ringSeen([Self.instance("me"), Self.instance("other", secondsAgo: 600, state: 3)], nowNs: Self.nowNs) == nil)
+    }
+
+    /// A reply this writer cannot read as a ring (say, an encrypted one) leaves only the
+    /// publication to wait for, as before the writer read the ring.
+    @Test func anUnreadableRingCountsThePublicationAlone() {
+        let readiness = Readiness()
+        readiness.requireRing(Self.settings)
+        let t0: UInt64 = 5_000_000_000
+        #expect(readiness.ringSeen(nil, nowNs: Self.nowNs, monotonicNs: t0) == "waiting for 1s after being ready")
+        #expect(readiness.ringWait(nowNs: Self.nowNs, monotonicNs: t0 + 1_000_000_000) == nil)
     }
 
     @Test func withoutARingReadyIsServingAlone() {
         let readiness = Readiness()
         readiness.advance(to: .serving)
         #expect(readiness.isServing && readiness.ringWait == nil)
-        readiness.ringPublished(minReadyNs: 60_000_000_000)  // never required: ignored
+        readiness.ringSeen([Self.instance("other", secondsAgo: 600)])  // never required: ignored
         #expect(readiness.isServing)
     }
 }

@@ -90,6 +90,12 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         /// Pushes are still taken after the entry turned LEAVING, for distributors whose view of
         /// the ring is not updated yet (ingest-and-ops.md §5.5 step 4).
         public var minReadyDurationNs: Int64 = 30_000_000_000
+        /// `-segment-writer.readiness-check-ring-health`: `/ready` waits until every instance of
+        /// the ring is ACTIVE and heartbeating (false: only this one), as dskit's lifecycler does.
+        public var readinessCheckRingHealth = true
+        /// `-segment-writer.ring.heartbeat-timeout`: an instance whose last heartbeat is older
+        /// fails that check.
+        public var heartbeatTimeoutNs: Int64 = 60_000_000_000
     }
 
     public struct Memberlist: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import Membership
 import Runtime
 import Synchronization
 
@@ -14,11 +15,9 @@ public final class Readiness: Sendable {
     }
 
     private let raw = Atomic<UInt8>(State.starting.rawValue)
-    /// The ring's part of `/ready` (upstream's lifecycler readiness, §5.4): 0 when the writer is
-    /// in no ring; `ringUnpublished` until a member first took the entry; then the monotonic
-    /// time from which `/ready` may answer 200 (`-segment-writer.min-ready-duration` later).
-    private let ringReadyAtNs = Atomic<UInt64>(0)
-    private static let ringUnpublished = UInt64.max
+    /// The ring's part of `/ready` (upstream's lifecycler readiness, §5.4); cold: probes and
+    /// heartbeats only.
+    private let ring = Mutex(RingReadiness())
 
     public init() {}
 
@@ -35,33 +34,29 @@ public final class Readiness: Sendable {
         }
     }
 
-    /// `/ready` answers 200: serving, and the ring's wait (if any) is over.
+    /// `/ready` answers 200: serving, and the ring's check (if any) passed.
     public var isServing: Bool { state == .serving && ringWait == nil }
 
-    /// The writer is in a ring: `/ready` waits for its entry's first publication.
-    public func requireRingPublication() {
-        ringReadyAtNs.store(Self.ringUnpublished, ordering: .releasing)
+    /// The writer is in a ring: `/ready` waits for the ring check of `settings`.
+    public func requireRing(_ settings: RingReadiness.Settings) {
+        ring.withLock { $0.settings = settings }
     }
 
-    /// A member took the entry: `/ready` may answer 200 `minReadyNs` from now (only the first
-    /// publication counts, so the wait latches, as upstream's does).
-    public func ringPublished(minReadyNs: Int64) {
-        let readyAt = EventLoop.monotonicNowNs &+ UInt64(max(0, minReadyNs))
-        _ = ringReadyAtNs.compareExchange(expected: Self.ringUnpublished, desired: readyAt, ordering: .acquiringAndReleasing)
+    /// The ring as the member that took the last heartbeat showed it; nil when its reply could
+    /// not be read (then only the publication itself counts, as before this writer read the ring).
+    /// Returns why the writer is not ready after it, or nil.
+    @discardableResult
+    public func ringSeen(_ instances: [RingInstance]?, nowNs: Int64 = RingReadiness.realtimeNs(),
+                         monotonicNs: UInt64 = EventLoop.monotonicNowNs) -> String? {
+        ring.withLock { $0.seen(instances, nowNs: nowNs, monotonicNs: monotonicNs) }
     }
 
-    /// Why `/ready` still waits on the ring, or nil: upstream's lifecycler is ready once the
-    /// instance owns tokens in the ring, and then `min_ready_duration` later. (Its check that
-    /// every other instance is ACTIVE and healthy is not made: this writer does not read the ring.)
-    public var ringWait: String? {
-        let readyAt = ringReadyAtNs.load(ordering: .acquiring)
-        if readyAt == 0 { return nil }
-        if readyAt == Self.ringUnpublished { return "this instance owns no tokens: its ring entry is not published yet" }
-        let now = EventLoop.monotonicNowNs
-        guard now < readyAt else { return nil }
-        let seconds = (readyAt - now + 999_999_999) / 1_000_000_000
-        return "waiting \(seconds)s more: -segment-writer.min-ready-duration after the ring entry was published"
+    /// Why `/ready` still waits on the ring, or nil (also nil once it passed: the check latches).
+    public func ringWait(nowNs: Int64 = RingReadiness.realtimeNs(), monotonicNs: UInt64 = EventLoop.monotonicNowNs) -> String? {
+        ring.withLock { $0.check(nowNs: nowNs, monotonicNs: monotonicNs) }
     }
+
+    public var ringWait: String? { ringWait() }
 
     /// Pushes are taken.
     public var admitsPushes: Bool {

@@ -29,8 +29,10 @@ extension SegmentWriterServer {
             instance: instance, key: ring.prefix + "segment-writer-ring", heartbeatPeriodNs: UInt64(ring.heartbeatPeriodNs),
             members: config.memberlist.join.compactMap(JoinMember.init), clusterLabel: config.memberlist.clusterLabel,
             unregisterOnShutdown: ring.unregisterOnShutdown)
-        let log = self.log, readiness = self.readiness, minReadyNs = ring.minReadyDurationNs
-        readiness.requireRingPublication()
+        let log = self.log, readiness = self.readiness
+        readiness.requireRing(RingReadiness.Settings(
+            instanceID: instance.id, checkAllInstances: ring.readinessCheckRingHealth,
+            heartbeatTimeoutNs: ring.heartbeatTimeoutNs, minReadyNs: ring.minReadyDurationNs))
         let heartbeats = metrics.ringHeartbeats(), tokensOwned = metrics.ringTokensOwned()
         metrics.ringTokensToOwn().set(to: Double(ring.numTokens))
         log.info("ring membership", ["id": instance.id, "addr": instance.addr, "key": settings.key,
@@ -40,6 +42,8 @@ extension SegmentWriterServer {
         // at debug level.
         let failedHeartbeats = Atomic<Int>(0)
         let lastFailure = Mutex("")
+        // What the ring check last said, logged when it changes (dskit logs it at every probe).
+        let lastRingProblem = Mutex<String?>(nil)
         let quietHeartbeats = max(1, Int(60_000_000_000 / ring.heartbeatPeriodNs))
         return RingRegistration(settings: settings) { event in
             switch event {
@@ -48,13 +52,32 @@ extension SegmentWriterServer {
                 if state == .active {
                     heartbeats.increment()
                     tokensOwned.set(to: Double(instance.tokens.count))
-                    readiness.ringPublished(minReadyNs: minReadyNs)
                 } else if state == .left {
                     tokensOwned.set(to: 0)
                 }
                 if first || state != .active || failed > 0 {
                     log.info("ring entry published", ["member": member, "state": "\(state)",
                                                        "failed_heartbeats_before": String(failed)])
+                }
+            case .ringSeen(let member, let instances):
+                let problem = readiness.ringSeen(instances)
+                let changed = lastRingProblem.withLock { last in
+                    defer { last = problem }
+                    return last != problem
+                }
+                if changed, let problem, !problem.hasPrefix("waiting for") {
+                    log.warn("this instance cannot become ready until a problem in the ring is resolved",
+                             ["member": member, "instances": String(instances.count), "err": problem])
+                }
+            case .ringUnreadable(let member, let error):
+                readiness.ringSeen(nil)
+                let changed = lastRingProblem.withLock { last in
+                    defer { last = error }
+                    return last != error
+                }
+                if changed {
+                    log.warn("ring not readable from the member's reply: readiness checks only that the entry was published",
+                             ["member": member, "err": error])
                 }
             case .memberFailed(let member, let error):
                 lastFailure.withLock { $0 = "\(member): \(error)" }
