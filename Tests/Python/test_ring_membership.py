@@ -180,19 +180,6 @@ def test_entry_reaches_a_peer_it_did_not_join(processes, tmp_path):
     check_active_entry(inst, "sw-ring-5", server)
 
 
-def test_ready_waits_min_ready_duration_after_the_entry_is_published(processes, tmp_path):
-    """§5.4: in a ring, /ready answers 200 only -segment-writer.min-ready-duration after a member
-    took the entry (upstream paces rolling restarts with it); Pushes do not wait."""
-    peer = processes.peer(name="peer-a")
-    server = processes.server(tmp_path, "sw-ring-5", [peer.address], "-segment-writer.min-ready-duration=4s")
-    registered(peer, server, "sw-ring-5")
-    seen = time.monotonic()
-    status, body = ready(server)
-    assert status == 503 and "min-ready-duration after the ring entry was published" in body, (status, body)
-    assert wait_for(lambda: ready_status(server) == 200, 8), ready(server)
-    assert time.monotonic() - seen >= 2.0, "ready well before -segment-writer.min-ready-duration"
-
-
 def test_ring_grace_takes_pushes_while_leaving_then_drains(protos, processes, tmp_path):
     """§5.5 steps 2–5: after SIGTERM the entry is LEAVING and gRPC health NOT_SERVING, yet Pushes
     from distributors with an older ring view are still acknowledged for

@@ -170,19 +170,22 @@ import Yams
         #expect(defaults.ring.store == "memberlist" && defaults.ring.prefix == "collectors/")
         #expect(defaults.ring.heartbeatPeriodNs == 5_000_000_000 && defaults.ring.numTokens == 4)
         #expect(defaults.ring.minReadyDurationNs == 30_000_000_000, "Pyroscope's override of dskit's 15 s")
+        #expect(defaults.ring.readinessCheckRingHealth && defaults.ring.heartbeatTimeoutNs == 60_000_000_000)
         #expect(defaults.memberlist.join.isEmpty)
         let flags = try load(["-memberlist.join=dns+pyroscope-memberlist:7946", "-memberlist.join", "10.0.0.7:7946",
                               "-segment-writer.num-tokens=8", "-segment-writer.lifecycler.ID=writer-3",
                               "-segment-writer.lifecycler.addr=10.0.0.9", "-segment-writer.lifecycler.port=9000",
                               "-segment-writer.heartbeat-period=2s", "-segment-writer.unregister-on-shutdown",
                               "-memberlist.cluster-label=prod", "-target=segment-writer",
-                              "-segment-writer.min-ready-duration=5s"])
+                              "-segment-writer.min-ready-duration=5s", "-segment-writer.readiness-check-ring-health=false",
+                              "-segment-writer.ring.heartbeat-timeout=20s"])
         #expect(flags.config.memberlist.join == ["dns+pyroscope-memberlist:7946", "10.0.0.7:7946"])
         #expect(flags.config.memberlist.clusterLabel == "prod")
         #expect(flags.config.ring.numTokens == 8 && flags.config.ring.instanceID == "writer-3")
         #expect(flags.config.ring.instanceAddr == "10.0.0.9" && flags.config.ring.instancePort == 9000)
         #expect(flags.config.ring.heartbeatPeriodNs == 2_000_000_000 && flags.config.ring.unregisterOnShutdown)
         #expect(flags.config.ring.minReadyDurationNs == 5_000_000_000)
+        #expect(!flags.config.ring.readinessCheckRingHealth && flags.config.ring.heartbeatTimeoutNs == 20_000_000_000)
         #expect(flags.ignored.isEmpty)
         let yaml = """
         memberlist:
@@ -194,7 +197,9 @@ import Yams
             id: writer-0
             num_tokens: 4
             min_ready_duration: 1m
+            readiness_check_ring_health: false
             ring:
+              heartbeat_timeout: 2m
               kvstore:
                 store: memberlist
                 prefix: ring/
@@ -204,6 +209,7 @@ import Yams
         #expect(fromYAML.config.memberlist.clusterLabel == "eu")
         #expect(fromYAML.config.ring.instanceID == "writer-0" && fromYAML.config.ring.prefix == "ring/")
         #expect(fromYAML.config.ring.minReadyDurationNs == 60_000_000_000)
+        #expect(!fromYAML.config.ring.readinessCheckRingHealth && fromYAML.config.ring.heartbeatTimeoutNs == 120_000_000_000)
         #expect(fromYAML.ignored == ["memberlist.bind_port"])
     }
 
