@@ -11,6 +11,9 @@ public struct RingInstance: Sendable, Equatable {
     public var state: UInt64
     public var tokenCount: Int
 
+    /// The tombstone state of an entry removed from the ring.
+    static let left: UInt64 = 4
+
     public init(id: String, addr: String, timestamp: Int64, state: UInt64, tokenCount: Int) {
         self.id = id
         self.addr = addr

@@ -59,6 +59,10 @@ import Testing
         let stale = [Self.instance("me"), Self.instance("other", secondsAgo: 61)]
         #expect(readiness.ringSeen(stale, nowNs: Self.nowNs, monotonicNs: t0) == "instance 10.0.0.5:9095 past heartbeat timeout")
         let leaving = [Self.instance("me"), Self.instance("other", secondsAgo: 1, state: 1)]
+        // LEFT entries are tombstones (dskit's KV hides them from the lifecycler), however old.
+        #expect(readiness.ringSeen([Self.instance("me"), Self.instance("gone", secondsAgo: 900, state: 4)], nowNs: Self.nowNs,
+                                   monotonicNs: t0) == "waiting for 1s after being ready")
+        #expect(readiness.ringSeen([Self.instance("me", state: 4)], nowNs: Self.nowNs, monotonicNs: t0) == "instance me not found in the ring")
         #expect(readiness.ringSeen(leaving, nowNs: Self.nowNs, monotonicNs: t0) == "instance 10.0.0.5:9095 in state LEAVING")
         // Healthy: the min-ready wait starts; a failed check restarts it.
         let healthy = [Self.instance("me"), Self.instance("other", secondsAgo: 60)]

@@ -65,7 +65,8 @@ extension SegmentWriterServer {
                     defer { last = problem }
                     return last != problem
                 }
-                if changed, let problem, !problem.hasPrefix("waiting for") {
+                // The first reply predates the member's merge of this entry: not worth a warning.
+                if changed, let problem, !problem.hasPrefix("waiting for"), !problem.hasSuffix("not found in the ring") {
                     log.warn("this instance cannot become ready until a problem in the ring is resolved",
                              ["member": member, "instances": String(instances.count), "err": problem])
                 }
