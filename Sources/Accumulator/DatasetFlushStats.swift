@@ -1,9 +1,11 @@
+import BinaryCoding
 import SegmentObject
 
 /// One service dataset of a flushed segment, for upstream's head flush metrics
-/// (`pkg/segmentwriter/memdb`, ingest-and-ops.md §5.3): what the head held and the sizes of its
-/// three sections in the object.
+/// (`pkg/segmentwriter/memdb`, ingest-and-ops.md §5.3): what the head held, the sizes of its
+/// three sections in the object and the time it took.
 public struct DatasetFlushStats: Sendable, Equatable {
+    public var tenant = ByteString("")
     public var series = 0
     public var profiles = 0
     public var samples = 0
@@ -12,6 +14,9 @@ public struct DatasetFlushStats: Sendable, Equatable {
     public var profilesBytes = 0
     public var indexBytes = 0
     public var symbolsBytes = 0
+    /// Turning the head into its columns and encoding its three sections (the tenant index and
+    /// the trailer, shared by datasets, are not in it).
+    public var durationNs: Int64 = 0
 
     public init() {}
 

@@ -299,20 +299,27 @@ extension ShardAccumulator {
                                into w: inout ByteWriter) -> (meta: BlockMeta, datasets: [DatasetFlushStats])? {
         guard pushCount > 0 else { return nil }
         var stats: [DatasetFlushStats] = []
-        let datasets = headsInFlushOrder.compactMap { h -> FlushedDataset? in
+        let times = TimedDataset.Times(count: headsInFlushOrder.count)
+        let datasets = headsInFlushOrder.compactMap { h -> TimedDataset? in
+            let start = ContinuousClock.now
             guard let flushed = heads[h].flushed(arena: samples) else { return nil }
             var s = DatasetFlushStats()
+            s.tenant = flushed.tenant
             s.series = heads[h].seriesCount
             s.profiles = heads[h].rowCount
             s.samples = heads[h].sampleCount
             s.unsymbolized = flushed.hasUnsymbolizedProfiles
+            times.nanoseconds[stats.count] = TimedDataset.nanoseconds(ContinuousClock.now - start)
             stats.append(s)
-            return flushed
+            return TimedDataset(base: flushed, position: stats.count - 1, times: times)
         }
         let meta = SegmentAssembler.assemble(datasets, id: segmentID, shard: shard, hostname: createdBy, into: &w)
         let services = meta.datasets.filter { $0.format == DatasetFormat.services.rawValue }
         precondition(services.count == stats.count, "one service dataset in the object per flushed head")
-        for i in stats.indices { stats[i].takeSections(of: services[i]) }
+        for i in stats.indices {
+            stats[i].takeSections(of: services[i])
+            stats[i].durationNs = times.nanoseconds[i]
+        }
         resetAfterFlush()
         return (meta, stats)
     }

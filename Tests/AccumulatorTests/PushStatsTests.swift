@@ -80,6 +80,8 @@ import Testing
             // The Ruby agent's profile has no mappings: its locations count as unsymbolized
             // (Accumulator/README.md); Go's runtime writes symbolized mappings.
             #expect(stats.unsymbolized == (name == "b"), "\(name)")
+            #expect(stats.tenant == (try #require(meta.string(at: dataset.tenant))))
+            #expect(stats.durationNs > 0 && stats.durationNs < 10_000_000_000, "\(name): \(stats.durationNs) ns")
         }
     }
 }

@@ -184,6 +184,12 @@ def test_ready_metrics_and_health(protos, server):
     assert values['pyroscope_segment_writer_push_ingest_duration_seconds_count{shard="3"}'] == 1
     assert 0 < values['pyroscope_segment_writer_push_ingest_duration_seconds_sum{shard="3"}'] < 5
     assert values['pyroscope_segment_writer_segment_encode_duration_seconds_count{shard="3"}'] == 1
+    # Upstream's flush timings: the segment's heads, each (tenant, service) head, the head block.
+    assert values['pyroscope_segment_flush_heads_duration_seconds_count{shard="3"}'] == 1
+    head_seconds = values['pyroscope_segment_flush_service_head_duration_seconds_sum{shard="3",tenant="anonymous"}']
+    assert values['pyroscope_segment_flush_service_head_duration_seconds_count{shard="3",tenant="anonymous"}'] == 1
+    assert 0 < head_seconds <= values['pyroscope_segment_flush_heads_duration_seconds_sum{shard="3"}']
+    assert values['pyroscope_segment_writer_head_flushed_block_duration_seconds_sum'] >= head_seconds
     assert values['pyroscope_segment_head_size_bytes_count{shard="3",tenant="anonymous"}'] == 1
     assert values['pyroscope_segment_tenant_index_bytes_count{shard="3",tenant="anonymous"}'] == 1
     for table in ("tsdb", "profiles.parquet", "symbols.symdb"):

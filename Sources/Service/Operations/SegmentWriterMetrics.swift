@@ -50,6 +50,21 @@ public final class SegmentWriterMetrics: Sendable {
                   "Time from the start of a segment flush until its Pushes can be acknowledged.")
     }
 
+    /// Upstream's `dataTimingBuckets`: `ExponentialBucketsRange(0.001, 1, 20)`.
+    static let dataTimingBuckets: [Double] = (0 ..< 20).map { 0.001 * pow(1000, Double($0) / 19) }
+
+    /// Encoding all of a segment's datasets (upstream times its heads' flush the same way).
+    func flushHeadsDuration(shard: UInt32) -> ValueHistogram {
+        histogram("pyroscope_segment_flush_heads_duration_seconds", [("shard", String(shard))], Self.dataTimingBuckets,
+                  "Time to encode all datasets of a segment.")
+    }
+
+    /// One (tenant, service) dataset's share of a segment's encoding.
+    func flushServiceHeadDuration(shard: UInt32, tenant: String) -> ValueHistogram {
+        histogram("pyroscope_segment_flush_service_head_duration_seconds", [("shard", String(shard)), ("tenant", tenant)],
+                  Self.dataTimingBuckets, "Time to encode one service dataset of a segment.")
+    }
+
     func uploadDuration(success: Bool) -> ValueHistogram {
         histogram("pyroscope_segment_writer_upload_duration_seconds", [("status", success ? "success" : "error")],
                   Self.flushBuckets, "Duration of segment uploads, retries included.")
@@ -149,7 +164,7 @@ public final class SegmentWriterMetrics: Sendable {
 
     /// One flushed head (dataset) as upstream's `Head.Flush` observes it, with its buckets.
     func observeHeadFlush(series: Int, profiles: Int, samples: Int, unsymbolized: Bool,
-                          profilesBytes: Int, indexBytes: Int, symbolsBytes: Int) {
+                          profilesBytes: Int, indexBytes: Int, symbolsBytes: Int, seconds: Double) {
         let mib = 1024.0 * 1024.0
         func exponential(_ start: Double, _ factor: Double, _ count: Int) -> [Double] {
             (0 ..< count).map { start * pow(factor, Double($0)) }
@@ -167,6 +182,8 @@ public final class SegmentWriterMetrics: Sendable {
                 "Total number and status of profile row groups segments written.").increment()
         histogram(prefix + "head_written_profile_segments_size_bytes", [], exponential(512 * 1024, 2, 11),
                   "Size of a flushed table in bytes.").record(Double(profilesBytes))
+        histogram(prefix + "head_flushed_block_duration_seconds", [], exponential(5, 1.5, 10),
+                  "Time to flushed a block in seconds.").record(seconds)
         histogram(prefix + "head_flushed_block_series", [], (0 ..< 10).map { 1000 + 2000 * Double($0) },
                   "Number of series in a flushed block.").record(Double(series))
         histogram(prefix + "head_flushed_block_samples", [], exponential(200_000, 2, 15),

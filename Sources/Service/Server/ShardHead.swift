@@ -23,6 +23,7 @@ final class ShardHead {
     private var ingestBytes: [String: ValueHistogram] = [:]
     private let ingestDuration: ValueHistogram
     private let encodeDuration: ValueHistogram
+    private let flushHeadsDuration: ValueHistogram
 
     /// `phase` in [0, 1): how far into the period this shard's flushes fall (see
     /// `LoopContext.shard`); its first segment is that much shorter.
@@ -32,6 +33,7 @@ final class ShardHead {
         accumulator = ShardAccumulator(limits: limits, workspace: workspace)
         ingestDuration = context.server.metrics.pushIngestDuration(shard: shard)
         encodeDuration = context.server.metrics.segmentEncodeDuration(shard: shard)
+        flushHeadsDuration = context.server.metrics.flushHeadsDuration(shard: shard)
         segmentID = Self.newSegmentID()
         let periodMs = max(1, UInt64(context.server.config.segmentWriter.segmentDurationNs / 1_000_000))
         let firstMs = max(1, periodMs - UInt64(phase * Double(periodMs)))
@@ -76,14 +78,20 @@ final class ShardHead {
                                                                  createdBy: context.server.hostname, into: &writer) else {
             preconditionFailure("a segment with pushes flushed to nothing")
         }
-        encodeDuration.record(Double(EventLoop.monotonicNowNs &- startNs) / 1e9)
+        let encodeSeconds = Double(EventLoop.monotonicNowNs &- startNs) / 1e9
+        encodeDuration.record(encodeSeconds)
+        flushHeadsDuration.record(encodeSeconds)
         for d in meta.datasets {
             context.server.metrics.observeDatasetSize(shard: shard, tenant: meta.string(at: d.tenant).map { String(decoding: $0.bytes, as: UTF8.self) } ?? "",
                                                       tenantIndex: d.format == DatasetFormat.tenantIndex.rawValue, bytes: Int(d.size))
         }
         for d in datasets {
+            let seconds = Double(d.durationNs) / 1e9
             context.server.metrics.observeHeadFlush(series: d.series, profiles: d.profiles, samples: d.samples, unsymbolized: d.unsymbolized,
-                                                    profilesBytes: d.profilesBytes, indexBytes: d.indexBytes, symbolsBytes: d.symbolsBytes)
+                                                    profilesBytes: d.profilesBytes, indexBytes: d.indexBytes, symbolsBytes: d.symbolsBytes,
+                                                    seconds: seconds)
+            context.server.metrics.flushServiceHeadDuration(shard: shard, tenant: String(decoding: d.tenant.bytes, as: UTF8.self))
+                .record(seconds)
         }
         let budget = context.server.budget
         budget.charge(writer.count)
