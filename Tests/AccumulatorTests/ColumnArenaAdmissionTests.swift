@@ -20,7 +20,7 @@ import Glibc
         var pushes: [TestPush] = []
         for (i, file) in files.enumerated() {
             var profile = try decodeProfile(try corpusFile(file))
-            profile = withStubMapping(profile)
+            profile = profile.withStubMapping()
             let labels: [(name: ByteString, value: ByteString)] = [
                 ("__name__", "process_cpu"), ("service_name", ByteString("svc-\(i % 3)")), ("pod", ByteString("pod-\(i)")),
             ]

@@ -12,7 +12,7 @@ import TestSupport
     /// Raw corpus files that ingest as they are. `dotnet-pprof-3.pb.gz` references missing
     /// functions; `dotnet.labels.pprof` and `pyspy-1.pb.gz` are split by sample labels but
     /// have locations without mapping: they are refused raw (see `RejectionTests`) and the
-    /// latter two are accepted after the distributor's stub-mapping fix-up.
+    /// latter two are accepted as a distributor forwards them (stub mapping).
     static let rawFiles = [
         "cpu-exemplars.pb.gz", "cpu_go_truncated_1.pb.gz", "go.cpu.labels.pprof", "heap", "heap_delta",
         "invalid_utf8.pb.gz", "no_addr_no_line.pb.gz", "nodejs-wall.pb.gz", "profile_java", "profile_nodejs",
@@ -40,16 +40,30 @@ import TestSupport
         #expect(acc.accumulatedBytes == 0)
     }
 
-    @Test(arguments: ["dotnet.labels.pprof", "pyspy-1.pb.gz"])
-    func sanitizedSplitProfileRoundTrips(_ file: String) throws {
-        let p = withStubMapping(try decodeProfile(try corpusFile(file)))
-        let push = TestPush(tenant: "t", labels: Self.requestLabels, profile: PprofEncoder.encode(p), id: profileID(2))
+    /// Each profile as a Pyroscope distributor forwards it (`distributorNormalized`: the two
+    /// labelled profiles with locations without mapping get the stub mapping and are taken)
+    /// round-trips, and means what the raw profile meant: the same sums per series and stack,
+    /// except where normalization drops samples (`no_addr_no_line.pb.gz`'s through a location of
+    /// neither lines nor address).
+    @Test(arguments: rawFiles + ["dotnet.labels.pprof", "pyspy-1.pb.gz"])
+    func eachProfileAsADistributorForwardsItRoundTrips(_ file: String) throws {
+        let raw = TestPush(tenant: "t", labels: Self.requestLabels, profile: try corpusFile(file), id: profileID(2))
+        var normalized = raw
+        normalized.profile = PprofEncoder.encode(try decodeProfile(raw.profile).distributorNormalized())
         let acc = ShardAccumulator()
-        try acc.ingest(push)
+        try acc.ingest(normalized)
         var expected = FoldedSums()
-        try referenceFold(push, into: &expected)
+        try referenceFold(normalized, into: &expected)
         let (_, object) = try #require(acc.flushObject())
         #expect(try readBack(object) == expected)
+        guard Self.rawFiles.contains(file) else { return }
+        var original = FoldedSums()
+        try referenceFold(raw, into: &original)
+        if file == "no_addr_no_line.pb.gz" {
+            #expect(expected.allSatisfy { original[$0.key] == $0.value } && expected.count < original.count)
+        } else {
+            #expect(expected == original, "\(file)")
+        }
     }
 
     /// Several tenants, services and label sets in one segment, with repeats of the same

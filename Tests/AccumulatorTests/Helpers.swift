@@ -22,18 +22,6 @@ func decodeProfile(_ stored: [UInt8]) throws -> PprofProfile {
     }
 }
 
-/// What the distributor's sanitizer does for locations without mapping (symdb.md §3.1): one
-/// stub mapping, all flags false, appended and referenced by them.
-func withStubMapping(_ p: PprofProfile) -> PprofProfile {
-    guard p.locations.contains(where: { $0.mappingID == 0 }) else { return p }
-    var p = p
-    var stub = MappingRecord()
-    stub.id = UInt64(p.mappings.count + 1)
-    p.mappings.append(stub)
-    for i in p.locations.indices where p.locations[i].mappingID == 0 { p.locations[i].mappingID = stub.id }
-    return p
-}
-
 /// One push as the service hands it over.
 struct TestPush {
     var tenant: ByteString

@@ -133,7 +133,7 @@ import Glibc
         var rng = SplitMix64(seed: 0x5EED_ACC0)
         // Whole-profile and split paths: the last two carry sample labels.
         let sources = try ["profile_nodejs", "no_addr_no_line.pb.gz", "nodejs-wall.pb.gz", "cpu-exemplars.pb.gz", "pyspy-1.pb.gz"].map {
-            PprofEncoder.encode(withStubMapping(try decodeProfile(try corpusFile($0))))
+            PprofEncoder.encode(try decodeProfile(try corpusFile($0)).withStubMapping())
         }
         let acc = ShardAccumulator()
         var accepted = 0

@@ -76,7 +76,7 @@ import TestSupport
     static func corpusPush(_ file: String) throws -> [UInt8] {
         let stored = try corpusFile(file)
         guard ["dotnet.labels.pprof", "pyspy-1.pb.gz"].contains(file) else { return stored }
-        return PprofEncoder.encode(withStubMapping(try decodeProfile(stored)))
+        return PprofEncoder.encode(try decodeProfile(stored).withStubMapping())
     }
 
     /// Split pushes (path d): groups by `pod`, with trace ids (every group revisits its
