@@ -18,6 +18,22 @@ import TestSupport
         #expect(Corpus.prepare(name: "garbage", bytes: [1, 2, 3]).isFailure)
     }
 
+    /// `--normalize`: profiles as a distributor forwards them. The stub mapping lets the two
+    /// labelled profiles with unmapped locations in; no sample keeps a numeric label.
+    @Test func aNormalizedCorpusTakesWhatADistributorWouldForward() throws {
+        let corpus = try Corpus.load(directory: TestData.pprofDirectory.path, normalize: true)
+        #expect(corpus.skipped.map(\.name) == ["dotnet-pprof-3.pb.gz"])
+        #expect(corpus.profiles.count == Self.corpus.profiles.count + 2)
+        let decoder = PprofDecoder()
+        for p in corpus.profiles {
+            try p.body.withUnsafeBytes { try decoder.decode($0) }
+            #expect((0 ..< decoder.sampleCount).allSatisfy { s in decoder.labels(ofSample: s).allSatisfy { $0.str != 0 } }, "\(p.name)")
+        }
+        let heap = try #require(corpus.profiles.first { $0.name == "heap" })
+        let rawHeap = try #require(Self.corpus.profiles.first { $0.name == "heap" })
+        #expect(heap.body.count < rawHeap.body.count, "heap's numeric labels are gone")
+    }
+
     @Test func payloadsCarryTheGivenTimeAndTheSameProfile() throws {
         let corpus = Self.corpus
         let now: Int64 = 1_764_000_000_123_456_789

@@ -25,9 +25,10 @@ public struct Corpus: Sendable {
     }
 
     /// Loads every regular file in `directory` (sorted by name). Each file is inflated and
-    /// decoded, then ingested once by a scratch `ShardAccumulator` (the server's own code):
-    /// a file the server would refuse is skipped rather than counted as errors at run time.
-    public static func load(directory: String) throws -> Corpus {
+    /// decoded (and normalized as a distributor forwards it, with `normalize`), then ingested
+    /// once by a scratch `ShardAccumulator` (the server's own code): a file the server would
+    /// refuse is skipped rather than counted as errors at run time.
+    public static func load(directory: String, normalize: Bool = false) throws -> Corpus {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         var corpus = Corpus(profiles: [])
         for name in names {
@@ -35,7 +36,7 @@ public struct Corpus: Sendable {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-            switch prepare(name: name, bytes: bytes) {
+            switch prepare(name: name, bytes: bytes, normalize: normalize) {
             case .success(let profile): corpus.profiles.append(profile)
             case .failure(let reason): corpus.skipped.append((name, reason.message))
             }
@@ -45,9 +46,9 @@ public struct Corpus: Sendable {
 
     public struct Refusal: Error { public var message: String }
 
-    /// Decodes `bytes` (raw or gzip pprof), drops `time_nanos`, and checks that the server's
-    /// accumulator accepts the result.
-    public static func prepare(name: String, bytes: [UInt8]) -> Result<CorpusProfile, Refusal> {
+    /// Decodes `bytes` (raw or gzip pprof), normalizes it when asked, drops `time_nanos`, and
+    /// checks that the server's accumulator accepts the result.
+    public static func prepare(name: String, bytes: [UInt8], normalize: Bool = false) -> Result<CorpusProfile, Refusal> {
         let inflater = ProfileInflater(maxDecompressedBytes: 64 << 20, maxCompressionRatio: 0)
         let decoder = PprofDecoder()
         var profile: PprofProfile
@@ -57,6 +58,7 @@ public struct Corpus: Sendable {
         } catch {
             return .failure(Refusal(message: Self.message(error)))
         }
+        if normalize { profile = profile.distributorNormalized() }
         profile.timeNanos = 0
         let body = PprofEncoder.encode(profile)
         let metricName = Self.metricName(sampleTypes: profile.sampleTypes.map { profile.stringTable[safe: Int($0.type)] ?? "" })

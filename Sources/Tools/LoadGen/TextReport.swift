@@ -16,7 +16,7 @@ public enum TextReport {
         let mode = r.mode == "closed" ? "closed loop (\(r.connections) connections × \(r.streamsPerConnection) streams)"
             : "open loop at \(fixed(r.targetPushesPerSec ?? 0, 1)) pushes/s (\(r.connections) connections × \(r.streamsPerConnection) streams)"
         lines.append("mode        \(mode), \(r.clientLoops) client loop(s), warm-up \(fixed(r.warmupSeconds, 1)) s, measured \(fixed(r.durationSeconds, 1)) s")
-        lines.append("workload    \(r.workload.tenants) tenant(s), \(r.workload.services) service(s), label cardinality \(r.workload.labelCardinality), \(r.workload.shards) shard(s), profile \(r.workload.compression.rawValue); corpus \(r.corpusFiles.count) file(s), \(r.corpusSkipped.count) skipped")
+        lines.append("workload    \(r.workload.tenants) tenant(s), \(r.workload.services) service(s), label cardinality \(r.workload.labelCardinality), \(r.workload.shards) shard(s), profile \(r.workload.compression.rawValue)\(r.workload.normalized ? " normalized" : ""); corpus \(r.corpusFiles.count) file(s), \(r.corpusSkipped.count) skipped")
         let t = r.throughput
         lines.append("throughput  \(fixed(t.profilesPerSec, 1)) profiles/s, \(fixed(t.compressedMBps, 2)) MB/s sent, \(fixed(t.decompressedMBps, 2)) MB/s decompressed (\(t.ackedProfiles) acked)")
         let l = r.latencyMs

@@ -10,9 +10,11 @@ public struct WorkloadShape: Sendable, Codable, Equatable {
     public var extraLabelName: String
     public var shards: Int
     public var compression: ProfileCompression
+    /// Profiles as a Pyroscope distributor forwards them (`PprofProfile.distributorNormalized`).
+    public var normalized: Bool
 
     public init(tenants: Int = 1, services: Int = 4, labelCardinality: Int = 0, extraLabelName: String = "instance",
-                shards: Int = 4, compression: ProfileCompression = .gzip) {
+                shards: Int = 4, compression: ProfileCompression = .gzip, normalized: Bool = false) {
         precondition(tenants > 0 && services > 0 && labelCardinality >= 0 && shards > 0, "workload counts must be positive")
         self.tenants = tenants
         self.services = services
@@ -20,6 +22,7 @@ public struct WorkloadShape: Sendable, Codable, Equatable {
         self.extraLabelName = extraLabelName
         self.shards = shards
         self.compression = compression
+        self.normalized = normalized
     }
 
     /// One tenant is `anonymous` (the default of a single-tenant Pyroscope); more are `tenant-k`.

@@ -33,6 +33,8 @@ struct LoadGenCommand: ParsableCommand {
     var shards = 4
     @Option(help: "profile field encoding: gzip or none (the distributor's default).")
     var compression = ProfileCompression.gzip
+    @Flag(help: "Profiles as a Pyroscope distributor forwards them: normalized as upstream's Normalize does (with --compression none: what a writer in a cluster receives).")
+    var normalize = false
 
     @Option(help: "Connections.")
     var connections = 8
@@ -75,7 +77,7 @@ struct LoadGenCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try Corpus.load(directory: corpus)
+        let loaded = try Corpus.load(directory: corpus, normalize: normalize)
         for s in loaded.skipped { log("skipping \(s.name): \(s.reason)") }
         guard !loaded.profiles.isEmpty else { throw ValidationError("no usable profiles in \(corpus)") }
 
@@ -136,7 +138,8 @@ struct LoadGenCommand: ParsableCommand {
         options.drainTimeoutSeconds = Self.seconds(drainTimeout)!
         options.seed = seed
         options.shape = WorkloadShape(tenants: tenants, services: services, labelCardinality: labelCardinality,
-                                      extraLabelName: labelName, shards: shards, compression: compression)
+                                      extraLabelName: labelName, shards: shards, compression: compression,
+                                      normalized: normalize)
         return options
     }
 
