@@ -40,6 +40,19 @@ enum AccumulatorInputs {
         return (profiles.map { message(profile: $0, service: 0) }, profiles.reduce(0) { $0 + $1.count })
     }
 
+    /// `corpus` as a Pyroscope distributor forwards it: normalized (`distributorNormalized`) and
+    /// uncompressed (`write_path_compression: none`), one service's pushes, and the bytes in all.
+    static func distributorPushes(_ corpus: [IngestInputs.Push]) -> (messages: [[UInt8]], rawBytes: Int) {
+        let baseline = GunzipBaseline(corpus)
+        let decoder = PprofDecoder()
+        let profiles = corpus.map { p in
+            let raw = Array(baseline.gunzipped(p.profile))
+            try! raw.withUnsafeBytes { try decoder.decode($0) }
+            return PprofEncoder.encode(PprofProfile(decoder).distributorNormalized())
+        }
+        return (profiles.map { message(profile: $0, service: 0) }, profiles.reduce(0) { $0 + $1.count })
+    }
+
     static let segmentID = ULID(timeMs: 1_700_000_000_000, entropy: Array(repeating: 7, count: 10))
 
     static func ingestAll(_ accumulator: ShardAccumulator, _ messages: ArraySlice<[UInt8]>) {
@@ -93,6 +106,19 @@ func accumulatorBenchmarks(_ configuration: Benchmark.Configuration) {
         AccumulatorInputs.ingestAll(rawAccumulator, raw.messages[...])
         benchmark.stopMeasurement()
         AccumulatorInputs.flush(rawAccumulator, &rawWriter)
+    }
+
+    // The same profiles as a v2 distributor forwards them (normalized, uncompressed): what a
+    // writer in a Pyroscope cluster receives.
+    let forwarded = AccumulatorInputs.distributorPushes(corpus)
+    let forwardedAccumulator = ShardAccumulator()
+    var forwardedWriter = ByteWriter()
+    Benchmark("Ingest decode+accumulate (accumulator corpus, normalized and raw as distributors forward): \(corpus.count) profiles, \(forwarded.rawBytes) B raw",
+              configuration: configuration) { benchmark in
+        benchmark.startMeasurement()
+        AccumulatorInputs.ingestAll(forwardedAccumulator, forwarded.messages[...])
+        benchmark.stopMeasurement()
+        AccumulatorInputs.flush(forwardedAccumulator, &forwardedWriter)
     }
 
     // One Push per iteration, cycling through the corpus with a flush (not measured) after each
