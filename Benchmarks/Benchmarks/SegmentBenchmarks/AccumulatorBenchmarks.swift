@@ -40,15 +40,20 @@ enum AccumulatorInputs {
         return (profiles.map { message(profile: $0, service: 0) }, profiles.reduce(0) { $0 + $1.count })
     }
 
-    /// `corpus` as a Pyroscope distributor forwards it: normalized (`distributorNormalized`) and
-    /// uncompressed (`write_path_compression: none`), one service's pushes, and the bytes in all.
-    static func distributorPushes(_ corpus: [IngestInputs.Push]) -> (messages: [[UInt8]], rawBytes: Int) {
+    /// `corpus` as a Pyroscope distributor forwards it: normalized (`distributorNormalized`),
+    /// uncompressed (`write_path_compression: none`) or gzip at Go's default level (`gzip`), one
+    /// service's pushes, and the profile bytes in all.
+    static func distributorPushes(_ corpus: [IngestInputs.Push], gzip: Bool) -> (messages: [[UInt8]], bytes: Int) {
         let baseline = GunzipBaseline(corpus)
         let decoder = PprofDecoder()
         let profiles = corpus.map { p in
-            let raw = Array(baseline.gunzipped(p.profile))
-            try! raw.withUnsafeBytes { try decoder.decode($0) }
-            return PprofEncoder.encode(PprofProfile(decoder).distributorNormalized())
+            // The decoder's views point into the bytes: copy the profile out while they live.
+            let profile = Array(baseline.gunzipped(p.profile)).withUnsafeBytes { raw in
+                try! decoder.decode(raw)
+                return PprofProfile(decoder)
+            }
+            let normalized = PprofEncoder.encode(profile.distributorNormalized())
+            return gzip ? PprofEncoder.gzip(normalized) : normalized
         }
         return (profiles.map { message(profile: $0, service: 0) }, profiles.reduce(0) { $0 + $1.count })
     }
@@ -83,42 +88,22 @@ func accumulatorBenchmarks(_ configuration: Benchmark.Configuration) {
     }
 
     // One iteration: the whole accepted gzip corpus through `ShardAccumulator.ingest` (request checks,
-    // inflate, decode, resolve, split, symbols, rows) into one service's dataset, kept buffers
-    // warm from the warm-up iterations. The flush that keeps the head from growing without
-    // bound runs after the measured part.
-    let accumulator = ShardAccumulator()
-    var writer = ByteWriter()
-    Benchmark("Ingest decode+accumulate (accumulator corpus): \(size)", configuration: configuration) { benchmark in
-        benchmark.startMeasurement()
-        AccumulatorInputs.ingestAll(accumulator, oneService)
-        benchmark.stopMeasurement()
-        AccumulatorInputs.flush(accumulator, &writer)
-    }
+    // inflate, decode, resolve, split, symbols, rows) into one service's dataset.
+    ingestPassBenchmark("Ingest decode+accumulate (accumulator corpus): \(size)", oneService, configuration)
 
     // The same profiles decompressed, as upstream's distributor sends them by default
     // (`write_path_compression: none`): the pass without gunzip, same accumulator semantics.
     let raw = AccumulatorInputs.rawPushes(corpus)
-    let rawAccumulator = ShardAccumulator()
-    var rawWriter = ByteWriter()
-    Benchmark("Ingest decode+accumulate (accumulator corpus, raw as distributors send): \(corpus.count) profiles, \(raw.rawBytes) B raw",
-              configuration: configuration) { benchmark in
-        benchmark.startMeasurement()
-        AccumulatorInputs.ingestAll(rawAccumulator, raw.messages[...])
-        benchmark.stopMeasurement()
-        AccumulatorInputs.flush(rawAccumulator, &rawWriter)
-    }
+    ingestPassBenchmark("Ingest decode+accumulate (accumulator corpus, raw as distributors send): \(corpus.count) profiles, \(raw.rawBytes) B raw",
+                        raw.messages[...], configuration)
 
-    // The same profiles as a v2 distributor forwards them (normalized, uncompressed): what a
-    // writer in a Pyroscope cluster receives.
-    let forwarded = AccumulatorInputs.distributorPushes(corpus)
-    let forwardedAccumulator = ShardAccumulator()
-    var forwardedWriter = ByteWriter()
-    Benchmark("Ingest decode+accumulate (accumulator corpus, normalized and raw as distributors forward): \(corpus.count) profiles, \(forwarded.rawBytes) B raw",
-              configuration: configuration) { benchmark in
-        benchmark.startMeasurement()
-        AccumulatorInputs.ingestAll(forwardedAccumulator, forwarded.messages[...])
-        benchmark.stopMeasurement()
-        AccumulatorInputs.flush(forwardedAccumulator, &forwardedWriter)
+    // The same profiles as a v2 distributor forwards them: normalized, then raw (its default)
+    // or gzip. What a writer in a Pyroscope cluster receives.
+    for gzip in [false, true] {
+        let forwarded = AccumulatorInputs.distributorPushes(corpus, gzip: gzip)
+        let encoding = gzip ? "gzip" : "raw"
+        ingestPassBenchmark("Ingest decode+accumulate (accumulator corpus, normalized and \(encoding) as distributors forward): \(corpus.count) profiles, \(forwarded.bytes) B \(encoding)",
+                            forwarded.messages[...], configuration)
     }
 
     // One Push per iteration, cycling through the corpus with a flush (not measured) after each
@@ -145,6 +130,20 @@ func accumulatorBenchmarks(_ configuration: Benchmark.Configuration) {
     let all = AccumulatorInputs.pushes
     flushBenchmark("ShardAccumulator.flush: \(AccumulatorInputs.services) services × corpus (\(all.count) pushes)",
                    pushes: all, configuration)
+}
+
+/// One iteration: `messages` through `ShardAccumulator.ingest` into one service's dataset, its
+/// buffers kept warm from the warm-up iterations; the flush that keeps the head from growing
+/// without bound runs after the measured part.
+func ingestPassBenchmark(_ name: String, _ messages: ArraySlice<[UInt8]>, _ configuration: Benchmark.Configuration) {
+    let accumulator = ShardAccumulator()
+    var writer = ByteWriter()
+    Benchmark(name, configuration: configuration) { benchmark in
+        benchmark.startMeasurement()
+        AccumulatorInputs.ingestAll(accumulator, messages)
+        benchmark.stopMeasurement()
+        AccumulatorInputs.flush(accumulator, &writer)
+    }
 }
 
 /// One iteration: `flush` of a shard refilled with `pushes` (not measured) into a kept `ByteWriter`.

@@ -53,8 +53,11 @@ public struct Corpus: Sendable {
         let decoder = PprofDecoder()
         var profile: PprofProfile
         do {
-            try bytes.withUnsafeBytes { raw in try decoder.decode(try inflater.inflate(raw)) }
-            profile = PprofProfile(decoder)
+            // The decoder's views point into the inflater's buffer: copy the profile out while both live.
+            profile = try bytes.withUnsafeBytes { raw in
+                try decoder.decode(try inflater.inflate(raw))
+                return PprofProfile(decoder)
+            }
         } catch {
             return .failure(Refusal(message: Self.message(error)))
         }
