@@ -175,9 +175,5 @@ public final class RingRegistration: Sendable {
         return addresses
     }
 
-    public static func unixSeconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec)
-    }
+    public static func unixSeconds() -> Int64 { EventLoop.realtimeNowNs / 1_000_000_000 }
 }

@@ -129,6 +129,14 @@ public final class EventLoop: @unchecked Sendable {
     /// CLOCK_MONOTONIC in nanoseconds, the clock timers run on.
     public static var monotonicNowNs: UInt64 { cshim_monotonic_ns() }
 
+    /// CLOCK_REALTIME in nanoseconds since the Unix epoch: timestamps others read (ULIDs, ring
+    /// heartbeats, profile times, request signatures, logs).
+    public static var realtimeNowNs: Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
     public var acceptedConnections: Int { acceptedCount.load(ordering: .relaxed) }
     /// Accepted past `connectionsMax` and closed at once.
     public var rejectedConnections: Int { rejectedCount.load(ordering: .relaxed) }

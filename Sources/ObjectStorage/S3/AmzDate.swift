@@ -1,3 +1,4 @@
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,8 +22,6 @@ public struct AmzDate: Equatable, Sendable {
     }
 
     public static func now() -> AmzDate {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return AmzDate(unixSeconds: Int(spec.tv_sec))
+        AmzDate(unixSeconds: Int(EventLoop.realtimeNowNs / 1_000_000_000))
     }
 }

@@ -46,13 +46,13 @@ public final class Readiness: Sendable {
     /// not be read (then only the publication itself counts, as before this writer read the ring).
     /// Returns why the writer is not ready after it, or nil.
     @discardableResult
-    public func ringSeen(_ instances: [RingInstance]?, nowNs: Int64 = RingReadiness.realtimeNs(),
+    public func ringSeen(_ instances: [RingInstance]?, nowNs: Int64 = EventLoop.realtimeNowNs,
                          monotonicNs: UInt64 = EventLoop.monotonicNowNs) -> String? {
         ring.withLock { $0.seen(instances, nowNs: nowNs, monotonicNs: monotonicNs) }
     }
 
     /// Why `/ready` still waits on the ring, or nil (also nil once it passed: the check latches).
-    public func ringWait(nowNs: Int64 = RingReadiness.realtimeNs(), monotonicNs: UInt64 = EventLoop.monotonicNowNs) -> String? {
+    public func ringWait(nowNs: Int64 = EventLoop.realtimeNowNs, monotonicNs: UInt64 = EventLoop.monotonicNowNs) -> String? {
         ring.withLock { $0.check(nowNs: nowNs, monotonicNs: monotonicNs) }
     }
 

@@ -1,7 +1,4 @@
 import Membership
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// dskit's lifecycler readiness for this writer's ring entry (ingest-and-ops.md §5.4): not ready
 /// until the ring check (`RingHealth`) passes, then `min_ready_duration` more, the counter
@@ -67,11 +64,5 @@ public struct RingReadiness: Sendable {
             RingHealth.problem(instances, selfID: settings.instanceID, checkAllInstances: settings.checkAllInstances,
                                heartbeatTimeoutNs: settings.heartbeatTimeoutNs, nowNs: nowNs)
         }
-    }
-
-    public static func realtimeNs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 }

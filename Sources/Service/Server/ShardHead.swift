@@ -127,11 +127,9 @@ final class ShardHead {
 
     /// A ULID for a segment opening now: wall-clock milliseconds and 80 random bits.
     static func newSegmentID() -> ULID {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
         var rng = SystemRandomNumberGenerator()
         let entropy = (0 ..< 10).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
-        return ULID(timeMs: UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec / 1_000_000), entropy: entropy)
+        return ULID(timeMs: UInt64(EventLoop.realtimeNowNs / 1_000_000), entropy: entropy)
     }
 }
 

@@ -115,7 +115,7 @@ public enum LoadRunner {
             server: server.flatMap { RunSummary.serverUsage(pid: $0.pid, samples: samples, clock: clock) },
             clientCpuCores: RunSummary.serverUsage(pid: getpid(), samples: ownSamples, clock: clock)?.cpuCores ?? 0,
             objects: server.map { s in
-                let offsetMs = Int64(WallClock.unixNowNs / 1_000_000) - Int64(EventLoop.monotonicNowNs / 1_000_000)
+                let offsetMs = EventLoop.realtimeNowNs / 1_000_000 - Int64(EventLoop.monotonicNowNs / 1_000_000)
                 return ObjectCensus(openTimes: ObjectCensus.scan(dataDirectory: s.dataDirectory),
                                     windowStartUnixMs: UInt64(Int64(clock.measureStartNs / 1_000_000) + offsetMs),
                                     windowEndUnixMs: UInt64(Int64(clock.measureEndNs / 1_000_000) + offsetMs),
@@ -127,7 +127,7 @@ public enum LoadRunner {
     /// The corpus stamped with the current wall-clock time, timing the rebuild.
     static func timedPayloads(_ corpus: Corpus, _ compression: ProfileCompression, _ maxMs: inout Double) -> PayloadSet {
         let t0 = EventLoop.monotonicNowNs
-        let set = PayloadSet(corpus: corpus, timeNanos: Int64(WallClock.unixNowNs), compression: compression)
+        let set = PayloadSet(corpus: corpus, timeNanos: EventLoop.realtimeNowNs, compression: compression)
         maxMs = max(maxMs, Double(EventLoop.monotonicNowNs - t0) / 1e6)
         return set
     }
@@ -157,11 +157,3 @@ public enum LoadRunner {
     }
 }
 
-/// CLOCK_REALTIME (profile timestamps, ULID window).
-enum WallClock {
-    static var unixNowNs: UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-}
