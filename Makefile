@@ -9,7 +9,7 @@ PYTHON := $(VENV)/bin/python
 SWIFT_TEST_FLAGS ?=
 
 .PHONY: all deps test-deps venv build build-release test swift-test python-test memberlist-peer run clean
-.PHONY: bench bench-check bench-thresholds loadgen
+.PHONY: bench bench-check bench-thresholds loadgen ingest-passes ingest-callgrind
 
 all: build
 
@@ -84,6 +84,34 @@ loadgen: deps
 	$(SWIFT) build -c release --product segment-writer
 	$(SWIFT) build -c release --product loadgen
 	bin=$$($(SWIFT) build -c release --show-bin-path); $$bin/loadgen --spawn-server $$bin/segment-writer $(LOADGEN_FLAGS)
+
+# Issue #4's measure without a server or the benchmark harness: the corpus through one in-process
+# accumulator, pass after pass, beside a gunzip baseline. INGEST_FLAGS passes options on, e.g.
+# INGEST_FLAGS="--compression none --normalize" or INGEST_FLAGS="--only heap --json".
+INGEST_PASSES ?= 200
+INGEST_FLAGS ?=
+
+ingest-passes: deps
+	$(SWIFT) build -c release --product loadgen
+	$$($(SWIFT) build -c release --show-bin-path)/loadgen --in-process-passes $(INGEST_PASSES) $(INGEST_FLAGS)
+
+# The same passes counted by callgrind (instructions: repeatable whatever the machine does):
+# 7 passes minus 2, over 5, inside the ingest pass only. valgrind 3.19 reads DWARF 4, not the
+# toolchain's default 5, hence a build folder of its own. The 7-pass profile stays for
+# `callgrind_annotate .build-callgrind/ingest.7.out`.
+CALLGRIND_DIR := .build-callgrind
+
+ingest-callgrind: deps
+	$(call apt_install_missing,valgrind)
+	$(SWIFT) build -c release --product loadgen --scratch-path $(CALLGRIND_DIR) -Xswiftc -dwarf-version=4 -Xcc -gdwarf-4
+	@bin=$$($(SWIFT) build -c release --scratch-path $(CALLGRIND_DIR) --show-bin-path); \
+	for n in 2 7; do \
+	  valgrind --tool=callgrind --toggle-collect='*ingestPass*' --callgrind-out-file=$(CALLGRIND_DIR)/ingest.$$n.out \
+	    $$bin/loadgen --in-process-passes $$n --quiet $(INGEST_FLAGS) >/dev/null 2>$(CALLGRIND_DIR)/ingest.$$n.log || exit 1; \
+	done; \
+	a=$$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' $(CALLGRIND_DIR)/ingest.2.log); \
+	b=$$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' $(CALLGRIND_DIR)/ingest.7.log); \
+	echo "decode+accumulate: $$(( (b - a) / 5 )) instructions per pass (callgrind, $(INGEST_FLAGS))"
 
 # Regression check against the committed Benchmarks/Thresholds/*.p90.json (wall clock and malloc
 # counts; tolerances in Benchmarks/Benchmarks/SegmentBenchmarks/SegmentBenchmarks.swift). Fails on

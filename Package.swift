@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "LoadGen",
             dependencies: [
-                "Runtime", "HTTP2", "GRPC", "Pprof", "Accumulator", "SegmentObject", "BinaryCoding",
+                "Runtime", "HTTP2", "GRPC", "Pprof", "Accumulator", "SegmentObject", "BinaryCoding", "CShims",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Sources/Tools/LoadGen",

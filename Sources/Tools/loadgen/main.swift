@@ -55,6 +55,11 @@ struct LoadGenCommand: ParsableCommand {
     @Option(help: "Seed of the choices and profile ids.")
     var seed: UInt64 = 0x5EED
 
+    @Option(help: "No server: this many timed passes of the corpus through one in-process accumulator, beside a gunzip baseline (issue #4's measure).")
+    var inProcessPasses: Int?
+    @Option(help: "With --in-process-passes: only this corpus file (repeatable).")
+    var only: [String] = []
+
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
     @Option(help: "Write an HTML report (index.html with plots) into this directory.")
@@ -71,12 +76,15 @@ struct LoadGenCommand: ParsableCommand {
         guard tenants > 0, services > 0, shards > 0, connections > 0, streams > 0, clientLoops > 0, labelCardinality >= 0 else {
             throw ValidationError("counts must be positive")
         }
+        if let n = inProcessPasses, n <= 0 { throw ValidationError("--in-process-passes must be positive") }
+        guard only.isEmpty || inProcessPasses != nil else { throw ValidationError("--only needs --in-process-passes") }
         for (name, value) in [("--duration", duration), ("--warmup", warmup), ("--drain-timeout", drainTimeout)] where Self.seconds(value) == nil {
             throw ValidationError("\(name): not a duration: \(value)")
         }
     }
 
     func run() throws {
+        if let passes = inProcessPasses { return try runInProcess(passes: passes) }
         let loaded = try Corpus.load(directory: corpus, normalize: normalize)
         for s in loaded.skipped { log("skipping \(s.name): \(s.reason)") }
         guard !loaded.profiles.isEmpty else { throw ValidationError("no usable profiles in \(corpus)") }
@@ -123,6 +131,13 @@ struct LoadGenCommand: ParsableCommand {
         }
         print(json ? try TextReport.json(result) : TextReport.render(result), terminator: json ? "\n" : "")
         if summary.throughput.ackedProfiles == 0 { throw ExitCode(1) }
+    }
+
+    private func runInProcess(passes: Int) throws {
+        let run = try IngestPasses(directory: corpus, compression: compression, normalize: normalize, only: only)
+        guard !run.pushes.isEmpty else { throw ValidationError("no usable profiles in \(corpus)") }
+        let report = IngestPassReport(run, normalized: normalize, timings: run.run(passes: passes))
+        print(json ? try report.json() : report.text(), terminator: json ? "\n" : "")
     }
 
     private func runOptions(port spawnedPort: UInt16?) throws -> RunOptions {
