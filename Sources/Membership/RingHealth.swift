@@ -2,7 +2,7 @@
 /// with `checkAllInstances` every instance must be ACTIVE with a heartbeat no older than the
 /// timeout and the ring must hold tokens; without it only this instance is checked. Either way
 /// this instance must be in the ring (its lifecycler's own view always holds it; ours is a
-/// member's, which shows the entry from the heartbeat before). LEFT entries are tombstones that
+/// member's reply with the heartbeat just sent merged in, `RingInstance.merging`). LEFT entries are tombstones that
 /// dskit's KV removes before a client sees the ring: they count for nothing.
 public enum RingHealth {
     /// Why the writer is not ready by the ring in `instances`, in dskit's words; nil when it is.

@@ -22,6 +22,23 @@ public struct RingInstance: Sendable, Equatable {
         self.tokenCount = tokenCount
     }
 
+    /// What a member holds of `desc` once it merged it.
+    public init(_ desc: InstanceDesc) {
+        self.init(id: desc.id, addr: desc.addr, timestamp: desc.timestamp, state: desc.state.rawValue,
+                  tokenCount: desc.tokens.count)
+    }
+
+    /// `ring` with `own` merged in as dskit's KV merges an entry: it replaces the entry of its
+    /// id when its heartbeat is newer, and is added when the ring has none. A member replies
+    /// with the ring it held before merging the heartbeat it answers; merged, the ring is what
+    /// the writer's own lifecycler would read from its local KV right after the heartbeat.
+    public static func merging(_ own: RingInstance, into ring: [RingInstance]) -> [RingInstance] {
+        guard let i = ring.firstIndex(where: { $0.id == own.id }) else { return ring + [own] }
+        var merged = ring
+        if own.timestamp > ring[i].timestamp { merged[i] = own }
+        return merged
+    }
+
     /// The state as dskit prints it.
     public var stateName: String {
         switch state {

@@ -134,7 +134,7 @@ public final class RingRegistration: Sendable {
                 reached += 1
                 let first = !published.exchange(true, ordering: .relaxed)
                 onEvent(.published(member: address.description, state: instance.state, first: first))
-                if instance.state == .active { readRing(reply, from: address.description) }
+                if instance.state == .active { readRing(reply, from: address.description, published: instance) }
             } catch {
                 onEvent(.memberFailed(member: address.description, error: error.description))
             }
@@ -146,7 +146,7 @@ public final class RingRegistration: Sendable {
     /// instances is a few MB; the rest of a member's state is small).
     static let maxReplyBytes = 32 << 20
 
-    private func readRing(_ reply: [UInt8]?, from member: String) {
+    private func readRing(_ reply: [UInt8]?, from member: String, published: InstanceDesc) {
         guard let reply else {
             onEvent(.ringUnreadable(member: member, error: "reply longer than \(Self.maxReplyBytes) bytes"))
             return
@@ -155,7 +155,7 @@ public final class RingRegistration: Sendable {
             let instances = try reply.withUnsafeBytes { bytes in
                 Result { () throws(DecodeError) in try MemberlistReply.ringInstances(bytes, key: settings.key) }
             }.get()
-            onEvent(.ringSeen(member: member, instances: instances))
+            onEvent(.ringSeen(member: member, instances: RingInstance.merging(RingInstance(published), into: instances)))
         } catch {
             onEvent(.ringUnreadable(member: member, error: error.description))
         }

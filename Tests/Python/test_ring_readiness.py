@@ -41,9 +41,21 @@ def test_a_leaving_instance_holds_readiness_unless_the_ring_check_is_off(process
     assert status == 503 and "instance 10.9.9.8:9095 in state LEAVING" in body, (status, body)
 
 
+def test_the_first_heartbeat_can_make_it_ready(processes, tmp_path):
+    """The member replies with the ring it held before merging the heartbeat; merged in (as the
+    lifecycler's own KV holds it), the first heartbeat already passes: ready long before a second
+    heartbeat, which a 30 s period puts far off."""
+    peer = processes.peer(name="peer-a")
+    started = time.monotonic()
+    server = processes.server(tmp_path, "sw-ready-5", [peer.address], "-segment-writer.heartbeat-period=30s")
+    assert wait_for(lambda: ready_status(server) == 200, 10), f"{ready(server)}\n" + logs(server, peer)
+    assert time.monotonic() - started < 15, "ready only after a second heartbeat"
+    assert peer.instance("sw-ready-5") is not None, "the member holds the entry"
+
+
 def test_ready_waits_for_its_own_entry_then_the_min_ready_duration(processes, tmp_path):
-    """The member's reply shows this writer's entry from the heartbeat before; from then on the
-    min-ready-duration runs (and restarts whenever the check fails)."""
+    """Once the ring check passes (from the first heartbeat on), the min-ready-duration runs
+    (and restarts whenever the check fails)."""
     peer = processes.peer(name="peer-a")
     server = processes.server(tmp_path, "sw-ready-4", [peer.address], "-segment-writer.min-ready-duration=3s")
     body = wait_for(lambda: (r := ready(server))[0] == 503 and "after being ready" in r[1] and r[1], 6)

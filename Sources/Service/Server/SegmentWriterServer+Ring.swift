@@ -65,8 +65,7 @@ extension SegmentWriterServer {
                     defer { last = problem }
                     return last != problem
                 }
-                // The first reply predates the member's merge of this entry: not worth a warning.
-                if changed, let problem, !problem.hasPrefix("waiting for"), !problem.hasSuffix("not found in the ring") {
+                if changed, let problem, !problem.hasPrefix("waiting for") {
                     log.warn("this instance cannot become ready until a problem in the ring is resolved",
                              ["member": member, "instances": String(instances.count), "err": problem])
                 }
