@@ -75,7 +75,8 @@ public struct Corpus: Sendable {
         return .success(CorpusProfile(name: name, body: body, metricName: metricName))
     }
 
-    private static func message(_ error: any Error) -> String {
+    /// A refusal's text: the server's message for a `PushError`, else the error as printed.
+    static func message(_ error: any Error) -> String {
         (error as? PushError)?.message ?? "\(error)"
     }
 

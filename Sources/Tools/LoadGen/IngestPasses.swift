@@ -44,7 +44,7 @@ public struct IngestPasses {
                     _ = try message.withUnsafeBytes { raw in try ShardAccumulator().ingest(try PushRequestView(raw)) }
                     pushes.append(Push(name: name, message: message, profile: profile))
                 } catch {
-                    skipped.append((name, error.message))
+                    skipped.append((name, Corpus.message(error)))
                 }
             }
         }
@@ -65,7 +65,7 @@ public struct IngestPasses {
             }
             return .success(compression == .gzip ? PprofEncoder.gzip(raw) : raw)
         } catch {
-            return .failure(Corpus.Refusal(message: error.message))
+            return .failure(Corpus.Refusal(message: Corpus.message(error)))
         }
     }
 
@@ -141,8 +141,4 @@ final class GunzipPass {
             precondition(result == LIBDEFLATE_SUCCESS, "a profile the accumulator inflated does not gunzip")
         }
     }
-}
-
-private extension Error {
-    var message: String { (self as? PushError)?.message ?? "\(self)" }
 }
