@@ -9,7 +9,7 @@ PYTHON := $(VENV)/bin/python
 SWIFT_TEST_FLAGS ?=
 
 .PHONY: all deps test-deps venv build build-release test swift-test python-test memberlist-peer run clean
-.PHONY: bench bench-check bench-thresholds loadgen ingest-passes ingest-callgrind
+.PHONY: bench bench-check bench-thresholds loadgen ingest-passes ingest-callgrind ingest-perf
 
 all: build
 
@@ -112,6 +112,23 @@ ingest-callgrind: deps
 	a=$$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' $(CALLGRIND_DIR)/ingest.2.log); \
 	b=$$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' $(CALLGRIND_DIR)/ingest.7.log); \
 	echo "decode+accumulate: $$(( (b - a) / 5 )) instructions per pass (callgrind, $(INGEST_FLAGS))"
+
+# The same passes by wall time: perf samples the CPU clock (no hardware counters needed) with
+# DWARF call graphs, and Benchmarks/Scripts/ingest-self-times.awk keeps the samples inside the
+# ingest pass (not the gunzip baseline, not the flush) and prints milliseconds per pass per
+# function. It shows what instruction counts cannot: code that waits on memory.
+PERF_HZ := 999
+PERF_DATA := .build/ingest.perf.data
+
+ingest-perf: deps
+	$(call apt_install_missing,linux-perf)
+	$(SWIFT) build -c release --product loadgen
+	@bin=$$($(SWIFT) build -c release --show-bin-path); \
+	perf record -q -F $(PERF_HZ) -e cpu-clock --call-graph dwarf,16384 -o $(PERF_DATA) \
+	  $$bin/loadgen --in-process-passes $(INGEST_PASSES) --quiet $(INGEST_FLAGS) >/dev/null || exit 1; \
+	perf script -i $(PERF_DATA) -F ip,sym,dso 2>/dev/null \
+	  | awk -v hz=$(PERF_HZ) -v passes=$$(( $(INGEST_PASSES) + 2 )) -v top=25 -f Benchmarks/Scripts/ingest-self-times.awk \
+	  | $(SWIFT) demangle --simplified
 
 # Regression check against the committed Benchmarks/Thresholds/*.p90.json (wall clock and malloc
 # counts; tolerances in Benchmarks/Benchmarks/SegmentBenchmarks/SegmentBenchmarks.swift). Fails on
