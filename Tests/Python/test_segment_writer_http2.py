@@ -267,3 +267,122 @@ def test_largest_grpc_timeout_is_served(protos, server):
     seen = c.frames(lambda k, f, s, p: s == 1 and k == HEADERS and f & END_STREAM, timeout=10)
     assert dict(seen[-1][3]).get("grpc-status") == "0", seen
     c.close()
+
+
+class StallingSender:
+    """Opens Push calls that announce large messages and send only part of each, as fast as the
+    server's flow-control windows allow, then stall: what a slow or stuck client holds."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.encoder, self.decoder = hpack.Encoder(), hpack.Decoder()
+        self.changed = threading.Condition()
+        self.connection_window, self.initial_window = 65535, 65535
+        self.windows, self.finished = {}, {}
+        self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0))
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        buffer = b""
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                return
+            buffer += chunk
+            while len(buffer) >= 9 and len(buffer) >= 9 + int.from_bytes(buffer[:3], "big"):
+                length = int.from_bytes(buffer[:3], "big")
+                kind, flags = buffer[3], buffer[4]
+                stream = int.from_bytes(buffer[5:9], "big") & 0x7FFFFFFF
+                payload, buffer = buffer[9:9 + length], buffer[9 + length:]
+                with self.changed:
+                    self._on_frame(kind, flags, stream, payload)
+                    self.changed.notify_all()
+
+    def _on_frame(self, kind, flags, stream, payload):
+        if kind == SETTINGS and not flags & ACK:
+            for i in range(0, len(payload), 6):
+                key, value = struct.unpack(">HI", payload[i:i + 6])
+                if key == 4:  # SETTINGS_INITIAL_WINDOW_SIZE
+                    for s in self.windows:
+                        self.windows[s] += value - self.initial_window
+                    self.initial_window = value
+            self.sock.sendall(frame(SETTINGS, ACK, 0))
+        elif kind == WINDOW_UPDATE:
+            increment = struct.unpack(">I", payload)[0] & 0x7FFFFFFF
+            if stream == 0:
+                self.connection_window += increment
+            elif stream in self.windows:
+                self.windows[stream] += increment
+        elif kind == HEADERS:
+            fields = dict(self.decoder.decode(payload))
+            if "grpc-status" in fields:
+                self.finished[stream] = (fields["grpc-status"], fields.get("grpc-message", ""))
+        elif kind == RST_STREAM:
+            self.finished.setdefault(stream, ("reset", ""))
+
+    def send_part(self, stream, announced, part):
+        """Opens `stream`, announces an `announced`-byte message and sends `part` bytes of it
+        (fewer if the server ends the call first)."""
+        fields = [(":method", "POST"), (":scheme", "http"), (":path", "/segmentwriter.v1.SegmentWriterService/Push"),
+                  (":authority", "localhost"), ("content-type", "application/grpc"), ("te", "trailers")]
+        with self.changed:
+            self.windows[stream] = self.initial_window
+        self.sock.sendall(frame(HEADERS, END_HEADERS, stream, self.encoder.encode(fields)))
+        data = b"\x00" + struct.pack(">I", announced) + b"\x07" * part
+        sent = 0
+        while sent < len(data):
+            with self.changed:
+                ready = self.changed.wait_for(lambda: stream in self.finished
+                                              or min(self.connection_window, self.windows[stream]) > 0, timeout=10)
+                if not ready or stream in self.finished:
+                    return
+                n = min(16384, len(data) - sent, self.connection_window, self.windows[stream])
+                self.connection_window -= n
+                self.windows[stream] -= n
+            self.sock.sendall(frame(DATA, 0, stream, data[sent:sent + n]))
+            sent += n
+
+    def close(self):
+        # shutdown first: a close alone leaves the socket open while the reader thread sits in recv.
+        self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+
+
+def peak_rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+
+
+def test_messages_still_arriving_count_against_the_memory_budget(protos, tmp_path):
+    """A client that announces 24 messages of 32 MiB and sends 4 MiB of each (96 MiB held) against
+    a 32 MiB budget: the calls past the budget end with RESOURCE_EXHAUSTED and the server's
+    memory stays near the budget. While it holds the budget a large Push is refused too; once it
+    disconnects, its partial messages are given back and the same Push is accepted."""
+    budget = 32 << 20
+    proc = SegmentWriterProcess(tmp_path / "data", f"-segment-writer.memory-budget-bytes={budget}",
+                                "-segment-writer.segment-max-bytes=8388608")
+    try:
+        before = peak_rss_bytes(proc.proc.pid)
+        sender = StallingSender(proc.grpc_port)
+        for k in range(24):
+            sender.send_part(2 * k + 1, 32 << 20, 4 << 20)
+        time.sleep(0.5)
+        refused = [m for status, m in sender.finished.values() if status == "8"]
+        assert 12 <= len(refused) <= 20, sender.finished
+        assert all("memory budget exceeded while receiving a message of 33554432 bytes" in m for m in refused)
+        growth = peak_rss_bytes(proc.proc.pid) - before
+        assert growth < budget + (24 << 20), growth
+        heap = make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes(), shard=1)
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            code, details = call_status(lambda: stub(protos, channel).Push(heap, timeout=10))
+            assert code == grpc.StatusCode.RESOURCE_EXHAUSTED and "memory budget exceeded" in details
+            sender.close()
+            deadline = time.monotonic() + 5
+            while (code := call_status(lambda: stub(protos, channel).Push(heap, timeout=10))[0]) != grpc.StatusCode.OK:
+                assert time.monotonic() < deadline, code
+                time.sleep(0.1)
+    finally:
+        proc.kill()

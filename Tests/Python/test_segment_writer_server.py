@@ -366,11 +366,12 @@ def test_health_watch_reports_not_serving_when_draining(protos, tmp_path):
 
 def test_memory_budget_refuses_forwarded_pushes(protos, tmp_path):
     """A 1-byte budget: a Push for the receiving loop's own shard is ingested (and flushed at
-    once, segment-max-bytes 1); one that must be copied to the other loop is refused."""
+    once, segment-max-bytes 1); one that must be copied to the other loop is refused. The
+    profile is small enough for one DATA frame, so nothing is charged while it arrives."""
     proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-max-bytes=1",
                                 "-segment-writer.memory-budget-bytes=1")
     try:
-        profile = (TESTDATA / "pprof" / "heap").read_bytes()
+        profile = (TESTDATA / "pprof" / "profile_nodejs").read_bytes()
         with grpc.insecure_channel(proc.grpc_target) as channel:
             results = [call_status(lambda: stub(protos, channel).Push(make_request(protos, profile, shard=shard), timeout=10))
                        for shard in (1, 2)]

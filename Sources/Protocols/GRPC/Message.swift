@@ -36,13 +36,20 @@ public enum GRPCMessage {
 struct MessageAssembler {
     static let prefixSize = 5
     let maxMessageBytes: Int
+    /// Charged for the body bytes kept while a message arrives in pieces (nil: not counted).
+    let budget: (any GRPCReceiveBudget)?
+    /// What this assembler holds charged to `budget` now.
+    private(set) var chargedBytes = 0
 
     private var prefix: [UInt8] = []
     private var body: [UInt8] = []
     private var expected = -1      // body length once the prefix is complete
     private var compressed = false
 
-    init(maxMessageBytes: Int) { self.maxMessageBytes = maxMessageBytes }
+    init(maxMessageBytes: Int, budget: (any GRPCReceiveBudget)? = nil) {
+        self.maxMessageBytes = maxMessageBytes
+        self.budget = budget
+    }
 
     /// True between messages: a stream may end only here.
     var isIdle: Bool { prefix.isEmpty && expected < 0 }
@@ -73,13 +80,27 @@ struct MessageAssembler {
             body.reserveCapacity(min(expected, 1 << 20))
         }
         let take = min(expected - body.count, data.count)
+        if let budget, take > 0 {
+            guard budget.tryReserve(take) else {
+                throw GRPCStatus(.resourceExhausted, ByteString(
+                    "grpc: memory budget exceeded while receiving a message of \(expected) bytes (\(body.count) received)"))
+            }
+            chargedBytes += take
+        }
         body.append(contentsOf: UnsafeRawBufferPointer(rebasing: data[..<take]))
         data = UnsafeRawBufferPointer(rebasing: data[take...])
         guard body.count == expected else { return nil }
         expected = -1
         let message = body
         body = []
+        releaseCharge()
         return (compressed, .owned(message))
+    }
+
+    /// Gives back what the partial body holds charged; call it when the call ends mid-message.
+    mutating func releaseCharge() {
+        if chargedBytes > 0 { budget?.release(chargedBytes) }
+        chargedBytes = 0
     }
 
     private mutating func startMessage(flag: UInt8, length: Int) throws(GRPCStatus) {

@@ -7,6 +7,9 @@ public struct GRPCServerConfiguration: Sendable {
     public var maxReceiveMessageBytes = 100 << 20
     /// Bound on a message after gunzip, so a small compressed body cannot expand without limit.
     public var maxDecompressedMessageBytes = 100 << 20
+    /// Charged for messages arriving in pieces, shared by every connection of the server (nil:
+    /// each call may hold up to `maxReceiveMessageBytes`, however many calls there are).
+    public var receiveBudget: (any GRPCReceiveBudget)?
     /// Routable `:path` values; events name them by index.
     public var methods: [ByteString]
 
@@ -61,6 +64,17 @@ public final class GRPCServerConnection {
         self.services = services
     }
 
+    /// A connection dropped with calls mid-message gives their charges back.
+    deinit { closed() }
+
+    /// The socket is gone: every call is forgotten and what its partial message holds charged
+    /// to `receiveBudget` is given back.
+    public func closed() {
+        for sid in Array(calls.keys) { removeCall(sid) }
+        pending = nil
+        pendingHalfClose = nil
+    }
+
     public var activeCallCount: Int { calls.count }
     /// A connection error ended the connection: flush what was written, then close the socket.
     public var isClosed: Bool { http2.isClosed }
@@ -90,11 +104,11 @@ public final class GRPCServerConnection {
             case .data(let sid, let body, let endStream):
                 pending = PendingData(stream: sid, remaining: body, endStream: endStream, flowBytes: body.count)
             case .streamReset(let sid, let code, _):
-                if calls.removeValue(forKey: sid) != nil { return .cancelled(CallID(sid), code) }
+                if removeCall(sid) != nil { return .cancelled(CallID(sid), code) }
             case .goAway(let last, let code, _):
                 return .goAway(lastStreamID: last, code)
             case .connectionError(let code, let why):
-                calls.removeAll()
+                closed()
                 return .connectionError(code, why)
             case .settings, .pingAck:
                 continue
@@ -164,11 +178,20 @@ public final class GRPCServerConnection {
             respondTrailersOnly(sid, httpStatus: "200", unimplemented(path), into: &out)
             return nil
         }
-        let inbound = InboundCall(assembler: MessageAssembler(maxMessageBytes: configuration.maxReceiveMessageBytes),
+        let assembler = MessageAssembler(maxMessageBytes: configuration.maxReceiveMessageBytes, budget: configuration.receiveBudget)
+        let inbound = InboundCall(assembler: assembler,
                                   encoding: encoding, decompressedBytesMax: configuration.maxDecompressedMessageBytes)
         calls[sid] = ServerCall(inbound: inbound)
         if endStream { pendingHalfClose = sid }
         return .call(CallID(sid), method: method, metadata: fields, timeoutNs: timeoutNs)
+    }
+
+    /// Forgets a call, giving back what its partial message holds charged.
+    @discardableResult
+    private func removeCall(_ sid: StreamID) -> ServerCall? {
+        guard var call = calls.removeValue(forKey: sid) else { return nil }
+        call.inbound.assembler.releaseCharge()
+        return call
     }
 
     /// grpc-go's texts for an unroutable path.
@@ -211,7 +234,7 @@ public final class GRPCServerConnection {
     /// Ends the call with `status` in trailers, or trailers-only when nothing was sent yet.
     /// If the client is still sending, its half is then reset with NO_ERROR (RFC 9113 §8.1).
     public func finish(_ call: CallID, status: GRPCStatus, trailers: [HeaderField] = [], into out: inout ByteWriter) {
-        guard let state = calls.removeValue(forKey: call.stream) else { return }
+        guard let state = removeCall(call.stream) else { return }
         if state.headersSent {
             let fields = status == .ok && trailers.isEmpty ? Self.okTrailers : Self.statusFields(status) + trailers
             http2.sendHeaders(fields, on: call.stream, endStream: true, into: &out)

@@ -23,7 +23,7 @@ extension Setting {
         Setting("segment-writer.io-uring-enabled", "segment_writer.io_uring_enabled", .bool(\.segmentWriter.ioUringEnabled), "Uploads through io_uring; false (or a refused io_uring_setup) uses blocking calls on worker threads beside the loops."),
         Setting("segment-writer.event-loops", "segment_writer.event_loops", .int(\.segmentWriter.eventLoops), "Event loops, one pinned thread each; 0 = one per CPU. Shard s is owned by loop s mod N."),
         Setting("segment-writer.segment-max-bytes", "segment_writer.segment_max_bytes", .int(\.segmentWriter.segmentMaxBytes), "A shard flushes early once it holds this many bytes."),
-        Setting("segment-writer.memory-budget-bytes", "segment_writer.memory_budget_bytes", .int(\.segmentWriter.memoryBudgetBytes), "Accumulated plus in-flight bytes before Pushes get RESOURCE_EXHAUSTED."),
+        Setting("segment-writer.memory-budget-bytes", "segment_writer.memory_budget_bytes", .int(\.segmentWriter.memoryBudgetBytes), "Messages still arriving, accumulated and in-flight bytes before Pushes get RESOURCE_EXHAUSTED."),
         Setting("validation.max-profile-size-bytes", "limits.max_profile_size_bytes", .int(\.limits.maxProfileSizeBytes), "Largest decompressed profile accepted."),
         Setting("storage.backend", "storage.backend", .backend, "Object storage backend: filesystem or s3."),
         Setting("storage.prefix", "storage.prefix", .string(\.storage.prefix), "Prefix for every object key."),

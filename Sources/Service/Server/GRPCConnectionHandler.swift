@@ -62,6 +62,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         context.server.grpcConnections.decrement()
         context.unregister(connection.id)
         for id in Array(calls.keys) { end(id, outcome: .cancel) }
+        grpc.closed()
         self.connection = nil
     }
 

@@ -1,9 +1,11 @@
+import GRPC
 import Synchronization
 
-/// `-segment-writer.memory-budget-bytes`: message copies waiting in inboxes, accumulated
-/// data and segment objects waiting for upload, across all loops. A Push that would cross
-/// it is refused with RESOURCE_EXHAUSTED instead of growing memory without bound.
-final class MemoryBudget: Sendable {
+/// `-segment-writer.memory-budget-bytes`: messages still arriving in pieces, message copies
+/// waiting in inboxes, accumulated data and segment objects waiting for upload, across all
+/// loops. A Push that would cross it is refused with RESOURCE_EXHAUSTED instead of growing
+/// memory without bound.
+final class MemoryBudget: GRPCReceiveBudget {
     let bytesMax: Int
     private let used = Atomic<Int>(0)
 

@@ -73,6 +73,7 @@ public final class SegmentWriterServer {
         grpcConfig.http2.settings.maxConcurrentStreams = config.server.grpcMaxConcurrentStreams
         grpcConfig.maxReceiveMessageBytes = config.server.grpcMaxRecvMsgSizeBytes
         grpcConfig.maxDecompressedMessageBytes = config.server.grpcMaxRecvMsgSizeBytes
+        grpcConfig.receiveBudget = context.budget
         let loops = context.loops
         let grpcServerConfig = grpcConfig
         let grpcHost = Self.listenHost(config.server.grpcListenAddress)

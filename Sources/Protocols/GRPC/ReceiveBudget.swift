@@ -1,0 +1,11 @@
+/// Memory shared by a server's connections for the bytes of messages still arriving. A message
+/// inside one DATA payload is read in place and costs nothing here; one that spans payloads is
+/// copied as it arrives, and each piece is charged before it is kept. A refused charge ends that
+/// call with RESOURCE_EXHAUSTED, so slow or stalled senders cannot hold more than the budget
+/// between them. The charge is released when the message is complete (the application then
+/// accounts for what it keeps) or when its call ends first.
+public protocol GRPCReceiveBudget: AnyObject, Sendable {
+    /// Charges `bytes` unless that would cross the budget.
+    func tryReserve(_ bytes: Int) -> Bool
+    func release(_ bytes: Int)
+}
