@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 _Static_assert(CSHIM_EPOLLIN == EPOLLIN && CSHIM_EPOLLOUT == EPOLLOUT && CSHIM_EPOLLERR == EPOLLERR &&
@@ -278,4 +279,15 @@ long cshim_recv(int fd, void *buf, size_t len) {
 int cshim_malloc_keep_freed_memory(void) {
     // 32 MiB is the largest mmap threshold glibc accepts on 64-bit (DEFAULT_MMAP_THRESHOLD_MAX).
     return mallopt(M_MMAP_THRESHOLD, 32 << 20) && mallopt(M_TRIM_THRESHOLD, 1 << 30) ? 0 : -1;
+}
+
+int cshim_raise_open_files_limit(uint64_t *before, uint64_t *after) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -errno;
+    *before = *after = limit.rlim_cur;
+    if (limit.rlim_cur >= limit.rlim_max) return 0;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return -errno;
+    *after = limit.rlim_cur;
+    return 0;
 }

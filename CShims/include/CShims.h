@@ -121,6 +121,10 @@ int cshim_tcp_socket(int family);
 /// Keeps memory freed by `free` in the process (no trimming, no mmap below 32 MiB), so large
 /// buffers freed and allocated again every flush do not pay page faults each time. 0 or -1.
 int cshim_malloc_keep_freed_memory(void);
+/// Raises the soft RLIMIT_NOFILE to the hard limit, as Go's runtime does at start-up (so a
+/// process has the open-files room a Go server in its place would). Writes both soft limits;
+/// 0, or -errno when the limit could not be read or set.
+int cshim_raise_open_files_limit(uint64_t *before, uint64_t *after);
 int cshim_ring_submit(struct io_uring *ring);
 unsigned cshim_ring_sq_space_left(struct io_uring *ring);
 /// Copies up to `max` completions out of the CQ and marks them seen.

@@ -16,6 +16,7 @@ extension EventLoop {
         try addToEpoll(fd: socket.socket.fileDescriptor, events: UInt32(CSHIM_EPOLLIN),
                        token: Token.listener | UInt64(listeners.count))
         listeners.append((socket, makeHandler))
+        acceptBackoffMs.append(0)
     }
 
     /// Opens an outbound TCP connection served like an accepted one (loop thread
@@ -76,9 +77,11 @@ extension EventLoop {
             do {
                 accepted = try listener.socket.accept()
             } catch {
-                return  // EMFILE and friends: retried on the next readiness event
+                if Self.acceptShortages.contains(error) { pauseAccepting(listener: index) }
+                return  // anything else (a connection aborted while queued): the next readiness event retries
             }
             guard let socket = accepted else { return }
+            acceptBackoffMs[index] = 0
             guard adopt(socket, connecting: false, handler: listener.makeHandler) != nil else {
                 rejectedCount.add(1, ordering: .relaxed)
                 socket.close()
@@ -86,6 +89,29 @@ extension EventLoop {
             }
             acceptedCount.add(1, ordering: .relaxed)
         }
+    }
+
+    /// Accept errors that say the process or the kernel is short of descriptors or memory.
+    static let acceptShortages: Set<Errno> = [.tooManyOpenFiles, Errno(rawValue: ENFILE), .noBufferSpace, Errno(rawValue: ENOMEM)]
+
+    /// Out of descriptors or memory, the pending connection stays queued and level-triggered
+    /// epoll would report it again at once: the loop would spin on a failing accept. The
+    /// listener leaves epoll's interest instead and is looked at again after a pause that
+    /// doubles from 5 ms to 1 s while accepts keep failing (Go's and grpc-go's accept backoff);
+    /// the connections wait in the listen backlog meanwhile.
+    private func pauseAccepting(listener index: Int) {
+        _ = cshim_epoll_ctl(epollFD, Int32(CSHIM_EPOLL_MOD), listeners[index].socket.socket.fileDescriptor, 0,
+                            Token.listener | UInt64(index))
+        let delayMs = acceptBackoffMs[index] == 0 ? 5 : min(2 * acceptBackoffMs[index], 1000)
+        acceptBackoffMs[index] = delayMs
+        scheduleTimer(afterMs: delayMs) { loop in loop.resumeAccepting(listener: index) }
+    }
+
+    private func resumeAccepting(listener index: Int) {
+        guard index < listeners.count else { return }  // draining closed the listeners
+        _ = cshim_epoll_ctl(epollFD, Int32(CSHIM_EPOLL_MOD), listeners[index].socket.socket.fileDescriptor,
+                            UInt32(CSHIM_EPOLLIN), Token.listener | UInt64(index))
+        acceptPending(listener: index)
     }
 
     /// Registers `socket` as a connection on this loop; nil when no slot is free

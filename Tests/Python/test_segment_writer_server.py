@@ -4,6 +4,7 @@ import gzip
 import concurrent.futures
 import os
 import pathlib
+import socket
 import subprocess
 import time
 import urllib.error
@@ -429,3 +430,49 @@ def test_dskit_server_metrics(protos, server):
     while metric_values(server)['pyroscope_tcp_connections{protocol="grpc"}'] != 0:
         assert time.monotonic() < deadline, "gRPC connection still counted after the channel closed"
         time.sleep(0.05)
+
+
+def open_files_limits(pid):
+    with open(f"/proc/{pid}/limits") as limits:
+        line = next(l for l in limits if l.startswith("Max open files"))
+    return tuple(int(v) for v in line.split()[3:5])
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_the_soft_open_files_limit_is_raised_to_the_hard_one(tmp_path):
+    """As a Go server does at start: a soft limit of 256 under a hard one of 2048 becomes 2048."""
+    proc = SegmentWriterProcess(tmp_path / "data", open_files=(256, 2048))
+    try:
+        assert open_files_limits(proc.proc.pid) == (2048, 2048)
+        assert any('msg="open-files limit raised to the hard limit" from=256 to=2048' in l for l in proc.lines), proc.lines
+    finally:
+        proc.kill()
+
+
+def test_out_of_descriptors_the_writer_waits_instead_of_spinning(protos, tmp_path):
+    """96 descriptors in all and 150 clients connected: the connections it cannot accept wait in
+    the backlog while the loops idle (no accept retried in a busy loop), and once clients leave
+    a Push on a new connection is served."""
+    proc = SegmentWriterProcess(tmp_path / "data", open_files=(96, 96))
+    clients = []
+    try:
+        clients = [socket.create_connection(("127.0.0.1", proc.grpc_port), timeout=5) for _ in range(150)]
+        time.sleep(1)
+        before = cpu_seconds(proc.proc.pid)
+        time.sleep(2)
+        assert cpu_seconds(proc.proc.pid) - before < 0.3
+        for c in clients:
+            c.close()
+        clients = []
+        request = make_request(protos, (TESTDATA / "pprof" / "profile_nodejs").read_bytes())
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            assert call_status(lambda: stub(protos, channel).Push(request, timeout=10))[0] == grpc.StatusCode.OK
+    finally:
+        for c in clients:
+            c.close()
+        proc.kill()
