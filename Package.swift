@@ -97,7 +97,7 @@ let package = Package(
         ),
 
         // MARK: Tools.
-        .executableTarget(name: "segment-writer", dependencies: ["SegmentWriterService", "CShims"], path: "Sources/Tools/segment-writer"),
+        .executableTarget(name: "segment-writer", dependencies: ["SegmentWriterService", "Runtime", "CShims"], path: "Sources/Tools/segment-writer"),
         .target(
             name: "SegmentTools",
             dependencies: ["SegmentObject", "TSDBIndex", "SymbolDB", "ProfilesParquet", "Pprof", "BinaryCoding"],
@@ -124,7 +124,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "loadgen",
-            dependencies: ["LoadGen", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LoadGen", "Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/loadgen"
         ),
 

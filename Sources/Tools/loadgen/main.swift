@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadGen
+import Runtime
 
 /// `loadgen`: pushes real profiles at a segment-writer and reports throughput, ack latency,
 /// errors and (for a server it started) RSS, CPU and objects per shard per segment.
@@ -85,6 +86,8 @@ struct LoadGenCommand: ParsableCommand {
 
     func run() throws {
         if let passes = inProcessPasses { return try runInProcess(passes: passes) }
+        // Many connections and a spawned server that inherits the limit: as a Go client would have.
+        _ = try? OpenFilesLimit.raiseToHardLimit()
         let loaded = try Corpus.load(directory: corpus, normalize: normalize)
         for s in loaded.skipped { log("skipping \(s.name): \(s.reason)") }
         guard !loaded.profiles.isEmpty else { throw ValidationError("no usable profiles in \(corpus)") }

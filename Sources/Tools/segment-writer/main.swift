@@ -1,4 +1,5 @@
 import CShims
+import Runtime
 import SegmentWriterService
 #if canImport(Glibc)
 import Glibc
@@ -36,14 +37,13 @@ ShutdownSignals.block()
 // shard's flush). Keep freed memory for reuse instead: RSS then follows the peak, which the
 // memory budget bounds.
 if cshim_malloc_keep_freed_memory() != 0 { log.info("malloc tuning refused by the C library") }
-// A Go server raises its soft open-files limit to the hard one at start (Go 1.19+); so do we,
-// or a writer under a default soft limit of 1024 would run out of connections long before it.
-var openFilesBefore: UInt64 = 0, openFilesAfter: UInt64 = 0
-let openFilesResult = cshim_raise_open_files_limit(&openFilesBefore, &openFilesAfter)
-if openFilesResult != 0 {
-    log.info("open-files limit left as it was", ["err": String(cString: strerror(-openFilesResult)), "limit": String(openFilesBefore)])
-} else if openFilesAfter != openFilesBefore {
-    log.info("open-files limit raised to the hard limit", ["from": String(openFilesBefore), "to": String(openFilesAfter)])
+do {
+    let openFiles = try OpenFilesLimit.raiseToHardLimit()
+    if openFiles.after != openFiles.before {
+        log.info("open-files limit raised to the hard limit", ["from": String(openFiles.before), "to": String(openFiles.after)])
+    }
+} catch {
+    log.info("open-files limit left as it was", ["err": "\(error)"])
 }
 let server: SegmentWriterServer
 do {
