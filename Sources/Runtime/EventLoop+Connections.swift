@@ -77,7 +77,7 @@ extension EventLoop {
             do {
                 accepted = try listener.socket.accept()
             } catch {
-                if Self.acceptShortages.contains(error) { pauseAccepting(listener: index) }
+                if Self.acceptShortages.contains(error) { pauseAccepting(listener: index, after: error) }
                 return  // anything else (a connection aborted while queued): the next readiness event retries
             }
             guard let socket = accepted else { return }
@@ -99,11 +99,12 @@ extension EventLoop {
     /// listener leaves epoll's interest instead and is looked at again after a pause that
     /// doubles from 5 ms to 1 s while accepts keep failing (Go's and grpc-go's accept backoff);
     /// the connections wait in the listen backlog meanwhile.
-    private func pauseAccepting(listener index: Int) {
+    private func pauseAccepting(listener index: Int, after error: Errno) {
         _ = cshim_epoll_ctl(epollFD, Int32(CSHIM_EPOLL_MOD), listeners[index].socket.socket.fileDescriptor, 0,
                             Token.listener | UInt64(index))
         let delayMs = acceptBackoffMs[index] == 0 ? 5 : min(2 * acceptBackoffMs[index], 1000)
         acceptBackoffMs[index] = delayMs
+        configuration.acceptPaused?(error, delayMs)
         scheduleTimer(afterMs: delayMs) { loop in loop.resumeAccepting(listener: index) }
     }
 

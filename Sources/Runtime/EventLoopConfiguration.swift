@@ -23,6 +23,10 @@ public struct EventLoopConfiguration: Sendable {
     /// Pin loop i to the i-th CPU this process may use (pthread_setaffinity_np).
     public var pinThreads = true
     public var listenBacklog: Int32 = 1024
+    /// Called on the loop's thread when an accept fails for want of descriptors or memory and
+    /// the listener pauses (the error, the pause), so the server can say so as Go's does
+    /// ("Accept error: …; retrying in …").
+    public var acceptPaused: (@Sendable (Errno, _ retryInMs: UInt64) -> Void)?
 
     public init() {}
 

@@ -466,6 +466,7 @@ def test_out_of_descriptors_the_writer_waits_instead_of_spinning(protos, tmp_pat
         before = cpu_seconds(proc.proc.pid)
         time.sleep(2)
         assert cpu_seconds(proc.proc.pid) - before < 0.3
+        assert any('msg="accept failed, retrying" err="Too many open files (errno 24)"' in l for l in proc.lines), proc.lines[-5:]
         for c in clients:
             c.close()
         clients = []

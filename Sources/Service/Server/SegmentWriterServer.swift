@@ -38,6 +38,9 @@ public final class SegmentWriterServer {
         let loopCount = config.segmentWriter.eventLoops > 0 ? config.segmentWriter.eventLoops : EventLoopGroup.allowedCPUCount
         var loopConfig = EventLoopConfiguration()
         loopConfig.timersMax = 1 << 16
+        loopConfig.acceptPaused = { error, retryInMs in
+            log.warn("accept failed, retrying", ["err": "\(error)", "retry_in_ms": String(retryInMs)])
+        }
         if !config.segmentWriter.ioUringEnabled {
             loopConfig.ringEntries = 0
             log.info("io_uring disabled by configuration, uploads use blocking POSIX calls on worker threads")
