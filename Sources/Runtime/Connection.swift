@@ -16,6 +16,10 @@ public protocol ConnectionHandler: AnyObject {
     func connectionWritable(_ connection: Connection)
     /// Called once, after the socket is closed. `error` is nil for an orderly close.
     func connectionClosed(_ connection: Connection, error: Errno?)
+    /// The loop's clock passed the connection's `deadlineNs` (cleared before this call); the
+    /// default closes the connection. A protocol's timeouts (handshake, idle, keepalive) set
+    /// the deadline and decide here which one passed.
+    func deadlinePassed(_ connection: Connection)
 }
 
 extension ConnectionHandler {
@@ -23,6 +27,7 @@ extension ConnectionHandler {
     public func inputClosed(_ connection: Connection) { connection.close() }
     public func connectionWritable(_ connection: Connection) {}
     public func connectionClosed(_ connection: Connection, error: Errno?) {}
+    public func deadlinePassed(_ connection: Connection) { connection.close() }
 }
 
 /// Names a connection across threads (e.g. to route an acknowledgement back to
@@ -57,6 +62,12 @@ public final class Connection {
     private(set) var closeError: Errno?
     /// The most ever queued, for tests and metrics (bounded by the watermarks).
     public private(set) var outboundQueuedBytesPeak = 0
+    /// When the handler's `deadlinePassed` runs (`EventLoop.monotonicNowNs` scale), 0 for
+    /// never. Looked at by the loop's sweep every `deadlineResolutionMs`, not by a timer each:
+    /// a deadline moves with every read, and connections outnumber what timers should hold.
+    public var deadlineNs: UInt64 = 0 {
+        didSet { if deadlineNs != 0 { loop.armDeadlineSweep() } }
+    }
 
     init(id: ConnectionID, socket: Socket, loop: EventLoop, connecting: Bool) {
         self.id = id
@@ -126,6 +137,15 @@ public final class Connection {
         } else {
             updateInterest()
         }
+    }
+
+    /// Closes at once, dropping queued output: for a peer that is gone or had its time (a
+    /// missed keepalive, a handshake that never came), whose unread output would hold the
+    /// socket until TCP gave up.
+    public func closeNow() {
+        loop.preconditionInLoop()
+        guard state != .closed else { return }
+        fail(nil)
     }
 
     // MARK: Loop side.

@@ -136,6 +136,23 @@ extension EventLoop {
         return connection
     }
 
+    /// Starts the deadline sweep if it is not running (a connection set a deadline).
+    func armDeadlineSweep() {
+        guard deadlineSweep == nil else { return }
+        let every = configuration.deadlineResolutionMs
+        deadlineSweep = scheduleTimer(afterMs: every, repeatingEveryMs: every) { loop in loop.sweepDeadlines() }
+    }
+
+    /// Tells each open connection whose deadline has passed; one pass over the slots.
+    private func sweepDeadlines() {
+        let now = Self.monotonicNowNs
+        for case let connection? in connections
+        where connection.deadlineNs != 0 && connection.deadlineNs <= now && connection.isOpen {
+            connection.deadlineNs = 0
+            connection.handler?.deadlinePassed(connection)
+        }
+    }
+
     func closePending() {
         while let connection = pendingCloses.popLast() {
             let slot = Int(connection.id.slot)

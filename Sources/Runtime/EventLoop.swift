@@ -61,6 +61,8 @@ public final class EventLoop: @unchecked Sendable {
     var generations: [UInt32]
     var freeSlots: [UInt32]
     var pendingCloses: [Connection] = []
+    /// The repeating sweep over connection deadlines, started by the first deadline set.
+    var deadlineSweep: TimerID?
     private var draining = false
     let receiveBuffer: UnsafeMutableRawBufferPointer
     private let events: UnsafeMutablePointer<cshim_epoll_event>

@@ -23,6 +23,9 @@ public struct EventLoopConfiguration: Sendable {
     /// Pin loop i to the i-th CPU this process may use (pthread_setaffinity_np).
     public var pinThreads = true
     public var listenBacklog: Int32 = 1024
+    /// How often the loop looks for connections past their `deadlineNs` (a connection's
+    /// timeout fires up to this late); the sweep runs only once some deadline was set.
+    public var deadlineResolutionMs: UInt64 = 100
     /// Called on the loop's thread when an accept fails for want of descriptors or memory and
     /// the listener pauses (the error, the pause), so the server can say so as Go's does
     /// ("Accept error: …; retrying in …").
@@ -36,5 +39,6 @@ public struct EventLoopConfiguration: Sendable {
         precondition(outboundLowWatermarkBytes <= outboundHighWatermarkBytes
                      && outboundHighWatermarkBytes <= outboundBytesMax, "outbound watermarks out of order")
         precondition(eventsPerWait > 0 && eventsPerWait <= 256, "eventsPerWait out of range")
+        precondition(deadlineResolutionMs > 0, "deadlineResolutionMs must be positive")
     }
 }
