@@ -24,13 +24,16 @@ enum GoDuration {
             rest = rest.dropFirst(unitText.count)
             total += value * unit.1
         }
+        // Go's largest duration (dskit's "infinity", 2562047h47m16.854775807s) rounds to 2^63
+        // as a Double, one past `Int64.max`: it saturates instead of trapping.
         guard total <= Double(Int64.max) else { return nil }
-        return Int64(sign * total)
+        return total == Double(Int64.max) ? (sign < 0 ? Int64.min : Int64.max) : Int64(sign * total)
     }
 
     /// The shortest Go-style rendering, for `-help` defaults.
     static func format(nanoseconds ns: Int64) -> String {
         if ns == 0 { return "0s" }
+        if ns == Int64.max { return "2562047h47m16.854775807s" }
         if ns % 3_600_000_000_000 == 0 { return "\(ns / 3_600_000_000_000)h" }
         if ns % 60_000_000_000 == 0 { return "\(ns / 60_000_000_000)m" }
         if ns % 1_000_000_000 == 0 { return "\(ns / 1_000_000_000)s" }
