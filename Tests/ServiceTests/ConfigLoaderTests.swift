@@ -77,7 +77,7 @@ import Yams
         shutdown_delay: 1m30s
         server:
           grpc_listen_port: 9999
-          http_server_read_timeout: 30s
+          http_server_write_timeout: 30s
         segment_writer:
           segment_duration: 250ms
           upload-timeout: 3s
@@ -102,7 +102,7 @@ import Yams
         #expect(r.config.shutdownDelayNs == 90_000_000_000)
         #expect(!r.ignored.contains("shutdown_delay"))
         // Keys of our sections that we do not implement are reported; other components' sections are not.
-        #expect(r.ignored.contains("server.http_server_read_timeout"))
+        #expect(r.ignored.contains("server.http_server_write_timeout"))
         #expect(r.ignored.contains("segment_writer.lifecycler.final_sleep"))
         #expect(!r.ignored.contains("segment_writer.lifecycler.num_tokens"))
         #expect(!r.ignored.contains { $0.hasPrefix("distributor") })
@@ -252,6 +252,36 @@ import Yams
         #expect(GoDuration.parseNanoseconds("5 s") == nil)
         #expect(GoDuration.format(nanoseconds: 500_000_000) == "500ms")
         #expect(GoDuration.format(nanoseconds: 120_000_000_000) == "2m")
+        // dskit's "infinity" (Go's largest duration) is one past Int64.max as a Double.
+        #expect(GoDuration.parseNanoseconds("2562047h47m16.854775807s") == Int64.max)
+        #expect(GoDuration.parseNanoseconds("2562048h") == nil)
+        #expect(GoDuration.format(nanoseconds: Int64.max) == "2562047h47m16.854775807s")
+    }
+
+    @Test func connectionTimeoutsByFlagAndYAMLWithDskitsDefaults() throws {
+        let d = try load([]).config.server
+        #expect(d.grpcKeepaliveMaxConnectionIdleNs == Int64.max && d.grpcKeepaliveMaxConnectionAgeNs == Int64.max)
+        #expect(d.grpcKeepaliveTimeNs == 7_200_000_000_000 && d.grpcKeepaliveTimeoutNs == 20_000_000_000)
+        #expect(d.httpReadTimeoutNs == 30_000_000_000 && d.httpIdleTimeoutNs == 120_000_000_000)
+        #expect(GRPCConnectionLimits(d) == GRPCConnectionLimits())
+
+        let yaml = """
+        server:
+          grpc_server_max_connection_idle: 5m
+          grpc_server_max_connection_age: 2562047h47m16.854775807s
+          grpc_server_keepalive_time: 0s
+          http_server_idle_timeout: 0s
+        """
+        let r = try load(["-config.file=cfg.yaml", "-server.grpc.keepalive.max-connection-age-grace=30s",
+                          "-server.grpc.keepalive.min-time-between-pings=10s", "-server.http-read-timeout=5s"], yaml: yaml)
+        let limits = GRPCConnectionLimits(r.config.server)
+        #expect(limits.maxIdleNs == 300_000_000_000)
+        #expect(limits.maxAgeNs == .max)
+        #expect(limits.maxAgeGraceNs == 30_000_000_000)
+        #expect(limits.keepaliveTimeNs == 7_200_000_000_000, "0 is grpc-go's default, 2h")
+        #expect(r.ignored == ["-server.grpc.keepalive.min-time-between-pings"])
+        let http = OperationsHTTPHandler.Timeouts(readNs: r.config.server.httpReadTimeoutNs, idleNs: r.config.server.httpIdleTimeoutNs)
+        #expect(http.readNs == 5_000_000_000 && http.idleNs == 5_000_000_000, "an idle timeout of 0 takes the read timeout, as Go's")
     }
 }
 

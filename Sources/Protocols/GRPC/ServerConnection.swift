@@ -250,8 +250,13 @@ public final class GRPCServerConnection {
         finish(call, status: .ok, into: &out)
     }
 
-    /// Graceful shutdown: calls already opened finish, new ones are refused.
-    public func goAway(into out: inout ByteWriter) { http2.goAway(into: &out) }
+    /// Graceful shutdown: calls already opened finish, new ones are refused. `debug` says why
+    /// (grpc-go's reasons, e.g. `max_age`).
+    public func goAway(debug: ByteString = .empty, into out: inout ByteWriter) { http2.goAway(debug: debug, into: &out) }
+    /// The client's preface and SETTINGS have arrived.
+    public var isEstablished: Bool { http2.isEstablished }
+    /// A keepalive PING; its acknowledgement, like any frame, shows the peer is there.
+    public func ping(into out: inout ByteWriter) { http2.ping(opaque: 0, into: &out) }
 
     private func respondTrailersOnly(_ sid: StreamID, httpStatus: ByteString, _ status: GRPCStatus,
                                      extra: [HeaderField] = [], into out: inout ByteWriter) {

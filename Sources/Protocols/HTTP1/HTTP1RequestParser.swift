@@ -11,6 +11,9 @@ public struct HTTP1RequestParser: Sendable {
         self.maxBodyBytes = maxBodyBytes
     }
 
+    /// Bytes received of a request not complete yet (0 between requests).
+    public var bufferedByteCount: Int { buffer.count }
+
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         buffer.append(contentsOf: bytes)
     }

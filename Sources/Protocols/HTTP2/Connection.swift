@@ -56,6 +56,8 @@ public final class HTTP2Connection {
     deinit { frameBuffer.deallocate() }
 
     public var isClosed: Bool { if case .closed = phase { return true } else { return false } }
+    /// The peer's preface and first SETTINGS have arrived (RFC 9113 §3.4).
+    public var isEstablished: Bool { if case .open = phase { return true } else { return false } }
     public var activeStreamCount: Int { streams.count }
     /// Graceful shutdown finished: GOAWAY sent or received and every stream closed.
     public var isDrained: Bool { (goAwaySent != nil || goAwayReceived != nil) && streams.isEmpty }

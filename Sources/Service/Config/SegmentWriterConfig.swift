@@ -9,6 +9,17 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         public var grpcMaxRecvMsgSizeBytes = 104_857_600
         public var grpcMaxConcurrentStreams = 100
         public var gracefulShutdownTimeoutNs: Int64 = 30_000_000_000
+        /// Ours: grpc-go's `ConnectionTimeout` (the HTTP/2 handshake's), which dskit does not expose.
+        public var grpcConnectionTimeoutNs: Int64 = 120_000_000_000
+        /// `Int64.max` (Go's largest duration) is dskit's "infinity"; 0 means the same.
+        public var grpcKeepaliveMaxConnectionIdleNs = Int64.max
+        public var grpcKeepaliveMaxConnectionAgeNs = Int64.max
+        public var grpcKeepaliveMaxConnectionAgeGraceNs = Int64.max
+        public var grpcKeepaliveTimeNs: Int64 = 7_200_000_000_000
+        public var grpcKeepaliveTimeoutNs: Int64 = 20_000_000_000
+        /// Go's `http.Server` ReadTimeout and IdleTimeout (0: none; idle 0 takes the read timeout).
+        public var httpReadTimeoutNs: Int64 = 30_000_000_000
+        public var httpIdleTimeoutNs: Int64 = 120_000_000_000
     }
 
     public struct SegmentWriter: Sendable, Equatable {

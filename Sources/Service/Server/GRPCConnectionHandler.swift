@@ -9,7 +9,8 @@ import SegmentObject
 /// answered UNIMPLEMENTED by `GRPCServerConnection`. A Push is checked here
 /// (readiness, request checks of §1.3), ingested by its shard's owner loop (inline when that
 /// is this loop, else copied once into the owner's inbox), and answered when its segment is
-/// durable, when its deadline passes, or never (client cancel / connection gone).
+/// durable, when its deadline passes, or never (client cancel / connection gone). The
+/// connection's own life (handshake, idle, age, keepalive) follows `GRPCConnectionLifetime`.
 final class GRPCConnectionHandler: ConnectionHandler {
     static let pushPath: ByteString = "/segmentwriter.v1.SegmentWriterService/Push"
     static let healthService: ByteString = "pyroscope.segment-writer"
@@ -32,14 +33,16 @@ final class GRPCConnectionHandler: ConnectionHandler {
     private var out = ByteWriter()
     private var connection: Connection?
     private var calls: [CallID: CallState] = [:]
+    private var lifetime: GRPCConnectionLifetime
     /// Open `Health/Watch` streams of known services, told when serving stops.
     private var watchers: Set<CallID> = []
     /// Output written outside `received` waits for one `flushOutput` per batch.
     var outputPending = false
 
-    init(context: LoopContext, configuration: GRPCServerConfiguration) {
+    init(context: LoopContext, configuration: GRPCServerConfiguration, limits: GRPCConnectionLimits) {
         self.context = context
         grpc = GRPCServerConnection(configuration: configuration)
+        lifetime = GRPCConnectionLifetime(limits: limits, openedNs: EventLoop.monotonicNowNs, jitter: .random(in: -1 ... 1))
     }
 
     func connectionOpened(_ connection: Connection) {
@@ -48,14 +51,19 @@ final class GRPCConnectionHandler: ConnectionHandler {
         context.register(self, connection.id)
         grpc.start(into: &out)
         flushOutput()
+        rearm(connection)
     }
 
     func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
+        lifetime.received(nowNs: EventLoop.monotonicNowNs)
+        let wasEstablished = grpc.isEstablished
         var input = bytes
         while let event = grpc.next(&input, into: &out) {
             handle(event)
         }
         flushOutput()
+        // The handshake's deadline gives way to the keepalive's.
+        if !wasEstablished && grpc.isEstablished { rearm(connection) }
     }
 
     func connectionClosed(_ connection: Connection, error: Errno?) {
@@ -64,6 +72,35 @@ final class GRPCConnectionHandler: ConnectionHandler {
         for id in Array(calls.keys) { end(id, outcome: .cancel) }
         grpc.closed()
         self.connection = nil
+    }
+
+    /// A limit of the connection's life came due: ping, GOAWAY or close (grpc-go's keepalive
+    /// loop). A close for age, idleness or a missing peer is logged at debug, as grpc-go does.
+    func deadlinePassed(_ connection: Connection) {
+        while true {
+            switch lifetime.due(nowNs: EventLoop.monotonicNowNs, established: grpc.isEstablished) {
+            case .nothing:
+                flushOutput()
+                rearm(connection)
+                return
+            case .ping:
+                grpc.ping(into: &out)
+            case .goAway(let reason):
+                grpc.goAway(debug: ByteString(reason), into: &out)
+                guard calls.isEmpty else { continue }
+                context.server.log.debug("closing gRPC connection", ["reason": reason])
+                flushOutput()
+                return connection.close()
+            case .close(let reason):
+                context.server.log.debug("closing gRPC connection", ["reason": reason])
+                return connection.closeNow()
+            }
+        }
+    }
+
+    private func rearm(_ connection: Connection) {
+        let next = lifetime.nextDeadlineNs(established: grpc.isEstablished)
+        connection.deadlineNs = next == .max ? 0 : next
     }
 
     func flushOutput() {
@@ -126,6 +163,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         if method == .push { context.server.pushesInFlight.add(1, ordering: .sequentiallyConsistent) }
         context.routeMetrics(method).inflight.increment()
         calls[id] = state
+        lifetime.callOpened()
         guard let timeoutNs else { return }
         guard context.deadlineTimers < context.deadlineTimersMax else {
             finish(id, GRPCStatus(.resourceExhausted, "segment-writer: too many calls with deadlines on this loop"))
@@ -268,5 +306,13 @@ final class GRPCConnectionHandler: ConnectionHandler {
         if state.method == .push { context.server.pushesInFlight.subtract(1, ordering: .sequentiallyConsistent) }
         context.routeMetrics(state.method).inflight.decrement()
         context.requestDuration(state.method, outcome: outcome).record(seconds(since: state.startNs))
+        guard calls.isEmpty, let connection, connection.isOpen else { return }
+        lifetime.lastCallEnded(nowNs: EventLoop.monotonicNowNs)
+        if lifetime.isDraining {  // the GOAWAY for age went out and the last call ended
+            flushOutput()
+            connection.close()
+        } else {
+            rearm(connection)
+        }
     }
 }

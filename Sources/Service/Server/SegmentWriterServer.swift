@@ -79,22 +79,24 @@ public final class SegmentWriterServer {
         grpcConfig.receiveBudget = context.budget
         let loops = context.loops
         let grpcServerConfig = grpcConfig
+        let grpcLimits = GRPCConnectionLimits(config.server)
         let grpcHost = Self.listenHost(config.server.grpcListenAddress)
         let httpHost = Self.listenHost(config.server.httpListenAddress)
         let grpcListenPort = UInt16(config.server.grpcListenPort), httpListenPort = UInt16(config.server.httpListenPort)
         let grpcBound: (host: String, port: UInt16), httpBound: (host: String, port: UInt16)
         do {
             grpcBound = try group.bind(host: grpcHost, port: grpcListenPort) { loop in
-                GRPCConnectionHandler(context: loops[loop.index], configuration: grpcServerConfig)
+                GRPCConnectionHandler(context: loops[loop.index], configuration: grpcServerConfig, limits: grpcLimits)
             }
         } catch {
             throw ListenError(server: "gRPC", address: Self.listenDescription(grpcHost, port: grpcListenPort), error: error)
         }
         let readiness = self.readiness, metrics = self.metrics
         let httpConnections = metrics.tcpConnections(protocol: "http")
+        let httpTimeouts = OperationsHTTPHandler.Timeouts(readNs: config.server.httpReadTimeoutNs, idleNs: config.server.httpIdleTimeoutNs)
         do {
             httpBound = try group.bind(host: httpHost, port: httpListenPort) { _ in
-                OperationsHTTPHandler(readiness: readiness, metrics: metrics, connections: httpConnections)
+                OperationsHTTPHandler(readiness: readiness, metrics: metrics, connections: httpConnections, timeouts: httpTimeouts)
             }
         } catch {
             throw ListenError(server: "HTTP", address: Self.listenDescription(httpHost, port: httpListenPort), error: error)

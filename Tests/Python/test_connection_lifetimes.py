@@ -1,0 +1,230 @@
+"""How long a connection may hold one of the writer's slots, as Pyroscope's server (dskit over
+grpc-go and Go's net/http) bounds it: the HTTP/2 handshake's timeout, `server.grpc.keepalive.*`
+(keepalive pings, max idle, max age and its grace) and the HTTP port's read and idle timeouts.
+Raw sockets play the misbehaving peers; grpcio is the well-behaved client."""
+import socket
+import struct
+import time
+
+import grpc
+
+from conftest import TESTDATA
+from server_process import SegmentWriterProcess
+from test_segment_writer_http2 import ACK, GOAWAY, HEADERS, PING, RawClient, frame
+from test_segment_writer_server import call_status, make_request, stub
+
+# The loop looks at deadlines every 100 ms; a second of slack covers a busy CI host.
+SLACK = 1.0
+
+
+def seconds_until_closed(sock, limit=10.0):
+    """Reads (and drops) until the server closes; the seconds that took, None if it did not."""
+    start = time.monotonic()
+    sock.settimeout(0.2)
+    while time.monotonic() - start < limit:
+        try:
+            if not sock.recv(65536):
+                return time.monotonic() - start
+        except socket.timeout:
+            continue
+        except ConnectionResetError:
+            return time.monotonic() - start
+    return None
+
+
+def is_open_after(sock, seconds):
+    return seconds_until_closed(sock, limit=seconds) is None
+
+
+def goaway(frames):
+    """(error code, debug data) of the first GOAWAY among `frames`, or None."""
+    for kind, _, _, payload in frames:
+        if kind == GOAWAY:
+            return struct.unpack(">II", payload[:8])[1], payload[8:]
+    return None
+
+
+def push_status(protos, proc, profile="profile_nodejs"):
+    request = make_request(protos, (TESTDATA / "pprof" / profile).read_bytes())
+    with grpc.insecure_channel(proc.grpc_target) as channel:
+        return call_status(lambda: stub(protos, channel).Push(request, timeout=10))[0]
+
+
+def test_connections_without_a_handshake_are_closed_and_free_their_slots(protos, tmp_path):
+    """96 descriptors in all and 150 clients connected that never speak: without a handshake
+    timeout they would hold every slot forever (the loops cannot accept anyone else); with
+    `-server.grpc-connection-timeout=1s` they are closed, and a real client's Push is served."""
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.grpc-connection-timeout=1s", open_files=(96, 96))
+    silent = []
+    try:
+        silent = [socket.create_connection(("127.0.0.1", proc.grpc_port), timeout=5) for _ in range(150)]
+        started = time.monotonic()
+        assert push_status(protos, proc) == grpc.StatusCode.OK
+        # Served only once the silent ones were closed: the server had no descriptor before.
+        assert time.monotonic() - started >= 0.9
+        closed = [seconds_until_closed(s, limit=3.0 + SLACK) for s in silent]
+        assert all(c is not None for c in closed), f"{closed.count(None)} silent connections still open"
+    finally:
+        for s in silent:
+            s.close()
+        proc.kill()
+
+
+def test_a_handshaken_connection_is_not_held_to_the_connection_timeout(tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.grpc-connection-timeout=1s")
+    try:
+        client = RawClient(proc.grpc_port)
+        client.frames(lambda k, f, s, p: k == 4 and f & ACK)  # our SETTINGS acknowledged
+        assert is_open_after(client.sock, 2.5)
+        client.close()
+    finally:
+        proc.kill()
+
+
+def test_a_client_that_stops_answering_is_pinged_then_closed(tmp_path):
+    """`keepalive.time=1s`, `timeout=1s`: after a second of silence the server sends PING;
+    a client that answers stays, one that does not is closed a second later."""
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.grpc.keepalive.time=1s", "-server.grpc.keepalive.timeout=1s")
+    try:
+        # Three rounds of pings, each answered: still open.
+        answering = RawClient(proc.grpc_port)
+        answering.frames(lambda k, f, s, p: k == 4 and f & ACK)
+        for _ in range(3):
+            ping = answering.frames(lambda k, f, s, p: k == PING and not f & ACK, timeout=1 + 2 * SLACK)
+            assert ping and ping[-1][0] == PING, "no keepalive PING within 1 s of silence"
+            answering.send(frame(PING, ACK, 0, ping[-1][3]))
+        assert is_open_after(answering.sock, 0.5)
+        answering.close()
+
+        silent = RawClient(proc.grpc_port)
+        silent.frames(lambda k, f, s, p: k == 4 and f & ACK)
+        started = time.monotonic()
+        pings = silent.frames(lambda k, f, s, p: k == PING and not f & ACK, timeout=1 + 2 * SLACK)
+        assert pings and pings[-1][0] == PING
+        assert time.monotonic() - started >= 0.9
+        waited = seconds_until_closed(silent.sock, limit=1 + 2 * SLACK)
+        assert waited is not None and waited >= 0.8, f"closed after {waited} s"
+        silent.close()
+    finally:
+        proc.kill()
+
+
+def test_an_idle_connection_gets_goaway_max_idle_and_is_closed_but_not_while_a_call_is_open(tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.grpc.keepalive.max-connection-idle=1s")
+    try:
+        idle = RawClient(proc.grpc_port)
+        seen = idle.frames(lambda k, f, s, p: k == GOAWAY, timeout=1 + 2 * SLACK)
+        assert goaway(seen) == (0, b"max_idle")
+        assert seconds_until_closed(idle.sock, limit=SLACK) is not None
+
+        busy = RawClient(proc.grpc_port)
+        # A Push whose message never comes: the call is open, the connection is not idle.
+        busy.send(busy.headers(1, "/segmentwriter.v1.SegmentWriterService/Push"))
+        assert is_open_after(busy.sock, 2.5)
+        busy.close()
+    finally:
+        proc.kill()
+
+
+def test_at_max_age_goaway_lets_the_open_call_finish_within_the_grace(protos, tmp_path):
+    """`max-connection-age=1s` (±10 %), grace 2 s: GOAWAY `max_age` arrives, the call opened
+    before it is still answered, and the connection closes once that call has ended."""
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.grpc.keepalive.max-connection-age=1s",
+                                "-server.grpc.keepalive.max-connection-age-grace=2s", "-segment-writer.segment-duration=200ms")
+    try:
+        client = RawClient(proc.grpc_port)
+        client.send(client.headers(1, "/segmentwriter.v1.SegmentWriterService/Push"))
+        seen = client.frames(lambda k, f, s, p: k == GOAWAY, timeout=1.1 + 2 * SLACK)
+        assert goaway(seen) == (0, b"max_age")
+        body = make_request(protos, (TESTDATA / "pprof" / "profile_nodejs").read_bytes()).SerializeToString()
+        client.send(frame(0, 1, 1, b"\x00" + struct.pack(">I", len(body)) + body))
+        answer = client.frames(lambda k, f, s, p: k == HEADERS and f & 1, timeout=5)
+        trailers = dict(answer[-1][3])
+        assert trailers.get("grpc-status") == "0", trailers
+        assert seconds_until_closed(client.sock, limit=SLACK) is not None
+    finally:
+        proc.kill()
+
+
+def test_at_max_age_a_call_still_open_after_the_grace_is_cut(tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.grpc.keepalive.max-connection-age=1s",
+                                "-server.grpc.keepalive.max-connection-age-grace=1s")
+    try:
+        client = RawClient(proc.grpc_port)
+        client.send(client.headers(1, "/segmentwriter.v1.SegmentWriterService/Push"))
+        started = time.monotonic()
+        assert goaway(client.frames(lambda k, f, s, p: k == GOAWAY, timeout=1.1 + 2 * SLACK)) == (0, b"max_age")
+        waited = seconds_until_closed(client.sock, limit=1 + 2 * SLACK)
+        assert waited is not None
+        assert time.monotonic() - started >= 1.7, "closed before age + grace"
+    finally:
+        proc.kill()
+
+
+def test_grpcio_clients_carry_on_across_max_age_goaways(protos, tmp_path):
+    """A real gRPC client reconnects after each GOAWAY: three seconds of Pushes against a
+    half-second age limit all succeed."""
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.grpc.keepalive.max-connection-age=500ms",
+                                "-server.grpc.keepalive.max-connection-age-grace=5s", "-segment-writer.segment-duration=100ms")
+    try:
+        request = make_request(protos, (TESTDATA / "pprof" / "profile_nodejs").read_bytes())
+        statuses = []
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            end = time.monotonic() + 3
+            while time.monotonic() < end:
+                statuses.append(call_status(lambda: stub(protos, channel).Push(request, timeout=10))[0])
+        assert len(statuses) >= 5
+        assert set(statuses) == {grpc.StatusCode.OK}, statuses
+    finally:
+        proc.kill()
+
+
+def http_get(sock, path="/ready"):
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head.split(b" ")[1]
+
+
+def test_http_keep_alive_connections_are_closed_after_the_idle_timeout(tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.http-idle-timeout=1s", "-server.http-read-timeout=10s")
+    try:
+        sock = socket.create_connection(("127.0.0.1", proc.http_port), timeout=5)
+        assert http_get(sock) == b"200"
+        time.sleep(0.5)
+        assert http_get(sock) == b"200", "the idle clock starts again after each response"
+        waited = seconds_until_closed(sock, limit=1 + 2 * SLACK)
+        assert waited is not None and waited >= 0.8, f"closed after {waited} s"
+        sock.close()
+    finally:
+        proc.kill()
+
+
+def test_an_http_request_must_arrive_whole_within_the_read_timeout(tmp_path):
+    """Bytes trickling in keep the connection busy but not alive: the read timeout counts from
+    the request's first byte, not from the last read (Go's ReadTimeout)."""
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.http-read-timeout=1s")
+    try:
+        sock = socket.create_connection(("127.0.0.1", proc.http_port), timeout=5)
+        started = time.monotonic()
+        closed = False
+        for byte in b"GET /ready HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100:
+            try:
+                sock.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            time.sleep(0.05)
+            if time.monotonic() - started > 3 + SLACK:
+                break
+        waited = seconds_until_closed(sock, limit=SLACK) if not closed else 0
+        assert waited is not None, "a request trickling in for seconds was not cut"
+        assert time.monotonic() - started < 2 + 2 * SLACK
+        sock.close()
+    finally:
+        proc.kill()
