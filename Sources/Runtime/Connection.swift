@@ -62,6 +62,8 @@ public final class Connection {
     private(set) var closeError: Errno?
     /// The most ever queued, for tests and metrics (bounded by the watermarks).
     public private(set) var outboundQueuedBytesPeak = 0
+    /// The limit of the port it was accepted on, given back when it closes.
+    var limit: ConnectionLimit?
     /// When the handler's `deadlinePassed` runs (`EventLoop.monotonicNowNs` scale), 0 for
     /// never. Looked at by the loop's sweep every `deadlineResolutionMs`, not by a timer each:
     /// a deadline moves with every read, and connections outnumber what timers should hold.

@@ -5,18 +5,31 @@ import Glibc
 
 // Connections on a loop: listeners, accepts, outbound connects, slots, closes.
 // Everything here runs on the loop's thread (or before `start`).
+
+/// One listening socket of a loop and what its accepts need.
+struct Listener {
+    let socket: ListeningSocket
+    let makeHandler: @Sendable (EventLoop) -> any ConnectionHandler
+    let limit: ConnectionLimit?
+    /// The pause before the next accept while accepts fail for want of descriptors or memory
+    /// (0 when the last accept worked).
+    var backoffMs: UInt64 = 0
+    /// At the connection limit, a look again is scheduled.
+    var limitRecheckPending = false
+}
+
 extension EventLoop {
     /// Serves connections accepted on `socket` with handlers from `makeHandler`
-    /// (called on this loop for each accept).
+    /// (called on this loop for each accept), at most `limit` of them open at once.
     public func addListener(
-        _ socket: ListeningSocket, makeHandler: @escaping @Sendable (EventLoop) -> any ConnectionHandler
+        _ socket: ListeningSocket, limit: ConnectionLimit? = nil,
+        makeHandler: @escaping @Sendable (EventLoop) -> any ConnectionHandler
     ) throws(Errno) {
         preconditionInLoop()
         precondition(listeners.count < 1 << 24, "too many listeners")
         try addToEpoll(fd: socket.socket.fileDescriptor, events: UInt32(CSHIM_EPOLLIN),
                        token: Token.listener | UInt64(listeners.count))
-        listeners.append((socket, makeHandler))
-        acceptBackoffMs.append(0)
+        listeners.append(Listener(socket: socket, makeHandler: makeHandler, limit: limit))
     }
 
     /// Opens an outbound TCP connection served like an accepted one (loop thread
@@ -73,25 +86,32 @@ extension EventLoop {
         let listener = listeners[index]
         // Bounded per readiness event; level-triggered epoll reports the rest.
         for _ in 0..<64 {
+            if let limit = listener.limit, !limit.tryAcquire() { return pauseAtLimit(listener: index) }
             let accepted: Socket?
             do {
                 accepted = try listener.socket.accept()
             } catch {
+                listener.limit?.release()
                 if Self.acceptShortages.contains(error) { pauseAccepting(listener: index, after: error) }
                 return  // anything else (a connection aborted while queued): the next readiness event retries
             }
-            guard let socket = accepted else { return }
-            acceptBackoffMs[index] = 0
-            guard adopt(socket, connecting: false, handler: listener.makeHandler) != nil else {
+            guard let socket = accepted else {
+                listener.limit?.release()
+                return
+            }
+            listeners[index].backoffMs = 0
+            guard let connection = adopt(socket, connecting: false, handler: listener.makeHandler) else {
+                listener.limit?.release()
                 rejectedCount.add(1, ordering: .relaxed)
                 socket.close()
                 continue
             }
+            connection.limit = listener.limit
             acceptedCount.add(1, ordering: .relaxed)
         }
     }
 
-    /// Accept errors that say the process or the kernel is short of descriptors or memory.
+    /// Errors that say the process or the kernel is short of descriptors or memory.
     static let acceptShortages: Set<Errno> = [.tooManyOpenFiles, Errno(rawValue: ENFILE), .noBufferSpace, Errno(rawValue: ENOMEM)]
 
     /// Out of descriptors or memory, the pending connection stays queued and level-triggered
@@ -100,12 +120,30 @@ extension EventLoop {
     /// doubles from 5 ms to 1 s while accepts keep failing (Go's and grpc-go's accept backoff);
     /// the connections wait in the listen backlog meanwhile.
     private func pauseAccepting(listener index: Int, after error: Errno) {
-        _ = cshim_epoll_ctl(epollFD, Int32(CSHIM_EPOLL_MOD), listeners[index].socket.socket.fileDescriptor, 0,
-                            Token.listener | UInt64(index))
-        let delayMs = acceptBackoffMs[index] == 0 ? 5 : min(2 * acceptBackoffMs[index], 1000)
-        acceptBackoffMs[index] = delayMs
+        stopWatching(listener: index)
+        let delayMs = listeners[index].backoffMs == 0 ? 5 : min(2 * listeners[index].backoffMs, 1000)
+        listeners[index].backoffMs = delayMs
         configuration.acceptPaused?(error, delayMs)
         scheduleTimer(afterMs: delayMs) { loop in loop.resumeAccepting(listener: index) }
+    }
+
+    /// At its connection limit the listener leaves epoll's interest (it would report the queued
+    /// connections again at once) and looks again every 10 ms: the connection that frees a
+    /// place may close on another loop, which has no way to wake this one's listener.
+    private func pauseAtLimit(listener index: Int) {
+        stopWatching(listener: index)
+        guard !listeners[index].limitRecheckPending else { return }
+        listeners[index].limitRecheckPending = true
+        scheduleTimer(afterMs: 10) { loop in
+            guard index < loop.listeners.count else { return }  // draining closed the listeners
+            loop.listeners[index].limitRecheckPending = false
+            loop.resumeAccepting(listener: index)
+        }
+    }
+
+    private func stopWatching(listener index: Int) {
+        _ = cshim_epoll_ctl(epollFD, Int32(CSHIM_EPOLL_MOD), listeners[index].socket.socket.fileDescriptor, 0,
+                            Token.listener | UInt64(index))
     }
 
     private func resumeAccepting(listener index: Int) {
@@ -157,6 +195,7 @@ extension EventLoop {
         while let connection = pendingCloses.popLast() {
             let slot = Int(connection.id.slot)
             connection.socket.close()  // also removes it from the epoll set
+            connection.limit?.release()
             connections[slot] = nil
             generations[slot] &+= 1
             freeSlots.append(UInt32(slot))

@@ -53,10 +53,7 @@ public final class EventLoop: @unchecked Sendable {
     private var inboxes: [any InboxDraining] = []
     private var inboxBacklog = false
     private var timers: TimerTable
-    var listeners: [(socket: ListeningSocket, makeHandler: @Sendable (EventLoop) -> any ConnectionHandler)] = []
-    /// Per listener, the pause before its next accept while accepts fail for want of
-    /// descriptors or memory (0 when the last accept worked).
-    var acceptBackoffMs: [UInt64] = []
+    var listeners: [Listener] = []
     var connections: [Connection?]
     var generations: [UInt32]
     var freeSlots: [UInt32]
@@ -346,7 +343,6 @@ public final class EventLoop: @unchecked Sendable {
             listener.socket.close()
         }
         listeners.removeAll()
-        acceptBackoffMs.removeAll()
     }
 
     private func finish() {

@@ -43,8 +43,10 @@ public final class EventLoopGroup: Sendable {
 
     /// `listen`, returning the address the listeners got: the port (when `port` was 0) and the
     /// host (`::` or, on a kernel without IPv6, `0.0.0.0` when `host` is empty).
+    /// `limit` caps the port's open connections across the loops (nil: only each loop's slots).
     public func bind(
-        host: String, port: UInt16, makeHandler: @escaping @Sendable (EventLoop) -> any ConnectionHandler
+        host: String, port: UInt16, limit: ConnectionLimit? = nil,
+        makeHandler: @escaping @Sendable (EventLoop) -> any ConnectionHandler
     ) throws(Errno) -> (host: String, port: UInt16) {
         var boundPort = port, boundHost = host
         for loop in loops {
@@ -53,7 +55,7 @@ public final class EventLoopGroup: Sendable {
             do {
                 boundPort = try socket.localPort
                 boundHost = try socket.localHost
-                try loop.addListener(socket, makeHandler: makeHandler)
+                try loop.addListener(socket, limit: limit, makeHandler: makeHandler)
             } catch {
                 socket.close()
                 throw error
