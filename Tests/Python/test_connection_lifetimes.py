@@ -1,7 +1,8 @@
-"""How long a connection may hold one of the writer's slots, as Pyroscope's server (dskit over
-grpc-go and Go's net/http) bounds it: the HTTP/2 handshake's timeout, `server.grpc.keepalive.*`
-(keepalive pings, max idle, max age and its grace) and the HTTP port's read and idle timeouts.
-Raw sockets play the misbehaving peers; grpcio is the well-behaved client."""
+"""How long a connection may hold one of the writer's slots, and how many may, as Pyroscope's
+server (dskit over grpc-go and Go's net/http) bounds them: the HTTP/2 handshake's timeout,
+`server.grpc.keepalive.*` (keepalive pings, max idle, max age and its grace), the HTTP port's
+read and idle timeouts, and the per-port connection limits. Raw sockets play the misbehaving
+peers; grpcio is the well-behaved client."""
 import socket
 import struct
 import time
@@ -226,5 +227,45 @@ def test_an_http_request_must_arrive_whole_within_the_read_timeout(tmp_path):
         assert waited is not None, "a request trickling in for seconds was not cut"
         assert time.monotonic() - started < 2 + 2 * SLACK
         sock.close()
+    finally:
+        proc.kill()
+
+
+def test_grpc_conn_limit_keeps_further_connections_waiting_until_one_closes(protos, tmp_path):
+    """`-server.grpc-conn-limit=2` over two loops: a third connection is not served (no
+    SETTINGS from the server) while two are open, then is once one of them closes."""
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.grpc-conn-limit=2")
+    try:
+        first, second = RawClient(proc.grpc_port), RawClient(proc.grpc_port)
+        for client in (first, second):
+            assert client.frames(lambda k, f, s, p: k == 4 and f & ACK)[-1][0] == 4
+        third = RawClient(proc.grpc_port)
+        assert third.frames(lambda k, f, s, p: k == 4, timeout=1.0) == [], "a third connection was served"
+        first.close()
+        assert third.frames(lambda k, f, s, p: k == 4, timeout=5.0)[-1][0] == 4
+        second.close()
+        third.close()
+        assert push_status(protos, proc) == grpc.StatusCode.OK
+    finally:
+        proc.kill()
+
+
+def test_http_conn_limit_keeps_further_connections_waiting_until_one_closes(tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.http-conn-limit=1")
+    try:
+        held = socket.create_connection(("127.0.0.1", proc.http_port), timeout=5)
+        assert http_get(held) == b"200"
+        waiting = socket.create_connection(("127.0.0.1", proc.http_port), timeout=5)
+        waiting.sendall(b"GET /ready HTTP/1.1\r\nHost: x\r\n\r\n")
+        waiting.settimeout(1.0)
+        try:
+            answered = waiting.recv(65536)
+        except socket.timeout:
+            answered = b""
+        assert answered == b"", "a second HTTP connection was served"
+        held.close()
+        waiting.settimeout(5.0)
+        assert waiting.recv(65536).startswith(b"HTTP/1.1 200")
+        waiting.close()
     finally:
         proc.kill()

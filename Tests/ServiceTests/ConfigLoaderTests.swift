@@ -280,6 +280,10 @@ import Yams
         #expect(limits.maxAgeGraceNs == 30_000_000_000)
         #expect(limits.keepaliveTimeNs == 7_200_000_000_000, "0 is grpc-go's default, 2h")
         #expect(r.ignored == ["-server.grpc.keepalive.min-time-between-pings"])
+        #expect(d.grpcConnLimit == 0 && SegmentWriterServer.connectionLimit(d.grpcConnLimit) == nil)
+        let limited = try load(["-server.grpc-conn-limit=64", "-server.http-conn-limit=-1"]).config.server
+        #expect(SegmentWriterServer.connectionLimit(limited.grpcConnLimit)?.maximum == 64)
+        #expect(SegmentWriterServer.connectionLimit(limited.httpConnLimit) == nil)
         let http = OperationsHTTPHandler.Timeouts(readNs: r.config.server.httpReadTimeoutNs, idleNs: r.config.server.httpIdleTimeoutNs)
         #expect(http.readNs == 5_000_000_000 && http.idleNs == 5_000_000_000, "an idle timeout of 0 takes the read timeout, as Go's")
     }

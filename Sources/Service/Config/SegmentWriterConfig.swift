@@ -17,6 +17,9 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         public var grpcKeepaliveMaxConnectionAgeGraceNs = Int64.max
         public var grpcKeepaliveTimeNs: Int64 = 7_200_000_000_000
         public var grpcKeepaliveTimeoutNs: Int64 = 20_000_000_000
+        /// Open connections per port, across the loops (0: only the loops' 4096 slots each).
+        public var grpcConnLimit = 0
+        public var httpConnLimit = 0
         /// Go's `http.Server` ReadTimeout and IdleTimeout (0: none; idle 0 takes the read timeout).
         public var httpReadTimeoutNs: Int64 = 30_000_000_000
         public var httpIdleTimeoutNs: Int64 = 120_000_000_000

@@ -85,7 +85,7 @@ public final class SegmentWriterServer {
         let grpcListenPort = UInt16(config.server.grpcListenPort), httpListenPort = UInt16(config.server.httpListenPort)
         let grpcBound: (host: String, port: UInt16), httpBound: (host: String, port: UInt16)
         do {
-            grpcBound = try group.bind(host: grpcHost, port: grpcListenPort) { loop in
+            grpcBound = try group.bind(host: grpcHost, port: grpcListenPort, limit: Self.connectionLimit(config.server.grpcConnLimit)) { loop in
                 GRPCConnectionHandler(context: loops[loop.index], configuration: grpcServerConfig, limits: grpcLimits)
             }
         } catch {
@@ -95,7 +95,7 @@ public final class SegmentWriterServer {
         let httpConnections = metrics.tcpConnections(protocol: "http")
         let httpTimeouts = OperationsHTTPHandler.Timeouts(readNs: config.server.httpReadTimeoutNs, idleNs: config.server.httpIdleTimeoutNs)
         do {
-            httpBound = try group.bind(host: httpHost, port: httpListenPort) { _ in
+            httpBound = try group.bind(host: httpHost, port: httpListenPort, limit: Self.connectionLimit(config.server.httpConnLimit)) { _ in
                 OperationsHTTPHandler(readiness: readiness, metrics: metrics, connections: httpConnections, timeouts: httpTimeouts)
             }
         } catch {
@@ -224,6 +224,11 @@ public final class SegmentWriterServer {
             "\(endpoint.node.id)=\(endpoint.addresses.map(\.description).joined(separator: "|"))"
         }.joined(separator: ",")])
         return endpoints
+    }
+
+    /// `-server.grpc-conn-limit` / `-server.http-conn-limit`: none at 0 or below, as dskit.
+    static func connectionLimit(_ maximum: Int) -> ConnectionLimit? {
+        maximum > 0 ? ConnectionLimit(maximum: maximum) : nil
     }
 
     /// The listeners' host (`ListeningSocket.listen`): empty = every interface, IPv4 and IPv6,
