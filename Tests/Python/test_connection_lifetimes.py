@@ -6,6 +6,7 @@ peers; grpcio is the well-behaved client."""
 import socket
 import struct
 import time
+import urllib.request
 
 import grpc
 
@@ -246,6 +247,9 @@ def test_grpc_conn_limit_keeps_further_connections_waiting_until_one_closes(prot
         second.close()
         third.close()
         assert push_status(protos, proc) == grpc.StatusCode.OK
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5).read().decode()
+        assert 'pyroscope_tcp_connections_limit{protocol="grpc"} 2' in metrics
+        assert 'pyroscope_tcp_connections_limit{protocol="http"} 0' in metrics
     finally:
         proc.kill()
 

@@ -223,6 +223,13 @@ public final class SegmentWriterMetrics: Sendable {
                            labels: [("protocol", name)])
     }
 
+    /// dskit's gauge of `-server.grpc-conn-limit` / `-server.http-conn-limit` (0: no limit).
+    func tcpConnectionsLimit(protocol name: String) -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "pyroscope", metricName: "tcp_connections_limit", unitName: "",
+                                                            helpText: "The max number of TCP connections that can be accepted (0 means no limit)."),
+                           labels: [("protocol", name)])
+    }
+
     func inflightRequests(route: String) -> Gauge {
         registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "pyroscope", metricName: "inflight_requests", unitName: "",
                                                             helpText: "Current number of inflight requests."),
