@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "SegmentWriterService",
             dependencies: [
-                "Runtime", "HTTP1", "GRPC", "Pprof", "Accumulator", "SegmentObject", "ObjectStorage", "Metastore", "Membership",
+                "Runtime", "HTTP1", "HTTP2", "GRPC", "Pprof", "Accumulator", "SegmentObject", "ObjectStorage", "Metastore", "Membership",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -273,3 +273,36 @@ def test_http_conn_limit_keeps_further_connections_waiting_until_one_closes(tmp_
         waiting.close()
     finally:
         proc.kill()
+
+
+def test_a_ping_flood_gets_goaway_too_many_pings(tmp_path):
+    """Pyroscope's policy (`min-time-between-pings=1s`, no pings without a call): the fourth
+    PING on an idle connection, with nothing sent by the server between, ends it with GOAWAY
+    ENHANCE_YOUR_CALM `too_many_pings`, the words grpc clients back off on."""
+    proc = SegmentWriterProcess(tmp_path / "data")
+    try:
+        client = RawClient(proc.grpc_port)
+        client.frames(lambda k, f, s, p: k == 4 and f & ACK)
+        client.send(b"".join(frame(PING, 0, 0, bytes(8)) for _ in range(4)))
+        seen = client.frames(lambda k, f, s, p: k == GOAWAY)
+        assert goaway(seen) == (11, b"too_many_pings")
+        assert [k for k, f, _, _ in seen].count(PING) == 4, "every PING is still answered"
+        assert seconds_until_closed(client.sock, limit=SLACK) is not None
+    finally:
+        proc.kill()
+
+
+def test_a_grpc_client_that_pings_too_often_is_told_so_and_still_pushes(protos, tmp_path):
+    """grpcio with keepalive pings every second, even without calls: the server's GOAWAY
+    `too_many_pings` makes it back off and reconnect, and its Pushes are served."""
+    proc = SegmentWriterProcess(tmp_path / "data")
+    options = [("grpc.keepalive_time_ms", 1000), ("grpc.keepalive_timeout_ms", 1000),
+               ("grpc.keepalive_permit_without_calls", 1), ("grpc.http2.max_pings_without_data", 0)]
+    try:
+        request = make_request(protos, (TESTDATA / "pprof" / "profile_nodejs").read_bytes())
+        with grpc.insecure_channel(proc.grpc_target, options=options) as channel:
+            assert call_status(lambda: stub(protos, channel).Push(request, timeout=10))[0] == grpc.StatusCode.OK
+            time.sleep(5)
+            assert call_status(lambda: stub(protos, channel).Push(request, timeout=10))[0] == grpc.StatusCode.OK
+    finally:
+        proc.kill()

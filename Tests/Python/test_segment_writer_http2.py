@@ -191,14 +191,21 @@ def test_client_that_never_reads_does_not_block_others(protos, server):
     sent = [0]
 
     def flood():
-        ping = frame(PING, 0, 0, b"\x00" * 8) * 512
+        # Two PINGs, then a health check whose answer (HEADERS) forgives them: the server's
+        # ping policy ends a connection that only pings. Every frame asks for output.
         c.sock.settimeout(0.5)
+        stream = 1
         while not stop.is_set():
+            burst = b""
+            for _ in range(64):
+                burst += frame(PING, 0, 0, b"\x00" * 8) * 2 + c.headers(stream, "/grpc.health.v1.Health/Check")
+                burst += frame(DATA, END_STREAM, stream, grpc_message(b""))
+                stream += 2
             try:
-                c.sock.sendall(ping)
-                sent[0] += len(ping)
+                c.sock.sendall(burst)
+                sent[0] += len(burst)
             except (socket.timeout, OSError):
-                time.sleep(0.05)
+                return  # the server stopped reading: its queues are full (a partial frame ends the flood)
 
     t = threading.Thread(target=flood, daemon=True)
     t.start()

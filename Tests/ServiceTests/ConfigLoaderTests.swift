@@ -1,4 +1,5 @@
 import Foundation
+import HTTP2
 import TestSupport
 @testable import SegmentWriterService
 import Testing
@@ -279,7 +280,9 @@ import Yams
         #expect(limits.maxAgeNs == .max)
         #expect(limits.maxAgeGraceNs == 30_000_000_000)
         #expect(limits.keepaliveTimeNs == 7_200_000_000_000, "0 is grpc-go's default, 2h")
-        #expect(r.ignored == ["-server.grpc.keepalive.min-time-between-pings"])
+        #expect(r.ignored.isEmpty)
+        #expect(HTTP2PingPolicy(r.config.server) == HTTP2PingPolicy(minIntervalNs: 10_000_000_000, permitWithoutStream: false))
+        #expect(HTTP2PingPolicy(d) == HTTP2PingPolicy(minIntervalNs: 1_000_000_000, permitWithoutStream: false), "Pyroscope's 1s")
         #expect(d.grpcConnLimit == 0 && SegmentWriterServer.connectionLimit(d.grpcConnLimit) == nil)
         let limited = try load(["-server.grpc-conn-limit=64", "-server.http-conn-limit=-1"]).config.server
         #expect(SegmentWriterServer.connectionLimit(limited.grpcConnLimit)?.maximum == 64)

@@ -253,6 +253,11 @@ public final class GRPCServerConnection {
     /// Graceful shutdown: calls already opened finish, new ones are refused. `debug` says why
     /// (grpc-go's reasons, e.g. `max_age`).
     public func goAway(debug: ByteString = .empty, into out: inout ByteWriter) { http2.goAway(debug: debug, into: &out) }
+    /// When the bytes about to be read arrived (`HTTP2Connection.clockNs`, for the ping policy).
+    public var clockNs: UInt64 {
+        get { http2.clockNs }
+        set { http2.clockNs = newValue }
+    }
     /// The client's preface and SETTINGS have arrived.
     public var isEstablished: Bool { http2.isEstablished }
     /// A keepalive PING; its acknowledgement, like any frame, shows the peer is there.

@@ -1,3 +1,23 @@
+/// grpc-go's server keepalive enforcement (`keepalive.EnforcementPolicy`): a PING sooner than
+/// `minIntervalNs` after the previous one, or, with no stream open and without
+/// `permitWithoutStream`, sooner than two hours after it, is a strike; HEADERS or DATA sent
+/// since the previous PING forgive the strikes; a third strike ends the connection with
+/// GOAWAY ENHANCE_YOUR_CALM `too_many_pings` (the words grpc clients back off on).
+public struct HTTP2PingPolicy: Sendable, Equatable {
+    public var minIntervalNs: UInt64
+    public var permitWithoutStream: Bool
+
+    public init(minIntervalNs: UInt64, permitWithoutStream: Bool) {
+        self.minIntervalNs = minIntervalNs
+        self.permitWithoutStream = permitWithoutStream
+    }
+
+    /// Strikes a connection may have; one more ends it (grpc-go's `maxPingStrikes`).
+    static let strikesMax = 2
+    /// The interval a PING on a connection without streams must keep when not permitted.
+    static let withoutStreamIntervalNs: UInt64 = 7_200_000_000_000
+}
+
 /// Which end of the connection this object is.
 public enum HTTP2Role: Sendable { case server, client }
 
@@ -11,6 +31,8 @@ public struct HTTP2Configuration: Sendable {
     public var connectionWindowBytes: Int
     /// Largest header block accumulated across HEADERS and CONTINUATION frames.
     public var headerBlockBytesMax: Int
+    /// How often a client may PING a server (nil: every PING is answered, none counted).
+    public var pingPolicy: HTTP2PingPolicy?
 
     public init(settings: HTTP2Settings, connectionWindowBytes: Int, headerBlockBytesMax: Int) {
         precondition(connectionWindowBytes >= 65_535 && connectionWindowBytes <= HTTP2Settings.maxWindowSize)

@@ -28,6 +28,13 @@ public final class HTTP2Connection {
     var nextLocalStreamID: UInt32
     public internal(set) var goAwaySent: StreamID?
     public internal(set) var goAwayReceived: StreamID?
+    /// The owner's monotonic clock when the bytes being read arrived (the ping policy's only
+    /// use of time; set before `next`).
+    public var clockNs: UInt64 = 0
+    var lastPingAtNs: UInt64?
+    var pingStrikes = 0
+    /// HEADERS or DATA went out since the last PING (grpc-go's `resetPingStrikes`).
+    var pingStrikesForgiven = false
 
     var connectionSendWindow = 65_535
     var connectionRecvWindow = 65_535

@@ -57,6 +57,7 @@ extension HTTP2Connection {
         case .ping(let ack, let opaque):
             if ack { return .pingAck(opaque: opaque) }
             out.appendPingFrame(opaque: opaque, ack: true)
+            if role == .server, let policy = configuration.pingPolicy { try enforce(policy) }
             return nil
         case .goAway(let last, let code, let debug):
             goAwayReceived = min(goAwayReceived ?? .max, last)
@@ -71,6 +72,20 @@ extension HTTP2Connection {
         case .unknown:
             return nil
         }
+    }
+
+    /// `HTTP2PingPolicy` for the PING just received (answered already, as grpc-go does).
+    private func enforce(_ policy: HTTP2PingPolicy) throws(HTTP2ProtocolError) {
+        let now = clockNs
+        defer { lastPingAtNs = now }
+        if pingStrikesForgiven {
+            pingStrikesForgiven = false
+            pingStrikes = 0
+            return
+        }
+        let interval = streams.isEmpty && !policy.permitWithoutStream ? HTTP2PingPolicy.withoutStreamIntervalNs : policy.minIntervalNs
+        if let last = lastPingAtNs, now < last &+ interval { pingStrikes += 1 }
+        if pingStrikes > HTTP2PingPolicy.strikesMax { throw .connection(.enhanceYourCalm, "too_many_pings") }
     }
 
     var headerBlockTooLarge: HTTP2ProtocolError {

@@ -71,6 +71,7 @@ extension HTTP2Connection {
         headerScratch.bytes.removeAll(keepingCapacity: true)
         encoder.encode(fields, into: &headerScratch)
         headerScratch.bytes.withUnsafeBytes { out.appendHeaderBlock(stream: sid, $0, endStream: endStream, maxFrameSize: remote.maxFrameSize) }
+        pingStrikesForgiven = true
         if endStream { closeLocal(sid) }
     }
 
@@ -91,6 +92,7 @@ extension HTTP2Connection {
             stream.outbound.withUnsafeBytes {
                 out.appendDataFrame(stream: sid, UnsafeRawBufferPointer(rebasing: $0[stream.outboundOffset..<(stream.outboundOffset + n)]), endStream: last)
             }
+            pingStrikesForgiven = true
             stream.outboundOffset += n
             stream.sendWindow -= n
             connectionSendWindow -= n

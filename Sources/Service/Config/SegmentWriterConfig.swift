@@ -17,6 +17,9 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         public var grpcKeepaliveMaxConnectionAgeGraceNs = Int64.max
         public var grpcKeepaliveTimeNs: Int64 = 7_200_000_000_000
         public var grpcKeepaliveTimeoutNs: Int64 = 20_000_000_000
+        /// Pyroscope's override of dskit's 5 m (`pkg/pyroscope/pyroscope.go`).
+        public var grpcKeepaliveMinTimeBetweenPingsNs: Int64 = 1_000_000_000
+        public var grpcKeepalivePingWithoutStreamAllowed = false
         /// Open connections per port, across the loops (0: only the loops' 4096 slots each).
         public var grpcConnLimit = 0
         public var httpConnLimit = 0

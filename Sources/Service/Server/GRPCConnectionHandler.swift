@@ -55,7 +55,9 @@ final class GRPCConnectionHandler: ConnectionHandler {
     }
 
     func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
-        lifetime.received(nowNs: EventLoop.monotonicNowNs)
+        let now = EventLoop.monotonicNowNs
+        lifetime.received(nowNs: now)
+        grpc.clockNs = now
         let wasEstablished = grpc.isEstablished
         var input = bytes
         while let event = grpc.next(&input, into: &out) {

@@ -1,3 +1,5 @@
+import HTTP2
+
 /// The limits on a gRPC connection's life that Pyroscope's server (dskit over grpc-go) applies:
 /// `server.grpc.keepalive.*` and grpc-go's `ConnectionTimeout` for the HTTP/2 handshake.
 /// `UInt64.max` is never. Zero values are resolved as grpc-go does before they get here.
@@ -31,6 +33,16 @@ extension GRPCConnectionLimits {
                   maxAgeGraceNs: orNever(server.grpcKeepaliveMaxConnectionAgeGraceNs),
                   keepaliveTimeNs: or(defaults.keepaliveTimeNs, server.grpcKeepaliveTimeNs),
                   keepaliveTimeoutNs: or(defaults.keepaliveTimeoutNs, server.grpcKeepaliveTimeoutNs))
+    }
+}
+
+extension HTTP2PingPolicy {
+    /// From `-server.grpc.keepalive.min-time-between-pings` (0 or less: grpc-go's 5 m) and
+    /// `-server.grpc.keepalive.ping-without-stream-allowed`.
+    init(_ server: SegmentWriterConfig.Server) {
+        let minimum = server.grpcKeepaliveMinTimeBetweenPingsNs
+        self.init(minIntervalNs: minimum > 0 ? UInt64(minimum) : 300_000_000_000,
+                  permitWithoutStream: server.grpcKeepalivePingWithoutStreamAllowed)
     }
 }
 

@@ -1,5 +1,6 @@
 import BinaryCoding
 import GRPC
+import HTTP2
 import Membership
 import Metastore
 import ObjectStorage
@@ -77,6 +78,7 @@ public final class SegmentWriterServer {
         grpcConfig.maxReceiveMessageBytes = config.server.grpcMaxRecvMsgSizeBytes
         grpcConfig.maxDecompressedMessageBytes = config.server.grpcMaxRecvMsgSizeBytes
         grpcConfig.receiveBudget = context.budget
+        grpcConfig.http2.pingPolicy = HTTP2PingPolicy(config.server)
         let loops = context.loops
         let grpcServerConfig = grpcConfig
         let grpcLimits = GRPCConnectionLimits(config.server)
