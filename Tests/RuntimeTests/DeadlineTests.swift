@@ -53,16 +53,20 @@ private func millisecondsUntilClosed(_ socket: Socket) -> UInt64 {
 
 @Suite(.serialized)
 struct DeadlineTests {
-    @Test func aSilentConnectionIsClosedAtItsDeadline() throws {
+    /// One loop sweeping every 20 ms, serving `makeHandler`'s connections; a connected client.
+    private func serve(_ makeHandler: @escaping @Sendable (EventLoop) -> any ConnectionHandler) throws -> (EventLoopGroup, Socket) {
         var configuration = EventLoopConfiguration()
         configuration.deadlineResolutionMs = 20
         let group = try EventLoopGroup(loopCount: 1, configuration: configuration)
-        let passed = PassCount()
-        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in IdleTimeoutHandler(timeoutMs: 300, passed: passed) }
+        let port = try group.listen(host: "127.0.0.1", port: 0, makeHandler: makeHandler)
         group.start()
-        defer { group.shutdown() }
+        return (group, try Socket.connect(to: EndpointAddress.literal("127.0.0.1", port: Int(port))!))
+    }
 
-        let socket = try Socket.connect(to: EndpointAddress.literal("127.0.0.1", port: Int(port))!)
+    @Test func aSilentConnectionIsClosedAtItsDeadline() throws {
+        let passed = PassCount()
+        let (group, socket) = try serve { _ in IdleTimeoutHandler(timeoutMs: 300, passed: passed) }
+        defer { group.shutdown() }
         defer { socket.close() }
         let waited = millisecondsUntilClosed(socket)
         #expect(waited >= 250 && waited < 2_000, "closed after \(waited) ms")
@@ -70,15 +74,9 @@ struct DeadlineTests {
     }
 
     @Test func readsMoveTheDeadlineOn() throws {
-        var configuration = EventLoopConfiguration()
-        configuration.deadlineResolutionMs = 20
-        let group = try EventLoopGroup(loopCount: 1, configuration: configuration)
         let passed = PassCount()
-        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in IdleTimeoutHandler(timeoutMs: 300, passed: passed) }
-        group.start()
+        let (group, socket) = try serve { _ in IdleTimeoutHandler(timeoutMs: 300, passed: passed) }
         defer { group.shutdown() }
-
-        let socket = try Socket.connect(to: EndpointAddress.literal("127.0.0.1", port: Int(port))!)
         defer { socket.close() }
         // Ten bytes 100 ms apart: a second in all, never 300 ms of silence.
         var echo = [UInt8](repeating: 0, count: 1)
@@ -96,15 +94,9 @@ struct DeadlineTests {
     }
 
     @Test func withoutADeadlineNothingIsClosed() throws {
-        var configuration = EventLoopConfiguration()
-        configuration.deadlineResolutionMs = 20
-        let group = try EventLoopGroup(loopCount: 1, configuration: configuration)
         let stats = EchoStats()
-        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
-        group.start()
+        let (group, socket) = try serve { _ in EchoHandler(stats: stats) }
         defer { group.shutdown() }
-
-        let socket = try Socket.connect(to: EndpointAddress.literal("127.0.0.1", port: Int(port))!)
         defer { socket.close() }
         usleep(400_000)
         #expect(stats.snapshot.closed == 0)
