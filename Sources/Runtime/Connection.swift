@@ -16,9 +16,9 @@ public protocol ConnectionHandler: AnyObject {
     func connectionWritable(_ connection: Connection)
     /// Called once, after the socket is closed. `error` is nil for an orderly close.
     func connectionClosed(_ connection: Connection, error: Errno?)
-    /// The loop's clock passed the connection's `deadlineNs` (cleared before this call); the
-    /// default closes the connection. A protocol's timeouts (handshake, idle, keepalive) set
-    /// the deadline and decide here which one passed.
+    /// The loop's clock passed the connection's `deadlineNs` (cleared before this call), also
+    /// while it closes with output queued; the default closes it now. A protocol's timeouts
+    /// (handshake, idle, keepalive, write) set the deadline and decide here which one passed.
     func deadlinePassed(_ connection: Connection)
 }
 
@@ -27,7 +27,7 @@ extension ConnectionHandler {
     public func inputClosed(_ connection: Connection) { connection.close() }
     public func connectionWritable(_ connection: Connection) {}
     public func connectionClosed(_ connection: Connection, error: Errno?) {}
-    public func deadlinePassed(_ connection: Connection) { connection.close() }
+    public func deadlinePassed(_ connection: Connection) { connection.closeNow() }
 }
 
 /// Names a connection across threads (e.g. to route an acknowledgement back to

@@ -181,11 +181,13 @@ extension EventLoop {
         deadlineSweep = scheduleTimer(afterMs: every, repeatingEveryMs: every) { loop in loop.sweepDeadlines() }
     }
 
-    /// Tells each open connection whose deadline has passed; one pass over the slots.
+    /// Tells each connection whose deadline has passed; one pass over the slots. A closing one
+    /// too: its queued output may never drain to a peer that stopped reading.
     private func sweepDeadlines() {
         let now = Self.monotonicNowNs
         for case let connection? in connections
-        where connection.deadlineNs != 0 && connection.deadlineNs <= now && connection.isOpen {
+        where connection.deadlineNs != 0 && connection.deadlineNs <= now
+            && (connection.state == .open || connection.state == .closing) {
             connection.deadlineNs = 0
             connection.handler?.deadlinePassed(connection)
         }

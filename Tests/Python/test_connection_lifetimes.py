@@ -306,3 +306,32 @@ def test_a_grpc_client_that_pings_too_often_is_told_so_and_still_pushes(protos, 
             assert call_status(lambda: stub(protos, channel).Push(request, timeout=10))[0] == grpc.StatusCode.OK
     finally:
         proc.kill()
+
+
+def test_an_http_client_that_does_not_take_its_responses_is_cut_at_the_write_timeout(tmp_path):
+    """Pipelined `/metrics` requests from a client that never reads: once the kernel's buffers
+    are full the responses queue in the server, which closes the connection when they are
+    still there a write timeout (1 s) later, instead of holding them and the slot for ever."""
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.http-write-timeout=1s", "-server.http-read-timeout=60s",
+                                "-server.http-idle-timeout=60s")
+    try:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", proc.http_port))
+        request = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+        sock.settimeout(0.5)
+        sent = 0
+        try:
+            while sent < 4096 * len(request):
+                sock.sendall(request * 64)
+                sent += 64 * len(request)
+        except (socket.timeout, OSError):
+            pass  # the server stopped reading: its queue is above the high watermark
+        time.sleep(1 + 2 * SLACK)
+        # Whatever the kernel buffered arrives, then the reset or end of the cut connection.
+        assert seconds_until_closed(sock, limit=5) is not None
+        sock.close()
+        with socket.create_connection(("127.0.0.1", proc.http_port), timeout=5) as other:
+            assert http_get(other) == b"200"
+    finally:
+        proc.kill()

@@ -78,7 +78,7 @@ import Yams
         shutdown_delay: 1m30s
         server:
           grpc_listen_port: 9999
-          http_server_write_timeout: 30s
+          http_server_read_header_timeout: 30s
         segment_writer:
           segment_duration: 250ms
           upload-timeout: 3s
@@ -103,7 +103,7 @@ import Yams
         #expect(r.config.shutdownDelayNs == 90_000_000_000)
         #expect(!r.ignored.contains("shutdown_delay"))
         // Keys of our sections that we do not implement are reported; other components' sections are not.
-        #expect(r.ignored.contains("server.http_server_write_timeout"))
+        #expect(r.ignored.contains("server.http_server_read_header_timeout"))
         #expect(r.ignored.contains("segment_writer.lifecycler.final_sleep"))
         #expect(!r.ignored.contains("segment_writer.lifecycler.num_tokens"))
         #expect(!r.ignored.contains { $0.hasPrefix("distributor") })
@@ -287,8 +287,10 @@ import Yams
         let limited = try load(["-server.grpc-conn-limit=64", "-server.http-conn-limit=-1"]).config.server
         #expect(SegmentWriterServer.connectionLimit(limited.grpcConnLimit)?.maximum == 64)
         #expect(SegmentWriterServer.connectionLimit(limited.httpConnLimit) == nil)
-        let http = OperationsHTTPHandler.Timeouts(readNs: r.config.server.httpReadTimeoutNs, idleNs: r.config.server.httpIdleTimeoutNs)
+        let server = r.config.server
+        let http = OperationsHTTPHandler.Timeouts(readNs: server.httpReadTimeoutNs, idleNs: server.httpIdleTimeoutNs, writeNs: server.httpWriteTimeoutNs)
         #expect(http.readNs == 5_000_000_000 && http.idleNs == 5_000_000_000, "an idle timeout of 0 takes the read timeout, as Go's")
+        #expect(http.writeNs == 30_000_000_000)
     }
 }
 

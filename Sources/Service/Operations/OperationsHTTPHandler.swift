@@ -5,17 +5,21 @@ import Runtime
 /// Serves the operational HTTP port: `/ready`, `/metrics`, `/healthz` (ingest-and-ops.md §5.4).
 /// One instance per connection, confined to its loop. Go's `http.Server` timeouts bound how
 /// long a connection may hold its slot: a request must arrive whole within the read timeout
-/// of its first byte (of the accept, for the first request), and a keep-alive connection
-/// waits at most the idle timeout for the next one; past either it is closed without a reply.
+/// of its first byte (of the accept, for the first request), a keep-alive connection waits at
+/// most the idle timeout for the next one, and responses must be taken by the client within
+/// the write timeout of being written; past any of them it is closed without a reply.
 final class OperationsHTTPHandler: ConnectionHandler {
-    /// Go's `ReadTimeout` and `IdleTimeout` resolved: 0 is none, an idle 0 takes the read timeout.
+    /// Go's `ReadTimeout`, `IdleTimeout` and `WriteTimeout` resolved: 0 is none, an idle 0
+    /// takes the read timeout.
     struct Timeouts: Sendable {
         var readNs: UInt64
         var idleNs: UInt64
+        var writeNs: UInt64
 
-        init(readNs: Int64, idleNs: Int64) {
+        init(readNs: Int64, idleNs: Int64, writeNs: Int64) {
             self.readNs = UInt64(max(0, readNs))
             self.idleNs = idleNs > 0 ? UInt64(idleNs) : self.readNs
+            self.writeNs = UInt64(max(0, writeNs))
         }
     }
 
@@ -24,8 +28,12 @@ final class OperationsHTTPHandler: ConnectionHandler {
     private let metrics: SegmentWriterMetrics
     private let connections: Gauge
     private let timeouts: Timeouts
-    /// Between requests (nothing of the next one received yet).
+    /// Between requests (nothing of the next one received yet) since `phaseStartNs`; else
+    /// reading a request whose first byte came then.
     private var betweenRequests = false
+    private var phaseStartNs: UInt64 = 0
+    /// Responses still queued must be gone by then (0: nothing queued at the last write).
+    private var writeDeadlineNs: UInt64 = 0
 
     init(readiness: Readiness, metrics: SegmentWriterMetrics, connections: Gauge, timeouts: Timeouts) {
         self.readiness = readiness
@@ -36,7 +44,8 @@ final class OperationsHTTPHandler: ConnectionHandler {
 
     func connectionOpened(_ connection: Connection) {
         connections.increment()
-        connection.deadlineNs = Self.deadline(after: timeouts.readNs)
+        phaseStartNs = EventLoop.monotonicNowNs
+        rearm(connection)
     }
 
     func connectionClosed(_ connection: Connection, error: Errno?) { connections.decrement() }
@@ -44,23 +53,54 @@ final class OperationsHTTPHandler: ConnectionHandler {
     func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
         if betweenRequests {
             betweenRequests = false
-            connection.deadlineNs = Self.deadline(after: timeouts.readNs)
+            phaseStartNs = EventLoop.monotonicNowNs
         }
         parser.append(bytes)
         do {
             while let request = try parser.next() {
                 let response = respond(to: request)
                 send(response, keepAlive: request.keepAlive, on: connection)
-                if !request.keepAlive { return connection.close() }
+                if !request.keepAlive {
+                    connection.close()
+                    break
+                }
             }
             if parser.bufferedByteCount == 0 {
                 betweenRequests = true
-                connection.deadlineNs = Self.deadline(after: timeouts.idleNs)
+                phaseStartNs = EventLoop.monotonicNowNs
             }
         } catch {
             send(HTTP1Response(status: error.status, text: error.reason + "\n"), keepAlive: false, on: connection)
             connection.close()
         }
+        if connection.outboundQueuedBytes > 0 && timeouts.writeNs > 0 {
+            writeDeadlineNs = EventLoop.monotonicNowNs + timeouts.writeNs
+        }
+        rearm(connection)
+    }
+
+    /// A response the client did not take in time: closed at once (its output cannot drain).
+    /// Otherwise the read or idle timeout passed: closed too, unless the queue has drained and
+    /// only the write deadline was due.
+    func deadlinePassed(_ connection: Connection) {
+        let now = EventLoop.monotonicNowNs
+        if writeDeadlineNs != 0 {
+            if connection.outboundQueuedBytes > 0 && now >= writeDeadlineNs { return connection.closeNow() }
+            if connection.outboundQueuedBytes == 0 { writeDeadlineNs = 0 }
+        }
+        if connection.isOpen, let readOrIdle = readOrIdleDeadline(), now >= readOrIdle { return connection.close() }
+        rearm(connection)
+    }
+
+    private func readOrIdleDeadline() -> UInt64? {
+        let timeout = betweenRequests ? timeouts.idleNs : timeouts.readNs
+        return timeout == 0 ? nil : phaseStartNs + timeout
+    }
+
+    private func rearm(_ connection: Connection) {
+        let read = connection.isOpen ? readOrIdleDeadline() : nil
+        let write = writeDeadlineNs == 0 ? nil : writeDeadlineNs
+        connection.deadlineNs = [read, write].compactMap { $0 }.min() ?? 0
     }
 
     func respond(to request: HTTP1Request) -> HTTP1Response {
@@ -84,11 +124,6 @@ final class OperationsHTTPHandler: ConnectionHandler {
         default:
             return HTTP1Response(status: 404, text: "not found\n")
         }
-    }
-
-    /// A deadline `ns` from now; 0 (none) for a timeout of 0.
-    private static func deadline(after ns: UInt64) -> UInt64 {
-        ns == 0 ? 0 : EventLoop.monotonicNowNs &+ ns
     }
 
     private func send(_ response: HTTP1Response, keepAlive: Bool, on connection: Connection) {
