@@ -335,3 +335,36 @@ def test_an_http_client_that_does_not_take_its_responses_is_cut_at_the_write_tim
             assert http_get(other) == b"200"
     finally:
         proc.kill()
+
+
+def grpc_connections(proc):
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5).read().decode()
+    line = next(l for l in metrics.splitlines() if l.startswith('pyroscope_tcp_connections{protocol="grpc"}'))
+    return int(float(line.split()[-1]))
+
+
+def test_a_connection_closing_to_a_peer_that_does_not_read_is_cut_at_the_keepalive_timeout(tmp_path):
+    """The client floods SETTINGS (each acknowledged; SETTINGS ACKs are not flow-controlled)
+    and never reads, so acknowledgements queue in the server; at `max-connection-idle` the
+    connection gets GOAWAY and an orderly close that can never finish: a keepalive timeout
+    (1 s) later the server drops it, the client still not reading."""
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.grpc.keepalive.max-connection-idle=2s",
+                                "-server.grpc.keepalive.timeout=1s")
+    try:
+        client = RawClient(proc.grpc_port)
+        client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.sock.settimeout(0.5)
+        burst = frame(4, 0, 0) * 8192
+        try:
+            while True:
+                client.sock.sendall(burst)
+        except (socket.timeout, OSError):
+            pass  # the server stopped reading: its queue is above the high watermark
+        assert grpc_connections(proc) == 1, "closed before the idle limit"
+        deadline = time.monotonic() + 3 + 3 * SLACK
+        while time.monotonic() < deadline and grpc_connections(proc) != 0:
+            time.sleep(0.1)
+        assert grpc_connections(proc) == 0, "the closing connection is still held"
+        client.close()
+    finally:
+        proc.kill()

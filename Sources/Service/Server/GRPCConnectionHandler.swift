@@ -79,6 +79,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
     /// A limit of the connection's life came due: ping, GOAWAY or close (grpc-go's keepalive
     /// loop). A close for age, idleness or a missing peer is logged at debug, as grpc-go does.
     func deadlinePassed(_ connection: Connection) {
+        // Closing for longer than `closeInOrder` allows: the peer is not taking its output.
+        guard connection.isOpen else { return connection.closeNow() }
         while true {
             switch lifetime.due(nowNs: EventLoop.monotonicNowNs, established: grpc.isEstablished) {
             case .nothing:
@@ -91,13 +93,20 @@ final class GRPCConnectionHandler: ConnectionHandler {
                 grpc.goAway(debug: ByteString(reason), into: &out)
                 guard calls.isEmpty else { continue }
                 context.server.log.debug("closing gRPC connection", ["reason": reason])
-                flushOutput()
-                return connection.close()
+                return closeInOrder(connection)
             case .close(let reason):
                 context.server.log.debug("closing gRPC connection", ["reason": reason])
                 return connection.closeNow()
             }
         }
+    }
+
+    /// Closes once the queued output is sent, or a keepalive timeout from now if it cannot be
+    /// (grpc-go's sockets carry that timeout as TCP_USER_TIMEOUT for the same reason).
+    private func closeInOrder(_ connection: Connection) {
+        flushOutput()
+        connection.close()
+        connection.deadlineNs = EventLoop.monotonicNowNs &+ lifetime.limits.keepaliveTimeoutNs
     }
 
     private func rearm(_ connection: Connection) {
@@ -155,8 +164,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         case .goAway:
             break
         case .connectionError:
-            flushOutput()
-            connection?.close()
+            if let connection { closeInOrder(connection) }
         }
     }
 
@@ -311,8 +319,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         guard calls.isEmpty, let connection, connection.isOpen else { return }
         lifetime.lastCallEnded(nowNs: EventLoop.monotonicNowNs)
         if lifetime.isDraining {  // the GOAWAY for age went out and the last call ended
-            flushOutput()
-            connection.close()
+            closeInOrder(connection)
         } else {
             rearm(connection)
         }
