@@ -9,6 +9,7 @@ import Glibc
 /// One listening socket of a loop and what its accepts need.
 struct Listener {
     let socket: ListeningSocket
+    let port: UInt16
     let makeHandler: @Sendable (EventLoop) -> any ConnectionHandler
     let limit: ConnectionLimit?
     /// The pause before the next accept while accepts fail for want of descriptors or memory
@@ -29,7 +30,7 @@ extension EventLoop {
         precondition(listeners.count < 1 << 24, "too many listeners")
         try addToEpoll(fd: socket.socket.fileDescriptor, events: UInt32(CSHIM_EPOLLIN),
                        token: Token.listener | UInt64(listeners.count))
-        listeners.append(Listener(socket: socket, makeHandler: makeHandler, limit: limit))
+        listeners.append(Listener(socket: socket, port: try socket.localPort, makeHandler: makeHandler, limit: limit))
     }
 
     /// Opens an outbound TCP connection served like an accepted one (loop thread
@@ -104,6 +105,7 @@ extension EventLoop {
                 listener.limit?.release()
                 rejectedCount.add(1, ordering: .relaxed)
                 socket.close()
+                configuration.connectionRefused?(listener.port)
                 continue
             }
             connection.limit = listener.limit

@@ -30,6 +30,9 @@ public struct EventLoopConfiguration: Sendable {
     /// the listener pauses (the error, the pause), so the server can say so as Go's does
     /// ("Accept error: …; retrying in …").
     public var acceptPaused: (@Sendable (Errno, _ retryInMs: UInt64) -> Void)?
+    /// Called on the loop's thread when a connection accepted on `port` is closed at once
+    /// because every one of the loop's `connectionsMax` slots is taken.
+    public var connectionRefused: (@Sendable (_ port: UInt16) -> Void)?
 
     public init() {}
 

@@ -1,14 +1,16 @@
 """How long a connection may hold one of the writer's slots, and how many may, as Pyroscope's
 server (dskit over grpc-go and Go's net/http) bounds them: the HTTP/2 handshake's timeout,
-`server.grpc.keepalive.*` (keepalive pings, max idle, max age and its grace), the HTTP port's
-read and idle timeouts, and the per-port connection limits. Raw sockets play the misbehaving
-peers; grpcio is the well-behaved client."""
+`server.grpc.keepalive.*` (keepalive pings, max idle, max age and its grace, the ping policy),
+the HTTP port's read, idle and write timeouts, the per-port connection limits, and what happens
+past a loop's slots. Raw sockets play the misbehaving peers; grpcio is the well-behaved client."""
+import resource
 import socket
 import struct
 import time
 import urllib.request
 
 import grpc
+import pytest
 
 from conftest import TESTDATA
 from server_process import SegmentWriterProcess
@@ -368,3 +370,34 @@ def test_a_connection_closing_to_a_peer_that_does_not_read_is_cut_at_the_keepali
         client.close()
     finally:
         proc.kill()
+
+
+def test_connections_beyond_a_loops_slots_are_refused_counted_and_logged(tmp_path):
+    """One loop, 4 096 connection slots: the connections past them are closed as soon as
+    accepted, counted in `pyroscope_tcp_connections_refused_total` and reported in the log
+    (once per 10 s however many there are)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 4400:
+        pytest.skip(f"needs 4 400 descriptors, the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 4400), hard))
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.event-loops=1")
+    clients = []
+    try:
+        clients = [socket.create_connection(("127.0.0.1", proc.grpc_port), timeout=5) for _ in range(4110)]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any("connection refused: every connection slot" in l for l in proc.lines):
+            time.sleep(0.1)
+        warnings = [l for l in proc.lines if "connection refused: every connection slot" in l]
+        assert len(warnings) == 1, warnings
+        assert f"port={proc.grpc_port}" in warnings[0] and "slots_per_loop=4096" in warnings[0]
+        for c in clients[:50]:
+            c.close()
+        time.sleep(0.5)  # the server sees the 50 go and frees their slots
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5).read().decode()
+        refused = next(l for l in metrics.splitlines() if l.startswith("pyroscope_tcp_connections_refused_total"))
+        assert float(refused.split()[-1]) >= 14  # 4 110 against 4 096 slots
+    finally:
+        for c in clients:
+            c.close()
+        proc.kill()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -1,4 +1,5 @@
 import Runtime
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -41,5 +42,28 @@ struct ConnectionLimitTests {
         #expect(Glibc.poll(&poll, 1, 5_000) == 1)
         #expect(limit.openCount == 2)
         #expect(group.loops.map(\.acceptedConnections).reduce(0, +) == 3)
+    }
+
+    @Test func aLoopWithoutAFreeSlotClosesTheConnectionAndSaysSo() throws {
+        let refusedOn = Mutex<[UInt16]>([])
+        var configuration = EventLoopConfiguration()
+        configuration.connectionsMax = 2
+        configuration.connectionRefused = { port in refusedOn.withLock { $0.append(port) } }
+        let group = try EventLoopGroup(loopCount: 1, configuration: configuration)
+        let stats = EchoStats()
+        let port = try group.listen(host: "127.0.0.1", port: 0) { _ in EchoHandler(stats: stats) }
+        group.start()
+        defer { group.shutdown() }
+
+        let address = EndpointAddress.literal("127.0.0.1", port: Int(port))!
+        let first = try Socket.connect(to: address), second = try Socket.connect(to: address)
+        defer { first.close(); second.close() }
+        #expect(try echoes(first, timeoutMs: 5_000) && echoes(second, timeoutMs: 5_000))
+        let third = try Socket.connect(to: address)
+        defer { third.close() }
+        var buffer = [UInt8](repeating: 0, count: 1)
+        #expect((try? buffer.withUnsafeMutableBytes { try third.read(into: $0) }) ?? 0 == 0, "closed at once")
+        #expect(refusedOn.withLock { $0 } == [port])
+        #expect(group.loops[0].rejectedConnections == 1)
     }
 }

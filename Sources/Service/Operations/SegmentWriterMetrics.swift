@@ -223,6 +223,12 @@ public final class SegmentWriterMetrics: Sendable {
                            labels: [("protocol", name)])
     }
 
+    /// Ours: connections closed as soon as accepted, every slot of their loop taken.
+    func tcpConnectionsRefused() -> Counter {
+        registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "pyroscope", metricName: "tcp_connections_refused_total", unitName: "",
+                                                              helpText: "Connections closed as soon as accepted: every slot of their event loop was taken."))
+    }
+
     /// dskit's gauge of `-server.grpc-conn-limit` / `-server.http-conn-limit` (0: no limit).
     func tcpConnectionsLimit(protocol name: String) -> Gauge {
         registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "pyroscope", metricName: "tcp_connections_limit", unitName: "",

@@ -1,3 +1,5 @@
+import Runtime
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -79,5 +81,25 @@ public struct Log: Sendable {
         }
         return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ts.tv_nsec / 1_000_000), 3))Z"
+    }
+}
+
+/// A warning that may come from every loop at any rate (a flood of refused connections) written
+/// at most once per `everyNs`; the metric next to it counts them all.
+final class RateLimitedLog: Sendable {
+    private let log: Log
+    private let everyNs: UInt64
+    private let nextNs = Atomic<UInt64>(0)
+
+    init(_ log: Log, everyNs: UInt64) {
+        self.log = log
+        self.everyNs = everyNs
+    }
+
+    func warn(_ message: String, _ fields: KeyValuePairs<String, String>) {
+        let now = EventLoop.monotonicNowNs
+        let next = nextNs.load(ordering: .relaxed)
+        guard now >= next, nextNs.compareExchange(expected: next, desired: now + everyNs, ordering: .relaxed).exchanged else { return }
+        log.warn(message, fields)
     }
 }

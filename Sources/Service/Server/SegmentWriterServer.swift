@@ -42,6 +42,13 @@ public final class SegmentWriterServer {
         loopConfig.acceptPaused = { error, retryInMs in
             log.warn("accept failed, retrying", ["err": "\(error)", "retry_in_ms": String(retryInMs)])
         }
+        let refused = metrics.tcpConnectionsRefused(), refusalLog = RateLimitedLog(log, everyNs: 10_000_000_000)
+        let slots = String(loopConfig.connectionsMax)
+        loopConfig.connectionRefused = { port in
+            refused.increment()
+            refusalLog.warn("connection refused: every connection slot of its event loop is taken",
+                            ["port": String(port), "slots_per_loop": slots])
+        }
         if !config.segmentWriter.ioUringEnabled {
             loopConfig.ringEntries = 0
             log.info("io_uring disabled by configuration, uploads use blocking POSIX calls on worker threads")
