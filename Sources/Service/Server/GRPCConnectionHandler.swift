@@ -65,7 +65,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         }
         flushOutput()
         // The handshake's deadline gives way to the keepalive's.
-        if !wasEstablished && grpc.isEstablished { rearm(connection) }
+        if !wasEstablished && grpc.isEstablished && connection.isOpen { rearm(connection) }
     }
 
     func connectionClosed(_ connection: Connection, error: Errno?) {
