@@ -228,9 +228,13 @@ public final class Ring {
         }
     }
 
-    /// Tells every registered handler that the loop exits (called once nothing is in flight).
+    /// Tells every registered handler that the loop exits (called once nothing is in flight),
+    /// then lets go of them: a handler (an object store) usually holds its loop and this ring,
+    /// so keeping it registered would keep all three alive for ever. The slots stay, empty, so
+    /// a late `unregister` still finds its own.
     func loopExiting() {
         for case let handler? in clients { handler.ringLoopExiting() }
+        for i in clients.indices { clients[i] = nil }
     }
 
     func clearEventFD() {

@@ -146,6 +146,35 @@ struct RingTests {
         #expect(loop.post { _ = try? loop.ring!.nop(client: client.value!, tag: 9) })
         #expect(waitUntil { completed.load(ordering: .relaxed) == 9 })
     }
+
+    /// A handler that holds its loop (as the object stores do) is let go when the loop exits:
+    /// registered for ever, it would keep itself, the loop and the ring alive.
+    @Test func exitingLoopReleasesTheHandlersThatHoldIt() throws {
+        let group = try EventLoopGroup(loopCount: 1)
+        group.start()
+        let released = Atomic<Bool>(false)
+        let registered = Atomic<Bool>(false)
+        let loop = group.loops[0]
+        #expect(loop.post {
+            let holder = LoopHoldingHandler(loop: loop) { released.store(true, ordering: .relaxed) }
+            _ = loop.ring!.register(holder)
+            registered.store(true, ordering: .relaxed)
+        })
+        #expect(waitUntil { registered.load(ordering: .relaxed) })
+        let releasedBeforeExit = released.load(ordering: .relaxed)
+        #expect(!releasedBeforeExit, "the ring keeps a registered handler")
+        group.shutdown()
+        let releasedAtExit = released.load(ordering: .relaxed)
+        #expect(releasedAtExit)
+    }
+}
+
+final class LoopHoldingHandler: RingCompletionHandler {
+    let loop: EventLoop
+    let onDeinit: () -> Void
+    init(loop: EventLoop, onDeinit: @escaping () -> Void) { self.loop = loop; self.onDeinit = onDeinit }
+    deinit { onDeinit() }
+    func ringCompleted(tag: UInt64, result: Int32) {}
 }
 
 final class RecordingHandler: RingCompletionHandler {
