@@ -234,6 +234,27 @@ def test_an_http_request_must_arrive_whole_within_the_read_timeout(tmp_path):
         proc.kill()
 
 
+def test_an_http_request_head_must_arrive_within_the_read_header_timeout(tmp_path):
+    """Go's ReadHeaderTimeout: the head within it, the body within the (longer) read timeout."""
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.http-read-header-timeout=1s", "-server.http-read-timeout=6s")
+    try:
+        slow_head = socket.create_connection(("127.0.0.1", proc.http_port), timeout=5)
+        slow_head.sendall(b"GET /ready HTTP/1.1\r\nHost: x\r\n")
+        waited = seconds_until_closed(slow_head, limit=1 + 2 * SLACK)
+        assert waited is not None and waited >= 0.8, f"a head not done after 1 s: closed after {waited} s"
+        slow_head.close()
+
+        slow_body = socket.create_connection(("127.0.0.1", proc.http_port), timeout=5)
+        slow_body.sendall(b"GET /ready HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab")
+        assert is_open_after(slow_body, 2.5), "a whole head lets the body take the read timeout"
+        slow_body.sendall(b"cd")
+        slow_body.settimeout(5)
+        assert slow_body.recv(65536).startswith(b"HTTP/1.1 200")
+        slow_body.close()
+    finally:
+        proc.kill()
+
+
 def test_grpc_conn_limit_keeps_further_connections_waiting_until_one_closes(protos, tmp_path):
     """`-server.grpc-conn-limit=2` over two loops: a third connection is not served (no
     SETTINGS from the server) while two are open, then is once one of them closes."""

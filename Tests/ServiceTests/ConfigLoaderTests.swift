@@ -79,6 +79,7 @@ import Yams
         server:
           grpc_listen_port: 9999
           http_server_read_header_timeout: 30s
+          grpc_server_max_send_msg_size: 1000
         segment_writer:
           segment_duration: 250ms
           upload-timeout: 3s
@@ -103,7 +104,8 @@ import Yams
         #expect(r.config.shutdownDelayNs == 90_000_000_000)
         #expect(!r.ignored.contains("shutdown_delay"))
         // Keys of our sections that we do not implement are reported; other components' sections are not.
-        #expect(r.ignored.contains("server.http_server_read_header_timeout"))
+        #expect(r.ignored.contains("server.grpc_server_max_send_msg_size"))
+        #expect(r.config.server.httpReadHeaderTimeoutNs == 30_000_000_000 && !r.ignored.contains("server.http_server_read_header_timeout"))
         #expect(r.ignored.contains("segment_writer.lifecycler.final_sleep"))
         #expect(!r.ignored.contains("segment_writer.lifecycler.num_tokens"))
         #expect(!r.ignored.contains { $0.hasPrefix("distributor") })
@@ -264,6 +266,7 @@ import Yams
         #expect(d.grpcKeepaliveMaxConnectionIdleNs == Int64.max && d.grpcKeepaliveMaxConnectionAgeNs == Int64.max)
         #expect(d.grpcKeepaliveTimeNs == 7_200_000_000_000 && d.grpcKeepaliveTimeoutNs == 20_000_000_000)
         #expect(d.httpReadTimeoutNs == 30_000_000_000 && d.httpIdleTimeoutNs == 120_000_000_000)
+        #expect(d.httpReadHeaderTimeoutNs == 0)
         #expect(GRPCConnectionLimits(d) == GRPCConnectionLimits())
 
         let yaml = """
@@ -272,6 +275,7 @@ import Yams
           grpc_server_max_connection_age: 2562047h47m16.854775807s
           grpc_server_keepalive_time: 0s
           http_server_idle_timeout: 0s
+          http_server_read_header_timeout: 2s
         """
         let r = try load(["-config.file=cfg.yaml", "-server.grpc.keepalive.max-connection-age-grace=30s",
                           "-server.grpc.keepalive.min-time-between-pings=10s", "-server.http-read-timeout=5s"], yaml: yaml)
@@ -288,9 +292,14 @@ import Yams
         #expect(SegmentWriterServer.connectionLimit(limited.grpcConnLimit)?.maximum == 64)
         #expect(SegmentWriterServer.connectionLimit(limited.httpConnLimit) == nil)
         let server = r.config.server
-        let http = OperationsHTTPHandler.Timeouts(readNs: server.httpReadTimeoutNs, idleNs: server.httpIdleTimeoutNs, writeNs: server.httpWriteTimeoutNs)
+        let http = OperationsHTTPHandler.Timeouts(readHeaderNs: server.httpReadHeaderTimeoutNs, readNs: server.httpReadTimeoutNs,
+                                                  idleNs: server.httpIdleTimeoutNs, writeNs: server.httpWriteTimeoutNs)
         #expect(http.readNs == 5_000_000_000 && http.idleNs == 5_000_000_000, "an idle timeout of 0 takes the read timeout, as Go's")
+        #expect(http.readHeaderNs == 2_000_000_000)
         #expect(http.writeNs == 30_000_000_000)
+        let defaults = OperationsHTTPHandler.Timeouts(readHeaderNs: d.httpReadHeaderTimeoutNs, readNs: d.httpReadTimeoutNs,
+                                                      idleNs: d.httpIdleTimeoutNs, writeNs: d.httpWriteTimeoutNs)
+        #expect(defaults.readHeaderNs == 30_000_000_000, "a read-header timeout of 0 takes the read timeout, as Go's")
     }
 }
 

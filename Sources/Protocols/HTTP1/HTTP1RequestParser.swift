@@ -14,6 +14,9 @@ public struct HTTP1RequestParser: Sendable {
     /// Bytes received of a request not complete yet (0 between requests).
     public var bufferedByteCount: Int { buffer.count }
 
+    /// Whether the request not complete yet has its whole head (only its body is awaited).
+    public var hasPendingHead: Bool { findHeadEnd() != nil }
+
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         buffer.append(contentsOf: bytes)
     }

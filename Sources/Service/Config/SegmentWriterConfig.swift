@@ -23,8 +23,9 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         /// Open connections per port, across the loops (0: only the loops' 4096 slots each).
         public var grpcConnLimit = 0
         public var httpConnLimit = 0
-        /// Go's `http.Server` ReadTimeout, IdleTimeout and WriteTimeout (0: none; idle 0 takes
-        /// the read timeout).
+        /// Go's `http.Server` ReadHeaderTimeout, ReadTimeout, IdleTimeout and WriteTimeout (0:
+        /// none; read-header and idle 0 take the read timeout).
+        public var httpReadHeaderTimeoutNs: Int64 = 0
         public var httpReadTimeoutNs: Int64 = 30_000_000_000
         public var httpIdleTimeoutNs: Int64 = 120_000_000_000
         public var httpWriteTimeoutNs: Int64 = 30_000_000_000

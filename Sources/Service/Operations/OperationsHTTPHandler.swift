@@ -4,20 +4,23 @@ import Runtime
 
 /// Serves the operational HTTP port: `/ready`, `/metrics`, `/healthz` (ingest-and-ops.md §5.4).
 /// One instance per connection, confined to its loop. Go's `http.Server` timeouts bound how
-/// long a connection may hold its slot: a request must arrive whole within the read timeout
-/// of its first byte (of the accept, for the first request), a keep-alive connection waits at
-/// most the idle timeout for the next one, and responses must be taken by the client within
-/// the write timeout of being written; past any of them it is closed without a reply.
+/// long a connection may hold its slot: a request's head must arrive within the read-header
+/// timeout of its first byte (of the accept, for the first request) and the whole request
+/// within the read timeout, a keep-alive connection waits at most the idle timeout for the
+/// next one, and responses must be taken by the client within the write timeout of being
+/// written; past any of them it is closed without a reply.
 final class OperationsHTTPHandler: ConnectionHandler {
-    /// Go's `ReadTimeout`, `IdleTimeout` and `WriteTimeout` resolved: 0 is none, an idle 0
-    /// takes the read timeout.
+    /// Go's `ReadHeaderTimeout`, `ReadTimeout`, `IdleTimeout` and `WriteTimeout` resolved: 0 is
+    /// none, a read-header or idle 0 takes the read timeout.
     struct Timeouts: Sendable {
+        var readHeaderNs: UInt64
         var readNs: UInt64
         var idleNs: UInt64
         var writeNs: UInt64
 
-        init(readNs: Int64, idleNs: Int64, writeNs: Int64) {
+        init(readHeaderNs: Int64 = 0, readNs: Int64, idleNs: Int64, writeNs: Int64) {
             self.readNs = UInt64(max(0, readNs))
+            self.readHeaderNs = readHeaderNs > 0 ? UInt64(readHeaderNs) : self.readNs
             self.idleNs = idleNs > 0 ? UInt64(idleNs) : self.readNs
             self.writeNs = UInt64(max(0, writeNs))
         }
@@ -93,7 +96,7 @@ final class OperationsHTTPHandler: ConnectionHandler {
     }
 
     private func readOrIdleDeadline() -> UInt64? {
-        let timeout = betweenRequests ? timeouts.idleNs : timeouts.readNs
+        let timeout = betweenRequests ? timeouts.idleNs : parser.hasPendingHead ? timeouts.readNs : timeouts.readHeaderNs
         return timeout == 0 ? nil : phaseStartNs + timeout
     }
 

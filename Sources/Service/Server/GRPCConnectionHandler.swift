@@ -102,7 +102,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
     }
 
     /// Closes once the queued output is sent, or a keepalive timeout from now if it cannot be
-    /// (grpc-go's sockets carry that timeout as TCP_USER_TIMEOUT for the same reason).
+    /// (what grpc-go's TCP_USER_TIMEOUT would do, had dskit's wrapped connections not defeated it).
     private func closeInOrder(_ connection: Connection) {
         flushOutput()
         connection.close()

@@ -105,7 +105,7 @@ public final class SegmentWriterServer {
         metrics.tcpConnectionsLimit(protocol: "grpc").set(Int64(max(0, config.server.grpcConnLimit)))
         metrics.tcpConnectionsLimit(protocol: "http").set(Int64(max(0, config.server.httpConnLimit)))
         let httpTimeouts = OperationsHTTPHandler.Timeouts(
-            readNs: config.server.httpReadTimeoutNs, idleNs: config.server.httpIdleTimeoutNs, writeNs: config.server.httpWriteTimeoutNs)
+            readHeaderNs: config.server.httpReadHeaderTimeoutNs, readNs: config.server.httpReadTimeoutNs, idleNs: config.server.httpIdleTimeoutNs, writeNs: config.server.httpWriteTimeoutNs)
         do {
             httpBound = try group.bind(host: httpHost, port: httpListenPort, limit: Self.connectionLimit(config.server.httpConnLimit)) { _ in
                 OperationsHTTPHandler(readiness: readiness, metrics: metrics, connections: httpConnections, timeouts: httpTimeouts)
