@@ -37,7 +37,7 @@ import TestSupport
         #expect(normalizedHeap.profile.count < heap.profile.count, "heap's numeric labels are gone")
     }
 
-    /// `--only` keeps the named files; every timed pass gets one ingest and one gunzip timing,
+    /// `--only` keeps the named files; every timed pass gets one ingest, flush and gunzip timing,
     /// and the report's throughput and target follow from them.
     @Test func passesAreTimedBesideTheBaseline() throws {
         let run = try IngestPasses(directory: Self.directory, compression: .gzip, normalize: false,
@@ -45,8 +45,9 @@ import TestSupport
         #expect(run.pushes.map(\.name) == ["heap", "profile_java"])
         #expect(run.skipped.map(\.name) == ["dotnet-pprof-3.pb.gz"])
         let timings = run.run(passes: 3, warmup: 1)
-        #expect(timings.ingestNs.count == 3 && timings.gunzipNs.count == 3)
+        #expect(timings.ingestNs.count == 3 && timings.gunzipNs.count == 3 && timings.flushNs.count == 3)
         #expect(timings.ingestNs.allSatisfy { $0 > 0 } && timings.gunzipNs.allSatisfy { $0 > 0 })
+        #expect(timings.flushNs.allSatisfy { $0 > 0 })
 
         let report = IngestPassReport(run, normalized: false, timings: timings)
         #expect(report.passes == 3 && report.profiles == ["heap", "profile_java"])
@@ -55,7 +56,8 @@ import TestSupport
         #expect(abs(targetMs - Double(run.profileBytes) / 80e3) < 1e-9)
         let gunzip = try #require(report.gunzip)
         #expect(report.ratioToGunzip == report.ingest.medianMs / gunzip.medianMs)
-        #expect(report.ingest.minMs <= report.ingest.medianMs)
+        #expect(report.ingest.minMs <= report.ingest.medianMs && report.flush.minMs <= report.flush.medianMs)
+        #expect(report.text().contains("flush (not above)"))
         #expect(report.text().contains("skipped dotnet-pprof-3.pb.gz"))
         let json = try JSONSerialization.jsonObject(with: Data(try report.json().utf8)) as? [String: Any]
         #expect(json?["profileBytes"] as? Int == run.profileBytes)

@@ -7,8 +7,9 @@ import Runtime
 import SegmentObject
 
 /// Issue #4's measurement without a server: the corpus pushed through one `ShardAccumulator`
-/// on this thread, pass after pass (decode + accumulate timed, the flush after each pass not),
-/// each pass beside a libdeflate gunzip pass over the same gzip bytes, the same-run baseline.
+/// on this thread, pass after pass (decode + accumulate timed, and apart from it the flush
+/// into a segment object after each pass), each pass beside a libdeflate gunzip pass over the
+/// same gzip bytes, the same-run baseline.
 /// What the `Ingest decode+accumulate` benchmarks measure, as a command that runs anywhere and
 /// under `valgrind --tool=callgrind --toggle-collect='*ingestPass*'` (one profile with `--only`).
 public struct IngestPasses {
@@ -72,9 +73,11 @@ public struct IngestPasses {
     /// Bytes of the `profile` fields of one pass.
     public var profileBytes: Int { pushes.reduce(0) { $0 + $1.profile.count } }
 
-    /// Per pass, in nanoseconds: the ingest pass and (gzip only) the gunzip pass before it.
+    /// Per pass, in nanoseconds: the ingest pass, the flush after it and (gzip only) the gunzip
+    /// pass before it.
     public struct Timings: Codable, Sendable {
         public var ingestNs: [UInt64] = []
+        public var flushNs: [UInt64] = []
         public var gunzipNs: [UInt64] = []
     }
 
@@ -95,8 +98,10 @@ public struct IngestPasses {
             Self.ingestPass(pushes, into: accumulator)
             if pass >= warmup { timings.ingestNs.append(EventLoop.monotonicNowNs - t0) }
             writer.bytes.removeAll(keepingCapacity: true)
+            let t1 = EventLoop.monotonicNowNs
             _ = accumulator.flush(segmentID: ULID(timeMs: 1_700_000_000_000, entropy: Array(repeating: 7, count: 10)),
                                   shard: 1, createdBy: "ingest-passes", into: &writer)
+            if pass >= warmup { timings.flushNs.append(EventLoop.monotonicNowNs - t1) }
         }
         return timings
     }
