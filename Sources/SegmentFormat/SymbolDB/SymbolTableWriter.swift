@@ -128,12 +128,16 @@ struct SymbolTableWriter {
         let header = beginBlockHeader(count: block.count, fields: 5, into: &w)
         writeColumn32(0, of: header, p.locationMapping[block], into: &w) { Int32(bitPattern: $0) }
         // Counts are stored mod 256 but at most 255 lines are written (§3.5); mimicked.
-        w.append(contentsOf: p.locationLineCount[block].lazy.map { UInt8(truncatingIfNeeded: $0) })
+        let countsAt = w.count
+        w.appendZeros(block.count)
         var lines = 0
-        for i in block { lines += min(Int(p.locationLineCount[i]), 255) }
-        ints32.removeAll(keepingCapacity: true)
-        ints32.append(contentsOf: repeatElement(0, count: 2 * lines))
-        ints32.withUnsafeMutableBufferPointer { out in
+        w.bytes.withUnsafeMutableBufferPointer { bytes in
+            for (k, i) in block.enumerated() {
+                bytes[countsAt + k] = UInt8(truncatingIfNeeded: p.locationLineCount[i])
+                lines += min(Int(p.locationLineCount[i]), 255)
+            }
+        }
+        Self.refill(&ints32, count: 2 * lines) { out in
             var k = 0
             for i in block {
                 let start = Int(p.locationLineStart[i])
@@ -146,8 +150,9 @@ struct SymbolTableWriter {
         }
         setField(1, of: header, lines, into: &w)
         setField(2, of: header, appendInts32(into: &w), into: &w)
-        ints64.removeAll(keepingCapacity: true)
-        ints64.append(contentsOf: p.locationAddress[block].lazy.map { Int64(bitPattern: $0) })
+        Self.refill(&ints64, count: block.count) { out in
+            for (k, i) in block.enumerated() { out[k] = Int64(bitPattern: p.locationAddress[i]) }
+        }
         setField(3, of: header, appendOptionalInts64(into: &w), into: &w)
         if p.locationFolded[block].contains(true) {
             // §5.5: Go's `1 << i & 7` means only slots 0 to 2 can set a bit, all in byte 0.
@@ -179,8 +184,9 @@ struct SymbolTableWriter {
     private mutating func writeColumn32<Element>(
         _ field: Int, of header: Int, _ block: ArraySlice<Element>, into w: inout ByteWriter, _ value: (Element) -> Int32
     ) {
-        ints32.removeAll(keepingCapacity: true)
-        withoutActuallyEscaping(value) { ints32.append(contentsOf: block.lazy.map($0)) }
+        Self.refill(&ints32, count: block.count) { out in
+            for (k, e) in block.enumerated() { out[k] = value(e) }
+        }
         setField(field, of: header, appendInts32(into: &w), into: &w)
     }
 
@@ -189,9 +195,20 @@ struct SymbolTableWriter {
     private mutating func writeOptionalColumn64<Element>(
         _ field: Int, of header: Int, _ block: ArraySlice<Element>, into w: inout ByteWriter, _ value: (Element) -> Int64
     ) {
-        ints64.removeAll(keepingCapacity: true)
-        withoutActuallyEscaping(value) { ints64.append(contentsOf: block.lazy.map($0)) }
+        Self.refill(&ints64, count: block.count) { out in
+            for (k, e) in block.enumerated() { out[k] = value(e) }
+        }
         setField(field, of: header, appendOptionalInts64(into: &w), into: &w)
+    }
+
+    /// Makes `scratch` `count` elements long (its capacity kept) and lets `fill` write them all:
+    /// appending through a lazy map went element by element through an iterator.
+    @inline(__always)
+    private static func refill<T: FixedWidthInteger>(_ scratch: inout [T], count: Int,
+                                                      _ fill: (UnsafeMutableBufferPointer<T>) -> Void) {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: repeatElement(0, count: count))
+        scratch.withUnsafeMutableBufferPointer { fill($0) }
     }
 
     private func setField(_ k: Int, of header: Int, _ value: Int, into w: inout ByteWriter) {
