@@ -249,7 +249,7 @@ struct DatasetHead {
                         dropFrames: dropFrames, keepFrames: keepFrames, defaultSampleType: p.defaultSampleType,
                         sampleStart: UInt32(start), sampleCount: UInt32(n), commentStart: commentStart,
                         commentCount: UInt32(comments.count) - commentStart, annotations: UInt32(annotationsOfPush),
-                        hasSpans: hasSpans))
+                        hasSpans: hasSpans, hasTraces: hasTraces))
         pushStats.profilesCreated += 1
         pushStats.sampleValuesIngested += n
         pushStats.sampleValuesReceived += samples.count
@@ -286,7 +286,8 @@ struct DatasetHead {
         var at = 0
         let stackIDs = x.stackIDs.elements, spanOf = x.spans.elements, traceOf = x.traceIDs.elements
         // One loop per case, the test out of it: spans and trace ids were collected for
-        // every entry when either is on (0 where absent), else none were.
+        // every entry when either is on (0 where absent), else none were, and the run's span
+        // and trace columns stay unwritten (`Row.hasSampleIDs`): 24 of a sample's 36 bytes.
         @inline(__always) func copy(withIDs: Bool) {
             for key in order {
                 let v = value(key)
@@ -294,8 +295,10 @@ struct DatasetHead {
                 let k = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
                 stacks[at] = stackIDs[k]
                 out[at] = UInt64(bitPattern: v)
-                spans[at] = withIDs ? spanOf[k] : 0
-                traces[at] = withIDs ? traceOf[k] : 0
+                if withIDs {
+                    spans[at] = spanOf[k]
+                    traces[at] = traceOf[k]
+                }
                 total &+= UInt64(bitPattern: v)
                 at &+= 1
             }
@@ -372,4 +375,8 @@ struct Row {
     /// Its push's set in the dataset's `annotations`.
     var annotations: UInt32
     var hasSpans: Bool
+    var hasTraces: Bool
+    /// Whether its run holds span and trace ids in the arena (else those columns of the run
+    /// were never written: they read as 0).
+    var hasSampleIDs: Bool { hasSpans || hasTraces }
 }

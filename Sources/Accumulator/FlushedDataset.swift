@@ -97,16 +97,17 @@ extension DatasetHead {
         }
         c.sampleStacktraceIDs = stackIDsInRowOrder(arena.stacks, rows, samples)
         c.sampleValues = samplesInRowOrder(arena.values, rows, samples, as: Int64.self)
-        c.sampleSpanIDs = samplesInRowOrder(arena.spans, rows, samples, as: UInt64.self)
-        c.sampleTraceIDs = samplesInRowOrder(arena.traces, rows, samples, as: UInt128.self)
+        c.sampleSpanIDs = samplesInRowOrder(arena.spans, rows, samples, as: UInt64.self, onlyWithIDs: true)
+        c.sampleTraceIDs = samplesInRowOrder(arena.traces, rows, samples, as: UInt128.self, onlyWithIDs: true)
         precondition(c.isConsistent, "profile columns out of shape")
         return c
     }
 
     /// A per-sample arena column in file row order: a row's samples are one run in the arena, so
     /// each row is one copy (`Target` has `Source`'s layout: a bit cast, as in `Int64(bitPattern:)`).
+    /// `onlyWithIDs`: the span or trace column, which rows without sample ids never wrote (zeros).
     private func samplesInRowOrder<Source: BitwiseCopyable, Target: BitwiseCopyable>(
-        _ source: UnsafeMutablePointer<Source>, _ rows: [Int], _ count: Int, as _: Target.Type
+        _ source: UnsafeMutablePointer<Source>, _ rows: [Int], _ count: Int, as _: Target.Type, onlyWithIDs: Bool = false
     ) -> [Target] {
         precondition(MemoryLayout<Source>.stride == MemoryLayout<Target>.stride, "not a bit cast")
         guard count > 0 else { return [] }
@@ -115,8 +116,12 @@ extension DatasetHead {
             let stride = MemoryLayout<Source>.stride
             for r in rows {
                 let row = self.rows[r]
-                target.advanced(by: written * stride).copyMemory(
-                    from: source + Int(row.sampleStart), byteCount: Int(row.sampleCount) * stride)
+                let bytes = Int(row.sampleCount) * stride
+                if onlyWithIDs && !row.hasSampleIDs {
+                    target.advanced(by: written * stride).initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+                } else {
+                    target.advanced(by: written * stride).copyMemory(from: source + Int(row.sampleStart), byteCount: bytes)
+                }
                 written += Int(row.sampleCount)
             }
         }
