@@ -284,7 +284,7 @@ struct DatasetHead {
         let spans = arena.spans + start, traces = arena.traces + start
         var total: UInt64 = 0
         var at = 0
-        let stackIDs = x.stackIDs.elements, spanOf = x.spans.elements, traceOf = x.traceIDs.elements
+        let spanOf = x.spans.elements, traceOf = x.traceIDs.elements
         // One loop per case, the test out of it: spans and trace ids were collected for
         // every entry when either is on (0 where absent), else none were, and the run's span
         // and trace columns stay unwritten (`Row.hasSampleIDs`): 24 of a sample's 36 bytes.
@@ -293,7 +293,8 @@ struct DatasetHead {
                 let v = value(key)
                 if v == 0 { continue }
                 let k = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
-                stacks[at] = stackIDs[k]
+                // The entry's key carries its stack id (`orderEntriesByStack`): no gather.
+                stacks[at] = UInt32(truncatingIfNeeded: key &>> 32)
                 out[at] = UInt64(bitPattern: v)
                 if withIDs {
                     spans[at] = spanOf[k]
