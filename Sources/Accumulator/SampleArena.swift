@@ -3,9 +3,9 @@ import Arena
 /// The sample columns of one shard (stack id, value, span id, trace id: 36 bytes a sample),
 /// shared by all of its datasets: each row's samples are one contiguous run, bump-allocated
 /// at the end. A row without span or trace ids (most profiles) leaves those two columns of
-/// its run unwritten (`Row.hasSampleIDs`), so their pages are touched only by rows with ids. The address space for `capacity` samples is reserved once, when the shard is
-/// created, with `mmap(MAP_NORESERVE)`; the kernel commits it a page at a time as samples
-/// first reach it.
+/// its run unwritten (`Row.hasSampleIDs`), so their pages are touched only by rows with ids.
+/// The address space for `capacity` samples is reserved once, when the shard is created, with
+/// `mmap(MAP_NORESERVE)`; the kernel commits it a page at a time as samples first reach it.
 /// `reset()` after a flush only moves the bump pointer back, so the pages stay committed and
 /// the next segment reuses them without a fault: a shard holds at most the samples of its
 /// largest segment, never more than `capacity`, and nothing grows, copies or frees on the hot
