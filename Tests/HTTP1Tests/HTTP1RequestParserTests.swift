@@ -10,10 +10,14 @@ import Testing
         var parser = HTTP1RequestParser()
         let wire = "GET /ready HTTP/1.1\r\nHost: x\r\n\r\nPOST /x?y=1 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET /metrics HTTP/1.0\r\n\r\n"
         var requests: [HTTP1Request] = []
+        var awaitedBody: [UInt8] = []
         for byte in wire.utf8 {
             [byte].withUnsafeBytes { parser.append($0) }
             while let r = try parser.next() { requests.append(r) }
+            if parser.hasPendingHead { awaitedBody.append(byte) }
         }
+        // From the head's last byte until the body's last: only POST's body was ever awaited.
+        #expect(awaitedBody == Array("\nab".utf8), "the head is whole while only the body is awaited")
         #expect(requests.map(\.method) == ["GET", "POST", "GET"])
         #expect(requests.map { String($0.path) } == ["/ready", "/x", "/metrics"])
         #expect(requests[1].body == Array("abc".utf8))

@@ -300,6 +300,8 @@ import Yams
         let defaults = OperationsHTTPHandler.Timeouts(readHeaderNs: d.httpReadHeaderTimeoutNs, readNs: d.httpReadTimeoutNs,
                                                       idleNs: d.httpIdleTimeoutNs, writeNs: d.httpWriteTimeoutNs)
         #expect(defaults.readHeaderNs == 30_000_000_000, "a read-header timeout of 0 takes the read timeout, as Go's")
+        #expect(OperationsHTTPHandler.Timeouts(readHeaderNs: -1, readNs: 5, idleNs: 0, writeNs: 0).readHeaderNs == 0,
+                "a negative one is none, as Go's")
     }
 }
 

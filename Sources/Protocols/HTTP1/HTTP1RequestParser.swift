@@ -5,6 +5,12 @@ public struct HTTP1RequestParser: Sendable {
     public let maxHeadBytes: Int
     public let maxBodyBytes: Int
     private var buffer: [UInt8] = []
+    /// The next request's head, once it is whole, with the byte count of the whole request.
+    private var pending: (request: HTTP1Request, bodyStart: Int, total: Int)?
+    /// The head's end was looked for, in vain, at every offset below this one: bytes arriving one
+    /// by one are scanned once each, not once per arrival (a slow client cannot make the parser
+    /// quadratic).
+    private var scannedUpTo = 0
 
     public init(maxHeadBytes: Int = 16 << 10, maxBodyBytes: Int = 1 << 20) {
         self.maxHeadBytes = maxHeadBytes
@@ -14,8 +20,9 @@ public struct HTTP1RequestParser: Sendable {
     /// Bytes received of a request not complete yet (0 between requests).
     public var bufferedByteCount: Int { buffer.count }
 
-    /// Whether the request not complete yet has its whole head (only its body is awaited).
-    public var hasPendingHead: Bool { findHeadEnd() != nil }
+    /// Whether the request not complete yet has its whole head (only its body is awaited), as
+    /// of the last `next()`.
+    public var hasPendingHead: Bool { pending != nil }
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         buffer.append(contentsOf: bytes)
@@ -23,33 +30,40 @@ public struct HTTP1RequestParser: Sendable {
 
     /// The next complete request, nil if more bytes are needed.
     public mutating func next() throws(HTTP1ParseError) -> HTTP1Request? {
-        guard let headEnd = findHeadEnd() else {
-            if buffer.count > maxHeadBytes { throw HTTP1ParseError(status: 431, reason: "request header fields too large") }
-            return nil
+        if pending == nil {
+            guard let headEnd = findHeadEnd() else {
+                if buffer.count > maxHeadBytes { throw HTTP1ParseError(status: 431, reason: "request header fields too large") }
+                return nil
+            }
+            guard headEnd <= maxHeadBytes else { throw HTTP1ParseError(status: 431, reason: "request header fields too large") }
+            let request = try parseHead(buffer[..<headEnd])
+            if request.header("transfer-encoding") != nil {
+                throw HTTP1ParseError(status: 411, reason: "chunked request bodies are not accepted")
+            }
+            var bodyLength = 0
+            if let text = request.header("content-length") {
+                guard let n = Int(text), n >= 0 else { throw HTTP1ParseError(status: 400, reason: "invalid Content-Length") }
+                guard n <= maxBodyBytes else { throw HTTP1ParseError(status: 413, reason: "request body too large") }
+                bodyLength = n
+            }
+            pending = (request, headEnd + 4, headEnd + 4 + bodyLength)
         }
-        guard headEnd <= maxHeadBytes else { throw HTTP1ParseError(status: 431, reason: "request header fields too large") }
-        var request = try parseHead(buffer[..<headEnd])
-        if request.header("transfer-encoding") != nil {
-            throw HTTP1ParseError(status: 411, reason: "chunked request bodies are not accepted")
-        }
-        var bodyLength = 0
-        if let text = request.header("content-length") {
-            guard let n = Int(text), n >= 0 else { throw HTTP1ParseError(status: 400, reason: "invalid Content-Length") }
-            guard n <= maxBodyBytes else { throw HTTP1ParseError(status: 413, reason: "request body too large") }
-            bodyLength = n
-        }
-        let total = headEnd + 4 + bodyLength
-        guard buffer.count >= total else { return nil }
-        request.body = Array(buffer[(headEnd + 4) ..< total])
+        guard let (head, bodyStart, total) = pending, buffer.count >= total else { return nil }
+        var request = head
+        request.body = Array(buffer[bodyStart ..< total])
         buffer.removeFirst(total)
+        pending = nil
+        scannedUpTo = 0
         return request
     }
 
-    private func findHeadEnd() -> Int? {
+    /// Where the head's blank line starts, scanning only bytes not scanned before.
+    private mutating func findHeadEnd() -> Int? {
         guard buffer.count >= 4 else { return nil }
-        for i in 0 ... buffer.count - 4 where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+        for i in scannedUpTo ... buffer.count - 4 where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
             return i
         }
+        scannedUpTo = buffer.count - 3
         return nil
     }
 

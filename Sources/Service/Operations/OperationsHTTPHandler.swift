@@ -20,7 +20,8 @@ final class OperationsHTTPHandler: ConnectionHandler {
 
         init(readHeaderNs: Int64 = 0, readNs: Int64, idleNs: Int64, writeNs: Int64) {
             self.readNs = UInt64(max(0, readNs))
-            self.readHeaderNs = readHeaderNs > 0 ? UInt64(readHeaderNs) : self.readNs
+            // Go: 0 takes ReadTimeout, a negative value is none.
+            self.readHeaderNs = readHeaderNs > 0 ? UInt64(readHeaderNs) : readHeaderNs < 0 ? 0 : self.readNs
             self.idleNs = idleNs > 0 ? UInt64(idleNs) : self.readNs
             self.writeNs = UInt64(max(0, writeNs))
         }
