@@ -14,8 +14,10 @@ import Testing
         for byte in wire.utf8 {
             [byte].withUnsafeBytes { parser.append($0) }
             while let r = try parser.next() { requests.append(r) }
+            #expect(try parser.next() == nil, "asked again with nothing new")
             if parser.hasPendingHead { awaitedBody.append(byte) }
         }
+        #expect(try parser.next() == nil, "asked again with nothing new")
         // From the head's last byte until the body's last: only POST's body was ever awaited.
         #expect(awaitedBody == Array("\nab".utf8), "the head is whole while only the body is awaited")
         #expect(requests.map(\.method) == ["GET", "POST", "GET"])

@@ -59,7 +59,7 @@ public struct HTTP1RequestParser: Sendable {
 
     /// Where the head's blank line starts, scanning only bytes not scanned before.
     private mutating func findHeadEnd() -> Int? {
-        guard buffer.count >= 4 else { return nil }
+        guard buffer.count - 4 >= scannedUpTo else { return nil }
         for i in scannedUpTo ... buffer.count - 4 where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
             return i
         }
