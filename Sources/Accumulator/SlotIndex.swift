@@ -82,18 +82,10 @@ struct SlotIndex {
     /// on a miss, 70–85 % of the location interning under `perf`. One sequential sweep
     /// (streamed by the hardware prefetcher) costs far less than those misses, and a 1 MiB L2
     /// holds the largest tables of a segment like the corpus (256 KiB).
-    mutating func preload(forProbes probes: Int) {
-        let n = slots.count
-        guard probes &* 64 >= n else { return }
-        var acc: UInt64 = 0, i = 0
-        while i < n {
-            acc |= table[i]
-            i &+= 8
-        }
-        // Stored so the loads are kept.
-        preloadSink = acc
+    func preload(forProbes probes: Int) {
+        guard probes &* 64 >= slots.count else { return }
+        slots.readEveryCacheLine()
     }
-    private var preloadSink: UInt64 = 0
 
     /// Arena bytes `n` more inserts may take (the first table and every doubling on the way).
     func bytesToInsert(_ n: Int) -> Int {

@@ -54,7 +54,7 @@ struct StringTable {
     }
 
     /// Reads the index into the cache when about `n` strings are coming (`SlotIndex.preload`).
-    mutating func preload(forProbes n: Int) { index.preload(forProbes: n) }
+    func preload(forProbes n: Int) { index.preload(forProbes: n) }
 
     /// The partition index of `s`, appending it when new. Inlined into its two loops (path c's
     /// walk of the string table, the exporter's visit): a call per kept string was measurable.

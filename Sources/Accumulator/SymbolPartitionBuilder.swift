@@ -144,8 +144,8 @@ struct SymbolPartitionBuilder {
 
     /// Read the indexes into the cache when about `n` functions or locations are coming
     /// (`SlotIndex.preload`).
-    mutating func preloadFunctionIndex(forProbes n: Int) { functionIndex.preload(forProbes: n) }
-    mutating func preloadLocationIndex(forProbes n: Int) { locationIndex.preload(forProbes: n) }
+    func preloadFunctionIndex(forProbes n: Int) { functionIndex.preload(forProbes: n) }
+    func preloadLocationIndex(forProbes n: Int) { locationIndex.preload(forProbes: n) }
 
     // Open addressing over a cheap mix instead of `Dictionary`, whose SipHash of the whole
     // record was a measurable share of interning.

@@ -138,6 +138,22 @@ public struct ArenaColumn<Element: BitwiseCopyable> {
     }
 
     /// The capacity doubled as many times as it takes to hold `needed` (16 at least).
+    /// Reads one byte of every cache line of the first `elements` elements (all of them by
+    /// default), in order. Before a loop of random probes into the column: once it has left the
+    /// cache (a flush, other datasets' pushes, the decoder's output streaming through) nearly
+    /// every probe waits on a miss, while an in-order sweep is streamed by the prefetcher.
+    public func readEveryCacheLine(elements: Int? = nil) {
+        let bytes = min(elements ?? count, count) * MemoryLayout<Element>.stride
+        let raw = UnsafeRawPointer(base)
+        var acc: UInt8 = 0, i = 0
+        while i < bytes {
+            acc |= raw.load(fromByteOffset: i, as: UInt8.self)
+            i &+= 64
+        }
+        // Stored so the loads are kept.
+        cacheLineSink = acc
+    }
+
     static func grownCapacity(_ capacity: Int, toHold needed: Int) -> Int {
         var c = max(capacity, 8) * 2
         while c < needed { c *= 2 }
@@ -158,3 +174,7 @@ public struct ArenaColumn<Element: BitwiseCopyable> {
         capacity = newCapacity
     }
 }
+
+/// Where `readEveryCacheLine` leaves what it read, so the reads are kept. Cores' writes race
+/// harmlessly: nothing ever reads it.
+nonisolated(unsafe) private var cacheLineSink: UInt8 = 0

@@ -9,7 +9,7 @@ import Testing
 
     private func server(permitWithoutStream: Bool = false) -> (HTTP2Connection, ByteWriter, ConnectionTests.Client) {
         let (conn, out) = ConnectionTests.server { $0.pingPolicy = HTTP2PingPolicy(minIntervalNs: 1_000_000_000, permitWithoutStream: permitWithoutStream) }
-        var client = ConnectionTests.Client()
+        let client = ConnectionTests.Client()
         var o = out
         feed(conn, client.preface(), out: &o)
         return (conn, o, client)

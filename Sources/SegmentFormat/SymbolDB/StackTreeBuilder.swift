@@ -264,20 +264,13 @@ public struct StackTreeBuilder {
     /// a frame per four of their cache lines: after the decoder streamed a profile through the
     /// caches, their lines are gone, and a lookup's miss on a random line costs more than a
     /// line of a sequential sweep the prefetcher runs ahead of.
-    private mutating func preload(forFrames frames: Int) {
+    private func preload(forFrames frames: Int) {
         let lines = slots.count / 8 + 3 * (nodeCount / 16)
         guard frames &* 4 >= lines, nodeCount > 1 else { return }
-        var acc: UInt64 = 0
-        func sweep<E: FixedWidthInteger>(_ column: UnsafeMutablePointer<E>, count: Int) {
-            var i = 0
-            while i < count { acc |= UInt64(truncatingIfNeeded: column[i]); i &+= 64 / MemoryLayout<E>.stride }
-        }
-        sweep(slots.base, count: slotsUsed > 0 ? slots.count : 0)
-        sweep(parentColumn.base, count: nodeCount)
-        sweep(locationColumn.base, count: nodeCount)
-        sweep(firstChild.base, count: nodeCount)
-        // Stored so the loads are kept.
-        preloadSink = acc
+        if slotsUsed > 0 { slots.readEveryCacheLine() }
+        parentColumn.readEveryCacheLine(elements: nodeCount)
+        locationColumn.readEveryCacheLine(elements: nodeCount)
+        firstChild.readEveryCacheLine(elements: nodeCount)
     }
 
     /// What a run updates: nodes in use, table slots in use, the cached path's depth, distinct
@@ -492,7 +485,3 @@ private struct MappedStacks: StackSource {
     @inline(__always) func key(_ j: Int) -> UInt32 { frames[j] }
     @inline(__always) func location(ofKey key: UInt32) -> UInt32 { map[Int(key)] }
 }
-
-/// Where `StackTreeBuilder.preload` leaves what it read, so the reads are kept. One core's
-/// writes race with another's harmlessly: nothing ever reads it.
-nonisolated(unsafe) private var preloadSink: UInt64 = 0
