@@ -28,6 +28,24 @@ import Testing
         #expect(!requests[2].keepAlive)
     }
 
+    /// Requests pipelined in one read, the last one cut: each is taken in turn, the cut one's
+    /// bytes stay (and only they count as buffered) until the rest arrives.
+    @Test func takesPipelinedRequestsFromOneRead() throws {
+        var parser = HTTP1RequestParser()
+        feed(&parser, String(repeating: "GET /ready HTTP/1.1\r\n\r\n", count: 50) + "POST /x HTTP/1.1\r\nContent-Length: 4\r\n\r\nab")
+        var taken = 0
+        while let r = try parser.next() {
+            #expect(r.method == "GET")
+            taken += 1
+        }
+        #expect(taken == 50)
+        #expect(parser.hasPendingHead && parser.bufferedByteCount == "POST /x HTTP/1.1\r\nContent-Length: 4\r\n\r\nab".utf8.count)
+        feed(&parser, "cdGET /metrics HTTP/1.1\r\n\r\n")
+        #expect(try parser.next()?.body == Array("abcd".utf8))
+        #expect(try parser.next()?.path == "/metrics")
+        #expect(try parser.next() == nil && parser.bufferedByteCount == 0 && !parser.hasPendingHead)
+    }
+
     @Test func refusesOversizedAndMalformedInput() {
         var big = HTTP1RequestParser(maxHeadBytes: 64)
         feed(&big, "GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 100))

@@ -4,12 +4,15 @@
 public struct HTTP1RequestParser: Sendable {
     public let maxHeadBytes: Int
     public let maxBodyBytes: Int
+    /// Received bytes; the request being read starts at `start` (those before it were taken).
     private var buffer: [UInt8] = []
-    /// The next request's head, once it is whole, with the byte count of the whole request.
-    private var pending: (request: HTTP1Request, bodyStart: Int, total: Int)?
-    /// The head's end was looked for, in vain, at every offset below this one: bytes arriving one
-    /// by one are scanned once each, not once per arrival (a slow client cannot make the parser
-    /// quadratic).
+    private var start = 0
+    /// The request's head, once it is whole, and where its body starts and the request ends.
+    private var pending: (request: HTTP1Request, bodyStart: Int, end: Int)?
+    /// The head's end was looked for, in vain, at every offset below this one. With both, each
+    /// byte is scanned once and moved at most once or twice whatever a client does: bytes
+    /// trickling in are not rescanned on every arrival, and pipelined requests are not each
+    /// followed by a move of everything after them.
     private var scannedUpTo = 0
 
     public init(maxHeadBytes: Int = 16 << 10, maxBodyBytes: Int = 1 << 20) {
@@ -18,7 +21,7 @@ public struct HTTP1RequestParser: Sendable {
     }
 
     /// Bytes received of a request not complete yet (0 between requests).
-    public var bufferedByteCount: Int { buffer.count }
+    public var bufferedByteCount: Int { buffer.count - start }
 
     /// Whether the request not complete yet has its whole head (only its body is awaited), as
     /// of the last `next()`.
@@ -32,11 +35,12 @@ public struct HTTP1RequestParser: Sendable {
     public mutating func next() throws(HTTP1ParseError) -> HTTP1Request? {
         if pending == nil {
             guard let headEnd = findHeadEnd() else {
-                if buffer.count > maxHeadBytes { throw HTTP1ParseError(status: 431, reason: "request header fields too large") }
+                if buffer.count - start > maxHeadBytes { throw HTTP1ParseError(status: 431, reason: "request header fields too large") }
+                compact()
                 return nil
             }
-            guard headEnd <= maxHeadBytes else { throw HTTP1ParseError(status: 431, reason: "request header fields too large") }
-            let request = try parseHead(buffer[..<headEnd])
+            guard headEnd - start <= maxHeadBytes else { throw HTTP1ParseError(status: 431, reason: "request header fields too large") }
+            let request = try parseHead(buffer[start ..< headEnd])
             if request.header("transfer-encoding") != nil {
                 throw HTTP1ParseError(status: 411, reason: "chunked request bodies are not accepted")
             }
@@ -48,13 +52,25 @@ public struct HTTP1RequestParser: Sendable {
             }
             pending = (request, headEnd + 4, headEnd + 4 + bodyLength)
         }
-        guard let (head, bodyStart, total) = pending, buffer.count >= total else { return nil }
+        guard let (head, bodyStart, end) = pending, buffer.count >= end else {
+            compact()
+            return nil
+        }
         var request = head
-        request.body = Array(buffer[bodyStart ..< total])
-        buffer.removeFirst(total)
+        request.body = Array(buffer[bodyStart ..< end])
         pending = nil
-        scannedUpTo = 0
+        start = end
+        scannedUpTo = end
         return request
+    }
+
+    /// Drops the bytes of requests already taken, once the caller has taken all it can.
+    private mutating func compact() {
+        guard start > 0 else { return }
+        buffer.removeFirst(start)
+        scannedUpTo -= start
+        if let (request, bodyStart, end) = pending { pending = (request, bodyStart - start, end - start) }
+        start = 0
     }
 
     /// Where the head's blank line starts, scanning only bytes not scanned before.
