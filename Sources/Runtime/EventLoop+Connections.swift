@@ -104,8 +104,9 @@ extension EventLoop {
             guard let connection = adopt(socket, connecting: false, handler: listener.makeHandler) else {
                 listener.limit?.release()
                 rejectedCount.add(1, ordering: .relaxed)
-                socket.close()
+                // Reported before the close, so that whoever sees the close sees the report.
                 configuration.connectionRefused?(listener.port)
+                socket.close()
                 continue
             }
             connection.limit = listener.limit

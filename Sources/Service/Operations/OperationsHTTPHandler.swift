@@ -38,6 +38,8 @@ final class OperationsHTTPHandler: ConnectionHandler {
     private var phaseStartNs: UInt64 = 0
     /// Responses still queued must be gone by then (0: nothing queued at the last write).
     private var writeDeadlineNs: UInt64 = 0
+    /// The client closed its side: no more requests will come.
+    private var inputEnded = false
 
     init(readiness: Readiness, metrics: SegmentWriterMetrics, connections: Gauge, timeouts: Timeouts) {
         self.readiness = readiness
@@ -60,14 +62,36 @@ final class OperationsHTTPHandler: ConnectionHandler {
             phaseStartNs = EventLoop.monotonicNowNs
         }
         parser.append(bytes)
+        serve(connection)
+    }
+
+    /// Responses queued past the loop's high watermark have drained: the requests that waited
+    /// behind them are answered now.
+    func connectionWritable(_ connection: Connection) { serve(connection) }
+
+    /// The client sent all it will: what it sent whole is still answered, then the connection
+    /// closes.
+    func inputClosed(_ connection: Connection) {
+        inputEnded = true
+        serve(connection)
+    }
+
+    /// Answers the buffered requests in order while the responses queued for the client stay
+    /// under the loop's high watermark (`isWritable`); the rest wait for `connectionWritable`. Go's server
+    /// writes a response before it reads the next request, so a client that pipelines requests
+    /// and reads nothing holds up only itself; answering every buffered request at once let 64
+    /// KiB of `GET /metrics` ask for thousands of expositions, each built on the loop.
+    private func serve(_ connection: Connection) {
         do {
-            while let request = try parser.next() {
+            while connection.isOpen, connection.isWritable, let request = try parser.next() {
                 let response = respond(to: request)
                 send(response, keepAlive: request.keepAlive, on: connection)
                 if !request.keepAlive {
                     connection.close()
                     break
                 }
+                // The next buffered request is read from now, as Go reads it after this answer.
+                phaseStartNs = EventLoop.monotonicNowNs
             }
             if parser.bufferedByteCount == 0 {
                 betweenRequests = true
@@ -77,6 +101,8 @@ final class OperationsHTTPHandler: ConnectionHandler {
             send(HTTP1Response(status: error.status, text: error.reason + "\n"), keepAlive: false, on: connection)
             connection.close()
         }
+        // Nothing more will come: once no whole request is left to answer, close (orderly).
+        if inputEnded && connection.isOpen && connection.isWritable { connection.close() }
         if connection.outboundQueuedBytes > 0 && timeouts.writeNs > 0 {
             writeDeadlineNs = EventLoop.monotonicNowNs + timeouts.writeNs
         }
