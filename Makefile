@@ -9,7 +9,7 @@ PYTHON := $(VENV)/bin/python
 SWIFT_TEST_FLAGS ?=
 
 .PHONY: all deps test-deps venv build build-release test swift-test python-test memberlist-peer run clean
-.PHONY: bench bench-check bench-thresholds loadgen ingest-passes ingest-callgrind ingest-perf
+.PHONY: bench bench-check bench-thresholds loadgen ingest-passes ingest-callgrind ingest-perf fuzz fuzz-replay
 
 all: build
 
@@ -129,6 +129,39 @@ ingest-perf: deps
 	perf script -i $(PERF_DATA) -F ip,sym,dso 2>/dev/null \
 	  | awk -v hz=$(PERF_HZ) -v passes=$$(( $(INGEST_PASSES) + 2 )) -v top=25 -f Benchmarks/Scripts/ingest-self-times.awk \
 	  | $(SWIFT) demangle --simplified
+
+# Coverage-guided fuzzing (Sources/Tools/FuzzChecks): libFuzzer drives a check in a build with
+# AddressSanitizer, in a build folder of its own. FUZZ_INPUT=profile fuzzes a push's pprof bytes
+# and FUZZ_INPUT=push whole PushRequest messages (`IngestCheck`: refused ⇒ the accumulator
+# unchanged, accepted ⇒ the flushed object verifies); FUZZ_INPUT=grpc a client's bytes on a
+# gRPC connection (`GRPCServerCheck`), FUZZ_INPUT=http1 on the operational port
+# (`HTTP1RequestCheck`), FUZZ_INPUT=memberlist a member's push/pull reply. Each starts from
+# seeds (`fuzz --seeds`) and keeps what it learns in $(FUZZ_DIR)/corpus-$(FUZZ_INPUT). A broken promise or a crash is kept
+# as $(FUZZ_DIR)/crash-*; `make fuzz-replay FUZZ_FILES=...` replays inputs without the sanitizer.
+# libFuzzer's own `main` is not linked (SwiftPM names the entry point itself): its driver is
+# called from ours, hence the no-main runtime and the C++ library it needs. Swift's backtracer is
+# off there: libFuzzer's and AddressSanitizer's handlers report a crash.
+TESTDATA ?= ../shared/testdata
+FUZZ_DIR := .build-fuzz
+FUZZ_INPUT ?= profile
+FUZZ_SECONDS ?= 600
+FUZZ_FILES ?= $(FUZZ_DIR)/crash-*
+FUZZ_FLAGS ?=
+LIBFUZZER = $(shell ls $(dir $(realpath $(shell which swiftc)))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a)
+
+fuzz: deps
+	$(SWIFT) build -c release --product fuzz --scratch-path $(FUZZ_DIR) -Xswiftc -DFUZZING -Xswiftc -sanitize=address \
+	  -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp -Xlinker $(LIBFUZZER) -Xlinker -lstdc++
+	$(SWIFT) build --product fuzz
+	mkdir -p $(FUZZ_DIR)/corpus-$(FUZZ_INPUT)
+	FUZZ_INPUT=$(FUZZ_INPUT) $$($(SWIFT) build --show-bin-path)/fuzz --seeds $(FUZZ_DIR)/corpus-$(FUZZ_INPUT) $(TESTDATA)/pprof
+	cd $(FUZZ_DIR) && SWIFT_BACKTRACE=enable=no FUZZ_INPUT=$(FUZZ_INPUT) FUZZ_SEED=$(abspath $(TESTDATA))/pprof/profile_nodejs \
+	  $$($(SWIFT) build -c release --scratch-path $(FUZZ_DIR) --show-bin-path)/fuzz \
+	  -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -max_len=300000 -print_final_stats=1 $(FUZZ_FLAGS) corpus-$(FUZZ_INPUT)
+
+fuzz-replay: deps
+	$(SWIFT) build --product fuzz
+	FUZZ_INPUT=$(FUZZ_INPUT) FUZZ_SEED=$(TESTDATA)/pprof/profile_nodejs $$($(SWIFT) build --show-bin-path)/fuzz $(FUZZ_FILES)
 
 # Regression check against the committed Benchmarks/Thresholds/*.p90.json (wall clock and malloc
 # counts; tolerances in Benchmarks/Benchmarks/SegmentBenchmarks/SegmentBenchmarks.swift). Fails on

@@ -128,6 +128,16 @@ let package = Package(
             path: "Sources/Tools/loadgen"
         ),
 
+        // What the ingest path and the gRPC server promise for any input, one check per input, for a
+        // fuzzer (`make fuzz`) and its replay.
+        .target(
+            name: "FuzzChecks",
+            dependencies: ["Accumulator", "Pprof", "SegmentObject", "GRPC", "HTTP2", "HTTP1", "Membership", "BinaryCoding"],
+            path: "Sources/Tools/FuzzChecks",
+            exclude: ["README.md"]
+        ),
+        .executableTarget(name: "fuzz", dependencies: ["FuzzChecks"], path: "Sources/Tools/fuzz"),
+
         // MARK: Tests.
         .target(name: "TestSupport", dependencies: ["Runtime"], path: "Tests/TestSupport"),
         .testTarget(name: "ArenaTests", dependencies: ["Arena"]),
@@ -138,6 +148,7 @@ let package = Package(
         .testTarget(name: "SegmentObjectTests", dependencies: ["SegmentObject", "TestSupport"]),
         .testTarget(name: "PprofTests", dependencies: ["Pprof", "TestSupport"]),
         .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "Arena", "TestSupport"]),
+        .testTarget(name: "FuzzChecksTests", dependencies: ["FuzzChecks", "Pprof", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: [
             "SegmentWriterService", "Membership", "Runtime", "GRPC", "HTTP2", "SegmentObject", "TestSupport",
             .product(name: "Yams", package: "Yams"),

@@ -1,0 +1,77 @@
+/// A broken promise: what a fuzzer reports as a crash.
+public struct FuzzViolation: Error, CustomStringConvertible, Sendable {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
+}
+
+/// The checks a fuzzing run can drive, by what its input bytes are.
+public enum FuzzInput: String, CaseIterable, Sendable {
+    /// A push's pprof bytes (`IngestCheck`).
+    case profile
+    /// A whole `PushRequest` message (`IngestCheck`).
+    case push
+    /// A client's bytes on a gRPC connection (`GRPCServerCheck`).
+    case grpc
+    /// A client's bytes on the operational HTTP port (`HTTP1RequestCheck`).
+    case http1
+    /// A memberlist member's push/pull reply (`MemberlistReplyCheck`).
+    case memberlist
+
+    /// The ingest checks push a valid seed profile before each input.
+    public var pushesProfiles: Bool { self == .profile || self == .push }
+}
+
+/// One check, ready for input after input.
+public enum FuzzTarget {
+    case ingest(IngestCheck)
+    case grpc(GRPCServerCheck)
+    case http1(HTTP1RequestCheck)
+    case memberlist(MemberlistReplyCheck)
+
+    /// `seedProfile`: the valid profile the ingest checks push before each input (unread by the others).
+    public init(_ input: FuzzInput, seedProfile: [UInt8]) throws(FuzzViolation) {
+        switch input {
+        case .profile: self = .ingest(try IngestCheck(seedProfile: seedProfile, input: .profile))
+        case .push: self = .ingest(try IngestCheck(seedProfile: seedProfile, input: .push))
+        case .grpc: self = .grpc(GRPCServerCheck())
+        case .http1: self = .http1(HTTP1RequestCheck())
+        case .memberlist: self = .memberlist(MemberlistReplyCheck())
+        }
+    }
+
+    /// Runs the check on `bytes`; what happened, in words.
+    @discardableResult
+    public func run(_ bytes: UnsafeRawBufferPointer) throws(FuzzViolation) -> String {
+        switch self {
+        case .ingest(let check): "\(try check.check(bytes))"
+        case .grpc(let check): "\(try check.check(bytes))"
+        case .http1(let check): "\(try check.check(bytes))"
+        case .memberlist(let check): check.check(bytes)
+        }
+    }
+
+    /// A fuzzing run's first inputs for `input`, made of the corpus `profiles`: the files
+    /// themselves, as push messages, grpc-go conversations pushing the small ones at several
+    /// read sizes (a window of 64 KiB carries several); or, made of nothing, requests to the
+    /// operational port and memberlist replies.
+    public static func seeds(for input: FuzzInput, profiles: [(name: String, bytes: [UInt8])]) -> [(name: String, bytes: [UInt8])] {
+        switch input {
+        case .profile:
+            return profiles
+        case .push:
+            return profiles.map { ($0.name, IngestCheck.push(profile: $0.bytes)) }
+        case .grpc:
+            let pushes = profiles.map { IngestCheck.push(profile: $0.bytes) }.filter { $0.count <= 8 << 10 }
+            return [false, true].flatMap { gzip in
+                [UInt8(0), 3, 200].map { readSize in
+                    ("conversation-\(gzip ? "gzip" : "identity")-\(readSize)", GRPCServerCheck.clientBytes(pushing: pushes, gzip: gzip, readSize: readSize))
+                }
+            }
+        case .http1:
+            return HTTP1RequestCheck.seeds
+        case .memberlist:
+            return MemberlistReplyCheck.seeds
+        }
+    }
+}
