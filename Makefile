@@ -155,8 +155,8 @@ fuzz: deps
 	$(SWIFT) build --product fuzz
 	mkdir -p $(FUZZ_DIR)/corpus-$(FUZZ_INPUT)
 	FUZZ_INPUT=$(FUZZ_INPUT) $$($(SWIFT) build --show-bin-path)/fuzz --seeds $(FUZZ_DIR)/corpus-$(FUZZ_INPUT) $(TESTDATA)/pprof
-	cd $(FUZZ_DIR) && SWIFT_BACKTRACE=enable=no FUZZ_INPUT=$(FUZZ_INPUT) FUZZ_SEED=$(abspath $(TESTDATA))/pprof/profile_nodejs \
-	  $$($(SWIFT) build -c release --scratch-path $(FUZZ_DIR) --show-bin-path)/fuzz \
+	bin=$$($(SWIFT) build -c release --scratch-path $(FUZZ_DIR) --show-bin-path); cd $(FUZZ_DIR) && \
+	  SWIFT_BACKTRACE=enable=no FUZZ_INPUT=$(FUZZ_INPUT) FUZZ_SEED=$(abspath $(TESTDATA))/pprof/profile_nodejs $$bin/fuzz \
 	  -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -max_len=300000 -print_final_stats=1 $(FUZZ_FLAGS) corpus-$(FUZZ_INPUT)
 
 fuzz-replay: deps
