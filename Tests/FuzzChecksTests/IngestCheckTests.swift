@@ -66,6 +66,21 @@ import TestSupport
         #expect(accepted > 0 && refused > 0, "accepted \(accepted), refused \(refused)")
     }
 
+    /// Pushes for several datasets in one segment, refused ones among them.
+    @Test func sequencesKeepThePromise() throws {
+        let check = try IngestCheck(seedProfile: try TestData.bytes(TestData.pprofDirectory.appendingPathComponent("profile_nodejs")),
+                                    input: .profileSequence)
+        let profiles = try TestData.pprofFiles().map { (name: $0.lastPathComponent, bytes: try TestData.bytes($0)) }
+        for seed in FuzzTarget.seeds(for: .sequence, profiles: profiles) {
+            #expect(try Self.outcome(check, seed.bytes) == .accepted, "\(seed.name)")
+        }
+        let good = [UInt8(6)] + (try Self.rawProfile("profile_python"))
+        let garbage: [UInt8] = [1, 0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 1, 2, 3, 4, 5, 6]  // a length past the end
+        let separator = IngestCheck.sequenceSeparator
+        #expect(try Self.outcome(check, good + separator + garbage + separator + good) == .accepted)
+        #expect(try Self.outcome(check, garbage + separator + garbage) == .refused(.profileUndecodable))
+    }
+
     static func rawProfile(_ name: String) throws -> [UInt8] {
         let file = try TestData.bytes(TestData.pprofDirectory.appendingPathComponent(name))
         let inflater = ProfileInflater()

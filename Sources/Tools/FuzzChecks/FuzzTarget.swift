@@ -11,6 +11,8 @@ public enum FuzzInput: String, CaseIterable, Sendable {
     case profile
     /// A whole `PushRequest` message (`IngestCheck`).
     case push
+    /// Several pushes' pprof bytes for several datasets into one segment (`IngestCheck`).
+    case sequence
     /// A client's bytes on a gRPC connection (`GRPCServerCheck`).
     case grpc
     /// A client's bytes on the operational HTTP port (`HTTP1RequestCheck`).
@@ -19,7 +21,7 @@ public enum FuzzInput: String, CaseIterable, Sendable {
     case memberlist
 
     /// The ingest checks push a valid seed profile before each input.
-    public var pushesProfiles: Bool { self == .profile || self == .push }
+    public var pushesProfiles: Bool { self == .profile || self == .push || self == .sequence }
 }
 
 /// One check, ready for input after input.
@@ -34,6 +36,7 @@ public enum FuzzTarget {
         switch input {
         case .profile: self = .ingest(try IngestCheck(seedProfile: seedProfile, input: .profile))
         case .push: self = .ingest(try IngestCheck(seedProfile: seedProfile, input: .push))
+        case .sequence: self = .ingest(try IngestCheck(seedProfile: seedProfile, input: .profileSequence))
         case .grpc: self = .grpc(GRPCServerCheck())
         case .http1: self = .http1(HTTP1RequestCheck())
         case .memberlist: self = .memberlist(MemberlistReplyCheck())
@@ -52,7 +55,7 @@ public enum FuzzTarget {
     }
 
     /// A fuzzing run's first inputs for `input`, made of the corpus `profiles`: the files
-    /// themselves, as push messages, grpc-go conversations pushing the small ones at several
+    /// themselves, as push messages, in runs of three, grpc-go conversations pushing the small ones at several
     /// read sizes (a window of 64 KiB carries several); or, made of nothing, requests to the
     /// operational port and memberlist replies.
     public static func seeds(for input: FuzzInput, profiles: [(name: String, bytes: [UInt8])]) -> [(name: String, bytes: [UInt8])] {
@@ -61,6 +64,13 @@ public enum FuzzTarget {
             return profiles
         case .push:
             return profiles.map { ($0.name, IngestCheck.push(profile: $0.bytes)) }
+        case .sequence:
+            // Runs of three of the smaller files, each for another tenant and service.
+            let small = profiles.filter { $0.bytes.count <= 64 << 10 }
+            return small.indices.map { i in
+                let run = (0 ..< 3).map { k in [UInt8(truncatingIfNeeded: i + 5 * k)] + small[(i + k) % small.count].bytes }
+                return ("sequence-\(i)", Array(run.joined(separator: IngestCheck.sequenceSeparator)))
+            }
         case .grpc:
             let pushes = profiles.map { IngestCheck.push(profile: $0.bytes) }.filter { $0.count <= 8 << 10 }
             return [false, true].flatMap { gzip in

@@ -18,7 +18,13 @@ public final class IngestCheck {
         case profile
         /// A whole `PushRequest` message, as a gRPC frame carries it.
         case push
+        /// Several pushes' pprof bytes, cut at `sequenceSeparator`, each for one of four
+        /// tenants and one of four services (its first byte picks them), into one segment.
+        case profileSequence
     }
+
+    /// Where a `profileSequence` input is cut into pushes.
+    public static let sequenceSeparator: [UInt8] = Array("\u{0}PUSH\u{0}".utf8)
 
     public enum Outcome: Equatable, Sendable, CustomStringConvertible {
         case accepted
@@ -62,6 +68,7 @@ public final class IngestCheck {
         let outcome = switch input {
         case .profile: Self.ingest(Self.push(profile: Array(bytes), tenant: Self.tenant), into: accumulator)
         case .push: Self.ingest(bytes, into: accumulator)
+        case .profileSequence: try ingestSequence(bytes)
         }
         if case .refused(let kind) = outcome, (accumulator.accumulatedBytes, accumulator.pushCount) != before {
             throw FuzzViolation("a push refused (\(kind)) changed the accumulator's counts")
@@ -87,6 +94,44 @@ public final class IngestCheck {
             }
         }
         return outcome
+    }
+
+    /// Every push of a sequence, each checked to leave the counts as they were when refused;
+    /// accepted when any was (the flushed object is then verified), else the last refusal.
+    private func ingestSequence(_ bytes: UnsafeRawBufferPointer) throws(FuzzViolation) -> Outcome {
+        var outcome = Outcome.refused(.profileUndecodable)
+        var anyAccepted = false
+        for part in Self.parts(bytes) {
+            let selector = part.first ?? 0
+            let labels: [(name: ByteString, value: ByteString)] = [("__name__", "process_cpu"), ("service_name", ByteString("svc-\(selector >> 2 & 3)"))]
+            let message = PushRequestMessage(tenantID: ByteString("tenant-\(selector & 3)"), labels: labels, profile: Array(part.dropFirst()),
+                                             profileID: Array(0 ..< 16), shard: 1).encode()
+            let before = (accumulator.accumulatedBytes, accumulator.pushCount)
+            outcome = Self.ingest(message, into: accumulator)
+            if case .refused(let kind) = outcome, (accumulator.accumulatedBytes, accumulator.pushCount) != before {
+                throw FuzzViolation("push \(selector) of a sequence refused (\(kind)) changed the accumulator's counts")
+            }
+            if outcome == .accepted { anyAccepted = true }
+        }
+        return anyAccepted ? .accepted : outcome
+    }
+
+    /// `bytes` cut at every `sequenceSeparator`.
+    static func parts(_ bytes: UnsafeRawBufferPointer) -> [ArraySlice<UInt8>] {
+        let all = Array(bytes), separator = sequenceSeparator
+        var parts: [ArraySlice<UInt8>] = []
+        var start = 0, i = 0
+        while i + separator.count <= all.count {
+            if all[i ..< i + separator.count].elementsEqual(separator) {
+                parts.append(all[start ..< i])
+                i += separator.count
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        parts.append(all[start...])
+        return parts
     }
 
     /// The bytes of `tenant`'s service datasets in `object` (which verified), in order.
