@@ -1,3 +1,23 @@
+/// An input as a socket hands it over: its first byte picks the sizes of the reads the rest
+/// arrives in (so that frames and messages span reads in every way).
+struct SocketReads: Sequence, IteratorProtocol {
+    private var rest: UnsafeRawBufferPointer
+    private var size: Int
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        rest = bytes.isEmpty ? bytes : UnsafeRawBufferPointer(rebasing: bytes.dropFirst())
+        size = 1 + Int(bytes.first ?? 0) * 37
+    }
+
+    mutating func next() -> UnsafeRawBufferPointer? {
+        guard !rest.isEmpty else { return nil }
+        let read = UnsafeRawBufferPointer(rebasing: rest.prefix(size))
+        rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(read.count))
+        size = size * 7 % 4093 + 1
+        return read
+    }
+}
+
 /// A broken promise: what a fuzzer reports as a crash.
 public struct FuzzViolation: Error, CustomStringConvertible, Sendable {
     public var description: String

@@ -10,9 +10,7 @@ import HTTP2
 /// answers every call, as the service does.
 public struct GRPCServerCheck {
     /// The service's methods (`GRPCConnectionHandler.methods`).
-    public static let methods: [ByteString] = [
-        "/segmentwriter.v1.SegmentWriterService/Push", "/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
-    ]
+    public static let methods: [ByteString] = ["/segmentwriter.v1.SegmentWriterService/Push", GRPCHealth.checkPath, GRPCHealth.watchPath]
     /// Small limits, so that inputs a fuzzer can make reach them.
     public static let maxMessageBytes = 64 << 10
     public static let budgetBytes = 256 << 10
@@ -37,7 +35,7 @@ public struct GRPCServerCheck {
 
     public init() {}
 
-    /// A client's bytes into a fresh server connection; the first byte picks the read sizes.
+    /// A client's bytes into a fresh server connection, in `SocketReads`.
     public func check(_ bytes: UnsafeRawBufferPointer) throws(FuzzViolation) -> Summary {
         let budget = Budget()
         var configuration = GRPCServerConfiguration(methods: Self.methods)
@@ -48,12 +46,8 @@ public struct GRPCServerCheck {
         var out = ByteWriter()
         connection.start(into: &out)
         var summary = Summary()
-        var stream = bytes.isEmpty ? bytes : UnsafeRawBufferPointer(rebasing: bytes.dropFirst())
-        var readSize = 1 + Int(bytes.first ?? 0) * 37
-        while !stream.isEmpty, summary.connectionError == nil {
-            var input = UnsafeRawBufferPointer(rebasing: stream.prefix(readSize))
-            stream = UnsafeRawBufferPointer(rebasing: stream.dropFirst(input.count))
-            readSize = readSize * 7 % 4093 + 1
+        for read in SocketReads(bytes) where summary.connectionError == nil {
+            var input = read
             while let event = connection.next(&input, into: &out) {
                 try handle(event, connection, &out, &summary)
             }

@@ -25,16 +25,12 @@ public struct HTTP1RequestCheck {
         ("body", "\u{7}POST /ready HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.0\r\n\r\n"),
     ].map { ($0.0, Array($0.1.utf8)) }
 
-    /// The first byte picks the read sizes.
+    /// A client's bytes, in `SocketReads`.
     public func check(_ bytes: UnsafeRawBufferPointer) throws(FuzzViolation) -> Summary {
         var parser = HTTP1RequestParser(maxHeadBytes: Self.maxHeadBytes, maxBodyBytes: Self.maxBodyBytes)
         var summary = Summary()
-        var stream = bytes.isEmpty ? bytes : UnsafeRawBufferPointer(rebasing: bytes.dropFirst())
-        var readSize = 1 + Int(bytes.first ?? 0) * 13
-        while !stream.isEmpty {
-            parser.append(UnsafeRawBufferPointer(rebasing: stream.prefix(readSize)))
-            stream = UnsafeRawBufferPointer(rebasing: stream.dropFirst(readSize))
-            readSize = readSize * 7 % 2039 + 1
+        for read in SocketReads(bytes) {
+            parser.append(read)
             while true {
                 let request: HTTP1Request?
                 do throws(HTTP1ParseError) { request = try parser.next() } catch {
