@@ -27,6 +27,8 @@ struct DatasetHead {
     /// Samples of this dataset's rows; they live in the shard's `SampleArena`, one run per row
     /// (`Row.sampleStart` is the run's arena position).
     private(set) var sampleCount = 0
+    /// Those of them in rows with span or trace ids (the rest leave the id columns unwritten).
+    private(set) var sampleIDCount = 0
     private(set) var comments: ArenaColumn<Int64>
     /// One set per push that produced rows here (shared by that push's rows).
     private(set) var annotations: LabelSetArena
@@ -61,7 +63,8 @@ struct DatasetHead {
     var accumulatedBytes: Int {
         symbols.accumulatedBytes + seriesLabels.byteCount + seriesFingerprint.byteCount + seriesMinTime.byteCount
             + seriesMaxTime.byteCount + seriesByFingerprint.byteCount
-            + rows.byteCount + sampleCount * SampleArena.bytesPerSample + comments.byteCount + annotations.byteCount
+            + rows.byteCount + sampleCount * SampleArena.valueBytesPerSample + sampleIDCount * SampleArena.idBytesPerSample
+            + comments.byteCount + annotations.byteCount
     }
 
     /// Bytes of the columns' blocks: what `reset` keeps. Samples are the shard arena's
@@ -97,6 +100,7 @@ struct DatasetHead {
         seriesByFingerprint.reset()
         rows.reset()
         sampleCount = 0
+        sampleIDCount = 0
         comments.reset()
         annotations.reset()
         annotationsOfPush = -1
@@ -267,7 +271,13 @@ struct DatasetHead {
             Self.writeRun(type: t, types: p.typeCount, order: order, samples: samples, values: x.split.values(of: p), x,
                           hasSpans: hasSpans, hasTraces: hasTraces, arena: arena)
         }
-        if let (_, n, _) = run { sampleCount += n }
+        if let (start, n, _) = run {
+            sampleCount += n
+            if hasSpans || hasTraces {
+                sampleIDCount += n
+                arena.wroteIDs(upTo: start + n)
+            }
+        }
         return run
     }
 

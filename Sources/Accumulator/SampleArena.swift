@@ -3,7 +3,8 @@ import Arena
 /// The sample columns of one shard (stack id, value, span id, trace id: 36 bytes a sample),
 /// shared by all of its datasets: each row's samples are one contiguous run, bump-allocated
 /// at the end. A row without span or trace ids (most profiles) leaves those two columns of
-/// its run unwritten (`Row.hasSampleIDs`), so their pages are touched only by rows with ids.
+/// its run unwritten (`Row.hasSampleIDs`), so their pages are touched only by rows with ids,
+/// and such a row's samples are accounted 12 bytes each, not 36.
 /// The address space for `capacity` samples is reserved once, when the shard is created, with
 /// `mmap(MAP_NORESERVE)`; the kernel commits it a page at a time as samples first reach it.
 /// `reset()` after a flush only moves the bump pointer back, so the pages stay committed and
@@ -22,6 +23,10 @@ final class SampleArena {
     private(set) var count = 0
     /// Samples committed by earlier segments (the high-water mark): memory already resident.
     private(set) var highWater = 0
+    /// The end of the last run written with span and trace ids since the last `reset()`, and
+    /// the same of earlier segments: below it those columns' pages may be resident.
+    private(set) var idEnd = 0
+    private(set) var idHighWater = 0
 
     let stacks: UnsafeMutablePointer<UInt32>
     let values: UnsafeMutablePointer<UInt64>
@@ -32,6 +37,10 @@ final class SampleArena {
     private let region: ColumnArena
 
     static let bytesPerSample = 36
+    /// A sample's stack id and value, written for every sample.
+    static let valueBytesPerSample = 12
+    /// A sample's span and trace ids, written only by rows that have them.
+    static let idBytesPerSample = bytesPerSample - valueBytesPerSample
 
     /// Reserves room for `capacity` samples. `reserve` maps that many bytes or returns nil
     /// with `errno` set (tests substitute a failing one). A failed reservation does not stop
@@ -52,11 +61,12 @@ final class SampleArena {
 
     var remaining: Int { capacity - count }
 
-    /// Bytes of samples allocated since the last reset.
-    var usedBytes: Int { count * Self.bytesPerSample }
-
-    /// Bytes the arena has committed so far (its resident share; bounded by `capacity`).
-    var committedBytes: Int { max(count, highWater) * Self.bytesPerSample }
+    /// Bytes the arena has committed so far (its resident share; bounded by `capacity`): the
+    /// stack and value columns up to the furthest sample, the id columns up to the furthest
+    /// run written with ids.
+    var committedBytes: Int {
+        max(count, highWater) * Self.valueBytesPerSample + max(idEnd, idHighWater) * Self.idBytesPerSample
+    }
 
     /// Appends `n` samples and returns the first one's position. The caller checked `remaining`
     /// before committing its push (a push never fails half way).
@@ -74,9 +84,17 @@ final class SampleArena {
         count -= n
     }
 
+    /// The run just written, ending at `end`, wrote span and trace ids.
+    func wroteIDs(upTo end: Int) {
+        precondition(end <= count, "ids written past the allocated samples")
+        idEnd = max(idEnd, end)
+    }
+
     /// Forgets every sample; the committed pages are kept for the next segment.
     func reset() {
         highWater = max(highWater, count)
+        idHighWater = max(idHighWater, idEnd)
         count = 0
+        idEnd = 0
     }
 }

@@ -385,6 +385,30 @@ extension MemoryAccountingTests {
 }
 
 extension MemoryAccountingTests {
+    /// A row without span or trace ids leaves those columns of its run unwritten and is
+    /// accounted 12 bytes a sample; a row with them 36, and the id columns count as resident
+    /// up to its run's end.
+    @Test func onlyRowsWithIDsAccountTheIDColumns() throws {
+        let acc = ShardAccumulator(limits: AccumulatorLimits(accumulatedBytesMax: 64 << 20))
+        try acc.ingest(TestPush(tenant: "t", labels: HeadSemanticsTests.base, profile: try corpusFile("profile_ruby"), id: profileID(1)))
+        let plain = acc.samples.count
+        #expect(plain > 0 && acc.samples.idEnd == 0)
+        let plainBytes = acc.accumulatedBytes
+        try acc.ingest(TestPush(tenant: "u", labels: HeadSemanticsTests.base,
+                                profile: try corpusFile("single_group_with_optional_span_id.pb.gz"), id: profileID(2)))
+        let withIDs = acc.samples.count - plain
+        #expect(withIDs > 0 && acc.samples.idEnd == acc.samples.count)
+        #expect(acc.accumulatedBytes - plainBytes > withIDs * SampleArena.bytesPerSample)
+        let total = acc.samples.count
+        _ = acc.flushObject()
+        #expect(acc.samples.committedBytes == total * SampleArena.valueBytesPerSample + total * SampleArena.idBytesPerSample)
+
+        // The next segment without ids keeps what is resident, and writes no id column.
+        try acc.ingest(TestPush(tenant: "t", labels: HeadSemanticsTests.base, profile: try corpusFile("profile_ruby"), id: profileID(3)))
+        #expect(acc.samples.idEnd == 0)
+        #expect(acc.samples.committedBytes == total * SampleArena.bytesPerSample)
+    }
+
     /// Every dataset of a shard writes its samples into the shard's one arena, reserved at
     /// start-up: a later segment whose samples belong to another dataset reuses the pages the
     /// first committed, and the arena commits no more than its largest segment needed.
@@ -397,14 +421,14 @@ extension MemoryAccountingTests {
         let segment = acc.samples.count
         #expect(segment > 0)
         _ = acc.flushObject()
-        #expect(acc.samples.count == 0 && acc.samples.committedBytes == segment * SampleArena.bytesPerSample)
+        #expect(acc.samples.count == 0 && acc.samples.committedBytes == segment * SampleArena.valueBytesPerSample)
 
         try acc.ingest(TestPush(tenant: "t", labels: [("__name__", "cpu"), ("service_name", "b")], profile: profile, id: profileID(2)))
         #expect(acc.samples.count == segment)
-        #expect(acc.samples.committedBytes == segment * SampleArena.bytesPerSample)
+        #expect(acc.samples.committedBytes == segment * SampleArena.valueBytesPerSample)
         _ = acc.flushObject()
         try acc.ingest(TestPush(tenant: "t", labels: [("__name__", "cpu"), ("service_name", "b")], profile: profile, id: profileID(3)))
         try acc.ingest(TestPush(tenant: "u", labels: [("__name__", "cpu"), ("service_name", "b")], profile: profile, id: profileID(4)))
-        #expect(acc.samples.committedBytes == 2 * segment * SampleArena.bytesPerSample)
+        #expect(acc.samples.committedBytes == 2 * segment * SampleArena.valueBytesPerSample)
     }
 }
