@@ -39,6 +39,8 @@ public enum FuzzInput: String, CaseIterable, Sendable {
     case http1
     /// A memberlist member's push/pull reply (`MemberlistReplyCheck`).
     case memberlist
+    /// An S3 endpoint's answers (`S3ResponseCheck`).
+    case s3
 
     /// The ingest checks push a valid seed profile before each input.
     public var pushesProfiles: Bool { self == .profile || self == .push || self == .sequence }
@@ -50,6 +52,7 @@ public enum FuzzTarget {
     case grpc(GRPCServerCheck)
     case http1(HTTP1RequestCheck)
     case memberlist(MemberlistReplyCheck)
+    case s3(S3ResponseCheck)
 
     /// `seedProfile`: the valid profile the ingest checks push before each input (unread by the others).
     public init(_ input: FuzzInput, seedProfile: [UInt8]) throws(FuzzViolation) {
@@ -60,6 +63,7 @@ public enum FuzzTarget {
         case .grpc: self = .grpc(GRPCServerCheck())
         case .http1: self = .http1(HTTP1RequestCheck())
         case .memberlist: self = .memberlist(MemberlistReplyCheck())
+        case .s3: self = .s3(S3ResponseCheck())
         }
     }
 
@@ -71,13 +75,14 @@ public enum FuzzTarget {
         case .grpc(let check): "\(try check.check(bytes))"
         case .http1(let check): "\(try check.check(bytes))"
         case .memberlist(let check): check.check(bytes)
+        case .s3(let check): "\(try check.check(bytes))"
         }
     }
 
     /// A fuzzing run's first inputs for `input`, made of the corpus `profiles`: the files
     /// themselves, as push messages, in runs of three, grpc-go conversations pushing the small ones at several
     /// read sizes (a window of 64 KiB carries several); or, made of nothing, requests to the
-    /// operational port and memberlist replies.
+    /// operational port, memberlist replies and S3 answers.
     public static func seeds(for input: FuzzInput, profiles: [(name: String, bytes: [UInt8])]) -> [(name: String, bytes: [UInt8])] {
         switch input {
         case .profile:
@@ -102,6 +107,8 @@ public enum FuzzTarget {
             return HTTP1RequestCheck.seeds
         case .memberlist:
             return MemberlistReplyCheck.seeds
+        case .s3:
+            return S3ResponseCheck.seeds
         }
     }
 }
