@@ -162,7 +162,8 @@ fuzz: deps
 
 fuzz-replay: deps
 	$(SWIFT) build --product fuzz
-	FUZZ_INPUT=$(FUZZ_INPUT) FUZZ_SEED=$(TESTDATA)/pprof/profile_nodejs $$($(SWIFT) build --show-bin-path)/fuzz $(FUZZ_FILES)
+	@files=$$(ls -d $(FUZZ_FILES) 2>/dev/null); if [ -z "$$files" ]; then echo "nothing to replay: no $(FUZZ_FILES)"; exit 0; fi; \
+	FUZZ_INPUT=$(FUZZ_INPUT) FUZZ_SEED=$(TESTDATA)/pprof/profile_nodejs $$($(SWIFT) build --show-bin-path)/fuzz $$files
 
 # Regression check against the committed Benchmarks/Thresholds/*.p90.json (wall clock and malloc
 # counts; tolerances in Benchmarks/Benchmarks/SegmentBenchmarks/SegmentBenchmarks.swift). Fails on
