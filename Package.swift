@@ -132,7 +132,7 @@ let package = Package(
         // fuzzer (`make fuzz`) and its replay.
         .target(
             name: "FuzzChecks",
-            dependencies: ["Accumulator", "Pprof", "SegmentObject", "GRPC", "HTTP2", "HTTP1", "Membership", "ObjectStorage", "BinaryCoding"],
+            dependencies: ["Accumulator", "Pprof", "SegmentObject", "GRPC", "HTTP2", "HTTP1", "Membership", "ObjectStorage", "Metastore", "BinaryCoding"],
             path: "Sources/Tools/FuzzChecks",
             exclude: ["README.md"]
         ),

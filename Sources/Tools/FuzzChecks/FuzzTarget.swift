@@ -35,6 +35,8 @@ public enum FuzzInput: String, CaseIterable, Sendable {
     case sequence
     /// A client's bytes on a gRPC connection (`GRPCServerCheck`).
     case grpc
+    /// A metastore's answers to an AddBlock call (`GRPCClientCheck`).
+    case metastore
     /// A client's bytes on the operational HTTP port (`HTTP1RequestCheck`).
     case http1
     /// A memberlist member's push/pull reply (`MemberlistReplyCheck`).
@@ -50,6 +52,7 @@ public enum FuzzInput: String, CaseIterable, Sendable {
 public enum FuzzTarget {
     case ingest(IngestCheck)
     case grpc(GRPCServerCheck)
+    case metastore(GRPCClientCheck)
     case http1(HTTP1RequestCheck)
     case memberlist(MemberlistReplyCheck)
     case s3(S3ResponseCheck)
@@ -61,6 +64,7 @@ public enum FuzzTarget {
         case .push: self = .ingest(try IngestCheck(seedProfile: seedProfile, input: .push))
         case .sequence: self = .ingest(try IngestCheck(seedProfile: seedProfile, input: .profileSequence))
         case .grpc: self = .grpc(GRPCServerCheck())
+        case .metastore: self = .metastore(GRPCClientCheck())
         case .http1: self = .http1(HTTP1RequestCheck())
         case .memberlist: self = .memberlist(MemberlistReplyCheck())
         case .s3: self = .s3(S3ResponseCheck())
@@ -73,6 +77,7 @@ public enum FuzzTarget {
         switch self {
         case .ingest(let check): "\(try check.check(bytes))"
         case .grpc(let check): "\(try check.check(bytes))"
+        case .metastore(let check): "\(try check.check(bytes))"
         case .http1(let check): "\(try check.check(bytes))"
         case .memberlist(let check): check.check(bytes)
         case .s3(let check): "\(try check.check(bytes))"
@@ -82,7 +87,7 @@ public enum FuzzTarget {
     /// A fuzzing run's first inputs for `input`, made of the corpus `profiles`: the files
     /// themselves, as push messages, in runs of three, grpc-go conversations pushing the small ones at several
     /// read sizes (a window of 64 KiB carries several); or, made of nothing, requests to the
-    /// operational port, memberlist replies and S3 answers.
+    /// operational port, a metastore's answers, memberlist replies and S3 answers.
     public static func seeds(for input: FuzzInput, profiles: [(name: String, bytes: [UInt8])]) -> [(name: String, bytes: [UInt8])] {
         switch input {
         case .profile:
@@ -103,6 +108,8 @@ public enum FuzzTarget {
                     ("conversation-\(gzip ? "gzip" : "identity")-\(readSize)", GRPCServerCheck.clientBytes(pushing: pushes, gzip: gzip, readSize: readSize))
                 }
             }
+        case .metastore:
+            return GRPCClientCheck.seeds
         case .http1:
             return HTTP1RequestCheck.seeds
         case .memberlist:

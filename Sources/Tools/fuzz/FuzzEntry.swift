@@ -6,8 +6,8 @@ import Foundation
 //   check on each input it makes; a broken promise traps, so libFuzzer keeps the input as a crash;
 // - plainly: `fuzz FILE|DIR...` replays inputs (a crash libFuzzer kept, a corpus) through the
 //   same check and prints each outcome.
-// Both read FUZZ_INPUT (`FuzzInput`: `profile`, the default, `push`, `sequence`, `grpc`, `http1`,
-// `memberlist` or `s3`) and FUZZ_SEED (the seed profile's path, for the ingest checks); `fuzz --seeds`
+// Both read FUZZ_INPUT (`FuzzInput`: `profile`, the default, `push`, `sequence`, `grpc`,
+// `metastore`, `http1`, `memberlist` or `s3`) and FUZZ_SEED (the seed profile's path, for the ingest checks); `fuzz --seeds`
 // writes a run's first inputs.
 
 /// FUZZ_INPUT.
@@ -66,7 +66,7 @@ enum FuzzReplay {
     static func main() {
         var paths = CommandLine.arguments.dropFirst()
         guard !paths.isEmpty else {
-            print("usage: [FUZZ_INPUT=profile|push|sequence|grpc|http1|memberlist|s3] [FUZZ_SEED=FILE] fuzz FILE|DIR...")
+            print("usage: [FUZZ_INPUT=profile|push|sequence|grpc|metastore|http1|memberlist|s3] [FUZZ_SEED=FILE] fuzz FILE|DIR...")
             print("       [FUZZ_INPUT=...] fuzz --seeds OUT_DIR PROFILE_DIR  (a fuzzing run's first inputs, made of the profiles)")
             exit(2)
         }
