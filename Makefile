@@ -135,10 +135,10 @@ ingest-perf: deps
 # FUZZ_INPUT=push whole PushRequest messages, FUZZ_INPUT=sequence several pushes into one segment
 # (`IngestCheck`: refused ⇒ the accumulator unchanged, accepted ⇒ the flushed object verifies);
 # FUZZ_INPUT=grpc a client's bytes on a gRPC connection, FUZZ_INPUT=http1 on the operational
-# port; FUZZ_INPUT=metastore, memberlist and s3 what those peers answer. Each starts from seeds (`fuzz --seeds`)
-# and keeps what it learns in $(FUZZ_DIR)/corpus-$(FUZZ_INPUT). A broken promise or a crash is
-# kept as $(FUZZ_DIR)/crash-*; `make fuzz-replay FUZZ_FILES=...` replays inputs without the
-# sanitizer. libFuzzer's own `main` is not linked (SwiftPM names the entry point itself): its
+# port; FUZZ_INPUT=metastore, memberlist and s3 what those peers answer. Each starts from seeds
+# (`fuzz --seeds`) and keeps what it learns in $(FUZZ_DIR)/corpus-$(FUZZ_INPUT). A broken promise
+# or a crash is kept as $(FUZZ_DIR)/crash-*; `make fuzz-replay FUZZ_FILES=...` replays inputs
+# without the sanitizer. libFuzzer's own `main` is not linked (SwiftPM names the entry point itself): its
 # driver is called from ours, hence the no-main runtime and the C++ library it needs. Swift's
 # backtracer is off there: libFuzzer's and AddressSanitizer's handlers report a crash.
 TESTDATA ?= ../shared/testdata
