@@ -128,7 +128,7 @@ let package = Package(
             path: "Sources/Tools/loadgen"
         ),
 
-        // What the ingest path and the gRPC server promise for any input, one check per input, for a
+        // What the parts facing the network promise for any input, one check per input, for a
         // fuzzer (`make fuzz`) and its replay.
         .target(
             name: "FuzzChecks",

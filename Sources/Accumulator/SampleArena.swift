@@ -23,9 +23,9 @@ final class SampleArena {
     private(set) var count = 0
     /// Samples committed by earlier segments (the high-water mark): memory already resident.
     private(set) var highWater = 0
-    /// The end of the last run written with span and trace ids since the last `reset()`, and
-    /// the same of earlier segments: below it those columns' pages may be resident.
+    /// The end of the furthest run written with span and trace ids since the last `reset()`.
     private(set) var idEnd = 0
+    /// The same for earlier segments: below it those columns' pages may be resident.
     private(set) var idHighWater = 0
 
     let stacks: UnsafeMutablePointer<UInt32>
