@@ -2,13 +2,15 @@
 SWIFT ?= swift
 APT_PACKAGES := liburing-dev libzstd-dev libdeflate-dev libssl-dev pkg-config
 # Only the tests need these: Go and the Debian-packaged memberlist build the ring test's peer.
-TEST_APT_PACKAGES := golang-go golang-github-hashicorp-memberlist-dev golang-github-golang-snappy-dev
+TEST_APT_PACKAGES := golang-go golang-github-hashicorp-memberlist-dev golang-github-golang-snappy-dev golang-google-grpc-dev
 MEMBERLIST_PEER := .build/memberlist-peer/peer
+GRPC_GO_CLIENT := .build/grpc-go-client/client
+GRPC_GO_METASTORE := .build/grpc-go-metastore/metastore
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: all deps test-deps venv build build-release test swift-test python-test memberlist-peer run clean
+.PHONY: all deps test-deps venv build build-release test swift-test python-test memberlist-peer grpc-go-peers run clean
 .PHONY: bench bench-check bench-thresholds loadgen ingest-passes ingest-callgrind ingest-perf fuzz fuzz-replay
 
 all: build
@@ -57,9 +59,22 @@ $(MEMBERLIST_PEER): $(wildcard Tests/Peers/memberlist-peer/*.go) | test-deps
 
 memberlist-peer: $(MEMBERLIST_PEER)
 
-python-test: venv build $(MEMBERLIST_PEER)
+# Both gRPC peers in grpc-go, Debian's, likewise: the distributors' side of Push
+# (Tests/Peers/grpc-go-client) and a metastore double for AddBlock (Tests/Peers/grpc-go-metastore).
+$(GRPC_GO_CLIENT): $(wildcard Tests/Peers/grpc-go-client/*.go) | test-deps
+	cd Tests/Peers/grpc-go-client && GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= \
+	  GOCACHE=$(CURDIR)/.build/gocache go build -o $(CURDIR)/$(GRPC_GO_CLIENT) .
+
+$(GRPC_GO_METASTORE): $(wildcard Tests/Peers/grpc-go-metastore/*.go) | test-deps
+	cd Tests/Peers/grpc-go-metastore && GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= \
+	  GOCACHE=$(CURDIR)/.build/gocache go build -o $(CURDIR)/$(GRPC_GO_METASTORE) .
+
+grpc-go-peers: $(GRPC_GO_CLIENT) $(GRPC_GO_METASTORE)
+
+python-test: venv build $(MEMBERLIST_PEER) $(GRPC_GO_CLIENT) $(GRPC_GO_METASTORE)
 	SWIFT_BIN_PATH=$$($(SWIFT) build --show-bin-path) SEGTOOL=$$($(SWIFT) build --show-bin-path)/segtool \
-	  MEMBERLIST_PEER=$(CURDIR)/$(MEMBERLIST_PEER) $(PYTHON) -m pytest -q Tests/Python
+	  MEMBERLIST_PEER=$(CURDIR)/$(MEMBERLIST_PEER) GRPC_GO_CLIENT=$(CURDIR)/$(GRPC_GO_CLIENT) \
+	  GRPC_GO_METASTORE=$(CURDIR)/$(GRPC_GO_METASTORE) $(PYTHON) -m pytest -q Tests/Python
 
 test: swift-test python-test
 

@@ -180,6 +180,28 @@ import TestSupport
         #expect(blocks[0].1.first(named: "grpc-message") == "invalid UUID (got 15 bytes) 100%25%0A")
     }
 
+    /// grpc-go's client fails a unary call whose OK status comes without the response message
+    /// (trailers-only OK): ours reports it the same way, so a server that forgets the message
+    /// is caught by every test that pushes through our client.
+    @Test(arguments: [false, true])
+    func unaryOKWithoutResponseMessageIsACardinalityViolation(sendsMessage: Bool) {
+        let pair = GRPCPair()
+        _ = SpecExample.pushRequest.withUnsafeBytes { pair.client.unary(path: SpecExample.pushPath, request: $0, into: &pair.toServer) }
+        var finished: GRPCStatus?
+        pair.run(server: { event, out in
+            guard case .message(let c, _) = event else { return }
+            if sendsMessage {
+                [UInt8]().withUnsafeBytes { pair.server.respond(c, message: $0, into: &out) }
+            } else {
+                pair.server.finish(c, status: .ok, into: &out)
+            }
+        }, client: { event, _ in
+            if case .finished(_, let s, _) = event { finished = s }
+        })
+        #expect(finished == (sendsMessage ? .ok : GRPCStatus(.internalError,
+                                                             "cardinality violation: received no response message from non-server-streaming RPC")))
+    }
+
     @Test func clientResetMidMessageCancelsTheCall() {
         let pair = GRPCPair()
         let call = pair.client.startCall(path: SpecExample.pushPath, into: &pair.toServer)!

@@ -1,7 +1,5 @@
 """Starts Tests/Peers/memberlist-peer (a hashicorp/memberlist node with dskit's TCP transport and ring KV)."""
 import json
-import os
-import pathlib
 import re
 import signal
 import socket
@@ -10,24 +8,14 @@ import threading
 import time
 import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-SOURCE = ROOT / "Tests" / "Peers" / "memberlist-peer"
+from go_peers import go_peer
+
 RING_KEY = "collectors/segment-writer-ring"
 ACTIVE, LEAVING, PENDING, JOINING, LEFT = range(5)
 
-_build_lock = threading.Lock()
-
 
 def peer_binary():
-    """$MEMBERLIST_PEER (set by `make python-test`), else built here like the Makefile does."""
-    if os.environ.get("MEMBERLIST_PEER"):
-        return pathlib.Path(os.environ["MEMBERLIST_PEER"])
-    out = ROOT / ".build" / "memberlist-peer" / "peer"
-    with _build_lock:
-        env = dict(os.environ, GOPATH="/usr/share/gocode", GO111MODULE="off", GOFLAGS="",
-                   GOCACHE=str(ROOT / ".build" / "gocache"))
-        subprocess.run(["go", "build", "-o", str(out), "."], cwd=SOURCE, env=env, check=True)
-    return out
+    return go_peer("memberlist-peer", "peer", "MEMBERLIST_PEER")
 
 
 def wait_for(check, timeout, interval=0.1):

@@ -1,5 +1,7 @@
-"""AddBlock against grpcio metastore doubles (segment-object.md §10.4–§10.5, §11; §15 checks 15–16)."""
+"""AddBlock against metastore doubles served by grpcio and by grpc-go (segment-object.md §10.4–§10.5, §11;
+§15 checks 15–16)."""
 import concurrent.futures
+import json
 import pathlib
 import socket
 import subprocess
@@ -13,6 +15,7 @@ from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
 from conftest import TESTDATA
+from go_peers import go_peer
 from server_process import SegmentWriterProcess, bin_dir
 from test_segment_writer_server import blocks, call_status, make_request, stub
 
@@ -90,12 +93,40 @@ class MetastoreDouble:
         self.server.stop(0)
 
 
-@pytest.fixture
-def doubles(protos):
+class GoMetastoreDouble(MetastoreDouble):
+    """The same double served by grpc-go, the real metastore's gRPC server
+    (Tests/Peers/grpc-go-metastore): its HTTP/2 and status-details encoding, not grpcio's."""
+
+    def __init__(self, protos, behaviour="ok", leader=None, delay=0.0):
+        self.protos = protos
+        self.calls, self.remaining = [], []
+        self.lock = threading.Lock()
+        args = [str(go_peer("grpc-go-metastore", "metastore", "GRPC_GO_METASTORE")), f"-behaviour={behaviour}",
+                f"-delay={delay}s"]
+        if leader:
+            args += [f"-leader-id={leader[0]}", f"-leader-address={leader[1]}"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        self.port = int(json.loads(self.proc.stdout.readline())["address"].rsplit(":", 1)[1])
+        threading.Thread(target=self._read_calls, daemon=True).start()
+
+    def _read_calls(self):
+        for line in self.proc.stdout:
+            call = json.loads(line)
+            with self.lock:
+                self.calls.append(bytes.fromhex(call["block"]))
+                self.remaining.append(call["timeout_ms"] / 1000 if call["timeout_ms"] >= 0 else None)
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture(params=[MetastoreDouble, GoMetastoreDouble], ids=["grpcio", "grpc-go"])
+def doubles(protos, request):
     started = []
 
     def make(*args, **kwargs):
-        d = MetastoreDouble(protos, *args, **kwargs)
+        d = request.param(protos, *args, **kwargs)
         started.append(d)
         return d
 

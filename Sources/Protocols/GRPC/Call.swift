@@ -51,6 +51,8 @@ struct InboundCall {
     /// The peer's `grpc-encoding`.
     var encoding: MessageEncoding
     let decompressedBytesMax: Int
+    /// A unary call's response message has not arrived yet (client side).
+    var awaitsUnaryResponse = false
 
     /// Turns an assembled message into what the application gets, decompressing if flagged.
     func deliver(compressed: Bool, _ message: GRPCMessage, gzip: GzipCodec) throws(GRPCStatus) -> GRPCMessage {

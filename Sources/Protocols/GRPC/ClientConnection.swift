@@ -90,6 +90,7 @@ public final class GRPCClientConnection {
     public func unary(path: ByteString, request: UnsafeRawBufferPointer, metadata: [HeaderField] = [], timeoutNs: UInt64? = nil,
                       gzip compressed: Bool = false, into out: inout ByteWriter) -> CallID? {
         guard let call = startCall(path: path, metadata: metadata, timeoutNs: timeoutNs, gzip: compressed, into: &out) else { return nil }
+        calls[call.stream]?.awaitsUnaryResponse = true
         sendMessage(call, request, compressed: compressed, endStream: true, into: &out)
         return call
     }
@@ -145,6 +146,11 @@ public final class GRPCClientConnection {
             guard let raw = fields.first(named: GRPCHeader.grpcStatus), let code = Self.parseCode(raw) else {
                 return .finished(call_, GRPCStatus(.internalError, "server closed the stream without a valid grpc-status"), trailers: fields)
             }
+            if code == .ok && call.awaitsUnaryResponse {
+                // As grpc-go: a unary call that ends without its response message failed.
+                return .finished(call_, GRPCStatus(.internalError, "cardinality violation: received no response message from non-server-streaming RPC"),
+                                 trailers: fields)
+            }
             let message = fields.first(named: GRPCHeader.grpcMessage).map(GRPCPercentEncoding.decode) ?? .empty
             return .finished(call_, GRPCStatus(code, message), trailers: fields)
         }
@@ -167,6 +173,7 @@ public final class GRPCClientConnection {
                 let assembled = try calls[sid]!.assembler.next(&p.remaining)
                 pending = p
                 if let (compressed, message) = assembled {
+                    calls[sid]!.awaitsUnaryResponse = false
                     return .message(CallID(sid), try calls[sid]!.deliver(compressed: compressed, message, gzip: gzip))
                 }
             } catch {

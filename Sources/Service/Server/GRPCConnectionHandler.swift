@@ -133,7 +133,14 @@ final class GRPCConnectionHandler: ConnectionHandler {
         if status.code == .ok || status.code == .unknown {
             context.waitDuration(tenant: state.tenant ?? "").record(seconds(since: state.startNs))
         }
-        finish(call, status)
+        if status.code == .ok {
+            // A unary answer carries its one message, here an empty `PushResponse`. grpc-go, the
+            // distributors' client, fails a call that ends without it ("cardinality violation").
+            grpc.respond(call, message: UnsafeRawBufferPointer(start: nil, count: 0), into: &out)
+            end(call, outcome: .success)
+        } else {
+            finish(call, status)
+        }
         return true
     }
 

@@ -1,0 +1,138 @@
+// grpc-go-metastore: a double of Pyroscope's metastore for the writer's AddBlock client, served by
+// Debian's grpc-go, the server the real metastore runs (segment-object.md §10.4, §11). It answers
+// /metastore.v1.IndexService/AddBlock with an empty AddBlockResponse, or as a follower that names
+// the leader in the status details (google.rpc.Status with a raft_node.RaftNode{id, address}, as
+// the metastore's raft layer does), or with UNKNOWN or INVALID_ARGUMENT, or slowly.
+//
+//	metastore -listen 127.0.0.1:0 -behaviour follower -leader-id leader-0 -leader-address 127.0.0.1:9099
+//
+// The first line on stdout is {"address": "ip:port"}; then one line per AddBlock call:
+// {"block": hex of the request's BlockMeta bytes, "timeout_ms": the call's remaining deadline or -1}.
+//
+// Build (Debian packages golang-go, golang-google-grpc-dev): GOPATH=/usr/share/gocode GO111MODULE=off go build .
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	anypb "github.com/golang/protobuf/ptypes/any"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+const addBlockMethod = "/metastore.v1.IndexService/AddBlock"
+
+// passThrough replaces the "proto" codec: requests are recorded and answers written as raw bytes.
+type passThrough struct{}
+
+func (passThrough) Marshal(v interface{}) ([]byte, error) { return *(v.(*[]byte)), nil }
+func (passThrough) Unmarshal(data []byte, v interface{}) error {
+	*(v.(*[]byte)) = append([]byte(nil), data...)
+	return nil
+}
+func (passThrough) Name() string { return "proto" }
+
+type double struct {
+	behaviour, leaderID, leaderAddress string
+	delay                              time.Duration
+	mu                                 sync.Mutex
+	out                                *json.Encoder
+}
+
+func main() {
+	var d double
+	listen := flag.String("listen", "127.0.0.1:0", "address to serve on")
+	flag.StringVar(&d.behaviour, "behaviour", "ok", "ok, follower, unknown, invalid or slow")
+	flag.DurationVar(&d.delay, "delay", 0, "how long a slow double takes to answer OK (or until the call ends)")
+	flag.StringVar(&d.leaderID, "leader-id", "", "raft id of the leader a follower names")
+	flag.StringVar(&d.leaderAddress, "leader-address", "", "address of the leader a follower names")
+	flag.Parse()
+	encoding.RegisterCodec(passThrough{})
+	d.out = json.NewEncoder(os.Stdout)
+
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		log.Fatal(err)
+	}
+	d.out.Encode(map[string]string{"address": l.Addr().String()})
+	server := grpc.NewServer(grpc.UnknownServiceHandler(d.handle))
+	log.Fatal(server.Serve(l))
+}
+
+func (d *double) handle(_ interface{}, stream grpc.ServerStream) error {
+	method, _ := grpc.MethodFromServerStream(stream)
+	if method != addBlockMethod {
+		return status.Errorf(codes.Unimplemented, "unknown method %s", method)
+	}
+	var request []byte
+	if err := stream.RecvMsg(&request); err != nil {
+		return err
+	}
+	block, err := blockMeta(request)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	remaining := int64(-1)
+	if deadline, ok := stream.Context().Deadline(); ok {
+		remaining = time.Until(deadline).Milliseconds()
+	}
+	d.mu.Lock()
+	d.out.Encode(map[string]interface{}{"block": hex.EncodeToString(block), "timeout_ms": remaining})
+	d.mu.Unlock()
+
+	switch d.behaviour {
+	case "follower":
+		return status.ErrorProto(&spb.Status{
+			Code:    int32(codes.Unavailable),
+			Message: "node is not the leader",
+			Details: []*anypb.Any{{TypeUrl: "type.googleapis.com/raft_node.RaftNode", Value: raftNode(d.leaderID, d.leaderAddress)}},
+		})
+	case "unknown":
+		return status.Error(codes.Unknown, "raft apply timeout")
+	case "invalid":
+		return status.Error(codes.InvalidArgument, "invalid block id")
+	case "slow":
+		select {
+		case <-time.After(d.delay):
+		case <-stream.Context().Done():
+			return stream.Context().Err()
+		}
+	}
+	empty := []byte{}
+	return stream.SendMsg(&empty)
+}
+
+// blockMeta is field 1 of AddBlockRequest, the BlockMeta bytes as the writer encoded them.
+func blockMeta(request []byte) ([]byte, error) {
+	num, typ, n := protowire.ConsumeTag(request)
+	if n < 0 || num != 1 || typ != protowire.BytesType {
+		return nil, fmt.Errorf("AddBlockRequest does not start with its block")
+	}
+	block, m := protowire.ConsumeBytes(request[n:])
+	if m < 0 || n+m != len(request) {
+		return nil, fmt.Errorf("AddBlockRequest holds more than its block")
+	}
+	return block, nil
+}
+
+// raftNode encodes raft_node.RaftNode{id = 1, address = 2}.
+func raftNode(id, address string) []byte {
+	var b []byte
+	b = protowire.AppendTag(b, 1, protowire.BytesType)
+	b = protowire.AppendString(b, id)
+	b = protowire.AppendTag(b, 2, protowire.BytesType)
+	b = protowire.AppendString(b, address)
+	return b
+}

@@ -1,0 +1,100 @@
+"""The writer as Pyroscope's distributors reach it: through grpc-go. Tests/Peers/grpc-go-client is
+Debian's grpc-go with the options of the distributors' segment-writer client (§1.6); it pushes the
+corpus over one connection, compressed requests, bad requests, calls that time out or are
+cancelled, and checks and watches health."""
+import json
+import signal
+import subprocess
+
+import pytest
+
+from conftest import TESTDATA
+from go_peers import go_peer
+from server_process import SegmentWriterProcess
+from test_segment_writer_server import INVALID, check_objects
+
+PPROF = TESTDATA / "pprof"
+VALID = sorted(p for p in PPROF.iterdir() if p.is_file() and p.name not in INVALID)
+
+
+def client_binary():
+    return go_peer("grpc-go-client", "client", "GRPC_GO_CLIENT")
+
+
+def run_client(server, *args, timeout=120):
+    """Runs the client against `server`; its JSON lines, one per call (or health status)."""
+    out = subprocess.run([str(client_binary()), "-target", server.grpc_target, *args],
+                         capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def files(*paths):
+    return ",".join(str(p) for p in paths)
+
+
+@pytest.fixture
+def server(tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=200ms")
+    yield proc
+    proc.kill()
+
+
+def test_corpus_over_one_connection_beyond_the_stream_limit(protos, server):
+    # 12 × the corpus, all at once on one ClientConn: more calls than the server's 100
+    # concurrent streams, so grpc-go queues the rest until streams close, as a busy distributor.
+    results = run_client(server, "-files", files(*VALID), "-repeat", "12", "-concurrency", str(12 * len(VALID)))
+    assert len(results) == 12 * len(VALID)
+    assert [r for r in results if r["code"] != "OK"] == []
+    check_objects(protos, server.data_dir, {1})
+
+    refused = run_client(server, "-files", files(*(PPROF / name for name in sorted(INVALID))))
+    assert [r["code"] for r in refused] == ["InvalidArgument"] * len(INVALID), refused
+
+
+@pytest.mark.parametrize("compression", ["gzip", "snappy"])
+def test_compressed_requests(protos, server, compression):
+    results = run_client(server, "-files", files(PPROF / "heap", PPROF / "profile_java"), "-compression", compression,
+                         "-concurrency", "2")
+    assert [r["code"] for r in results] == ["OK", "OK"], results
+    check_objects(protos, server.data_dir, {1})
+
+
+def test_bad_requests_get_the_statuses_distributors_expect(server):
+    heap = PPROF / "heap"
+    cases = [
+        (["-files", files(heap), "-tenant", ""], "no org id"),
+        (["-files", files(heap), "-id-bytes", "15"], "invalid UUID (got 15 bytes)"),
+        (["-files", "/dev/null"], "gzip reset: EOF"),
+    ]
+    for args, message in cases:
+        [result] = run_client(server, *args)
+        assert (result["code"], result["message"]) == ("InvalidArgument", message), args
+
+
+def test_deadlines_and_cancellations_end_calls_and_the_writer_goes_on(tmp_path):
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=3s")
+    try:
+        java = files(PPROF / "profile_java")
+        [late] = run_client(proc, "-files", java, "-timeout", "300ms")
+        assert late["code"] == "DeadlineExceeded" and late["ms"] < 2500, late
+        [cancelled] = run_client(proc, "-files", java, "-cancel-after", "200ms")
+        assert cancelled["code"] == "Canceled" and cancelled["ms"] < 2500, cancelled
+        [answered] = run_client(proc, "-files", java, "-timeout", "10s")
+        assert answered["code"] == "OK", answered
+    finally:
+        proc.kill()
+
+
+def test_health_check_and_watch_follow_the_drain(server):
+    assert run_client(server, "-mode", "health") == [{"code": "OK", "status": "SERVING"}]
+    watch = subprocess.Popen([str(client_binary()), "-target", server.grpc_target, "-mode", "watch"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert json.loads(watch.stdout.readline()) == {"code": "OK", "status": "SERVING"}
+        server.proc.send_signal(signal.SIGTERM)
+        assert json.loads(watch.stdout.readline()) == {"code": "OK", "status": "NOT_SERVING"}
+        assert server.proc.wait(30) == 0
+    finally:
+        watch.kill()
+        watch.wait()
