@@ -15,7 +15,7 @@ SWIFT_TEST_FLAGS ?=
 
 all: build
 
-# Installs those of the Debian packages $(1) that are missing.
+# Installs those of the Debian packages $(1) that are missing ($(2): more apt-get options).
 define apt_install_missing
 	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -23,15 +23,17 @@ define apt_install_missing
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) $$missing; \
 	fi
 endef
 
 deps:
 	$(call apt_install_missing,$(APT_PACKAGES))
 
+# Prometheus scrapes /metrics in the tests; without its recommendations (node exporter, IPMI tools).
 test-deps:
 	$(call apt_install_missing,$(TEST_APT_PACKAGES))
+	$(call apt_install_missing,prometheus,--no-install-recommends)
 
 $(PYTHON): Tests/Python/requirements.txt
 	python3 -m venv $(VENV)
