@@ -16,6 +16,7 @@ extension PprofTables {
     mutating func resolveReferences() throws(PprofError) {
         try checkValueCounts()
         try checkStrings()
+        try checkProfileTypeStrings()
         Self.buildIndex(mappings, id: { $0.id }, into: &mappingIndexByID)
         Self.buildIndex(functions, id: { $0.id }, into: &functionIndexByID)
         Self.buildIndex(locations, id: { $0.id }, into: &locationIndexByID)
@@ -74,6 +75,25 @@ extension PprofTables {
         try check(dropFrames, "drop_frames")
         try check(keepFrames, "keep_frames")
         try check(defaultSampleType, "default_sample_type")
+        if let p = periodType {
+            try check(p.type, "period_type.type")
+            try check(p.unit, "period_type.unit")
+        }
+    }
+
+    /// The sample and period types name the profile types, which the segment's metadata lists
+    /// (`Dataset.labels`, segment-object.md §6): a proto3 string there that is not UTF-8 makes
+    /// the whole `BlockMeta` undecodable to the metastore, and so hides every tenant's data in
+    /// that segment. Upstream's writer takes such a profile (its distributors refuse it); ours
+    /// refuses it. Other pprof strings stay raw bytes, as upstream keeps them.
+    private func checkProfileTypeStrings() throws(PprofError) {
+        func check(_ i: Int64, _ field: StaticString) throws(PprofError) {
+            guard isValidUTF8(string(i)) else { throw .invalidUTF8(field: "\(field)", index: i) }
+        }
+        for t in sampleTypes {
+            try check(t.type, "sample_type.type")
+            try check(t.unit, "sample_type.unit")
+        }
         if let p = periodType {
             try check(p.type, "period_type.type")
             try check(p.unit, "period_type.unit")

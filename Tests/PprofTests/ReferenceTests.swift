@@ -58,6 +58,28 @@ import Testing
         #expect(Self.resolveError(p) != nil)
     }
 
+    /// Sample and period type strings name profile types in the segment's metadata, where a
+    /// protobuf runtime refuses a string that is not UTF-8; every other string stays raw bytes.
+    @Test func profileTypeStringsMustBeUTF8() {
+        let notUTF8 = ByteString([0x63, 0xC0, 0xAF])  // an overlong "/"
+        var p = Self.base
+        p.stringTable.append(notUTF8)
+        let bad = Int64(p.stringTable.count - 1)
+        var q = p
+        q.functions[0].name = bad
+        #expect(Self.resolveError(q) == nil)
+        q = p
+        q.sampleTypes[0].type = bad
+        #expect(Self.resolveError(q) == .invalidUTF8(field: "sample_type.type", index: bad))
+        q = p
+        q.sampleTypes[0].unit = bad
+        #expect(Self.resolveError(q) == .invalidUTF8(field: "sample_type.unit", index: bad))
+        q = p
+        q.periodType = ValueTypeRef(type: 1, unit: bad)
+        #expect(Self.resolveError(q) == .invalidUTF8(field: "period_type.unit", index: bad))
+        #expect(PushError(PprofError.invalidUTF8(field: "period_type.unit", index: bad)).statusCode == GRPCStatusCode.invalidArgument)
+    }
+
     /// The branch-free pre-checks (label strings, value counts) let every valid index through
     /// and still name the first bad one, wherever it is.
     @Test func labelStringBoundsAndLaterValueCountsAreChecked() {

@@ -5,6 +5,7 @@ import json
 import pathlib
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -14,7 +15,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
-from conftest import TESTDATA
+from conftest import PROTOS, TESTDATA
 from go_peers import go_peer
 from server_process import SegmentWriterProcess, bin_dir
 from test_segment_writer_server import blocks, call_status, make_request, stub
@@ -93,16 +94,32 @@ class MetastoreDouble:
         self.server.stop(0)
 
 
+_descriptors = []
+
+
+def metastore_descriptors():
+    """The metastore protos as a FileDescriptorSet (compiled once), for the grpc-go double."""
+    if not _descriptors:
+        from grpc_tools import protoc
+        out = pathlib.Path(tempfile.mkdtemp()) / "metastore.pb"
+        include = pathlib.Path(protoc.__file__).parent / "_proto"
+        assert protoc.main(["protoc", f"-I{PROTOS}", f"-I{include}", f"--descriptor_set_out={out}", "--include_imports",
+                            "pyroscope_api/metastore/v1/index.proto"]) == 0
+        _descriptors.append(out)
+    return _descriptors[0]
+
+
 class GoMetastoreDouble(MetastoreDouble):
     """The same double served by grpc-go, the real metastore's gRPC server
-    (Tests/Peers/grpc-go-metastore): its HTTP/2 and status-details encoding, not grpcio's."""
+    (Tests/Peers/grpc-go-metastore): its HTTP/2 and status-details encoding, not grpcio's, and
+    each request unmarshalled by the Go protobuf runtime first, as the metastore's codec does."""
 
     def __init__(self, protos, behaviour="ok", leader=None, delay=0.0):
         self.protos = protos
         self.calls, self.remaining = [], []
         self.lock = threading.Lock()
         args = [str(go_peer("grpc-go-metastore", "metastore", "GRPC_GO_METASTORE")), f"-behaviour={behaviour}",
-                f"-delay={delay}s"]
+                f"-delay={delay}s", f"-descriptors={metastore_descriptors()}"]
         if leader:
             args += [f"-leader-id={leader[0]}", f"-leader-address={leader[1]}"]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
@@ -333,3 +350,50 @@ def test_malformed_address_fails_start_up(tmp_path):
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 1
     assert "malformed metastore address" in out.stderr, out.stderr
+
+
+def with_sample_type_named_by(pprof, string_index):
+    """`pprof` (raw) with its sample_type (field 1) replaced by ValueType{type: string_index, unit: 2}."""
+    def varint(n):
+        out = b""
+        while n >= 0x80:
+            out += bytes([n & 0x7F | 0x80])
+            n >>= 7
+        return out + bytes([n])
+
+    out, i = b"", 0
+    while i < len(pprof):
+        key, j = _uvarint(pprof, i)
+        if key & 7 == 0:
+            _, end = _uvarint(pprof, j)
+        else:
+            assert key & 7 == 2, key
+            n, k = _uvarint(pprof, j)
+            end = k + n
+        if key >> 3 != 1:
+            out += pprof[i:end]
+        i = end
+    sample_type = b"\x08" + varint(string_index) + b"\x10\x02"
+    return b"\x0a" + varint(len(sample_type)) + sample_type + out
+
+
+def test_a_profile_type_that_is_not_utf8_is_refused_and_the_segment_registers(protos, doubles, writer):
+    # String 4 of this corpus file is every byte value: as a sample type it would name a profile
+    # type in the segment's BlockMeta, which protobuf runtimes then refuse to decode (the
+    # metastore could register neither the segment nor its DLQ copy, for every tenant in it).
+    import gzip
+    raw = gzip.decompress((TESTDATA / "pprof" / "invalid_utf8.pb.gz").read_bytes())
+    metastore = doubles("ok")
+    proc = writer(f"-metastore.address={metastore.address}")
+    with grpc.insecure_channel(proc.grpc_target) as channel:
+        code, details = call_status(lambda: stub(protos, channel).Push(
+            make_request(protos, with_sample_type_named_by(raw, 4), tenant="tenant-b"), timeout=20))
+        assert code == grpc.StatusCode.INVALID_ARGUMENT, (code, details)
+        assert details == "pprof: sample_type.type references string 4, which is not valid UTF-8"
+        # The same file as it is (the bytes in a function name, which stays raw) is taken.
+        for profile, tenant in ((raw, "tenant-b"), (PROFILE, "tenant-a")):
+            assert call_status(lambda: stub(protos, channel).Push(
+                make_request(protos, profile, tenant=tenant), timeout=20)) == (grpc.StatusCode.OK, "")
+    found = blocks(proc.data_dir)
+    assert sorted(m.id for _, m in metastore.blocks()) == sorted(b.parts[-2] for b in found)
+    assert not dlq_objects(proc.data_dir)

@@ -6,6 +6,12 @@
 //
 //	metastore -listen 127.0.0.1:0 -behaviour follower -leader-id leader-0 -leader-address 127.0.0.1:9099
 //
+// With -descriptors (a FileDescriptorSet of Pyroscope's metastore protos, e.g. from protoc
+// --descriptor_set_out --include_imports) each request is first unmarshalled as
+// metastore.v1.AddBlockRequest by the Go protobuf runtime, as the real metastore's grpc-go codec
+// does: a request it refuses (invalid UTF-8 in a string field, say) ends INTERNAL with grpc-go's
+// "grpc: error unmarshalling request" text and is not recorded.
+//
 // The first line on stdout is {"address": "ip:port"}; then one line per AddBlock call:
 // {"block": hex of the request's BlockMeta bytes, "timeout_ms": the call's remaining deadline or -1}.
 //
@@ -30,6 +36,11 @@ import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
 )
 
 const addBlockMethod = "/metastore.v1.IndexService/AddBlock"
@@ -47,6 +58,7 @@ func (passThrough) Name() string { return "proto" }
 type double struct {
 	behaviour, leaderID, leaderAddress string
 	delay                              time.Duration
+	request                            protoreflect.MessageDescriptor // nil: requests are not unmarshalled
 	mu                                 sync.Mutex
 	out                                *json.Encoder
 }
@@ -58,8 +70,12 @@ func main() {
 	flag.DurationVar(&d.delay, "delay", 0, "how long a slow double takes to answer OK (or until the call ends)")
 	flag.StringVar(&d.leaderID, "leader-id", "", "raft id of the leader a follower names")
 	flag.StringVar(&d.leaderAddress, "leader-address", "", "address of the leader a follower names")
+	descriptors := flag.String("descriptors", "", "FileDescriptorSet holding metastore.v1.AddBlockRequest")
 	flag.Parse()
 	encoding.RegisterCodec(passThrough{})
+	if *descriptors != "" {
+		d.request = loadRequestDescriptor(*descriptors)
+	}
 	d.out = json.NewEncoder(os.Stdout)
 
 	l, err := net.Listen("tcp", *listen)
@@ -79,6 +95,11 @@ func (d *double) handle(_ interface{}, stream grpc.ServerStream) error {
 	var request []byte
 	if err := stream.RecvMsg(&request); err != nil {
 		return err
+	}
+	if d.request != nil {
+		if err := proto.Unmarshal(request, dynamicpb.NewMessage(d.request)); err != nil {
+			return status.Errorf(codes.Internal, "grpc: error unmarshalling request: %v", err)
+		}
 	}
 	block, err := blockMeta(request)
 	if err != nil {
@@ -135,4 +156,24 @@ func raftNode(id, address string) []byte {
 	b = protowire.AppendTag(b, 2, protowire.BytesType)
 	b = protowire.AppendString(b, address)
 	return b
+}
+
+func loadRequestDescriptor(path string) protoreflect.MessageDescriptor {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var set descriptorpb.FileDescriptorSet
+	if err := proto.Unmarshal(raw, &set); err != nil {
+		log.Fatal(err)
+	}
+	files, err := protodesc.NewFiles(&set)
+	if err != nil {
+		log.Fatal(err)
+	}
+	found, err := files.FindDescriptorByName("metastore.v1.AddBlockRequest")
+	if err != nil {
+		log.Fatal(err)
+	}
+	return found.(protoreflect.MessageDescriptor)
 }
