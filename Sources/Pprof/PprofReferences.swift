@@ -83,9 +83,10 @@ extension PprofTables {
 
     /// The sample and period types name the profile types, which the segment's metadata lists
     /// (`Dataset.labels`, segment-object.md §6): a proto3 string there that is not UTF-8 makes
-    /// the whole `BlockMeta` undecodable to the metastore, and so hides every tenant's data in
-    /// that segment. Upstream's writer takes such a profile (its distributors refuse it); ours
-    /// refuses it. Other pprof strings stay raw bytes, as upstream keeps them.
+    /// the whole `BlockMeta` undecodable to the metastore's gRPC codec, so the AddBlock of every
+    /// tenant's data in that segment fails. Upstream's writer takes such a profile (its
+    /// distributors refuse it); ours refuses it. Other pprof strings stay raw bytes, as upstream
+    /// keeps them.
     private func checkProfileTypeStrings() throws(PprofError) {
         func check(_ i: Int64, _ field: StaticString) throws(PprofError) {
             guard isValidUTF8(string(i)) else { throw .invalidUTF8(field: "\(field)", index: i) }

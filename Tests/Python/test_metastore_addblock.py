@@ -380,7 +380,7 @@ def with_sample_type_named_by(pprof, string_index):
 def test_a_profile_type_that_is_not_utf8_is_refused_and_the_segment_registers(protos, doubles, writer):
     # String 4 of this corpus file is every byte value: as a sample type it would name a profile
     # type in the segment's BlockMeta, which protobuf runtimes then refuse to decode (the
-    # metastore could register neither the segment nor its DLQ copy, for every tenant in it).
+    # metastore's gRPC codec would refuse the AddBlock, for every tenant in the segment).
     import gzip
     raw = gzip.decompress((TESTDATA / "pprof" / "invalid_utf8.pb.gz").read_bytes())
     metastore = doubles("ok")
