@@ -98,3 +98,25 @@ def test_health_check_and_watch_follow_the_drain(server):
     finally:
         watch.kill()
         watch.wait()
+
+
+def varint(n):
+    out = b""
+    while n >= 0x80:
+        out += bytes([n & 0x7F | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+def test_a_large_message_flows_through_the_windows_and_is_refused_by_size(server, tmp_path):
+    # 24 MiB on one stream: grpc-go sends it only as far as the flow-control windows our server
+    # opens, the whole message arrives, and the profile (raw, past the decompressed-size bound,
+    # an unknown field 100 padding it) gets the distributors' INVALID_ARGUMENT, no transport error.
+    pad = 24 << 20
+    big = tmp_path / "big.pprof"
+    big.write_bytes((PPROF / "profile_uncompressed").read_bytes() + varint(100 << 3 | 2) + varint(pad) + bytes(pad))
+    [result] = run_client(server, "-files", files(big))
+    assert result["code"] == "InvalidArgument", result
+    assert result["message"].startswith("decompressed size exceeds maximum allowed size of"), result
+    [after] = run_client(server, "-files", files(PPROF / "profile_java"))
+    assert after["code"] == "OK", after
