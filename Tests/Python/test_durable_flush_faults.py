@@ -6,6 +6,7 @@ The invariant checked everywhere: a Push answered OK is inside a complete, verif
 block.bin in the bucket; a segment whose upload keeps failing answers UNKNOWN in time.
 """
 import concurrent.futures
+import hashlib
 import io
 import json
 import os
@@ -42,13 +43,15 @@ class FaultProxy:
     Requests are parsed (head + Content-Length body) so a decision applies to one request.
     A delayed request whose client closed the connection during the delay is not forwarded
     (logged again as "abandoned"), as a store drops a request whose client went away before
-    it was committed."""
+    it was committed. Every request's `x-amz-content-sha256` is checked against its body, as
+    AWS S3 checks it (moto does not): a mismatch is kept in `hash_mismatches`."""
 
     def __init__(self, upstream_port, delay_s=0.0):
         self.upstream_port = upstream_port
         self.delay_s = delay_s
         self.rule = lambda method, path: "pass"
         self.log = []
+        self.hash_mismatches = []
         self._lock = threading.Lock()
         self._sockets = []
         self._closed = False
@@ -144,10 +147,14 @@ class FaultProxy:
                     return
                 lines = head.split(b"\r\n")
                 method, path = lines[0].split(b" ")[:2]
-                headers = dict(line.split(b":", 1) for line in lines[1:] if b":" in line)
-                length = int({k.strip().lower(): v.strip() for k, v in headers.items()}.get(b"content-length", b"0"))
+                headers = {k.strip().lower(): v.strip() for k, v in
+                           (line.split(b":", 1) for line in lines[1:] if b":" in line)}
+                length = int(headers.get(b"content-length", b"0"))
                 body, buf = self._read_exact(client, buf, length)
                 method, path = method.decode(), path.decode().split("?")[0]
+                if headers.get(b"x-amz-content-sha256", b"").decode() != hashlib.sha256(body).hexdigest():
+                    with self._lock:
+                        self.hash_mismatches.append((method, path, headers.get(b"x-amz-content-sha256")))
                 action = self.rule(method, path)
                 with self._lock:
                     self.log.append((time.monotonic(), method, path, action))
@@ -190,6 +197,7 @@ def s3_stack(tmp_path):
                  f"-storage.s3.access-key-id={key['AccessKeyId']}",
                  f"-storage.s3.secret-access-key={key['SecretAccessKey']}"]
         yield proxy, s3, flags
+        assert proxy.hash_mismatches == [], "x-amz-content-sha256 is not the body's SHA-256"
     finally:
         if proxy:
             proxy.close()
