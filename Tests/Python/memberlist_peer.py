@@ -9,6 +9,7 @@ import time
 import urllib.request
 
 from go_peers import go_peer
+from protowire import bytes_field, uvarint, varint_field
 
 RING_KEY = "collectors/segment-writer-ring"
 ACTIVE, LEAVING, PENDING, JOINING, LEFT = range(5)
@@ -26,13 +27,6 @@ def wait_for(check, timeout, interval=0.1):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
-
-
-def free_port():
-    """A loopback TCP port nothing listens on (bound to port 0, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PeerProcess:
@@ -98,27 +92,9 @@ class PeerProcess:
             self.proc.wait()
 
 
-def _uvarint(n):
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _field(number, payload):
-    """A length-delimited protobuf field."""
-    return _uvarint(number << 3 | 2) + _uvarint(len(payload)) + payload
-
-
-def _varint_field(number, value):
-    return _uvarint(number << 3) + _uvarint(value) if value else b""
-
-
 def _snappy_literals(data):
     """The snappy block format written as literals only (valid for every decoder)."""
-    out = bytearray(_uvarint(len(data)))
+    out = bytearray(uvarint(len(data)))
     for start in range(0, len(data), 65536):
         chunk = data[start:start + 65536]
         out += bytes([61 << 2]) + (len(chunk) - 1).to_bytes(2, "little") + chunk
@@ -129,12 +105,12 @@ def publish_instances(peer_address, instances, key=RING_KEY):
     """Puts `instances` ({id: (addr, unix timestamp, state, tokens)}) into a peer's ring the way a
     lifecycler's push/pull does (a dskit merge: the newer timestamp wins); returns the reply's size."""
     desc = b"".join(
-        _field(1, _field(1, iid.encode()) + _field(2, _field(1, addr.encode()) + _varint_field(2, ts)
-                                                  + _varint_field(3, state)
-                                                  + _field(6, b"".join(_uvarint(t) for t in tokens))
-                                                  + _field(9, iid.encode())))
+        bytes_field(1, bytes_field(1, iid.encode()) + bytes_field(2, bytes_field(1, addr.encode()) + varint_field(2, ts)
+                                                  + varint_field(3, state)
+                                                  + bytes_field(6, b"".join(uvarint(t) for t in tokens))
+                                                  + bytes_field(9, iid.encode())))
         for iid, (addr, ts, state, tokens) in instances.items())
-    pair = _field(1, key.encode()) + _field(2, _snappy_literals(desc)) + _field(3, b"ringDesc")
+    pair = bytes_field(1, key.encode()) + bytes_field(2, _snappy_literals(desc)) + bytes_field(3, b"ringDesc")
     state = len(pair).to_bytes(4, "big") + pair
     header = (bytes([0x83, 0xA5]) + b"Nodes" + b"\x00" + bytes([0xAC]) + b"UserStateLen"
               + bytes([0xCE]) + len(state).to_bytes(4, "big") + bytes([0xA4]) + b"Join" + b"\xc2")

@@ -11,54 +11,35 @@ import hashlib
 import socket
 import struct
 
+from protowire import bytes_field, uvarint, varint_field
+
 PACKET, STREAM = 1, 2
 PUSH_PULL_MSG, USER_MSG, COMPRESS_MSG = 6, 8, 9
 
 
 # --- protobuf (encode only what the ring uses) ---
 
-def _uvarint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        out.append(b | (0x80 if v else 0))
-        if not v:
-            return bytes(out)
-
-
-def _field(number, wire_type):
-    return _uvarint(number << 3 | wire_type)
-
-
-def _bytes_field(number, value):
-    return _field(number, 2) + _uvarint(len(value)) + value
-
-
-def _varint_field(number, value):
-    return _field(number, 0) + _uvarint(value) if value else b""
-
 
 def instance_desc(*, addr, timestamp, state, tokens, registered_timestamp, id, zone=""):
-    packed = b"".join(_uvarint(t) for t in tokens)
-    return (_bytes_field(1, addr.encode()) + _varint_field(2, timestamp) + _varint_field(3, state)
-            + (_bytes_field(6, packed) if tokens else b"") + (_bytes_field(7, zone.encode()) if zone else b"")
-            + _varint_field(8, registered_timestamp) + _bytes_field(9, id.encode()))
+    packed = b"".join(uvarint(t) for t in tokens)
+    return (bytes_field(1, addr.encode()) + varint_field(2, timestamp) + varint_field(3, state)
+            + (bytes_field(6, packed) if tokens else b"") + (bytes_field(7, zone.encode()) if zone else b"")
+            + varint_field(8, registered_timestamp) + bytes_field(9, id.encode()))
 
 
 def ring_desc(instances):
     """ring.Desc from {id: InstanceDesc bytes}."""
-    return b"".join(_bytes_field(1, _bytes_field(1, k.encode()) + _bytes_field(2, v)) for k, v in sorted(instances.items()))
+    return b"".join(bytes_field(1, bytes_field(1, k.encode()) + bytes_field(2, v)) for k, v in sorted(instances.items()))
 
 
 def key_value_pair(key, value, codec="ringDesc", update_time_millis=0):
-    return (_bytes_field(1, key.encode()) + _bytes_field(2, value) + _bytes_field(3, codec.encode())
-            + _varint_field(5, update_time_millis))
+    return (bytes_field(1, key.encode()) + bytes_field(2, value) + bytes_field(3, codec.encode())
+            + varint_field(5, update_time_millis))
 
 
 def snappy_literal(data):
     """Snappy block format with literals only (valid input for any snappy decoder)."""
-    out = bytearray(_uvarint(len(data)))
+    out = bytearray(uvarint(len(data)))
     for i in range(0, len(data), 65536):
         chunk = data[i:i + 65536]
         n = len(chunk) - 1

@@ -4,11 +4,19 @@ import pathlib
 import re
 import resource
 import signal
+import socket
 import subprocess
 import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def free_port():
+    """A loopback TCP port nothing listens on (bound to port 0, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def bin_dir():

@@ -17,27 +17,17 @@ from grpc_status import rpc_status
 
 from conftest import PROTOS, TESTDATA
 from go_peers import go_peer
-from server_process import SegmentWriterProcess, bin_dir
+from protowire import bytes_field, read_uvarint, varint_field
+from server_process import SegmentWriterProcess, bin_dir, free_port
 from test_segment_writer_server import blocks, call_status, make_request, stub
 
 PROFILE = (TESTDATA / "pprof" / "heap").read_bytes()
 
 
-def _uvarint(buf, i):
-    value = shift = 0
-    while True:
-        b = buf[i]
-        value |= (b & 0x7F) << shift
-        i += 1
-        if b < 0x80:
-            return value, i
-        shift += 7
-
-
 def block_bytes(request):
     """The raw BlockMeta (field 1) of an AddBlockRequest, exactly as the writer encoded it."""
     assert request[0] == 0x0A, request[:4]
-    n, i = _uvarint(request, 1)
+    n, i = read_uvarint(request, 1)
     assert i + n == len(request)
     return request[i:]
 
@@ -182,12 +172,6 @@ def trailer(block):
     data = block.read_bytes()
     n = int.from_bytes(data[-8:-4], "big")
     return data[len(data) - 8 - n:len(data) - 8]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_every_segment_registered_once_with_trailer_plus_size(protos, doubles, writer):
@@ -354,27 +338,19 @@ def test_malformed_address_fails_start_up(tmp_path):
 
 def with_sample_type_named_by(pprof, string_index):
     """`pprof` (raw) with its sample_type (field 1) replaced by ValueType{type: string_index, unit: 2}."""
-    def varint(n):
-        out = b""
-        while n >= 0x80:
-            out += bytes([n & 0x7F | 0x80])
-            n >>= 7
-        return out + bytes([n])
-
     out, i = b"", 0
     while i < len(pprof):
-        key, j = _uvarint(pprof, i)
+        key, j = read_uvarint(pprof, i)
         if key & 7 == 0:
-            _, end = _uvarint(pprof, j)
+            _, end = read_uvarint(pprof, j)
         else:
             assert key & 7 == 2, key
-            n, k = _uvarint(pprof, j)
+            n, k = read_uvarint(pprof, j)
             end = k + n
         if key >> 3 != 1:
             out += pprof[i:end]
         i = end
-    sample_type = b"\x08" + varint(string_index) + b"\x10\x02"
-    return b"\x0a" + varint(len(sample_type)) + sample_type + out
+    return bytes_field(1, varint_field(1, string_index) + varint_field(2, 2)) + out
 
 
 def test_a_profile_type_that_is_not_utf8_is_refused_and_the_segment_registers(protos, doubles, writer):

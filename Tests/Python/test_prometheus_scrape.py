@@ -3,7 +3,6 @@
 upstream's metric names (ingest-and-ops.md §5.3) are queryable."""
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -13,16 +12,10 @@ import grpc
 import pytest
 
 from conftest import TESTDATA
-from server_process import SegmentWriterProcess
+from server_process import SegmentWriterProcess, free_port
 from test_segment_writer_server import call_status, make_request, stub
 
 PUSH_ROUTE = "/segmentwriter.v1.SegmentWriterService/Push"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get_json(url):

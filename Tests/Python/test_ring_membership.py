@@ -11,8 +11,8 @@ import grpc
 import pytest
 
 from conftest import TESTDATA
-from memberlist_peer import ACTIVE, LEAVING, LEFT, PeerProcess, free_port, wait_for
-from server_process import SegmentWriterProcess
+from memberlist_peer import ACTIVE, LEAVING, LEFT, PeerProcess, wait_for
+from server_process import SegmentWriterProcess, free_port
 from test_segment_writer_server import call_status, health_check, make_request, stub
 
 PROFILE = (TESTDATA / "pprof" / "heap").read_bytes()
