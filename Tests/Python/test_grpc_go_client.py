@@ -5,13 +5,15 @@ cancelled, and checks and watches health."""
 import json
 import signal
 import subprocess
+import time
 
 import pytest
 
 from conftest import TESTDATA
 from go_peers import go_peer
+from protowire import uvarint
 from server_process import SegmentWriterProcess
-from test_segment_writer_server import INVALID, check_objects
+from test_segment_writer_server import INVALID, check_objects, metric_values
 
 PPROF = TESTDATA / "pprof"
 VALID = sorted(p for p in PPROF.iterdir() if p.is_file() and p.name not in INVALID)
@@ -100,23 +102,38 @@ def test_health_check_and_watch_follow_the_drain(server):
         watch.wait()
 
 
-def varint(n):
-    out = b""
-    while n >= 0x80:
-        out += bytes([n & 0x7F | 0x80])
-        n >>= 7
-    return out + bytes([n])
-
-
 def test_a_large_message_flows_through_the_windows_and_is_refused_by_size(server, tmp_path):
     # 24 MiB on one stream: grpc-go sends it only as far as the flow-control windows our server
     # opens, the whole message arrives, and the profile (raw, past the decompressed-size bound,
     # an unknown field 100 padding it) gets the distributors' INVALID_ARGUMENT, no transport error.
     pad = 24 << 20
     big = tmp_path / "big.pprof"
-    big.write_bytes((PPROF / "profile_uncompressed").read_bytes() + varint(100 << 3 | 2) + varint(pad) + bytes(pad))
+    big.write_bytes((PPROF / "profile_uncompressed").read_bytes() + uvarint(100 << 3 | 2) + uvarint(pad) + bytes(pad))
     [result] = run_client(server, "-files", files(big))
     assert result["code"] == "InvalidArgument", result
     assert result["message"].startswith("decompressed size exceeds maximum allowed size of"), result
     [after] = run_client(server, "-files", files(PPROF / "profile_java"))
     assert after["code"] == "OK", after
+
+
+def test_pushes_in_flight_at_sigterm_are_flushed_and_answered_ok(tmp_path):
+    # A 5 s segment holds every Push when SIGTERM arrives: the drain flushes it, and each waiting
+    # grpc-go call gets its OK (with the message) before the connection goes.
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=5s")
+    try:
+        client = subprocess.Popen([str(client_binary()), "-target", proc.grpc_target, "-files", files(*VALID),
+                                   "-concurrency", str(len(VALID))], stdout=subprocess.PIPE, text=True)
+        in_flight = 'pyroscope_inflight_requests{method="gRPC",route="/segmentwriter.v1.SegmentWriterService/Push"}'
+        deadline = time.monotonic() + 10
+        while metric_values(proc).get(in_flight, 0) < len(VALID):
+            assert time.monotonic() < deadline, "the pushes never all arrived"
+            time.sleep(0.05)
+        started = time.monotonic()
+        proc.proc.send_signal(signal.SIGTERM)
+        out, _ = client.communicate(timeout=30)
+        results = [json.loads(line) for line in out.splitlines()]
+        assert [r["code"] for r in results] == ["OK"] * len(VALID), results
+        assert time.monotonic() - started < 4, "answered by the drain's flush, not the segment's end"
+        assert proc.proc.wait(30) == 0
+    finally:
+        proc.kill()
