@@ -9,7 +9,6 @@ import concurrent.futures
 import hashlib
 import io
 import json
-import os
 import pathlib
 import random
 import re
@@ -25,7 +24,7 @@ import grpc
 import pytest
 
 from conftest import TESTDATA
-from server_process import SegmentWriterProcess, bin_dir
+from server_process import SegmentWriterProcess
 from test_segment_writer_server import call_status, make_request, segtool, stub
 
 boto3 = pytest.importorskip("boto3")
