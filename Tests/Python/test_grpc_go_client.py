@@ -1,10 +1,13 @@
 """The writer as Pyroscope's distributors reach it: through grpc-go. Tests/Peers/grpc-go-client is
 Debian's grpc-go with the options of the distributors' segment-writer client (§1.6); it pushes the
-corpus over one connection, compressed requests, bad requests, calls that time out or are
-cancelled, and checks and watches health."""
+corpus over one connection, compressed requests, bad requests, a 24 MiB message, calls that time
+out or are cancelled, Pushes in flight at SIGTERM and one waiting through keepalive pings, and
+checks and watches health."""
 import json
 import signal
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -136,4 +139,64 @@ def test_pushes_in_flight_at_sigterm_are_flushed_and_answered_ok(tmp_path):
         assert time.monotonic() - started < 4, "answered by the drain's flush, not the segment's end"
         assert proc.proc.wait(30) == 0
     finally:
+        proc.kill()
+
+
+class PingWatchingRelay:
+    """A loopback relay in front of the writer's gRPC port that passes every byte through and
+    notes when the client sends a PING (not an acknowledgement), reading its HTTP/2 frames."""
+
+    def __init__(self, upstream_port):
+        self.upstream_port = upstream_port
+        self.client_pings = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        client, _ = self.listener.accept()
+        upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+        threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+        self._pump(client, upstream, True)
+
+    def _pump(self, source, sink, count):
+        buf, preface = b"", 24 if count else 0
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+                if not count:
+                    continue
+                buf += data
+                if preface:
+                    cut = min(preface, len(buf))
+                    buf, preface = buf[cut:], preface - cut
+                while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+                    if buf[3] == 6 and not buf[4] & 1:
+                        self.client_pings.append(time.monotonic())
+                    buf = buf[9 + int.from_bytes(buf[:3], "big"):]
+        except OSError:
+            pass  # either side went away (the test ends by killing the server)
+        finally:
+            sink.close()
+
+    def close(self):
+        self.listener.close()
+
+
+def test_keepalive_pings_during_a_waiting_push_do_not_end_it(tmp_path):
+    # §7 check 7 with grpc-go's own keepalive (10 s, its shortest): the Push waits 21 s for its
+    # segment while the client pings; the pings are answered and the Push ends OK.
+    proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=21s")
+    relay = PingWatchingRelay(proc.grpc_port)
+    try:
+        started = time.monotonic()
+        out = subprocess.run([str(client_binary()), "-target", f"127.0.0.1:{relay.port}", "-keepalive", "10s",
+                              "-files", files(PPROF / "profile_java")], capture_output=True, text=True, timeout=60)
+        answered = time.monotonic()
+        [result] = [json.loads(line) for line in out.stdout.splitlines()]
+        assert result["code"] == "OK" and result["ms"] > 10_000, result
+        waiting = [t - started for t in relay.client_pings if started + 9 < t < answered - 1]
+        assert waiting, f"no keepalive PING while the Push waited: {[t - started for t in relay.client_pings]}"
+    finally:
+        relay.close()
         proc.kill()
