@@ -126,9 +126,11 @@ def test_pushes_in_flight_at_sigterm_are_flushed_and_answered_ok(tmp_path):
     try:
         client = subprocess.Popen([str(client_binary()), "-target", proc.grpc_target, "-files", files(*VALID),
                                    "-concurrency", str(len(VALID))], stdout=subprocess.PIPE, text=True)
-        in_flight = 'pyroscope_inflight_requests{method="gRPC",route="/segmentwriter.v1.SegmentWriterService/Push"}'
+        # Counted when a Push's whole message is in and admitted: a call whose headers arrived but whose
+        # message follows the SIGTERM is refused UNAVAILABLE (the distributor retries elsewhere).
+        received = 'pyroscope_request_message_bytes_count{method="gRPC",route="/segmentwriter.v1.SegmentWriterService/Push"}'
         deadline = time.monotonic() + 10
-        while metric_values(proc).get(in_flight, 0) < len(VALID):
+        while metric_values(proc).get(received, 0) < len(VALID):
             assert time.monotonic() < deadline, "the pushes never all arrived"
             time.sleep(0.05)
         started = time.monotonic()
