@@ -104,24 +104,35 @@ class GoMetastoreDouble(MetastoreDouble):
     (Tests/Peers/grpc-go-metastore): its HTTP/2 and status-details encoding, not grpcio's, and
     each request unmarshalled by the Go protobuf runtime first, as the metastore's codec does."""
 
-    def __init__(self, protos, behaviour="ok", leader=None, delay=0.0):
+    def __init__(self, protos, behaviour="ok", leader=None, delay=0.0, port=0, flags=()):
         self.protos = protos
         self.calls, self.remaining = [], []
+        self.connections = 0
         self.lock = threading.Lock()
         args = [str(go_peer("grpc-go-metastore", "metastore", "GRPC_GO_METASTORE")), f"-behaviour={behaviour}",
-                f"-delay={delay}s", f"-descriptors={metastore_descriptors()}"]
+                f"-delay={delay}s", f"-descriptors={metastore_descriptors()}", f"-listen=127.0.0.1:{port}", *flags]
         if leader:
             args += [f"-leader-id={leader[0]}", f"-leader-address={leader[1]}"]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         self.port = int(json.loads(self.proc.stdout.readline())["address"].rsplit(":", 1)[1])
-        threading.Thread(target=self._read_calls, daemon=True).start()
+        self.reader = threading.Thread(target=self._read_calls, daemon=True)
+        self.reader.start()
 
     def _read_calls(self):
         for line in self.proc.stdout:
-            call = json.loads(line)
+            event = json.loads(line)
             with self.lock:
-                self.calls.append(bytes.fromhex(call["block"]))
-                self.remaining.append(call["timeout_ms"] / 1000 if call["timeout_ms"] >= 0 else None)
+                if "connection" in event:
+                    self.connections += 1
+                    continue
+                self.calls.append(bytes.fromhex(event["block"]))
+                self.remaining.append(event["timeout_ms"] / 1000 if event["timeout_ms"] >= 0 else None)
+
+    def terminate(self):
+        """SIGTERM: grpc-go's GracefulStop, as a metastore node shutting down for a rollout."""
+        self.proc.terminate()
+        assert self.proc.wait(10) == 0
+        self.reader.join(5)
 
     def stop(self):
         self.proc.kill()
@@ -373,3 +384,51 @@ def test_a_profile_type_that_is_not_utf8_is_refused_and_the_segment_registers(pr
     found = blocks(proc.data_dir)
     assert sorted(m.id for _, m in metastore.blocks()) == sorted(b.parts[-2] for b in found)
     assert not dlq_objects(proc.data_dir)
+
+
+def test_connections_the_metastore_ages_out_lose_no_registration(protos, writer):
+    # dskit's -server.grpc.keepalive.max-connection-age on the metastore: grpc-go sends GOAWAY to
+    # every connection a second old. Each AddBlock takes 150 ms, so the connection is rarely idle
+    # when grpc-go drains it, and a draining grpc-go server drops new streams without a word: the
+    # writer must open a new connection for its next calls. No AddBlock may fail into the DLQ,
+    # and every segment is registered once.
+    metastore = GoMetastoreDouble(protos, behaviour="slow", delay=0.15,
+                                  flags=["-max-connection-age=1s", "-max-connection-age-grace=30s"])
+    try:
+        proc = writer(f"-metastore.address={metastore.address}")
+        end = time.monotonic() + 4.5
+        while time.monotonic() < end:
+            assert push_all(protos, proc, [1, 2]) == [(grpc.StatusCode.OK, "")] * 2
+        found = blocks(proc.data_dir)
+        assert sorted(m.id for _, m in metastore.blocks()) == sorted(b.parts[-2] for b in found), "each segment once"
+        assert not dlq_objects(proc.data_dir)
+        assert metastore.connections >= 3, "the connections were aged out"
+    finally:
+        metastore.stop()
+
+
+def test_a_metastore_restart_sends_the_gap_to_the_dlq_and_registers_again_after(protos, writer):
+    # A metastore node rolled: GracefulStop (GOAWAY, calls under way finish), nothing listening for
+    # a while, then a new process on the same address. Segments flushed while it is gone go to the
+    # DLQ (where the metastore recovers them); the writer dials the new process for the next ones.
+    first = GoMetastoreDouble(protos)
+    second = None
+    try:
+        proc = writer(f"-metastore.address={first.address}", "-segment-writer.metadata-update-timeout=300ms")
+        assert push_all(protos, proc, [1, 2]) == [(grpc.StatusCode.OK, "")] * 2
+        first.terminate()
+        assert push_all(protos, proc, [1, 2]) == [(grpc.StatusCode.OK, "")] * 2
+        second = GoMetastoreDouble(protos, port=first.port)
+        deadline = time.monotonic() + 10
+        while not second.calls:
+            assert time.monotonic() < deadline, "the writer never registered with the restarted metastore"
+            assert push_all(protos, proc, [1]) == [(grpc.StatusCode.OK, "")]
+        found = sorted(b.parts[-2] for b in blocks(proc.data_dir))
+        registered = [m.id for _, m in first.blocks() + second.blocks()]
+        dead_lettered = [d.parts[-2] for d in dlq_objects(proc.data_dir)]
+        assert sorted(registered + dead_lettered) == found, "each segment registered or dead-lettered, once"
+        assert len(first.calls) >= 1 and len(dead_lettered) >= 2
+    finally:
+        first.stop()
+        if second:
+            second.stop()

@@ -13,7 +13,13 @@
 // "grpc: error unmarshalling request" text and is not recorded.
 //
 // The first line on stdout is {"address": "ip:port"}; then one line per AddBlock call:
-// {"block": hex of the request's BlockMeta bytes, "timeout_ms": the call's remaining deadline or -1}.
+// {"block": hex of the request's BlockMeta bytes, "timeout_ms": the call's remaining deadline or -1},
+// and one per accepted connection: {"connection": its remote address}.
+//
+// -max-connection-age (and -max-connection-age-grace) are dskit's
+// -server.grpc.keepalive.max-connection-age(-grace): grpc-go sends GOAWAY to a connection that old
+// and closes it after the grace. SIGTERM stops the server as dskit does at shutdown (GracefulStop:
+// GOAWAY, then the calls under way finish) and exits once they have.
 //
 // Build (Debian packages golang-go, golang-google-grpc-dev): GOPATH=/usr/share/gocode GO111MODULE=off go build .
 package main
@@ -26,7 +32,9 @@ import (
 	"log"
 	"net"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	anypb "github.com/golang/protobuf/ptypes/any"
@@ -34,6 +42,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -71,6 +80,9 @@ func main() {
 	flag.StringVar(&d.leaderID, "leader-id", "", "raft id of the leader a follower names")
 	flag.StringVar(&d.leaderAddress, "leader-address", "", "address of the leader a follower names")
 	descriptors := flag.String("descriptors", "", "FileDescriptorSet holding metastore.v1.AddBlockRequest")
+	var age keepalive.ServerParameters
+	flag.DurationVar(&age.MaxConnectionAge, "max-connection-age", 0, "GOAWAY to connections this old (0: never)")
+	flag.DurationVar(&age.MaxConnectionAgeGrace, "max-connection-age-grace", 0, "then closed this much later (0: never)")
 	flag.Parse()
 	encoding.RegisterCodec(passThrough{})
 	if *descriptors != "" {
@@ -83,8 +95,39 @@ func main() {
 		log.Fatal(err)
 	}
 	d.out.Encode(map[string]string{"address": l.Addr().String()})
-	server := grpc.NewServer(grpc.UnknownServiceHandler(d.handle))
-	log.Fatal(server.Serve(l))
+	options := []grpc.ServerOption{grpc.UnknownServiceHandler(d.handle)}
+	if age.MaxConnectionAge > 0 {
+		options = append(options, grpc.KeepaliveParams(age))
+	}
+	server := grpc.NewServer(options...)
+	stopped := make(chan struct{})
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM)
+	go func() {
+		<-signals
+		server.GracefulStop()
+		close(stopped)
+	}()
+	if err := server.Serve(announcing{l, &d}); err != nil {
+		log.Fatal(err)
+	}
+	<-stopped // Serve returns at once on GracefulStop; the calls under way finish first.
+}
+
+// announcing reports each connection it accepts on stdout.
+type announcing struct {
+	net.Listener
+	d *double
+}
+
+func (a announcing) Accept() (net.Conn, error) {
+	c, err := a.Listener.Accept()
+	if err == nil {
+		a.d.mu.Lock()
+		a.d.out.Encode(map[string]string{"connection": c.RemoteAddr().String()})
+		a.d.mu.Unlock()
+	}
+	return c, err
 }
 
 func (d *double) handle(_ interface{}, stream grpc.ServerStream) error {
