@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "LoadGen",
             dependencies: [
-                "Runtime", "HTTP2", "GRPC", "Pprof", "Accumulator", "SegmentObject", "BinaryCoding", "CShims",
+                "Runtime", "HTTP2", "GRPC", "Pprof", "Accumulator", "SegmentObject", "ProfilesParquet", "BinaryCoding", "CShims",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Sources/Tools/LoadGen",
@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"]),
         .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding", "TestSupport"]),
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "Runtime", "BinaryCoding", "TestSupport"]),
-        .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "Pprof", "BinaryCoding", "GRPC", "Runtime", "SegmentObject", "TestSupport",
+        .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "Pprof", "Accumulator", "BinaryCoding", "GRPC", "Runtime", "SegmentObject", "TestSupport",
                                                          .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .testTarget(name: "SegmentToolsTests", dependencies: [
             "SegmentTools", "TestSupport", "Pprof", "Accumulator", "SegmentObject", "TSDBIndex", "SymbolDB", "ProfilesParquet", "BinaryCoding",

@@ -76,6 +76,9 @@ import TestSupport
                 #expect(view.profile.count == built.sentProfileBytes)
                 let id = Array(view.profileID)
                 #expect(id[6] >> 4 == 4 && id[8] >> 6 == 2)
+                // As the profiles table's ID column holds it: the first byte is the most significant.
+                #expect(built.profileID == UInt128(view.profileIDHalves.high) << 64 | UInt128(view.profileIDHalves.low))
+                #expect(built.profileID >> 120 == UInt128(id[0]) && built.profileID & 0xFF == UInt128(id[15]))
                 ids.insert(id)
                 shards.insert(view.shard)
                 tenants.insert(Array(view.tenantID))

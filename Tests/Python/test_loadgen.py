@@ -16,13 +16,14 @@ def test_closed_loop_run_against_a_spawned_server(tmp_path):
     out = subprocess.run(
         [str(loadgen), "--spawn-server", str(server), "--data-dir", str(data), "--corpus", str(TESTDATA / "pprof"),
          "--duration", "3s", "--warmup", "1s", "--connections", "2", "--streams", "8", "--shards", "2",
-         "--json", "--quiet", "--report", str(report), "--", "-segment-writer.event-loops=2",
+         "--json", "--quiet", "--report", str(report), "--audit", "--", "-segment-writer.event-loops=2",
          # This tests loadgen, not the server under a loaded machine: a debug build's fsync'd
          # uploads can pass the 2 s default there, which would answer UNKNOWN.
          "-segment-writer.upload-timeout=30s"],
         capture_output=True, text=True, timeout=90)
     assert out.returncode == 0, out.stderr
-    run = json.loads(out.stdout)["run"]
+    result = json.loads(out.stdout)
+    run = result["run"]
 
     assert run["mode"] == "closed" and run["durationSeconds"] == 3
     t = run["throughput"]
@@ -57,6 +58,14 @@ def test_closed_loop_run_against_a_spawned_server(tmp_path):
     if tool:
         verified = subprocess.run([tool, "verify", *map(str, blocks[:4])], capture_output=True, text=True)
         assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    # --audit read every object back after the server's drain: each push answered OK is in
+    # exactly one of them, and nothing else is.
+    audit = result["audit"]
+    assert audit["objects"] == len(blocks)
+    assert audit["acked"] >= t["ackedProfiles"] and audit["sent"] >= audit["acked"]
+    assert audit["storedProfiles"] == audit["acked"], audit
+    assert (audit["lost"], audit["unknown"], audit["duplicated"], audit["unreadable"]) == (0, 0, 0, []), audit
 
     html = (report / "index.html").read_text()
     assert '<svg id="latency-over-time"' in html and '<svg id="latency-distribution"' in html

@@ -40,8 +40,10 @@ public struct RunOptions: Sendable {
 /// Runs the client loops for warm-up + duration, refreshing payloads and sampling the
 /// server every second on the calling thread, and reduces what they counted.
 public enum LoadRunner {
+    /// With `ledger`, every loop records the profile ids it sent and was told OK for (see
+    /// `DurabilityAudit`).
     public static func run(_ options: RunOptions, corpus: Corpus, server: ServerProcess?,
-                           progress: ((String) -> Void)? = nil) throws -> RunSummary {
+                           progress: ((String) -> Void)? = nil, ledger: AuditLedger? = nil) throws -> RunSummary {
         precondition(!corpus.profiles.isEmpty, "an empty corpus")
         precondition(options.connections > 0 && options.streamsPerConnection > 0 && options.clientLoops > 0)
         // Blocking lookup, once, before any loop runs.
@@ -73,7 +75,8 @@ public enum LoadRunner {
                                   streamsPerConnection: options.streamsPerConnection,
                                   pushesPerSecond: options.pushesPerSecond.map { $0 * Double(share) / Double(options.connections) },
                                   clock: clock, drainTimeoutNs: UInt64(options.drainTimeoutSeconds * 1e9),
-                                  backlogMax: options.backlogMax, seed: options.seed &+ UInt64(i) &* 0x9E37_79B9, shape: options.shape)
+                                  backlogMax: options.backlogMax, seed: options.seed &+ UInt64(i) &* 0x9E37_79B9, shape: options.shape,
+                                  ledger: ledger)
             firstConnection += share
             let driver = LoopDriver(loop: loop, plan: plan, board: board, collector: collector)
             driver.start()

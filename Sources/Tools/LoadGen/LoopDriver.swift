@@ -26,6 +26,8 @@ struct DriverPlan: Sendable {
     var backlogMax: Int
     var seed: UInt64
     var shape: WorkloadShape
+    /// Where the loop hands in the ids it sent and was told OK for (nil: not kept).
+    var ledger: AuditLedger?
 }
 
 /// The load of one client event loop (loop-confined): builds pushes, keeps the streams of
@@ -53,6 +55,9 @@ final class LoopDriver {
     private var totals = WindowTotals()
     private var ticker: TimerID?
     private(set) var isFinished = false
+    /// With a ledger: the ids this loop sent and was told OK for, handed in at the finish.
+    private var sentIDs: [UInt128] = []
+    private var ackedIDs: [UInt128] = []
 
     init(loop: EventLoop, plan: DriverPlan, board: PayloadBoard, collector: RunCollector) {
         self.loop = loop
@@ -82,6 +87,7 @@ final class LoopDriver {
         roll(nowNs)
         let ok = status.code == .ok
         if ok { addressList.connected() }
+        if ok && plan.ledger != nil { ackedIDs.append(push.profileID) }
         let micros = LatencyScale.micros(nowNs &- push.startNs)
         if ok {
             interval.ok += 1
@@ -165,8 +171,10 @@ final class LoopDriver {
         if board.generation != generation { (payloads, generation) = board.latest() }
         let push = builder.build(from: payloads)
         let sent = builder.writer.bytes.withUnsafeBytes {
-            connection.send($0, InFlightPush(startNs: startNs, sentBytes: push.sentProfileBytes, rawBytes: push.rawProfileBytes))
+            connection.send($0, InFlightPush(startNs: startNs, sentBytes: push.sentProfileBytes, rawBytes: push.rawProfileBytes,
+                                             profileID: push.profileID))
         }
+        if sent && plan.ledger != nil { sentIDs.append(push.profileID) }
         if sent && plan.clock.inWindow(startNs) { totals.started += 1 }
         return sent
     }
@@ -250,6 +258,7 @@ final class LoopDriver {
         if let ticker { loop.cancelTimer(ticker) }
         collector.add(interval)
         collector.finish(totals)
+        plan.ledger?.add(sent: sentIDs, acked: ackedIDs)
         for case let c? in connections { _ = c.abandon() }
     }
 }

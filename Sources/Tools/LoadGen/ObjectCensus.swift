@@ -23,17 +23,10 @@ public struct ObjectCensus: Codable, Sendable, Equatable {
 
     /// Open times (Unix ms) of objects per shard, from the bucket at `dataDirectory`.
     public static func scan(dataDirectory: String) -> [UInt32: [UInt64]] {
-        let fm = FileManager.default
-        let root = dataDirectory + "/segments"
         var result: [UInt32: [UInt64]] = [:]
-        for shardName in (try? fm.contentsOfDirectory(atPath: root)) ?? [] {
-            guard let shard = UInt32(shardName) else { continue }
-            let dir = root + "/" + shardName + "/anonymous"
-            for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] {
-                guard fm.fileExists(atPath: dir + "/" + name + "/block.bin"),
-                      let ulid = try? ULID(parsing: Array(name.utf8)) else { continue }
-                result[shard, default: []].append(ulid.timeMs)
-            }
+        for object in BucketObjects.list(dataDirectory) {
+            guard let shard = UInt32(object.shard), let ulid = try? ULID(parsing: Array(object.ulid.utf8)) else { continue }
+            result[shard, default: []].append(ulid.timeMs)
         }
         return result
     }
@@ -59,5 +52,23 @@ public struct ObjectCensus: Codable, Sendable, Equatable {
         perShardPerSegment = ratios.isEmpty ? 0 : ratios.reduce(0, +) / Double(ratios.count)
         maxPerShardPerSegment = ratios.max() ?? 0
         minIntervalMs = gapMin.map(Int.init)
+    }
+}
+
+/// The segment objects of a filesystem bucket: `segments/{shard}/anonymous/{ULID}/block.bin`,
+/// with the two folder names as found (not parsed), sorted by path.
+enum BucketObjects {
+    static func list(_ dataDirectory: String) -> [(shard: String, ulid: String, path: String)] {
+        let fm = FileManager.default
+        let root = dataDirectory + "/segments"
+        var objects: [(shard: String, ulid: String, path: String)] = []
+        for shard in (try? fm.contentsOfDirectory(atPath: root)) ?? [] {
+            let folder = root + "/" + shard + "/anonymous"
+            for ulid in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] {
+                let path = folder + "/" + ulid + "/block.bin"
+                if fm.fileExists(atPath: path) { objects.append((shard, ulid, path)) }
+            }
+        }
+        return objects.sorted { $0.path < $1.path }
     }
 }

@@ -9,6 +9,7 @@ struct InFlightPush {
     var startNs: UInt64
     var sentBytes: Int
     var rawBytes: Int
+    var profileID: UInt128
 }
 
 /// One h2c connection to the segment-writer carrying up to `streamsMax` concurrent Push

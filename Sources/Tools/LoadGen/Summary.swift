@@ -6,11 +6,14 @@ public struct LoadReport: Codable, Sendable {
     public var run: RunSummary
     public var calibration: RunSummary?
     public var rateFraction: Double?
+    /// `--audit`: the bucket read back after the server stopped (both runs' pushes).
+    public var audit: DurabilityAudit?
 
-    public init(run: RunSummary, calibration: RunSummary? = nil, rateFraction: Double? = nil) {
+    public init(run: RunSummary, calibration: RunSummary? = nil, rateFraction: Double? = nil, audit: DurabilityAudit? = nil) {
         self.run = run
         self.calibration = calibration
         self.rateFraction = rateFraction
+        self.audit = audit
     }
 }
 

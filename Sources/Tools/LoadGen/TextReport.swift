@@ -8,7 +8,18 @@ public enum TextReport {
             out += "== calibration (closed loop) ==\n" + render(calibration)
             out += "\n== open loop at \(fixed((report.rateFraction ?? 0) * 100, 0)) % of \(fixed(calibration.throughput.profilesPerSec, 1)) profiles/s ==\n"
         }
-        return out + render(report.run)
+        out += render(report.run)
+        if let audit = report.audit { out += render(audit) }
+        return out
+    }
+
+    public static func render(_ a: DurabilityAudit) -> String {
+        var line = "audit       \(a.passed ? "passed" : "FAILED"): \(a.acked) of \(a.sent) pushes acked OK; \(a.objects) objects hold \(a.storedProfiles) profiles;"
+        line += " lost \(a.lost), unknown \(a.unknown), duplicated \(a.duplicated), stored unacknowledged \(a.storedUnacknowledged)"
+        var lines = [line]
+        if !a.lostExamples.isEmpty { lines.append("            lost, e.g.: \(a.lostExamples.joined(separator: " "))") }
+        for u in a.unreadable.prefix(5) { lines.append("            unreadable: \(u)") }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     public static func render(_ r: RunSummary) -> String {

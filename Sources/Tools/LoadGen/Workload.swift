@@ -50,6 +50,8 @@ public struct BuiltPush {
     public var sentProfileBytes: Int
     /// The raw pprof size.
     public var rawProfileBytes: Int
+    /// `profile_id` as the profiles table's `ID` column holds it (the 16 bytes big-endian).
+    public var profileID: UInt128
 }
 
 /// Builds `segmentwriter.v1.PushRequest` messages into one reused buffer (ingest-and-ops.md
@@ -92,15 +94,17 @@ public struct PushBuilder {
         let profile = payloads.profiles[index]
         writer.appendBytesField(4, profile)
         var id = (rng.next(), rng.next())
-        withUnsafeMutableBytes(of: &id) { raw in
+        let profileID = withUnsafeMutableBytes(of: &id) { raw in
             raw[6] = raw[6] & 0x0F | 0x40  // version 4
             raw[8] = raw[8] & 0x3F | 0x80  // RFC 4122 variant
             writer.appendTag(5, .lengthDelimited)
             writer.appendUvarint(16)
             writer.append(UnsafeRawBufferPointer(raw))
+            return raw.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
         }
         if shard != 0 { writer.appendVarintField(6, UInt64(shard)) }
-        return BuiltPush(shard: shard, sentProfileBytes: profile.count, rawProfileBytes: payloads.rawSizes[index])
+        return BuiltPush(shard: shard, sentProfileBytes: profile.count, rawProfileBytes: payloads.rawSizes[index],
+                         profileID: profileID)
     }
 
     private mutating func appendLabel(_ name: ByteString, _ value: ByteString) {

@@ -67,6 +67,8 @@ struct LoadGenCommand: ParsableCommand {
     var report: String?
     @Flag(help: "No live progress line on stderr.")
     var quiet = false
+    @Flag(help: "With --spawn-server: after the run, stop the server and read every object back; fail unless each push acked OK is stored once (see README).")
+    var audit = false
 
     @Argument(parsing: .postTerminator, help: "Arguments for the spawned segment-writer.")
     var serverArguments: [String] = []
@@ -79,6 +81,7 @@ struct LoadGenCommand: ParsableCommand {
         }
         if let n = inProcessPasses, n <= 0 { throw ValidationError("--in-process-passes must be positive") }
         guard only.isEmpty || inProcessPasses != nil else { throw ValidationError("--only needs --in-process-passes") }
+        guard !audit || spawnServer != nil else { throw ValidationError("--audit needs --spawn-server (it reads the bucket)") }
         for (name, value) in [("--duration", duration), ("--warmup", warmup), ("--drain-timeout", drainTimeout)] where Self.seconds(value) == nil {
             throw ValidationError("\(name): not a duration: \(value)")
         }
@@ -116,24 +119,32 @@ struct LoadGenCommand: ParsableCommand {
 
         var options = try runOptions(port: server?.grpcPort)
         let progress: ((String) -> Void)? = quiet ? nil : Self.progressPrinter()
+        let ledger = audit ? AuditLedger() : nil
         var calibration: RunSummary?
         if let fraction = rateFraction {
-            let closed = try LoadRunner.run(options, corpus: loaded, server: server, progress: progress)
+            let closed = try LoadRunner.run(options, corpus: loaded, server: server, progress: progress, ledger: ledger)
             Self.endProgress(progress)
             guard closed.throughput.profilesPerSec > 0 else { throw ValidationError("calibration acknowledged nothing") }
             calibration = closed
             options.pushesPerSecond = closed.throughput.profilesPerSec * fraction
             log("calibrated: \(LoadRunnerFormat.rate(closed.throughput.profilesPerSec)) profiles/s closed loop; open loop at \(LoadRunnerFormat.rate(options.pushesPerSecond!))")
         }
-        let summary = try LoadRunner.run(options, corpus: loaded, server: server, progress: progress)
+        let summary = try LoadRunner.run(options, corpus: loaded, server: server, progress: progress, ledger: ledger)
         Self.endProgress(progress)
-        let result = LoadReport(run: summary, calibration: calibration, rateFraction: rateFraction)
+        var checked: DurabilityAudit?
+        if let ledger, let server {
+            // The drain flushes every push the server accepted; only then is the bucket complete.
+            log("stopping the segment-writer, then reading its bucket back")
+            _ = server.stop()
+            checked = DurabilityAudit.check(dataDirectory: server.dataDirectory, ledger: ledger)
+        }
+        let result = LoadReport(run: summary, calibration: calibration, rateFraction: rateFraction, audit: checked)
         if let report {
             let path = try HTMLReport.write(result, directory: report)
             log("report: \(path)")
         }
         print(json ? try TextReport.json(result) : TextReport.render(result), terminator: json ? "\n" : "")
-        if summary.throughput.ackedProfiles == 0 { throw ExitCode(1) }
+        if summary.throughput.ackedProfiles == 0 || checked?.passed == false { throw ExitCode(1) }
     }
 
     private func runInProcess(passes: Int) throws {

@@ -1,0 +1,95 @@
+import Accumulator
+import BinaryCoding
+import Foundation
+import Pprof
+import SegmentObject
+import Testing
+import TestSupport
+@testable import LoadGen
+
+/// `DurabilityAudit` over a bucket of real objects (the server's accumulator and writer): each
+/// finding it reports is made to happen once.
+@Suite struct DurabilityAuditTests {
+    let dir = NSTemporaryDirectory() + "/loadgen-audit-\(UInt64.random(in: 0 ... .max))"
+
+    /// Profile id `n`: 16 bytes whose big-endian value is `n`.
+    static func idBytes(_ n: UInt8) -> [UInt8] { Array(repeating: 0, count: 15) + [n] }
+
+    /// One object on `shard` holding a push per id (each its own service), written under a ULID
+    /// from `entropy`; returns its path.
+    @discardableResult
+    func writeObject(shard: UInt32, ids: [UInt8], entropy: UInt8) throws -> String {
+        let accumulator = ShardAccumulator()
+        let profile = try Data(contentsOf: TestData.pprofDirectory.appendingPathComponent("profile_java"))
+        for n in ids {
+            let message = PushRequestMessage(tenantID: "anonymous", labels: [("__name__", "process_cpu"), ("service_name", ByteString("svc-\(n)"))],
+                                             profile: [UInt8](profile), profileID: Self.idBytes(n), shard: shard, annotations: []).encode()
+            _ = try message.withUnsafeBytes { raw in try accumulator.ingest(try PushRequestView(raw)) }
+        }
+        var w = ByteWriter()
+        let ulid = ULID(timeMs: 1_764_000_000_000, entropy: Array(repeating: entropy, count: 10))
+        #expect(accumulator.flush(segmentID: ulid, shard: shard, createdBy: "audit-test", into: &w) != nil)
+        return try place(w.bytes, shard: shard, ulid: ulid)
+    }
+
+    @discardableResult
+    func place(_ bytes: [UInt8], shard: UInt32, ulid: ULID) throws -> String {
+        let folder = "\(dir)/segments/\(shard)/anonymous/\(ulid)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: folder + "/block.bin", contents: Data(bytes)))
+        return folder + "/block.bin"
+    }
+
+    func audit(sent: [UInt128], acked: [UInt128]) -> DurabilityAudit {
+        let ledger = AuditLedger()
+        ledger.add(sent: sent, acked: acked)
+        return DurabilityAudit.check(dataDirectory: dir, ledger: ledger)
+    }
+
+    @Test func everyAckedPushStoredOncePasses() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeObject(shard: 1, ids: [1, 2], entropy: 1)
+        try writeObject(shard: 2, ids: [3], entropy: 2)
+        // Id 4 was sent and never answered OK; id 3 was stored although its answer was an error.
+        let a = audit(sent: [1, 2, 3, 4], acked: [1, 2])
+        #expect(a.passed)
+        #expect(a.sent == 4 && a.acked == 2 && a.objects == 2 && a.storedProfiles == 3)
+        #expect(a.lost == 0 && a.unknown == 0 && a.duplicated == 0 && a.storedUnacknowledged == 1)
+    }
+
+    @Test func anAckedPushInNoObjectIsLost() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeObject(shard: 1, ids: [1, 2], entropy: 1)
+        let missing = UInt128(5) << 96 | 5
+        let a = audit(sent: [1, 2, missing], acked: [1, 2, missing])
+        #expect(!a.passed)
+        #expect(a.lost == 1 && a.lostExamples == ["00000005000000000000000000000005"])
+    }
+
+    @Test func anIdNeverSentIsUnknown() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeObject(shard: 1, ids: [1, 2], entropy: 1)
+        let a = audit(sent: [1], acked: [1])
+        #expect(!a.passed && a.unknown == 1 && a.lost == 0)
+    }
+
+    @Test func aPushInTwoObjectsIsDuplicated() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = try writeObject(shard: 1, ids: [1, 2], entropy: 1)
+        let copy = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        try place(copy, shard: 1, ulid: ULID(timeMs: 1_764_000_000_500, entropy: Array(repeating: 9, count: 10)))
+        let a = audit(sent: [1, 2], acked: [1, 2])
+        #expect(!a.passed && a.duplicated == 2 && a.objects == 2)
+    }
+
+    @Test func anObjectOurReadersRefuseFailsTheAudit() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = try writeObject(shard: 1, ids: [1], entropy: 1)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count - 1] ^= 0xFF  // the trailer's CRC
+        try place(bytes, shard: 3, ulid: ULID(timeMs: 1_764_000_000_500, entropy: Array(repeating: 9, count: 10)))
+        let a = audit(sent: [1], acked: [1])
+        #expect(!a.passed && a.lost == 0)
+        #expect(a.unreadable.count == 1 && a.unreadable[0].contains("/segments/3/"))
+    }
+}
