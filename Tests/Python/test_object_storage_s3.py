@@ -19,6 +19,8 @@ import pytest
 boto3 = pytest.importorskip("boto3")
 from botocore.config import Config  # noqa: E402
 
+from server_process import free_port  # noqa: E402
+
 # moto --ssl serves a self-signed certificate; boto3 talks to it with verify=False on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
@@ -32,12 +34,6 @@ KEYS = [
     "dlq/12/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ2/meta.pb",
     "segments/3/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ3/odd key+name$=~.bin",
 ]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_moto(tmp_path, ssl):
