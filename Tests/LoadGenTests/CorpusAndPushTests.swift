@@ -18,6 +18,25 @@ import TestSupport
         #expect(Corpus.prepare(name: "garbage", bytes: [1, 2, 3]).isFailure)
     }
 
+    /// A profile without a non-zero value would be answered OK and store nothing: left out, so
+    /// that `--audit` counts every push answered OK as one it must find.
+    @Test func aProfileThatStoresNoRowIsSkipped() throws {
+        let bytes = [UInt8](try Data(contentsOf: TestData.pprofDirectory.appendingPathComponent("profile_python")))
+        let decoder = PprofDecoder()
+        let inflater = ProfileInflater(maxDecompressedBytes: 64 << 20)
+        var profile = try bytes.withUnsafeBytes { raw in
+            try decoder.decode(try inflater.inflate(raw))
+            return PprofProfile(decoder)
+        }
+        #expect((try? Corpus.prepare(name: "python", bytes: PprofEncoder.encode(profile)).get()) != nil)
+        for i in profile.samples.indices { profile.samples[i].values = profile.samples[i].values.map { _ in 0 } }
+        guard case .failure(let refusal) = Corpus.prepare(name: "zeros", bytes: PprofEncoder.encode(profile)) else {
+            Issue.record("a profile of zeros was kept")
+            return
+        }
+        #expect(refusal.message == "no sample has a non-zero value: a push of it stores no profile")
+    }
+
     /// `--normalize`: profiles as a distributor forwards them. The stub mapping lets the two
     /// labelled profiles with unmapped locations in; no sample keeps a numeric label.
     @Test func aNormalizedCorpusTakesWhatADistributorWouldForward() throws {

@@ -70,3 +70,29 @@ def test_closed_loop_run_against_a_spawned_server(tmp_path):
     html = (report / "index.html").read_text()
     assert '<svg id="latency-over-time"' in html and '<svg id="latency-distribution"' in html
     assert "<script" not in html and "src=" not in html
+
+
+def test_sigterm_with_pushes_in_flight_loses_no_acknowledged_push(tmp_path):
+    # Two loops, 2 s segments, 64 pushes in flight on 4 shards when the window ends: loadgen sends
+    # SIGTERM then and nothing more. The drain flushes what the server holds and answers it; the
+    # audit then finds every push answered OK in exactly one object. A push whose message the
+    # server reads after the signal is refused UNAVAILABLE (the distributor would send it to
+    # another writer) and stored nowhere.
+    loadgen, server = bin_dir() / "loadgen", bin_dir() / "segment-writer"
+    out = subprocess.run(
+        [str(loadgen), "--spawn-server", str(server), "--corpus", str(TESTDATA / "pprof"), "--duration", "3s",
+         "--warmup", "0s", "--connections", "2", "--streams", "32", "--shards", "4", "--json", "--quiet",
+         "--audit", "--terminate-at-end", "--", "-segment-writer.event-loops=2", "-segment-writer.segment-duration=2s",
+         "-segment-writer.upload-timeout=30s"],
+        capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    result = json.loads(out.stdout)
+    run, audit = result["run"], result["audit"]
+    errors = run["errors"]
+    assert set(errors["byStatus"]) <= {"UNAVAILABLE"} and errors["unanswered"] == 0, errors
+    assert errors["messages"].get("UNAVAILABLE", "service is unavailable") == "service is unavailable", errors
+    after_window = [i["profiles"] for i in run["intervals"] if i["second"] >= 3]
+    assert sum(after_window) > 0, "no push was answered by the drain"
+    assert audit["passed"] and audit["lost"] == 0 and audit["storedProfiles"] == audit["acked"], audit
+    assert audit["storedUnacknowledged"] == 0 and audit["sent"] == audit["acked"] + errors["total"], (audit, errors)
+    assert "segment-writer exited with status 0" in out.stderr

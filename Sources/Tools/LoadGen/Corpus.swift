@@ -47,7 +47,7 @@ public struct Corpus: Sendable {
     public struct Refusal: Error { public var message: String }
 
     /// Decodes `bytes` (raw or gzip pprof), normalizes it when asked, drops `time_nanos`, and
-    /// checks that the server's accumulator accepts the result.
+    /// checks that the server's accumulator accepts the result and stores a profile row of it.
     public static func prepare(name: String, bytes: [UInt8], normalize: Bool = false) -> Result<CorpusProfile, Refusal> {
         let inflater = ProfileInflater(maxDecompressedBytes: 64 << 20, maxCompressionRatio: 0)
         let decoder = PprofDecoder()
@@ -68,7 +68,9 @@ public struct Corpus: Sendable {
         let check = PushRequestMessage(tenantID: "loadgen-check", labels: [("__name__", metricName), ("service_name", "check")],
                                        profile: body, profileID: Array(repeating: 1, count: 16)).encode()
         do {
-            _ = try check.withUnsafeBytes { raw in try ShardAccumulator().ingest(try PushRequestView(raw)) }
+            let stats = try check.withUnsafeBytes { raw in try ShardAccumulator().ingest(try PushRequestView(raw)) }
+            // Such a push is answered OK and stores nothing: `--audit` could not tell it from a lost one.
+            guard stats.profilesCreated > 0 else { return .failure(Refusal(message: "no sample has a non-zero value: a push of it stores no profile")) }
         } catch {
             return .failure(Refusal(message: Self.message(error)))
         }

@@ -50,8 +50,8 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
     public var unreadable: [String]
     /// Up to five lost ids (32 hex digits), to look for.
     public var lostExamples: [String]
-
-    public var passed: Bool { lost == 0 && unknown == 0 && duplicated == 0 && unreadable.isEmpty }
+    /// Nothing lost, unknown, duplicated or unreadable.
+    public var passed: Bool
 
     public static func check(dataDirectory: String, ledger: AuditLedger) -> DurabilityAudit {
         var objectsHolding: [UInt128: Int] = [:]
@@ -67,12 +67,14 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
         let sent = Set(ledger.sent)
         let acked = Set(ledger.acked)
         let lost = acked.filter { objectsHolding[$0] == nil }
+        let unknown = objectsHolding.keys.filter { !sent.contains($0) }.count
+        let duplicated = objectsHolding.values.filter { $0 > 1 }.count
         return DurabilityAudit(
             sent: sent.count, acked: acked.count, objects: paths.count, storedProfiles: objectsHolding.count,
-            lost: lost.count, unknown: objectsHolding.keys.filter { !sent.contains($0) }.count,
-            duplicated: objectsHolding.values.filter { $0 > 1 }.count,
+            lost: lost.count, unknown: unknown, duplicated: duplicated,
             storedUnacknowledged: objectsHolding.keys.filter { sent.contains($0) && !acked.contains($0) }.count,
-            unreadable: unreadable, lostExamples: lost.sorted().prefix(5).map(hex))
+            unreadable: unreadable, lostExamples: lost.sorted().prefix(5).map(hex),
+            passed: lost.isEmpty && unknown == 0 && duplicated == 0 && unreadable.isEmpty)
     }
 
     /// The distinct ids of every service dataset's profiles table in one object.

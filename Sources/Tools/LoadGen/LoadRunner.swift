@@ -22,6 +22,8 @@ public struct RunOptions: Sendable {
     public var backlogMax = 100_000
     public var shape = WorkloadShape()
     public var seed: UInt64 = 0x5EED
+    /// SIGTERM to the spawned server the moment the window ends, with pushes still in flight.
+    public var terminateServerAtWindowEnd = false
     /// Resolves `host` (getaddrinfo; tests inject their own).
     public var resolver: EndpointResolver = EndpointAddress.resolve
 
@@ -87,9 +89,14 @@ public enum LoadRunner {
         var samples: [ResourceSample] = []
         var ownSamples: [ResourceSample] = []
         var nextSecondNs = clock.startNs + 1_000_000_000
+        var terminated = false
         while collector.loopsFinished < loopCount {
             usleep(10_000)
             let now = EventLoop.monotonicNowNs
+            if options.terminateServerAtWindowEnd, !terminated, now >= clock.measureEndNs {
+                server?.signalTermination()
+                terminated = true
+            }
             guard now >= nextSecondNs else { continue }
             nextSecondNs += 1_000_000_000
             if now < clock.measureEndNs { board.publish(timedPayloads(corpus, options.shape.compression, &refreshMaxMs)) }

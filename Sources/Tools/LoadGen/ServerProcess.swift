@@ -113,6 +113,11 @@ public final class ServerProcess {
         ResourceSample.read(pid: pid)
     }
 
+    /// SIGTERM without waiting: the server drains (answers what it holds, refuses the rest).
+    public func signalTermination() {
+        if process.isRunning { kill(pid, SIGTERM) }
+    }
+
     /// SIGTERM, then waits for the drain (up to `timeoutSeconds`, then SIGKILL). The exit status.
     @discardableResult
     public func stop(timeoutSeconds: Double = 60) -> Int32 {

@@ -69,6 +69,8 @@ struct LoadGenCommand: ParsableCommand {
     var quiet = false
     @Flag(help: "With --spawn-server: after the run, stop the server and read every object back; fail unless each push acked OK is stored once (see README).")
     var audit = false
+    @Flag(help: "With --spawn-server: SIGTERM the server the moment the measured window ends, with pushes still in flight (pair with --audit).")
+    var terminateAtEnd = false
 
     @Argument(parsing: .postTerminator, help: "Arguments for the spawned segment-writer.")
     var serverArguments: [String] = []
@@ -82,6 +84,7 @@ struct LoadGenCommand: ParsableCommand {
         if let n = inProcessPasses, n <= 0 { throw ValidationError("--in-process-passes must be positive") }
         guard only.isEmpty || inProcessPasses != nil else { throw ValidationError("--only needs --in-process-passes") }
         guard !audit || spawnServer != nil else { throw ValidationError("--audit needs --spawn-server (it reads the bucket)") }
+        guard !terminateAtEnd || spawnServer != nil else { throw ValidationError("--terminate-at-end needs --spawn-server") }
         for (name, value) in [("--duration", duration), ("--warmup", warmup), ("--drain-timeout", drainTimeout)] where Self.seconds(value) == nil {
             throw ValidationError("\(name): not a duration: \(value)")
         }
@@ -129,6 +132,7 @@ struct LoadGenCommand: ParsableCommand {
             options.pushesPerSecond = closed.throughput.profilesPerSec * fraction
             log("calibrated: \(LoadRunnerFormat.rate(closed.throughput.profilesPerSec)) profiles/s closed loop; open loop at \(LoadRunnerFormat.rate(options.pushesPerSecond!))")
         }
+        options.terminateServerAtWindowEnd = terminateAtEnd  // the measured run's end, not the calibration's
         let summary = try LoadRunner.run(options, corpus: loaded, server: server, progress: progress, ledger: ledger)
         Self.endProgress(progress)
         var checked: DurabilityAudit?
