@@ -9,6 +9,7 @@ import socket
 import subprocess
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -145,21 +146,28 @@ def test_pushes_in_flight_at_sigterm_are_flushed_and_answered_ok(tmp_path):
 
 
 class PingWatchingRelay:
-    """A loopback relay in front of the writer's gRPC port that passes every byte through and
-    notes when the client sends a PING (not an acknowledgement), reading its HTTP/2 frames."""
+    """A loopback relay in front of the writer's gRPC port that passes every byte of every
+    connection through, counts the connections, and notes when the client sends a PING (not an
+    acknowledgement), reading its HTTP/2 frames."""
 
     def __init__(self, upstream_port):
         self.upstream_port = upstream_port
         self.client_pings = []
+        self.connections = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
-        client, _ = self.listener.accept()
-        upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-        threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
-        self._pump(client, upstream, True)
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            self.connections += 1
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
 
     def _pump(self, source, sink, count):
         buf, preface = b"", 24 if count else 0
@@ -199,6 +207,23 @@ def test_keepalive_pings_during_a_waiting_push_do_not_end_it(tmp_path):
         assert result["code"] == "OK" and result["ms"] > 10_000, result
         waiting = [t - started for t in relay.client_pings if started + 9 < t < answered - 1]
         assert waiting, f"no keepalive PING while the Push waited: {[t - started for t in relay.client_pings]}"
+    finally:
+        relay.close()
+        proc.kill()
+
+
+def test_grpc_go_carries_its_pushes_across_max_age_goaways(tmp_path):
+    # dskit's -server.grpc.keepalive.max-connection-age on our side: every half second a connection
+    # gets GOAWAY while eight of grpc-go's Pushes are in flight on it. Those finish on it (grace
+    # 5 s), the next ones go to a new connection; every Push ends OK.
+    proc = SegmentWriterProcess(tmp_path / "data", "-server.grpc.keepalive.max-connection-age=500ms",
+                                "-server.grpc.keepalive.max-connection-age-grace=5s", "-segment-writer.segment-duration=100ms")
+    relay = PingWatchingRelay(proc.grpc_port)
+    try:
+        results = run_client(SimpleNamespace(grpc_target=f"127.0.0.1:{relay.port}"), "-files", files(*VALID), "-repeat", "6", "-concurrency", "8")
+        assert len(results) == 6 * len(VALID)
+        assert {r["code"] for r in results} == {"OK"}, [r for r in results if r["code"] != "OK"][:3]
+        assert relay.connections >= 3, "the connections were not aged out"
     finally:
         relay.close()
         proc.kill()
