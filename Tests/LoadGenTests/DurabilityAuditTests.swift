@@ -16,9 +16,10 @@ import TestSupport
     static func idBytes(_ n: UInt8) -> [UInt8] { Array(repeating: 0, count: 15) + [n] }
 
     /// One object on `shard` holding a push per id (each its own service), written under a ULID
-    /// from `entropy`; returns its path.
+    /// from `entropy` with its DLQ record (as the writer does without a metastore); returns the
+    /// object's path and its metadata.
     @discardableResult
-    func writeObject(shard: UInt32, ids: [UInt8], entropy: UInt8) throws -> String {
+    func writeObject(shard: UInt32, ids: [UInt8], entropy: UInt8) throws -> (path: String, meta: BlockMeta) {
         let accumulator = ShardAccumulator()
         let profile = try Data(contentsOf: TestData.pprofDirectory.appendingPathComponent("profile_java"))
         for n in ids {
@@ -28,22 +29,35 @@ import TestSupport
         }
         var w = ByteWriter()
         let ulid = ULID(timeMs: 1_764_000_000_000, entropy: Array(repeating: entropy, count: 10))
-        #expect(accumulator.flush(segmentID: ulid, shard: shard, createdBy: "audit-test", into: &w) != nil)
-        return try place(w.bytes, shard: shard, ulid: ulid)
+        let meta = try #require(accumulator.flush(segmentID: ulid, shard: shard, createdBy: "audit-test", into: &w))
+        return (try place(w.bytes, shard: shard, ulid: ulid, meta: meta), meta)
     }
 
+    /// `bytes` as the object `ulid` of `shard`, and with `meta` its DLQ record (id, shard and size set).
     @discardableResult
-    func place(_ bytes: [UInt8], shard: UInt32, ulid: ULID) throws -> String {
+    func place(_ bytes: [UInt8], shard: UInt32, ulid: ULID, meta: BlockMeta?) throws -> String {
         let folder = "\(dir)/segments/\(shard)/anonymous/\(ulid)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         #expect(FileManager.default.createFile(atPath: folder + "/block.bin", contents: Data(bytes)))
+        if var record = meta {
+            record.id = ByteString("\(ulid)")
+            record.shard = shard
+            record.size = UInt64(bytes.count)
+            try writeRecord(record.encoded(), shard: shard, ulid: "\(ulid)")
+        }
         return folder + "/block.bin"
     }
 
-    func audit(sent: [UInt128], acked: [UInt128]) -> DurabilityAudit {
+    func writeRecord(_ bytes: [UInt8], shard: UInt32, ulid: String) throws {
+        let folder = "\(dir)/dlq/\(shard)/anonymous/\(ulid)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: folder + "/meta.pb", contents: Data(bytes)))
+    }
+
+    func audit(sent: [UInt128], acked: [UInt128], metadataInDLQ: Bool = true) -> DurabilityAudit {
         let ledger = AuditLedger()
         ledger.add(sent: sent, acked: acked)
-        return DurabilityAudit.check(dataDirectory: dir, ledger: ledger)
+        return DurabilityAudit.check(dataDirectory: dir, ledger: ledger, metadataInDLQ: metadataInDLQ)
     }
 
     @Test func everyAckedPushStoredOncePasses() throws {
@@ -55,6 +69,7 @@ import TestSupport
         #expect(a.passed)
         #expect(a.sent == 4 && a.acked == 2 && a.objects == 2 && a.storedProfiles == 3)
         #expect(a.lost == 0 && a.unknown == 0 && a.duplicated == 0 && a.storedUnacknowledged == 1)
+        #expect(a.metadataChecked && a.unregistered == 0 && a.orphanMetadata == 0)
     }
 
     @Test func anAckedPushInNoObjectIsLost() throws {
@@ -75,21 +90,50 @@ import TestSupport
 
     @Test func aPushInTwoObjectsIsDuplicated() throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = try writeObject(shard: 1, ids: [1, 2], entropy: 1)
+        let (path, meta) = try writeObject(shard: 1, ids: [1, 2], entropy: 1)
         let copy = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        try place(copy, shard: 1, ulid: ULID(timeMs: 1_764_000_000_500, entropy: Array(repeating: 9, count: 10)))
+        try place(copy, shard: 1, ulid: ULID(timeMs: 1_764_000_000_500, entropy: Array(repeating: 9, count: 10)), meta: meta)
         let a = audit(sent: [1, 2], acked: [1, 2])
         #expect(!a.passed && a.duplicated == 2 && a.objects == 2)
     }
 
     @Test func anObjectOurReadersRefuseFailsTheAudit() throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = try writeObject(shard: 1, ids: [1], entropy: 1)
+        let (path, meta) = try writeObject(shard: 1, ids: [1], entropy: 1)
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         bytes[bytes.count - 1] ^= 0xFF  // the trailer's CRC
-        try place(bytes, shard: 3, ulid: ULID(timeMs: 1_764_000_000_500, entropy: Array(repeating: 9, count: 10)))
+        try place(bytes, shard: 3, ulid: ULID(timeMs: 1_764_000_000_500, entropy: Array(repeating: 9, count: 10)), meta: meta)
         let a = audit(sent: [1], acked: [1])
         #expect(!a.passed && a.lost == 0)
         #expect(a.unreadable.count == 1 && a.unreadable[0].contains("/segments/3/"))
+    }
+
+    @Test func anObjectWhoseDLQRecordIsMissingOrWrongIsUnregistered() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeObject(shard: 1, ids: [1], entropy: 1)
+        // Shard 2's record names a size one byte off; shard 3's is gone.
+        let (path, meta) = try writeObject(shard: 2, ids: [2], entropy: 2)
+        let ulid = URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent
+        var wrong = meta
+        wrong.id = ByteString(ulid)
+        wrong.shard = 2
+        wrong.size = UInt64(try Data(contentsOf: URL(fileURLWithPath: path)).count + 1)
+        try writeRecord(wrong.encoded(), shard: 2, ulid: ulid)
+        let (gone, _) = try writeObject(shard: 3, ids: [3], entropy: 3)
+        let goneULID = URL(fileURLWithPath: gone).deletingLastPathComponent().lastPathComponent
+        try FileManager.default.removeItem(atPath: "\(dir)/dlq/3/anonymous/\(goneULID)/meta.pb")
+        let a = audit(sent: [1, 2, 3], acked: [1, 2, 3])
+        #expect(!a.passed && a.unregistered == 2 && a.orphanMetadata == 0 && a.lost == 0)
+        // With a metastore the records are not the bucket's to hold: not looked for.
+        let b = audit(sent: [1, 2, 3], acked: [1, 2, 3], metadataInDLQ: false)
+        #expect(b.passed && !b.metadataChecked && b.unregistered == 0)
+    }
+
+    @Test func aDLQRecordWithoutItsObjectIsAnOrphan() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (_, meta) = try writeObject(shard: 1, ids: [1], entropy: 1)
+        try writeRecord(meta.encoded(), shard: 5, ulid: "01KAAAAAAAAAAAAAAAAAAAAAAA")
+        let a = audit(sent: [1], acked: [1])
+        #expect(!a.passed && a.orphanMetadata == 1 && a.unregistered == 0 && a.lost == 0)
     }
 }

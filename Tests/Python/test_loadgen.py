@@ -66,6 +66,8 @@ def test_closed_loop_run_against_a_spawned_server(tmp_path):
     assert audit["acked"] >= t["ackedProfiles"] and audit["sent"] >= audit["acked"]
     assert audit["storedProfiles"] == audit["acked"], audit
     assert (audit["lost"], audit["unknown"], audit["duplicated"], audit["unreadable"]) == (0, 0, 0, []), audit
+    # No metastore: every object's metadata is in the DLQ, and names it.
+    assert audit["metadataChecked"] and (audit["unregistered"], audit["orphanMetadata"]) == (0, 0), audit
 
     html = (report / "index.html").read_text()
     assert '<svg id="latency-over-time"' in html and '<svg id="latency-distribution"' in html
@@ -95,4 +97,5 @@ def test_sigterm_with_pushes_in_flight_loses_no_acknowledged_push(tmp_path):
     assert sum(after_window) > 0, "no push was answered by the drain"
     assert audit["passed"] and audit["lost"] == 0 and audit["storedProfiles"] == audit["acked"], audit
     assert audit["storedUnacknowledged"] == 0 and audit["sent"] == audit["acked"] + errors["total"], (audit, errors)
+    assert audit["metadataChecked"] and (audit["unregistered"], audit["orphanMetadata"]) == (0, 0), audit
     assert "segment-writer exited with status 0" in out.stderr

@@ -1,3 +1,4 @@
+import BinaryCoding
 import Foundation
 import ProfilesParquet
 import SegmentObject
@@ -50,13 +51,23 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
     public var unreadable: [String]
     /// Up to five lost ids (32 hex digits), to look for.
     public var lostExamples: [String]
-    /// Nothing lost, unknown, duplicated or unreadable.
+    /// Whether the objects' metadata was looked for in the bucket's DLQ: the writer puts it there
+    /// when no metastore is configured (segment-object.md §10.5), so a missing record would
+    /// leave its object unknown to Pyroscope.
+    public var metadataChecked: Bool
+    /// Objects whose `dlq/{shard}/anonymous/{ULID}/meta.pb` is missing or does not describe them
+    /// (ULID, shard, size).
+    public var unregistered: Int
+    /// DLQ records without their object.
+    public var orphanMetadata: Int
+    /// Nothing lost, unknown, duplicated, unreadable or (when checked) unregistered or orphaned.
     public var passed: Bool
 
-    public static func check(dataDirectory: String, ledger: AuditLedger) -> DurabilityAudit {
+    public static func check(dataDirectory: String, ledger: AuditLedger, metadataInDLQ: Bool) -> DurabilityAudit {
         var objectsHolding: [UInt128: Int] = [:]
         var unreadable: [String] = []
-        let paths = BucketObjects.list(dataDirectory).map(\.path)
+        let objects = BucketObjects.list(dataDirectory)
+        let paths = objects.map(\.path)
         for path in paths {
             do {
                 for id in try profileIDs(path: path) { objectsHolding[id, default: 0] += 1 }
@@ -69,12 +80,30 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
         let lost = acked.filter { objectsHolding[$0] == nil }
         let unknown = objectsHolding.keys.filter { !sent.contains($0) }.count
         let duplicated = objectsHolding.values.filter { $0 > 1 }.count
+        var unregistered = 0, orphans = 0
+        if metadataInDLQ {
+            let records = BucketObjects.list(dataDirectory, top: "dlq", file: "meta.pb")
+            unregistered = objects.filter { !describes(dataDirectory, $0) }.count
+            let objectKeys = Set(objects.map { $0.shard + "/" + $0.ulid })
+            orphans = records.filter { !objectKeys.contains($0.shard + "/" + $0.ulid) }.count
+        }
         return DurabilityAudit(
             sent: sent.count, acked: acked.count, objects: paths.count, storedProfiles: objectsHolding.count,
             lost: lost.count, unknown: unknown, duplicated: duplicated,
             storedUnacknowledged: objectsHolding.keys.filter { sent.contains($0) && !acked.contains($0) }.count,
             unreadable: unreadable, lostExamples: lost.sorted().prefix(5).map(hex),
-            passed: lost.isEmpty && unknown == 0 && duplicated == 0 && unreadable.isEmpty)
+            metadataChecked: metadataInDLQ, unregistered: unregistered, orphanMetadata: orphans,
+            passed: lost.isEmpty && unknown == 0 && duplicated == 0 && unreadable.isEmpty && unregistered == 0 && orphans == 0)
+    }
+
+    /// Whether the object's DLQ record is there and names it: its ULID, its shard, its size.
+    static func describes(_ dataDirectory: String, _ object: (shard: String, ulid: String, path: String)) -> Bool {
+        let record = "\(dataDirectory)/dlq/\(object.shard)/anonymous/\(object.ulid)/meta.pb"
+        guard let bytes = FileManager.default.contents(atPath: record),
+              let size = try? FileManager.default.attributesOfItem(atPath: object.path)[.size] as? Int,
+              let meta = try? [UInt8](bytes).withUnsafeBytes({ raw throws(DecodeError) in try BlockMeta(decoding: raw) })
+        else { return false }
+        return meta.id.description == object.ulid && String(meta.shard) == object.shard && meta.size == UInt64(size)
     }
 
     /// The distinct ids of every service dataset's profiles table in one object.

@@ -55,17 +55,19 @@ public struct ObjectCensus: Codable, Sendable, Equatable {
     }
 }
 
-/// The segment objects of a filesystem bucket: `segments/{shard}/anonymous/{ULID}/block.bin`,
-/// with the two folder names as found (not parsed), sorted by path.
+/// The segment objects of a filesystem bucket, `segments/{shard}/anonymous/{ULID}/block.bin`
+/// (or with `top` and `file`, the DLQ's `dlq/{shard}/anonymous/{ULID}/meta.pb`), with the two
+/// folder names as found (not parsed), sorted by path.
 enum BucketObjects {
-    static func list(_ dataDirectory: String) -> [(shard: String, ulid: String, path: String)] {
+    static func list(_ dataDirectory: String, top: String = "segments", file: String = "block.bin")
+        -> [(shard: String, ulid: String, path: String)] {
         let fm = FileManager.default
-        let root = dataDirectory + "/segments"
+        let root = dataDirectory + "/" + top
         var objects: [(shard: String, ulid: String, path: String)] = []
         for shard in (try? fm.contentsOfDirectory(atPath: root)) ?? [] {
             let folder = root + "/" + shard + "/anonymous"
             for ulid in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] {
-                let path = folder + "/" + ulid + "/block.bin"
+                let path = folder + "/" + ulid + "/" + file
                 if fm.fileExists(atPath: path) { objects.append((shard, ulid, path)) }
             }
         }
