@@ -145,7 +145,7 @@ def test_pushes_in_flight_at_sigterm_are_flushed_and_answered_ok(tmp_path):
         proc.kill()
 
 
-class PingWatchingRelay:
+class WatchingRelay:
     """A loopback relay in front of the writer's gRPC port that passes every byte of every
     connection through, counts the connections, and notes when the client sends a PING (not an
     acknowledgement), reading its HTTP/2 frames."""
@@ -197,7 +197,7 @@ def test_keepalive_pings_during_a_waiting_push_do_not_end_it(tmp_path):
     # §7 check 7 with grpc-go's own keepalive (10 s, its shortest): the Push waits 21 s for its
     # segment while the client pings; the pings are answered and the Push ends OK.
     proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=21s")
-    relay = PingWatchingRelay(proc.grpc_port)
+    relay = WatchingRelay(proc.grpc_port)
     try:
         started = time.monotonic()
         out = subprocess.run([str(client_binary()), "-target", f"127.0.0.1:{relay.port}", "-keepalive", "10s",
@@ -218,7 +218,7 @@ def test_grpc_go_carries_its_pushes_across_max_age_goaways(tmp_path):
     # 5 s), the next ones go to a new connection; every Push ends OK.
     proc = SegmentWriterProcess(tmp_path / "data", "-server.grpc.keepalive.max-connection-age=500ms",
                                 "-server.grpc.keepalive.max-connection-age-grace=5s", "-segment-writer.segment-duration=100ms")
-    relay = PingWatchingRelay(proc.grpc_port)
+    relay = WatchingRelay(proc.grpc_port)
     try:
         results = run_client(SimpleNamespace(grpc_target=f"127.0.0.1:{relay.port}"), "-files", files(*VALID), "-repeat", "6", "-concurrency", "8")
         assert len(results) == 6 * len(VALID)

@@ -1,7 +1,6 @@
 """The loadgen binary end to end: a short closed-loop run against a segment-writer it starts
 itself, judged by its --json output, the HTML report and the objects left in the bucket."""
 import json
-import pathlib
 import subprocess
 
 from conftest import TESTDATA
@@ -10,20 +9,26 @@ from test_metastore_addblock import GoMetastoreDouble
 from test_segment_writer_server import segtool
 
 
-def test_closed_loop_run_against_a_spawned_server(tmp_path):
+def run_loadgen(data, loadgen_args, server_args=()):
+    """loadgen --json --quiet against a segment-writer it starts with two loops and its bucket in
+    `data`; exits 0; its stderr and parsed report."""
     loadgen, server = bin_dir() / "loadgen", bin_dir() / "segment-writer"
     assert loadgen.exists() and server.exists(), "run `swift build` first"
-    data, report = tmp_path / "data", tmp_path / "report"
     out = subprocess.run(
         [str(loadgen), "--spawn-server", str(server), "--data-dir", str(data), "--corpus", str(TESTDATA / "pprof"),
-         "--duration", "3s", "--warmup", "1s", "--connections", "2", "--streams", "8", "--shards", "2",
-         "--json", "--quiet", "--report", str(report), "--audit", "--", "-segment-writer.event-loops=2",
+         "--json", "--quiet", *loadgen_args, "--", "-segment-writer.event-loops=2",
          # This tests loadgen, not the server under a loaded machine: a debug build's fsync'd
          # uploads can pass the 2 s default there, which would answer UNKNOWN.
-         "-segment-writer.upload-timeout=30s"],
-        capture_output=True, text=True, timeout=90)
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout)
+         "-segment-writer.upload-timeout=30s", *server_args],
+        capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stderr, json.loads(out.stdout)
+
+
+def test_closed_loop_run_against_a_spawned_server(tmp_path):
+    data, report = tmp_path / "data", tmp_path / "report"
+    _, result = run_loadgen(data, ["--duration", "3s", "--warmup", "1s", "--connections", "2", "--streams", "8",
+                                   "--shards", "2", "--report", str(report), "--audit"])
     run = result["run"]
 
     assert run["mode"] == "closed" and run["durationSeconds"] == 3
@@ -81,15 +86,9 @@ def test_sigterm_with_pushes_in_flight_loses_no_acknowledged_push(tmp_path):
     # audit then finds every push answered OK in exactly one object. A push whose message the
     # server reads after the signal is refused UNAVAILABLE (the distributor would send it to
     # another writer) and stored nowhere.
-    loadgen, server = bin_dir() / "loadgen", bin_dir() / "segment-writer"
-    out = subprocess.run(
-        [str(loadgen), "--spawn-server", str(server), "--corpus", str(TESTDATA / "pprof"), "--duration", "3s",
-         "--warmup", "0s", "--connections", "2", "--streams", "32", "--shards", "4", "--json", "--quiet",
-         "--audit", "--terminate-at-end", "--", "-segment-writer.event-loops=2", "-segment-writer.segment-duration=2s",
-         "-segment-writer.upload-timeout=30s"],
-        capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stdout + out.stderr
-    result = json.loads(out.stdout)
+    stderr, result = run_loadgen(tmp_path / "data", ["--duration", "3s", "--warmup", "0s", "--connections", "2",
+                                                     "--streams", "32", "--shards", "4", "--audit", "--terminate-at-end"],
+                                 ["-segment-writer.segment-duration=2s"])
     run, audit = result["run"], result["audit"]
     errors = run["errors"]
     assert set(errors["byStatus"]) <= {"UNAVAILABLE"} and errors["unanswered"] == 0, errors
@@ -99,7 +98,7 @@ def test_sigterm_with_pushes_in_flight_loses_no_acknowledged_push(tmp_path):
     assert audit["passed"] and audit["lost"] == 0 and audit["storedProfiles"] == audit["acked"], audit
     assert audit["storedUnacknowledged"] == 0 and audit["sent"] == audit["acked"] + errors["total"], (audit, errors)
     assert audit["metadataChecked"] and (audit["unregistered"], audit["orphanMetadata"]) == (0, 0), audit
-    assert "segment-writer exited with status 0" in out.stderr
+    assert "segment-writer exited with status 0" in stderr
 
 
 def test_under_load_every_object_is_registered_once_with_a_grpc_go_metastore(protos, tmp_path):
@@ -109,14 +108,9 @@ def test_under_load_every_object_is_registered_once_with_a_grpc_go_metastore(pro
     metastore = GoMetastoreDouble(protos)
     try:
         data = tmp_path / "data"
-        out = subprocess.run(
-            [str(bin_dir() / "loadgen"), "--spawn-server", str(bin_dir() / "segment-writer"), "--data-dir", str(data),
-             "--corpus", str(TESTDATA / "pprof"), "--duration", "2s", "--warmup", "0s", "--connections", "2",
-             "--streams", "16", "--json", "--quiet", "--audit", "--", "-segment-writer.event-loops=2",
-             f"-metastore.address={metastore.address}", "-segment-writer.upload-timeout=30s"],
-            capture_output=True, text=True, timeout=120)
-        assert out.returncode == 0, out.stdout + out.stderr
-        audit = json.loads(out.stdout)["audit"]
+        _, result = run_loadgen(data, ["--duration", "2s", "--warmup", "0s", "--connections", "2", "--streams", "16", "--audit"],
+                                [f"-metastore.address={metastore.address}"])
+        audit = result["audit"]
         assert audit["passed"] and audit["acked"] > 0 and not audit["metadataChecked"], audit
         objects = sorted(b.parts[-2] for b in data.glob("segments/*/anonymous/*/block.bin"))
         assert sorted(m.id for _, m in metastore.blocks()) == objects, "each object registered exactly once"

@@ -122,7 +122,7 @@ public final class ServerProcess {
     @discardableResult
     public func stop(timeoutSeconds: Double = 60) -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
-        kill(pid, SIGTERM)
+        signalTermination()
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(pid, SIGKILL) }
