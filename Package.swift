@@ -117,6 +117,7 @@ let package = Package(
             name: "LoadGen",
             dependencies: [
                 "Runtime", "HTTP2", "GRPC", "Pprof", "Accumulator", "SegmentObject", "ProfilesParquet", "BinaryCoding", "CShims",
+                "ObjectStorage", "SegmentWriterService",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Sources/Tools/LoadGen",
@@ -159,7 +160,7 @@ let package = Package(
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"]),
         .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding", "TestSupport"]),
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "Runtime", "BinaryCoding", "TestSupport"]),
-        .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "Pprof", "Accumulator", "BinaryCoding", "GRPC", "Runtime", "SegmentObject", "TestSupport",
+        .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "Pprof", "Accumulator", "BinaryCoding", "GRPC", "Runtime", "SegmentObject", "ObjectStorage", "TestSupport",
                                                          .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .testTarget(name: "SegmentToolsTests", dependencies: [
             "SegmentTools", "TestSupport", "Pprof", "Accumulator", "SegmentObject", "TSDBIndex", "SymbolDB", "ProfilesParquet", "BinaryCoding",

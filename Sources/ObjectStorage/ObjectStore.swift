@@ -29,3 +29,11 @@ public protocol InterruptibleObjectStore: ObjectStore {
     func interruptRequest()
     func clearInterruption()
 }
+
+/// A blocking store whose objects can be listed: for tools that read a writer's bucket back
+/// (loadgen's audit). The writer itself never lists.
+public protocol ListableObjectStore: ObjectStore {
+    /// The path of every object under `directory` (`segments`, `dlq`: whole path parts),
+    /// relative to the store's prefix as `put` and `get` take them, sorted.
+    func paths(under directory: String) throws(StorageError) -> [String]
+}

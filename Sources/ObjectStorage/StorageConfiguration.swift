@@ -24,7 +24,7 @@ public struct StorageConfiguration: Sendable {
     }
 
     /// A blocking store (start-up health check, tools); the loops build their own ring-driven ones.
-    public func makeBlockingStore() throws(StorageError) -> any ObjectStore {
+    public func makeBlockingStore() throws(StorageError) -> any ListableObjectStore {
         switch backend {
         case .filesystem:
             return FilesystemObjectStore(root: filesystemDirectory, prefix: prefix)

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStorage
 import SegmentObject
 import Testing
 @testable import LoadGen
@@ -26,7 +27,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: segment, withIntermediateDirectories: true)
             if withBlock { _ = FileManager.default.createFile(atPath: segment + "/block.bin", contents: Data([1])) }
         }
-        #expect(ObjectCensus.scan(dataDirectory: dir) == [3: [1_764_000_000_500]])
+        #expect(try ObjectCensus.scan(FilesystemObjectStore(root: dir)) == [3: [1_764_000_000_500]])
     }
 }
 

@@ -73,6 +73,25 @@ func getSync(_ store: some ObjectStore, _ path: String) -> Result<[UInt8], Stora
         #expect(try getSync(store, Self.segmentPath).get() == payload)
     }
 
+    @Test func pathsUnderADirectoryAreListedWithoutThePrefix() throws {
+        let scratch = ScratchDirectory()
+        defer { scratch.remove() }
+        let store = FilesystemObjectStore(root: scratch.path + "/data", prefix: "tenant-a")
+        let other = FilesystemObjectStore(root: scratch.path + "/data", prefix: "tenant-b")
+        let second = "segments/12/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ2/block.bin"
+        for path in [second, Self.segmentPath, "dlq/1/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ1/meta.pb"] {
+            try putSync(store, path, [7]).get()
+        }
+        try putSync(other, "segments/9/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ9/block.bin", [7]).get()
+        // A directory without files is not an object; a symbolic link is not followed.
+        #expect(mkdir(scratch.path + "/data/tenant-a/segments/5", 0o755) == 0)
+        #expect(symlink(scratch.path + "/data/tenant-b/segments", scratch.path + "/data/tenant-a/segments/6") == 0)
+        #expect(try store.paths(under: "segments") == [Self.segmentPath, second])
+        #expect(try store.paths(under: "dlq") == ["dlq/1/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ1/meta.pb"])
+        #expect(try store.paths(under: "absent").isEmpty)
+        #expect(throws: StorageError.invalidPath("../tenant-b")) { try store.paths(under: "../tenant-b") }
+    }
+
     @Test func overwriteReplacesTheWholeObject() throws {
         let scratch = ScratchDirectory()
         defer { scratch.remove() }

@@ -11,6 +11,8 @@ import Glibc
 /// Skipped when the variables are unset.
 @Suite(.serialized, .enabled(if: LiveS3.current != nil))
 struct S3LiveTests {
+    static let ringWrittenPath = "segments/7/anonymous/loop/block.bin"
+
     @Test func putsObjectsThatReadBackIdentically() throws {
         let env = try #require(LiveS3.current)
         let store = try S3ObjectStore(configuration: env.configuration, prefix: env.prefix)
@@ -29,6 +31,14 @@ struct S3LiveTests {
         let listed = try store.transport.roundTrip(store.client.listObjectsV2(prefix: env.prefix + "/", date: .now()))
         try S3Client.check(listed)
         #expect(Set(env.keys.map { env.prefix + "/" + $0 }).isSubset(of: S3Client.parseList(listed.body).keys))
+        // What loadgen's audit reads: paths under a directory, without the prefix, over several
+        // pages (continuation tokens), odd keys decoded from the XML.
+        let segments = env.keys.filter { $0.hasPrefix("segments/") }.sorted()
+        #expect(segments.count >= 3, "the keys pytest sets span pages of two")
+        // (`ringDrivenStoreWritesAndReadsBack` may have run first: its object is not one of the keys.)
+        #expect(try store.paths(under: "segments", keysPerPage: 2).filter { $0 != Self.ringWrittenPath } == segments)
+        #expect(try store.paths(under: "dlq") == env.keys.filter { $0.hasPrefix("dlq/") })
+        #expect(try store.paths(under: "absent").isEmpty)
         let head = try store.transport.roundTrip(store.client.headObject(key: env.prefix + "/" + env.keys[0], date: .now()))
         try S3Client.check(head)
         #expect(head.body.isEmpty && head.header("content-length") == String(env.payload.count))
@@ -53,9 +63,9 @@ struct S3LiveTests {
             }
             store.checkHealth { health in
                 outcomes.add("health \(health)")
-                store.put("segments/7/anonymous/loop/block.bin", payload) { put in
+                store.put(Self.ringWrittenPath, payload) { put in
                     outcomes.add("put \(put)")
-                    store.get("segments/7/anonymous/loop/block.bin") { get in
+                    store.get(Self.ringWrittenPath) { get in
                         outcomes.add("get \((try? get.get()) == payload)")
                         // Every connection (TLS included) was connected, fed and read through the ring.
                         let ops = store.ringCompletions

@@ -6,12 +6,13 @@ import subprocess
 from conftest import TESTDATA
 from server_process import bin_dir
 from test_metastore_addblock import GoMetastoreDouble
+from test_object_storage_s3 import BUCKET, provision, start_moto
 from test_segment_writer_server import segtool
 
 
-def run_loadgen(data, loadgen_args, server_args=()):
+def run_loadgen(data, loadgen_args, server_args=(), exit_code=0):
     """loadgen --json --quiet against a segment-writer it starts with two loops and its bucket in
-    `data`; exits 0; its stderr and parsed report."""
+    `data` (unless `server_args` name another); exits `exit_code`; its stderr and parsed report."""
     loadgen, server = bin_dir() / "loadgen", bin_dir() / "segment-writer"
     assert loadgen.exists() and server.exists(), "run `swift build` first"
     out = subprocess.run(
@@ -21,7 +22,7 @@ def run_loadgen(data, loadgen_args, server_args=()):
          # uploads can pass the 2 s default there, which would answer UNKNOWN.
          "-segment-writer.upload-timeout=30s", *server_args],
         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.returncode == exit_code, out.stdout + out.stderr
     return out.stderr, json.loads(out.stdout)
 
 
@@ -117,3 +118,38 @@ def test_under_load_every_object_is_registered_once_with_a_grpc_go_metastore(pro
         assert not list(data.glob("dlq/*/anonymous/*/meta.pb"))
     finally:
         metastore.stop()
+
+
+def test_the_audit_reads_an_s3_bucket_through_the_servers_own_flags(tmp_path):
+    # The server writes to moto (signatures checked) under a prefix; loadgen opens the same bucket
+    # from the server's flags and reads every object and DLQ record back through S3. Run 2 finds a
+    # DLQ record planted before it, with no object, and fails: the audit saw the bucket, not a
+    # directory that happens to be empty.
+    moto, url = start_moto(tmp_path, ssl=False)
+    try:
+        key, s3 = provision(url)
+        flags = ["-storage.backend=s3", "-storage.s3.insecure=true", f"-storage.s3.endpoint={url.removeprefix('http://')}",
+                 f"-storage.s3.bucket-name={BUCKET}", "-storage.s3.region=us-east-1",
+                 f"-storage.s3.access-key-id={key['AccessKeyId']}", f"-storage.s3.secret-access-key={key['SecretAccessKey']}"]
+        args = ["--duration", "2s", "--warmup", "0s", "--connections", "2", "--streams", "8", "--shards", "2", "--audit"]
+        data = tmp_path / "data"
+        _, result = run_loadgen(data, args, [*flags, "-storage.prefix=writer-a"])
+        audit = result["audit"]
+        listed = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="writer-a/")["Contents"]]
+        blocks = [k for k in listed if k.startswith("writer-a/segments/") and k.endswith("/block.bin")]
+        records = [k for k in listed if k.startswith("writer-a/dlq/") and k.endswith("/meta.pb")]
+        assert blocks and len(records) == len(blocks), listed
+        assert audit["passed"] and audit["objects"] == len(blocks), audit
+        assert audit["acked"] > 0 and audit["storedProfiles"] == audit["acked"], audit
+        assert audit["metadataChecked"] and (audit["unregistered"], audit["orphanMetadata"]) == (0, 0), audit
+        assert not list(data.glob("**/block.bin")), "nothing went to the filesystem"
+
+        record = s3.get_object(Bucket=BUCKET, Key=records[0])["Body"].read()
+        s3.put_object(Bucket=BUCKET, Key="writer-b/dlq/9/anonymous/01KAAAAAAAAAAAAAAAAAAAAAAA/meta.pb", Body=record)
+        _, failed = run_loadgen(data, [*args, "--seed", "7"], [*flags, "-storage.prefix=writer-b"], exit_code=1)
+        audit = failed["audit"]
+        assert not audit["passed"] and audit["orphanMetadata"] == 1, audit
+        assert audit["lost"] == 0 and audit["unregistered"] == 0 and audit["objects"] > 0, audit
+    finally:
+        moto.terminate()
+        moto.wait(timeout=10)

@@ -7,7 +7,7 @@ import Glibc
 /// it into place and fsyncs the directory (and the parents of directories it created): the
 /// object is complete and durable before success is reported, and its final name never shows
 /// a partial object. On failure the temporary file is removed.
-public final class FilesystemObjectStore: ObjectStore {
+public final class FilesystemObjectStore: ListableObjectStore {
     let layout: FilesystemLayout
 
     /// - Parameters:
@@ -33,6 +33,32 @@ public final class FilesystemObjectStore: ObjectStore {
             _ = try layout.makeDirectories(layout.root)
             guard access(layout.root, W_OK) == 0 else { throw .filesystem(operation: "access", path: layout.root, errno: errno) }
         })
+    }
+
+    /// The regular files below `root/prefix/directory`, walked with `readdir` (a missing
+    /// directory holds nothing; symbolic links are not followed).
+    public func paths(under directory: String) throws(StorageError) -> [String] {
+        try ObjectPath.validate(directory)
+        var paths: [String] = []
+        try Self.walk(layout.root + "/" + ObjectPath.join(prefix: layout.prefix, directory), relative: directory, into: &paths)
+        return paths.sorted()
+    }
+
+    private static func walk(_ folder: String, relative: String, into paths: inout [String]) throws(StorageError) {
+        guard let dir = opendir(folder) else {
+            if errno == ENOENT || errno == ENOTDIR { return }
+            throw .filesystem(operation: "opendir", path: folder, errno: errno)
+        }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_DIR): try walk(folder + "/" + name, relative: relative + "/" + name, into: &paths)
+            case Int32(DT_REG): paths.append(relative + "/" + name)
+            default: continue
+            }
+        }
     }
 
     private func putDurably(_ path: String, _ bytes: [UInt8]) throws(StorageError) {

@@ -4,7 +4,7 @@ import Runtime
 /// `Content-MD5`, so S3 only stores it if every byte arrived; S3 makes an object visible
 /// only when its PUT completes, so there is never a partial object under the key. The endpoint
 /// is resolved for every new connection (`BlockingHTTPTransport`).
-public final class S3ObjectStore: InterruptibleObjectStore {
+public final class S3ObjectStore: InterruptibleObjectStore, ListableObjectStore {
     public let client: S3Client
     public let prefix: String
     /// The connection the store uses (for requests the store does not wrap, e.g. HEAD and list).
@@ -55,5 +55,28 @@ public final class S3ObjectStore: InterruptibleObjectStore {
             let response = try transport.roundTrip(client.listObjectsV2(maxKeys: 1, date: now()))
             try S3Client.check(response)
         })
+    }
+
+    /// ListObjectsV2 page after page (1000 keys each) under `prefix/directory/`.
+    public func paths(under directory: String) throws(StorageError) -> [String] {
+        try paths(under: directory, keysPerPage: 1000)
+    }
+
+    /// The same with `keysPerPage` keys asked for per ListObjectsV2 page.
+    public func paths(under directory: String, keysPerPage: Int) throws(StorageError) -> [String] {
+        precondition(keysPerPage > 0, "a ListObjectsV2 page holds at least one key")
+        try ObjectPath.validate(directory)
+        let listed = ObjectPath.join(prefix: prefix, directory) + "/"
+        let stripped = listed.utf8.count - directory.utf8.count - 1
+        var paths: [String] = []
+        var token: String?
+        repeat {
+            let response = try transport.roundTrip(client.listObjectsV2(prefix: listed, maxKeys: keysPerPage, continuationToken: token, date: now()))
+            try S3Client.check(response)
+            let page = S3Client.parseList(response.body)
+            paths += page.keys.filter { $0.hasPrefix(listed) }.map { String($0.utf8.dropFirst(stripped))! }
+            token = page.nextContinuationToken
+        } while token != nil
+        return paths.sorted()
     }
 }

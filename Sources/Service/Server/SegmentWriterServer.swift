@@ -64,7 +64,7 @@ public final class SegmentWriterServer {
         context = ServerContext(config: config, log: log, readiness: readiness, metrics: metrics,
                                 hostname: ByteString(Self.hostname()),
                                 metastoreEndpoints: try Self.metastoreEndpoints(config.metastore.address, log: log))
-        let storage = Self.storageConfiguration(config)
+        let storage = config.storageConfiguration
         let context = self.context
         let loops = try group.loops.map { loop in
             try LoopContext(server: context, loop: loop, inboxCapacity: 4096,
@@ -124,7 +124,7 @@ public final class SegmentWriterServer {
         ringRegistration = makeRingRegistration(grpcPort: grpcPort)
         readiness.advance(to: .serving)
         log.info("segment-writer serving", ["segment_duration_ms": String(config.segmentWriter.segmentDurationNs / 1_000_000),
-                                            "storage": Self.describe(config.storage)])
+                                            "storage": config.storage.summary])
         ringRegistration?.start()
     }
 
@@ -266,28 +266,6 @@ public final class SegmentWriterServer {
         var buffer = [UInt8](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
         return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
-    }
-
-    static func storageConfiguration(_ config: SegmentWriterConfig) -> StorageConfiguration {
-        let storage = config.storage
-        var s3: S3Configuration?
-        if storage.backend == .s3 {
-            let c = storage.s3
-            s3 = S3Configuration(
-                endpoint: c.endpoint, bucketName: c.bucketName, region: c.region,
-                credentials: AWSCredentials(accessKeyID: c.accessKeyID, secretAccessKey: c.secretAccessKey),
-                insecure: c.insecure, bucketLookup: S3BucketLookup(rawValue: c.bucketLookupType.rawValue) ?? .auto,
-                tlsVerification: c.insecureSkipVerify ? .skip : .systemCAs)
-        }
-        return StorageConfiguration(backend: storage.backend == .s3 ? .s3 : .filesystem, prefix: storage.prefix,
-                                    filesystemDirectory: storage.filesystemDir, s3: s3)
-    }
-
-    static func describe(_ storage: SegmentWriterConfig.Storage) -> String {
-        switch storage.backend {
-        case .filesystem: "filesystem:\(storage.filesystemDir)"
-        case .s3: "s3:\(storage.s3.endpoint)/\(storage.s3.bucketName)"
-        }
     }
 }
 

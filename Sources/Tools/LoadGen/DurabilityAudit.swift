@@ -1,5 +1,5 @@
 import BinaryCoding
-import Foundation
+import ObjectStorage
 import ProfilesParquet
 import SegmentObject
 import Synchronization
@@ -28,7 +28,7 @@ public final class AuditLedger: Sendable {
 }
 
 /// "A client is never told OK for data that is not durable", checked after a run: every segment
-/// object in a filesystem bucket is read back with our own readers, and the `ID` column of each
+/// object in the server's bucket (filesystem or S3) is read back with our own readers, and the `ID` column of each
 /// dataset's profiles table (a push's `profile_id` on every row it made, profiles-parquet.md §2)
 /// is compared with what the run sent and what it was told OK for. Run it once the server has
 /// stopped (its drain flushes what it accepted).
@@ -63,16 +63,21 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
     /// Nothing lost, unknown, duplicated, unreadable or (when checked) unregistered or orphaned.
     public var passed: Bool
 
-    public static func check(dataDirectory: String, ledger: AuditLedger, metadataInDLQ: Bool) -> DurabilityAudit {
+    /// Throws when the bucket cannot be listed (nothing could be judged); an object that
+    /// cannot be read or decoded is `unreadable`.
+    public static func check(bucket: any ListableObjectStore, ledger: AuditLedger, metadataInDLQ: Bool)
+        throws(StorageError) -> DurabilityAudit {
         var objectsHolding: [UInt128: Int] = [:]
+        var sizes: [String: Int] = [:]
         var unreadable: [String] = []
-        let objects = BucketObjects.list(dataDirectory)
-        let paths = objects.map(\.path)
-        for path in paths {
+        let objects = try BucketObjects.list(bucket)
+        for object in objects {
             do {
-                for id in try profileIDs(path: path) { objectsHolding[id, default: 0] += 1 }
+                let bytes = try BucketObjects.read(bucket, object.path)
+                sizes[object.path] = bytes.count
+                for id in try profileIDs(bytes) { objectsHolding[id, default: 0] += 1 }
             } catch {
-                unreadable.append("\(path): \(error)")
+                unreadable.append("\(object.path): \(error)")
             }
         }
         let sent = Set(ledger.sent)
@@ -82,13 +87,13 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
         let duplicated = objectsHolding.values.filter { $0 > 1 }.count
         var unregistered = 0, orphans = 0
         if metadataInDLQ {
-            let records = BucketObjects.list(dataDirectory, top: "dlq", file: "meta.pb")
-            unregistered = objects.filter { !describes(dataDirectory, $0) }.count
+            let records = try BucketObjects.list(bucket, top: "dlq", file: "meta.pb")
+            unregistered = objects.filter { !describes(bucket, $0, size: sizes[$0.path]) }.count
             let objectKeys = Set(objects.map { $0.shard + "/" + $0.ulid })
             orphans = records.filter { !objectKeys.contains($0.shard + "/" + $0.ulid) }.count
         }
         return DurabilityAudit(
-            sent: sent.count, acked: acked.count, objects: paths.count, storedProfiles: objectsHolding.count,
+            sent: sent.count, acked: acked.count, objects: objects.count, storedProfiles: objectsHolding.count,
             lost: lost.count, unknown: unknown, duplicated: duplicated,
             storedUnacknowledged: objectsHolding.keys.filter { sent.contains($0) && !acked.contains($0) }.count,
             unreadable: unreadable, lostExamples: lost.sorted().prefix(5).map(hex),
@@ -96,20 +101,17 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
             passed: lost.isEmpty && unknown == 0 && duplicated == 0 && unreadable.isEmpty && unregistered == 0 && orphans == 0)
     }
 
-    /// Whether the object's DLQ record is there and names it: its ULID, its shard, its size.
-    static func describes(_ dataDirectory: String, _ object: (shard: String, ulid: String, path: String)) -> Bool {
-        let record = "\(dataDirectory)/dlq/\(object.shard)/anonymous/\(object.ulid)/meta.pb"
-        guard let bytes = FileManager.default.contents(atPath: record),
-              let size = try? FileManager.default.attributesOfItem(atPath: object.path)[.size] as? Int,
-              let meta = try? [UInt8](bytes).withUnsafeBytes({ raw throws(DecodeError) in try BlockMeta(decoding: raw) })
+    /// Whether the object's DLQ record is there and names it: its ULID, its shard, its size
+    /// (`size`: the object's, nil when it could not be read).
+    static func describes(_ bucket: any ListableObjectStore, _ object: BucketObject, size: Int?) -> Bool {
+        guard let size, let bytes = try? BucketObjects.read(bucket, "dlq/\(object.shard)/anonymous/\(object.ulid)/meta.pb"),
+              let meta = try? bytes.withUnsafeBytes({ raw throws(DecodeError) in try BlockMeta(decoding: raw) })
         else { return false }
         return meta.id.description == object.ulid && String(meta.shard) == object.shard && meta.size == UInt64(size)
     }
 
     /// The distinct ids of every service dataset's profiles table in one object.
-    static func profileIDs(path: String) throws -> Set<UInt128> {
-        guard let data = FileManager.default.contents(atPath: path) else { throw AuditError("cannot read the file") }
-        let bytes = [UInt8](data)
+    static func profileIDs(_ bytes: [UInt8]) throws -> Set<UInt128> {
         var ids = Set<UInt128>()
         try bytes.withUnsafeBytes { raw in
             let layout = try SegmentObjectReader.open(raw)
@@ -125,10 +127,5 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
     static func hex(_ id: UInt128) -> String {
         let digits = String(id, radix: 16)
         return String(repeating: "0", count: 32 - digits.count) + digits
-    }
-
-    struct AuditError: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
     }
 }

@@ -124,9 +124,11 @@ public enum LoadRunner {
                           unanswered: totals.unanswered, reconnects: totals.reconnects),
             server: server.flatMap { RunSummary.serverUsage(pid: $0.pid, samples: samples, clock: clock) },
             clientCpuCores: RunSummary.serverUsage(pid: getpid(), samples: ownSamples, clock: clock)?.cpuCores ?? 0,
-            objects: server.map { s in
+            objects: server.flatMap { s in
+                // A bucket that cannot be listed now leaves the census out, not the run's figures.
+                guard let openTimes = try? ObjectCensus.scan(s.bucket) else { return nil }
                 let offsetMs = EventLoop.realtimeNowNs / 1_000_000 - Int64(EventLoop.monotonicNowNs / 1_000_000)
-                return ObjectCensus(openTimes: ObjectCensus.scan(dataDirectory: s.dataDirectory),
+                return ObjectCensus(openTimes: openTimes,
                                     windowStartUnixMs: UInt64(Int64(clock.measureStartNs / 1_000_000) + offsetMs),
                                     windowEndUnixMs: UInt64(Int64(clock.measureEndNs / 1_000_000) + offsetMs),
                                     segmentDurationMs: s.segmentDurationMs)

@@ -1,8 +1,8 @@
-import Foundation
+import ObjectStorage
 import SegmentObject
 
 /// "Exactly one object per active shard per segment duration, never more": the segment
-/// objects a filesystem bucket holds under `segments/{shard}/anonymous/{ULID}/block.bin`
+/// objects a bucket holds under `segments/{shard}/anonymous/{ULID}/block.bin`
 /// whose ULID time (the segment's open time) lies in the measurement window, per shard,
 /// against the ideal of one per shard per segment duration.
 public struct ObjectCensus: Codable, Sendable, Equatable {
@@ -21,10 +21,10 @@ public struct ObjectCensus: Codable, Sendable, Equatable {
     public var minIntervalMs: Int?
     public var objectsPerShard: [String: Int]
 
-    /// Open times (Unix ms) of objects per shard, from the bucket at `dataDirectory`.
-    public static func scan(dataDirectory: String) -> [UInt32: [UInt64]] {
+    /// Open times (Unix ms) of objects per shard, from `bucket`.
+    public static func scan(_ bucket: any ListableObjectStore) throws(StorageError) -> [UInt32: [UInt64]] {
         var result: [UInt32: [UInt64]] = [:]
-        for object in BucketObjects.list(dataDirectory) {
+        for object in try BucketObjects.list(bucket) {
             guard let shard = UInt32(object.shard), let ulid = try? ULID(parsing: Array(object.ulid.utf8)) else { continue }
             result[shard, default: []].append(ulid.timeMs)
         }
@@ -52,25 +52,5 @@ public struct ObjectCensus: Codable, Sendable, Equatable {
         perShardPerSegment = ratios.isEmpty ? 0 : ratios.reduce(0, +) / Double(ratios.count)
         maxPerShardPerSegment = ratios.max() ?? 0
         minIntervalMs = gapMin.map(Int.init)
-    }
-}
-
-/// The segment objects of a filesystem bucket, `segments/{shard}/anonymous/{ULID}/block.bin`
-/// (or with `top` and `file`, the DLQ's `dlq/{shard}/anonymous/{ULID}/meta.pb`), with the two
-/// folder names as found (not parsed), sorted by path.
-enum BucketObjects {
-    static func list(_ dataDirectory: String, top: String = "segments", file: String = "block.bin")
-        -> [(shard: String, ulid: String, path: String)] {
-        let fm = FileManager.default
-        let root = dataDirectory + "/" + top
-        var objects: [(shard: String, ulid: String, path: String)] = []
-        for shard in (try? fm.contentsOfDirectory(atPath: root)) ?? [] {
-            let folder = root + "/" + shard + "/anonymous"
-            for ulid in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] {
-                let path = folder + "/" + ulid + "/" + file
-                if fm.fileExists(atPath: path) { objects.append((shard, ulid, path)) }
-            }
-        }
-        return objects.sorted { $0.path < $1.path }
     }
 }

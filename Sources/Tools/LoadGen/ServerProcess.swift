@@ -1,15 +1,26 @@
 import Foundation
+import ObjectStorage
 import Runtime
+import SegmentWriterService
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A `segment-writer` that loadgen started itself: loopback ports picked by the server
-/// (read from its `server listening` log line), a filesystem bucket in `dataDirectory`,
-/// readiness from `GET /ready`, resource use from `/proc/PID`, SIGTERM and a wait for the drain.
+/// (read from its `server listening` log line), a filesystem bucket in `dataDirectory` unless
+/// its flags name another, readiness from `GET /ready`, resource use from `/proc/PID`, SIGTERM
+/// and a wait for the drain.
 public final class ServerProcess {
     public let executable: String
     public let dataDirectory: String
+    /// The bucket the server writes, opened as its own flags (and `-config.file`) configure it,
+    /// read by the service's `ConfigLoader`: `dataDirectory`, another directory, or S3.
+    public let bucket: any ListableObjectStore
+    /// `filesystem:DIR` or `s3:ENDPOINT/BUCKET`, as the server logs it.
+    public let bucketSummary: String
+    /// Whether the server registers its objects with a metastore (`-metastore.address`); if not,
+    /// every object's metadata goes to the bucket's DLQ.
+    public let registersWithMetastore: Bool
     public private(set) var grpcPort: UInt16 = 0
     public private(set) var httpPort: UInt16 = 0
     /// From the `segment-writer serving` line.
@@ -27,12 +38,22 @@ public final class ServerProcess {
         self.dataDirectory = dataDirectory
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-server.grpc-listen-address=127.0.0.1", "-server.grpc-listen-port=0",
-                             "-server.http-listen-address=127.0.0.1", "-server.http-listen-port=0",
-                             "-storage.filesystem.dir=\(dataDirectory)",
-                             // No distributors here: with a ring in the extra flags, neither
-                             // `/ready` at start nor the drain waits on distributors' ring views.
-                             "-segment-writer.min-ready-duration=0s"] + extraArguments
+        let arguments = ["-server.grpc-listen-address=127.0.0.1", "-server.grpc-listen-port=0",
+                         "-server.http-listen-address=127.0.0.1", "-server.http-listen-port=0",
+                         "-storage.filesystem.dir=\(dataDirectory)",
+                         // No distributors here: with a ring in the extra flags, neither
+                         // `/ready` at start nor the drain waits on distributors' ring views.
+                         "-segment-writer.min-ready-duration=0s"] + extraArguments
+        process.arguments = arguments
+        do {
+            let config = try ConfigLoader.load(arguments: arguments, environment: ProcessInfo.processInfo.environment,
+                                               readFile: { try String(contentsOfFile: $0, encoding: .utf8) }).config
+            bucket = try config.storageConfiguration.makeBlockingStore()
+            bucketSummary = config.storage.summary
+            registersWithMetastore = !config.metastore.address.isEmpty
+        } catch {
+            throw LoadGenError.usage("the segment-writer's flags: \(error)")
+        }
         let stderr = Pipe()
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice

@@ -13,7 +13,7 @@ struct LoadGenCommand: ParsableCommand {
 
     @Option(help: "host:port, [ipv6]:port or name:port of a running segment-writer (ignored with --spawn-server).")
     var target = "127.0.0.1:9095"
-    @Option(help: "Start this segment-writer binary (filesystem bucket, loopback ports), stop it at the end.")
+    @Option(help: "Start this segment-writer binary (loopback ports; a filesystem bucket unless its flags after `--` name another, e.g. S3), stop it at the end.")
     var spawnServer: String?
     @Option(help: "Bucket directory of the spawned server (default: a temporary directory, removed afterwards).")
     var dataDir: String?
@@ -67,7 +67,7 @@ struct LoadGenCommand: ParsableCommand {
     var report: String?
     @Flag(help: "No live progress line on stderr.")
     var quiet = false
-    @Flag(help: "With --spawn-server: after the run, stop the server and read every object back; fail unless each push acked OK is stored once (see README).")
+    @Flag(help: "With --spawn-server: after the run, stop the server and read every object of its bucket (filesystem or S3) back; fail unless each push acked OK is stored once (see README).")
     var audit = false
     @Flag(help: "With --spawn-server: SIGTERM the server the moment the measured window ends, with pushes still in flight (pair with --audit).")
     var terminateAtEnd = false
@@ -110,7 +110,7 @@ struct LoadGenCommand: ParsableCommand {
                 if spawnedServerPID > 0 { kill(spawnedServerPID, SIGTERM) }
                 _exit(130)
             }
-            log("started segment-writer pid \(server!.pid) grpc 127.0.0.1:\(server!.grpcPort), bucket \(dir), segments \(server!.segmentDurationMs) ms")
+            log("started segment-writer pid \(server!.pid) grpc 127.0.0.1:\(server!.grpcPort), bucket \(server!.bucketSummary), segments \(server!.segmentDurationMs) ms")
         }
         defer {
             if let server {
@@ -140,10 +140,9 @@ struct LoadGenCommand: ParsableCommand {
             // The drain flushes every push the server accepted; only then is the bucket complete.
             log("stopping the segment-writer, then reading its bucket back")
             _ = server.stop()
-            // Without a metastore the writer puts every object's metadata in the DLQ; with one (or
-            // a config file that may name one) registrations are the metastore's to check.
-            let metastoreMaybe = serverArguments.contains { $0.contains("metastore.address") || $0.contains("config.file") }
-            checked = DurabilityAudit.check(dataDirectory: server.dataDirectory, ledger: ledger, metadataInDLQ: !metastoreMaybe)
+            // Without a metastore the writer puts every object's metadata in the DLQ; with one,
+            // registrations are the metastore's to check.
+            checked = try DurabilityAudit.check(bucket: server.bucket, ledger: ledger, metadataInDLQ: !server.registersWithMetastore)
         }
         let result = LoadReport(run: summary, calibration: calibration, rateFraction: rateFraction, audit: checked)
         if let report {
