@@ -74,6 +74,12 @@ public final class ShardAccumulator {
     /// Datasets (tenant, service) that received a push since the last flush.
     public var datasetCount: Int { activeDatasets }
 
+    /// Bytes of the shard's two arenas that its segments have used so far: the most the column
+    /// arena handed out in one segment, and the sample arena's committed columns. The kernel
+    /// committed at most these pages, and they stay so after a flush (memory the process holds
+    /// for this shard, whatever the current segment holds).
+    public var arenaCommittedBytes: Int { max(columns.highWaterBytes, columns.usedBytes) + samples.committedBytes }
+
     /// Ingests one validated Push (`PushRequestView.init` checked tenant and profile id),
     /// inflating and decoding its profile with the workspace's decoder.
     @discardableResult

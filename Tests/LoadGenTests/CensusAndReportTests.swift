@@ -52,9 +52,8 @@ import Testing
     }
 
     @Test func rssAndCpuComeFromProc() throws {
-        let stat = "4242 (segment writer) S 1 4242 4242 0 -1 4194560 2000 0 0 0 250 150 0 0 20 0 3 0 100 1000000 300 18446744073709551615"
-        let sample = try #require(ResourceSample.parse(statm: "9000 2500 300 10 0 1000 0\n", stat: stat, pageBytes: 4096,
-                                                       ticksPerSecond: 100, nowNs: 5))
+        let stat = "4242 (segment writer) S 1 4242 4242 0 -1 4194560 2000 0 0 0 250 150 0 0 20 0 3 0 100 1000000 2500 18446744073709551615"
+        let sample = try #require(ResourceSample.parse(stat: stat, pageBytes: 4096, ticksPerSecond: 100, nowNs: 5))
         #expect(sample.rssBytes == 2500 * 4096)
         #expect(sample.cpuSeconds == 4.0)
         #expect(ResourceSample.read(pid: getpid()).map { $0.rssBytes > 0 } == true)

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -17,6 +18,18 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def metrics_text(proc):
+    """The writer's `/metrics` exposition (`proc`: anything with an `http_port` on loopback)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5) as r:
+        return r.read().decode()
+
+
+def metric_values(proc):
+    """Each exposed series (`name{labels}` as written) and its value."""
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in metrics_text(proc).splitlines()
+            if line and not line.startswith("#")}
 
 
 def bin_dir():

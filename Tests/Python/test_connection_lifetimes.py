@@ -7,13 +7,12 @@ import resource
 import socket
 import struct
 import time
-import urllib.request
 
 import grpc
 import pytest
 
 from conftest import TESTDATA
-from server_process import SegmentWriterProcess
+from server_process import SegmentWriterProcess, metrics_text
 from test_segment_writer_http2 import ACK, GOAWAY, HEADERS, PING, RawClient, frame
 from test_segment_writer_server import call_status, make_request, stub
 
@@ -270,7 +269,7 @@ def test_grpc_conn_limit_keeps_further_connections_waiting_until_one_closes(prot
         second.close()
         third.close()
         assert push_status(protos, proc) == grpc.StatusCode.OK
-        metrics = urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5).read().decode()
+        metrics = metrics_text(proc)
         assert 'pyroscope_tcp_connections_limit{protocol="grpc"} 2' in metrics
         assert 'pyroscope_tcp_connections_limit{protocol="http"} 0' in metrics
     finally:
@@ -361,7 +360,7 @@ def test_an_http_client_that_does_not_take_its_responses_is_cut_at_the_write_tim
 
 
 def grpc_connections(proc):
-    metrics = urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5).read().decode()
+    metrics = metrics_text(proc)
     line = next(l for l in metrics.splitlines() if l.startswith('pyroscope_tcp_connections{protocol="grpc"}'))
     return int(float(line.split()[-1]))
 
@@ -415,7 +414,7 @@ def test_connections_beyond_a_loops_slots_are_refused_counted_and_logged(tmp_pat
         for c in clients[:50]:
             c.close()
         time.sleep(0.5)  # the server sees the 50 go and frees their slots
-        metrics = urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5).read().decode()
+        metrics = metrics_text(proc)
         refused = next(l for l in metrics.splitlines() if l.startswith("pyroscope_tcp_connections_refused_total"))
         assert float(refused.split()[-1]) >= 14  # 4 110 against 4 096 slots
     finally:

@@ -17,14 +17,13 @@ import statistics
 import subprocess
 import threading
 import time
-import urllib.request
 import uuid
 
 import grpc
 import pytest
 
 from conftest import TESTDATA
-from server_process import SegmentWriterProcess
+from server_process import SegmentWriterProcess, metrics_text
 from test_segment_writer_server import call_status, make_request, segtool, stub
 
 boto3 = pytest.importorskip("boto3")
@@ -267,11 +266,6 @@ def push(protos, channel, shard=1, profile=SMALL, timeout=15):
     code, details = call_status(lambda: stub(protos, channel).Push(
         make_request(protos, profile, shard=shard, profile_id=pid), timeout=timeout))
     return pid, code, details, time.monotonic() - start
-
-
-def metrics_text(proc):
-    with urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5) as r:
-        return r.read().decode()
 
 
 @pytest.mark.parametrize("fault", ["503", "drop"])

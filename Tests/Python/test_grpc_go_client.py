@@ -16,8 +16,8 @@ import pytest
 from conftest import TESTDATA
 from go_peers import go_peer
 from protowire import uvarint
-from server_process import SegmentWriterProcess
-from test_segment_writer_server import INVALID, check_objects, metric_values
+from server_process import SegmentWriterProcess, metric_values
+from test_segment_writer_server import INVALID, check_objects
 
 PPROF = TESTDATA / "pprof"
 VALID = sorted(p for p in PPROF.iterdir() if p.is_file() and p.name not in INVALID)

@@ -18,7 +18,7 @@ from grpc_status import rpc_status
 from conftest import PROTOS, TESTDATA
 from go_peers import go_peer
 from protowire import bytes_field, read_uvarint, varint_field
-from server_process import SegmentWriterProcess, bin_dir, free_port
+from server_process import SegmentWriterProcess, bin_dir, free_port, metrics_text
 from test_segment_writer_server import blocks, call_status, make_request, stub
 
 PROFILE = (TESTDATA / "pprof" / "heap").read_bytes()
@@ -202,13 +202,7 @@ def test_every_segment_registered_once_with_trailer_plus_size(protos, doubles, w
         assert meta == expected
         assert meta.shard == int(block.parts[-4])
     assert not dlq_objects(proc.data_dir)
-    assert 'pyroscope_segment_writer_store_metadata_duration_seconds_count{status="success"}' in metrics(proc)
-
-
-def metrics(proc):
-    import urllib.request
-    with urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5) as r:
-        return r.read().decode()
+    assert 'pyroscope_segment_writer_store_metadata_duration_seconds_count{status="success"}' in metrics_text(proc)
 
 
 def test_follower_hint_redirects_to_the_leader(protos, doubles, writer):
@@ -253,7 +247,7 @@ def test_metastore_down_falls_back_to_dlq(protos, writer):
     assert push_all(protos, proc, [1, 2]) == [(grpc.StatusCode.OK, "")] * 2
     found = blocks(proc.data_dir)
     assert sorted(d.parts[-2] for d in dlq_objects(proc.data_dir)) == sorted(b.parts[-2] for b in found)
-    exposed = metrics(proc)
+    exposed = metrics_text(proc)
     assert 'pyroscope_segment_writer_store_metadata_dlq{status="success"} 2' in exposed
     assert 'pyroscope_segment_writer_store_metadata_duration_seconds_count{status="success"} 2' in exposed
 

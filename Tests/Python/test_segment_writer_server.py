@@ -15,7 +15,7 @@ import grpc
 import pytest
 
 from conftest import TESTDATA
-from server_process import SegmentWriterProcess, bin_dir
+from server_process import SegmentWriterProcess, bin_dir, metric_values, metrics_text
 
 PUSH = "/segmentwriter.v1.SegmentWriterService/Push"
 # Refused by the head as upstream would panic or refuse (AccumulatorTests.RejectionTests).
@@ -224,11 +224,6 @@ def test_sigterm_answers_parked_pushes_then_exits_zero(protos, tmp_path):
         proc.kill()
 
 
-def metrics_text(proc):
-    with urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5) as r:
-        return r.read().decode()
-
-
 def test_size_bound_flushes_before_the_ticker(protos, tmp_path):
     proc = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=30s",
                                 "-segment-writer.segment-max-bytes=1")
@@ -407,13 +402,6 @@ def test_message_above_the_receive_limit_is_resource_exhausted(protos, tmp_path)
             assert call_status(lambda: stub(protos, channel).Push(ok, timeout=10))[0] == grpc.StatusCode.OK
     finally:
         proc.kill()
-
-
-def metric_values(proc):
-    with urllib.request.urlopen(f"http://127.0.0.1:{proc.http_port}/metrics", timeout=5) as r:
-        text = r.read().decode()
-    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-            if line and not line.startswith("#")}
 
 
 def test_dskit_server_metrics(protos, server):

@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,7 +22,11 @@ public final class SegmentWriterMetrics: Sendable {
     /// dskit's `DefBuckets` for request durations.
     static let requestBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+    private let processCollector: ProcessCollector
+    private let scrapeRefreshers = Mutex<[@Sendable () -> Void]>([])
+
     public init() {
+        processCollector = ProcessCollector(registry: registry)
         registry.makeGauge(
             descriptor: MetricNameDescriptor(namespace: "pyroscope", metricName: "build", unitName: "info",
                                              helpText: "Build information of the running segment-writer."),
@@ -29,9 +34,36 @@ public final class SegmentWriterMetrics: Sendable {
         ).set(to: 1.0)
     }
 
-    /// Prometheus text exposition format.
+    /// Prometheus text exposition format, with the values read at scrape time refreshed first.
     public func exposition() -> [UInt8] {
-        registry.emitToBuffer()
+        processCollector.refresh()
+        for refresh in scrapeRefreshers.withLock({ $0 }) { refresh() }
+        return registry.emitToBuffer()
+    }
+
+    /// Runs `refresh` before each exposition: for values read when scraped rather than kept
+    /// current on the hot path (the memory budget's use, which every Push changes).
+    func refreshOnScrape(_ refresh: @escaping @Sendable () -> Void) {
+        scrapeRefreshers.withLock { $0.append(refresh) }
+    }
+
+    // Ours (no upstream counterpart): where the writer's memory goes, beside
+    // `process_resident_memory_bytes`.
+
+    /// `-segment-writer.memory-budget-bytes` and what is charged to it now.
+    func memoryBudget() -> (limit: Gauge, used: Gauge) {
+        (registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_writer_memory_budget_bytes", unitName: "",
+                                                             helpText: "Memory budget for Pushes arriving, accumulated data and uploads; past it Pushes get RESOURCE_EXHAUSTED.")),
+         registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_writer_memory_budget_used_bytes", unitName: "",
+                                                             helpText: "Bytes charged to the memory budget: Push messages arriving or queued, accumulated data, segments uploading.")))
+    }
+
+    /// A shard's accumulator arenas: the pages its segments have committed so far (the
+    /// high-water mark; they stay resident for the next segments).
+    func arenaCommittedBytes(shard: UInt32) -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "pyroscope_segment_writer_arena_committed_bytes", unitName: "",
+                                                            helpText: "Bytes of a shard's accumulator arenas committed by its segments so far (high-water mark)."),
+                           labels: [("shard", String(shard))])
     }
 
     /// Bytes of a Push's decoded (decompressed) profile, per shard and tenant (upstream: `p.SizeVT()`).

@@ -37,6 +37,9 @@ final class ServerContext: Sendable {
         self.hostname = hostname
         self.metastoreEndpoints = metastoreEndpoints
         grpcConnections = metrics.tcpConnections(protocol: "grpc")
+        let (limit, used) = metrics.memoryBudget()
+        limit.set(to: Double(config.segmentWriter.memoryBudgetBytes))
+        metrics.refreshOnScrape { [budget] in used.set(to: Double(budget.usedBytes)) }
         hedgeLimiter = TokenBucket(ratePerSecond: config.segmentWriter.uploadHedgeRateMax,
                                    burst: config.segmentWriter.uploadHedgeRateBurst, nowNs: EventLoop.monotonicNowNs)
     }

@@ -24,6 +24,7 @@ final class ShardHead {
     private let ingestDuration: ValueHistogram
     private let encodeDuration: ValueHistogram
     private let flushHeadsDuration: ValueHistogram
+    private let arenaCommitted: Gauge
 
     /// `phase` in [0, 1): how far into the period this shard's flushes fall (see
     /// `LoopContext.shard`); its first segment is that much shorter.
@@ -34,6 +35,7 @@ final class ShardHead {
         ingestDuration = context.server.metrics.pushIngestDuration(shard: shard)
         encodeDuration = context.server.metrics.segmentEncodeDuration(shard: shard)
         flushHeadsDuration = context.server.metrics.flushHeadsDuration(shard: shard)
+        arenaCommitted = context.server.metrics.arenaCommittedBytes(shard: shard)
         segmentID = Self.newSegmentID()
         let periodMs = max(1, UInt64(context.server.config.segmentWriter.segmentDurationNs / 1_000_000))
         let firstMs = max(1, periodMs - UInt64(phase * Double(periodMs)))
@@ -78,6 +80,7 @@ final class ShardHead {
                                                                  createdBy: context.server.hostname, into: &writer) else {
             preconditionFailure("a segment with pushes flushed to nothing")
         }
+        arenaCommitted.set(to: Double(accumulator.arenaCommittedBytes))
         let encodeSeconds = Double(EventLoop.monotonicNowNs &- startNs) / 1e9
         encodeDuration.record(encodeSeconds)
         flushHeadsDuration.record(encodeSeconds)

@@ -186,20 +186,15 @@ public struct ResourceSample: Sendable {
     }
 
     static func read(pid: Int32) -> ResourceSample? {
-        guard let statm = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8),
-              let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return nil }
-        return parse(statm: statm, stat: stat, pageBytes: Int(sysconf(Int32(_SC_PAGESIZE))),
-                     ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))), nowNs: EventLoop.monotonicNowNs)
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return nil }
+        return parse(stat: text, pageBytes: Int(sysconf(Int32(_SC_PAGESIZE))), ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))),
+                     nowNs: EventLoop.monotonicNowNs)
     }
 
-    /// statm field 2 = resident pages; stat fields 14/15 (after the `(comm)`) = utime/stime ticks.
-    static func parse(statm: String, stat: String, pageBytes: Int, ticksPerSecond: Double, nowNs: UInt64) -> ResourceSample? {
-        let memory = statm.split(separator: " ")
-        guard memory.count >= 2, let pages = Int(memory[1]), let close = stat.lastIndex(of: ")") else { return nil }
-        let rest = stat[stat.index(after: close)...].split(separator: " ")
-        // rest[0] is field 3 (state); utime is field 14, stime field 15.
-        guard rest.count > 12, let user = Double(rest[11]), let system = Double(rest[12]) else { return nil }
-        return ResourceSample(monotonicNs: nowNs, rssBytes: pages * pageBytes, cpuSeconds: (user + system) / ticksPerSecond)
+    static func parse(stat: String, pageBytes: Int, ticksPerSecond: Double, nowNs: UInt64) -> ResourceSample? {
+        guard let s = ProcessStat.parse(stat) else { return nil }
+        return ResourceSample(monotonicNs: nowNs, rssBytes: Int(s.residentPages) * pageBytes,
+                              cpuSeconds: Double(s.userTicks + s.systemTicks) / ticksPerSecond)
     }
 }
 

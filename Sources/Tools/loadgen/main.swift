@@ -188,7 +188,7 @@ struct LoadGenCommand: ParsableCommand {
     }
 
     static func temporaryDirectory() -> String {
-        var template = Array((NSTemporaryDirectory() + "/loadgen-XXXXXX").utf8CString)
+        var template = Array((URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("loadgen-XXXXXX").path).utf8CString)
         return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
     }
 
