@@ -53,11 +53,23 @@ public final class FilesystemObjectStore: ListableObjectStore {
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             if name == "." || name == ".." { continue }
-            switch Int32(entry.pointee.d_type) {
+            switch Self.kind(entry.pointee.d_type, folder + "/" + name) {
             case Int32(DT_DIR): try walk(folder + "/" + name, relative: relative + "/" + name, into: &paths)
             case Int32(DT_REG): paths.append(relative + "/" + name)
             default: continue
             }
+        }
+    }
+
+    /// The entry's type from `readdir`, or from `lstat` where the filesystem leaves it unknown.
+    private static func kind(_ type: UInt8, _ path: String) -> Int32 {
+        guard Int32(type) == Int32(DT_UNKNOWN) else { return Int32(type) }
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return Int32(DT_UNKNOWN) }
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR: return Int32(DT_DIR)
+        case S_IFREG: return Int32(DT_REG)
+        default: return Int32(DT_UNKNOWN)
         }
     }
 
