@@ -2,12 +2,19 @@
 itself, judged by its --json output, the HTML report and the objects left in the bucket."""
 import json
 import subprocess
+import time
 
 from conftest import TESTDATA
-from server_process import bin_dir
+from server_process import SegmentWriterProcess, bin_dir
 from test_metastore_addblock import GoMetastoreDouble
 from test_object_storage_s3 import BUCKET, provision, start_moto
 from test_segment_writer_server import segtool
+
+
+def ulid_at(unix_seconds):
+    """A ULID whose time part is `unix_seconds` (Crockford base32, 48-bit milliseconds)."""
+    alphabet, ms = "0123456789ABCDEFGHJKMNPQRSTVWXYZ", int(unix_seconds * 1000)
+    return "".join(alphabet[(ms >> (5 * i)) & 31] for i in reversed(range(10))) + "A" * 16
 
 
 def run_loadgen(data, loadgen_args, server_args=(), exit_code=0):
@@ -145,7 +152,8 @@ def test_the_audit_reads_an_s3_bucket_through_the_servers_own_flags(tmp_path):
         assert not list(data.glob("**/block.bin")), "nothing went to the filesystem"
 
         record = s3.get_object(Bucket=BUCKET, Key=records[0])["Body"].read()
-        s3.put_object(Bucket=BUCKET, Key="writer-b/dlq/9/anonymous/01KAAAAAAAAAAAAAAAAAAAAAAA/meta.pb", Body=record)
+        # Its ULID time is the run's (records of segments opened before the run are not judged).
+        s3.put_object(Bucket=BUCKET, Key=f"writer-b/dlq/9/anonymous/{ulid_at(time.time() + 1)}/meta.pb", Body=record)
         _, failed = run_loadgen(data, [*args, "--seed", "7"], [*flags, "-storage.prefix=writer-b"], exit_code=1)
         audit = failed["audit"]
         assert not audit["passed"] and audit["orphanMetadata"] == 1, audit
@@ -153,3 +161,34 @@ def test_the_audit_reads_an_s3_bucket_through_the_servers_own_flags(tmp_path):
     finally:
         moto.terminate()
         moto.wait(timeout=10)
+
+
+def test_the_audit_of_a_running_target_reads_the_bucket_its_flags_name(tmp_path):
+    # A writer loadgen did not start (as in a cluster under test): `--target` and, after `--`, the
+    # writer's own flags, which name its bucket. Every push answered OK is already stored, so the
+    # audit needs no drain. The second run shares the bucket with the first: only segments opened
+    # since it began (less a segment and 2 s) are read, and ids it never sent (others' pushes, as
+    # another client of a running writer makes) are reported without failing it.
+    data = tmp_path / "data"
+    server = SegmentWriterProcess(data, "-segment-writer.segment-duration=200ms")
+    try:
+        loadgen = bin_dir() / "loadgen"
+        audits = []
+        for seed in ("1", "2"):
+            out = subprocess.run(
+                [str(loadgen), "--target", server.grpc_target, "--corpus", str(TESTDATA / "pprof"), "--json", "--quiet",
+                 "--duration", "2s", "--warmup", "0s", "--connections", "2", "--streams", "8", "--seed", seed, "--audit",
+                 "--", f"-storage.filesystem.dir={data}", "-segment-writer.segment-duration=200ms"],
+                capture_output=True, text=True, timeout=120)
+            assert out.returncode == 0, out.stdout + out.stderr
+            assert f"reading the bucket back: filesystem:{data}" in out.stderr
+            audits.append(json.loads(out.stdout)["audit"])
+        blocks = list(data.glob("segments/*/anonymous/*/block.bin"))
+        for audit in audits:
+            assert audit["passed"] and audit["othersMayPush"] and audit["acked"] > 0, audit
+            assert audit["storedProfiles"] == audit["acked"] + audit["unknown"], audit
+            assert audit["metadataChecked"] and (audit["unregistered"], audit["orphanMetadata"]) == (0, 0), audit
+        assert audits[0]["unknown"] == 0, "nothing but the first run was in the bucket"
+        assert audits[1]["objects"] < len(blocks), "the first run's segments were left out"
+    finally:
+        server.kill()

@@ -42,7 +42,7 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
     public var lost: Int
     /// In an object, never sent by this run (a corrupted id, or someone else's push).
     public var unknown: Int
-    /// In more than one object: one push is one dataset of one segment.
+    /// Sent by this run and in more than one object: one push is one dataset of one segment.
     public var duplicated: Int
     /// Sent, not acknowledged OK (an error, or unanswered by the drain deadline), stored anyway:
     /// allowed (the client would retry), reported.
@@ -60,17 +60,24 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
     public var unregistered: Int
     /// DLQ records without their object.
     public var orphanMetadata: Int
-    /// Nothing lost, unknown, duplicated, unreadable or (when checked) unregistered or orphaned.
+    /// Whether other clients may push to the same writer (a running `--target`): then `unknown`
+    /// ids are others' pushes and do not fail the audit. A corrupted id still does, as the id
+    /// it was is then `lost`.
+    public var othersMayPush: Bool
+    /// Nothing lost, duplicated, unreadable, unknown (unless others may push) or (when checked)
+    /// unregistered or orphaned.
     public var passed: Bool
 
     /// Throws when the bucket cannot be listed (nothing could be judged); an object that
-    /// cannot be read or decoded is `unreadable`.
-    public static func check(bucket: any ListableObjectStore, ledger: AuditLedger, metadataInDLQ: Bool)
-        throws(StorageError) -> DurabilityAudit {
+    /// cannot be read or decoded is `unreadable`. Objects and DLQ records whose ULID time (the
+    /// segment's open time) is before `openedSinceUnixMs` are left out: earlier runs' segments
+    /// in a bucket that outlives a run.
+    public static func check(bucket: any ListableObjectStore, ledger: AuditLedger, metadataInDLQ: Bool,
+                             openedSinceUnixMs: UInt64 = 0, othersMayPush: Bool = false) throws(StorageError) -> DurabilityAudit {
         var objectsHolding: [UInt128: Int] = [:]
         var sizes: [String: Int] = [:]
         var unreadable: [String] = []
-        let objects = try BucketObjects.list(bucket)
+        let objects = try BucketObjects.list(bucket).filter { opened($0, since: openedSinceUnixMs) }
         for object in objects {
             do {
                 let bytes = try BucketObjects.read(bucket, object.path)
@@ -84,10 +91,10 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
         let acked = Set(ledger.acked)
         let lost = acked.filter { objectsHolding[$0] == nil }
         let unknown = objectsHolding.keys.filter { !sent.contains($0) }.count
-        let duplicated = objectsHolding.values.filter { $0 > 1 }.count
+        let duplicated = objectsHolding.filter { $0.value > 1 && sent.contains($0.key) }.count
         var unregistered = 0, orphans = 0
         if metadataInDLQ {
-            let records = try BucketObjects.list(bucket, top: "dlq", file: "meta.pb")
+            let records = try BucketObjects.list(bucket, top: "dlq", file: "meta.pb").filter { opened($0, since: openedSinceUnixMs) }
             unregistered = objects.filter { !describes(bucket, $0, size: sizes[$0.path]) }.count
             let objectKeys = Set(objects.map { $0.shard + "/" + $0.ulid })
             orphans = records.filter { !objectKeys.contains($0.shard + "/" + $0.ulid) }.count
@@ -97,8 +104,16 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
             lost: lost.count, unknown: unknown, duplicated: duplicated,
             storedUnacknowledged: objectsHolding.keys.filter { sent.contains($0) && !acked.contains($0) }.count,
             unreadable: unreadable, lostExamples: lost.sorted().prefix(5).map(hex),
-            metadataChecked: metadataInDLQ, unregistered: unregistered, orphanMetadata: orphans,
-            passed: lost.isEmpty && unknown == 0 && duplicated == 0 && unreadable.isEmpty && unregistered == 0 && orphans == 0)
+            metadataChecked: metadataInDLQ, unregistered: unregistered, orphanMetadata: orphans, othersMayPush: othersMayPush,
+            passed: lost.isEmpty && (unknown == 0 || othersMayPush) && duplicated == 0 && unreadable.isEmpty
+                && unregistered == 0 && orphans == 0)
+    }
+
+    /// Whether the object's segment opened at `since` or later; a folder name that is no ULID
+    /// is kept (the readers then judge the object).
+    static func opened(_ object: BucketObject, since: UInt64) -> Bool {
+        guard since > 0, let ulid = try? ULID(parsing: Array(object.ulid.utf8)) else { return true }
+        return ulid.timeMs >= since
     }
 
     /// Whether the object's DLQ record is there and names it: its ULID, its shard, its size

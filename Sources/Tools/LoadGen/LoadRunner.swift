@@ -126,7 +126,7 @@ public enum LoadRunner {
             clientCpuCores: RunSummary.serverUsage(pid: getpid(), samples: ownSamples, clock: clock)?.cpuCores ?? 0,
             objects: server.flatMap { s in
                 // A bucket that cannot be listed now leaves the census out, not the run's figures.
-                guard let openTimes = try? ObjectCensus.scan(s.bucket) else { return nil }
+                guard let openTimes = try? ObjectCensus.scan(s.bucket.store) else { return nil }
                 let offsetMs = EventLoop.realtimeNowNs / 1_000_000 - Int64(EventLoop.monotonicNowNs / 1_000_000)
                 return ObjectCensus(openTimes: openTimes,
                                     windowStartUnixMs: UInt64(Int64(clock.measureStartNs / 1_000_000) + offsetMs),

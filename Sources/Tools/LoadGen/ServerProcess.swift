@@ -1,7 +1,5 @@
 import Foundation
-import ObjectStorage
 import Runtime
-import SegmentWriterService
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,18 +11,13 @@ import Glibc
 public final class ServerProcess {
     public let executable: String
     public let dataDirectory: String
-    /// The bucket the server writes, opened as its own flags (and `-config.file`) configure it,
-    /// read by the service's `ConfigLoader`: `dataDirectory`, another directory, or S3.
-    public let bucket: any ListableObjectStore
-    /// `filesystem:DIR` or `s3:ENDPOINT/BUCKET`, as the server logs it.
-    public let bucketSummary: String
-    /// Whether the server registers its objects with a metastore (`-metastore.address`); if not,
-    /// every object's metadata goes to the bucket's DLQ.
-    public let registersWithMetastore: Bool
+    /// The bucket the server writes, as its own flags name it: `dataDirectory`, another
+    /// directory, or S3.
+    public let bucket: ServerBucket
     public private(set) var grpcPort: UInt16 = 0
     public private(set) var httpPort: UInt16 = 0
-    /// From the `segment-writer serving` line.
-    public private(set) var segmentDurationMs: Int = 500
+    /// `-segment-writer.segment-duration` as the server's flags set it.
+    public var segmentDurationMs: Int { bucket.segmentDurationMs }
     private let process = Process()
     private let lines = LogTail()
 
@@ -45,15 +38,7 @@ public final class ServerProcess {
                          // `/ready` at start nor the drain waits on distributors' ring views.
                          "-segment-writer.min-ready-duration=0s"] + extraArguments
         process.arguments = arguments
-        do {
-            let config = try ConfigLoader.load(arguments: arguments, environment: ProcessInfo.processInfo.environment,
-                                               readFile: { try String(contentsOfFile: $0, encoding: .utf8) }).config
-            bucket = try config.storageConfiguration.makeBlockingStore()
-            bucketSummary = config.storage.summary
-            registersWithMetastore = !config.metastore.address.isEmpty
-        } catch {
-            throw LoadGenError.usage("the segment-writer's flags: \(error)")
-        }
+        bucket = try ServerBucket(serverArguments: arguments)
         let stderr = Pipe()
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
@@ -86,9 +71,6 @@ public final class ServerProcess {
         while Date() < deadline {
             for line in lines.snapshot() {
                 if let ports = Self.listeningPorts(line) { (grpcPort, httpPort) = ports }
-                if line.contains("msg=\"segment-writer serving\""), let ms = Self.field("segment_duration_ms", in: line).flatMap(Int.init) {
-                    segmentDurationMs = ms
-                }
             }
             if grpcPort != 0, httpPort != 0, Self.httpStatus(port: httpPort, path: "/ready") == 200 { return }
             if !process.isRunning || lines.isClosed && grpcPort == 0 {

@@ -15,7 +15,7 @@ public enum TextReport {
 
     public static func render(_ a: DurabilityAudit) -> String {
         var line = "audit       \(a.passed ? "passed" : "FAILED"): \(a.acked) of \(a.sent) pushes acked OK; \(a.objects) objects hold \(a.storedProfiles) profiles;"
-        line += " lost \(a.lost), unknown \(a.unknown), duplicated \(a.duplicated), stored unacknowledged \(a.storedUnacknowledged)"
+        line += " lost \(a.lost), unknown \(a.unknown)\(a.othersMayPush ? " (others may push)" : ""), duplicated \(a.duplicated), stored unacknowledged \(a.storedUnacknowledged)"
         line += a.metadataChecked ? "; DLQ metadata: \(a.unregistered) objects without, \(a.orphanMetadata) records without object" : "; metadata not checked (a metastore may be configured)"
         var lines = [line]
         if !a.lostExamples.isEmpty { lines.append("            lost, e.g.: \(a.lostExamples.joined(separator: " "))") }

@@ -67,12 +67,12 @@ struct LoadGenCommand: ParsableCommand {
     var report: String?
     @Flag(help: "No live progress line on stderr.")
     var quiet = false
-    @Flag(help: "With --spawn-server: after the run, stop the server and read every object of its bucket (filesystem or S3) back; fail unless each push acked OK is stored once (see README).")
+    @Flag(help: "After the run (with --spawn-server: once the server stopped) read back every object its bucket (filesystem or S3; for --target, as the flags after `--` name it) got since the run began; fail unless each push acked OK is stored once (see README).")
     var audit = false
     @Flag(help: "With --spawn-server: SIGTERM the server the moment the measured window ends, with pushes still in flight (pair with --audit).")
     var terminateAtEnd = false
 
-    @Argument(parsing: .postTerminator, help: "Arguments for the spawned segment-writer.")
+    @Argument(parsing: .postTerminator, help: "Arguments for the spawned segment-writer; with --target and --audit, the running one's (they name its bucket).")
     var serverArguments: [String] = []
 
     mutating func validate() throws {
@@ -83,7 +83,6 @@ struct LoadGenCommand: ParsableCommand {
         }
         if let n = inProcessPasses, n <= 0 { throw ValidationError("--in-process-passes must be positive") }
         guard only.isEmpty || inProcessPasses != nil else { throw ValidationError("--only needs --in-process-passes") }
-        guard !audit || spawnServer != nil else { throw ValidationError("--audit needs --spawn-server (it reads the bucket)") }
         guard !terminateAtEnd || spawnServer != nil else { throw ValidationError("--terminate-at-end needs --spawn-server") }
         for (name, value) in [("--duration", duration), ("--warmup", warmup), ("--drain-timeout", drainTimeout)] where Self.seconds(value) == nil {
             throw ValidationError("\(name): not a duration: \(value)")
@@ -110,7 +109,7 @@ struct LoadGenCommand: ParsableCommand {
                 if spawnedServerPID > 0 { kill(spawnedServerPID, SIGTERM) }
                 _exit(130)
             }
-            log("started segment-writer pid \(server!.pid) grpc 127.0.0.1:\(server!.grpcPort), bucket \(server!.bucketSummary), segments \(server!.segmentDurationMs) ms")
+            log("started segment-writer pid \(server!.pid) grpc 127.0.0.1:\(server!.grpcPort), bucket \(server!.bucket.summary), segments \(server!.segmentDurationMs) ms")
         }
         defer {
             if let server {
@@ -120,9 +119,14 @@ struct LoadGenCommand: ParsableCommand {
             if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
         }
 
+        // A running target's bucket, as the flags after `--` (its own) name it.
+        let bucket = audit ? try server?.bucket ?? ServerBucket(serverArguments: serverArguments) : nil
         var options = try runOptions(port: server?.grpcPort)
         let progress: ((String) -> Void)? = quiet ? nil : Self.progressPrinter()
         let ledger = audit ? AuditLedger() : nil
+        // Segments open at most a segment duration before the first push they hold; 2 s more
+        // for the clocks of another host.
+        let since = bucket.map { UInt64(EventLoop.realtimeNowNs / 1_000_000) - UInt64($0.segmentDurationMs) - 2_000 } ?? 0
         var calibration: RunSummary?
         if let fraction = rateFraction {
             let closed = try LoadRunner.run(options, corpus: loaded, server: server, progress: progress, ledger: ledger)
@@ -136,13 +140,19 @@ struct LoadGenCommand: ParsableCommand {
         let summary = try LoadRunner.run(options, corpus: loaded, server: server, progress: progress, ledger: ledger)
         Self.endProgress(progress)
         var checked: DurabilityAudit?
-        if let ledger, let server {
-            // The drain flushes every push the server accepted; only then is the bucket complete.
-            log("stopping the segment-writer, then reading its bucket back")
-            _ = server.stop()
+        if let ledger, let bucket {
+            if let server {
+                // The drain flushes every push the server accepted; only then is the bucket complete.
+                log("stopping the segment-writer, then reading its bucket back")
+                _ = server.stop()
+            } else {
+                // A push answered OK is in the bucket already; those still parked are not judged.
+                log("reading the bucket back: \(bucket.summary)")
+            }
             // Without a metastore the writer puts every object's metadata in the DLQ; with one,
             // registrations are the metastore's to check.
-            checked = try DurabilityAudit.check(bucket: server.bucket, ledger: ledger, metadataInDLQ: !server.registersWithMetastore)
+            checked = try DurabilityAudit.check(bucket: bucket.store, ledger: ledger, metadataInDLQ: !bucket.registersWithMetastore,
+                                                openedSinceUnixMs: since, othersMayPush: server == nil)
         }
         let result = LoadReport(run: summary, calibration: calibration, rateFraction: rateFraction, audit: checked)
         if let report {
