@@ -85,6 +85,7 @@ def test_closed_loop_run_against_a_spawned_server(tmp_path):
 
     html = (report / "index.html").read_text()
     assert '<svg id="latency-over-time"' in html and '<svg id="latency-distribution"' in html
+    assert '<h2 id="audit">Durability audit: passed</h2>' in html and f"{audit['acked']} of {audit['sent']} pushes acked OK" in html
     assert "<script" not in html and "src=" not in html
 
 

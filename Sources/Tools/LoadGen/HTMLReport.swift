@@ -1,7 +1,8 @@
 import Foundation
 
 /// `--report DIR`: one self-contained `index.html` (inline SVG and CSS, no scripts, nothing
-/// fetched) with latency over time, throughput over time and the latency distribution.
+/// fetched) with latency over time, throughput over time, the latency distribution and, with
+/// `--audit`, its verdict.
 public enum HTMLReport {
     public static func write(_ report: LoadReport, directory: String) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -17,6 +18,9 @@ public enum HTMLReport {
             body += section(report.run, title: "Open loop at \(TextReport.fixed((report.rateFraction ?? 0) * 100, 0)) % of the closed-loop rate", id: "")
         } else {
             body += section(report.run, title: report.run.mode == "closed" ? "Closed loop" : "Open loop", id: "")
+        }
+        if let audit = report.audit {
+            body += "<h2 id=\"audit\">Durability audit: \(audit.passed ? "passed" : "FAILED")</h2>\n<pre>\(escape(TextReport.render(audit)))</pre>\n"
         }
         return """
         <!DOCTYPE html>
