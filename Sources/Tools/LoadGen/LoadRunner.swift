@@ -43,8 +43,8 @@ public struct RunOptions: Sendable {
 /// server every second on the calling thread, and reduces what they counted.
 public enum LoadRunner {
     /// With `ledger`, every loop records the profile ids it sent and was told OK for (see
-    /// `DurabilityAudit`).
-    public static func run(_ options: RunOptions, corpus: Corpus, server: ServerProcess?,
+    /// `DurabilityAudit`). The object census reads `bucket`, else the spawned server's.
+    public static func run(_ options: RunOptions, corpus: Corpus, server: ServerProcess?, bucket: ServerBucket? = nil,
                            progress: ((String) -> Void)? = nil, ledger: AuditLedger? = nil) throws -> RunSummary {
         precondition(!corpus.profiles.isEmpty, "an empty corpus")
         precondition(options.connections > 0 && options.streamsPerConnection > 0 && options.clientLoops > 0)
@@ -124,14 +124,14 @@ public enum LoadRunner {
                           unanswered: totals.unanswered, reconnects: totals.reconnects),
             server: server.flatMap { RunSummary.serverUsage(pid: $0.pid, samples: samples, clock: clock) },
             clientCpuCores: RunSummary.serverUsage(pid: getpid(), samples: ownSamples, clock: clock)?.cpuCores ?? 0,
-            objects: server.flatMap { s in
+            objects: (bucket ?? server?.bucket).flatMap { b in
                 // A bucket that cannot be listed now leaves the census out, not the run's figures.
-                guard let openTimes = try? ObjectCensus.scan(s.bucket.store) else { return nil }
+                guard let openTimes = try? ObjectCensus.scan(b.store) else { return nil }
                 let offsetMs = EventLoop.realtimeNowNs / 1_000_000 - Int64(EventLoop.monotonicNowNs / 1_000_000)
                 return ObjectCensus(openTimes: openTimes,
                                     windowStartUnixMs: UInt64(Int64(clock.measureStartNs / 1_000_000) + offsetMs),
                                     windowEndUnixMs: UInt64(Int64(clock.measureEndNs / 1_000_000) + offsetMs),
-                                    segmentDurationMs: s.segmentDurationMs)
+                                    segmentDurationMs: b.segmentDurationMs)
             },
             payloadRefreshMaxMs: refreshMaxMs, intervals: intervals, distribution: RunSummary.distribution(totals.histogram))
     }

@@ -129,7 +129,7 @@ struct LoadGenCommand: ParsableCommand {
         let since = bucket.map { UInt64(EventLoop.realtimeNowNs / 1_000_000) - UInt64($0.segmentDurationMs) - 2_000 } ?? 0
         var calibration: RunSummary?
         if let fraction = rateFraction {
-            let closed = try LoadRunner.run(options, corpus: loaded, server: server, progress: progress, ledger: ledger)
+            let closed = try LoadRunner.run(options, corpus: loaded, server: server, bucket: bucket, progress: progress, ledger: ledger)
             Self.endProgress(progress)
             guard closed.throughput.profilesPerSec > 0 else { throw ValidationError("calibration acknowledged nothing") }
             calibration = closed
@@ -137,7 +137,7 @@ struct LoadGenCommand: ParsableCommand {
             log("calibrated: \(LoadRunnerFormat.rate(closed.throughput.profilesPerSec)) profiles/s closed loop; open loop at \(LoadRunnerFormat.rate(options.pushesPerSecond!))")
         }
         options.terminateServerAtWindowEnd = terminateAtEnd  // the measured run's end, not the calibration's
-        let summary = try LoadRunner.run(options, corpus: loaded, server: server, progress: progress, ledger: ledger)
+        let summary = try LoadRunner.run(options, corpus: loaded, server: server, bucket: bucket, progress: progress, ledger: ledger)
         Self.endProgress(progress)
         var checked: DurabilityAudit?
         if let ledger, let bucket {
