@@ -28,10 +28,11 @@ public final class AuditLedger: Sendable {
 }
 
 /// "A client is never told OK for data that is not durable", checked after a run: every segment
-/// object in the server's bucket (filesystem or S3) is read back with our own readers, and the `ID` column of each
-/// dataset's profiles table (a push's `profile_id` on every row it made, profiles-parquet.md §2)
-/// is compared with what the run sent and what it was told OK for. Run it once the server has
-/// stopped (its drain flushes what it accepted).
+/// object in the server's bucket (filesystem or S3) is read back with our own readers, and the
+/// `ID` column of each dataset's profiles table (a push's `profile_id` on every row it made,
+/// profiles-parquet.md §2) is compared with what the run sent and what it was told OK for. Run
+/// it once every push was answered: a server loadgen started, after its drain; a running one,
+/// at once (what it answered OK is durable already).
 public struct DurabilityAudit: Codable, Sendable, Equatable {
     public var sent: Int
     public var acked: Int
