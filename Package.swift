@@ -117,7 +117,7 @@ let package = Package(
             name: "LoadGen",
             dependencies: [
                 "Runtime", "HTTP2", "GRPC", "Pprof", "Accumulator", "SegmentObject", "ProfilesParquet", "BinaryCoding", "CShims",
-                "ObjectStorage", "SegmentWriterService",
+                "ObjectStorage", "Metastore", "SegmentWriterService",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Sources/Tools/LoadGen",

@@ -32,13 +32,15 @@ public struct MetastoreError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(status.message) (\(status.code), \(attempts) attempt\(attempts == 1 ? "" : "s"))" }
 }
 
-/// The AddBlock client of one event loop (segment-object.md §10.4, §11): one reused h2c
+/// The `IndexService` client of one event loop (segment-object.md §10.4, §11): AddBlock for the
+/// writer, GetBlockMetadata for loadgen's audit. One reused h2c
 /// connection per node address (`MetastoreBackends`: every address of every name, re-resolved
 /// when connects fail), the leader cached across calls, UNAVAILABLE with a `RaftNode` hint →
 /// the hinted leader, other failures → the next address, with backoff, all inside the deadline.
-/// `INVALID_ARGUMENT` is final. Loop-confined: call `addBlock` on `loop` only.
+/// `INVALID_ARGUMENT` is final. Loop-confined: call it on `loop` only.
 public final class MetastoreClient {
     public static let addBlockPath: ByteString = "/metastore.v1.IndexService/AddBlock"
+    public static let getBlockMetadataPath: ByteString = "/metastore.v1.IndexService/GetBlockMetadata"
 
     public let loop: EventLoop
     public let configuration: MetastoreClientConfiguration
@@ -55,7 +57,23 @@ public final class MetastoreClient {
     /// Registers a block: `request` is the `AddBlockRequest` body (`BlockMeta.addBlockRequest()`).
     /// `done` runs once on the loop, never from inside this call.
     public func addBlock(_ request: [UInt8], done: @escaping (MetastoreError?) -> Void) {
-        let call = Call(request: request, deadlineNs: EventLoop.monotonicNowNs &+ configuration.timeoutNs,
+        call(Self.addBlockPath, request) { result in
+            if case .failure(let error) = result { return done(error) }
+            done(nil)
+        }
+    }
+
+    /// Asks which of a shard's blocks the metastore holds: `request` is the
+    /// `GetBlockMetadataRequest` body, the answer the `GetBlockMetadataResponse` body (`SegmentObject`'s
+    /// `BlockMetadataQuery` writes and reads both). Same nodes, retries and deadline as `addBlock`.
+    public func getBlockMetadata(_ request: [UInt8], done: @escaping (Result<[UInt8], MetastoreError>) -> Void) {
+        call(Self.getBlockMetadataPath, request, done: done)
+    }
+
+    /// One unary call across its attempts; `done` gets the response message (empty when the
+    /// node sent none: an empty message is zero bytes on the wire too).
+    private func call(_ path: ByteString, _ request: [UInt8], done: @escaping (Result<[UInt8], MetastoreError>) -> Void) {
+        let call = Call(path: path, request: request, deadlineNs: EventLoop.monotonicNowNs &+ configuration.timeoutNs,
                         backoffNs: configuration.backoffMinNs, done: done)
         call.deadlineTimer = loop.scheduleTimer(afterMs: max(1, configuration.timeoutNs / 1_000_000)) { [self] _ in
             call.deadlineTimer = nil
@@ -67,7 +85,7 @@ public final class MetastoreClient {
             }
             call.inFlight = nil
             let last = call.lastStatus.map { ": last answer \($0.code): \($0.message)" } ?? ""
-            finish(call, GRPCStatus(.deadlineExceeded, ByteString("context deadline exceeded\(last)")))
+            finish(call, .failure(GRPCStatus(.deadlineExceeded, ByteString("context deadline exceeded\(last)"))))
         }
         loop.scheduleTimer(afterMs: 0) { [self] _ in attempt(call) }
     }
@@ -89,12 +107,12 @@ public final class MetastoreClient {
         } catch {
             return failed(call, at: backend, GRPCStatus(.unavailable, ByteString("connect \(backend.address): \(error)")), [])
         }
-        let handle = connection.unary(path: Self.addBlockPath, request: call.request, timeoutNs: remainingNs) { [self] status, trailers in
+        let handle = connection.unary(path: call.path, request: call.request, timeoutNs: remainingNs) { [self] status, trailers, response in
             call.inFlight = nil
             guard !call.isDone else { return }
             if status.code == .ok {
                 backends.prefer(backend)
-                return finish(call, nil)
+                return finish(call, .success(response ?? []))
             }
             failed(call, at: backend, status, trailers)
         }
@@ -105,7 +123,7 @@ public final class MetastoreClient {
     /// hinted leader, or the one after `backend`) and retry after the backoff if time remains.
     private func failed(_ call: Call, at backend: MetastoreBackend?, _ status: GRPCStatus, _ trailers: [HeaderField]) {
         call.lastStatus = status
-        if status.code == .invalidArgument { return finish(call, status) }
+        if status.code == .invalidArgument { return finish(call, .failure(status)) }
         if let hint = trailers.first(named: StatusDetails.headerName).flatMap(StatusDetails.raftLeader(headerValue:)),
            let hinted = backends.backend(for: hint) {
             backends.prefer(hinted)
@@ -115,33 +133,36 @@ public final class MetastoreClient {
         let backoff = call.backoffNs
         call.backoffNs = min(backoff * 2, configuration.backoffMaxNs)
         guard call.attempts < configuration.attemptsMax, EventLoop.monotonicNowNs &+ backoff < call.deadlineNs else {
-            return finish(call, status)
+            return finish(call, .failure(status))
         }
         loop.scheduleTimer(afterMs: max(1, backoff / 1_000_000)) { [self] _ in attempt(call) }
     }
 
-    private func finish(_ call: Call, _ status: GRPCStatus?) {
+    private func finish(_ call: Call, _ outcome: Result<[UInt8], GRPCStatus>) {
         guard !call.isDone else { return }
         call.isDone = true
         if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
         call.deadlineTimer = nil
-        call.done(status.map { MetastoreError(status: $0, attempts: call.attempts) })
+        call.done(outcome.mapError { MetastoreError(status: $0, attempts: call.attempts) })
     }
 }
 
-/// One AddBlock across its attempts (loop-confined).
+/// One call across its attempts (loop-confined).
 private final class Call {
+    let path: ByteString
     let request: [UInt8]
     let deadlineNs: UInt64
     var backoffNs: UInt64
-    let done: (MetastoreError?) -> Void
+    let done: (Result<[UInt8], MetastoreError>) -> Void
     var attempts = 0
     var lastStatus: GRPCStatus?
     var inFlight: (connection: NodeConnection, handle: UInt64, backend: MetastoreBackend)?
     var deadlineTimer: TimerID?
     var isDone = false
 
-    init(request: [UInt8], deadlineNs: UInt64, backoffNs: UInt64, done: @escaping (MetastoreError?) -> Void) {
+    init(path: ByteString, request: [UInt8], deadlineNs: UInt64, backoffNs: UInt64,
+         done: @escaping (Result<[UInt8], MetastoreError>) -> Void) {
+        self.path = path
         self.request = request
         self.deadlineNs = deadlineNs
         self.backoffNs = backoffNs

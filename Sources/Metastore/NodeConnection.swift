@@ -9,7 +9,8 @@ import Runtime
 /// abandoned: a black-holed address (SYNs dropped) would otherwise hold every call waiting on
 /// it until the call's deadline.
 final class NodeConnection: ConnectionHandler {
-    typealias Completion = (GRPCStatus, [HeaderField]) -> Void
+    /// The call's status, its trailers and its response message (nil when none came).
+    typealias Completion = (GRPCStatus, [HeaderField], [UInt8]?) -> Void
 
     /// What the client hears: the TCP connect's outcome (it decides when a name is resolved
     /// again), then the end of a connection that had opened.
@@ -32,6 +33,8 @@ final class NodeConnection: ConnectionHandler {
     /// Unary calls waiting for SETTINGS.
     private var waiting: [(id: UInt64, path: ByteString, request: [UInt8], timeoutNs: UInt64, done: Completion)] = []
     private var calls: [CallID: Completion] = [:]
+    /// The response message of each call that has one so far (a unary call has at most one).
+    private var responses: [CallID: [UInt8]] = [:]
     /// Caller-side handles: a waiting call has no `CallID` yet.
     private var handles: [UInt64: CallID] = [:]
     private var nextHandle: UInt64 = 0
@@ -76,6 +79,7 @@ final class NodeConnection: ConnectionHandler {
     func cancel(_ handle: UInt64) {
         if let call = handles.removeValue(forKey: handle) {
             calls[call] = nil
+            responses[call] = nil
             grpc.cancel(call, into: &out)
             flush()
         } else if waiting.contains(where: { $0.id == handle }) {
@@ -95,7 +99,7 @@ final class NodeConnection: ConnectionHandler {
         let call = request.withUnsafeBytes { grpc.unary(path: path, request: $0, timeoutNs: timeoutNs, into: &out) }
         guard let call else {
             // No stream may open (the stream limit, or the connection is going away).
-            loop.scheduleTimer(afterMs: 0) { _ in done(GRPCStatus(.unavailable, "no stream available on the metastore connection"), []) }
+            loop.scheduleTimer(afterMs: 0) { _ in done(GRPCStatus(.unavailable, "no stream available on the metastore connection"), [], nil) }
             return
         }
         calls[call] = done
@@ -123,7 +127,7 @@ final class NodeConnection: ConnectionHandler {
 
     func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
         var input = bytes
-        var finished: [(Completion, GRPCStatus, [HeaderField])] = []
+        var finished: [(Completion, GRPCStatus, [HeaderField], [UInt8]?)] = []
         while let event = grpc.next(&input, into: &out) {
             switch event {
             case .ready:
@@ -133,24 +137,28 @@ final class NodeConnection: ConnectionHandler {
                 waiting.removeAll()
                 for w in queued { start(w.id, path: w.path, request: w.request, timeoutNs: w.timeoutNs, done: w.done) }
             case .finished(let call, let status, let trailers):
+                let response = responses.removeValue(forKey: call)
                 if let done = calls.removeValue(forKey: call) {
                     handles = handles.filter { $0.value != call }
-                    finished.append((done, status, trailers))
+                    finished.append((done, status, trailers, response))
                 }
             case .goAway:
                 goingAway = true
             case .connectionError(let code, let why):
                 goingAway = true
-                for (_, done) in calls { finished.append((done, GRPCStatus(.unavailable, ByteString("connection error \(code): \(why)")), [])) }
+                for (_, done) in calls { finished.append((done, GRPCStatus(.unavailable, ByteString("connection error \(code): \(why)")), [], nil)) }
                 calls.removeAll()
                 handles.removeAll()
-            case .responseHeaders, .message:
+                responses.removeAll()
+            case .message(let call, let message):
+                if calls[call] != nil { responses[call] = message.withBytes { Array($0) } }
+            case .responseHeaders:
                 continue
             }
         }
         flush()
         if grpc.isClosed || (goingAway && calls.isEmpty) { connection.close() }
-        for (done, status, trailers) in finished { done(status, trailers) }
+        for (done, status, trailers, response) in finished { done(status, trailers, response) }
     }
 
     func connectionClosed(_ connection: Connection, error: Errno?) {
@@ -163,9 +171,10 @@ final class NodeConnection: ConnectionHandler {
         let pending = Array(calls.values) + waiting.map(\.done)
         calls.removeAll()
         handles.removeAll()
+        responses.removeAll()
         waiting.removeAll()
         onEvent(self, opened ? .closed : .connectFailed)
-        for done in pending { done(reason, []) }
+        for done in pending { done(reason, [], nil) }
     }
 
     private func flush() {

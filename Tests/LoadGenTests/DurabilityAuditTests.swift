@@ -55,11 +55,11 @@ import TestSupport
         #expect(FileManager.default.createFile(atPath: folder + "/meta.pb", contents: Data(bytes)))
     }
 
-    func audit(sent: [UInt128], acked: [UInt128], metadataInDLQ: Bool = true, since: UInt64 = 0,
+    func audit(sent: [UInt128], acked: [UInt128], metadata: DurabilityAudit.Metadata = .deadLetterQueue, since: UInt64 = 0,
                othersMayPush: Bool = false) throws -> DurabilityAudit {
         let ledger = AuditLedger()
         ledger.add(sent: sent, acked: acked)
-        return try DurabilityAudit.check(bucket: FilesystemObjectStore(root: dir), ledger: ledger, metadataInDLQ: metadataInDLQ,
+        return try DurabilityAudit.check(bucket: FilesystemObjectStore(root: dir), ledger: ledger, metadata: metadata,
                                          openedSinceUnixMs: since, othersMayPush: othersMayPush)
     }
 
@@ -135,10 +135,13 @@ import TestSupport
         let goneULID = URL(fileURLWithPath: gone).deletingLastPathComponent().lastPathComponent
         try FileManager.default.removeItem(atPath: "\(dir)/dlq/3/anonymous/\(goneULID)/meta.pb")
         let a = try audit(sent: [1, 2, 3], acked: [1, 2, 3])
-        #expect(!a.passed && a.unregistered == 2 && a.orphanMetadata == 0 && a.lost == 0)
-        // With a metastore the records are not the bucket's to hold: not looked for.
-        let b = try audit(sent: [1, 2, 3], acked: [1, 2, 3], metadataInDLQ: false)
+        #expect(!a.passed && a.unregistered == 2 && a.unregisteredAcknowledged == 2 && a.orphanMetadata == 0 && a.lost == 0)
+        // Unchecked: not looked for.
+        let b = try audit(sent: [1, 2, 3], acked: [1, 2, 3], metadata: .unchecked)
         #expect(b.passed && !b.metadataChecked && b.unregistered == 0)
+        // Their pushes answered with an error: the objects are reported, the promise held.
+        let c = try audit(sent: [1, 2, 3], acked: [1])
+        #expect(c.passed && c.unregistered == 2 && c.unregisteredAcknowledged == 0)
     }
 
     @Test func aDLQRecordWithoutItsObjectIsAnOrphan() throws {
@@ -162,5 +165,62 @@ import TestSupport
         #expect(!everything.passed && everything.unknown == 1 && everything.objects == 2)
         let thisRun = try audit(sent: [1, 2], acked: [1, 2], since: 1_764_000_000_400)
         #expect(thisRun.passed && thisRun.objects == 1 && thisRun.storedProfiles == 2 && thisRun.orphanMetadata == 0)
+    }
+
+    /// A metastore double for the audit: what `GetBlockMetadata` would return, `shard/ULID` →
+    /// size, and which objects it was asked about.
+    final class Registry: @unchecked Sendable {
+        var blocks: [String: UInt64] = [:]
+        var asked: [BucketObject] = []
+
+        var metadata: DurabilityAudit.Metadata {
+            .metastore { objects in
+                self.asked = objects
+                return self.blocks
+            }
+        }
+    }
+
+    /// The object at `path`: its bucket key and size.
+    func key(_ path: String) throws -> (key: String, size: UInt64) {
+        let url = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let shard = url.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+        return ("\(shard)/\(url.lastPathComponent)", UInt64(try Data(contentsOf: URL(fileURLWithPath: path)).count))
+    }
+
+    @Test func withAMetastoreEachObjectIsRegisteredThereOrInTheDLQ() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (one, _) = try writeObject(shard: 1, ids: [1], entropy: 1)
+        let (two, _) = try writeObject(shard: 2, ids: [2], entropy: 2)
+        let (three, _) = try writeObject(shard: 3, ids: [3], entropy: 3)
+        // 1 and 2 are registered (AddBlock succeeded, so no DLQ record); 3 only in the DLQ.
+        for path in [one, two] {
+            let k = try key(path)
+            try FileManager.default.removeItem(atPath: "\(dir)/dlq/\(k.key.replacingOccurrences(of: "/", with: "/anonymous/"))/meta.pb")
+        }
+        let registry = Registry()
+        for path in [one, two] {
+            let k = try key(path)
+            registry.blocks[k.key] = k.size
+        }
+        let a = try audit(sent: [1, 2, 3], acked: [1, 2, 3], metadata: registry.metadata)
+        #expect(a.passed && a.metadataChecked && a.metastoreChecked)
+        #expect(a.registeredInMetastore == 2 && a.unregistered == 0 && a.orphanMetadata == 0)
+        #expect(Set(registry.asked.map(\.path)) == Set([one, two, three].map { String($0.dropFirst(dir.count + 1)) }))
+        // The metastore forgot object 2 (or holds another size): acked pushes no one can find.
+        registry.blocks[try key(two).key] = try key(two).size + 1
+        let b = try audit(sent: [1, 2, 3], acked: [1, 2, 3], metadata: registry.metadata)
+        #expect(!b.passed && b.registeredInMetastore == 1 && b.unregistered == 1 && b.unregisteredAcknowledged == 1)
+        #expect(TextReport.render(b).contains("metastore holds 1, the DLQ 1, 1 unregistered (1 holding pushes acked OK)"))
+        // Push 2 was answered with an error (AddBlock failed, the DLQ off): reported, not failed.
+        let c = try audit(sent: [1, 2, 3], acked: [1, 3], metadata: registry.metadata)
+        #expect(c.passed && c.unregistered == 1 && c.unregisteredAcknowledged == 0)
+    }
+
+    @Test func aMetastoreThatCannotBeAskedStopsTheAudit() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeObject(shard: 1, ids: [1], entropy: 1)
+        let unreachable = DurabilityAudit.Metadata.metastore { _ throws(AuditError) in throw .metastore("GetBlockMetadata: deadline exceeded") }
+        #expect(throws: AuditError.self) { try audit(sent: [1], acked: [1], metadata: unreachable) }
     }
 }

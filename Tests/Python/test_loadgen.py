@@ -112,20 +112,57 @@ def test_sigterm_with_pushes_in_flight_loses_no_acknowledged_push(tmp_path):
 
 def test_under_load_every_object_is_registered_once_with_a_grpc_go_metastore(protos, tmp_path):
     # Two loops, 4 shards, 2 s of closed-loop load: every object the bucket holds was registered
-    # with the metastore (the grpc-go double) exactly once, none went to the DLQ, and the audit
-    # finds every push answered OK stored once.
+    # with the metastore (the grpc-go double) exactly once, none went to the DLQ, and the audit,
+    # asking the metastore with GetBlockMetadata, finds each object registered and every push
+    # answered OK stored once.
     metastore = GoMetastoreDouble(protos)
     try:
         data = tmp_path / "data"
         _, result = run_loadgen(data, ["--duration", "2s", "--warmup", "0s", "--connections", "2", "--streams", "16", "--audit"],
                                 [f"-metastore.address={metastore.address}"])
         audit = result["audit"]
-        assert audit["passed"] and audit["acked"] > 0 and not audit["metadataChecked"], audit
         objects = sorted(b.parts[-2] for b in data.glob("segments/*/anonymous/*/block.bin"))
+        assert audit["passed"] and audit["acked"] > 0 and audit["metastoreChecked"], audit
+        assert audit["registeredInMetastore"] == audit["objects"] == len(objects) > 0, audit
+        assert (audit["unregistered"], audit["orphanMetadata"]) == (0, 0), audit
         assert sorted(m.id for _, m in metastore.blocks()) == objects, "each object registered exactly once"
         assert not list(data.glob("dlq/*/anonymous/*/meta.pb"))
     finally:
         metastore.stop()
+
+
+def audit_with_a_go_metastore(protos, data, behaviour, server_args=(), exit_code=0):
+    """A 1 s closed-loop --audit run of a writer registering with the grpc-go metastore double
+    (`behaviour`); the audit and how many blocks AddBlock was offered."""
+    metastore = GoMetastoreDouble(protos, behaviour=behaviour)
+    try:
+        _, result = run_loadgen(data, ["--duration", "1s", "--warmup", "0s", "--connections", "1", "--streams", "4",
+                                       "--shards", "2", "--audit"],
+                                [f"-metastore.address={metastore.address}", *server_args], exit_code=exit_code)
+        return result["audit"], len(metastore.blocks())
+    finally:
+        metastore.stop()
+
+
+def test_the_audit_fails_when_the_metastore_lost_what_it_acknowledged(protos, tmp_path):
+    # An amnesic metastore answers AddBlock OK and keeps nothing: the writer acknowledges every
+    # push, and no reader could ever find one. The audit asks the metastore, finds none of the
+    # objects there nor in the DLQ, and fails (exit 1).
+    audit, offered = audit_with_a_go_metastore(protos, tmp_path / "data", "amnesic", exit_code=1)
+    assert audit["lost"] == 0 and audit["acked"] > 0 and audit["metastoreChecked"], audit
+    assert audit["registeredInMetastore"] == 0 and audit["unregistered"] == audit["objects"] > 0, audit
+    assert audit["unregisteredAcknowledged"] == audit["objects"] and not audit["passed"], audit
+    assert offered == audit["objects"], "every object was offered to AddBlock"
+
+
+def test_a_metastore_that_fails_addblock_leaves_the_metadata_in_the_dlq_and_the_audit_finds_it(protos, tmp_path):
+    # AddBlock fails UNKNOWN, so every object's metadata goes to the DLQ (the default fallback):
+    # the audit asks the metastore, finds nothing there, then every object in the DLQ, and passes.
+    data = tmp_path / "data"
+    audit, _ = audit_with_a_go_metastore(protos, data, "unknown", ["-segment-writer.metadata-update-timeout=300ms"])
+    records = list(data.glob("dlq/*/anonymous/*/meta.pb"))
+    assert audit["passed"] and audit["metastoreChecked"] and audit["registeredInMetastore"] == 0, audit
+    assert audit["objects"] == len(records) > 0 and audit["unregistered"] == 0, audit
 
 
 def test_the_audit_reads_an_s3_bucket_through_the_servers_own_flags(tmp_path):

@@ -60,6 +60,28 @@ import Testing
         #expect(MetastoreMethod.addBlock == "/metastore.v1.IndexService/AddBlock")
     }
 
+    @Test func getBlockMetadataRequestAndResponse() throws {
+        // GetBlockMetadataRequest{1: BlockList{shard 2: 3, blocks 3: "A", "BC"}}: the empty
+        // tenant (a segment's) and shard 0 are omitted, as proto3 does.
+        #expect(BlockMetadataQuery.request(shard: 3, blocks: ["A", "BC"])
+            == [0x0A, 9, 0x10, 3, 0x1A, 1, 0x41, 0x1A, 2, 0x42, 0x43])
+        #expect(BlockMetadataQuery.request(tenant: "t", shard: 0, blocks: []) == [0x0A, 3, 0x0A, 1, 0x74])
+        // GetBlockMetadataResponse{1: repeated BlockMeta}, an unknown field skipped.
+        var first = Self.sampleMeta()
+        first.size = 100
+        var second = BlockMeta()
+        second.id = "01KAAAAAAAAAAAAAAAAAAAAAAA"
+        second.shard = 7
+        var w = ByteWriter()
+        w.appendBytesField(1, first.encoded())
+        w.appendVarintField(2, 1)
+        w.appendBytesField(1, second.encoded())
+        let blocks = try w.bytes.withUnsafeBytes { try BlockMetadataQuery.blocks(inResponse: $0) }
+        #expect(blocks == [first, second])
+        #expect(try [UInt8]().withUnsafeBytes { try BlockMetadataQuery.blocks(inResponse: $0) }.isEmpty)
+        #expect(throws: DecodeError.self) { try w.bytes.dropLast().withUnsafeBytes { try BlockMetadataQuery.blocks(inResponse: $0) } }
+    }
+
     @Test func zeroDatasetBlockHasTrailerOnlyAndOpens() throws {
         var w = ByteWriter()
         var m = Self.sampleMeta()

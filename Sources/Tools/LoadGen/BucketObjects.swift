@@ -2,10 +2,10 @@ import ObjectStorage
 
 /// An object of a writer's bucket, `{top}/{shard}/anonymous/{ULID}/{file}`: its path as the
 /// store takes it, and the two folder names as found (not parsed).
-struct BucketObject: Equatable {
-    var shard: String
-    var ulid: String
-    var path: String
+public struct BucketObject: Equatable, Sendable {
+    public var shard: String
+    public var ulid: String
+    public var path: String
 }
 
 /// The segment objects of a bucket (`segments/…/block.bin`) or, with `top` and `file`, the

@@ -52,62 +52,108 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
     public var unreadable: [String]
     /// Up to five lost ids (32 hex digits), to look for.
     public var lostExamples: [String]
-    /// Whether the objects' metadata was looked for in the bucket's DLQ: the writer puts it there
-    /// when no metastore is configured (segment-object.md §10.5), so a missing record would
-    /// leave its object unknown to Pyroscope.
+    /// Whether each object's metadata was looked for: in the bucket's DLQ (where the writer
+    /// puts it without a metastore, segment-object.md §10.5) and, with a metastore, there first.
     public var metadataChecked: Bool
-    /// Objects whose `dlq/{shard}/anonymous/{ULID}/meta.pb` is missing or does not describe them
-    /// (ULID, shard, size).
+    /// Whether the metastore was asked which objects it holds (`GetBlockMetadata`).
+    public var metastoreChecked: Bool
+    /// Objects the metastore holds (ULID, shard and size as in the bucket).
+    public var registeredInMetastore: Int
+    /// Objects neither the metastore holds nor a DLQ record (`dlq/{shard}/anonymous/{ULID}/meta.pb`
+    /// naming their ULID, shard and size) describes: invisible to Pyroscope.
     public var unregistered: Int
+    /// Those of them holding a push this run was told OK for: a broken promise (the others'
+    /// pushes were answered with an error, and their client retries).
+    public var unregisteredAcknowledged: Int
     /// DLQ records without their object.
     public var orphanMetadata: Int
     /// Whether other clients may push to the same writer (a running `--target`): then `unknown`
     /// ids are others' pushes and do not fail the audit. A corrupted id still does, as the id
     /// it was is then `lost`.
     public var othersMayPush: Bool
-    /// Nothing lost, duplicated, unreadable, unknown (unless others may push) or (when checked)
-    /// unregistered or orphaned.
+    /// Nothing lost, duplicated, unreadable, unknown (unless others may push), no object holding
+    /// an acknowledged push unregistered, no orphaned DLQ record (when metadata is checked).
     public var passed: Bool
 
-    /// Throws when the bucket cannot be listed (nothing could be judged); an object that
-    /// cannot be read or decoded is `unreadable`. Objects and DLQ records whose ULID time (the
-    /// segment's open time) is before `openedSinceUnixMs` are left out: earlier runs' segments
-    /// in a bucket that outlives a run.
-    public static func check(bucket: any ListableObjectStore, ledger: AuditLedger, metadataInDLQ: Bool,
-                             openedSinceUnixMs: UInt64 = 0, othersMayPush: Bool = false) throws(StorageError) -> DurabilityAudit {
+    /// Where the writer's objects are registered, so where the audit looks for their metadata.
+    public enum Metadata {
+        /// Not looked for.
+        case unchecked
+        /// The bucket's DLQ only (a writer without a metastore).
+        case deadLetterQueue
+        /// The metastore, else the DLQ (AddBlock failed): `registered` takes the objects and
+        /// returns what the metastore holds of them, `shard/ULID` → size.
+        case metastore(registered: ([BucketObject]) throws(AuditError) -> [String: UInt64])
+    }
+
+    /// Throws when the bucket cannot be listed or the metastore cannot be asked (nothing could
+    /// be judged); an object that cannot be read or decoded is `unreadable`. Objects and DLQ
+    /// records whose ULID time (the segment's open time) is before `openedSinceUnixMs` are left
+    /// out: earlier runs' segments in a bucket that outlives a run.
+    public static func check(bucket: any ListableObjectStore, ledger: AuditLedger, metadata: Metadata,
+                             openedSinceUnixMs: UInt64 = 0, othersMayPush: Bool = false) throws(AuditError) -> DurabilityAudit {
+        let sent = Set(ledger.sent)
+        let acked = Set(ledger.acked)
         var objectsHolding: [UInt128: Int] = [:]
         var sizes: [String: Int] = [:]
+        var holdsAcknowledged: Set<String> = []
         var unreadable: [String] = []
-        let objects = try BucketObjects.list(bucket).filter { opened($0, since: openedSinceUnixMs) }
+        let objects = try storage { () throws(StorageError) in try BucketObjects.list(bucket).filter { opened($0, since: openedSinceUnixMs) } }
         for object in objects {
             do {
                 let bytes = try BucketObjects.read(bucket, object.path)
                 sizes[object.path] = bytes.count
-                for id in try profileIDs(bytes) { objectsHolding[id, default: 0] += 1 }
+                let ids = try profileIDs(bytes)
+                for id in ids { objectsHolding[id, default: 0] += 1 }
+                if !ids.isDisjoint(with: acked) { holdsAcknowledged.insert(object.path) }
             } catch {
                 unreadable.append("\(object.path): \(error)")
             }
         }
-        let sent = Set(ledger.sent)
-        let acked = Set(ledger.acked)
         let lost = acked.filter { objectsHolding[$0] == nil }
         let unknown = objectsHolding.keys.filter { !sent.contains($0) }.count
         let duplicated = objectsHolding.filter { $0.value > 1 && sent.contains($0.key) }.count
-        var unregistered = 0, orphans = 0
-        if metadataInDLQ {
-            let records = try BucketObjects.list(bucket, top: "dlq", file: "meta.pb").filter { opened($0, since: openedSinceUnixMs) }
-            unregistered = objects.filter { !describes(bucket, $0, size: sizes[$0.path]) }.count
+        var registered: [String: UInt64] = [:]
+        var unregistered: [BucketObject] = [], orphans = 0
+        var metadataChecked = false, metastoreChecked = false
+        switch metadata {
+        case .unchecked:
+            break
+        case .deadLetterQueue, .metastore:
+            if case .metastore(let lookUp) = metadata {
+                registered = try lookUp(objects)
+                metastoreChecked = true
+            }
+            metadataChecked = true
+            let records = try storage { () throws(StorageError) in
+                try BucketObjects.list(bucket, top: "dlq", file: "meta.pb").filter { opened($0, since: openedSinceUnixMs) }
+            }
+            unregistered = objects.filter { object in
+                let size = sizes[object.path]
+                let inMetastore = size != nil && registered[object.shard + "/" + object.ulid] == size.map(UInt64.init)
+                return !inMetastore && !describes(bucket, object, size: size)
+            }
             let objectKeys = Set(objects.map { $0.shard + "/" + $0.ulid })
             orphans = records.filter { !objectKeys.contains($0.shard + "/" + $0.ulid) }.count
         }
+        let unregisteredAcknowledged = unregistered.filter { holdsAcknowledged.contains($0.path) }.count
+        let inMetastore = objects.filter { object in
+            sizes[object.path].map { registered[object.shard + "/" + object.ulid] == UInt64($0) } ?? false
+        }.count
         return DurabilityAudit(
             sent: sent.count, acked: acked.count, objects: objects.count, storedProfiles: objectsHolding.count,
             lost: lost.count, unknown: unknown, duplicated: duplicated,
             storedUnacknowledged: objectsHolding.keys.filter { sent.contains($0) && !acked.contains($0) }.count,
             unreadable: unreadable, lostExamples: lost.sorted().prefix(5).map(hex),
-            metadataChecked: metadataInDLQ, unregistered: unregistered, orphanMetadata: orphans, othersMayPush: othersMayPush,
+            metadataChecked: metadataChecked, metastoreChecked: metastoreChecked, registeredInMetastore: inMetastore,
+            unregistered: unregistered.count, unregisteredAcknowledged: unregisteredAcknowledged,
+            orphanMetadata: orphans, othersMayPush: othersMayPush,
             passed: lost.isEmpty && (unknown == 0 || othersMayPush) && duplicated == 0 && unreadable.isEmpty
-                && unregistered == 0 && orphans == 0)
+                && unregisteredAcknowledged == 0 && orphans == 0)
+    }
+
+    private static func storage<T>(_ body: () throws(StorageError) -> T) throws(AuditError) -> T {
+        do { return try body() } catch { throw .bucket(error) }
     }
 
     /// Whether the object's segment opened at `since` or later; a folder name that is no ULID
@@ -143,5 +189,20 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
     static func hex(_ id: UInt128) -> String {
         let digits = String(id, radix: 16)
         return String(repeating: "0", count: 32 - digits.count) + digits
+    }
+}
+
+/// Why an audit could not judge anything.
+public enum AuditError: Error, CustomStringConvertible {
+    /// The bucket could not be listed or read.
+    case bucket(StorageError)
+    /// The metastore could not be asked which objects it holds.
+    case metastore(String)
+
+    public var description: String {
+        switch self {
+        case .bucket(let error): return "reading the bucket: \(error)"
+        case .metastore(let why): return "asking the metastore: \(why)"
+        }
     }
 }

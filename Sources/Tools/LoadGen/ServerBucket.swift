@@ -10,9 +10,9 @@ public struct ServerBucket {
     public let store: any ListableObjectStore
     /// `filesystem:DIR` or `s3:ENDPOINT/BUCKET`, as the server logs it.
     public let summary: String
-    /// Whether the server registers its objects with a metastore (`-metastore.address`); if not,
-    /// every object's metadata goes to the bucket's DLQ.
-    public let registersWithMetastore: Bool
+    /// The metastore the server registers its objects with (`-metastore.address`), empty for
+    /// none: then every object's metadata goes to the bucket's DLQ.
+    public let metastoreAddress: String
     public let segmentDurationMs: Int
 
     public init(serverArguments: [String]) throws(LoadGenError) {
@@ -21,10 +21,19 @@ public struct ServerBucket {
                                                readFile: { try String(contentsOfFile: $0, encoding: .utf8) }).config
             store = try config.storageConfiguration.makeBlockingStore()
             summary = config.storage.summary
-            registersWithMetastore = !config.metastore.address.isEmpty
+            metastoreAddress = config.metastore.address
             segmentDurationMs = Int(config.segmentWriter.segmentDurationNs / 1_000_000)
         } catch {
             throw LoadGenError.usage("the segment-writer's flags: \(error)")
         }
+    }
+
+    /// Where the audit looks for each object's metadata: the server's metastore (asked with
+    /// `GetBlockMetadata`), else the DLQ, as the server registers them.
+    public func auditedMetadata() throws(AuditError) -> DurabilityAudit.Metadata {
+        guard !metastoreAddress.isEmpty else { return .deadLetterQueue }
+        // An audit waits longer than a flush would: nothing is held up by it.
+        let metastore = try MetastoreRegistrations(address: metastoreAddress, timeoutNs: 10_000_000_000)
+        return .metastore(registered: metastore.registered)
     }
 }

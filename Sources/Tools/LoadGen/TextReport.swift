@@ -16,11 +16,20 @@ public enum TextReport {
     public static func render(_ a: DurabilityAudit) -> String {
         var line = "audit       \(a.passed ? "passed" : "FAILED"): \(a.acked) of \(a.sent) pushes acked OK; \(a.objects) objects hold \(a.storedProfiles) profiles;"
         line += " lost \(a.lost), unknown \(a.unknown)\(a.othersMayPush ? " (others may push)" : ""), duplicated \(a.duplicated), stored unacknowledged \(a.storedUnacknowledged)"
-        line += a.metadataChecked ? "; DLQ metadata: \(a.unregistered) objects without, \(a.orphanMetadata) records without object" : "; metadata not checked (a metastore may be configured)"
+        line += "; " + metadata(a)
         var lines = [line]
         if !a.lostExamples.isEmpty { lines.append("            lost, e.g.: \(a.lostExamples.joined(separator: " "))") }
         for u in a.unreadable.prefix(5) { lines.append("            unreadable: \(u)") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Where the objects' metadata was found.
+    static func metadata(_ a: DurabilityAudit) -> String {
+        guard a.metadataChecked else { return "metadata not checked" }
+        let unregistered = "\(a.unregistered) unregistered (\(a.unregisteredAcknowledged) holding pushes acked OK)"
+        let orphans = "\(a.orphanMetadata) DLQ records without object"
+        guard a.metastoreChecked else { return "DLQ metadata: \(unregistered), \(orphans)" }
+        return "metastore holds \(a.registeredInMetastore), the DLQ \(a.objects - a.registeredInMetastore - a.unregistered), \(unregistered), \(orphans)"
     }
 
     public static func render(_ r: RunSummary) -> String {

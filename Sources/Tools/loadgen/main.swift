@@ -150,8 +150,8 @@ struct LoadGenCommand: ParsableCommand {
                 log("reading the bucket back: \(bucket.summary)")
             }
             // Without a metastore the writer puts every object's metadata in the DLQ; with one,
-            // registrations are the metastore's to check.
-            checked = try DurabilityAudit.check(bucket: bucket.store, ledger: ledger, metadataInDLQ: !bucket.registersWithMetastore,
+            // there only when AddBlock failed.
+            checked = try DurabilityAudit.check(bucket: bucket.store, ledger: ledger, metadata: bucket.auditedMetadata(),
                                                 openedSinceUnixMs: since, othersMayPush: server == nil)
         }
         let result = LoadReport(run: summary, calibration: calibration, rateFraction: rateFraction, audit: checked)

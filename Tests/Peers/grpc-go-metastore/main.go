@@ -2,7 +2,10 @@
 // Debian's grpc-go, the server the real metastore runs (segment-object.md §10.4, §11). It answers
 // /metastore.v1.IndexService/AddBlock with an empty AddBlockResponse, or as a follower that names
 // the leader in the status details (google.rpc.Status with a raft_node.RaftNode{id, address}, as
-// the metastore's raft layer does), or with UNKNOWN or INVALID_ARGUMENT, or slowly.
+// the metastore's raft layer does), or with UNKNOWN or INVALID_ARGUMENT, or slowly, or OK without
+// keeping the block (amnesic: a metastore that lost what it acknowledged).
+// /metastore.v1.IndexService/GetBlockMetadata answers with the listed blocks of the list's shard
+// that AddBlock answered OK for (what loadgen's audit asks a metastore).
 //
 //	metastore -listen 127.0.0.1:0 -behaviour follower -leader-id leader-0 -leader-address 127.0.0.1:9099
 //
@@ -52,7 +55,10 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 )
 
-const addBlockMethod = "/metastore.v1.IndexService/AddBlock"
+const (
+	addBlockMethod         = "/metastore.v1.IndexService/AddBlock"
+	getBlockMetadataMethod = "/metastore.v1.IndexService/GetBlockMetadata"
+)
 
 // passThrough replaces the "proto" codec: requests are recorded and answers written as raw bytes.
 type passThrough struct{}
@@ -70,12 +76,13 @@ type double struct {
 	request                            protoreflect.MessageDescriptor // nil: requests are not unmarshalled
 	mu                                 sync.Mutex
 	out                                *json.Encoder
+	blocks                             map[string][]byte // block id -> the BlockMeta bytes AddBlock answered OK for
 }
 
 func main() {
 	var d double
 	listen := flag.String("listen", "127.0.0.1:0", "address to serve on")
-	flag.StringVar(&d.behaviour, "behaviour", "ok", "ok, follower, unknown, invalid or slow")
+	flag.StringVar(&d.behaviour, "behaviour", "ok", "ok, follower, unknown, invalid, slow or amnesic")
 	flag.DurationVar(&d.delay, "delay", 0, "how long a slow double takes to answer OK (or until the call ends)")
 	flag.StringVar(&d.leaderID, "leader-id", "", "raft id of the leader a follower names")
 	flag.StringVar(&d.leaderAddress, "leader-address", "", "address of the leader a follower names")
@@ -89,6 +96,7 @@ func main() {
 		d.request = loadRequestDescriptor(*descriptors)
 	}
 	d.out = json.NewEncoder(os.Stdout)
+	d.blocks = map[string][]byte{}
 
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -132,6 +140,9 @@ func (a announcing) Accept() (net.Conn, error) {
 
 func (d *double) handle(_ interface{}, stream grpc.ServerStream) error {
 	method, _ := grpc.MethodFromServerStream(stream)
+	if method == getBlockMetadataMethod {
+		return d.getBlockMetadata(stream)
+	}
 	if method != addBlockMethod {
 		return status.Errorf(codes.Unimplemented, "unknown method %s", method)
 	}
@@ -174,8 +185,112 @@ func (d *double) handle(_ interface{}, stream grpc.ServerStream) error {
 			return stream.Context().Err()
 		}
 	}
+	if d.behaviour != "amnesic" {
+		id, _ := metaField(block, 2)
+		d.mu.Lock()
+		d.blocks[string(id)] = block
+		d.mu.Unlock()
+	}
 	empty := []byte{}
 	return stream.SendMsg(&empty)
+}
+
+// getBlockMetadata answers GetBlockMetadataRequest{1: BlockList{tenant 1, shard 2, blocks 3}}
+// with GetBlockMetadataResponse{1: repeated BlockMeta}: the blocks of the list that AddBlock
+// answered OK for, in the list's shard (a segment's tenant is ""), in the list's order.
+func (d *double) getBlockMetadata(stream grpc.ServerStream) error {
+	var request []byte
+	if err := stream.RecvMsg(&request); err != nil {
+		return err
+	}
+	list, ok := metaField(request, 1)
+	if !ok {
+		return status.Error(codes.InvalidArgument, "GetBlockMetadataRequest without a block list")
+	}
+	var shard uint64
+	var ids [][]byte
+	for b := list; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return status.Error(codes.InvalidArgument, "malformed BlockList")
+		}
+		b = b[n:]
+		switch {
+		case num == 2 && typ == protowire.VarintType:
+			v, m := protowire.ConsumeVarint(b)
+			if m < 0 {
+				return status.Error(codes.InvalidArgument, "malformed BlockList shard")
+			}
+			shard, b = v, b[m:]
+		case num == 3 && typ == protowire.BytesType:
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return status.Error(codes.InvalidArgument, "malformed BlockList block")
+			}
+			ids, b = append(ids, v), b[m:]
+		default:
+			m := protowire.ConsumeFieldValue(num, typ, b)
+			if m < 0 {
+				return status.Error(codes.InvalidArgument, "malformed BlockList")
+			}
+			b = b[m:]
+		}
+	}
+	var response []byte
+	d.mu.Lock()
+	for _, id := range ids {
+		block, found := d.blocks[string(id)]
+		if !found {
+			continue
+		}
+		if metaVarint(block, 4) != shard {
+			continue
+		}
+		response = protowire.AppendTag(response, 1, protowire.BytesType)
+		response = protowire.AppendBytes(response, block)
+	}
+	d.mu.Unlock()
+	return stream.SendMsg(&response)
+}
+
+// lastField is the value of the last field num of wire type typ in a message, as
+// protowire.ConsumeFieldValue delimits it (false when absent or the message is malformed).
+func lastField(message []byte, num protowire.Number, typ protowire.Type) ([]byte, bool) {
+	var value []byte
+	found := false
+	for b := message; len(b) > 0; {
+		n, t, k := protowire.ConsumeTag(b)
+		if k < 0 {
+			return nil, false
+		}
+		b = b[k:]
+		m := protowire.ConsumeFieldValue(n, t, b)
+		if m < 0 {
+			return nil, false
+		}
+		if n == num && t == typ {
+			value, found = b[:m], true
+		}
+		b = b[m:]
+	}
+	return value, found
+}
+
+// metaField is the last length-delimited field num of a message.
+func metaField(message []byte, num protowire.Number) ([]byte, bool) {
+	raw, ok := lastField(message, num, protowire.BytesType)
+	if !ok {
+		return nil, false
+	}
+	value, _ := protowire.ConsumeBytes(raw)
+	return value, true
+}
+
+// metaVarint is the last varint field num of a message (0 when absent).
+func metaVarint(message []byte, num protowire.Number) uint64 {
+	raw, _ := lastField(message, num, protowire.VarintType)
+	value, _ := protowire.ConsumeVarint(raw)
+	return value
 }
 
 // blockMeta is field 1 of AddBlockRequest, the BlockMeta bytes as the writer encoded them.
