@@ -7,11 +7,11 @@ extension PprofProfile {
     /// location of neither lines nor address removed, and the symbols and strings only they used
     /// with them; samples ordered by a hash of their stack and labels, those with equal stacks
     /// and labels summed into one; locations without mapping given one stub mapping; addresses
-    /// of symbolized mappings cleared. A cold path, for load generation and benchmarks: the
-    /// writer itself takes whatever arrives, as upstream's does. Not done: upstream's Go-specific
-    /// `FixGoProfile` and sample-type relabelling (per-tenant rules).
+    /// of symbolized mappings cleared. A Go profile (`language`) takes upstream's `FixGoProfile`
+    /// first (`goFixed`). A cold path, for load generation and benchmarks: the writer itself takes
+    /// whatever arrives, as upstream's does. Not done: sample-type relabelling (per-tenant rules).
     public func distributorNormalized() -> PprofProfile {
-        var p = self
+        var p = language == "go" ? goFixed() : self
         for i in p.samples.indices { p.samples[i].labels.removeAll { $0.str == 0 } }
         let emptyLocations = Set(p.locations.filter { $0.lines.isEmpty && $0.address == 0 }.map(\.id))
         let (kept, removed) = p.samples.reduce(into: ([Sample](), [Sample]())) { parts, s in
@@ -74,7 +74,7 @@ extension PprofProfile {
     }
 
     /// Every string index the profile holds.
-    private mutating func visitStringReferences(_ visit: (inout Int64) -> Void) {
+    mutating func visitStringReferences(_ visit: (inout Int64) -> Void) {
         for i in sampleTypes.indices { visit(&sampleTypes[i].type); visit(&sampleTypes[i].unit) }
         if var period = periodType { visit(&period.type); visit(&period.unit); periodType = period }
         for i in comments.indices { visit(&comments[i]) }
