@@ -119,8 +119,10 @@ struct LoadGenCommand: ParsableCommand {
             if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
         }
 
-        // A running target's bucket, as the flags after `--` (its own) name it.
-        let bucket = audit ? try server?.bucket ?? ServerBucket(serverArguments: serverArguments) : nil
+        // A running target's bucket, as the flags after `--` (its own) name it: the audit reads
+        // it, and the census whenever those flags are given.
+        let targetBucket = server == nil && (audit || !serverArguments.isEmpty) ? try ServerBucket(serverArguments: serverArguments) : nil
+        let bucket = audit ? server?.bucket ?? targetBucket : targetBucket
         var options = try runOptions(port: server?.grpcPort)
         let progress: ((String) -> Void)? = quiet ? nil : Self.progressPrinter()
         let ledger = audit ? AuditLedger() : nil
