@@ -114,6 +114,10 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
         let unknown = objectsHolding.keys.filter { !sent.contains($0) }.count
         let duplicated = objectsHolding.filter { $0.value > 1 && sent.contains($0.key) }.count
         var registered: [String: UInt64] = [:]
+        func heldByMetastore(_ object: BucketObject) -> Bool {
+            guard let size = sizes[object.path] else { return false }
+            return registered[object.shard + "/" + object.ulid] == UInt64(size)
+        }
         var unregistered: [BucketObject] = [], orphans = 0
         var metadataChecked = false, metastoreChecked = false
         switch metadata {
@@ -128,18 +132,12 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
             let records = try storage { () throws(StorageError) in
                 try BucketObjects.list(bucket, top: "dlq", file: "meta.pb").filter { opened($0, since: openedSinceUnixMs) }
             }
-            unregistered = objects.filter { object in
-                let size = sizes[object.path]
-                let inMetastore = size != nil && registered[object.shard + "/" + object.ulid] == size.map(UInt64.init)
-                return !inMetastore && !describes(bucket, object, size: size)
-            }
+            unregistered = objects.filter { !heldByMetastore($0) && !describes(bucket, $0, size: sizes[$0.path]) }
             let objectKeys = Set(objects.map { $0.shard + "/" + $0.ulid })
             orphans = records.filter { !objectKeys.contains($0.shard + "/" + $0.ulid) }.count
         }
         let unregisteredAcknowledged = unregistered.filter { holdsAcknowledged.contains($0.path) }.count
-        let inMetastore = objects.filter { object in
-            sizes[object.path].map { registered[object.shard + "/" + object.ulid] == UInt64($0) } ?? false
-        }.count
+        let inMetastore = objects.filter(heldByMetastore).count
         return DurabilityAudit(
             sent: sent.count, acked: acked.count, objects: objects.count, storedProfiles: objectsHolding.count,
             lost: lost.count, unknown: unknown, duplicated: duplicated,
