@@ -327,8 +327,10 @@ import TestSupport
 
     @Test func gzipMultiMemberAndCorruptInput() throws {
         let codec = GzipCodec()
+        #expect(codec.holdsCodecs == (false, false), "allocated on first use")
         var compressed: [UInt8] = []
         Array("hello ".utf8).withUnsafeBytes { codec.compress($0, into: &compressed) }
+        #expect(codec.holdsCodecs == (true, false))
         Array("world".utf8).withUnsafeBytes { codec.compress($0, into: &compressed) }
         func gunzip(_ bytes: [UInt8], limit: Int) -> Result<[UInt8], DecompressionFailure> {
             let raw = RawBytes(bytes)
@@ -336,6 +338,7 @@ import TestSupport
             do { return .success(try codec.decompress(raw.view, limit: limit)) } catch { return .failure(error) }
         }
         #expect(try gunzip(compressed, limit: 100).get() == Array("hello world".utf8))
+        #expect(codec.holdsCodecs == (true, true))
         var corrupt = compressed
         corrupt[12] ^= 0xff
         #expect(throws: DecompressionFailure.corrupt) { try gunzip(corrupt, limit: 100).get() }

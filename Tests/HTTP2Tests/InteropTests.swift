@@ -52,6 +52,8 @@ import TestSupport
         }
         #expect(log == ["call 1 0 100000000 segment-writer:9095", "view", "message true"])
         #expect(server.activeCallCount == 0 && server.http2.activeStreamCount == 0)
+        // An uncompressed call allocates no gzip codec (a compressor is 0.7 MB of address space).
+        #expect(server.gzip.holdsCodecs == (false, false))
     }
 
     @Test func clientReadsAForeignServer() {

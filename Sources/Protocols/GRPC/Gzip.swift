@@ -7,23 +7,39 @@ public enum DecompressionFailure: Error, Equatable, Sendable {
 }
 
 /// `grpc-encoding: gzip` through libdeflate. One compressor and one decompressor per
-/// connection, allocated once. libdeflate works on whole buffers, so output space is sized
-/// from the gzip trailer's ISIZE and doubled (never beyond the bound) when that was wrong.
+/// connection, each allocated on first use: a compressor takes about 0.7 MB of address space
+/// (level 6) and a server connection never compresses, nor decompresses unless a client sends
+/// gzip. libdeflate works on whole buffers, so output space is sized from the gzip trailer's
+/// ISIZE and doubled (never beyond the bound) when that was wrong.
 public final class GzipCodec {
-    private let decompressor: OpaquePointer
-    private let compressor: OpaquePointer
+    private let level: Int32
+    private var decompressorIfUsed: OpaquePointer?
+    private var compressorIfUsed: OpaquePointer?
 
     public init(level: Int32 = 6) {
-        guard let d = libdeflate_alloc_decompressor(), let c = libdeflate_alloc_compressor(level) else {
-            preconditionFailure("libdeflate allocation failed")
-        }
-        decompressor = d
-        compressor = c
+        self.level = level
     }
 
     deinit {
-        libdeflate_free_decompressor(decompressor)
-        libdeflate_free_compressor(compressor)
+        if let d = decompressorIfUsed { libdeflate_free_decompressor(d) }
+        if let c = compressorIfUsed { libdeflate_free_compressor(c) }
+    }
+
+    /// Whether a compressor or a decompressor was allocated.
+    var holdsCodecs: (compressor: Bool, decompressor: Bool) { (compressorIfUsed != nil, decompressorIfUsed != nil) }
+
+    private var decompressor: OpaquePointer {
+        if let d = decompressorIfUsed { return d }
+        guard let d = libdeflate_alloc_decompressor() else { preconditionFailure("libdeflate allocation failed") }
+        decompressorIfUsed = d
+        return d
+    }
+
+    private var compressor: OpaquePointer {
+        if let c = compressorIfUsed { return c }
+        guard let c = libdeflate_alloc_compressor(level) else { preconditionFailure("libdeflate allocation failed") }
+        compressorIfUsed = c
+        return c
     }
 
     /// Decompresses one or more concatenated gzip members, failing once the output would

@@ -43,7 +43,8 @@ public final class GRPCServerConnection {
     private var calls: [StreamID: ServerCall] = [:]
     private var pending: PendingData?
     private var pendingHalfClose: StreamID?
-    private let gzip = GzipCodec()
+    /// Allocates its decompressor for the first gzip request (internal: tests check it stays unallocated).
+    let gzip = GzipCodec()
     private var scratch = ByteWriter()
 
     struct ServerCall {
