@@ -97,8 +97,12 @@ extension DatasetHead {
         }
         c.sampleStacktraceIDs = stackIDsInRowOrder(arena.stacks, rows, samples)
         c.sampleValues = samplesInRowOrder(arena.values, rows, samples, as: Int64.self)
-        c.sampleSpanIDs = samplesInRowOrder(arena.spans, rows, samples, as: UInt64.self, onlyWithIDs: true)
-        c.sampleTraceIDs = samplesInRowOrder(arena.traces, rows, samples, as: UInt128.self, onlyWithIDs: true)
+        // Rows without sample ids never wrote these columns; when no row has any, the writer
+        // takes them empty (24 bytes a sample neither zero-filled nor scanned).
+        if rows.contains(where: { self.rows[$0].hasSampleIDs }) {
+            c.sampleSpanIDs = samplesInRowOrder(arena.spans, rows, samples, as: UInt64.self, onlyWithIDs: true)
+            c.sampleTraceIDs = samplesInRowOrder(arena.traces, rows, samples, as: UInt128.self, onlyWithIDs: true)
+        }
         precondition(c.isConsistent, "profile columns out of shape")
         return c
     }

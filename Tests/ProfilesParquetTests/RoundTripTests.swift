@@ -81,4 +81,22 @@ import TestSupport
         ProfilesParquetWriter.write(SampleTables.synthetic(), into: &w)
         #expect(Array(w.bytes.dropFirst(3)) == writeSection(SampleTables.synthetic()))
     }
+
+    /// Without span or trace IDs anywhere, empty `sampleSpanIDs` and `sampleTraceIDs` (what the
+    /// accumulator hands over then) write the same bytes as columns of zeros, and read back as those.
+    @Test func emptySpanAndTraceColumnsWriteAsZeros() throws {
+        var zeros = SampleTables.large(rows: 40, samplesPerRow: 300)
+        zeros.sampleSpanIDs = zeros.sampleSpanIDs.map { _ in 0 }
+        zeros.rowHasSpanIDs = zeros.rowHasSpanIDs.map { _ in false }
+        zeros.sampleTraceIDs = zeros.sampleTraceIDs.map { _ in 0 }
+        var empty = zeros
+        empty.sampleSpanIDs = []
+        empty.sampleTraceIDs = []
+        #expect(empty.isConsistent && zeros.isConsistent)
+        #expect(writeSection(empty) == writeSection(zeros))
+        #expect(try readTable(writeSection(empty)).columns == zeros)
+        // Spans on a row need the column.
+        empty.rowHasSpanIDs[0] = true
+        #expect(!empty.isConsistent)
+    }
 }

@@ -20,11 +20,12 @@ public struct ProfileColumns: Sendable, Equatable {
     public var sampleOffsets: [Int] = [0]
     public var sampleStacktraceIDs: [UInt64] = []
     public var sampleValues: [Int64] = []
-    /// One entry per sample; meaningful only where the row has span IDs (0 otherwise).
+    /// One entry per sample, meaningful only where the row has span IDs (0 otherwise); or empty
+    /// when no row has span IDs (most flushes: 8 bytes a sample not copied).
     public var sampleSpanIDs: [UInt64] = []
     public var rowHasSpanIDs: [Bool] = []
     /// One entry per sample; 0 means "no trace ID" (stored as null, §4), so rows without trace IDs
-    /// simply hold zeros.
+    /// simply hold zeros. Empty when no sample has a trace ID (16 bytes a sample not copied).
     public var sampleTraceIDs: [UInt128] = []
 
     public var dropFrames: [Int64] = []
@@ -74,7 +75,8 @@ public struct ProfileColumns: Sendable, Equatable {
         }
         let samples = sampleStacktraceIDs.count
         return monotone(sampleOffsets, samples) && sampleValues.count == samples
-            && sampleSpanIDs.count == samples && sampleTraceIDs.count == samples
+            && (sampleSpanIDs.count == samples || sampleSpanIDs.isEmpty && !rowHasSpanIDs.contains(true))
+            && (sampleTraceIDs.count == samples || sampleTraceIDs.isEmpty)
             && monotone(commentOffsets, comments.count)
             && monotone(annotationOffsets, annotationKeys.count) && annotationValues.count == annotationKeys.count
     }
