@@ -97,10 +97,13 @@ extension DatasetHead {
         }
         c.sampleStacktraceIDs = stackIDsInRowOrder(arena.stacks, rows, samples)
         c.sampleValues = samplesInRowOrder(arena.values, rows, samples, as: Int64.self)
-        // Rows without sample ids never wrote these columns; when no row has any, the writer
-        // takes them empty (24 bytes a sample neither zero-filled nor scanned).
-        if rows.contains(where: { self.rows[$0].hasSampleIDs }) {
+        // Rows without sample ids never wrote these columns (a row with one kind of id holds
+        // zeros for the other). A column no row has ids of goes to the writer empty: 8 and 16
+        // bytes a sample neither copied nor scanned (a service traces its profiles or does not).
+        if rows.contains(where: { self.rows[$0].hasSpans }) {
             c.sampleSpanIDs = samplesInRowOrder(arena.spans, rows, samples, as: UInt64.self, onlyWithIDs: true)
+        }
+        if rows.contains(where: { self.rows[$0].hasTraces }) {
             c.sampleTraceIDs = samplesInRowOrder(arena.traces, rows, samples, as: UInt128.self, onlyWithIDs: true)
         }
         precondition(c.isConsistent, "profile columns out of shape")

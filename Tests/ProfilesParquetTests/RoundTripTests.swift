@@ -82,8 +82,9 @@ import TestSupport
         #expect(Array(w.bytes.dropFirst(3)) == writeSection(SampleTables.synthetic()))
     }
 
-    /// Without span or trace IDs anywhere, empty `sampleSpanIDs` and `sampleTraceIDs` (what the
-    /// accumulator hands over then) write the same bytes as columns of zeros, and read back as those.
+    /// Without span (or trace) IDs anywhere, an empty `sampleSpanIDs` (or `sampleTraceIDs`), as the
+    /// accumulator hands them over then, writes the same bytes as a column of zeros, and reads
+    /// back as one.
     @Test func emptySpanAndTraceColumnsWriteAsZeros() throws {
         var zeros = SampleTables.large(rows: 40, samplesPerRow: 300)
         zeros.sampleSpanIDs = zeros.sampleSpanIDs.map { _ in 0 }
@@ -98,5 +99,17 @@ import TestSupport
         // Spans on a row need the column.
         empty.rowHasSpanIDs[0] = true
         #expect(!empty.isConsistent)
+        // Each column on its own: spans without traces, traces without spans.
+        let both = SampleTables.large(rows: 40, samplesPerRow: 300)
+        var spansOnly = both, spansOnlyEmpty = both
+        spansOnly.sampleTraceIDs = both.sampleTraceIDs.map { _ in 0 }
+        spansOnlyEmpty.sampleTraceIDs = []
+        #expect(writeSection(spansOnlyEmpty) == writeSection(spansOnly))
+        var tracesOnly = both, tracesOnlyEmpty = both
+        tracesOnly.rowHasSpanIDs = both.rowHasSpanIDs.map { _ in false }
+        tracesOnly.sampleSpanIDs = both.sampleSpanIDs.map { _ in 0 }
+        tracesOnlyEmpty.rowHasSpanIDs = tracesOnly.rowHasSpanIDs
+        tracesOnlyEmpty.sampleSpanIDs = []
+        #expect(writeSection(tracesOnlyEmpty) == writeSection(tracesOnly))
     }
 }
