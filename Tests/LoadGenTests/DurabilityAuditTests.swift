@@ -223,4 +223,17 @@ import TestSupport
         let unreachable = DurabilityAudit.Metadata.metastore { _ throws(AuditError) in throw .metastore("GetBlockMetadata: deadline exceeded") }
         #expect(throws: AuditError.self) { try audit(sent: [1], acked: [1], metadata: unreachable) }
     }
+
+    @Test func theMetastoreIsAskedPerShardInBatchesOfValidULIDs() {
+        let ulid = { (n: Int) in "\(ULID(timeMs: 1_764_000_000_000 + UInt64(n), entropy: Array(repeating: UInt8(n % 256), count: 10)))" }
+        var objects = (0 ..< 300).map { BucketObject(shard: "3", ulid: ulid($0), path: "segments/3/anonymous/\(ulid($0))/block.bin") }
+        objects.append(BucketObject(shard: "1", ulid: ulid(7), path: "p1"))
+        objects.append(BucketObject(shard: "1", ulid: "not-a-ulid", path: "p2"))
+        objects.append(BucketObject(shard: "x", ulid: ulid(8), path: "p3"))
+        let calls = MetastoreRegistrations.queries(objects)
+        #expect(calls.map(\.shard) == [1, 3, 3])
+        #expect(calls.map(\.blocks.count) == [1, 256, 44])
+        #expect(calls[0].blocks == [ulid(7)])
+        #expect(Set(calls[1].blocks + calls[2].blocks) == Set((0 ..< 300).map(ulid)))
+    }
 }

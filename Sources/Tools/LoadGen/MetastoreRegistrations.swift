@@ -29,15 +29,7 @@ public struct MetastoreRegistrations {
 
     /// `shard/ULID` → size of each of `objects` the metastore holds.
     public func registered(_ objects: [BucketObject]) throws(AuditError) -> [String: UInt64] {
-        var calls: [(shard: UInt32, blocks: [String])] = []
-        for (shard, inShard) in Dictionary(grouping: objects, by: \.shard) {
-            // A folder name that is no shard number cannot be registered under it.
-            guard let number = UInt32(shard) else { continue }
-            let ulids = inShard.map(\.ulid)
-            for start in stride(from: 0, to: ulids.count, by: Self.blocksPerCall) {
-                calls.append((number, Array(ulids[start ..< min(start + Self.blocksPerCall, ulids.count)])))
-            }
-        }
+        let calls = Self.queries(objects)
         guard !calls.isEmpty else { return [:] }
         let answers = try ask(calls.map { BlockMetadataQuery.request(shard: $0.shard, blocks: $0.blocks) })
         var registered: [String: UInt64] = [:]
@@ -51,6 +43,21 @@ public struct MetastoreRegistrations {
             for meta in blocks { registered["\(meta.shard)/\(meta.id)"] = meta.size }
         }
         return registered
+    }
+
+    /// The calls that ask about `objects`: per shard, `blocksPerCall` ULIDs at a time. A folder
+    /// name that is no shard number cannot be registered under it, nor one that is no ULID
+    /// (upstream's index parses every listed id with `ulid.MustParse`): neither is asked about.
+    static func queries(_ objects: [BucketObject]) -> [(shard: UInt32, blocks: [String])] {
+        var calls: [(shard: UInt32, blocks: [String])] = []
+        for (shard, inShard) in Dictionary(grouping: objects, by: \.shard).sorted(by: { $0.key < $1.key }) {
+            guard let number = UInt32(shard) else { continue }
+            let ulids = inShard.map(\.ulid).filter { (try? ULID(parsing: Array($0.utf8))) != nil }
+            for start in stride(from: 0, to: ulids.count, by: blocksPerCall) {
+                calls.append((number, Array(ulids[start ..< min(start + blocksPerCall, ulids.count)])))
+            }
+        }
+        return calls
     }
 
     /// The answers to `requests`, one call after another on a loop started for them.
