@@ -5,6 +5,13 @@ import BinaryCoding
 enum HeaderValidation {
     enum Section { case request, response, trailers }
 
+    // Names as constants: a literal compared with a `ByteString` is built anew at each
+    // comparison (an allocation per field of every request).
+    private static let method: ByteString = ":method", scheme: ByteString = ":scheme", path: ByteString = ":path"
+    private static let authority: ByteString = ":authority", status: ByteString = ":status"
+    private static let te: ByteString = "te", trailers: ByteString = "trailers"
+    private static let connectionSpecific: Set<ByteString> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
+
     static func check(_ fields: [HeaderField], as section: Section) -> String? {
         var regularSeen = false
         var method = false, scheme = false, path = false, status = false
@@ -19,27 +26,21 @@ enum HeaderValidation {
                 // §8.3: pseudo-fields first, only the defined ones, never in trailers, never twice.
                 if regularSeen { return "pseudo-header \(field.name) after regular fields" }
                 switch (section, field.name) {
-                case (.request, ":method"): if method { return "duplicate :method" }; method = true
-                case (.request, ":scheme"): if scheme { return "duplicate :scheme" }; scheme = true
-                case (.request, ":path"):
+                case (.request, Self.method): if method { return "duplicate :method" }; method = true
+                case (.request, Self.scheme): if scheme { return "duplicate :scheme" }; scheme = true
+                case (.request, Self.path):
                     if path || field.value.isEmpty { return "duplicate or empty :path" }
                     path = true
-                case (.request, ":authority"): break
-                case (.response, ":status"): if status { return "duplicate :status" }; status = true
+                case (.request, Self.authority): break
+                case (.response, Self.status): if status { return "duplicate :status" }; status = true
                 default: return "unexpected pseudo-header \(field.name)"
                 }
                 continue
             }
             regularSeen = true
             // §8.2.2: connection-specific fields are forbidden; `te` may only say "trailers".
-            switch field.name {
-            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
-                return "connection-specific field \(field.name)"
-            case "te" where field.value != "trailers":
-                return "te other than trailers"
-            default:
-                break
-            }
+            if Self.connectionSpecific.contains(field.name) { return "connection-specific field \(field.name)" }
+            if field.name == Self.te, field.value != Self.trailers { return "te other than trailers" }
         }
         switch section {
         case .request where !(method && scheme && path): return "request without :method, :scheme and :path"
