@@ -6,6 +6,12 @@ public struct BucketObject: Equatable, Sendable {
     public var shard: String
     public var ulid: String
     public var path: String
+
+    /// `shard/ULID`: the object's segment, whichever file of it (`block.bin`, a DLQ `meta.pb`)
+    /// or registration names it.
+    public var segment: String { Self.segment(shard: shard, ulid: ulid) }
+
+    public static func segment(shard: String, ulid: String) -> String { shard + "/" + ulid }
 }
 
 /// The segment objects of a bucket (`segments/…/block.bin`) or, with `top` and `file`, the

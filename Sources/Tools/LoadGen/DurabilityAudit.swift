@@ -82,7 +82,7 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
         /// The bucket's DLQ only (a writer without a metastore).
         case deadLetterQueue
         /// The metastore, else the DLQ (AddBlock failed): `registered` takes the objects and
-        /// returns what the metastore holds of them, `shard/ULID` → size.
+        /// returns what the metastore holds of them, `BucketObject.segment` → size.
         case metastore(registered: ([BucketObject]) throws(AuditError) -> [String: UInt64])
     }
 
@@ -116,7 +116,7 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
         var registered: [String: UInt64] = [:]
         func heldByMetastore(_ object: BucketObject) -> Bool {
             guard let size = sizes[object.path] else { return false }
-            return registered[object.shard + "/" + object.ulid] == UInt64(size)
+            return registered[object.segment] == UInt64(size)
         }
         var unregistered: [BucketObject] = [], orphans = 0
         var metadataChecked = false, metastoreChecked = false
@@ -133,8 +133,8 @@ public struct DurabilityAudit: Codable, Sendable, Equatable {
                 try BucketObjects.list(bucket, top: "dlq", file: "meta.pb").filter { opened($0, since: openedSinceUnixMs) }
             }
             unregistered = objects.filter { !heldByMetastore($0) && !describes(bucket, $0, size: sizes[$0.path]) }
-            let objectKeys = Set(objects.map { $0.shard + "/" + $0.ulid })
-            orphans = records.filter { !objectKeys.contains($0.shard + "/" + $0.ulid) }.count
+            let segments = Set(objects.map(\.segment))
+            orphans = records.filter { !segments.contains($0.segment) }.count
         }
         let unregisteredAcknowledged = unregistered.filter { holdsAcknowledged.contains($0.path) }.count
         let inMetastore = objects.filter(heldByMetastore).count

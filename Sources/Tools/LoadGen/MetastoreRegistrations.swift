@@ -27,7 +27,7 @@ public struct MetastoreRegistrations {
         self.timeoutNs = timeoutNs
     }
 
-    /// `shard/ULID` → size of each of `objects` the metastore holds.
+    /// `BucketObject.segment` → size of each of `objects` the metastore holds.
     public func registered(_ objects: [BucketObject]) throws(AuditError) -> [String: UInt64] {
         let calls = Self.queries(objects)
         guard !calls.isEmpty else { return [:] }
@@ -40,7 +40,7 @@ public struct MetastoreRegistrations {
             } catch {
                 throw .metastore("GetBlockMetadataResponse: \(error)")
             }
-            for meta in blocks { registered["\(meta.shard)/\(meta.id)"] = meta.size }
+            for meta in blocks { registered[BucketObject.segment(shard: String(meta.shard), ulid: meta.id.description)] = meta.size }
         }
         return registered
     }
