@@ -7,6 +7,12 @@ import TSDBIndex
 /// One dataset's contents in the order a flush writes them (profiles-parquet.md §2.6,
 /// tsdb-index.md §7, symdb.md §3): series sorted, rows by (SeriesIndex, TimeNanos, arrival),
 /// symbols as partition 0. Built on the cold path from a `DatasetHead`.
+///
+/// The profile and symbol columns are built when their section is written, not before: the
+/// assembler writes one dataset after another, so only one dataset's row-order copies (8 bytes
+/// a sample per column) live at a time instead of every dataset's of the shard at once. The
+/// head and the sample arena are read then, so the shard must not change before the object is
+/// complete (its flush resets it only after assembling).
 struct FlushedDataset: SegmentDatasetSource {
     var tenant: ByteString
     var service: ByteString
@@ -15,14 +21,33 @@ struct FlushedDataset: SegmentDatasetSource {
     var profileTypes: [ByteString]
     var hasUnsymbolizedProfiles: Bool
     var index: TSDBIndexContents
-    var profiles: ProfileColumns
-    var symbols: SymbolPartitionColumns
+    let head: DatasetHead
+    /// Head row indices in file row order.
+    let rowOrder: [Int]
+    /// Per head series, its position in the file's series order (its `SeriesIndex`).
+    let seriesPosition: [UInt32]
+    let arena: SampleArena
+    /// The generation of the shard's column arena when this was made: the head's columns are
+    /// blocks of it, handed to others once it is reset.
+    let generation: Int
 
     var indexSeries: [IndexSeries] { index.series }
 
-    func writeProfiles(into w: inout ByteWriter) { ProfilesParquetWriter.write(profiles, into: &w) }
+    func writeProfiles(into w: inout ByteWriter) {
+        checkArena()
+        ProfilesParquetWriter.write(head.profileColumns(rowOrder, seriesPosition, arena), into: &w)
+    }
+
     func writeIndex(into w: inout ByteWriter) { TSDBIndexWriter.write(index, into: &w) }
-    func writeSymbols(into w: inout ByteWriter) { SymbolDBWriter.write([symbols], into: &w) }
+
+    func writeSymbols(into w: inout ByteWriter) {
+        checkArena()
+        SymbolDBWriter.write([head.symbols.partitionColumns()], into: &w)
+    }
+
+    private func checkArena() {
+        precondition(head.rows.arena.generation == generation, "a flushed dataset written after its shard was reset")
+    }
 }
 
 extension DatasetHead {
@@ -62,11 +87,11 @@ extension DatasetHead {
         return FlushedDataset(
             tenant: tenant, service: service, minTimeNanos: minTimeNanos, maxTimeNanos: maxTimeNanos,
             profileTypes: profileTypes.sorted(), hasUnsymbolizedProfiles: symbols.hasUnsymbolizedLocations,
-            index: TSDBIndexContents(series: series), profiles: profileColumns(rows, position, arena),
-            symbols: symbols.partitionColumns())
+            index: TSDBIndexContents(series: series), head: self, rowOrder: rows, seriesPosition: position,
+            arena: arena, generation: self.rows.arena.generation)
     }
 
-    private func profileColumns(_ rows: [Int], _ position: [UInt32], _ arena: SampleArena) -> ProfileColumns {
+    fileprivate func profileColumns(_ rows: [Int], _ position: [UInt32], _ arena: SampleArena) -> ProfileColumns {
         var c = ProfileColumns()
         c.reserve(rows: rows.count, samples: 0)
         var samples = 0
@@ -149,9 +174,8 @@ extension DatasetHead {
 
 extension SymbolPartitionBuilder {
     /// Partition 0 as the symdb writer takes it (the head's single partition, symdb.md §3): the
-    /// builder's columns, one copy each into arrays (locations and lines split into the
-    /// writer's columns): the arena blocks are reused after the shard's reset, which may run
-    /// while the flushed dataset is still alive.
+    /// builder's columns, one copy each into the writer's arrays (locations and lines split
+    /// into its columns).
     func partitionColumns() -> SymbolPartitionColumns {
         SymbolPartitionColumns(
             key: 0, stringBytes: strings.bytes, stringEnds: strings.endOffsets,

@@ -304,8 +304,17 @@ extension ShardAccumulator {
     public func flushWithStats(segmentID: ULID, shard: UInt32, createdBy: ByteString,
                                into w: inout ByteWriter) -> (meta: BlockMeta, datasets: [DatasetFlushStats])? {
         guard pushCount > 0 else { return nil }
-        var stats: [DatasetFlushStats] = []
+        let object = assemble(segmentID: segmentID, shard: shard, createdBy: createdBy, into: &w)
+        resetAfterFlush()
+        return object
+    }
+
+    /// The object and each dataset's stats. The flushed datasets read the heads and the arenas
+    /// while the object is written, so they live only in here, gone before the reset.
+    private func assemble(segmentID: ULID, shard: UInt32, createdBy: ByteString,
+                          into w: inout ByteWriter) -> (meta: BlockMeta, datasets: [DatasetFlushStats]) {
         let times = TimedDataset.Times(count: headsInFlushOrder.count)
+        var stats: [DatasetFlushStats] = []
         let datasets = headsInFlushOrder.compactMap { h -> TimedDataset? in
             let start = ContinuousClock.now
             guard let flushed = heads[h].flushed(arena: samples) else { return nil }
@@ -326,7 +335,6 @@ extension ShardAccumulator {
             stats[i].takeSections(of: services[i])
             stats[i].durationNs = times.nanoseconds[i]
         }
-        resetAfterFlush()
         return (meta, stats)
     }
 }
