@@ -35,7 +35,8 @@ struct DatasetHead {
     private var annotationsOfPush: Int = -1
 
     private(set) var minTimeNanos = Int64.max
-    private(set) var maxTimeNanos = Int64.min
+    /// From 0, as upstream's head: a head of negative times only reports 0.
+    private(set) var maxTimeNanos: Int64 = 0
     /// Pushes routed here since the last reset, with or without rows (segment-object.md §10).
     private(set) var pushCount = 0
     /// What the current push added (upstream's head metrics); reset by `beginPush`.
@@ -105,7 +106,7 @@ struct DatasetHead {
         annotations.reset()
         annotationsOfPush = -1
         minTimeNanos = .max
-        maxTimeNanos = .min
+        maxTimeNanos = 0
         pushCount = 0
     }
 
@@ -188,9 +189,11 @@ struct DatasetHead {
         return (spans, traces)
     }
 
-    /// Per sample: the span = the valid `span_id` label with the lowest value index (labels
-    /// are sorted by (key, str) during the split), 16 hex chars read little-endian; trace =
-    /// 32 hex chars; invalid or missing ⇒ 0. None are collected when both are off.
+    /// Per sample: the span = the first valid `span_id` label (16 hex chars, read
+    /// little-endian) in the order grouping leaves a sample's hidden labels, descending
+    /// (key, str) (`LabelsWithout` reverses them): so the one with the highest value index;
+    /// the trace likewise (32 hex chars); invalid or missing ⇒ 0. None are collected when
+    /// both are off.
     private func collectSpansAndTraces(_ samples: ArraySlice<Int32>, _ p: PprofTables, _ keys: SpecialLabelKeys,
                                        hasSpans: Bool, hasTraces: Bool, _ x: inout IngestScratch) {
         let n = hasSpans || hasTraces ? samples.count : 0
@@ -200,13 +203,13 @@ struct DatasetHead {
         let spans = x.spans.mutableElements, traces = x.traceIDs.mutableElements
         let starts = p.sampleLabelStarts, labels = p.sampleLabels
         for (k, s) in samples.enumerated() {
-            var spanStr = Int64.max, traceStr = Int64.max
+            var spanStr = Int64.min, traceStr = Int64.min
             for l in Int(starts[Int(s)]) ..< Int(starts[Int(s) + 1]) {
                 let key = labels[l].key, str = labels[l].str
-                if hasSpans, keys.isSpan(key), str < spanStr, let v = HexID.span(p.string(str)) {
+                if hasSpans, keys.isSpan(key), str > spanStr, let v = HexID.span(p.string(str)) {
                     spans[k] = v; spanStr = str
                 }
-                if hasTraces, keys.isTrace(key), str < traceStr, let v = HexID.trace(p.string(str)) {
+                if hasTraces, keys.isTrace(key), str > traceStr, let v = HexID.trace(p.string(str)) {
                     traces[k] = v; traceStr = str
                 }
             }

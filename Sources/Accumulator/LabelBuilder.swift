@@ -96,6 +96,16 @@ struct LabelBuilder {
         }
     }
 
+    /// `LabelsBuilder.Reset`: a base label with an empty value deletes its name, so every pair
+    /// of a name that one pair leaves empty goes (`tag=""` then `tag="x"`: no `tag`). Request
+    /// labels get this once, as the base every series' labels start from.
+    mutating func removeNamesWithAnEmptyValue() {
+        while let e = pairs.firstIndex(where: { $0.valueCount == 0 }) {
+            let name = pairs[e].name
+            pairs.removeAll { bytes[$0.name].elementsEqual(bytes[name]) }
+        }
+    }
+
     /// Drops pairs with an empty value (Pyroscope's builder output never carries them).
     mutating func removeEmptyValues() {
         pairs.removeAll { $0.valueCount == 0 }

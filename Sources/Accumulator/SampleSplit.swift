@@ -17,8 +17,15 @@ struct SpecialLabelKeys {
     /// `spanKey > 0`): loops looking for them are skipped.
     var mayHaveIDLabels: Bool { spanKey > 0 || traceKey > 0 }
 
+    /// Upstream hides from grouping the labels whose key index is `trace_id`'s or `span_id`'s,
+    /// and takes index 0 for a name the table lacks (`LabelKeysMapByString`): then labels with
+    /// key 0 (an empty name) are hidden too, kept on their samples like span and trace labels.
+    var hidesEmptyKey: Bool { spanKey <= 0 || traceKey <= 0 }
+
     @inline(__always) func isSpan(_ key: Int64) -> Bool { key > 0 && (key == spanKey || key == profileIDKey) }
     @inline(__always) func isTrace(_ key: Int64) -> Bool { key > 0 && key == traceKey }
+    /// Not grouped on (§2.2 b).
+    @inline(__always) func isHidden(_ key: Int64) -> Bool { isSpan(key) || isTrace(key) || (key == 0 && hidesEmptyKey) }
 
     init(_ p: PprofTables) {
         var span: Int64 = -1, profileID: Int64 = -1, trace: Int64 = -1
@@ -179,7 +186,7 @@ struct SampleSplit: ~Copyable {
     }
 
     /// True when every sample's grouping labels are sample 0's: at each position of its list
-    /// the same (key, str), or span/trace labels (not grouped on) in both. Sufficient, not
+    /// the same (key, str), or labels not grouped on (span, trace) in both. Sufficient, not
     /// necessary: a sample listing the same labels in another order takes the general path.
     private func samplesShareFirstLabelSet(_ p: PprofTables, _ keys: SpecialLabelKeys) -> Bool {
         let starts = p.sampleLabelStarts, labels = p.sampleLabels, n = p.sampleCount
@@ -198,14 +205,14 @@ struct SampleSplit: ~Copyable {
         while l < start {
             let a = labels[k], b = labels[l]
             if !(a.key == b.key && a.str == b.str),
-               !((keys.isSpan(a.key) || keys.isTrace(a.key)) && (keys.isSpan(b.key) || keys.isTrace(b.key))) { return false }
+               !(keys.isHidden(a.key) && keys.isHidden(b.key)) { return false }
             k = k &+ 1 == first &+ width ? first : k &+ 1
             l &+= 1
         }
         return true
     }
 
-    /// Step b: the labels of each of the first `n` samples without span/trace ids, sorted by
+    /// Step b: the labels of each of the first `n` samples without hidden ones, sorted by
     /// (key idx, str idx). The label columns are sized to their bound (one label per source
     /// label) and trimmed.
     private mutating func collectGroupingLabels(_ p: PprofTables, _ keys: SpecialLabelKeys, sampleCount n: Int) {
@@ -222,7 +229,7 @@ struct SampleSplit: ~Copyable {
             let start = used
             for l in Int(labelStarts[s]) ..< Int(labelStarts[s + 1]) {
                 let key = labels[l].key
-                if keys.isSpan(key) || keys.isTrace(key) { continue }
+                if keys.isHidden(key) { continue }
                 // Numeric labels compare as str 0 (`num` is ignored).
                 let str = labels[l].str
                 var j = used
@@ -385,14 +392,16 @@ struct SampleSplit: ~Copyable {
         valuesCopied = true
     }
 
-    /// The last trace and span label string indices of a sample (`sampleKeyFromSample`).
+    /// A sample's trace and span label string indices as `sampleKeyFromSample` sees them: it
+    /// keeps the last of each, over the labels grouping left on the sample, which are in
+    /// descending (key, str) order, so the lowest string index; 0 when there is none.
     private func traceAndSpan(_ s: Int, _ p: PprofTables, _ keys: SpecialLabelKeys) -> (Int64, Int64) {
-        var trace: Int64 = 0, span: Int64 = 0
+        var trace = Int64.max, span = Int64.max
         for l in Int(p.sampleLabelStarts[s]) ..< Int(p.sampleLabelStarts[s + 1]) {
-            if keys.isTrace(p.sampleLabels[l].key) { trace = p.sampleLabels[l].str }
-            if keys.isSpan(p.sampleLabels[l].key) { span = p.sampleLabels[l].str }
+            if keys.isTrace(p.sampleLabels[l].key) { trace = min(trace, p.sampleLabels[l].str) }
+            if keys.isSpan(p.sampleLabels[l].key) { span = min(span, p.sampleLabels[l].str) }
         }
-        return (trace, span)
+        return (trace == .max ? 0 : trace, span == .max ? 0 : span)
     }
 
     private func mergeKey(_ s: Int, _ p: PprofTables, _ keys: SpecialLabelKeys) -> UInt64 {

@@ -114,6 +114,7 @@ public final class ShardAccumulator {
                 haveService = true
             }
         }
+        workspace.scratch.requestLabels.removeNamesWithAnEmptyValue()
         workspace.scratch.annotations.reset()
         for pair in push.annotations { workspace.scratch.annotations.append(name: pair.name, value: pair.value) }
         return try ingestDecoded(profile.tables, tenant: push.tenantID, service: service, id: id)

@@ -74,7 +74,6 @@ extension PprofTables {
         for c in comments { try check(c, "comment") }
         try check(dropFrames, "drop_frames")
         try check(keepFrames, "keep_frames")
-        try check(defaultSampleType, "default_sample_type")
         if let p = periodType {
             try check(p.type, "period_type.type")
             try check(p.unit, "period_type.unit")

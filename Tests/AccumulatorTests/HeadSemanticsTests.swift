@@ -17,6 +17,7 @@ struct ProfileSpec {
     var hasFunctions = true
     var dropFrames: ByteString?
     var comments: [ByteString] = []
+    var defaultSampleType: Int64 = 0
 
     func encoded() -> [UInt8] {
         var p = PprofProfile()
@@ -41,6 +42,7 @@ struct ProfileSpec {
         p.timeNanos = timeNanos
         if let dropFrames { p.dropFrames = p.intern(dropFrames) }
         p.comments = comments.map { p.intern($0) }
+        p.defaultSampleType = defaultSampleType
         return PprofEncoder.encode(p)
     }
 }

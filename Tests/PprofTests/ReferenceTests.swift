@@ -53,9 +53,16 @@ import Testing
         p = Self.base
         p.samples[0].labels = [SampleLabel(key: 1, str: -1)]
         #expect(Self.resolveError(p) == .stringIndexOutOfRange(field: "label.str", index: -1, stringCount: 4))
-        p = Self.base
-        p.defaultSampleType = 7
-        #expect(Self.resolveError(p) != nil)
+    }
+
+    /// Upstream's writer only copies `default_sample_type` into the row (it never reads the
+    /// string it names), so any value is taken.
+    @Test func defaultSampleTypeIsNotChecked() {
+        var p = Self.base
+        for value: Int64 in [7, 99, -1] {
+            p.defaultSampleType = value
+            #expect(Self.resolveError(p) == nil)
+        }
     }
 
     /// Sample and period type strings name profile types in the segment's metadata, where a

@@ -29,7 +29,7 @@ import TestSupport
         for m in p.mappings { fields += [(m.filename, "mapping.filename"), (m.buildID, "mapping.build_id")] }
         for f in p.functions { fields += [(f.name, "function.name"), (f.systemName, "function.system_name"), (f.filename, "function.filename")] }
         for c in p.comments { fields.append((c, "comment")) }
-        fields += [(p.dropFrames, "drop_frames"), (p.keepFrames, "keep_frames"), (p.defaultSampleType, "default_sample_type")]
+        fields += [(p.dropFrames, "drop_frames"), (p.keepFrames, "keep_frames")]
         if let t = p.periodType { fields += [(t.type, "period_type.type"), (t.unit, "period_type.unit")] }
         for (i, field) in fields where !(i == 0 || (i > 0 && i < n)) {
             return .failure(.stringIndexOutOfRange(field: field, index: i, stringCount: n))
