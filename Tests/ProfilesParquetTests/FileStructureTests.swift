@@ -197,6 +197,31 @@ struct OffsetIndex {
         }
     }
 
+    /// parquet-go orders the bounds the index lists: a null page counts as zero (or ""), so a
+    /// column of several pages of nothing but nulls is ASCENDING, as are equal bounds; TraceID
+    /// lists no null page at all.
+    @Test func boundaryOrderCountsNullPagesAsZero() throws {
+        var columns = SampleTables.large(rows: 50, samplesPerRow: 400)
+        columns.sampleSpanIDs = []
+        columns.rowHasSpanIDs = Array(repeating: false, count: columns.rowCount)
+        let bytes = writeSection(columns)
+        let file = try ParsedFile(bytes)
+        func columnIndex(_ column: ProfileColumn) throws -> ColumnIndex {
+            let chunk = try #require(file.chunk(column.path))
+            let start = Int(try #require(chunk.columnIndexOffset))
+            return try ColumnIndex(bytes[start ..< start + Int(try #require(chunk.columnIndexLength))])
+        }
+        for column in [ProfileColumn.labelKey, .labelStr, .labelNum, .labelNumUnit, .spanID] {
+            let ci = try columnIndex(column)
+            #expect(ci.nullPages.count >= 2 && ci.nullPages.allSatisfy { $0 }, "\(column)")
+            #expect(ci.boundaryOrder == 1, "\(column)")
+        }
+        // Values 1…97 in every page of several: equal bounds, ascending.
+        let values = try columnIndex(.value)
+        #expect(values.nullPages.count >= 2 && Set(values.minValues).count == 1 && Set(values.maxValues).count == 1)
+        #expect(values.boundaryOrder == 1)
+    }
+
     @Test func byteArrayColumnIndexBoundsAreTruncated() throws {
         let bytes = writeSection(SampleTables.synthetic())
         let file = try ParsedFile(bytes)

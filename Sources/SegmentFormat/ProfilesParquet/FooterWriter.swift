@@ -28,7 +28,7 @@ enum FooterWriter {
             t.listHeader(id, .binary, count: list.count, &w)
             for v in list { w.appendUvarint(UInt64(v.count)); w.append(contentsOf: v) }
         }
-        t.i32(4, boundaryOrder(s), &w)
+        t.i32(4, boundaryOrder(mins: mins, maxs: maxs, s.column), &w)
         t.listHeader(5, .i64, count: s.pages.count, &w)
         for p in s.pages { w.appendVarint(Int64(p.nullCount)) }
         if column.maxRepetitionLevel > 0 {
@@ -42,13 +42,23 @@ enum FooterWriter {
         w.append(0)
     }
 
-    /// ASCENDING (1) or DESCENDING (2) needs ≥ 2 pages with both bound sequences monotone.
-    private static func boundaryOrder(_ s: ChunkSummary) -> Int32 {
-        let bounded = s.pages.compactMap { p in p.min.flatMap { lo in p.max.map { (lo, $0) } } }
-        guard s.pages.count >= 2, bounded.count >= 2 else { return 0 }
-        let pairs = zip(bounded, bounded.dropFirst())
-        if pairs.allSatisfy({ !Statistics.less(s.column, $1.0, $0.0) && !Statistics.less(s.column, $1.1, $0.1) }) { return 1 }
-        if pairs.allSatisfy({ !Statistics.less(s.column, $0.0, $1.0) && !Statistics.less(s.column, $0.1, $1.1) }) { return 2 }
+    /// parquet-go's `boundaryOrderOf`: ASCENDING (1) when the min and the max bounds, as the
+    /// index lists them (null pages' zero values included, TraceID's left out, byte arrays
+    /// truncated), are both in ascending order, DESCENDING (2) when both descend, else 0.
+    private static func boundaryOrder(mins: [[UInt8]], maxs: [[UInt8]], _ column: ProfileColumn) -> Int32 {
+        let orders = (order(of: mins, column), order(of: maxs, column))
+        if orders == (1, 1) { return 1 }
+        if orders == (-1, -1) { return 2 }
+        return 0
+    }
+
+    /// parquet-go's `orderOf…`: 0 under two values; +1 when no value is below the one before
+    /// (all equal counts as ascending); −1 when none is above it; else 0.
+    private static func order(of values: [[UInt8]], _ column: ProfileColumn) -> Int {
+        guard values.count >= 2 else { return 0 }
+        let pairs = zip(values, values.dropFirst())
+        if pairs.allSatisfy({ !Statistics.less(column, $1, $0) }) { return 1 }
+        if pairs.allSatisfy({ !Statistics.less(column, $0, $1) }) { return -1 }
         return 0
     }
 
