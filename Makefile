@@ -10,7 +10,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: all deps test-deps venv build build-release test swift-test python-test memberlist-peer grpc-go-peers run clean
+.PHONY: all deps test-deps venv build build-release build-tests test swift-test python-test memberlist-peer grpc-go-peers run clean
 .PHONY: bench bench-check bench-thresholds loadgen ingest-passes ingest-callgrind ingest-perf fuzz fuzz-replay
 
 all: build
@@ -35,13 +35,17 @@ test-deps:
 	$(call apt_install_missing,$(TEST_APT_PACKAGES))
 	$(call apt_install_missing,prometheus,--no-install-recommends)
 
-$(PYTHON): Tests/Python/requirements.txt
+# A stamp inside the venv says its packages match requirements.txt (the interpreter itself is a
+# link to the system's, shared by every checkout: touching it would date all their venvs).
+VENV_STAMP := $(VENV)/.requirements-installed
+
+$(VENV_STAMP): Tests/Python/requirements.txt
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
 	$(PYTHON) -m pip install -q -r Tests/Python/requirements.txt
-	touch $(PYTHON)
+	touch $(VENV_STAMP)
 
-venv: $(PYTHON)
+venv: $(VENV_STAMP)
 
 build: deps
 	$(SWIFT) build
@@ -49,8 +53,10 @@ build: deps
 build-release: deps
 	$(SWIFT) build -c release
 
-swift-test: deps
+build-tests: deps
 	$(SWIFT) build --build-tests $(SWIFT_TEST_FLAGS)
+
+swift-test: build-tests
 	$(SWIFT) test --skip-build $(SWIFT_TEST_FLAGS)
 
 # The memberlist peer the ring tests join (Tests/Peers/memberlist-peer), built offline from the
@@ -73,8 +79,9 @@ $(GRPC_GO_METASTORE): $(wildcard Tests/Peers/grpc-go-metastore/*.go) | test-deps
 
 grpc-go-peers: $(GRPC_GO_CLIENT) $(GRPC_GO_METASTORE)
 
-python-test: venv build $(MEMBERLIST_PEER) $(GRPC_GO_CLIENT) $(GRPC_GO_METASTORE)
-	SWIFT_BIN_PATH=$$($(SWIFT) build --show-bin-path) SEGTOOL=$$($(SWIFT) build --show-bin-path)/segtool \
+# Some Python tests run a Swift suite (built by build-tests) for what it writes or checks.
+python-test: venv build build-tests $(MEMBERLIST_PEER) $(GRPC_GO_CLIENT) $(GRPC_GO_METASTORE)
+	SWIFT=$(SWIFT) SWIFT_BIN_PATH=$$($(SWIFT) build --show-bin-path) SEGTOOL=$$($(SWIFT) build --show-bin-path)/segtool \
 	  MEMBERLIST_PEER=$(CURDIR)/$(MEMBERLIST_PEER) GRPC_GO_CLIENT=$(CURDIR)/$(GRPC_GO_CLIENT) \
 	  GRPC_GO_METASTORE=$(CURDIR)/$(GRPC_GO_METASTORE) $(PYTHON) -m pytest -q Tests/Python
 

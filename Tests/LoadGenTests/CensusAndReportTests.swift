@@ -124,6 +124,12 @@ import Testing
         #expect(text.contains("12.0 profiles/s, 1.50 MB/s sent, 4.50 MB/s decompressed"))
         #expect(text.contains("UNAVAILABLE 1"))
         #expect(text.contains("p99.9"))
+        #expect(text.contains("1 reconnect(s)"))
+        // Connections lost without a failed call are still reported.
+        var clean = Self.summary()
+        clean.errors.total = 0
+        clean.errors.byStatus = [:]
+        #expect(TextReport.render(clean).contains("errors      none; 1 reconnect(s)"))
     }
 
     @Test func chartScalesAreRound() {

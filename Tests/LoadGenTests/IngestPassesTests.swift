@@ -63,6 +63,25 @@ import TestSupport
         #expect(json?["profileBytes"] as? Int == run.profileBytes)
     }
 
+    /// The report's arithmetic on fixed timings, against figures worked out by hand: 279 715 B
+    /// of gzip (the two files as they are on disk) in a 10 ms median pass is 27.9715 MB/s.
+    @Test func reportFiguresFromFixedTimings() throws {
+        let run = try IngestPasses(directory: Self.directory, compression: .gzip, normalize: false,
+                                   only: ["heap", "profile_java"])
+        #expect(run.profileBytes == 261_569 + 18_146)
+        var timings = IngestPasses.Timings()
+        timings.ingestNs = [12_000_000, 8_000_000, 10_000_000]
+        timings.gunzipNs = [3_000_000, 2_500_000, 2_000_000]
+        timings.flushNs = [1_000_000, 1_000_000, 1_000_000]
+        let report = IngestPassReport(run, normalized: false, timings: timings)
+        #expect(report.ingest.medianMs == 10 && report.ingest.minMs == 8)
+        #expect(abs(report.medianMBps - 27.9715) < 1e-9)
+        #expect(abs(report.medianProfilesPerSec - 200) < 1e-9)
+        #expect(abs(try #require(report.targetPassMs) - 3.4964375) < 1e-9)
+        #expect(abs(try #require(report.ratioToGunzip) - 4) < 1e-9)
+        #expect(abs(try #require(report.targetRatioToGunzip) - 1.398575) < 1e-9)
+    }
+
     /// Raw profiles have nothing to gunzip: no baseline, and no target (it counts gzip bytes).
     @Test func rawPassesHaveNoBaseline() throws {
         let run = try IngestPasses(directory: Self.directory, compression: .none, normalize: false, only: ["profile_java"])

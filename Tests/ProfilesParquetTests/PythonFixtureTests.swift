@@ -23,9 +23,12 @@ import TestSupport
     @Test func samplesForPythonWhenRequested() throws {
         guard let dir = ProcessInfo.processInfo.environment["PARQUET_SAMPLES_DIR"] else { return }
         let columns = SampleTables.large(rows: 100, samplesPerRow: 100)
+        let section = writeSection(columns)
+        // What makes it worth reading: the sample columns span several pages.
+        #expect(try ParsedFile(section).pages(ProfileColumn.value.path).count > 2)
         let url = URL(fileURLWithPath: dir)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        try Data(writeSection(columns)).write(to: url.appendingPathComponent("multipage.parquet"))
+        try Data(section).write(to: url.appendingPathComponent("multipage.parquet"))
         try Data(Self.expectedJSON(columns).utf8).write(to: url.appendingPathComponent("multipage.json"))
     }
 

@@ -3,9 +3,12 @@
     .venv/bin/python Tests/Python/ack_latency.py [--target 127.0.0.1:9095] [--pushes 200] [--concurrency 8]
 
 Each Push is answered only after its segment is durable, so latency ≈ wait for the next
-segment tick (0…segment duration) + encode + fsync'd upload. Prints p50/p99/max in ms.
+segment tick (0…segment duration) + encode + fsync'd upload. Prints p50/p99/max in ms of the
+Pushes answered OK, and how many were answered with each error status. The jitter pause runs in
+the worker, so fewer than --concurrency Pushes are in flight at a time.
 """
 import argparse
+import collections
 import concurrent.futures
 import pathlib
 import sys
@@ -56,15 +59,24 @@ def main():
         req = push_pb2.PushRequest(tenant_id="anonymous", labels=labels, profile=profile,
                                    profile_id=uuid.uuid4().bytes, shard=1 + i % 4)
         start = time.perf_counter()
-        push_grpc.SegmentWriterServiceStub(channels[i % len(channels)]).Push(req, timeout=30)
-        return (time.perf_counter() - start) * 1000
+        try:
+            push_grpc.SegmentWriterServiceStub(channels[i % len(channels)]).Push(req, timeout=30)
+        except grpc.RpcError as e:
+            return None, e.code().name
+        return (time.perf_counter() - start) * 1000, None
 
     with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
         list(pool.map(one, range(args.concurrency)))  # warm-up: connections, first segment
-        latencies = sorted(pool.map(one, range(args.pushes)))
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
-    print(f"pushes={len(latencies)} concurrency={args.concurrency} jitter={args.jitter_ms:.0f}ms p50={pick(0.50):.1f}ms "
-          f"p99={pick(0.99):.1f}ms max={latencies[-1]:.1f}ms")
+        results = list(pool.map(one, range(args.pushes)))
+    latencies = sorted(ms for ms, _ in results if ms is not None)
+    errors = collections.Counter(code for _, code in results if code is not None)
+    line = f"pushes={len(results)} ok={len(latencies)} concurrency={args.concurrency} jitter={args.jitter_ms:.0f}ms"
+    if latencies:
+        pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+        line += f" p50={pick(0.50):.1f}ms p99={pick(0.99):.1f}ms max={latencies[-1]:.1f}ms"
+    line += " errors=" + (",".join(f"{code}:{n}" for code, n in sorted(errors.items())) or "none")
+    print(line)
+    sys.exit(1 if errors else 0)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ def resources():
     return [d for d in yaml.safe_load_all(MANIFEST.read_text()) if d]
 
 
-@pytest.mark.parametrize("version", ["1.29", kubernetes_validate.latest_version()])
+# An older API still in use and the newest the pinned validator knows (fixed, not "latest").
+@pytest.mark.parametrize("version", ["1.29", "1.37"])
 def test_every_resource_is_valid_for_the_kubernetes_api(version):
     kinds = [r["kind"] for r in resources()]
     assert kinds == ["Service", "StatefulSet"], kinds

@@ -26,8 +26,8 @@ from conftest import TESTDATA
 from server_process import SegmentWriterProcess, metrics_text
 from test_segment_writer_server import call_status, make_request, segtool, stub
 
-boto3 = pytest.importorskip("boto3")
-pq = pytest.importorskip("pyarrow.parquet")
+import boto3
+import pyarrow.parquet as pq
 from test_object_storage_s3 import BUCKET, provision, start_moto  # noqa: E402
 
 SMALL = (TESTDATA / "pprof" / "go.cpu.labels.pprof").read_bytes()

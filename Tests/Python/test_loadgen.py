@@ -68,10 +68,8 @@ def test_closed_loop_run_against_a_spawned_server(tmp_path):
     # The objects loadgen's pushes produced are readable segments.
     blocks = sorted(data.glob("segments/*/anonymous/*/block.bin"))
     assert blocks
-    tool = segtool()
-    if tool:
-        verified = subprocess.run([tool, "verify", *map(str, blocks[:4])], capture_output=True, text=True)
-        assert verified.returncode == 0, verified.stdout + verified.stderr
+    verified = subprocess.run([segtool(), "verify", *map(str, blocks[:4])], capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
     # --audit read every object back after the server's drain: each push answered OK is in
     # exactly one of them, and nothing else is.

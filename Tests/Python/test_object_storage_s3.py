@@ -16,10 +16,11 @@ import time
 
 import pytest
 
-boto3 = pytest.importorskip("boto3")
+import boto3
 from botocore.config import Config  # noqa: E402
 
 from server_process import free_port  # noqa: E402
+from conftest import SWIFT  # noqa: E402
 
 # moto --ssl serves a self-signed certificate; boto3 talks to it with verify=False on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
@@ -96,7 +97,7 @@ def test_swift_client_writes_objects_boto3_reads_back(moto, tmp_path):
         OBJSTORE_S3_KEYS=",".join(KEYS),
     )
     run = subprocess.run(
-        ["swift", "test", "--filter", "ObjectStorageTests.S3LiveTests"],
+        [SWIFT, "test", "--filter", "ObjectStorageTests.S3LiveTests"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
     output = run.stdout + run.stderr

@@ -1,9 +1,9 @@
 """pyarrow reads the profiles.parquet sections our Swift writer produces (profiles-parquet.md §10 check 1).
 
-The sections and their expected values (JSON) come from Tests/Python/fixtures, which a Swift test
-(ProfilesParquetTests.PythonFixtureTests) keeps identical to the writer's current output. With
-PARQUET_SAMPLES_DIR set, the files there are read instead; with PARQUET_GENERATE=1 this test first
-runs that Swift test to write fresh files (including a multi-page section) into a temporary directory.
+The sections and their expected values (JSON): those committed under Tests/Python/fixtures, which a
+Swift test (ProfilesParquetTests.PythonFixtureTests) keeps identical to the writer's current output,
+and the same test's fresh output, which adds a section of several pages per column (too large to
+commit): this test runs that suite (built already) to write them into a temporary directory.
 """
 import json
 import os
@@ -13,6 +13,8 @@ import subprocess
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+from conftest import SWIFT
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
@@ -28,24 +30,21 @@ LEAVES = [
 ]
 
 
-def samples_dir(tmp_path_factory):
-    if os.environ.get("PARQUET_GENERATE") == "1":
-        out = tmp_path_factory.mktemp("parquet-samples")
-        env = dict(os.environ, PARQUET_SAMPLES_DIR=str(out))
-        subprocess.run(["swift", "test", "--filter", "ProfilesParquetTests.PythonFixtureTests"],
-                       cwd=ROOT, env=env, check=True, capture_output=True)
-        return out
-    if "PARQUET_SAMPLES_DIR" in os.environ:
-        return pathlib.Path(os.environ["PARQUET_SAMPLES_DIR"])
-    return FIXTURES
+def written_now(tmp_path_factory):
+    out = tmp_path_factory.mktemp("parquet-samples")
+    env = dict(os.environ, PARQUET_SAMPLES_DIR=str(out))
+    run = subprocess.run([SWIFT, "test", "--skip-build", "--filter", "ProfilesParquetTests.PythonFixtureTests"],
+                         cwd=ROOT, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    return out
 
 
 @pytest.fixture(scope="session")
 def sections(tmp_path_factory):
-    directory = samples_dir(tmp_path_factory)
     # Sections our writer produced come with their expected values; pyarrow-written fixtures do not.
-    found = sorted(p for p in directory.glob("*.parquet") if p.with_suffix(".json").exists())
-    assert found, f"no .parquet samples in {directory}"
+    found = [p for directory in (FIXTURES, written_now(tmp_path_factory))
+             for p in sorted(directory.glob("*.parquet")) if p.with_suffix(".json").exists()]
+    assert "multipage.parquet" in {p.name for p in found}, found
     return found
 
 

@@ -2,6 +2,7 @@
 inputs; objects and DLQ metadata land in the filesystem bucket; ops HTTP, health, SIGTERM."""
 import gzip
 import concurrent.futures
+import json
 import os
 import pathlib
 import socket
@@ -63,7 +64,8 @@ def blocks(data_dir):
 
 def segtool():
     path = os.environ.get("SEGTOOL") or str(bin_dir() / "segtool")
-    return path if pathlib.Path(path).exists() else None
+    assert pathlib.Path(path).is_file(), f"no segtool at {path}: build it (`make python-test` does)"
+    return path
 
 
 def check_objects(protos, data_dir, expect_shards):
@@ -83,10 +85,8 @@ def check_objects(protos, data_dir, expect_shards):
         # The DLQ copy carries `size`; the trailer inside the object starts at metadata_offset.
         assert 0 < meta.metadata_offset < block.stat().st_size
         datasets += len(meta.datasets)
-    tool = segtool()
-    if tool:
-        out = subprocess.run([tool, "verify", *map(str, found)], capture_output=True, text=True)
-        assert out.returncode == 0, out.stdout + out.stderr
+    out = subprocess.run([segtool(), "verify", *map(str, found)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
     return found, datasets
 
 
@@ -115,13 +115,10 @@ def test_corpus_pushed_concurrently_lands_in_segments_and_dlq(protos, server):
     shards = {s for (p, _, _, s), (code, _) in results if code == grpc.StatusCode.OK}
     _, datasets = check_objects(protos, server.data_dir, shards)
     assert datasets >= 2
-    tool = segtool()
-    if tool:
-        import json
-        out = subprocess.run([tool, "inspect", "--json", str(blocks(server.data_dir)[0])], capture_output=True, text=True)
-        assert out.returncode == 0, out.stderr
-        summary = json.loads(out.stdout)
-        assert summary["datasets"] and {d["tenant"] for d in summary["datasets"]} <= {"tenant-a", "tenant-b"}
+    out = subprocess.run([segtool(), "inspect", "--json", str(blocks(server.data_dir)[0])], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["datasets"] and {d["tenant"] for d in summary["datasets"]} <= {"tenant-a", "tenant-b"}
 
 
 def test_bad_inputs_get_their_status(protos, server):

@@ -19,7 +19,7 @@ SEGMENTS = TESTDATA / "segments"
 META = SEGMENTS / "block-metas.json"
 SEGTOOL = os.environ.get("SEGTOOL")
 
-pytestmark = pytest.mark.skipif(not SEGTOOL, reason="SEGTOOL (path of the segtool binary) not set")
+assert SEGTOOL and pathlib.Path(SEGTOOL).is_file(), "SEGTOOL (the built segtool binary) is not set or missing; `make python-test` sets it"
 
 
 def blocks():

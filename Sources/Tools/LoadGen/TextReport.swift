@@ -42,11 +42,14 @@ public enum TextReport {
         lines.append("throughput  \(fixed(t.profilesPerSec, 1)) profiles/s, \(fixed(t.compressedMBps, 2)) MB/s sent, \(fixed(t.decompressedMBps, 2)) MB/s decompressed (\(t.ackedProfiles) acked)")
         let l = r.latencyMs
         lines.append("ack latency p50 \(fixed(l.p50, 1)) ms, p90 \(fixed(l.p90, 1)) ms, p99 \(fixed(l.p99, 1)) ms, p99.9 \(fixed(l.p999, 1)) ms, max \(fixed(l.max, 1)) ms (\(l.count) pushes)")
+        // A connection the writer closed or refused is no error of a call, but a load tester must
+        // see it: the calls it would have carried went elsewhere, or nowhere.
+        let reconnects = r.errors.reconnects > 0 ? "; \(r.errors.reconnects) reconnect(s)" : ""
         if r.errors.total == 0 {
-            lines.append("errors      none")
+            lines.append("errors      none\(reconnects)")
         } else {
             let parts = r.errors.byStatus.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-            lines.append("errors      \(r.errors.total): \(parts.joined(separator: ", "))\(r.errors.unanswered > 0 ? ", unanswered \(r.errors.unanswered)" : "")")
+            lines.append("errors      \(r.errors.total): \(parts.joined(separator: ", "))\(r.errors.unanswered > 0 ? ", unanswered \(r.errors.unanswered)" : "")\(reconnects)")
             for (status, message) in r.errors.messages.sorted(by: { $0.key < $1.key }) { lines.append("            \(status): \(message)") }
         }
         if let s = r.server {
