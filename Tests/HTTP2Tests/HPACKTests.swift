@@ -141,6 +141,8 @@ import TestSupport
         "80",                 // index 0
         "be",                 // index 62 with an empty dynamic table
         "ff8080808080808001", // integer overflow
+        "3f80808080808080808001", // size update whose 2^63 term would wrap negative
+        "3f808080808000",     // 2^28 bound: six continuation bytes, even zero ones
         "410f7777",           // string longer than the block
         "4185f1e3c2e5ff",     // Huffman: EOS inside (30 ones)
         "418cf1e3c2e5f23a6ba0ab90f4fe", // Huffman padding not all ones

@@ -26,14 +26,15 @@ enum HPACKPrimitive {
         let max = (1 << prefixBits) - 1
         var value = Int(try byte(&r)) & max
         if value < max { return value }
-        var shift = 0
-        while true {
+        // §5.1: an encoding past the limit in length is an error too. Five continuation bytes
+        // reach 2^28, and stopping there keeps the shift far from wrapping the value negative.
+        for shift in stride(from: 0, through: 28, by: 7) {
             let b = try byte(&r)
             value += Int(b & 0x7f) << shift
-            if value > integerMax { throw .connection(.compressionError, "HPACK integer exceeds \(integerMax)") }
+            if value > integerMax { break }
             if b & 0x80 == 0 { return value }
-            shift += 7
         }
+        throw .connection(.compressionError, "HPACK integer exceeds \(integerMax)")
     }
 
     /// Reads a string literal; `limit` bounds its length before anything is copied.
