@@ -209,6 +209,24 @@ import Testing
         #expect(conn.isDrained)
     }
 
+    /// §6.8: a later GOAWAY, graceful or for a connection error, never raises the last stream
+    /// id, though the peer opened (and we refused) a stream above it in between.
+    @Test func laterGoAwaysNeverRaiseTheLastStreamID() {
+        var (conn, out) = Self.server()
+        var client = Client()
+        feed(conn, client.preface() + client.headers(1), out: &out)
+        conn.goAway(into: &out)
+        let events = feed(conn, client.headers(3, endStream: true), out: &out)
+        #expect(events.last?.resetCode == .refusedStream)
+        conn.goAway(into: &out)
+        feed(conn, rawFrame(8, stream: 0, [0, 0, 0, 0]), out: &out)  // WINDOW_UPDATE of 0: connection error
+        let lastStreamIDs = splitFrames(out.bytes).filter { $0.0.type == .goAway }.map {
+            UInt32($0.1[0] & 0x7f) << 24 | UInt32($0.1[1]) << 16 | UInt32($0.1[2]) << 8 | UInt32($0.1[3])
+        }
+        #expect(lastStreamIDs == [1, 1, 1])
+        #expect(goAwayCode(out) == .protocolError)
+    }
+
     @Test func paddingIsCreditedBackWithoutTheApplication() {
         var (conn, out) = Self.server { $0.settings.initialWindowSize = 200; $0.connectionWindowBytes = 65_535 }
         var client = Client()

@@ -23,7 +23,8 @@ public final class HTTP2Connection {
     var streams: [StreamID: StreamState] = [:]
     var peerStreamCount = 0
     var localStreamCount = 0
-    /// Highest stream id the peer opened (GOAWAY's last-stream-id, RFC 9113 §6.8).
+    /// Highest stream id the peer opened, refused ones included (the first GOAWAY's
+    /// last-stream-id, RFC 9113 §6.8).
     public internal(set) var lastPeerStreamID = StreamID.connection
     var nextLocalStreamID: UInt32
     public internal(set) var goAwaySent: StreamID?

@@ -63,9 +63,13 @@ extension HTTP2Connection {
     /// ones are refused.
     public func goAway(_ code: HTTP2ErrorCode = .noError, debug: ByteString = .empty, into out: inout ByteWriter) {
         guard !isClosed else { return }
-        goAwaySent = lastPeerStreamID
-        out.appendGoAwayFrame(lastStreamID: lastPeerStreamID, code, debug: debug)
+        goAwaySent = goAwayLastStreamID
+        out.appendGoAwayFrame(lastStreamID: goAwayLastStreamID, code, debug: debug)
     }
+
+    /// §6.8: a later GOAWAY MUST NOT raise the last stream id; streams the peer opened after the
+    /// first one were refused, so they never count.
+    var goAwayLastStreamID: StreamID { goAwaySent ?? lastPeerStreamID }
 
     func writeHeaders(_ fields: [HeaderField], on sid: StreamID, endStream: Bool, into out: inout ByteWriter) {
         headerScratch.bytes.removeAll(keepingCapacity: true)
@@ -137,8 +141,8 @@ extension HTTP2Connection {
     }
 
     func fail(_ code: HTTP2ErrorCode, _ why: String, into out: inout ByteWriter) -> HTTP2Event {
-        out.appendGoAwayFrame(lastStreamID: lastPeerStreamID, code, debug: ByteString(why))
-        goAwaySent = lastPeerStreamID
+        goAwaySent = goAwayLastStreamID
+        out.appendGoAwayFrame(lastStreamID: goAwayLastStreamID, code, debug: ByteString(why))
         phase = .closed
         return .connectionError(code, why)
     }
