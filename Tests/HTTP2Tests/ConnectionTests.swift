@@ -270,6 +270,9 @@ extension ConnectionTests {
         [(":method", "POST"), (":scheme", "http"), (":path", "/a"), ("connection", "close")],
         [(":method", "POST"), (":scheme", "http"), (":path", "/a"), ("te", "gzip")],
         [(":method", "POST"), (":method", "GET"), (":scheme", "http"), (":path", "/a")],
+        [(":method", "POST"), (":scheme", "http"), (":path", "/a"), ("x-a", "b\r\nx-b: c")],
+        [(":method", "POST"), (":scheme", "http"), (":path", "/a\nb")],
+        [(":method", "POST"), (":scheme", "http"), (":path", "/a"), ("x-a", "b\u{0}")],
     ])
     func malformedRequestsAreStreamErrors(_ pairs: [(String, String)]) {
         var (conn, out) = Self.server()

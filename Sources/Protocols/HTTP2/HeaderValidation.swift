@@ -18,6 +18,10 @@ enum HeaderValidation {
         for field in fields {
             let name = field.name.bytes
             guard !name.isEmpty else { return "empty field name" }
+            // §8.2.1: CR, LF and NUL are never valid in a value (they would split a line in HTTP/1).
+            if field.value.bytes.contains(where: { $0 == 0x0d || $0 == 0x0a || $0 == 0 }) {
+                return "CR, LF or NUL in the value of \(field.name)"
+            }
             // §8.2.1: field names are lowercase.
             if name.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
                 return "uppercase field name \(field.name)"
