@@ -343,6 +343,17 @@ extension ConnectionTests {
         #expect(events.last?.connectionErrorCode == .protocolError)
     }
 
+    /// §6.5.2: a server may announce ENABLE_PUSH only as 0; a client treats 1 as PROTOCOL_ERROR.
+    @Test(arguments: [(UInt8(0), false), (UInt8(1), true)])
+    func clientRefusesAServerThatEnablesPush(_ value: UInt8, refused: Bool) {
+        let conn = HTTP2Connection(role: .client, configuration: .client)
+        var out = ByteWriter()
+        conn.start(into: &out)
+        let events = feed(conn, rawFrame(4, stream: 0, [0, 2, 0, 0, 0, value]), out: &out)
+        #expect(events.last?.connectionErrorCode == (refused ? .protocolError : nil))
+        #expect(conn.isClosed == refused)
+    }
+
     @Test func clientGetsResponseHeadersAndTrailers() {
         let conn = HTTP2Connection(role: .client, configuration: .client)
         var out = ByteWriter()

@@ -169,7 +169,13 @@ extension HTTP2Connection {
     func applyRemoteSettings(_ params: [(SettingID, UInt32)]) throws(HTTP2ProtocolError) {
         let oldWindow = remote.initialWindowSize
         let oldTableSize = remote.headerTableSize
-        for (id, value) in params { try remote.apply(id, value) }
+        for (id, value) in params {
+            // §6.5.2: a server MUST NOT announce push; a client treats 1 as a connection error.
+            if role == .client && id == .enablePush && value == 1 {
+                throw .connection(.protocolError, "server sent SETTINGS_ENABLE_PUSH 1")
+            }
+            try remote.apply(id, value)
+        }
         if remote.headerTableSize != oldTableSize { encoder.setPeerMaxTableSize(remote.headerTableSize) }
         // §6.9.2: a new initial window shifts every stream's send window by the difference.
         let delta = remote.initialWindowSize - oldWindow
