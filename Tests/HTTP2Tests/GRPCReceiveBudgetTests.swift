@@ -89,7 +89,8 @@ final class CountingBudget: GRPCReceiveBudget {
         let hog = Self.partialCall(pair, declared: 1 << 20, sent: 60_000)
         var failed: [(CallID, GRPCStatus)] = []
         pair.run(server: { event, _ in if case .failed(let c, let s) = event { failed.append((c, s)) } })
-        #expect(failed.isEmpty && budget.used == 60_000)
+        let hogHolds = budget.used
+        #expect(failed.isEmpty && hogHolds >= 60_000 && hogHolds <= 2 * 60_000)
         // A second message in pieces needs more than the 40 000 bytes left.
         let refused = Self.partialCall(pair, declared: 1 << 20, sent: 50_000)
         pair.run(server: { event, _ in if case .failed(let c, let s) = event { failed.append((c, s)) } })
@@ -97,7 +98,7 @@ final class CountingBudget: GRPCReceiveBudget {
         #expect(failed.first?.1.code == .resourceExhausted)
         #expect(failed.first?.1.message.description.contains("memory budget exceeded") == true)
         #expect(pair.clientEvents.contains { $0.hasPrefix("finished \(refused.stream) resourceExhausted") })
-        #expect(budget.used == 60_000)  // the refused call holds nothing; the first still holds its part
+        #expect(budget.used == hogHolds)  // the refused call holds nothing; the first still holds its part
         // The connection goes on: a small call in one frame is answered.
         _ = [UInt8](repeating: 2, count: 100).withUnsafeBytes { pair.client.unary(path: Self.path, request: $0, into: &pair.toServer) }
         pair.run(server: { event, out in
@@ -112,7 +113,7 @@ final class CountingBudget: GRPCReceiveBudget {
         let pair = Self.pair(budget)
         let call = Self.partialCall(pair, declared: 500_000, sent: 30_000)
         pair.run()
-        #expect(budget.used == 30_000)
+        #expect(budget.used >= 30_000)
         pair.client.cancel(call, into: &pair.toServer)
         var cancelled = false
         pair.run(server: { event, _ in if case .cancelled = event { cancelled = true } })
@@ -126,7 +127,7 @@ final class CountingBudget: GRPCReceiveBudget {
             _ = Self.partialCall(pair, declared: 500_000, sent: 30_000)
             _ = Self.partialCall(pair, declared: 500_000, sent: 20_000)
             pair.run()
-            #expect(budget.used == 50_000)
+            #expect(budget.used >= 50_000)
         }
         #expect(budget.used == 0)
     }
@@ -136,7 +137,7 @@ final class CountingBudget: GRPCReceiveBudget {
         let pair = Self.pair(budget)
         _ = Self.partialCall(pair, declared: 500_000, sent: 30_000)
         pair.run()
-        #expect(budget.used == 30_000)
+        #expect(budget.used >= 30_000)
         // A frame above the server's SETTINGS_MAX_FRAME_SIZE: FRAME_SIZE_ERROR ends the connection.
         var connectionError = false
         var frameHeader: [UInt8] = [0, 0x50, 0, 0, 0, 0, 0, 0, 1]
@@ -148,5 +149,33 @@ final class CountingBudget: GRPCReceiveBudget {
             }
         }
         #expect(connectionError && budget.used == 0)
+    }
+
+    /// What a partial message holds is what it is charged: a prefix declaring 100 MiB and one
+    /// byte reserves (and costs) about a byte, and as pieces arrive the room doubles, each
+    /// growth charged before it is made.
+    @Test func theRoomAPartialMessageReservesIsCharged() throws {
+        let budget = CountingBudget(bytesMax: 1 << 30)
+        var assembler = MessageAssembler(maxMessageBytes: 200 << 20, budget: budget)
+        // malloc may round a block up (to a page, for large ones): not ours to charge.
+        let roundingBytesMax = 4096
+        var data: [UInt8] = [0, 0x06, 0x40, 0, 0, 7]  // 100 MiB declared, 1 byte sent
+        var growths = 0
+        for piece in 0 ..< 1_000 {
+            let capacityBefore = assembler.body.capacity
+            try data.withUnsafeBytes { raw in
+                var input = raw
+                _ = try assembler.next(&input)
+            }
+            #expect(assembler.body.count == 1 + piece * 4_000)
+            if assembler.body.capacity != capacityBefore { growths += 1 }
+            #expect(budget.used == assembler.chargedBytes)
+            #expect(assembler.body.capacity <= budget.used + roundingBytesMax, "piece \(piece)")
+            #expect(budget.used <= 2 * assembler.body.count + roundingBytesMax, "piece \(piece)")
+            data = [UInt8](repeating: 7, count: 4_000)
+        }
+        #expect(growths <= 14, "the room doubles: log2(4 MB) growths, not one per piece")
+        assembler.releaseCharge()
+        #expect(budget.used == 0)
     }
 }

@@ -36,13 +36,13 @@ public enum GRPCMessage {
 struct MessageAssembler {
     static let prefixSize = 5
     let maxMessageBytes: Int
-    /// Charged for the body bytes kept while a message arrives in pieces (nil: not counted).
+    /// Charged for the room reserved for a message arriving in pieces (nil: not counted).
     let budget: (any GRPCReceiveBudget)?
-    /// What this assembler holds charged to `budget` now.
+    /// What this assembler holds charged to `budget` now: the room asked for `body`.
     private(set) var chargedBytes = 0
 
     private var prefix: [UInt8] = []
-    private var body: [UInt8] = []
+    private(set) var body: [UInt8] = []
     private var expected = -1      // body length once the prefix is complete
     private var compressed = false
 
@@ -77,16 +77,9 @@ struct MessageAssembler {
                 prefix.removeAll(keepingCapacity: true)
             }
             body = []
-            body.reserveCapacity(min(expected, 1 << 20))
         }
         let take = min(expected - body.count, data.count)
-        if let budget, take > 0 {
-            guard budget.tryReserve(take) else {
-                throw GRPCStatus(.resourceExhausted, ByteString(
-                    "grpc: memory budget exceeded while receiving a message of \(expected) bytes (\(body.count) received)"))
-            }
-            chargedBytes += take
-        }
+        try makeRoom(for: body.count + take)
         body.append(contentsOf: UnsafeRawBufferPointer(rebasing: data[..<take]))
         data = UnsafeRawBufferPointer(rebasing: data[take...])
         guard body.count == expected else { return nil }
@@ -95,6 +88,22 @@ struct MessageAssembler {
         body = []
         releaseCharge()
         return (compressed, .owned(message))
+    }
+
+    /// Grows `body` to hold `needed` bytes, doubling (never past the declared length) so a
+    /// message in many pieces is copied O(log n) times. The room is charged before it is
+    /// reserved: a declared length alone reserves nothing, and the budget sees what is held.
+    private mutating func makeRoom(for needed: Int) throws(GRPCStatus) {
+        guard needed > body.capacity else { return }
+        let grown = BufferGrowth.capacity(current: body.capacity, needed: needed, limit: expected)
+        if let budget {
+            guard budget.tryReserve(grown - chargedBytes) else {
+                throw GRPCStatus(.resourceExhausted, ByteString(
+                    "grpc: memory budget exceeded while receiving a message of \(expected) bytes (\(body.count) received)"))
+            }
+            chargedBytes = grown
+        }
+        body.reserveCapacity(grown)
     }
 
     /// Gives back what the partial body holds charged; call it when the call ends mid-message.

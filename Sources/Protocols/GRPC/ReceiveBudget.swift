@@ -1,6 +1,6 @@
 /// Memory shared by a server's connections for the bytes of messages still arriving. A message
 /// inside one DATA payload is read in place and costs nothing here; one that spans payloads is
-/// copied as it arrives, and each piece is charged before it is kept. A refused charge ends that
+/// copied as it arrives, and the room it grows into is charged before it is reserved. A refused charge ends that
 /// call with RESOURCE_EXHAUSTED, so slow or stalled senders cannot hold more than the budget
 /// between them. The charge is released when the message is complete (the application then
 /// accounts for what it keeps) or when its call ends first.
