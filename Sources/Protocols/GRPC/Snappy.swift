@@ -62,7 +62,7 @@ enum SnappyBlock {
         let start = out.count
         guard start + Int(declared) <= limit else { throw .exceedsLimit(limit) }
         let end = start + Int(declared)
-        out.reserveCapacity(end)
+        if out.capacity < end { out.reserveCapacity(BufferGrowth.capacity(current: out.capacity, needed: end, limit: limit)) }
         var i = r.offset
         while i < input.count {
             let tag = input[i]
