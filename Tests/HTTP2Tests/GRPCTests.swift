@@ -238,6 +238,28 @@ import TestSupport
         #expect(pair.clientEvents.last?.hasPrefix("finished 1 internalError") == true)
     }
 
+    /// Request trailers end the stream too: inside a message, the call fails as it does when
+    /// END_STREAM comes on DATA, instead of the partial message vanishing.
+    @Test func requestTrailersInsideAMessageAreInternal() {
+        let pair = GRPCPair()
+        let call = pair.client.startCall(path: SpecExample.pushPath, into: &pair.toServer)!
+        [UInt8]([0, 0, 0, 0, 9, 1, 2]).withUnsafeBytes {
+            pair.client.http2.sendData($0, on: call.stream, endStream: false, into: &pair.toServer)
+        }
+        pair.client.http2.sendHeaders(fields([("x-checksum", "1")]), on: call.stream, endStream: true, into: &pair.toServer)
+        var events: [String] = []
+        pair.run(server: { event, _ in
+            switch event {
+            case .call: events.append("call")
+            case .failed(let c, let s): events.append("failed \(c.stream) \(s.code) \(s.message)")
+            default: events.append("\(event)")
+            }
+        })
+        #expect(events == ["call", "failed 1 internalError grpc: request stream ended inside a message"])
+        #expect(pair.clientEvents.last == "finished 1 internalError grpc: request stream ended inside a message")
+        #expect(pair.server.activeCallCount == 0)
+    }
+
     @Test func timeoutHeaderReachesTheApplication() {
         let pair = GRPCPair()
         _ = [UInt8]().withUnsafeBytes {

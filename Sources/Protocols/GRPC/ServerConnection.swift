@@ -98,7 +98,8 @@ public final class GRPCServerConnection {
             switch event {
             case .headers(let sid, let fields, let endStream):
                 if calls[sid] != nil {
-                    if endStream { pendingHalfClose = sid }  // request trailers: unusual, but end of input
+                    // Request trailers: unusual, but the end of the request all the same.
+                    if endStream { return requestEnded(sid, into: &out) }
                     continue
                 }
                 if let call = openCall(sid, fields, endStream: endStream, into: &out) { return call }
@@ -139,8 +140,13 @@ public final class GRPCServerConnection {
         }
         pending = nil
         http2.consume(p.flowBytes, on: sid, into: &out)
-        guard p.endStream, let call = calls[sid] else { return nil }
-        if !call.inbound.assembler.isIdle {
+        guard p.endStream, calls[sid] != nil else { return nil }
+        return requestEnded(sid, into: &out)
+    }
+
+    /// The client's END_STREAM on a call: half-closed, or failed when it cut a message short.
+    private func requestEnded(_ sid: StreamID, into out: inout ByteWriter) -> GRPCServerEvent {
+        guard calls[sid]!.inbound.assembler.isIdle else {
             let status = GRPCStatus(.internalError, "grpc: request stream ended inside a message")
             finish(CallID(sid), status: status, into: &out)
             return .failed(CallID(sid), status)
