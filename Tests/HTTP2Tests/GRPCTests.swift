@@ -271,6 +271,21 @@ import TestSupport
         #expect(try! headerBlocks(pair.clientWire)[0].1.first(named: "grpc-timeout") == "100000u")
     }
 
+    /// grpc-go accepts `application/grpc` alone or followed by `+` or `;`; anything else is 415.
+    @Test(arguments: [("application/grpc", true), ("application/grpc+proto", true), ("application/grpc;charset=utf-8", true),
+                      ("application/grpcfoo", false), ("application/grp", false), ("text/plain", false)])
+    func contentTypeIsCheckedAsGrpcGoDoes(contentType: String, accepted: Bool) throws {
+        let pair = GRPCPair()
+        let request = fields([(":method", "POST"), (":scheme", "http"), (":path", SpecExample.pushPath.description),
+                              (":authority", "x"), ("content-type", contentType)])
+        _ = pair.client.http2.openStream(request, endStream: true, into: &pair.toServer)
+        var called = false
+        pair.run(server: { event, _ in if case .call = event { called = true } })
+        #expect(called == accepted)
+        let answer = try headerBlocks(pair.serverWire).last
+        #expect(answer?.1.first(named: ":status") == (accepted ? nil : "415"))
+    }
+
     @Test func unsupportedEncodingIsRejected() throws {
         let pair = GRPCPair()
         _ = pair.client.startCall(path: SpecExample.pushPath, metadata: fields([("grpc-encoding", "zstd")]), into: &pair.toServer)

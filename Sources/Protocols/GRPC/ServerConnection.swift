@@ -160,7 +160,7 @@ public final class GRPCServerConnection {
             return nil
         }
         let contentType = fields.first(named: GRPCHeader.contentType) ?? .empty
-        guard contentType.bytes.starts(with: GRPCHeader.applicationGRPC.bytes) else {
+        guard Self.isGRPC(contentType: contentType) else {
             let why = ByteString("invalid gRPC request content-type \"\(contentType)\"")
             respondTrailersOnly(sid, httpStatus: "415", GRPCStatus(.invalidArgument, why), into: &out)
             return nil
@@ -210,6 +210,14 @@ public final class GRPCServerConnection {
             return GRPCStatus(.unimplemented, ByteString("unknown method \(method) for service \(service)"))
         }
         return GRPCStatus(.unimplemented, ByteString("unknown service \(service)"))
+    }
+
+    /// grpc-go's test: `application/grpc`, alone or followed by `+` or `;` and a subtype.
+    static func isGRPC(contentType: ByteString) -> Bool {
+        let base = GRPCHeader.applicationGRPC.bytes
+        let value = contentType.bytes
+        guard value.starts(with: base) else { return false }
+        return value.count == base.count || value[base.count] == UInt8(ascii: "+") || value[base.count] == UInt8(ascii: ";")
     }
 
     /// `/service/method` → (service, method).
