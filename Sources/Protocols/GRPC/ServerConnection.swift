@@ -161,13 +161,13 @@ public final class GRPCServerConnection {
         }
         let contentType = fields.first(named: GRPCHeader.contentType) ?? .empty
         guard Self.isGRPC(contentType: contentType) else {
-            let why = ByteString("invalid gRPC request content-type \"\(contentType)\"")
+            let why = ByteString("invalid gRPC request content-type \"\(Self.echoed(contentType))\"")
             respondTrailersOnly(sid, httpStatus: "415", GRPCStatus(.invalidArgument, why), into: &out)
             return nil
         }
         let encodingName = fields.first(named: GRPCHeader.grpcEncoding)
         guard let encoding = MessageEncoding(encodingName) else {
-            let why = ByteString("grpc: Decompressor is not installed for grpc-encoding \"\(encodingName ?? .empty)\"")
+            let why = ByteString("grpc: Decompressor is not installed for grpc-encoding \"\(Self.echoed(encodingName ?? .empty))\"")
             respondTrailersOnly(sid, httpStatus: "200", GRPCStatus(.unimplemented, why),
                                 extra: [HeaderField(GRPCHeader.grpcAcceptEncoding, GRPCHeader.acceptedEncodings)], into: &out)
             return nil
@@ -175,7 +175,7 @@ public final class GRPCServerConnection {
         var timeoutNs: UInt64?
         if let raw = fields.first(named: GRPCHeader.grpcTimeout) {
             guard let ns = GRPCTimeout.parse(raw) else {
-                respondTrailersOnly(sid, httpStatus: "200", GRPCStatus(.internalError, ByteString("malformed grpc-timeout: \(raw)")), into: &out)
+                respondTrailersOnly(sid, httpStatus: "200", GRPCStatus(.internalError, ByteString("malformed grpc-timeout: \(Self.echoed(raw))")), into: &out)
                 return nil
             }
             timeoutNs = ns
@@ -204,13 +204,25 @@ public final class GRPCServerConnection {
     /// grpc-go's texts for an unroutable path.
     private func unimplemented(_ path: ByteString) -> GRPCStatus {
         guard let (service, method) = Self.split(path) else {
-            return GRPCStatus(.unimplemented, ByteString("malformed method name: \"\(path)\""))
+            return GRPCStatus(.unimplemented, ByteString("malformed method name: \"\(Self.echoed(path))\""))
         }
         if services.contains(service) {
-            return GRPCStatus(.unimplemented, ByteString("unknown method \(method) for service \(service)"))
+            return GRPCStatus(.unimplemented, ByteString("unknown method \(Self.echoed(method)) for service \(Self.echoed(service))"))
         }
-        return GRPCStatus(.unimplemented, ByteString("unknown service \(service)"))
+        return GRPCStatus(.unimplemented, ByteString("unknown service \(Self.echoed(service))"))
     }
+
+    /// A value the client sent, as quoted back in `grpc-message`: its first `echoedBytesMax`
+    /// bytes. A field may fill the header list (64 KiB) yet cost the client a few bytes per
+    /// request once HPACK indexed it, and percent-encoding can triple it: quoted whole, one read
+    /// of tiny HEADERS frames would ask for megabytes of answers.
+    static func echoed(_ value: ByteString) -> ByteString {
+        guard value.count > echoedBytesMax else { return value }
+        return ByteString(Array(value.bytes.prefix(echoedBytesMax)) + Array("...".utf8))
+    }
+
+    /// Enough for any real method name or header value to be recognised.
+    static let echoedBytesMax = 256
 
     /// grpc-go's test: `application/grpc`, alone or followed by `+` or `;` and a subtype.
     static func isGRPC(contentType: ByteString) -> Bool {
