@@ -62,21 +62,8 @@ import Glibc
             try pipelined.withUnsafeBytes { try socket.writeAll($0) }
             usleep(300_000)  // the answers pile up past the watermark before the client reads
             #expect(count * Self.metrics().exposition().count > 2 * EventLoopConfiguration().outboundHighWatermarkBytes)
-            // Read until the server closes, for at most 20 s (answers left waiting would stall).
-            try socket.setNonBlocking(true)
-            var received: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            var idleMs = 0
-            while idleMs < 20_000 {
-                guard let n = try buffer.withUnsafeMutableBytes({ try socket.read(into: $0) }) else {
-                    usleep(1000)
-                    idleMs += 1
-                    continue
-                }
-                if n == 0 { break }
-                received += buffer[..<n]
-            }
-            let text = String(decoding: received, as: UTF8.self)
+            // Read until the server closes (answers left waiting would stall).
+            let text = String(decoding: try readUntilDone(socket), as: UTF8.self)
             #expect(text.components(separatedBy: "HTTP/1.1 200 OK\r\n").count - 1 == count + 1)
             #expect(text.hasSuffix("ok\n"), "the last answer is /healthz's, then the server closed")
         }
@@ -93,15 +80,24 @@ final class PeakLog: Sendable {
 
 /// Forwards everything to the handler under test and logs the connection's outbound peak.
 final class PeakRecordingHandler: ConnectionHandler {
-    private let inner: OperationsHTTPHandler
+    private let inner: any ConnectionHandler
     private let peaks: PeakLog
+    /// SO_SNDBUF for the accepted socket; nil keeps the kernel's, which on loopback grows to
+    /// megabytes and could take in all the output whose queueing a test means to see.
+    private let sendBufferBytes: Int32?
 
-    init(_ inner: OperationsHTTPHandler, _ peaks: PeakLog) {
+    init(_ inner: any ConnectionHandler, _ peaks: PeakLog, sendBufferBytes: Int32? = nil) {
         self.inner = inner
         self.peaks = peaks
+        self.sendBufferBytes = sendBufferBytes
     }
 
-    func connectionOpened(_ connection: Connection) { inner.connectionOpened(connection) }
+    func connectionOpened(_ connection: Connection) {
+        if var bytes = sendBufferBytes {
+            setsockopt(connection.socket.fileDescriptor, SOL_SOCKET, SO_SNDBUF, &bytes, socklen_t(MemoryLayout<Int32>.size))
+        }
+        inner.connectionOpened(connection)
+    }
     func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) { inner.received(bytes, on: connection) }
     func inputClosed(_ connection: Connection) { inner.inputClosed(connection) }
     func connectionWritable(_ connection: Connection) { inner.connectionWritable(connection) }
@@ -112,7 +108,26 @@ final class PeakRecordingHandler: ConnectionHandler {
     }
 }
 
-private func waitUntil(timeoutMs: Int = 10_000, _ condition: () -> Bool) -> Bool {
+/// Reads `socket` (made non-blocking) until the peer closes, `done` says what came so far is
+/// enough, or 20 s in all passed without anything to read.
+func readUntilDone(_ socket: Socket, _ done: ([UInt8]) -> Bool = { _ in false }) throws -> [UInt8] {
+    try socket.setNonBlocking(true)
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    var idleMs = 0
+    while idleMs < 20_000 && !done(received) {
+        guard let n = try buffer.withUnsafeMutableBytes({ try socket.read(into: $0) }) else {
+            usleep(1000)
+            idleMs += 1
+            continue
+        }
+        if n == 0 { break }
+        received += buffer[..<n]
+    }
+    return received
+}
+
+func waitUntil(timeoutMs: Int = 10_000, _ condition: () -> Bool) -> Bool {
     for _ in 0 ..< timeoutMs {
         if condition() { return true }
         usleep(1000)

@@ -86,15 +86,19 @@ public final class GRPCServerConnection {
 
     /// Consumes received bytes from the front of `input`, one event at a time. Message views
     /// may point into `input`'s memory: keep it untouched until this returns `nil`, which it
-    /// does only when every byte was used (a partial frame is copied inside).
-    public func next(_ input: inout UnsafeRawBufferPointer, into out: inout ByteWriter) -> GRPCServerEvent? {
+    /// does when every byte was used (a partial frame is copied inside) or, with input left,
+    /// once `out` holds more than `outputPauseBytes` between frames. Nothing then refers to
+    /// the input: the caller may keep the rest and feed it once `out` was sent, so a peer's
+    /// small frames that each ask for a long answer cannot fill memory with answers.
+    public func next(_ input: inout UnsafeRawBufferPointer, into out: inout ByteWriter,
+                     outputPauseBytes: Int = .max) -> GRPCServerEvent? {
         while true {
             if let sid = pendingHalfClose {
                 pendingHalfClose = nil
                 if calls[sid] != nil { return .halfClosed(CallID(sid)) }
             }
             if pending != nil, let event = nextMessage(into: &out) { return event }
-            guard let event = http2.next(&input, into: &out) else { return nil }
+            guard out.count <= outputPauseBytes, let event = http2.next(&input, into: &out) else { return nil }
             switch event {
             case .headers(let sid, let fields, let endStream):
                 if calls[sid] != nil {

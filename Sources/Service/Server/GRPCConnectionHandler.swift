@@ -38,6 +38,9 @@ final class GRPCConnectionHandler: ConnectionHandler {
     private var watchers: Set<CallID> = []
     /// Output written outside `received` waits for one `flushOutput` per batch.
     var outputPending = false
+    /// Input not yet processed because the answers to what came before it filled the outbound
+    /// queue past the loop's high watermark: taken up again in `connectionWritable`.
+    private var heldInput: [UInt8] = []
 
     init(context: LoopContext, configuration: GRPCServerConfiguration, limits: GRPCConnectionLimits) {
         self.context = context
@@ -55,17 +58,51 @@ final class GRPCConnectionHandler: ConnectionHandler {
     }
 
     func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
+        // Reading pauses while input is held, and `connectionWritable` takes it up first.
+        precondition(heldInput.isEmpty, "read while earlier input waits")
         let now = EventLoop.monotonicNowNs
         lifetime.received(nowNs: now)
         grpc.clockNs = now
-        let wasEstablished = grpc.isEstablished
         var input = bytes
-        while let event = grpc.next(&input, into: &out) {
-            handle(event)
+        serve(&input, on: connection)
+        hold(input, on: connection)
+    }
+
+    /// The answers queued past the high watermark have drained: the input held behind them is
+    /// served now (reading resumes after this returns, unless it filled the queue again).
+    func connectionWritable(_ connection: Connection) {
+        guard !heldInput.isEmpty, connection.isOpen else { return }
+        let held = heldInput
+        heldInput = []
+        held.withUnsafeBytes { raw in
+            var input = raw
+            serve(&input, on: connection)
+            hold(input, on: connection)
         }
-        flushOutput()
+    }
+
+    /// Handles events from `input` while the connection takes its answers: once they pass the
+    /// loop's high watermark the rest of `input` is left for when the queue drains (one 64 KiB
+    /// read of 13-byte HEADERS frames could otherwise ask for thousands of answers at once).
+    private func serve(_ input: inout UnsafeRawBufferPointer, on connection: Connection) {
+        let wasEstablished = grpc.isEstablished
+        let highWatermarkBytes = connection.loop.configuration.outboundHighWatermarkBytes
+        repeat {
+            let roomBytes = highWatermarkBytes - connection.outboundQueuedBytes
+            while let event = grpc.next(&input, into: &out, outputPauseBytes: roomBytes) {
+                handle(event)
+            }
+            flushOutput()
+        } while !input.isEmpty && connection.isOpen && connection.isWritable && !grpc.isClosed
         // The handshake's deadline gives way to the keepalive's.
         if !wasEstablished && grpc.isEstablished && connection.isOpen { rearm(connection) }
+    }
+
+    /// Keeps what `serve` left of the input for `connectionWritable`, copied: a read's bytes
+    /// live only for the callback. Nothing is kept once the connection is closing.
+    private func hold(_ input: UnsafeRawBufferPointer, on connection: Connection) {
+        guard !input.isEmpty, connection.isOpen, !grpc.isClosed else { return }
+        heldInput.append(contentsOf: input)
     }
 
     func connectionClosed(_ connection: Connection, error: Errno?) {
@@ -73,6 +110,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         context.unregister(connection.id)
         for id in Array(calls.keys) { end(id, outcome: .cancel) }
         grpc.closed()
+        heldInput = []
         self.connection = nil
     }
 
