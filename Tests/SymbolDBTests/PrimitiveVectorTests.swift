@@ -86,5 +86,26 @@ import TestSupport
         #expect(StackTreeCodec.zigzag(1) == 2)
         #expect(StackTreeCodec.unzigzag(StackTreeCodec.zigzag(-123_456)) == -123_456)
     }
+
+    /// Chunks decode onto the same columns; their room grows by doubling, so a tree of many
+    /// small chunks (a writer's choice, or a hostile file) costs no copy per chunk.
+    @Test func manyChunksGrowTheColumnsByDoubling() throws {
+        var w = ByteWriter()
+        // A chunk: its root (-1, 0) and one child (0, 1).
+        StackTreeCodec.encode(parents: [UInt32(bitPattern: -1), 0], locations: [0, 1], range: 0 ..< 2, into: &w)
+        var parents: [UInt32] = [], locations: [UInt32] = []
+        var capacities: Set<Int> = []
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: w.count, alignment: 1)
+        defer { chunk.deallocate() }
+        chunk.copyBytes(from: w.bytes)
+        for _ in 0 ..< 4096 {
+            try StackTreeCodec.decode(UnsafeRawBufferPointer(chunk), nodeCount: 2, locationCount: 2,
+                                      parents: &parents, locations: &locations)
+            capacities.insert(parents.capacity)
+        }
+        #expect(parents.count == 8192 && locations.count == 8192)
+        #expect(parents[8190] == UInt32(bitPattern: -1) && locations[8191] == 1)
+        #expect(capacities.count <= 16)
+    }
 }
 

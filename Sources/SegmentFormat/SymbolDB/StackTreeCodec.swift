@@ -55,8 +55,10 @@ enum StackTreeCodec {
         guard nodeCount >= 1, (nodeCount + 1) / 2 <= bytes.count / 5 else {
             throw DecodeError(.malformed, at: 0, "\(nodeCount) nodes cannot fit \(bytes.count) bytes")
         }
-        parents.reserveCapacity(parents.count + nodeCount)
-        locations.reserveCapacity(locations.count + nodeCount)
+        // Room for a first chunk up front; later chunks append (growth doubles): reserving each
+        // chunk's exact room would copy every earlier node once per chunk.
+        if parents.isEmpty { parents.reserveCapacity(nodeCount) }
+        if locations.isEmpty { locations.reserveCapacity(nodeCount) }
         var previous: Int32 = 0
         var node = 0
         while node < nodeCount {
