@@ -1,4 +1,5 @@
-import ObjectStorage
+@testable import ObjectStorage
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -41,6 +42,25 @@ func testBytes(_ count: Int, seed: UInt64) -> [UInt8] {
         state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return UInt8(truncatingIfNeeded: state >> 33)
     }
+}
+
+/// `.tmp` as a plain file: a put makes its object's directories, then fails to open its temporary.
+func blockTemporaries(_ root: String) throws {
+    let fd = open(root + "/.tmp", O_WRONLY | O_CREAT, 0o644)
+    try #require(fd >= 0)
+    close(fd)
+}
+
+/// What the first put of `path` into a fresh store must sync: the parent of every directory
+/// from the root down to the object's (the root's own parent too), and the object's directory.
+func directoriesSyncedByAFirstPut(root: String, _ path: String) -> [String] {
+    var synced = [root.split(separator: "/").dropLast().reduce("") { $0 + "/" + $1 }, root]
+    var directory = root
+    for part in path.split(separator: "/").dropLast() {
+        directory += "/" + part
+        synced.append(directory)
+    }
+    return synced
 }
 
 func putSync(_ store: some ObjectStore, _ path: String, _ bytes: [UInt8]) -> Result<Void, StorageError> {
@@ -116,6 +136,28 @@ func getSync(_ store: some ObjectStore, _ path: String) -> Result<[UInt8], Stora
             return
         }
         #expect(scratch.files().isEmpty)
+    }
+
+    /// A put that failed after making the object's directories (the temporary could not be
+    /// opened: `.tmp` is a plain file) synced none of their parents; the retry finds them made
+    /// and must sync them before it reports success. Later puts sync only what is new.
+    @Test func aRetryAfterAPutFailedPastItsMkdirSyncsTheDirectoriesThatPutMade() throws {
+        let scratch = ScratchDirectory()
+        defer { scratch.remove() }
+        let synced = Mutex<[String]>([])
+        let store = FilesystemObjectStore(root: scratch.path, prefix: "", directorySynced: { d in synced.withLock { $0.append(d) } })
+        try blockTemporaries(scratch.path)
+        guard case .failure(.filesystem(operation: "open", _, ENOTDIR)) = putSync(store, Self.segmentPath, [1]) else {
+            Issue.record("expected the temporary's open to fail")
+            return
+        }
+        unlink(scratch.path + "/.tmp")
+        try putSync(store, Self.segmentPath, [1]).get()
+        #expect(Set(synced.withLock { $0 }) == Set(directoriesSyncedByAFirstPut(root: scratch.path, Self.segmentPath)))
+
+        synced.withLock { $0.removeAll() }
+        try putSync(store, "segments/1/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ2/block.bin", [2]).get()
+        #expect(synced.withLock { $0 }.sorted() == ["anonymous", "anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ2"].map { scratch.path + "/segments/1/" + $0 })
     }
 
     @Test(arguments: ["", "/abs", "a//b", "a/../b", "./a", "a/", "a/.", "seg\0ments"])

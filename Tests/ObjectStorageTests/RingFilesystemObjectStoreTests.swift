@@ -1,4 +1,4 @@
-import ObjectStorage
+@testable import ObjectStorage
 import Runtime
 import Synchronization
 import Testing
@@ -17,7 +17,8 @@ func waitUntil(timeoutMs: Int = 10_000, _ condition: () -> Bool) -> Bool {
 /// The io_uring-driven filesystem store on a real event loop.
 @Suite(.serialized) struct RingFilesystemObjectStoreTests {
     /// Runs `puts` on the loop's ring through one store; returns each put's outcome.
-    private func runPuts(root: String, prefix: String = "", _ puts: [(String, [UInt8])]) throws -> [Result<Void, StorageError>] {
+    private func runPuts(root: String, prefix: String = "", _ puts: [(String, [UInt8])],
+                         directorySynced: @escaping @Sendable (String) -> Void = { _ in }) throws -> [Result<Void, StorageError>] {
         var configuration = EventLoopConfiguration()
         configuration.pinThreads = false
         let group = try EventLoopGroup(loopCount: 1, configuration: configuration)
@@ -31,7 +32,7 @@ func waitUntil(timeoutMs: Int = 10_000, _ condition: () -> Bool) -> Bool {
         #expect(loop.post {
             guard let ring = loop.ring else { return ringAvailable.withLock { $0 = false } }
             ringAvailable.withLock { $0 = true }
-            let store = RingFilesystemObjectStore(ring: ring, root: root, prefix: prefix)
+            let store = RingFilesystemObjectStore(ring: ring, root: root, prefix: prefix, directorySynced: directorySynced)
             for (i, job) in jobs.enumerated() {
                 store.put(job.0, job.1) { result in
                     _ = store  // the store lives until its last completion
@@ -75,6 +76,25 @@ func waitUntil(timeoutMs: Int = 10_000, _ condition: () -> Bool) -> Bool {
             return
         }
         #expect(scratch.files().isEmpty)
+    }
+
+    /// As with the blocking store: a put that failed past its `mkdir` leaves directories whose
+    /// entries nobody synced, and the put that succeeds after it syncs them.
+    @Test func aRetryAfterAPutFailedPastItsMkdirSyncsTheDirectoriesThatPutMade() throws {
+        let scratch = ScratchDirectory()
+        defer { scratch.remove() }
+        let path = "segments/1/anonymous/01J2VJR31PT3X4NDJC4Q2BHWQ1/block.bin"
+        try blockTemporaries(scratch.path)
+        let failed = try runPuts(root: scratch.path, [(path, [1])])
+        guard case .failure(.filesystem(operation: "open", _, ENOTDIR))? = failed.first else {
+            Issue.record("expected the temporary's open to fail, got \(failed)")
+            return
+        }
+        unlink(scratch.path + "/.tmp")
+        let synced = Mutex<[String]>([])
+        let retried = try runPuts(root: scratch.path, [(path, [1])]) { d in synced.withLock { $0.append(d) } }
+        #expect((try? retried.first?.get()) != nil, "\(retried)")
+        #expect(Set(synced.withLock { $0 }) == Set(directoriesSyncedByAFirstPut(root: scratch.path, path)))
     }
 
     /// The file's chain fails at its first step while the syncs of the new directories'

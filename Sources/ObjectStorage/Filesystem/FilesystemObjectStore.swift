@@ -4,17 +4,23 @@ import Glibc
 
 /// `-storage.backend=filesystem` with plain blocking POSIX calls (start-up, tools, tests, and
 /// loops without io_uring). A put writes a temporary file in `<root>/.tmp/`, fsyncs it, renames
-/// it into place and fsyncs the directory (and the parents of directories it created): the
-/// object is complete and durable before success is reported, and its final name never shows
-/// a partial object. On failure the temporary file is removed.
+/// it into place and fsyncs the directory, and the parent of each directory on its path not yet
+/// known durable (`FilesystemLayout.prepareDirectories`): the object is complete and durable
+/// before success is reported, and its final name never shows a partial object. On failure the
+/// temporary file is removed.
 public final class FilesystemObjectStore: ListableObjectStore {
     let layout: FilesystemLayout
 
     /// - Parameters:
     ///   - root: `-storage.filesystem.dir` (default `./data`); created if missing.
     ///   - prefix: `-storage.prefix`.
-    public init(root: String, prefix: String = "") {
-        layout = FilesystemLayout(root: root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root, prefix: prefix)
+    public convenience init(root: String, prefix: String = "") {
+        self.init(root: root, prefix: prefix, directorySynced: { _ in })
+    }
+
+    init(root: String, prefix: String, directorySynced: @escaping @Sendable (String) -> Void) {
+        layout = FilesystemLayout(root: root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root, prefix: prefix,
+                                  directorySynced: directorySynced)
     }
 
     public func put(_ path: String, _ bytes: [UInt8], completion: @escaping (Result<Void, StorageError>) -> Void) {
@@ -30,7 +36,7 @@ public final class FilesystemObjectStore: ListableObjectStore {
 
     public func checkHealth(completion: @escaping (Result<Void, StorageError>) -> Void) {
         completion(Result { () throws(StorageError) in
-            _ = try layout.makeDirectories(layout.root)
+            try layout.makeDirectories(layout.root)
             guard access(layout.root, W_OK) == 0 else { throw .filesystem(operation: "access", path: layout.root, errno: errno) }
         })
     }
@@ -75,8 +81,8 @@ public final class FilesystemObjectStore: ListableObjectStore {
 
     private func putDurably(_ path: String, _ bytes: [UInt8]) throws(StorageError) {
         let target = try layout.target(for: path)
-        _ = try layout.makeDirectories(layout.temporaryDirectory)
-        let changedParents = try layout.makeDirectories(target.directory)
+        try layout.makeDirectories(layout.temporaryDirectory)
+        let syncs = try layout.prepareDirectories(for: target)
         let fd = open(target.temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .filesystem(operation: "open", path: target.temporary, errno: errno) }
         do throws(StorageError) {
@@ -95,10 +101,9 @@ public final class FilesystemObjectStore: ListableObjectStore {
             unlink(target.temporary)
             throw .filesystem(operation: "rename", path: target.final, errno: code)
         }
-        try FilesystemLayout.fsyncDirectory(target.directory)
-        for parent in changedParents.reversed() where parent != target.directory {
-            try FilesystemLayout.fsyncDirectory(parent)
-        }
+        try layout.fsyncDirectory(target.directory)
+        for parent in syncs.parents { try layout.fsyncDirectory(parent) }
+        layout.durable.insert(syncs.durableAfter)
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(StorageError) {

@@ -5,13 +5,13 @@ import Glibc
 
 /// `-storage.backend=filesystem` driven by a loop's io_uring `Ring`: the same durable sequence as
 /// `FilesystemObjectStore` (open temp → write → fsync → close → rename → open dir → fsync dir →
-/// close dir, and the parents of new directories), each step one ring operation whose completion
-/// starts the next. The parents of new directories are synced by chains of their own (open →
-/// fsync → close) that start with the put and run beside the file's chain: their entries exist
-/// once `mkdir` returned, so nothing orders them after the file, and a put waits for about two
-/// fsyncs (the file's, then its directory's) instead of one per directory in a row. The put
-/// completes when every chain has: the object is complete and durable under its final name
-/// before the completion runs; on failure the temporary file is removed.
+/// close dir, and the parents of the directories on its path not yet known durable), each step
+/// one ring operation whose completion starts the next. Those parents are synced by chains of
+/// their own (open → fsync → close) that start with the put and run beside the file's chain:
+/// their entries exist once `mkdir` returned, so nothing orders them after the file, and a put
+/// waits for about two fsyncs (the file's, then its directory's) instead of one per directory
+/// in a row. The put completes when every chain has: the object is complete and durable under
+/// its final name before the completion runs; on failure the temporary file is removed.
 ///
 /// Confined to the ring's loop: call `put` on that loop's thread; completions run there too.
 /// The ring holds the store as its completion handler, so the store (and every buffer the kernel
@@ -28,9 +28,13 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
     private var nextTag: UInt64 = 1
     public var inFlight: Int { chains.count }
 
-    public init(ring: Ring, root: String, prefix: String = "") {
+    public convenience init(ring: Ring, root: String, prefix: String = "") {
+        self.init(ring: ring, root: root, prefix: prefix, directorySynced: { _ in })
+    }
+
+    init(ring: Ring, root: String, prefix: String, directorySynced: @escaping @Sendable (String) -> Void) {
         self.ring = ring
-        fallback = FilesystemObjectStore(root: root, prefix: prefix)
+        fallback = FilesystemObjectStore(root: root, prefix: prefix, directorySynced: directorySynced)
         layout = fallback.layout
         client = ring.register(self)
     }
@@ -39,9 +43,8 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
         let put: DurablePut
         do throws(StorageError) {
             let target = try layout.target(for: path)
-            _ = try layout.makeDirectories(layout.temporaryDirectory)
-            let changedParents = try layout.makeDirectories(target.directory).filter { $0 != target.directory }
-            put = DurablePut(target: target, parents: changedParents, bytes: bytes, completion: completion)
+            try layout.makeDirectories(layout.temporaryDirectory)
+            put = DurablePut(target: target, syncs: try layout.prepareDirectories(for: target), bytes: bytes, completion: completion)
         } catch {
             return completion(.failure(error))
         }
@@ -83,6 +86,7 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
             chain.step = .fsyncDirectory
             submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in try ring.fsync(fd: chain.fd, client: client, tag: tag) }
         case .fsyncDirectory:
+            layout.directorySynced(String(cString: chain.directory!))
             chain.step = .closeDirectory
             submit(tag, chain) { (ring: Ring, client: RingClient) throws(Errno) in try ring.close(fd: chain.fd, client: client, tag: tag) }
         case .closeDirectory:
@@ -187,14 +191,17 @@ public final class RingFilesystemObjectStore: ObjectStore, RingCompletionHandler
         let put = chain.put
         put.chainsRunning -= 1
         guard put.chainsRunning == 0 else { return }
-        guard let error = put.error else { return put.completion(.success(())) }
+        guard let error = put.error else {
+            layout.durable.insert(put.durableAfter)
+            return put.completion(.success(()))
+        }
         if !put.renamed { unlink(put.temporaryPath) }
         put.completion(.failure(error))
     }
 }
 
 /// One chain of ring operations of a put: the file's (from the temporary's open to the sync of
-/// its directory) or the sync of one new directory's parent.
+/// its directory) or the sync of one parent on its path.
 private final class PutChain {
     enum Step: CustomStringConvertible {
         case openTemporary, write, syncCloseRename, openDirectory, fsyncDirectory, closeDirectory
@@ -236,15 +243,16 @@ private final class DurablePut {
     let temporaryPath: UnsafeMutablePointer<CChar>
     let finalPath: UnsafeMutablePointer<CChar>
     let targetDirectory: UnsafeMutablePointer<CChar>
-    /// The parents of the directories this put created (each needs a sync of its own).
+    /// The parents of the directories on its path not yet known durable (a sync each).
     let parents: [UnsafeMutablePointer<CChar>]
+    let durableAfter: [String]
     let completion: (Result<Void, StorageError>) -> Void
     var written = 0
     var renamed = false
     var chainsRunning = 0
     var error: StorageError?
 
-    init(target: FilesystemLayout.Target, parents: [String], bytes source: [UInt8],
+    init(target: FilesystemLayout.Target, syncs: FilesystemLayout.DirectorySyncs, bytes source: [UInt8],
          completion: @escaping (Result<Void, StorageError>) -> Void) {
         self.target = target
         // A stable copy: the kernel reads it after `put` has returned.
@@ -255,7 +263,8 @@ private final class DurablePut {
         temporaryPath = strdup(target.temporary)
         finalPath = strdup(target.final)
         targetDirectory = strdup(target.directory)
-        self.parents = parents.map { strdup($0) }
+        parents = syncs.parents.map { strdup($0) }
+        durableAfter = syncs.durableAfter
         self.completion = completion
     }
 
