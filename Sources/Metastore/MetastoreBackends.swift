@@ -1,8 +1,8 @@
 import Runtime
 
-/// One address a client may call: an address of a `-metastore.address` name (or of a hinted
-/// leader), with its connection once dialled. A class, so a call in flight keeps naming it while
-/// the list is rebuilt around it.
+/// One address a client may call: an address of a `-metastore.address` name, with its
+/// connection once dialled. A class, so a call in flight keeps naming it while the list is
+/// rebuilt around it.
 final class MetastoreBackend {
     /// Index of its name in `MetastoreBackends.names`.
     let name: Int
@@ -30,25 +30,19 @@ final class MetastoreBackends {
     }
 
     private let loop: EventLoop
-    private let resolver: EndpointResolver
     private let connectTimeoutMs: UInt64
-    private var names: [Name]
+    private let names: [Name]
     private var all: [MetastoreBackend] = []
     /// Index in `all` of the backend calls go to first: the last hinted or successful one.
     private var leader = 0
-    /// Hinted leaders not in the configured list are added, up to this many beyond it.
-    private let configuredNames: Int
-    private let addedNamesMax = 8
 
     init(endpoints: [MetastoreEndpoint], resolver: @escaping EndpointResolver, connectTimeoutMs: UInt64, loop: EventLoop) {
         self.loop = loop
-        self.resolver = resolver
         self.connectTimeoutMs = connectTimeoutMs
         names = endpoints.map {
             Name(node: $0.node, addresses: EndpointAddressList(host: $0.node.host, port: Int($0.node.port),
                                                                addresses: $0.addresses, resolver: resolver))
         }
-        configuredNames = names.count
         rebuild()
     }
 
@@ -106,26 +100,20 @@ final class MetastoreBackends {
         if event != .connected, backend.connection === connection { backend.connection = nil }
     }
 
-    /// The backend a leader hint names: by dial address (configured `host:port` or resolved
-    /// `ip:port`), else by raft ID (port stripped; the first address of that name). An unknown
-    /// leader with an IP-literal `host:port` is added as a name of its own (names are not
-    /// resolved on the loop, so a hinted name that is not configured is not followed).
+    /// The configured backend a leader hint names, or nil. The hint's address is the leader's
+    /// raft transport address (`-metastore.raft.advertise-address`, port 9099 by default), not
+    /// its gRPC one, so it is never dialled: it counts only when it equals a configured
+    /// `host:port` or a resolved `ip:port`. Else the raft ID (port stripped, as upstream's
+    /// client keys its nodes) must be the ID of exactly one configured name (the first address
+    /// of that name is taken); nodes listed without IDs all share their host's.
     func backend(for hint: RaftNodeHint) -> MetastoreBackend? {
         if let known = all.first(where: { $0.node.address == hint.address || $0.address.description == hint.address }) {
             return known
         }
         let id = MetastoreAddresses.stripPort(hint.id)
-        if !id.isEmpty, let known = all.first(where: { $0.node.id == id }) { return known }
-        guard let parsed = try? MetastoreAddresses.parse(hint.address), parsed.count == 1,
-              let address = EndpointAddress.literal(parsed[0].host, port: Int(parsed[0].port)),
-              names.count < configuredNames + addedNamesMax else { return nil }
-        var node = parsed[0]
-        if !id.isEmpty { node.id = id }
-        names.append(Name(node: node, addresses: EndpointAddressList(host: node.host, port: Int(node.port), addresses: [address],
-                                                                     resolver: resolver)))
-        let added = MetastoreBackend(name: names.count - 1, node: node, address: address)
-        all.append(added)
-        return added
+        let named = names.indices.filter { names[$0].node.id == id }
+        guard !id.isEmpty, named.count == 1 else { return nil }
+        return all.first { $0.name == named[0] }
     }
 
     /// One backend per address of every name; backends (and connections) of addresses that

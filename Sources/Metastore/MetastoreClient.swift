@@ -124,8 +124,10 @@ public final class MetastoreClient {
     private func failed(_ call: Call, at backend: MetastoreBackend?, _ status: GRPCStatus, _ trailers: [HeaderField]) {
         call.lastStatus = status
         if status.code == .invalidArgument { return finish(call, .failure(status)) }
+        // A hint that names no configured node, or the node that just failed, is not followed:
+        // the next node is tried, as upstream's client does when its leader ID is unknown.
         if let hint = trailers.first(named: StatusDetails.headerName).flatMap(StatusDetails.raftLeader(headerValue:)),
-           let hinted = backends.backend(for: hint) {
+           let hinted = backends.backend(for: hint), hinted !== backend {
             backends.prefer(hinted)
         } else if let backend {
             backends.moveOn(from: backend)

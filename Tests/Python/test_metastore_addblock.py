@@ -207,10 +207,12 @@ def test_every_segment_registered_once_with_trailer_plus_size(protos, doubles, w
 
 def test_follower_hint_redirects_to_the_leader(protos, doubles, writer):
     leader = doubles("ok")
-    follower = doubles("follower", leader=("leader-0:9099", leader.address))
+    # As a metastore names its leader: raft server ID and raft address (not the gRPC one).
+    follower = doubles("follower", leader=("leader-0:9099", "10.0.0.2:9099"))
     bystander = doubles("unknown")
-    # The leader is known only through the hint; the bystander would be next in line.
-    proc = writer(f"-metastore.address={follower.address}/follower-0,{bystander.address}/bystander-0")
+    # The hint's ID names the leader; the bystander would be next in line.
+    proc = writer(f"-metastore.address={follower.address}/follower-0,{bystander.address}/bystander-0,"
+                  f"{leader.address}/leader-0")
     results = push_all(protos, proc, [1, 2, 3, 4])
     assert all(code == grpc.StatusCode.OK for code, _ in results), results
     redirected = len(follower.calls)
@@ -222,6 +224,17 @@ def test_follower_hint_redirects_to_the_leader(protos, doubles, writer):
     found = blocks(proc.data_dir)
     assert sorted(m.id for _, m in leader.blocks()) == sorted(b.parts[-2] for b in found), "each segment exactly once"
     assert not bystander.calls
+    assert not dlq_objects(proc.data_dir)
+
+
+def test_hint_that_names_no_configured_node_moves_on_to_the_next(protos, doubles, writer):
+    # Nodes listed without IDs; the hint's address is a raft port no node serves gRPC on.
+    follower = doubles("follower", leader=("127.0.0.1:9099", "127.0.0.1:9099"))
+    leader = doubles("ok")
+    proc = writer(f"-metastore.address={follower.address},{leader.address},127.0.0.1:{free_port()}")
+    results = push_all(protos, proc, [1, 2, 3])
+    assert all(code == grpc.StatusCode.OK for code, _ in results), results
+    assert sorted(m.id for _, m in leader.blocks()) == sorted(b.parts[-2] for b in blocks(proc.data_dir))
     assert not dlq_objects(proc.data_dir)
 
 
