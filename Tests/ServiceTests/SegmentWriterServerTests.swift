@@ -193,6 +193,22 @@ import Glibc
         #expect(fixture.server.shutdown())
     }
 
+    /// As upstream's `retry.Hedged` (FailFast false): a primary whose attempts all fail fast
+    /// (three, within a few hundred ms) does not end the upload; the hedge still starts at
+    /// `upload-hedge-after` and retries until the upload timeout.
+    @Test func hedgeStartsAfterThePrimaryFailedFastAndItsSuccessAnswers() throws {
+        let fixture = try Fixture(loops: 1, makeStore: { loop, root in
+            ScriptedStore(loop: loop, root: root) { attempt in attempt <= 3 ? .fail : .pass }
+        })
+        let client = try Client(port: fixture.server.grpcPort)
+        #expect(try client.unary(Self.push, [Self.example1_7]).values.map(\.code) == [.ok])
+        #expect(try listDirectory(fixture.directory + "/segments/10/anonymous").count == 1)
+        let metrics = String(decoding: fixture.server.metrics.exposition(), as: UTF8.self)
+        #expect(metrics.contains(#"pyroscope_segment_writer_hedged_upload_duration_seconds_count{status="success"} 1"#))
+        #expect(metrics.contains(#"pyroscope_segment_writer_upload_duration_seconds_count{status="success"} 1"#))
+        #expect(fixture.server.shutdown())
+    }
+
     /// The size bound flushes inside the ingest; with a store that completes synchronously (the
     /// blocking fallback) the answer arrives before `ingest` returns and must still be sent.
     @Test func sizeBoundFlushWithSynchronousStoreAnswers() throws {
@@ -257,13 +273,31 @@ import Glibc
         #expect(fixture.server.shutdown())
     }
 
-    @Test func hedgeTokenBucketGrantsBurstThenRate() {
+    /// `Limiter.Wait`: the burst at once, then a token every 1/rate, waited for unless the wait
+    /// would pass the caller's limit (then nothing is reserved); a zero rate grants the burst only.
+    @Test func hedgeTokenBucketGrantsBurstThenWaitsForTheRate() {
         let bucket = TokenBucket(ratePerSecond: 2, burst: 3, nowNs: 0)
-        #expect((0 ..< 4).map { _ in bucket.allow(nowNs: 0) } == [true, true, true, false])
-        #expect(bucket.allow(nowNs: 500_000_000))
-        #expect(!bucket.allow(nowNs: 600_000_000))
+        #expect((0 ..< 3).map { _ in bucket.reserve(nowNs: 0, waitNsMax: 0) } == [0, 0, 0])
+        #expect(bucket.reserve(nowNs: 0, waitNsMax: 499_999_999) == nil)
+        #expect(bucket.reserve(nowNs: 0, waitNsMax: 2_000_000_000) == 500_000_000)
+        #expect(bucket.reserve(nowNs: 0, waitNsMax: 2_000_000_000) == 1_000_000_000)
+        #expect(bucket.reserve(nowNs: 1_500_000_000, waitNsMax: 0) == 0)
         let zeroRate = TokenBucket(ratePerSecond: 0, burst: 1, nowNs: 0)
-        #expect(zeroRate.allow(nowNs: 0) && !zeroRate.allow(nowNs: 10_000_000_000))
+        #expect(zeroRate.reserve(nowNs: 0, waitNsMax: 0) == 0)
+        #expect(zeroRate.reserve(nowNs: 10_000_000_000, waitNsMax: .max) == nil)
+    }
+
+    /// dskit's backoff: a delay drawn in [min, 2·min), the range doubling after each draw, both
+    /// ends capped at max (50 ms and 500 ms: upstream's upload retry periods).
+    @Test func uploadBackoffDrawsJitteredDelaysInDoublingRanges() {
+        var random = SplitMix64(seed: 7)
+        var backoff = UploadBackoff(minNs: 50_000_000, maxNs: 500_000_000)
+        let ranges: [Range<UInt64>] = [50 ..< 100, 100 ..< 200, 200 ..< 400, 400 ..< 500, 400 ..< 500].map { $0.lowerBound * 1_000_000 ..< $0.upperBound * 1_000_000 }
+        let delays = ranges.map { _ in backoff.nextDelayNs(using: &random) }
+        for (delay, range) in zip(delays, ranges) { #expect(range.contains(delay), "\(delay) not in \(range)") }
+        #expect(Set(delays).count == delays.count, "jittered: \(delays)")
+        var fixed = UploadBackoff(minNs: 80_000_000, maxNs: 80_000_000)
+        #expect(fixed.nextDelayNs(using: &random) == 80_000_000)
     }
 
     @Test func acknowledgementsAreBatchedPerLoop() {

@@ -19,8 +19,8 @@ struct SegmentUpload {
 /// (ingest-and-ops.md §1.4, segment-object.md §10.3–§10.5):
 /// 1. `segments/{shard}/anonymous/{ULID}/block.bin` through the loop's store (io_uring
 ///    filesystem sequence, or S3 on the loop's connections), retried with backoff inside
-///    `-segment-writer.upload-timeout`, with one hedged second upload when the first is still
-///    running after `-segment-writer.upload-hedge-after` (first success wins);
+///    `-segment-writer.upload-timeout`, with one hedged second upload started
+///    `-segment-writer.upload-hedge-after` in unless the first succeeded (first success wins);
 /// 2. when `-metastore.address` is set, AddBlock on the loop's `MetastoreClient` (leader
 ///    discovery and retries inside `-segment-writer.metadata-update-timeout`);
 /// 3. when AddBlock failed and `-segment-writer.metadata-dlq-enabled`, or when no metastore is
@@ -74,7 +74,8 @@ final class SegmentUploader {
             done(error)
         }
         let dlq = { [self] in
-            put(ObjectPath.metadataDLQ(job.meta), job.meta.dlqObject(), timeoutNs: config.metadataUpdateTimeoutNs) { error in
+            let deadlineNs = EventLoop.monotonicNowNs &+ UInt64(config.metadataUpdateTimeoutNs)
+            put(ObjectPath.metadataDLQ(job.meta), job.meta.dlqObject(), deadlineNs: deadlineNs, attemptsMax: primaryAttemptsMax) { error in
                 server.metrics.storeMetadataDLQ(success: error == nil).increment()
                 if let error { server.log.error("metastore fallback failed", ["block": id, "err": "\(error)"]) }
                 settle(error.map { "\($0)" })
@@ -89,51 +90,79 @@ final class SegmentUploader {
         }
     }
 
-    /// The block upload and its hedge (ingest-and-ops.md §1.4): `done` runs once, with nil
-    /// at the first success, or with the error once every started attempt failed, or at the
-    /// upload timeout. Once `done` ran, attempts still running are cancelled (the store closes
-    /// their connections; a late success cannot land an object answered UNKNOWN, and a losing
-    /// hedge stops sending).
+    /// The block upload and its hedge (ingest-and-ops.md §1.4), as upstream's `retry.Hedged`
+    /// (FailFast false) runs them: the primary's attempts; after `-segment-writer.upload-hedge-after`,
+    /// whatever became of the primary meanwhile, the hedge (once the hedge rate limit grants it),
+    /// whose attempts go on until the upload timeout. `done` runs once: with nil at the first
+    /// success, with the last error once both failed (or the hedge could not start after the
+    /// primary failed), or at the upload timeout. Once `done` ran, attempts still running are
+    /// cancelled (the store closes their connections; a late success cannot land an object
+    /// answered UNKNOWN, and a losing hedge stops sending).
     private func putBlock(_ job: SegmentUpload, _ race: UploadRace, done: @escaping (StorageError?) -> Void) {
         let server = context.server
         let config = server.config.segmentWriter
         let path = ObjectPath.dataObject(job.meta)
         let startNs = EventLoop.monotonicNowNs
         let deadlineNs = startNs &+ UInt64(config.uploadTimeoutNs)
-        func settle(_ error: StorageError?, hedged: Bool) {
+        func end(_ error: StorageError?) {
+            settleRace(race, path)
+            server.metrics.uploadDuration(success: error == nil).record(seconds(since: startNs))
+            done(error)
+        }
+        func attemptEnded(_ error: StorageError?, hedged: Bool) {
             if hedged { race.hedgeRunning = false } else { race.primaryRunning = false }
-            let histogram = hedged ? server.metrics.hedgedUploadDuration(success: error == nil)
-                                   : server.metrics.uploadDuration(success: error == nil)
-            histogram.record(seconds(since: startNs))
             releaseWhenEnded(job, race)
             guard !race.settled else { return }
             if let error {
                 race.lastError = error
-                guard !race.primaryRunning && !race.hedgeRunning else { return }  // the other may still win
+                guard !race.primaryRunning, !race.hedgeRunning, !race.hedgeExpected else { return }  // the other may still win
             }
-            settleRace(race, path)
-            done(error)
+            end(error)
         }
-        put(path, job.object, timeoutNs: config.uploadTimeoutNs, race: race) { settle($0, hedged: false) }
+        func startHedge() {
+            race.hedgeExpected = false
+            race.hedgeRunning = true
+            let hedgeStartNs = EventLoop.monotonicNowNs
+            put(path, job.object, deadlineNs: deadlineNs, attemptsMax: nil, race: race) { error in
+                server.metrics.hedgedUploadDuration(success: error == nil).record(seconds(since: hedgeStartNs))
+                attemptEnded(error, hedged: true)
+            }
+        }
+        put(path, job.object, deadlineNs: deadlineNs, attemptsMax: primaryAttemptsMax, race: race) { attemptEnded($0, hedged: false) }
         // A request still in flight at the upload timeout (a store that takes the PUT and never
         // answers; S3's I/O timeout is longer) no longer holds the answer (§1.4: the timeout
         // bounds the whole upload): it is cancelled, and the answer is UNKNOWN.
         let timeoutMs = UInt64(max(1, config.uploadTimeoutNs / 1_000_000))
-        race.deadlineTimer = context.loop.scheduleTimer(afterMs: timeoutMs) { [self] _ in
+        race.deadlineTimer = context.loop.scheduleTimer(afterMs: timeoutMs) { _ in
             race.deadlineTimer = nil
             guard !race.settled else { return }
-            settleRace(race, path)
-            done(race.lastError ?? .transport("no answer within the upload timeout (\(timeoutMs) ms)"))
+            end(race.lastError ?? .transport("no answer within the upload timeout (\(timeoutMs) ms)"))
         }
         guard config.uploadHedgeAfterNs > 0, config.uploadHedgeAfterNs < config.uploadTimeoutNs else { return }
+        race.hedgeExpected = true
         race.hedgeTimer = context.loop.scheduleTimer(afterMs: UInt64(max(1, config.uploadHedgeAfterNs / 1_000_000))) { [self] _ in
             race.hedgeTimer = nil
-            guard !race.settled, race.primaryRunning, server.hedgeLimiter.allow(nowNs: EventLoop.monotonicNowNs) else { return }
-            race.hedgeRunning = true
-            let remainingNs = Int64(deadlineNs &- min(deadlineNs, EventLoop.monotonicNowNs))
-            // Upstream's hedge retries until the timeout (MaxRetries=0 in dskit, §1.4).
-            put(path, job.object, timeoutNs: remainingNs, attemptsMax: Int.max, race: race) { settle($0, hedged: true) }
+            guard !race.settled else { return }
+            // `Limiter.Wait`: the hedge waits for its token, unless it would come after the deadline.
+            let nowNs = EventLoop.monotonicNowNs
+            guard let waitNs = server.hedgeLimiter.reserve(nowNs: nowNs, waitNsMax: deadlineNs &- min(deadlineNs, nowNs)) else {
+                race.hedgeExpected = false
+                guard race.primaryRunning else { return end(race.lastError) }
+                return
+            }
+            guard waitNs > 0 else { return startHedge() }
+            race.hedgeTimer = context.loop.scheduleTimer(afterMs: max(1, (waitNs + 999_999) / 1_000_000)) { _ in
+                race.hedgeTimer = nil
+                if !race.settled { startHedge() }
+            }
         }
+    }
+
+    /// `-segment-writer.upload-max-retries` attempts of a primary upload; 0 is no limit (dskit's
+    /// `MaxRetries`), the upload timeout still ends them.
+    private var primaryAttemptsMax: Int? {
+        let retries = context.server.config.segmentWriter.uploadMaxRetries
+        return retries > 0 ? retries : nil
     }
 
     /// The race has its outcome: stop its timers, and cancel the attempts still running (no
@@ -144,6 +173,7 @@ final class SegmentUploader {
         if let timer = race.deadlineTimer { context.loop.cancelTimer(timer) }
         race.hedgeTimer = nil
         race.deadlineTimer = nil
+        race.hedgeExpected = false
         race.cancelled = true
         if race.primaryRunning || race.hedgeRunning { store.cancelPuts(path) }
     }
@@ -173,27 +203,30 @@ final class SegmentUploader {
         server.uploadsInFlight.subtract(1, ordering: .sequentiallyConsistent)
     }
 
-    /// Up to `-segment-writer.upload-max-retries` attempts, doubling the backoff between the
-    /// min and max retry periods, all inside `timeoutNs` (dskit backoff semantics, §5.1); no
-    /// further attempt once `race` was cancelled.
-    private func put(_ path: String, _ bytes: [UInt8], timeoutNs: Int64, attemptsMax: Int? = nil, race: UploadRace? = nil,
-                     attempt: Int = 1, deadlineNs: UInt64? = nil, backoffNs: UInt64? = nil,
+    /// Puts `bytes` until one attempt succeeds, `attemptsMax` ran (nil: no limit), the next
+    /// delay would end past `deadlineNs`, or `race` was cancelled; between attempts the
+    /// jittered delays of dskit's backoff between the min and max retry periods (§5.1).
+    private func put(_ path: String, _ bytes: [UInt8], deadlineNs: UInt64, attemptsMax: Int?, race: UploadRace? = nil,
                      done: @escaping (StorageError?) -> Void) {
         let config = context.server.config.segmentWriter
-        let deadline = deadlineNs ?? EventLoop.monotonicNowNs &+ UInt64(timeoutNs)
-        let backoff = backoffNs ?? UInt64(config.uploadRetryMinPeriodNs)
-        store.put(path, bytes) { [self] result in
-            guard case .failure(let error) = result else { return done(nil) }
-            guard race?.cancelled != true, attempt < (attemptsMax ?? max(1, config.uploadMaxRetries)),
-                  EventLoop.monotonicNowNs &+ backoff < deadline else {
-                return done(error)
-            }
-            context.loop.scheduleTimer(afterMs: max(1, backoff / 1_000_000)) { [self] _ in
-                guard race?.cancelled != true else { return done(.cancelled) }
-                put(path, bytes, timeoutNs: timeoutNs, attemptsMax: attemptsMax, race: race, attempt: attempt + 1, deadlineNs: deadline,
-                    backoffNs: min(backoff * 2, UInt64(config.uploadRetryMaxPeriodNs)), done: done)
+        var backoff = UploadBackoff(minNs: UInt64(config.uploadRetryMinPeriodNs), maxNs: UInt64(config.uploadRetryMaxPeriodNs))
+        var random = SystemRandomNumberGenerator()
+        var attempts = 0
+        func attempt() {
+            attempts += 1
+            store.put(path, bytes) { [self] result in
+                guard case .failure(let error) = result else { return done(nil) }
+                let delayNs = backoff.nextDelayNs(using: &random)
+                guard race?.cancelled != true, attempts < attemptsMax ?? .max, EventLoop.monotonicNowNs &+ delayNs < deadlineNs else {
+                    return done(error)
+                }
+                context.loop.scheduleTimer(afterMs: max(1, delayNs / 1_000_000)) { _ in
+                    guard race?.cancelled != true else { return done(.cancelled) }
+                    attempt()
+                }
             }
         }
+        attempt()
     }
 }
 
@@ -201,6 +234,8 @@ final class SegmentUploader {
 private final class UploadRace {
     var primaryRunning = true
     var hedgeRunning = false
+    /// The hedge's trigger, or its wait for a token, is still to come.
+    var hedgeExpected = false
     var settled = false
     /// No attempt starts any more; running ones were asked to cancel.
     var cancelled = false

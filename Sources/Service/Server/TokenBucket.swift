@@ -7,27 +7,35 @@ final class TokenBucket: Sendable {
     private struct State {
         var tokens: Double
         var lastNs: UInt64
+        /// A zero rate's grants left: `x/time/rate` spends the burst itself then.
+        var burst: Double
     }
 
     let ratePerSecond: Double
-    let burst: Double
     private let state: Mutex<State>
 
     init(ratePerSecond: Double, burst: Int, nowNs: UInt64) {
         self.ratePerSecond = max(0, ratePerSecond)
-        self.burst = Double(max(0, burst))
-        state = Mutex(State(tokens: Double(max(0, burst)), lastNs: nowNs))
+        state = Mutex(State(tokens: Double(max(0, burst)), lastNs: nowNs, burst: Double(max(0, burst))))
     }
 
-    /// Takes one token if there is one.
-    func allow(nowNs: UInt64) -> Bool {
+    /// Reserves one token, as `Limiter.Wait` does: the nanoseconds until it is due (0: now),
+    /// or nil, reserving nothing, when it would come later than `waitNsMax` or never.
+    func reserve(nowNs: UInt64, waitNsMax: UInt64) -> UInt64? {
         state.withLock { s in
+            guard ratePerSecond > 0 else {
+                guard s.burst >= 1 else { return nil }
+                s.burst -= 1
+                return 0
+            }
+            guard s.burst >= 1 else { return nil }
             let elapsed = Double(nowNs &- min(nowNs, s.lastNs)) / 1e9
-            s.tokens = min(burst, s.tokens + elapsed * ratePerSecond)
+            let tokens = min(s.burst, s.tokens + elapsed * ratePerSecond) - 1
+            let waitNs = tokens < 0 ? UInt64((-tokens / ratePerSecond * 1e9).rounded(.up)) : 0
+            guard waitNs <= waitNsMax else { return nil }
+            s.tokens = tokens
             s.lastNs = max(s.lastNs, nowNs)
-            guard s.tokens >= 1 else { return false }
-            s.tokens -= 1
-            return true
+            return waitNs
         }
     }
 }
