@@ -10,6 +10,8 @@ public struct MetastoreClientConfiguration: Sendable {
     public var resolver: EndpointResolver = EndpointAddress.resolve
     /// `-segment-writer.metadata-update-timeout`: the whole call, retries included.
     public var timeoutNs: UInt64 = 2_000_000_000
+    /// Upstream's client ends every call after 20 s, whatever its caller's deadline.
+    public static let timeoutNsMax: UInt64 = 20_000_000_000
     /// A connect with no answer within this is abandoned as failed and the call moves on to the
     /// next node (a vanished pod's address often drops SYNs). 1 s, the S3 stores' connect timeout
     /// (a live peer answers a SYN within milliseconds, and the kernel resends an unanswered

@@ -255,6 +255,16 @@ def test_slow_metastore_falls_back_to_dlq_byte_equal(protos, doubles, writer):
     assert meta.size == block.stat().st_size
 
 
+def test_zero_metadata_update_timeout_leaves_the_clients_own_deadline(protos, doubles, writer):
+    # Upstream's 0 sets no deadline of its own; its metastore client still ends a call after 20 s.
+    metastore = doubles("slow", delay=2.5)
+    proc = writer(f"-metastore.address={metastore.address}", "-segment-writer.metadata-update-timeout=0")
+    assert push_all(protos, proc, [5]) == [(grpc.StatusCode.OK, "")]
+    assert [m.id for _, m in metastore.blocks()] == [b.parts[-2] for b in blocks(proc.data_dir)]
+    assert not dlq_objects(proc.data_dir)
+    assert all(r is not None and 19 < r <= 20 for r in metastore.remaining), metastore.remaining
+
+
 def test_metastore_down_falls_back_to_dlq(protos, writer):
     proc = writer(f"-metastore.address=127.0.0.1:{free_port()}", "-segment-writer.metadata-update-timeout=300ms")
     assert push_all(protos, proc, [1, 2]) == [(grpc.StatusCode.OK, "")] * 2

@@ -111,6 +111,20 @@ import Yams
         #expect(!r.ignored.contains { $0.hasPrefix("distributor") })
     }
 
+    /// Every duration is a period or a timeout: a negative one fails start-up and says so; 0 is
+    /// taken (its meaning is upstream's, as each setting's help says).
+    @Test func negativeDurationsAreRefusedAndZeroIsTaken() throws {
+        #expect(throws: ConfigError.invalid("invalid value \"-1s\" for flag -segment-writer.upload-timeout: a duration must not be negative")) {
+            try load(["-segment-writer.upload-timeout=-1s"])
+        }
+        let yaml = "segment_writer:\n  metadata_update_timeout: -2ms\n"
+        #expect(throws: ConfigError.invalid("invalid value \"-2ms\" for segment_writer.metadata_update_timeout in -config.file: a duration must not be negative")) {
+            try load(["-config.file=cfg.yaml"], yaml: yaml)
+        }
+        let zero = try load(["-segment-writer.upload-timeout=0", "-segment-writer.metadata-update-timeout=0s", "-segment-writer.upload-hedge-after=0"]).config
+        #expect(zero.segmentWriter.uploadTimeoutNs == 0 && zero.segmentWriter.metadataUpdateTimeoutNs == 0 && zero.segmentWriter.uploadHedgeAfterNs == 0)
+    }
+
     @Test func unknownAndInvalidValuesNameTheSetting() throws {
         #expect(throws: ConfigError.invalid("flag provided but not defined: -segment-writer.segment-durration")) {
             try load(["-segment-writer.segment-durration=1s"])

@@ -179,9 +179,11 @@ import Glibc
     }
 
     /// ingest-and-ops.md §1.4: a block upload still running after `upload-hedge-after` gets a
-    /// hedged second upload; the first success answers the Pushes.
-    @Test func slowUploadIsHedgedAndTheFirstSuccessAnswers() throws {
-        let fixture = try Fixture(loops: 1, adjust: { $0.segmentWriter.uploadHedgeAfterNs = 100_000_000 }, makeStore: { loop, root in
+    /// hedged second upload; the first success answers the Pushes. At 0 the hedge starts at once
+    /// (upstream's trigger is `time.After(0)`).
+    @Test(arguments: [100_000_000, 0] as [Int64])
+    func slowUploadIsHedgedAndTheFirstSuccessAnswers(hedgeAfterNs: Int64) throws {
+        let fixture = try Fixture(loops: 1, adjust: { $0.segmentWriter.uploadHedgeAfterNs = hedgeAfterNs }, makeStore: { loop, root in
             ScriptedStore(loop: loop, root: root) { attempt in attempt == 1 ? .delay(ms: 3000) : .pass }
         })
         let client = try Client(port: fixture.server.grpcPort)
@@ -206,6 +208,49 @@ import Glibc
         let metrics = String(decoding: fixture.server.metrics.exposition(), as: UTF8.self)
         #expect(metrics.contains(#"pyroscope_segment_writer_hedged_upload_duration_seconds_count{status="success"} 1"#))
         #expect(metrics.contains(#"pyroscope_segment_writer_upload_duration_seconds_count{status="success"} 1"#))
+        #expect(fixture.server.shutdown())
+    }
+
+    /// `-segment-writer.upload-timeout=0` is no timeout (upstream: `if UploadTimeout > 0`), not
+    /// one of a millisecond: a put answered 100 ms later still stores the segment.
+    @Test func zeroUploadTimeoutIsNone() throws {
+        let fixture = try Fixture(loops: 1, adjust: {
+            $0.segmentWriter.uploadTimeoutNs = 0
+            $0.segmentWriter.uploadHedgeAfterNs = 60_000_000_000
+        }, makeStore: { loop, root in ScriptedStore(loop: loop, root: root) { attempt in attempt == 1 ? .delay(ms: 100) : .pass } })
+        let client = try Client(port: fixture.server.grpcPort)
+        #expect(try client.unary(Self.push, [Self.example1_7]).values.map(\.code) == [.ok])
+        #expect(fixture.server.shutdown())
+    }
+
+    /// `-segment-writer.metadata-update-timeout=0` sets no deadline of its own (upstream: `if
+    /// MetadataUpdateTimeout > 0`): a DLQ write that fails once is retried.
+    @Test func zeroMetadataUpdateTimeoutLeavesTheDLQWriteItsRetries() throws {
+        let fixture = try Fixture(loops: 1, adjust: { $0.segmentWriter.metadataUpdateTimeoutNs = 0 }, makeStore: { loop, root in
+            ScriptedStore(loop: loop, root: root) { attempt in attempt == 2 ? .fail : .pass }
+        })
+        let client = try Client(port: fixture.server.grpcPort)
+        #expect(try client.unary(Self.push, [Self.example1_7]).values.map(\.code) == [.ok])
+        let id = try #require(try listDirectory(fixture.directory + "/segments/10/anonymous").first)
+        #expect(fixture.exists("dlq/10/anonymous/\(id)/meta.pb"))
+        #expect(fixture.server.shutdown())
+    }
+
+    /// `-segment-writer.bucket-health-check-timeout` bounds the start-up check: an S3 endpoint
+    /// that takes the connection and never answers costs that long, not the 10 s I/O timeout.
+    @Test func bucketHealthCheckTimeoutBoundsTheStartUpCheck() throws {
+        let silent = try ListeningSocket.listen(host: "127.0.0.1", port: 0, reusePort: false)
+        defer { silent.close() }
+        let port = try silent.localPort
+        let start = EventLoop.monotonicNowNs
+        let fixture = try Fixture(loops: 1, adjust: {
+            $0.storage.backend = .s3
+            $0.storage.s3.endpoint = "127.0.0.1:\(port)"
+            $0.storage.s3.bucketName = "bucket"
+            $0.storage.s3.insecure = true
+            $0.segmentWriter.bucketHealthCheckTimeoutNs = 300_000_000
+        })
+        #expect(EventLoop.monotonicNowNs - start < 3_000_000_000)
         #expect(fixture.server.shutdown())
     }
 

@@ -50,7 +50,9 @@ struct Setting: Sendable {
         case .stringList(let path):
             config[keyPath: path].append(text)
         case .duration(let path):
-            guard let v = GoDuration.parseNanoseconds(text), v >= 0 else { throw invalid("a duration such as 500ms or 2s") }
+            guard let v = GoDuration.parseNanoseconds(text) else { throw invalid("a duration such as 500ms or 2s") }
+            // Every duration here is a period or a timeout; where upstream gives 0 a meaning, the setting's help says it.
+            guard v >= 0 else { throw .invalid("invalid value \"\(text)\" for \(source): a duration must not be negative") }
             config[keyPath: path] = v
         case .backend:
             guard let v = Config.Storage.Backend(rawValue: text) else {

@@ -40,7 +40,10 @@ final class SegmentUploader {
             metastore = nil
         } else {
             var configuration = MetastoreClientConfiguration(endpoints: server.metastoreEndpoints)
-            configuration.timeoutNs = UInt64(max(1_000_000, server.config.segmentWriter.metadataUpdateTimeoutNs))
+            // Upstream: 0 sets no deadline of its own; the client's still ends the call.
+            let timeoutNs = UInt64(server.config.segmentWriter.metadataUpdateTimeoutNs)
+            configuration.timeoutNs = timeoutNs > 0 ? min(max(1_000_000, timeoutNs), MetastoreClientConfiguration.timeoutNsMax)
+                                                    : MetastoreClientConfiguration.timeoutNsMax
             configuration.connectTimeoutNs = UInt64(max(1_000_000, server.config.metastore.connectTimeoutNs))
             metastore = MetastoreClient(loop: context.loop, configuration: configuration)
         }
@@ -74,7 +77,7 @@ final class SegmentUploader {
             done(error)
         }
         let dlq = { [self] in
-            let deadlineNs = EventLoop.monotonicNowNs &+ UInt64(config.metadataUpdateTimeoutNs)
+            let deadlineNs = Self.deadlineNs(afterNs: config.metadataUpdateTimeoutNs)
             put(ObjectPath.metadataDLQ(job.meta), job.meta.dlqObject(), deadlineNs: deadlineNs, attemptsMax: primaryAttemptsMax) { error in
                 server.metrics.storeMetadataDLQ(success: error == nil).increment()
                 if let error { server.log.error("metastore fallback failed", ["block": id, "err": "\(error)"]) }
@@ -103,7 +106,7 @@ final class SegmentUploader {
         let config = server.config.segmentWriter
         let path = ObjectPath.dataObject(job.meta)
         let startNs = EventLoop.monotonicNowNs
-        let deadlineNs = startNs &+ UInt64(config.uploadTimeoutNs)
+        let deadlineNs = Self.deadlineNs(afterNs: config.uploadTimeoutNs)
         func end(_ error: StorageError?) {
             settleRace(race, path)
             server.metrics.uploadDuration(success: error == nil).record(seconds(since: startNs))
@@ -132,20 +135,25 @@ final class SegmentUploader {
         // A request still in flight at the upload timeout (a store that takes the PUT and never
         // answers; S3's I/O timeout is longer) no longer holds the answer (§1.4: the timeout
         // bounds the whole upload): it is cancelled, and the answer is UNKNOWN.
-        let timeoutMs = UInt64(max(1, config.uploadTimeoutNs / 1_000_000))
-        race.deadlineTimer = context.loop.scheduleTimer(afterMs: timeoutMs) { _ in
-            race.deadlineTimer = nil
-            guard !race.settled else { return }
-            end(race.lastError ?? .transport("no answer within the upload timeout (\(timeoutMs) ms)"))
+        if deadlineNs != nil {
+            let timeoutMs = UInt64(max(1, config.uploadTimeoutNs / 1_000_000))
+            race.deadlineTimer = context.loop.scheduleTimer(afterMs: timeoutMs) { _ in
+                race.deadlineTimer = nil
+                guard !race.settled else { return }
+                end(race.lastError ?? .transport("no answer within the upload timeout (\(timeoutMs) ms)"))
+            }
         }
-        guard config.uploadHedgeAfterNs > 0, config.uploadHedgeAfterNs < config.uploadTimeoutNs else { return }
+        // Upstream's trigger fires after hedge-after (at once for 0), and a hedge due after the
+        // timeout never starts.
+        guard deadlineNs == nil || config.uploadHedgeAfterNs < config.uploadTimeoutNs else { return }
         race.hedgeExpected = true
-        race.hedgeTimer = context.loop.scheduleTimer(afterMs: UInt64(max(1, config.uploadHedgeAfterNs / 1_000_000))) { [self] _ in
+        race.hedgeTimer = context.loop.scheduleTimer(afterMs: UInt64(config.uploadHedgeAfterNs / 1_000_000)) { [self] _ in
             race.hedgeTimer = nil
             guard !race.settled else { return }
             // `Limiter.Wait`: the hedge waits for its token, unless it would come after the deadline.
             let nowNs = EventLoop.monotonicNowNs
-            guard let waitNs = server.hedgeLimiter.reserve(nowNs: nowNs, waitNsMax: deadlineNs &- min(deadlineNs, nowNs)) else {
+            let waitNsMax = deadlineNs.map { $0 &- min($0, nowNs) } ?? .max
+            guard let waitNs = server.hedgeLimiter.reserve(nowNs: nowNs, waitNsMax: waitNsMax) else {
                 race.hedgeExpected = false
                 guard race.primaryRunning else { return end(race.lastError) }
                 return
@@ -156,6 +164,12 @@ final class SegmentUploader {
                 if !race.settled { startHedge() }
             }
         }
+    }
+
+    /// `-segment-writer.upload-timeout` and `-segment-writer.metadata-update-timeout` from now;
+    /// nil for 0, which upstream takes as no timeout.
+    private static func deadlineNs(afterNs timeoutNs: Int64) -> UInt64? {
+        timeoutNs > 0 ? EventLoop.monotonicNowNs &+ UInt64(timeoutNs) : nil
     }
 
     /// `-segment-writer.upload-max-retries` attempts of a primary upload; 0 is no limit (dskit's
@@ -204,9 +218,9 @@ final class SegmentUploader {
     }
 
     /// Puts `bytes` until one attempt succeeds, `attemptsMax` ran (nil: no limit), the next
-    /// delay would end past `deadlineNs`, or `race` was cancelled; between attempts the
+    /// delay would end past `deadlineNs` (nil: none), or `race` was cancelled; between attempts the
     /// jittered delays of dskit's backoff between the min and max retry periods (§5.1).
-    private func put(_ path: String, _ bytes: [UInt8], deadlineNs: UInt64, attemptsMax: Int?, race: UploadRace? = nil,
+    private func put(_ path: String, _ bytes: [UInt8], deadlineNs: UInt64?, attemptsMax: Int?, race: UploadRace? = nil,
                      done: @escaping (StorageError?) -> Void) {
         let config = context.server.config.segmentWriter
         var backoff = UploadBackoff(minNs: UInt64(config.uploadRetryMinPeriodNs), maxNs: UInt64(config.uploadRetryMaxPeriodNs))
@@ -217,7 +231,8 @@ final class SegmentUploader {
             store.put(path, bytes) { [self] result in
                 guard case .failure(let error) = result else { return done(nil) }
                 let delayNs = backoff.nextDelayNs(using: &random)
-                guard race?.cancelled != true, attempts < attemptsMax ?? .max, EventLoop.monotonicNowNs &+ delayNs < deadlineNs else {
+                guard race?.cancelled != true, attempts < attemptsMax ?? .max,
+                      EventLoop.monotonicNowNs &+ delayNs < deadlineNs ?? .max else {
                     return done(error)
                 }
                 context.loop.scheduleTimer(afterMs: max(1, delayNs / 1_000_000)) { _ in

@@ -72,7 +72,11 @@ public final class SegmentWriterServer {
         }
         context.install(loops: loops)
         if config.segmentWriter.bucketHealthCheckEnabled {
-            try storage.makeBlockingStore().checkHealth { result in
+            // Upstream bounds the check by this timeout and only logs a failure; here it bounds each
+            // read and write of the S3 request (so 0 fails at once, as upstream's expired context does).
+            var checked = storage
+            checked.s3?.ioTimeoutMs = Int(max(1, config.segmentWriter.bucketHealthCheckTimeoutNs / 1_000_000))
+            try checked.makeBlockingStore().checkHealth { result in
                 if case .failure(let error) = result { log.warn("bucket health check failed", ["err": "\(error)"]) }
             }
         }
