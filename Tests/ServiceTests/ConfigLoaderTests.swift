@@ -125,6 +125,17 @@ import Yams
         #expect(zero.segmentWriter.uploadTimeoutNs == 0 && zero.segmentWriter.metadataUpdateTimeoutNs == 0 && zero.segmentWriter.uploadHedgeAfterNs == 0)
     }
 
+    /// Ours: the distinct shards a writer holds, 4096 unless set, between 1 and 65536.
+    @Test func maxShardsIsBounded() throws {
+        #expect(try load([]).config.segmentWriter.shardsMax == 4096)
+        #expect(try load(["-config.file=cfg.yaml"], yaml: "segment_writer:\n  max_shards: 64\n").config.segmentWriter.shardsMax == 64)
+        for value in ["0", "65537"] {
+            #expect(throws: ConfigError.invalid("-segment-writer.max-shards must be between 1 and 65536")) {
+                try load(["-segment-writer.max-shards=\(value)"])
+            }
+        }
+    }
+
     @Test func unknownAndInvalidValuesNameTheSetting() throws {
         #expect(throws: ConfigError.invalid("flag provided but not defined: -segment-writer.segment-durration")) {
             try load(["-segment-writer.segment-durration=1s"])

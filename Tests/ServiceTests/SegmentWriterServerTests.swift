@@ -25,12 +25,20 @@ import Glibc
         222c2270726f626162696c697479223a302e357d7d7d
         """)
 
-    static func withShard(_ request: [UInt8], _ shard: UInt8) -> [UInt8] {
+    static func withShard(_ request: [UInt8], _ shard: UInt32) -> [UInt8] {
         var bytes = request
         let at = bytes.firstIndex(of: 0x30)!  // field 6 varint tag, right after the 16-byte id
         precondition(bytes[at + 1] == 10)
-        bytes[at + 1] = shard
+        var varint = ByteWriter()
+        varint.appendUvarint(UInt64(shard))
+        bytes.replaceSubrange(at + 1 ... at + 1, with: varint.bytes)
         return bytes
+    }
+
+    /// A Push whose profile the accumulator refuses (INVALID_ARGUMENT), for `shard`.
+    static func invalidRequest(shard: UInt8) -> [UInt8] {
+        [0x0a, 0x09] + Array("anonymous".utf8) + [0x22, 0x0c] + [UInt8](repeating: 0xff, count: 12)
+            + [0x2a, 0x10] + [UInt8](repeating: 7, count: 16) + [0x30, shard]
     }
 
     final class Fixture {
@@ -80,6 +88,29 @@ import Glibc
         func send(_ out: inout ByteWriter) throws {
             try out.bytes.withUnsafeBytes { try socket.writeAll($0) }
             out.bytes.removeAll()
+        }
+
+        /// The statuses of calls that finished until nothing came for `quietMs`.
+        func finishedCalls(quietMs: Int) throws -> [GRPCStatus] {
+            var timeout = timeval(tv_sec: 0, tv_usec: Int(quietMs) * 1000)
+            setsockopt(socket.fileDescriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            defer {
+                var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                setsockopt(socket.fileDescriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            }
+            var statuses: [GRPCStatus] = []
+            var out = ByteWriter()
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while let n = try buffer.withUnsafeMutableBytes({ try socket.read(into: $0) }), n > 0 {
+                buffer.withUnsafeBytes { raw in
+                    var input = UnsafeRawBufferPointer(rebasing: raw[..<n])
+                    while let event = grpc.next(&input, into: &out) {
+                        if case .finished(_, let status, _) = event { statuses.append(status) }
+                    }
+                }
+                try send(&out)
+            }
+            return statuses
         }
 
         /// Starts one unary call per request, then reads until all are finished.
@@ -156,14 +187,59 @@ import Glibc
     /// whichever loop owns the shard (the refusal travels back through the ack inbox).
     @Test func refusalsFromEitherOwnerLoopReachTheClient() throws {
         let fixture = try Fixture()
-        func request(shard: UInt8) -> [UInt8] {
-            [0x0a, 0x09] + Array("anonymous".utf8) + [0x22, 0x0c] + [UInt8](repeating: 0xff, count: 12)
-                + [0x2a, 0x10] + [UInt8](repeating: 7, count: 16) + [0x30, shard]
-        }
         let client = try Client(port: fixture.server.grpcPort)
-        let statuses = try client.unary(Self.push, [request(shard: 10), request(shard: 11)])
+        let statuses = try client.unary(Self.push, [Self.invalidRequest(shard: 10), Self.invalidRequest(shard: 11)])
         #expect(statuses.values.map(\.code) == [.invalidArgument, .invalidArgument])
         #expect(!fixture.exists("segments"))
+        #expect(fixture.server.shutdown())
+    }
+
+    /// `-segment-writer.max-shards`: a Push for a shard past the bound is refused
+    /// RESOURCE_EXHAUSTED and makes nothing (no object, no metric series), whichever loop owns
+    /// it; the shards held go on serving. A first Push the accumulator refuses takes no slot.
+    @Test func pushesForShardsPastTheBoundAreRefusedAndTheHeldOnesKeepServing() throws {
+        let fixture = try Fixture(adjust: { $0.segmentWriter.shardsMax = 2 })
+        let client = try Client(port: fixture.server.grpcPort)
+        #expect(try client.unary(Self.push, [Self.invalidRequest(shard: 12)]).values.map(\.code) == [.invalidArgument])
+        #expect(try client.unary(Self.push, [Self.withShard(Self.example1_7, 10), Self.withShard(Self.example1_7, 11)]).values.map(\.code) == [.ok, .ok])
+        for shard: UInt32 in [12, 13, 300] {
+            let refused = try client.unary(Self.push, [Self.withShard(Self.example1_7, shard)]).values.first
+            #expect(refused?.code == .resourceExhausted)
+            #expect(refused?.message.description.contains("-segment-writer.max-shards=2") == true, "\(String(describing: refused))")
+        }
+        #expect(try client.unary(Self.push, [Self.withShard(Self.example1_7, 11), Self.withShard(Self.example1_7, 10)]).values.map(\.code) == [.ok, .ok])
+        #expect(try listDirectory(fixture.directory + "/segments") == ["10", "11"])
+        let metrics = String(decoding: fixture.server.metrics.exposition(), as: UTF8.self)
+        let otherShards = metrics.split(separator: "\n").filter { $0.contains("shard=\"") && !$0.contains(#"shard="10""#) && !$0.contains(#"shard="11""#) }
+        #expect(otherShards.isEmpty, "\(otherShards.prefix(3))")
+        #expect(fixture.server.shutdown())
+    }
+
+    /// Peers open calls with `grpc-timeout` at will; their deadline timers get a share of the
+    /// loop's timer table, past which such calls are refused, and the timers the writer arms
+    /// itself (a ticker per shard, upload timers) keep theirs: with the share taken, Pushes to
+    /// 300 new shards are still ingested, uploaded and answered.
+    @Test func callDeadlinesCannotTakeTheTimersOfShardsAndUploads() throws {
+        let fixture = try Fixture(loops: 1, adjust: { $0.server.grpcMaxConcurrentStreams = 1 << 17 })
+        let holder = try Client(port: fixture.server.grpcPort)
+        #expect(try holder.unary(GRPCHealth.checkPath, [[]]).values.map(\.code) == [.ok])  // SETTINGS seen
+        var refused: [GRPCStatus] = []
+        var opened = 0
+        while refused.isEmpty, opened < 1 << 17 {
+            var out = ByteWriter()
+            for _ in 0..<1024 {
+                _ = try #require(holder.grpc.startCall(path: Self.push, timeoutNs: 600_000_000_000, into: &out))
+                opened += 1
+            }
+            try holder.send(&out)
+            refused += try holder.finishedCalls(quietMs: 50)
+        }
+        #expect(!refused.isEmpty)
+        #expect(refused.allSatisfy { $0 == GRPCStatus(.resourceExhausted, "segment-writer: too many calls with deadlines on this loop") })
+        let pusher = try Client(port: fixture.server.grpcPort)
+        let statuses = try pusher.unary(Self.push, (1 ... 300).map { Self.withShard(Self.example1_7, $0) })
+        #expect(statuses.values.filter { $0.code == .ok }.count == 300)
+        holder.socket.close()
         #expect(fixture.server.shutdown())
     }
 

@@ -53,6 +53,11 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         public var segmentMaxBytes = 64 << 20
         /// Ours: accumulators plus in-flight uploads; past it Pushes get RESOURCE_EXHAUSTED.
         public var memoryBudgetBytes = 2 << 30
+        /// Ours: distinct shard values this writer holds (each a ticker, arenas and metric series,
+        /// never removed); a Push for another one gets RESOURCE_EXHAUSTED. Upstream has no bound:
+        /// its distributors address 4 shards per writer (`num_tokens`), and 4096 is the whole ring
+        /// of 1024 writers, the most their shard table held until recently.
+        public var shardsMax = 4096
     }
 
     public struct Storage: Sendable, Equatable {

@@ -38,6 +38,7 @@ extension Setting {
         Setting("segment-writer.event-loops", "segment_writer.event_loops", .int(\.segmentWriter.eventLoops), "Event loops, one pinned thread each; 0 = one per CPU. Shard s is owned by loop s mod N."),
         Setting("segment-writer.segment-max-bytes", "segment_writer.segment_max_bytes", .int(\.segmentWriter.segmentMaxBytes), "A shard flushes early once it holds this many bytes."),
         Setting("segment-writer.memory-budget-bytes", "segment_writer.memory_budget_bytes", .int(\.segmentWriter.memoryBudgetBytes), "Messages still arriving, accumulated and in-flight bytes before Pushes get RESOURCE_EXHAUSTED."),
+        Setting("segment-writer.max-shards", "segment_writer.max_shards", .int(\.segmentWriter.shardsMax), "Ours: distinct shard values this writer holds, never released; a Push for another one gets RESOURCE_EXHAUSTED (at most 65536)."),
         Setting("validation.max-profile-size-bytes", "limits.max_profile_size_bytes", .int(\.limits.maxProfileSizeBytes), "Largest decompressed profile accepted."),
         Setting("storage.backend", "storage.backend", .backend, "Object storage backend: filesystem or s3."),
         Setting("storage.prefix", "storage.prefix", .string(\.storage.prefix), "Prefix for every object key."),

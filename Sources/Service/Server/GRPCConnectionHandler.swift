@@ -220,7 +220,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
         calls[id] = state
         lifetime.callOpened()
         guard let timeoutNs else { return }
-        guard context.deadlineTimers < context.deadlineTimersMax else {
+        guard context.deadlineTimers < LoopTimerBudget.callDeadlinesMax else {
             finish(id, GRPCStatus(.resourceExhausted, "segment-writer: too many calls with deadlines on this loop"))
             return
         }

@@ -1,4 +1,5 @@
 import Accumulator
+import BinaryCoding
 import GRPC
 import ObjectStorage
 import Pprof
@@ -23,6 +24,10 @@ final class LoopContext: @unchecked Sendable {
     private(set) var uploader: SegmentUploader!
     private var handlers: [ConnectionID: GRPCConnectionHandler] = [:]
     private var shards: [UInt32: ShardHead] = [:]
+    /// A new shard's accumulator that its first Push was refused into as invalid (left
+    /// unchanged), kept for the next new shard: invalid Pushes do not reserve address space anew.
+    private var spareAccumulator: ShardAccumulator?
+    private let shardsExhausted: GRPCStatus
     private let limits: AccumulatorLimits
     /// Inflater, decoder and scratch of this loop's pushes, shared by all its shards.
     private let workspace: IngestWorkspace
@@ -31,10 +36,9 @@ final class LoopContext: @unchecked Sendable {
     private var retryScheduled = false
     /// Handlers with output written by `complete`, flushed once per batch.
     private var touched: [GRPCConnectionHandler] = []
-    /// Deadline timers of parked calls on this loop, bounded below the loop's `timersMax`.
+    /// Deadline timers of calls on this loop, at most `LoopTimerBudget.callDeadlinesMax`.
     var deadlineTimers = 0
     var metricCache = LoopMetricCache()
-    let deadlineTimersMax: Int
 
     /// Before the loops start (inboxes and the ring-driven store are set up off-thread then).
     init(server: ServerContext, loop: EventLoop, inboxCapacity: Int, store: any ObjectStore) {
@@ -48,7 +52,8 @@ final class LoopContext: @unchecked Sendable {
         let columnBytes = max(4 * config.segmentWriter.segmentMaxBytes, 64 * config.limits.maxProfileSizeBytes, 64 << 20)
         limits = AccumulatorLimits(accumulatedBytesMax: columnBytes, profileBytesMax: config.limits.maxProfileSizeBytes)
         workspace = IngestWorkspace(profileBytesMax: limits.profileBytesMax)
-        deadlineTimersMax = max(16, loop.configuration.timersMax - 256)
+        shardsExhausted = GRPCStatus(.resourceExhausted, ByteString(
+            "segment-writer: this writer holds -segment-writer.max-shards=\(config.segmentWriter.shardsMax) shards; no new one is made"))
         pushes = Inbox(loop: loop, capacity: inboxCapacity) { [unowned self] job in self.ingestForwarded(job) }
         acks = Inbox(loop: loop, capacity: inboxCapacity) { [unowned self] batch in self.complete(batch) }
         uploader = SegmentUploader(context: self, store: store)
@@ -85,15 +90,15 @@ final class LoopContext: @unchecked Sendable {
 
     // MARK: Shards
 
-    func shard(_ id: UInt32) -> ShardHead {
-        if let head = shards[id] { return head }
+    /// A shard made for a first Push that `accumulator` took.
+    private func makeShard(_ id: UInt32, _ accumulator: ShardAccumulator) -> ShardHead {
         // Shards a load spreads evenly are created within milliseconds of each other, and
         // their tickers would fire together: the loop would encode their segments back to back
         // while the first one's upload and acknowledgements wait. Each new shard's flushes are
         // offset by the golden-ratio sequence (0, .618, .236, .854, …, evenly spread for any
         // count); a segment still spans one period.
         let phase = (Double(shards.count) * 0.618_033_988_749_895).truncatingRemainder(dividingBy: 1)
-        let head = ShardHead(shard: id, context: self, limits: limits, workspace: workspace, phase: phase)
+        let head = ShardHead(shard: id, context: self, accumulator: accumulator, phase: phase)
         shards[id] = head
         return head
     }
@@ -103,10 +108,25 @@ final class LoopContext: @unchecked Sendable {
         for head in shards.values { head.flush() }
     }
 
-    /// A Push whose shard this loop owns, ingested here.
+    /// A Push whose shard this loop owns, ingested here. A new shard is made only once its
+    /// first Push was taken, within `-segment-writer.max-shards`: a refused one leaves nothing
+    /// behind (no ticker, arena or metric series), so shard values a peer makes up cannot grow
+    /// the process past that bound.
     func ingest(_ push: PushRequestView, ack: PendingAck) -> IngestOutcome {
         precondition(Int(push.shard % UInt32(server.loops.count)) == loop.index, "shard ingested off its owner loop")
-        return shard(push.shard).ingest(push, ack: ack)
+        if let head = shards[push.shard] { return head.ingest(push, ack: ack) }
+        guard server.shards.tryTake() else { return .refused(shardsExhausted) }
+        let accumulator = spareAccumulator ?? ShardAccumulator(limits: limits, workspace: workspace)
+        spareAccumulator = nil
+        do throws(PushError) {
+            let taken = try ShardHead.take(push, into: accumulator)
+            return makeShard(push.shard, accumulator).park(push, taken, ack: ack)
+        } catch {
+            // Not one refused for want of room: its address space may not have been reserved.
+            if GRPCStatus(error).code != .resourceExhausted { spareAccumulator = accumulator }
+            server.shards.giveBack()
+            return .refused(GRPCStatus(error))
+        }
     }
 
     private func ingestForwarded(_ job: PushJob) {

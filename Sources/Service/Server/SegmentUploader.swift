@@ -31,6 +31,12 @@ final class SegmentUploader {
     private let store: any ObjectStore
     /// Nil when `-metastore.address` is empty (metadata goes to the DLQ path directly).
     private let metastore: MetastoreClient?
+    /// Uploads started and not yet ended (answered, every attempt over): each holds timers
+    /// until then, so at most `LoopTimerBudget.uploadsMax` run. The others wait here, holding
+    /// no timers; their bytes are charged to the memory budget, which refuses Pushes once full.
+    private var running = 0
+    private var waiting = WaitingUploads()
+    private var startingWaiting = false
 
     init(context: LoopContext, store: any ObjectStore) {
         self.context = context
@@ -50,8 +56,13 @@ final class SegmentUploader {
     }
 
     func upload(_ job: SegmentUpload) {
-        let server = context.server
-        server.uploadsInFlight.add(1, ordering: .sequentiallyConsistent)
+        context.server.uploadsInFlight.add(1, ordering: .sequentiallyConsistent)
+        guard running < LoopTimerBudget.uploadsMax else { return waiting.append(job) }
+        start(job)
+    }
+
+    private func start(_ job: SegmentUpload) {
+        running += 1
         let id = String(decoding: job.meta.id.bytes, as: UTF8.self)
         let race = UploadRace()
         putBlock(job, race) { [self] blockError in
@@ -198,6 +209,12 @@ final class SegmentUploader {
         guard race.answered, !race.primaryRunning, !race.hedgeRunning, !race.released else { return }
         race.released = true
         context.server.budget.release(job.object.count)
+        running -= 1
+        // A loop, not recursion: an upload a synchronous store ends inside `start` comes back here.
+        guard !startingWaiting else { return }
+        startingWaiting = true
+        while running < LoopTimerBudget.uploadsMax, let next = waiting.next() { start(next) }
+        startingWaiting = false
     }
 
     private func finish(_ job: SegmentUpload, _ race: UploadRace, _ status: GRPCStatus) {
@@ -260,6 +277,28 @@ private final class UploadRace {
     var lastError: StorageError?
     var hedgeTimer: TimerID?
     var deadlineTimer: TimerID?
+}
+
+/// Segments waiting for an upload slot, first in first out; a started one's slot is cleared at
+/// once, so its bytes are freed when its upload ends.
+private struct WaitingUploads {
+    private var jobs: [SegmentUpload?] = []
+    private var head = 0
+
+    mutating func append(_ job: SegmentUpload) { jobs.append(job) }
+
+    mutating func next() -> SegmentUpload? {
+        guard head < jobs.count else { return nil }
+        defer {
+            jobs[head] = nil
+            head += 1
+            if head * 2 >= jobs.count {
+                jobs.removeFirst(head)
+                head = 0
+            }
+        }
+        return jobs[head]
+    }
 }
 
 func seconds(since startNs: UInt64) -> Double {

@@ -38,7 +38,7 @@ public final class SegmentWriterServer {
         self.log = log
         let loopCount = config.segmentWriter.eventLoops > 0 ? config.segmentWriter.eventLoops : EventLoopGroup.allowedCPUCount
         var loopConfig = EventLoopConfiguration()
-        loopConfig.timersMax = 1 << 16
+        loopConfig.timersMax = LoopTimerBudget(shardsMax: config.segmentWriter.shardsMax).timersMax
         loopConfig.acceptPaused = { error, retryInMs in
             log.warn("accept failed, retrying", ["err": "\(error)", "retry_in_ms": String(retryInMs)])
         }

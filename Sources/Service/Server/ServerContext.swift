@@ -15,6 +15,7 @@ final class ServerContext: Sendable {
     let budget: MemoryBudget
     let hostname: ByteString
     let hedgeLimiter: TokenBucket
+    let shards: ShardSlots
     /// `-metastore.address`'s nodes with their start-up addresses (each loop's `MetastoreClient`
     /// dials these and resolves them again); empty when unset: metadata goes to the DLQ path.
     let metastoreEndpoints: [MetastoreEndpoint]
@@ -40,6 +41,7 @@ final class ServerContext: Sendable {
         let (limit, used) = metrics.memoryBudget()
         limit.set(to: Double(config.segmentWriter.memoryBudgetBytes))
         metrics.refreshOnScrape { [budget] in used.set(to: Double(budget.usedBytes)) }
+        shards = ShardSlots(max: config.segmentWriter.shardsMax)
         hedgeLimiter = TokenBucket(ratePerSecond: config.segmentWriter.uploadHedgeRateMax,
                                    burst: config.segmentWriter.uploadHedgeRateBurst, nowNs: EventLoop.monotonicNowNs)
     }
@@ -57,4 +59,22 @@ final class ServerContext: Sendable {
         for item in items { groups[loop(item)].append(item) }
         return groups.enumerated().filter { !$0.element.isEmpty }.map { ($0.offset, $0.element) }
     }
+}
+
+/// `-segment-writer.max-shards` across the loops: a slot is taken for a new shard's first Push,
+/// given back if that Push is refused, else kept (shards are never removed). Two loops racing
+/// for the last slot may both be refused; their clients retry.
+final class ShardSlots: Sendable {
+    let max: Int
+    private let taken = Atomic<Int>(0)
+
+    init(max: Int) { self.max = max }
+
+    func tryTake() -> Bool {
+        guard taken.add(1, ordering: .relaxed).newValue > max else { return true }
+        giveBack()
+        return false
+    }
+
+    func giveBack() { taken.subtract(1, ordering: .relaxed) }
 }

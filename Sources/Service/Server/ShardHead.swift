@@ -11,7 +11,8 @@ import Glibc
 
 /// One shard on its owner loop (`shard % N`): the accumulator of the current segment, the
 /// Pushes parked on it, and the ticker that flushes it every segment duration
-/// (ingest-and-ops.md §1.4). Created on first use, never removed, as upstream. Loop-confined.
+/// (ingest-and-ops.md §1.4). Created by its first valid Push (within
+/// `-segment-writer.max-shards`), never removed, as upstream. Loop-confined.
 final class ShardHead {
     let shard: UInt32
     private unowned let context: LoopContext
@@ -26,12 +27,13 @@ final class ShardHead {
     private let flushHeadsDuration: ValueHistogram
     private let arenaCommitted: Gauge
 
-    /// `phase` in [0, 1): how far into the period this shard's flushes fall (see
-    /// `LoopContext.shard`); its first segment is that much shorter.
-    init(shard: UInt32, context: LoopContext, limits: AccumulatorLimits, workspace: IngestWorkspace, phase: Double) {
+    /// `accumulator` holds the shard's first Push already (`take`). `phase` in [0, 1): how far
+    /// into the period this shard's flushes fall (see `LoopContext.ingest`); its first segment
+    /// is that much shorter.
+    init(shard: UInt32, context: LoopContext, accumulator: ShardAccumulator, phase: Double) {
         self.shard = shard
         self.context = context
-        accumulator = ShardAccumulator(limits: limits, workspace: workspace)
+        self.accumulator = accumulator
         ingestDuration = context.server.metrics.pushIngestDuration(shard: shard)
         encodeDuration = context.server.metrics.segmentEncodeDuration(shard: shard)
         flushHeadsDuration = context.server.metrics.flushHeadsDuration(shard: shard)
@@ -47,21 +49,31 @@ final class ShardHead {
     /// Appends the Push to the current segment and parks its acknowledgement there, or
     /// refuses it with the status to answer now (the accumulator left unchanged).
     func ingest(_ push: PushRequestView, ack: PendingAck) -> IngestOutcome {
-        let before = accumulator.accumulatedBytes
-        let stats: PushIngestStats
-        let startNs = EventLoop.monotonicNowNs
-        do {
-            stats = try accumulator.ingest(push)
+        do throws(PushError) {
+            return park(push, try Self.take(push, into: accumulator), ack: ack)
         } catch {
             return .refused(GRPCStatus(error))
         }
-        ingestDuration.record(Double(EventLoop.monotonicNowNs &- startNs) / 1e9)
+    }
+
+    /// The accumulator's part of `ingest`: the Push checked and appended, or refused with the
+    /// accumulator left unchanged. A new shard's first Push goes through it before the shard
+    /// exists, so a refused one creates nothing.
+    static func take(_ push: PushRequestView, into accumulator: ShardAccumulator) throws(PushError) -> TakenPush {
+        let before = accumulator.accumulatedBytes
+        let startNs = EventLoop.monotonicNowNs
+        let stats = try accumulator.ingest(push)
+        return TakenPush(stats: stats, grownBytes: accumulator.accumulatedBytes - before, durationNs: EventLoop.monotonicNowNs &- startNs)
+    }
+
+    /// The rest of `ingest`, once `take` appended the Push: budget, metrics, the parked answer.
+    func park(_ push: PushRequestView, _ taken: TakenPush, ack: PendingAck) -> IngestOutcome {
+        ingestDuration.record(Double(taken.durationNs) / 1e9)
         let segment = segmentID
-        let grown = accumulator.accumulatedBytes - before
-        context.server.budget.charge(grown)
-        chargedBytes += grown
+        context.server.budget.charge(taken.grownBytes)
+        chargedBytes += taken.grownBytes
         parked.append(ack)
-        observeIngest(push, stats)
+        observeIngest(push, taken.stats)
         if accumulator.shouldFlushEarly(segmentBytesMax: context.server.config.segmentWriter.segmentMaxBytes) { flush() }
         return .parked(segment: segment)
     }
@@ -134,6 +146,13 @@ final class ShardHead {
         let entropy = (0 ..< 10).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
         return ULID(timeMs: UInt64(EventLoop.realtimeNowNs / 1_000_000), entropy: entropy)
     }
+}
+
+/// A Push `ShardHead.take` appended to an accumulator.
+struct TakenPush {
+    let stats: PushIngestStats
+    let grownBytes: Int
+    let durationNs: UInt64
 }
 
 enum IngestOutcome {
