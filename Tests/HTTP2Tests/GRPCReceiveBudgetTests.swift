@@ -14,12 +14,13 @@ final class CountingBudget: GRPCReceiveBudget {
     var used: Int { state.withLock { $0.used } }
     var peak: Int { state.withLock { $0.peak } }
 
-    func tryReserve(_ bytes: Int) -> Bool {
+    func reserve(atLeast minimum: Int, upTo maximum: Int) -> Int? {
         state.withLock { s in
-            guard s.used + bytes <= bytesMax else { return false }
-            s.used += bytes
+            let granted = min(maximum, bytesMax - s.used)
+            guard granted >= minimum else { return nil }
+            s.used += granted
             s.peak = max(s.peak, s.used)
-            return true
+            return granted
         }
     }
 
@@ -106,6 +107,18 @@ final class CountingBudget: GRPCReceiveBudget {
         })
         #expect(pair.clientEvents.last == "finished 5 ok ")
         #expect(hog.stream == StreamID(1))
+    }
+
+    /// Near the budget a message's room takes what is left rather than its doubled size: the
+    /// budget fills to the brim before a call is refused, as when each piece was charged alone.
+    @Test func nearTheBudgetTheRoomTakesWhatIsLeft() {
+        let budget = CountingBudget(bytesMax: 100_000)
+        let pair = Self.pair(budget)
+        _ = Self.partialCall(pair, declared: 1 << 20, sent: 90_000)
+        var failed: [GRPCStatus] = []
+        pair.run(server: { event, _ in if case .failed(_, let s) = event { failed.append(s) } })
+        #expect(failed.isEmpty)
+        #expect(budget.used == 100_000)
     }
 
     @Test func aResetMidMessageGivesTheChargeBack() {

@@ -13,7 +13,7 @@ import hpack
 import pytest
 
 from conftest import TESTDATA
-from server_process import SegmentWriterProcess
+from server_process import SegmentWriterProcess, metric_values
 from test_segment_writer_server import call_status, health_check, make_request, stub
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -366,8 +366,10 @@ def peak_rss_bytes(pid):
 def test_messages_still_arriving_count_against_the_memory_budget(protos, tmp_path):
     """A client that announces 24 messages of 32 MiB and sends 4 MiB of each (96 MiB held) against
     a 32 MiB budget: the calls past the budget end with RESOURCE_EXHAUSTED and the server's
-    memory stays near the budget. While it holds the budget a large Push is refused too; once it
-    disconnects, its partial messages are given back and the same Push is accepted."""
+    memory stays near the budget. While it holds the budget a Push larger than the room left is
+    refused too; once it disconnects, its partial messages are given back and Pushes are
+    accepted. (A partial message's room grows by doubling, so the calls it holds leave less
+    than one call's room of the budget free, not nothing.)"""
     budget = 32 << 20
     proc = SegmentWriterProcess(tmp_path / "data", f"-segment-writer.memory-budget-bytes={budget}",
                                 "-segment-writer.segment-max-bytes=8388608")
@@ -382,9 +384,12 @@ def test_messages_still_arriving_count_against_the_memory_budget(protos, tmp_pat
         assert all("memory budget exceeded while receiving a message of 33554432 bytes" in m for m in refused)
         growth = peak_rss_bytes(proc.proc.pid) - before
         assert growth < budget + (24 << 20), growth
+        free = budget - metric_values(proc)["pyroscope_segment_writer_memory_budget_used_bytes"]
+        assert 0 <= free < 2 * (4 << 20) + (1 << 20), free
+        larger = make_request(protos, b"\x07" * int(free + (1 << 20)), shard=1)
         heap = make_request(protos, (TESTDATA / "pprof" / "heap").read_bytes(), shard=1)
         with grpc.insecure_channel(proc.grpc_target) as channel:
-            code, details = call_status(lambda: stub(protos, channel).Push(heap, timeout=10))
+            code, details = call_status(lambda: stub(protos, channel).Push(larger, timeout=10))
             assert code == grpc.StatusCode.RESOURCE_EXHAUSTED and "memory budget exceeded" in details
             sender.close()
             deadline = time.monotonic() + 5

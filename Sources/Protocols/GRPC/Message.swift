@@ -95,13 +95,14 @@ struct MessageAssembler {
     /// reserved: a declared length alone reserves nothing, and the budget sees what is held.
     private mutating func makeRoom(for needed: Int) throws(GRPCStatus) {
         guard needed > body.capacity else { return }
-        let grown = BufferGrowth.capacity(current: body.capacity, needed: needed, limit: expected)
+        var grown = BufferGrowth.capacity(current: body.capacity, needed: needed, limit: expected)
         if let budget {
-            guard budget.tryReserve(grown - chargedBytes) else {
+            guard let granted = budget.reserve(atLeast: needed - chargedBytes, upTo: grown - chargedBytes) else {
                 throw GRPCStatus(.resourceExhausted, ByteString(
                     "grpc: memory budget exceeded while receiving a message of \(expected) bytes (\(body.count) received)"))
             }
-            chargedBytes = grown
+            chargedBytes += granted
+            grown = chargedBytes
         }
         body.reserveCapacity(grown)
     }

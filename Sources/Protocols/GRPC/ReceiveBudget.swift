@@ -5,7 +5,9 @@
 /// between them. The charge is released when the message is complete (the application then
 /// accounts for what it keeps) or when its call ends first.
 public protocol GRPCReceiveBudget: AnyObject, Sendable {
-    /// Charges `bytes` unless that would cross the budget.
-    func tryReserve(_ bytes: Int) -> Bool
+    /// Charges as much as the budget has left up to `maximum`, and returns it, unless that is
+    /// less than `minimum`: then nil, nothing charged. (Room grows by doubling; near the budget
+    /// it takes what is left at once rather than failing, or growing by each piece's bytes.)
+    func reserve(atLeast minimum: Int, upTo maximum: Int) -> Int?
     func release(_ bytes: Int)
 }

@@ -17,12 +17,16 @@ final class MemoryBudget: GRPCReceiveBudget {
     var usedBytes: Int { used.load(ordering: .relaxed) }
 
     /// Charges `bytes` unless that would cross the budget.
-    func tryReserve(_ bytes: Int) -> Bool {
+    func tryReserve(_ bytes: Int) -> Bool { reserve(atLeast: bytes, upTo: bytes) != nil }
+
+    func reserve(atLeast minimum: Int, upTo maximum: Int) -> Int? {
+        precondition(0 <= minimum && minimum <= maximum, "a reservation range out of order")
         var current = used.load(ordering: .relaxed)
         while true {
-            guard current + bytes <= bytesMax else { return false }
-            let (done, seen) = used.compareExchange(expected: current, desired: current + bytes, ordering: .relaxed)
-            if done { return true }
+            let granted = min(maximum, bytesMax - current)
+            guard granted >= minimum else { return nil }
+            let (done, seen) = used.compareExchange(expected: current, desired: current + granted, ordering: .relaxed)
+            if done { return granted }
             current = seen
         }
     }

@@ -18,10 +18,11 @@ public struct GRPCServerCheck {
     /// The receive budget's ledger.
     final class Budget: GRPCReceiveBudget, @unchecked Sendable {
         var charged = 0
-        func tryReserve(_ bytes: Int) -> Bool {
-            guard charged + bytes <= GRPCServerCheck.budgetBytes else { return false }
-            charged += bytes
-            return true
+        func reserve(atLeast minimum: Int, upTo maximum: Int) -> Int? {
+            let granted = min(maximum, GRPCServerCheck.budgetBytes - charged)
+            guard granted >= minimum else { return nil }
+            charged += granted
+            return granted
         }
         func release(_ bytes: Int) { charged -= bytes }
     }
