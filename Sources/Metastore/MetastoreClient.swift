@@ -17,7 +17,8 @@ public struct MetastoreClientConfiguration: Sendable {
     /// (a live peer answers a SYN within milliseconds, and the kernel resends an unanswered
     /// one only after a second). The call's deadline still ends a connect sooner.
     public var connectTimeoutNs: UInt64 = 1_000_000_000
-    /// Upstream's client backoff (§11.3): 10 ms doubling to 100 ms, at most 50 attempts.
+    /// Upstream's client backoff (§11.3): dskit's, jittered, 10 ms doubling to 100 ms, at most
+    /// 50 attempts.
     public var backoffMinNs: UInt64 = 10_000_000
     public var backoffMaxNs: UInt64 = 100_000_000
     public var attemptsMax = 50
@@ -76,7 +77,7 @@ public final class MetastoreClient {
     /// node sent none: an empty message is zero bytes on the wire too).
     private func call(_ path: ByteString, _ request: [UInt8], done: @escaping (Result<[UInt8], MetastoreError>) -> Void) {
         let call = Call(path: path, request: request, deadlineNs: EventLoop.monotonicNowNs &+ configuration.timeoutNs,
-                        backoffNs: configuration.backoffMinNs, done: done)
+                        backoff: RetryBackoff(minNs: configuration.backoffMinNs, maxNs: configuration.backoffMaxNs), done: done)
         call.deadlineTimer = loop.scheduleTimer(afterMs: max(1, configuration.timeoutNs / 1_000_000)) { [self] _ in
             call.deadlineTimer = nil
             if let (connection, handle, backend) = call.inFlight {
@@ -134,8 +135,8 @@ public final class MetastoreClient {
         } else if let backend {
             backends.moveOn(from: backend)
         }
-        let backoff = call.backoffNs
-        call.backoffNs = min(backoff * 2, configuration.backoffMaxNs)
+        var random = SystemRandomNumberGenerator()
+        let backoff = call.backoff.nextDelayNs(using: &random)
         guard call.attempts < configuration.attemptsMax, EventLoop.monotonicNowNs &+ backoff < call.deadlineNs else {
             return finish(call, .failure(status))
         }
@@ -156,7 +157,7 @@ private final class Call {
     let path: ByteString
     let request: [UInt8]
     let deadlineNs: UInt64
-    var backoffNs: UInt64
+    var backoff: RetryBackoff
     let done: (Result<[UInt8], MetastoreError>) -> Void
     var attempts = 0
     var lastStatus: GRPCStatus?
@@ -164,12 +165,12 @@ private final class Call {
     var deadlineTimer: TimerID?
     var isDone = false
 
-    init(path: ByteString, request: [UInt8], deadlineNs: UInt64, backoffNs: UInt64,
+    init(path: ByteString, request: [UInt8], deadlineNs: UInt64, backoff: RetryBackoff,
          done: @escaping (Result<[UInt8], MetastoreError>) -> Void) {
         self.path = path
         self.request = request
         self.deadlineNs = deadlineNs
-        self.backoffNs = backoffNs
+        self.backoff = backoff
         self.done = done
     }
 }

@@ -412,12 +412,12 @@ import Glibc
     /// ends capped at max (50 ms and 500 ms: upstream's upload retry periods).
     @Test func uploadBackoffDrawsJitteredDelaysInDoublingRanges() {
         var random = SplitMix64(seed: 7)
-        var backoff = UploadBackoff(minNs: 50_000_000, maxNs: 500_000_000)
+        var backoff = RetryBackoff(minNs: 50_000_000, maxNs: 500_000_000)
         let ranges: [Range<UInt64>] = [50 ..< 100, 100 ..< 200, 200 ..< 400, 400 ..< 500, 400 ..< 500].map { $0.lowerBound * 1_000_000 ..< $0.upperBound * 1_000_000 }
         let delays = ranges.map { _ in backoff.nextDelayNs(using: &random) }
         for (delay, range) in zip(delays, ranges) { #expect(range.contains(delay), "\(delay) not in \(range)") }
         #expect(Set(delays).count == delays.count, "jittered: \(delays)")
-        var fixed = UploadBackoff(minNs: 80_000_000, maxNs: 80_000_000)
+        var fixed = RetryBackoff(minNs: 80_000_000, maxNs: 80_000_000)
         #expect(fixed.nextDelayNs(using: &random) == 80_000_000)
     }
 

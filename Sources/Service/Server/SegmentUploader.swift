@@ -240,7 +240,7 @@ final class SegmentUploader {
     private func put(_ path: String, _ bytes: [UInt8], deadlineNs: UInt64?, attemptsMax: Int?, race: UploadRace? = nil,
                      done: @escaping (StorageError?) -> Void) {
         let config = context.server.config.segmentWriter
-        var backoff = UploadBackoff(minNs: UInt64(config.uploadRetryMinPeriodNs), maxNs: UInt64(config.uploadRetryMaxPeriodNs))
+        var backoff = RetryBackoff(minNs: UInt64(config.uploadRetryMinPeriodNs), maxNs: UInt64(config.uploadRetryMaxPeriodNs))
         var random = SystemRandomNumberGenerator()
         var attempts = 0
         func attempt() {
