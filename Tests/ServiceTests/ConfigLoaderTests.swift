@@ -125,6 +125,15 @@ import Yams
         #expect(zero.segmentWriter.uploadTimeoutNs == 0 && zero.segmentWriter.metadataUpdateTimeoutNs == 0 && zero.segmentWriter.uploadHedgeAfterNs == 0)
     }
 
+    /// dskit's metastore `connect-timeout`: 0 is grpc-go's default (20 s), not a 1 ms connect.
+    @Test func zeroMetastoreConnectTimeoutIsGRPCDefault() throws {
+        let zero = try load(["-metastore.grpc-client-config.connect-timeout=0"]).config
+        #expect(SegmentUploader.metastoreConnectTimeoutNs(zero.metastore.connectTimeoutNs) == 20_000_000_000)
+        let set = try load(["-metastore.grpc-client-config.connect-timeout=250ms"]).config
+        #expect(SegmentUploader.metastoreConnectTimeoutNs(set.metastore.connectTimeoutNs) == 250_000_000)
+        #expect(SegmentUploader.metastoreConnectTimeoutNs(1) == 1_000_000)
+    }
+
     /// Ours: the distinct shards a writer holds, 4096 unless set, between 1 and 65536.
     @Test func maxShardsIsBounded() throws {
         #expect(try load([]).config.segmentWriter.shardsMax == 4096)

@@ -52,7 +52,7 @@ extension Setting {
         Setting("storage.s3.bucket-lookup-type", "storage.s3.bucket_lookup_type", .bucketLookup, "auto, virtual-hosted or path."),
         Setting("storage.s3.http.insecure-skip-verify", "storage.s3.http.insecure_skip_verify", .bool(\.storage.s3.insecureSkipVerify), "Accept any TLS certificate."),
         Setting("metastore.address", "metastore.address", .string(\.metastore.address), "Metastore addresses, comma separated: host:port, host:port/raft-id or dns:///host:port (resolved at start-up); empty writes metadata to the DLQ path only."),
-        Setting("metastore.grpc-client-config.connect-timeout", "metastore.grpc_client_config.connect_timeout", .duration(\.metastore.connectTimeoutNs), "A metastore connect with no answer within this is abandoned; AddBlock moves on to the next node."),
+        Setting("metastore.grpc-client-config.connect-timeout", "metastore.grpc_client_config.connect_timeout", .duration(\.metastore.connectTimeoutNs), "A metastore connect with no answer within this is abandoned; AddBlock moves on to the next node. 0: grpc-go's default, 20s."),
         Setting("segment-writer.store", "segment_writer.lifecycler.ring.kvstore.store", .string(\.ring.store), "Backend of the segment-writer ring: memberlist (the only one supported)."),
         Setting("segment-writer.prefix", "segment_writer.lifecycler.ring.kvstore.prefix", .string(\.ring.prefix), "Key prefix of the ring in the KV store."),
         Setting("segment-writer.min-ready-duration", "segment_writer.lifecycler.min_ready_duration", .duration(\.ring.minReadyDurationNs), "In a ring: /ready answers 200 only this long after the ring check passed, and at shutdown Pushes are still taken this long after the entry turned LEAVING (a second signal ends that)."),

@@ -50,7 +50,7 @@ final class SegmentUploader {
             let timeoutNs = UInt64(server.config.segmentWriter.metadataUpdateTimeoutNs)
             configuration.timeoutNs = timeoutNs > 0 ? min(max(1_000_000, timeoutNs), MetastoreClientConfiguration.timeoutNsMax)
                                                     : MetastoreClientConfiguration.timeoutNsMax
-            configuration.connectTimeoutNs = UInt64(max(1_000_000, server.config.metastore.connectTimeoutNs))
+            configuration.connectTimeoutNs = Self.metastoreConnectTimeoutNs(server.config.metastore.connectTimeoutNs)
             metastore = MetastoreClient(loop: context.loop, configuration: configuration)
         }
     }
@@ -175,6 +175,12 @@ final class SegmentUploader {
                 if !race.settled { startHedge() }
             }
         }
+    }
+
+    /// dskit's `connect-timeout`: 0 leaves grpc-go's own connect timeout, 20 s (its
+    /// `MinConnectTimeout`), not none and not the 1 ms a literal reading would give.
+    static func metastoreConnectTimeoutNs(_ configuredNs: Int64) -> UInt64 {
+        configuredNs > 0 ? UInt64(max(1_000_000, configuredNs)) : 20_000_000_000
     }
 
     /// `-segment-writer.upload-timeout` and `-segment-writer.metadata-update-timeout` from now;
