@@ -130,6 +130,14 @@ import Testing
         clean.errors.total = 0
         clean.errors.byStatus = [:]
         #expect(TextReport.render(clean).contains("errors      none; 1 reconnect(s)"))
+        // Calls only abandoned at the drain deadline (an open loop past capacity) read as a list too.
+        var abandoned = clean
+        abandoned.errors.total = 7
+        abandoned.errors.unanswered = 7
+        #expect(TextReport.render(abandoned).contains("errors      7: unanswered 7; 1 reconnect(s)"))
+        abandoned.errors.total = 8
+        abandoned.errors.byStatus = ["UNAVAILABLE": 1]
+        #expect(TextReport.render(abandoned).contains("errors      8: UNAVAILABLE 1, unanswered 7; 1 reconnect(s)"))
     }
 
     @Test func chartScalesAreRound() {

@@ -48,8 +48,9 @@ public enum TextReport {
         if r.errors.total == 0 {
             lines.append("errors      none\(reconnects)")
         } else {
-            let parts = r.errors.byStatus.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-            lines.append("errors      \(r.errors.total): \(parts.joined(separator: ", "))\(r.errors.unanswered > 0 ? ", unanswered \(r.errors.unanswered)" : "")\(reconnects)")
+            var parts = r.errors.byStatus.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            if r.errors.unanswered > 0 { parts.append("unanswered \(r.errors.unanswered)") }
+            lines.append("errors      \(r.errors.total): \(parts.joined(separator: ", "))\(reconnects)")
             for (status, message) in r.errors.messages.sorted(by: { $0.key < $1.key }) { lines.append("            \(status): \(message)") }
         }
         if let s = r.server {
