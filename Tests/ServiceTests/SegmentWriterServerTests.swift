@@ -243,6 +243,28 @@ import Glibc
         #expect(fixture.server.shutdown())
     }
 
+    /// At most `LoopTimerBudget.uploadsMax` uploads run on a loop (each may hold timers); the
+    /// segments flushed past that wait for a slot, holding none, and are uploaded and answered
+    /// once earlier uploads end. The store holds block puts until that many are held at once,
+    /// then 300 ms more (time for an unbounded uploader to start the rest) before it lets all
+    /// through.
+    @Test func uploadsPastTheLoopsBoundWaitForASlotAndAreAllAnswered() throws {
+        let bound = LoopTimerBudget.uploadsMax, shards = LoopTimerBudget.uploadsMax + 76
+        let record = GatedStore.Record()
+        let fixture = try Fixture(loops: 1, adjust: {
+            $0.server.grpcMaxConcurrentStreams = 1 << 17
+            $0.segmentWriter.uploadTimeoutNs = 0
+            $0.segmentWriter.uploadHedgeAfterNs = 60_000_000_000
+        }, makeStore: { loop, root in GatedStore(loop: loop, root: root, heldBeforeOpening: bound, record: record) })
+        let client = try Client(port: fixture.server.grpcPort)
+        let statuses = try client.unary(Self.push, (1 ... shards).map { Self.withShard(Self.example1_7, UInt32($0)) })
+        #expect(statuses.count == shards && statuses.values.allSatisfy { $0.code == .ok })
+        #expect(record.mostHeld.load(ordering: .acquiring) == bound, "the bound was reached and never passed")
+        #expect(record.blockPuts.load(ordering: .acquiring) == shards, "every waiting segment uploaded once")
+        #expect(try listDirectory(fixture.directory + "/segments").count == shards)
+        #expect(fixture.server.shutdown())
+    }
+
     /// §1.3 check 1 and §5.5: once draining, a Push is UNAVAILABLE and nothing is written.
     @Test func drainingRefusesPushes() throws {
         let fixture = try Fixture()
@@ -489,6 +511,46 @@ final class HangingStore: ObjectStore {
 
     func get(_ path: String, completion: @escaping (Result<[UInt8], StorageError>) -> Void) { completion(.failure(.cancelled)) }
     func checkHealth(completion: @escaping (Result<Void, StorageError>) -> Void) { completion(.success(())) }
+}
+
+/// A filesystem store that holds every `block.bin` put (the DLQ metadata goes through) until
+/// `heldBeforeOpening` are held at once; 300 ms later it lets the held ones and all later
+/// puts through.
+final class GatedStore: ObjectStore {
+    final class Record: Sendable {
+        let blockPuts = Atomic<Int>(0), mostHeld = Atomic<Int>(0)
+    }
+
+    let loop: EventLoop
+    let inner: FilesystemObjectStore
+    let heldBeforeOpening: Int
+    let record: Record
+    private var held: [(path: String, bytes: [UInt8], completion: (Result<Void, StorageError>) -> Void)] = []
+    private var isOpen = false
+
+    init(loop: EventLoop, root: String, heldBeforeOpening: Int, record: Record) {
+        self.loop = loop
+        inner = FilesystemObjectStore(root: root)
+        self.heldBeforeOpening = heldBeforeOpening
+        self.record = record
+    }
+
+    func put(_ path: String, _ bytes: [UInt8], completion: @escaping (Result<Void, StorageError>) -> Void) {
+        guard path.hasSuffix("/block.bin") else { return inner.put(path, bytes, completion: completion) }
+        record.blockPuts.add(1, ordering: .releasing)
+        guard !isOpen else { return inner.put(path, bytes, completion: completion) }
+        held.append((path, bytes, completion))
+        record.mostHeld.store(max(record.mostHeld.load(ordering: .relaxed), held.count), ordering: .releasing)
+        guard held.count == heldBeforeOpening else { return }
+        loop.scheduleTimer(afterMs: 300) { [self] _ in
+            isOpen = true
+            for put in held { inner.put(put.path, put.bytes, completion: put.completion) }
+            held = []
+        }
+    }
+
+    func get(_ path: String, completion: @escaping (Result<[UInt8], StorageError>) -> Void) { inner.get(path, completion: completion) }
+    func checkHealth(completion: @escaping (Result<Void, StorageError>) -> Void) { inner.checkHealth(completion: completion) }
 }
 
 /// A filesystem store whose puts follow a script by attempt number (1-based, counting every
