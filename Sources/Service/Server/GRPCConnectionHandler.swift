@@ -20,7 +20,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
     private struct CallState {
         var method: Method
         var startNs: UInt64
-        var deadline: TimerID?
+        /// When `grpc-timeout` ends the call (monotonic ns), 0 for none.
+        var deadlineNs: UInt64 = 0
         var messageSeen = false
         var parked = false
         var tenant: String?
@@ -33,6 +34,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
     private var out = ByteWriter()
     private var connection: Connection?
     private var calls: [CallID: CallState] = [:]
+    /// No call's deadline is earlier (`.max`: none); it may belong to a call already ended.
+    private var earliestCallDeadlineNs = UInt64.max
     private var lifetime: GRPCConnectionLifetime
     /// Open `Health/Watch` streams of known services, told when serving stops.
     private var watchers: Set<CallID> = []
@@ -116,9 +119,13 @@ final class GRPCConnectionHandler: ConnectionHandler {
 
     /// A limit of the connection's life came due: ping, GOAWAY or close (grpc-go's keepalive
     /// loop). A close for age, idleness or a missing peer is logged at debug, as grpc-go does.
+    /// Calls past their deadline end first.
     func deadlinePassed(_ connection: Connection) {
         // Closing for longer than `closeInOrder` allows: the peer is not taking its output.
         guard connection.isOpen else { return connection.closeNow() }
+        expireCallDeadlines(nowNs: EventLoop.monotonicNowNs)
+        // The last call's end closed it in order (a GOAWAY for age waited for it).
+        guard connection.isOpen else { return }
         while true {
             switch lifetime.due(nowNs: EventLoop.monotonicNowNs, established: grpc.isEstablished) {
             case .nothing:
@@ -148,7 +155,7 @@ final class GRPCConnectionHandler: ConnectionHandler {
     }
 
     private func rearm(_ connection: Connection) {
-        let next = lifetime.nextDeadlineNs(established: grpc.isEstablished)
+        let next = min(lifetime.nextDeadlineNs(established: grpc.isEstablished), earliestCallDeadlineNs)
         connection.deadlineNs = next == .max ? 0 : next
     }
 
@@ -219,28 +226,38 @@ final class GRPCConnectionHandler: ConnectionHandler {
         context.routeMetrics(method).inflight.increment()
         calls[id] = state
         lifetime.callOpened()
-        guard let timeoutNs else { return }
-        guard context.deadlineTimers < LoopTimerBudget.callDeadlinesMax else {
-            finish(id, GRPCStatus(.resourceExhausted, "segment-writer: too many calls with deadlines on this loop"))
-            return
-        }
-        context.deadlineTimers += 1
-        // Clamped: `grpc-timeout` goes up to 99999999H, far past what the timer math holds.
-        let delayMs = min(timeoutNs / 1_000_000 + (timeoutNs % 1_000_000 == 0 ? 0 : 1), Self.deadlineMsMax)
-        state.deadline = context.loop.scheduleTimer(afterMs: delayMs) { [weak self] _ in self?.deadlineExpired(id) }
+        guard let timeoutNs, let connection else { return }
+        // Clamped: `grpc-timeout` goes up to 99999999H, far past any wait for a segment.
+        state.deadlineNs = state.startNs &+ min(timeoutNs, Self.deadlineNsMax)
         calls[id] = state
+        if state.deadlineNs < earliestCallDeadlineNs {
+            earliestCallDeadlineNs = state.deadlineNs
+            rearm(connection)
+        }
+    }
+
+    /// Calls past their `grpc-timeout` end DEADLINE_EXCEEDED. Their deadlines ride on the
+    /// connection's, which the loop sweeps every `deadlineResolutionMs` (so one ends up to that
+    /// late), not on a timer each: peers choose how many calls carry one, and a table of the
+    /// loop's they could fill would let one peer refuse every other's calls.
+    private func expireCallDeadlines(nowNs: UInt64) {
+        guard earliestCallDeadlineNs <= nowNs else { return }
+        var expired: [CallID] = []
+        var next = UInt64.max
+        for (id, state) in calls where state.deadlineNs != 0 {
+            if state.deadlineNs <= nowNs { expired.append(id) } else { next = min(next, state.deadlineNs) }
+        }
+        earliestCallDeadlineNs = next
+        for id in expired { deadlineExpired(id) }
+        flushOutput()
     }
 
     private func deadlineExpired(_ id: CallID) {
-        guard var state = calls[id], state.deadline != nil else { return }
-        state.deadline = nil
-        calls[id] = state
-        context.deadlineTimers -= 1
+        guard let state = calls[id] else { return }
         if state.method == .push && state.parked { context.waitTimeouts(tenant: state.tenant ?? "").increment() }
         // ingest-and-ops.md §1.3 6c; the ULID only when the shard is owned here.
         let segment = state.segment.map { "\($0) " } ?? ""
         finish(id, GRPCStatus(.deadlineExceeded, ByteString("waitFlushed: \(segment)context deadline exceeded")))
-        flushOutput()
     }
 
     // MARK: Push
@@ -292,8 +309,8 @@ final class GRPCConnectionHandler: ConnectionHandler {
         }
     }
 
-    /// Thirty days: a longer deadline never fires before the Push is answered anyway.
-    static let deadlineMsMax: UInt64 = 30 * 24 * 3600 * 1000
+    /// Thirty days: a longer deadline never passes before the Push is answered anyway.
+    static let deadlineNsMax: UInt64 = 30 * 24 * 3600 * 1_000_000_000
 
     static let budgetExceeded = GRPCStatus(.resourceExhausted, "segment-writer: memory budget exceeded")
 
@@ -350,14 +367,11 @@ final class GRPCConnectionHandler: ConnectionHandler {
         end(id, outcome: status.code == .ok ? .success : .error)
     }
 
-    /// Forgets the call (already answered, reset or gone): its timer, the drain counter, metrics.
+    /// Forgets the call (already answered, reset or gone): the drain counter, metrics.
     private func end(_ id: CallID, outcome: CallOutcome) {
         guard let state = calls.removeValue(forKey: id) else { return }
         watchers.remove(id)
-        if let timer = state.deadline {
-            context.loop.cancelTimer(timer)
-            context.deadlineTimers -= 1
-        }
+        if calls.isEmpty { earliestCallDeadlineNs = .max }
         if state.method == .push { context.server.pushesInFlight.subtract(1, ordering: .sequentiallyConsistent) }
         context.routeMetrics(state.method).inflight.decrement()
         context.requestDuration(state.method, outcome: outcome).record(seconds(since: state.startNs))

@@ -36,8 +36,6 @@ final class LoopContext: @unchecked Sendable {
     private var retryScheduled = false
     /// Handlers with output written by `complete`, flushed once per batch.
     private var touched: [GRPCConnectionHandler] = []
-    /// Deadline timers of calls on this loop, at most `LoopTimerBudget.callDeadlinesMax`.
-    var deadlineTimers = 0
     var metricCache = LoopMetricCache()
 
     /// Before the loops start (inboxes and the ring-driven store are set up off-thread then).

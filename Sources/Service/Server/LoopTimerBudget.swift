@@ -1,12 +1,11 @@
-/// How a loop's timer table (`EventLoopConfiguration.timersMax`, which traps when full: Runtime
-/// README, "Timers") is shared, so that no input can fill it. Peers open calls with
-/// `grpc-timeout` at will: their deadlines get a share of their own, past which a call with a
-/// deadline is refused RESOURCE_EXHAUSTED. The writer's own timers are reserved beside it, each
-/// kind bounded by what it serves: a ticker per shard (`-segment-writer.max-shards`, all of
-/// which may fall on one loop), `timersPerUploadMax` per upload running (at most `uploadsMax`
-/// per loop; the others wait, holding none), and the loop's own few.
+/// How large a loop's timer table (`EventLoopConfiguration.timersMax`, which traps when full:
+/// Runtime README, "Timers") must be, so that no input can fill it. Only the writer's own timers
+/// are in it, each kind bounded by what it serves: a ticker per shard
+/// (`-segment-writer.max-shards`, all of which may fall on one loop), `timersPerUploadMax` per
+/// upload running (at most `uploadsMax` per loop; the others wait, holding none), and the loop's
+/// own few. Calls' `grpc-timeout` deadlines, whose number peers choose, ride on their
+/// connection's deadline instead (`GRPCConnectionHandler`).
 struct LoopTimerBudget {
-    static let callDeadlinesMax = 32_768
     static let uploadsMax = 1024
     /// The uploader's deadline, hedge trigger (or token wait) and two backoffs; a request
     /// deadline and a connect timer per S3 put: the primary's and the hedge's, and a DLQ write's
@@ -21,5 +20,5 @@ struct LoopTimerBudget {
 
     let shardsMax: Int
 
-    var timersMax: Int { Self.callDeadlinesMax + Self.loopTimersMax + shardsMax + Self.uploadsMax * Self.timersPerUploadMax }
+    var timersMax: Int { Self.loopTimersMax + shardsMax + Self.uploadsMax * Self.timersPerUploadMax }
 }
