@@ -286,6 +286,21 @@ import TestSupport
         #expect(answer?.1.first(named: ":status") == (accepted ? nil : "415"))
     }
 
+    /// grpc-go answers a `grpc-timeout` it cannot read with HTTP 400 and INTERNAL, not a call.
+    @Test func malformedTimeoutIsABadRequest() throws {
+        let pair = GRPCPair()
+        let request = fields([(":method", "POST"), (":scheme", "http"), (":path", SpecExample.pushPath.description),
+                              (":authority", "x"), ("content-type", "application/grpc"), ("grpc-timeout", "tomorrow")])
+        _ = pair.client.http2.openStream(request, endStream: true, into: &pair.toServer)
+        var called = false
+        pair.run(server: { event, _ in if case .call = event { called = true } })
+        #expect(!called)
+        let answer = try #require(try headerBlocks(pair.serverWire).last)
+        #expect(answer.1.first(named: ":status") == "400")
+        #expect(answer.1.first(named: "grpc-status") == "13")
+        #expect(answer.1.first(named: "grpc-message")?.description.hasPrefix("malformed grpc-timeout") == true)
+    }
+
     @Test func unsupportedEncodingIsRejected() throws {
         let pair = GRPCPair()
         _ = pair.client.startCall(path: SpecExample.pushPath, metadata: fields([("grpc-encoding", "zstd")]), into: &pair.toServer)

@@ -179,7 +179,8 @@ public final class GRPCServerConnection {
         var timeoutNs: UInt64?
         if let raw = fields.first(named: GRPCHeader.grpcTimeout) {
             guard let ns = GRPCTimeout.parse(raw) else {
-                respondTrailersOnly(sid, httpStatus: "200", GRPCStatus(.internalError, ByteString("malformed grpc-timeout: \(Self.echoed(raw))")), into: &out)
+                // As grpc-go answers a header it cannot read (its `headerError`): HTTP 400.
+                respondTrailersOnly(sid, httpStatus: "400", GRPCStatus(.internalError, ByteString("malformed grpc-timeout: \(Self.echoed(raw))")), into: &out)
                 return nil
             }
             timeoutNs = ns
