@@ -105,6 +105,12 @@ struct LabelSetArena {
         return ra.count == rb.count ? 0 : (ra.count < rb.count ? -1 : 1)
     }
 
+    /// The value of the first pair of set `set` named `name`, nil when it has none.
+    func value(named name: StaticString, inSet set: Int) -> UnsafeRawBufferPointer? {
+        for i in pairRange(set) where equalsStatic(bytes(pairs[i].name), name) { return bytes(pairs[i].value) }
+        return nil
+    }
+
     func name(_ pair: Int) -> ByteString { ByteString(Array(bytes(pairs[pair].name))) }
     func value(_ pair: Int) -> ByteString { ByteString(Array(bytes(pairs[pair].value))) }
 

@@ -132,6 +132,7 @@ public final class ShardAccumulator {
         workspace.scratch.split.split(p, keys: keys, requestLabels: workspace.scratch.requestLabels)
         if let why = workspace.scratch.split.exhausted { throw Self.exhausted(why) }
         try checkSplitReferences(p)
+        try checkProfileNames()
 
         let existing = findHead(tenant: tenant, service: service)
         try checkLimits(p, head: existing)
@@ -161,6 +162,21 @@ public final class ShardAccumulator {
         for l in p.sampleLocationIndices where p.locations[Int(l)].mappingIndex == LocationRecord.noMapping {
             throw PushError(.profileUndecodable,
                             "pprof: location \(l) has mapping_id 0 in a profile split by sample labels")
+        }
+    }
+
+    /// A group's `__name__` starts its series' profile type, which the segment's metadata lists
+    /// (segment-object.md §6). Like the sample and period type strings (the decoder checks
+    /// those), one that a sample label sets must be UTF-8: a `BlockMeta` string that is not
+    /// makes the metadata of every tenant in the segment undecodable to the metastore. Request
+    /// labels were checked on receipt.
+    private func checkProfileNames() throws(PushError) {
+        let groups = workspace.scratch.split.groupCount
+        for g in 0 ..< groups where workspace.scratch.split.groupSampleCount[g] > 0 {
+            let set = workspace.scratch.split.labelSet(ofGroup: g)
+            if let name = workspace.scratch.split.groupLabels.value(named: LabelNames.name, inSet: set), !isValidUTF8(name) {
+                throw PushError(.profileUndecodable, "pprof: a sample label __name__, the profile type's name, is not valid UTF-8")
+            }
         }
     }
 

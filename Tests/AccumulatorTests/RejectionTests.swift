@@ -91,6 +91,23 @@ import Glibc
                                .profileUndecodable)
     }
 
+    /// A `__name__` from sample labels names the series' profile type, which the segment's
+    /// metadata lists: one that is not UTF-8 is refused, whether it splits the profile (one
+    /// sample carries it) or every sample carries it (one group, no split).
+    @Test(arguments: [false, true])
+    func sampleLabelNameThatIsNotUTF8IsRefused(onEverySample: Bool) throws {
+        let profile = try Self.encoded { p in
+            let key = Int64(p.stringTable.count), value = key + 1
+            p.stringTable += ["__name__", ByteString([0x63, 0xFF])]
+            for i in p.samples.indices where onEverySample || i == 0 {
+                p.samples[i].labels.append(SampleLabel(key: key, str: value))
+            }
+        }
+        var noName = Self.labels
+        noName.removeFirst()
+        try Self.expectRefused(TestPush(tenant: "t1", labels: noName, profile: profile, id: profileID(3)), .profileUndecodable)
+    }
+
     /// profiles-parquet.md §2.2 e: a profile split by sample labels whose locations have no
     /// mapping makes upstream's exporter panic; the head refuses it before any change.
     @Test(arguments: ["dotnet.labels.pprof", "pyspy-1.pb.gz"])
