@@ -6,7 +6,8 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-TESTDATA = ROOT.parent / "shared" / "testdata"
+# As for the Swift tests (TestSupport/TestData.swift): SEGMENT_WRITER_TESTDATA, else ../shared/testdata.
+TESTDATA = pathlib.Path(os.environ.get("SEGMENT_WRITER_TESTDATA") or ROOT.parent / "shared" / "testdata")
 PROTOS = pathlib.Path(__file__).resolve().parent / "protos"
 # The toolchain the Makefile builds with (its SWIFT), for tests that run a Swift test suite.
 SWIFT = os.environ.get("SWIFT", "swift")
