@@ -55,6 +55,22 @@ import Testing
             + "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
     }
 
+    /// Temporary credentials: the token goes out as `x-amz-security-token` and is signed. The
+    /// signature is botocore's `S3SigV4Auth` for the same request, key, token and time.
+    @Test func sessionTokenIsSentAndSigned() {
+        var credentials = Self.s3Docs.credentials
+        credentials.sessionToken = "session-token/with+base64="
+        let signer = S3RequestSigner(credentials: credentials, region: "us-east-1")
+        var request = SigV4Request(method: "GET", encodedPath: "/test.txt", headers: [
+            ("Host", "examplebucket.s3.amazonaws.com"), ("Range", "bytes=0-9"), ("x-amz-content-sha256", Self.emptyHash),
+        ], payloadHash: Self.emptyHash)
+        signer.sign(&request, date: Self.may24)
+        #expect(request.headers.contains { $0.name == "x-amz-security-token" && $0.value == "session-token/with+base64=" })
+        #expect(request.headers.last?.value == "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+            + "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date;x-amz-security-token, "
+            + "Signature=9f8a3a93e59bd4a4c602e978e7677a555ef3bb9fdbea7fa6aa5e5ee83164fe93")
+    }
+
     @Test func s3DocsPutObjectExampleEncodesTheKey() {
         let body = Array("Welcome to Amazon S3.".utf8)
         let hash = Crypto.hex(Crypto.sha256(body))

@@ -44,9 +44,10 @@ class SegmentWriterProcess:
     ADDRESS = r'(?:[\d.]+|\[[\da-fA-F:.]*\])'
     LISTENING = re.compile(rf'msg="server listening" grpc={ADDRESS}:(\d+) http={ADDRESS}:(\d+)')
 
-    def __init__(self, data_dir, *flags, listen_address="127.0.0.1", open_files=None):
+    def __init__(self, data_dir, *flags, listen_address="127.0.0.1", open_files=None, env=None):
         """`listen_address` goes to both listen-address flags ("" = every interface, IPv4 and IPv6);
-        `open_files` (soft, hard) sets the process's RLIMIT_NOFILE before it starts."""
+        `open_files` (soft, hard) sets the process's RLIMIT_NOFILE before it starts; `env` replaces
+        the process's environment."""
         self.data_dir = pathlib.Path(data_dir)
         binary = bin_dir() / "segment-writer"
         assert binary.exists(), f"{binary} missing: run `swift build --product segment-writer` first"
@@ -54,7 +55,7 @@ class SegmentWriterProcess:
                 f"-server.http-listen-address={listen_address}", "-server.http-listen-port=0",
                 f"-storage.filesystem.dir={self.data_dir}", "-segment-writer.event-loops=2", *flags]
         limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, open_files)) if open_files else None
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit, env=env)
         self.lines = []
         self._ready = threading.Event()
         self.grpc_port = self.http_port = None

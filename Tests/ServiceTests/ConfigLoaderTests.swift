@@ -61,7 +61,7 @@ import Yams
             "-segment-writer.segment-duration=1m30s", "-segment-writer.metadata-dlq-enabled=false",
             "-segment-writer.bucket-health-check-enabled", "-storage.backend=s3",
             "-storage.s3.endpoint=127.0.0.1:9000", "-storage.s3.bucket-name", "b", "-shutdown-delay=2s",
-        ]).config
+        ], env: ["AWS_ACCESS_KEY_ID": "key", "AWS_SECRET_ACCESS_KEY": "secret"]).config
         #expect(c.server.grpcListenPort == 19095)
         #expect(c.server.httpListenPort == 14040)
         #expect(c.segmentWriter.segmentDurationNs == 90_000_000_000)

@@ -1,14 +1,3 @@
-/// Access key pair for SigV4.
-public struct AWSCredentials: Sendable {
-    public var accessKeyID: String
-    public var secretAccessKey: String
-
-    public init(accessKeyID: String, secretAccessKey: String) {
-        self.accessKeyID = accessKeyID
-        self.secretAccessKey = secretAccessKey
-    }
-}
-
 /// What SigV4 signs: the method, the already URI-encoded path, the raw query parameters,
 /// the headers (including `host`) and the hex SHA-256 of the payload.
 public struct SigV4Request: Sendable {
@@ -51,9 +40,11 @@ public struct S3RequestSigner: Sendable {
         self.service = service
     }
 
-    /// Adds `x-amz-date` and `Authorization` to `request.headers`.
+    /// Adds `x-amz-date`, `x-amz-security-token` (temporary credentials; signed, as minio-go and
+    /// the AWS SDKs sign it) and `Authorization` to `request.headers`.
     public func sign(_ request: inout SigV4Request, date: AmzDate) {
         request.headers.append(("x-amz-date", date.stamp))
+        if !credentials.sessionToken.isEmpty { request.headers.append(("x-amz-security-token", credentials.sessionToken)) }
         request.headers.append(("Authorization", authorization(request, date: date)))
     }
 

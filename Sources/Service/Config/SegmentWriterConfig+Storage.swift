@@ -9,7 +9,7 @@ extension SegmentWriterConfig {
             let c = storage.s3
             s3 = S3Configuration(
                 endpoint: c.endpoint, bucketName: c.bucketName, region: c.region,
-                credentials: AWSCredentials(accessKeyID: c.accessKeyID, secretAccessKey: c.secretAccessKey),
+                credentials: AWSCredentials(accessKeyID: c.accessKeyID, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken),
                 insecure: c.insecure, bucketLookup: S3BucketLookup(rawValue: c.bucketLookupType.rawValue) ?? .auto,
                 tlsVerification: c.insecureSkipVerify ? .skip : .systemCAs)
         }

@@ -74,8 +74,14 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         public var endpoint = ""
         public var bucketName = ""
         public var region = ""
+        /// Empty (with `secretAccessKey`): the credential chain's, filled in by `ConfigLoader`.
         public var accessKeyID = ""
         public var secretAccessKey = ""
+        /// Ours, no setting: the session token of temporary credentials the chain found.
+        public var sessionToken = ""
+        /// Ours: where the credentials came from (`configuration`, `environment` or the shared
+        /// credentials file), for the start-up log.
+        public var credentialsSource = "configuration"
         public var insecure = false
         public var bucketLookupType: BucketLookup = .auto
         public var insecureSkipVerify = false

@@ -46,7 +46,7 @@ extension Setting {
         Setting("storage.s3.endpoint", "storage.s3.endpoint", .string(\.storage.s3.endpoint), "S3 endpoint, host:port."),
         Setting("storage.s3.bucket-name", "storage.s3.bucket_name", .string(\.storage.s3.bucketName), "S3 bucket name."),
         Setting("storage.s3.region", "storage.s3.region", .string(\.storage.s3.region), "S3 region."),
-        Setting("storage.s3.access-key-id", "storage.s3.access_key_id", .string(\.storage.s3.accessKeyID), "S3 access key ID."),
+        Setting("storage.s3.access-key-id", "storage.s3.access_key_id", .string(\.storage.s3.accessKeyID), "S3 access key ID. Empty (with the secret): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or default); IAM roles are not supported, so finding none fails start-up."),
         Setting("storage.s3.secret-access-key", "storage.s3.secret_access_key", .string(\.storage.s3.secretAccessKey), "S3 secret access key."),
         Setting("storage.s3.insecure", "storage.s3.insecure", .bool(\.storage.s3.insecure), "Use http:// instead of https://."),
         Setting("storage.s3.bucket-lookup-type", "storage.s3.bucket_lookup_type", .bucketLookup, "auto, virtual-hosted or path."),

@@ -65,6 +65,7 @@ public final class SegmentWriterServer {
                                 hostname: ByteString(Self.hostname()),
                                 metastoreEndpoints: try Self.metastoreEndpoints(config.metastore.address, log: log))
         let storage = config.storageConfiguration
+        if config.storage.backend == .s3 { log.info("s3 credentials", ["source": config.storage.s3.credentialsSource]) }
         let context = self.context
         let loops = try group.loops.map { loop in
             try LoopContext(server: context, loop: loop, inboxCapacity: 4096,

@@ -1,0 +1,21 @@
+import ObjectStorage
+
+extension ConfigLoader {
+    /// With `-storage.backend=s3` and no access key configured, the credentials thanos objstore
+    /// would find (environment, then shared credentials file), so that a writer with none
+    /// refuses to start instead of failing every upload with 403.
+    static func resolveS3Credentials(_ config: inout SegmentWriterConfig, environment: [String: String],
+                                     readFile: (String) throws -> String) throws(ConfigError) {
+        guard config.storage.backend == .s3, config.storage.s3.accessKeyID.isEmpty else { return }
+        let found: AWSCredentialChain.Found
+        do {
+            found = try AWSCredentialChain.resolve(environment: environment, readFile: readFile)
+        } catch {
+            throw .invalid("-storage.s3.access-key-id is empty and \(error)")
+        }
+        config.storage.s3.accessKeyID = found.credentials.accessKeyID
+        config.storage.s3.secretAccessKey = found.credentials.secretAccessKey
+        config.storage.s3.sessionToken = found.credentials.sessionToken
+        config.storage.s3.credentialsSource = found.source
+    }
+}
