@@ -34,6 +34,19 @@ public struct StorageConfiguration: Sendable {
         }
     }
 
+    /// With S3, no `-storage.s3.region` and an endpoint whose host names none (not AWS, or its
+    /// global `s3.amazonaws.com`): a copy signing for the bucket's region, asked once
+    /// (GetBucketLocation), as minio-go asks before its first request; `ioTimeoutMs` (nil: the
+    /// configuration's) bounds each read and write of that request. Otherwise `self`.
+    public func locatingS3Region(ioTimeoutMs: Int? = nil) throws(StorageError) -> StorageConfiguration {
+        guard backend == .s3, var s3, s3.region.isEmpty,
+              S3Region.fromHost(try S3Endpoint.parse(s3.endpoint, insecure: s3.insecure).host) == nil else { return self }
+        var located = self
+        s3.ioTimeoutMs = ioTimeoutMs ?? s3.ioTimeoutMs
+        located.s3?.region = try S3ObjectStore(configuration: s3).bucketRegion()
+        return located
+    }
+
     /// The store one event loop uses for flushes: io_uring filesystem writes or S3 over io_uring
     /// sockets; when the loop has no ring (the host refuses io_uring), the blocking stores on
     /// worker threads beside the loop (`OffloadedObjectStore`), so the loop never waits for

@@ -32,18 +32,20 @@ def clean_env(tmp_path, **extra):
     return dict(env, **extra)
 
 
-def s3_flags(url):
+def s3_flags(url, bucket=BUCKET, region="us-east-1"):
+    """The writer's flags for `bucket` on moto at `url`; no region flag when `region` is empty."""
     return ["-storage.backend=s3", "-storage.s3.insecure=true", f"-storage.s3.endpoint={url.split('://')[1]}",
-            f"-storage.s3.bucket-name={BUCKET}", "-storage.s3.region=us-east-1"]
+            f"-storage.s3.bucket-name={bucket}"] + ([f"-storage.s3.region={region}"] if region else [])
 
 
-def push_one_and_list(protos, tmp_path, url, s3, env):
-    proc = SegmentWriterProcess(tmp_path / "data", *s3_flags(url), "-segment-writer.segment-duration=200ms", env=env)
+def push_one_and_list(protos, tmp_path, url, s3, env, *flags, bucket=BUCKET):
+    """Starts the writer (`s3_flags` unless `flags`), pushes one profile; its log lines and the bucket's keys."""
+    proc = SegmentWriterProcess(tmp_path / "data", *(flags or s3_flags(url)), "-segment-writer.segment-duration=200ms", env=env)
     try:
         with grpc.insecure_channel(proc.grpc_target) as channel:
             _, code, details, _ = push(protos, channel)
         assert code == grpc.StatusCode.OK, details + "".join(proc.lines)
-        return proc.lines, [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+        return proc.lines, [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     finally:
         proc.kill()
 

@@ -7,7 +7,12 @@ public struct S3Client: Sendable {
     /// Where to connect: the endpoint, or `<bucket>.<endpoint>` when virtual-hosted.
     public let endpoint: S3Endpoint
     public let virtualHosted: Bool
+    /// What requests are signed for: `-storage.s3.region`, else the one an AWS endpoint's host
+    /// names, else us-east-1 (`StorageConfiguration.locatingS3Region` asks the bucket first).
+    public let region: String
     let signer: S3RequestSigner
+    /// GetBucketLocation is signed for us-east-1 whatever the bucket's region, as minio-go signs it.
+    let locationSigner: S3RequestSigner
 
     public init(configuration: S3Configuration) throws(StorageError) {
         guard !configuration.bucketName.isEmpty else { throw .configuration("-storage.s3.bucket-name is empty") }
@@ -23,8 +28,9 @@ public struct S3Client: Sendable {
             virtualHosted = cloud && Self.isDNSSafe(configuration.bucketName, tls: base.useTLS)
         }
         endpoint = virtualHosted ? S3Endpoint(host: "\(configuration.bucketName).\(base.host)", port: base.port, useTLS: base.useTLS) : base
-        let region = configuration.region.isEmpty ? "us-east-1" : configuration.region
+        region = configuration.region.isEmpty ? S3Region.fromHost(base.host) ?? "us-east-1" : configuration.region
         signer = S3RequestSigner(credentials: configuration.credentials, region: region)
+        locationSigner = S3RequestSigner(credentials: configuration.credentials, region: "us-east-1")
     }
 
     /// PUT Object with `Content-MD5`, so the store rejects a body corrupted in transit (BadDigest).
@@ -54,8 +60,14 @@ public struct S3Client: Sendable {
         return request("GET", key: nil, query: query, date: date)
     }
 
+    /// GetBucketLocation (`?location`): the bucket's region, for a configuration that names none.
+    public func getBucketLocation(date: AmzDate) -> HTTP1ClientRequest {
+        request("GET", key: nil, query: [(name: "location", value: "")], signer: locationSigner, date: date)
+    }
+
     private func request(_ method: String, key: String?, query: [(name: String, value: String)] = [],
-                         headers extra: [(name: String, value: String)] = [], body: [UInt8] = [], date: AmzDate) -> HTTP1ClientRequest {
+                         headers extra: [(name: String, value: String)] = [], body: [UInt8] = [],
+                         signer: S3RequestSigner? = nil, date: AmzDate) -> HTTP1ClientRequest {
         var path = virtualHosted ? "/" : "/" + URIEncoding.encode(configuration.bucketName, keepSlash: false)
         if let key {
             path += (virtualHosted ? "" : "/") + URIEncoding.encode(key, keepSlash: true)
@@ -66,7 +78,7 @@ public struct S3Client: Sendable {
             headers: [("Host", endpoint.hostHeader), ("x-amz-content-sha256", payloadHash)] + extra,
             payloadHash: payloadHash
         )
-        signer.sign(&signable, date: date)
+        (signer ?? self.signer).sign(&signable, date: date)
         let canonicalQuery = signable.canonicalQuery
         return HTTP1ClientRequest(method: method, target: canonicalQuery.isEmpty ? path : path + "?" + canonicalQuery,
                                   headers: signable.headers, body: body)

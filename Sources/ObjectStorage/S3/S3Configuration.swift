@@ -13,7 +13,8 @@ public struct S3Configuration: Sendable {
     /// `host[:port]` (a leading `http://` or `https://` is accepted and sets `insecure`).
     public var endpoint: String
     public var bucketName: String
-    /// Signing region; empty means `us-east-1`.
+    /// Signing region; empty: the one an AWS endpoint's host names, else us-east-1
+    /// (`StorageConfiguration.locatingS3Region` fills in the bucket's first).
     public var region: String
     public var credentials: AWSCredentials
     /// Plain HTTP instead of HTTPS.

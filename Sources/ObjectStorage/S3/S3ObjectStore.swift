@@ -57,6 +57,11 @@ public final class S3ObjectStore: InterruptibleObjectStore, ListableObjectStore 
         })
     }
 
+    /// The bucket's region (GetBucketLocation).
+    public func bucketRegion() throws(StorageError) -> String {
+        try S3Region.fromLocationResponse(transport.roundTrip(client.getBucketLocation(date: now())))
+    }
+
     /// ListObjectsV2 page after page (1000 keys each) under `prefix/directory/`.
     public func paths(under directory: String) throws(StorageError) -> [String] {
         try paths(under: directory, keysPerPage: 1000)

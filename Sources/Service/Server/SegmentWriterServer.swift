@@ -64,8 +64,7 @@ public final class SegmentWriterServer {
         context = ServerContext(config: config, log: log, readiness: readiness, metrics: metrics,
                                 hostname: ByteString(Self.hostname()),
                                 metastoreEndpoints: try Self.metastoreEndpoints(config.metastore.address, log: log))
-        let storage = config.storageConfiguration
-        if config.storage.backend == .s3 { log.info("s3 credentials", ["source": config.storage.s3.credentialsSource]) }
+        let storage = Self.storageConfiguration(config, log: log)
         let context = self.context
         let loops = try group.loops.map { loop in
             try LoopContext(server: context, loop: loop, inboxCapacity: 4096,
@@ -73,10 +72,9 @@ public final class SegmentWriterServer {
         }
         context.install(loops: loops)
         if config.segmentWriter.bucketHealthCheckEnabled {
-            // Upstream bounds the check by this timeout and only logs a failure; here it bounds each
-            // read and write of the S3 request (so 0 fails at once, as upstream's expired context does).
+            // Upstream only logs a failure.
             var checked = storage
-            checked.s3?.ioTimeoutMs = Int(max(1, config.segmentWriter.bucketHealthCheckTimeoutNs / 1_000_000))
+            checked.s3?.ioTimeoutMs = Self.startUpIOTimeoutMs(config)
             try checked.makeBlockingStore().checkHealth { result in
                 if case .failure(let error) = result { log.warn("bucket health check failed", ["err": "\(error)"]) }
             }

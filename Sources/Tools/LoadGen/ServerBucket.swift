@@ -19,7 +19,9 @@ public struct ServerBucket {
         do {
             let config = try ConfigLoader.load(arguments: serverArguments, environment: ProcessInfo.processInfo.environment,
                                                readFile: { try String(contentsOfFile: $0, encoding: .utf8) }).config
-            store = try config.storageConfiguration.makeBlockingStore()
+            // As the server signs: for the bucket's region when nothing names it.
+            let storage = (try? config.storageConfiguration.locatingS3Region()) ?? config.storageConfiguration
+            store = try storage.makeBlockingStore()
             summary = config.storage.summary
             metastoreAddress = config.metastore.address
             segmentDurationMs = Int(config.segmentWriter.segmentDurationNs / 1_000_000)
