@@ -33,13 +33,14 @@ public struct S3Client: Sendable {
         locationSigner = S3RequestSigner(credentials: configuration.credentials, region: "us-east-1")
     }
 
-    /// PUT Object with `Content-MD5`, so the store rejects a body corrupted in transit (BadDigest).
+    /// PUT Object with `Content-MD5`, so the store rejects a body corrupted in transit (BadDigest),
+    /// and the configured server-side encryption.
     public func putObject(key: String, body: [UInt8], date: AmzDate) -> HTTP1ClientRequest {
         let headers = [
             (name: "Content-Type", value: "application/octet-stream"),
             (name: "Content-Length", value: String(body.count)),
             (name: "Content-MD5", value: Crypto.base64(Crypto.md5(body))),
-        ]
+        ] + (configuration.serverSideEncryption?.headers ?? [])
         return request("PUT", key: key, headers: headers, body: body, date: date)
     }
 

@@ -21,13 +21,16 @@ public struct S3Configuration: Sendable {
     public var insecure: Bool
     public var bucketLookup: S3BucketLookup
     public var tlsVerification: TLSVerification
+    /// Asked of S3 for every object put; nil: none (the bucket's default applies).
+    public var serverSideEncryption: S3ServerSideEncryption?
     /// Deadline of one request, its second try included (ring store) / receive and send timeout
     /// (blocking transport).
     public var ioTimeoutMs: Int
 
     public init(endpoint: String, bucketName: String, region: String = "", credentials: AWSCredentials,
                 insecure: Bool = false, bucketLookup: S3BucketLookup = .auto,
-                tlsVerification: TLSVerification = .systemCAs, ioTimeoutMs: Int = 10_000) {
+                tlsVerification: TLSVerification = .systemCAs, serverSideEncryption: S3ServerSideEncryption? = nil,
+                ioTimeoutMs: Int = 10_000) {
         self.endpoint = endpoint
         self.bucketName = bucketName
         self.region = region
@@ -35,6 +38,7 @@ public struct S3Configuration: Sendable {
         self.insecure = insecure
         self.bucketLookup = bucketLookup
         self.tlsVerification = tlsVerification
+        self.serverSideEncryption = serverSideEncryption
         self.ioTimeoutMs = ioTimeoutMs
     }
 }

@@ -7,11 +7,13 @@ extension SegmentWriterConfig {
         var s3: S3Configuration?
         if storage.backend == .s3 {
             let c = storage.s3
+            let encryption: S3ServerSideEncryption?
+            do { encryption = try c.serverSideEncryption() } catch { preconditionFailure("-storage.s3.sse.* not checked by ConfigLoader: \(error)") }
             s3 = S3Configuration(
                 endpoint: c.endpoint, bucketName: c.bucketName, region: c.region,
                 credentials: AWSCredentials(accessKeyID: c.accessKeyID, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken),
                 insecure: c.insecure, bucketLookup: S3BucketLookup(rawValue: c.bucketLookupType.rawValue) ?? .auto,
-                tlsVerification: c.insecureSkipVerify ? .skip : .systemCAs)
+                tlsVerification: c.insecureSkipVerify ? .skip : .systemCAs, serverSideEncryption: encryption)
         }
         return StorageConfiguration(backend: storage.backend == .s3 ? .s3 : .filesystem, prefix: storage.prefix,
                                     filesystemDirectory: storage.filesystemDir, s3: s3)

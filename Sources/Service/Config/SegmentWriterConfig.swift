@@ -85,6 +85,11 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         public var insecure = false
         public var bucketLookupType: BucketLookup = .auto
         public var insecureSkipVerify = false
+        /// `-storage.s3.sse.type`: empty, `SSE-S3` or `SSE-KMS` (checked by `ConfigLoader`).
+        public var sseType = ""
+        public var sseKMSKeyID = ""
+        /// A JSON object of strings.
+        public var sseKMSEncryptionContext = ""
     }
 
     public struct Metastore: Sendable, Equatable {

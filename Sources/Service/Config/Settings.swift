@@ -50,6 +50,9 @@ extension Setting {
         Setting("storage.s3.secret-access-key", "storage.s3.secret_access_key", .string(\.storage.s3.secretAccessKey), "S3 secret access key."),
         Setting("storage.s3.insecure", "storage.s3.insecure", .bool(\.storage.s3.insecure), "Use http:// instead of https://."),
         Setting("storage.s3.bucket-lookup-type", "storage.s3.bucket_lookup_type", .bucketLookup, "auto, virtual-hosted or path."),
+        Setting("storage.s3.sse.type", "storage.s3.sse.type", .string(\.storage.s3.sseType), "Server-side encryption of every object put: SSE-S3 or SSE-KMS (empty: none, the bucket's default)."),
+        Setting("storage.s3.sse.kms-key-id", "storage.s3.sse.kms_key_id", .string(\.storage.s3.sseKMSKeyID), "KMS key ID for SSE-KMS (required with it)."),
+        Setting("storage.s3.sse.kms-encryption-context", "storage.s3.sse.kms_encryption_context", .string(\.storage.s3.sseKMSEncryptionContext), "KMS encryption context for SSE-KMS: a JSON object of strings."),
         Setting("storage.s3.http.insecure-skip-verify", "storage.s3.http.insecure_skip_verify", .bool(\.storage.s3.insecureSkipVerify), "Accept any TLS certificate."),
         Setting("metastore.address", "metastore.address", .string(\.metastore.address), "Metastore addresses, comma separated: host:port, host:port/raft-id or dns:///host:port (resolved at start-up); empty writes metadata to the DLQ path only."),
         Setting("metastore.grpc-client-config.connect-timeout", "metastore.grpc_client_config.connect_timeout", .duration(\.metastore.connectTimeoutNs), "A metastore connect with no answer within this is abandoned; AddBlock moves on to the next node. 0: grpc-go's default, 20s."),
@@ -87,7 +90,7 @@ extension Setting {
         "segment-writer.flush-concurrency", "memberlist.",
         "server.grpc.keepalive.",
         "server.grpc-max-send-msg-size-bytes", "log.format",
-        "storage.s3.signature-version", "storage.s3.force-path-style", "storage.s3.sse.", "storage.s3.http.",
+        "storage.s3.signature-version", "storage.s3.force-path-style", "storage.s3.http.",
         "storage.s3.native-aws-auth-enabled", "storage.gcs.", "storage.azure.", "storage.swift.", "storage.cos.",
         "metastore.", "auth.multitenancy-enabled", "architecture.storage", "write-path",
     ]
