@@ -101,6 +101,9 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         /// AddBlock's whole deadline (`metadata_update_timeout`) is 2 s; upstream sets 1 s for
         /// the distributors' connects to segment writers for the same reason.
         public var connectTimeoutNs: Int64 = 1_000_000_000
+        /// `-metastore.grpc-client-config.tls-enabled`: accepted only as false (this writer speaks
+        /// h2c to the metastore); true fails start-up rather than every AddBlock.
+        public var tlsEnabled = false
     }
 
     /// The segment-writer ring entry (dskit lifecycler flags under `-segment-writer.`,
