@@ -46,6 +46,22 @@ import Testing
         }
     }
 
+    /// `-storage.s3.native-aws-auth-enabled` (the AWS SDK's chain upstream) takes the sources of
+    /// that chain this writer has; with an access key it is refused, as thanos objstore refuses it.
+    @Test func nativeAWSAuthTakesTheChainAndExcludesAnAccessKey() throws {
+        let c = try load(["-storage.s3.native-aws-auth-enabled"], env: ["AWS_ACCESS_KEY_ID": "ASIAENV", "AWS_SECRET_ACCESS_KEY": "s"])
+        #expect(c.storage.s3.nativeAWSAuthEnabled && c.storage.s3.accessKeyID == "ASIAENV" && c.storage.s3.credentialsSource == "environment")
+        #expect(throws: ConfigError.invalid("-storage.s3.native-aws-auth-enabled and -storage.s3.access-key-id are mutually exclusive")) {
+            try load(["-storage.s3.native-aws-auth-enabled", "-storage.s3.access-key-id=AKID", "-storage.s3.secret-access-key=x"], env: [:])
+        }
+        #expect {
+            try load(["-storage.s3.native-aws-auth-enabled=true"], env: ["AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/token"])
+        } throws: { error in
+            "\(error)".hasPrefix("-storage.s3.native-aws-auth-enabled=true and no S3 credentials were found: ")
+                && "\(error)".hasSuffix("(AWS_WEB_IDENTITY_TOKEN_FILE is set, but IAM credentials are not supported)")
+        }
+    }
+
     /// thanos objstore's validate refuses one half of a key pair in the configuration.
     @Test func halfAConfiguredKeyPairIsRefused() {
         for half in ["-storage.s3.access-key-id=AKID", "-storage.s3.secret-access-key=x"] {

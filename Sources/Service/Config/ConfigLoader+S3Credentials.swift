@@ -3,7 +3,8 @@ import ObjectStorage
 extension ConfigLoader {
     /// With `-storage.backend=s3` and no access key configured, the credentials thanos objstore
     /// would find (environment, then shared credentials file), so that a writer with none
-    /// refuses to start instead of failing every upload with 403.
+    /// refuses to start instead of failing every upload with 403. The same with
+    /// `-storage.s3.native-aws-auth-enabled`: the AWS SDK's chain starts with those sources too.
     static func resolveS3Credentials(_ config: inout SegmentWriterConfig, environment: [String: String],
                                      readFile: (String) throws -> String) throws(ConfigError) {
         guard config.storage.backend == .s3, config.storage.s3.accessKeyID.isEmpty else { return }
@@ -11,7 +12,8 @@ extension ConfigLoader {
         do {
             found = try AWSCredentialChain.resolve(environment: environment, readFile: readFile)
         } catch {
-            throw .invalid("-storage.s3.access-key-id is empty and \(error)")
+            let asked = config.storage.s3.nativeAWSAuthEnabled ? "-storage.s3.native-aws-auth-enabled=true" : "-storage.s3.access-key-id is empty"
+            throw .invalid("\(asked) and \(error)")
         }
         config.storage.s3.accessKeyID = found.credentials.accessKeyID
         config.storage.s3.secretAccessKey = found.credentials.secretAccessKey

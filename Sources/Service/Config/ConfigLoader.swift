@@ -193,6 +193,8 @@ public enum ConfigLoader {
             try check(!c.storage.s3.bucketName.isEmpty, "-storage.s3.bucket-name is required with -storage.backend=s3")
             // thanos objstore's validate: a half pair is a mistake, not a request for the credential chain.
             _ = try c.storage.s3.serverSideEncryption()
+            try check(!c.storage.s3.nativeAWSAuthEnabled || c.storage.s3.accessKeyID.isEmpty,
+                      "-storage.s3.native-aws-auth-enabled and -storage.s3.access-key-id are mutually exclusive")
             try check(c.storage.s3.accessKeyID.isEmpty == c.storage.s3.secretAccessKey.isEmpty,
                       "-storage.s3.access-key-id and -storage.s3.secret-access-key go together: set both, or neither to take credentials from the environment or the shared credentials file")
         } else {

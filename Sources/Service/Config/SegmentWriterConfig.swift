@@ -82,6 +82,10 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         /// Ours: where the credentials came from (`configuration`, `environment` or the shared
         /// credentials file), for the start-up log.
         public var credentialsSource = "configuration"
+        /// `-storage.s3.native-aws-auth-enabled`: upstream then takes credentials from the AWS
+        /// SDK's default chain; here from the sources of that chain this writer has, the same
+        /// as with an empty access key (environment, shared credentials file).
+        public var nativeAWSAuthEnabled = false
         public var insecure = false
         public var bucketLookupType: BucketLookup = .auto
         public var insecureSkipVerify = false

@@ -48,6 +48,7 @@ extension Setting {
         Setting("storage.s3.region", "storage.s3.region", .string(\.storage.s3.region), "S3 region. Empty: the one an AWS endpoint's host names (s3.eu-west-1.amazonaws.com), else the bucket's, asked at start-up (GetBucketLocation; us-east-1 if that fails)."),
         Setting("storage.s3.access-key-id", "storage.s3.access_key_id", .string(\.storage.s3.accessKeyID), "S3 access key ID. Empty (with the secret): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or default); IAM roles are not supported, so finding none fails start-up."),
         Setting("storage.s3.secret-access-key", "storage.s3.secret_access_key", .string(\.storage.s3.secretAccessKey), "S3 secret access key."),
+        Setting("storage.s3.native-aws-auth-enabled", "storage.s3.native_aws_auth_enabled", .bool(\.storage.s3.nativeAWSAuthEnabled), "Credentials as the AWS SDK finds them; here its environment and shared credentials file sources, as with an empty access key (not with -storage.s3.access-key-id; IAM roles are not supported, so finding none fails start-up)."),
         Setting("storage.s3.insecure", "storage.s3.insecure", .bool(\.storage.s3.insecure), "Use http:// instead of https://."),
         Setting("storage.s3.bucket-lookup-type", "storage.s3.bucket_lookup_type", .bucketLookup, "auto, virtual-hosted or path."),
         Setting("storage.s3.sse.type", "storage.s3.sse.type", .string(\.storage.s3.sseType), "Server-side encryption of every object put: SSE-S3 or SSE-KMS (empty: none, the bucket's default)."),
@@ -92,7 +93,7 @@ extension Setting {
         "server.grpc.keepalive.",
         "server.grpc-max-send-msg-size-bytes", "log.format",
         "storage.s3.signature-version", "storage.s3.force-path-style", "storage.s3.http.",
-        "storage.s3.native-aws-auth-enabled", "storage.gcs.", "storage.azure.", "storage.swift.", "storage.cos.",
+        "storage.gcs.", "storage.azure.", "storage.swift.", "storage.cos.",
         "metastore.", "auth.multitenancy-enabled", "architecture.storage", "write-path",
     ]
 
