@@ -41,7 +41,7 @@ func closedPorts(_ count: Int) -> [Int] {
 
 let movingEndpointConfiguration = S3Configuration(endpoint: "minio.test:9000", bucketName: "b",
                                                   credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "s"),
-                                                  insecure: true, bucketLookup: .path)
+                                                  insecure: true, bucketLookup: .pathStyle)
 
 /// A ring store for `minio.test` (resolved by `name`) on `loop`, or nil after recording why not.
 func movingRingStore(_ loop: EventLoop, _ name: MovingName, ioTimeoutMs: Int = 10_000, _ outcomes: Outcomes) -> RingS3ObjectStore? {

@@ -191,6 +191,6 @@ func getSync(_ store: some ObjectStore, _ path: String) -> Result<[UInt8], Stora
         let s3 = S3Configuration(endpoint: "127.0.0.1:9", bucketName: "b", credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "s"),
                                  insecure: true)
         #expect(try StorageConfiguration(backend: .s3, s3: s3).makeBlockingStore() is S3ObjectStore)
-        #expect(StorageBackend(rawValue: "s3") == .s3 && S3BucketLookup(rawValue: "virtual-hosted") == .virtualHosted)
+        #expect(StorageBackend(rawValue: "s3") == .s3 && S3BucketLookup(rawValue: "virtual-hosted-style") == .virtualHostedStyle)
     }
 }

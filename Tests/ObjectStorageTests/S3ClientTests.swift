@@ -42,13 +42,13 @@ import Testing
     }
 
     @Test func lookupTypeOverridesAndEndpointForms() throws {
-        #expect(try client("s3.amazonaws.com", lookup: .path).virtualHosted == false)
+        #expect(try client("s3.amazonaws.com", lookup: .pathStyle).virtualHosted == false)
         #expect(try client("storage.googleapis.com").virtualHosted)
         #expect(try client("minio.local:9000").virtualHosted == false)
         let dotted = try S3Client(configuration: S3Configuration(endpoint: "s3.eu-west-1.amazonaws.com", bucketName: "my.bucket",
                                                                  credentials: Self.credentials))
         #expect(!dotted.virtualHosted, "a dotted bucket breaks the TLS wildcard certificate")
-        #expect(try client("minio:9000", lookup: .virtualHosted).endpoint.hostHeader == "examplebucket.minio:9000")
+        #expect(try client("minio:9000", lookup: .virtualHostedStyle).endpoint.hostHeader == "examplebucket.minio:9000")
         #expect(try client("https://minio:443", insecure: true).endpoint == S3Endpoint(host: "minio", port: 443, useTLS: true))
         #expect(try client("[::1]:9000", insecure: true).endpoint.hostHeader == "[::1]:9000")
         #expect(throws: StorageError.self) { try client("host:notaport") }

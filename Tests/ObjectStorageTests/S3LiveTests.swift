@@ -120,7 +120,7 @@ enum LiveS3 {
         else { return nil }
         let configuration = S3Configuration(
             endpoint: endpoint, bucketName: bucket, credentials: AWSCredentials(accessKeyID: key, secretAccessKey: secret),
-            bucketLookup: .path, tlsVerification: .skip, ioTimeoutMs: 10_000)
+            bucketLookup: .pathStyle, tlsVerification: .skip, ioTimeoutMs: 10_000)
         guard let payload = try? FilesystemObjectStore.readFile(payloadFile) else { return nil }
         return Environment(configuration: configuration, prefix: value("PREFIX") ?? "", payload: payload,
                            keys: keys.split(separator: ",").map(String.init))

@@ -172,6 +172,25 @@ import Yams
         #expect(throws: ConfigError.self) { try load(["-config.file=cfg.yaml"], yaml: "server: [1, 2\n") }
     }
 
+    /// Upstream's lookup types are `auto`, `path-style` and `virtual-hosted-style`;
+    /// `force-path-style` (deprecated there) forces path-style and conflicts with the last.
+    @Test func bucketLookupTypesAreUpstreamsAndForcePathStyleIsHonoured() throws {
+        let s3 = ["-storage.backend=s3", "-storage.s3.endpoint=s3.eu-west-1.amazonaws.com", "-storage.s3.bucket-name=b",
+                  "-storage.s3.access-key-id=a", "-storage.s3.secret-access-key=s"]
+        #expect(try load(s3 + ["-storage.s3.bucket-lookup-type=path-style"]).config.storage.s3.bucketLookupType == .pathStyle)
+        let yaml = "storage:\n  s3:\n    bucket_lookup_type: virtual-hosted-style\n"
+        #expect(try load(s3 + ["-config.file=cfg.yaml"], yaml: yaml).config.storage.s3.bucketLookupType == .virtualHostedStyle)
+        #expect(throws: ConfigError.invalid("invalid value \"path\" for flag -storage.s3.bucket-lookup-type: expected auto, virtual-hosted-style, path-style")) {
+            try load(s3 + ["-storage.s3.bucket-lookup-type=path"])
+        }
+        let forced = try load(s3 + ["-storage.s3.force-path-style=true"])
+        #expect(forced.config.storage.s3.forcePathStyle && forced.config.storageConfiguration.s3?.bucketLookup == .pathStyle)
+        #expect(try load(s3).config.storageConfiguration.s3?.bucketLookup == .auto)
+        #expect(throws: ConfigError.invalid("cannot use s3.force-path-style = true and s3.bucket-lookup-type = virtual-hosted-style at the same time")) {
+            try load(s3 + ["-storage.s3.force-path-style=true", "-storage.s3.bucket-lookup-type=virtual-hosted-style"])
+        }
+    }
+
     @Test func listenAddressesAreIPLiteralsLocalhostOrEveryInterface() throws {
         #expect(try load([]).config.server.grpcListenAddress == "")
         for address in ["", "localhost", "127.0.0.1", "0.0.0.0", "::", "::1", "[::1]"] {
@@ -362,7 +381,7 @@ import Yams
         #expect(result.config.storage.backend == .s3)
         #expect(result.config.storage.s3.endpoint == "127.0.0.1:9000")
         #expect(result.config.storage.s3.accessKeyID == "key")
-        #expect(result.config.storage.s3.bucketLookupType == .path)
+        #expect(result.config.storage.s3.bucketLookupType == .pathStyle)
         #expect(result.config.metastore.address == "")
         #expect(result.config.segmentWriter.segmentDurationNs == 500_000_000)
     }

@@ -20,8 +20,8 @@ public struct S3Client: Sendable {
         self.configuration = configuration
         let base = try S3Endpoint.parse(configuration.endpoint, insecure: configuration.insecure)
         switch configuration.bucketLookup {
-        case .path: virtualHosted = false
-        case .virtualHosted: virtualHosted = true
+        case .pathStyle: virtualHosted = false
+        case .virtualHostedStyle: virtualHosted = true
         case .auto:
             // As minio-go (which Pyroscope's S3 client uses) decides: known cloud endpoints only.
             let cloud = ["amazonaws.com", "amazonaws.com.cn", "storage.googleapis.com", "aliyuncs.com"].contains { base.host.hasSuffix($0) }

@@ -3,9 +3,9 @@ public enum S3BucketLookup: String, Sendable {
     /// Virtual-hosted for AWS, GCS and Aliyun endpoints with DNS-safe bucket names, path-style otherwise.
     case auto
     /// `Host: <bucket>.<endpoint>`, path `/<key>`.
-    case virtualHosted = "virtual-hosted"
+    case virtualHostedStyle = "virtual-hosted-style"
     /// `Host: <endpoint>`, path `/<bucket>/<key>`.
-    case path
+    case pathStyle = "path-style"
 }
 
 /// The S3 backend's settings, one field per `-storage.s3.*` flag (ingest-and-ops.md §5.1).

@@ -193,6 +193,9 @@ public enum ConfigLoader {
             try check(!c.storage.s3.bucketName.isEmpty, "-storage.s3.bucket-name is required with -storage.backend=s3")
             // thanos objstore's validate: a half pair is a mistake, not a request for the credential chain.
             _ = try c.storage.s3.serverSideEncryption()
+            // Upstream's `Config.Validate` (pkg/objstore/providers/s3/config.go).
+            try check(!c.storage.s3.forcePathStyle || c.storage.s3.bucketLookupType != .virtualHostedStyle,
+                      "cannot use s3.force-path-style = true and s3.bucket-lookup-type = virtual-hosted-style at the same time")
             try check(!c.storage.s3.nativeAWSAuthEnabled || c.storage.s3.accessKeyID.isEmpty,
                       "-storage.s3.native-aws-auth-enabled and -storage.s3.access-key-id are mutually exclusive")
             try check(c.storage.s3.accessKeyID.isEmpty == c.storage.s3.secretAccessKey.isEmpty,

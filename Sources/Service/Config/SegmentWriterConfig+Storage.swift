@@ -12,7 +12,7 @@ extension SegmentWriterConfig {
             s3 = S3Configuration(
                 endpoint: c.endpoint, bucketName: c.bucketName, region: c.region,
                 credentials: AWSCredentials(accessKeyID: c.accessKeyID, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken),
-                insecure: c.insecure, bucketLookup: S3BucketLookup(rawValue: c.bucketLookupType.rawValue) ?? .auto,
+                insecure: c.insecure, bucketLookup: c.forcePathStyle ? .pathStyle : S3BucketLookup(rawValue: c.bucketLookupType.rawValue) ?? .auto,
                 tlsVerification: c.insecureSkipVerify ? .skip : .systemCAs, serverSideEncryption: encryption)
         }
         return StorageConfiguration(backend: storage.backend == .s3 ? .s3 : .filesystem, prefix: storage.prefix,

@@ -70,7 +70,8 @@ public struct SegmentWriterConfig: Sendable, Equatable {
     }
 
     public struct S3: Sendable, Equatable {
-        public enum BucketLookup: String, Sendable, CaseIterable { case auto, virtualHosted = "virtual-hosted", path }
+        /// Upstream's spellings (`pkg/objstore/providers/s3/config.go`).
+        public enum BucketLookup: String, Sendable, CaseIterable { case auto, virtualHostedStyle = "virtual-hosted-style", pathStyle = "path-style" }
         public var endpoint = ""
         public var bucketName = ""
         public var region = ""
@@ -88,6 +89,8 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         public var nativeAWSAuthEnabled = false
         public var insecure = false
         public var bucketLookupType: BucketLookup = .auto
+        /// `-storage.s3.force-path-style` (deprecated upstream for the lookup type): path-style.
+        public var forcePathStyle = false
         public var insecureSkipVerify = false
         /// `-storage.s3.sse.type`: empty, `SSE-S3` or `SSE-KMS` (checked by `ConfigLoader`).
         public var sseType = ""

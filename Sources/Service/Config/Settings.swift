@@ -50,7 +50,8 @@ extension Setting {
         Setting("storage.s3.secret-access-key", "storage.s3.secret_access_key", .string(\.storage.s3.secretAccessKey), "S3 secret access key."),
         Setting("storage.s3.native-aws-auth-enabled", "storage.s3.native_aws_auth_enabled", .bool(\.storage.s3.nativeAWSAuthEnabled), "Credentials as the AWS SDK finds them; here its environment and shared credentials file sources, as with an empty access key (not with -storage.s3.access-key-id; IAM roles are not supported, so finding none fails start-up)."),
         Setting("storage.s3.insecure", "storage.s3.insecure", .bool(\.storage.s3.insecure), "Use http:// instead of https://."),
-        Setting("storage.s3.bucket-lookup-type", "storage.s3.bucket_lookup_type", .bucketLookup, "auto, virtual-hosted or path."),
+        Setting("storage.s3.bucket-lookup-type", "storage.s3.bucket_lookup_type", .bucketLookup, "auto, virtual-hosted-style or path-style."),
+        Setting("storage.s3.force-path-style", "storage.s3.force_path_style", .bool(\.storage.s3.forcePathStyle), "Deprecated upstream: path-style bucket lookup (not with bucket-lookup-type virtual-hosted-style)."),
         Setting("storage.s3.sse.type", "storage.s3.sse.type", .string(\.storage.s3.sseType), "Server-side encryption of every object put: SSE-S3 or SSE-KMS (empty: none, the bucket's default)."),
         Setting("storage.s3.sse.kms-key-id", "storage.s3.sse.kms_key_id", .string(\.storage.s3.sseKMSKeyID), "KMS key ID for SSE-KMS (required with it)."),
         Setting("storage.s3.sse.kms-encryption-context", "storage.s3.sse.kms_encryption_context", .string(\.storage.s3.sseKMSEncryptionContext), "KMS encryption context for SSE-KMS: a JSON object of strings."),
@@ -92,7 +93,7 @@ extension Setting {
         "segment-writer.flush-concurrency", "memberlist.",
         "server.grpc.keepalive.",
         "server.grpc-max-send-msg-size-bytes", "log.format",
-        "storage.s3.signature-version", "storage.s3.force-path-style", "storage.s3.http.",
+        "storage.s3.signature-version", "storage.s3.http.",
         "storage.gcs.", "storage.azure.", "storage.swift.", "storage.cos.",
         "metastore.", "auth.multitenancy-enabled", "architecture.storage", "write-path",
     ]
