@@ -189,8 +189,7 @@ public enum ConfigLoader {
                       "-memberlist.join: \"\(entry)\" is not host:port, dns+host:port or a host (SRV lookups, dnssrv+ and dnssrvnoa+, are not supported)")
         }
         if c.storage.backend == .s3 {
-            try check(!c.storage.s3.endpoint.isEmpty, "-storage.s3.endpoint is required with -storage.backend=s3")
-            try check(!c.storage.s3.bucketName.isEmpty, "-storage.s3.bucket-name is required with -storage.backend=s3")
+            try validate(c.storage.s3)
             // thanos objstore's validate: a half pair is a mistake, not a request for the credential chain.
             _ = try c.storage.s3.serverSideEncryption()
             // Upstream's `Config.Validate` (pkg/objstore/providers/s3/config.go).
@@ -202,6 +201,18 @@ public enum ConfigLoader {
                       "-storage.s3.access-key-id and -storage.s3.secret-access-key go together: set both, or neither to take credentials from the environment or the shared credentials file")
         } else {
             try check(!c.storage.filesystemDir.isEmpty, "-storage.filesystem.dir must not be empty")
+        }
+    }
+
+    private static func validate(_ s3: SegmentWriterConfig.S3) throws(ConfigError) {
+        guard !s3.endpoint.isEmpty else { throw .invalid("-storage.s3.endpoint is required with -storage.backend=s3") }
+        guard !s3.bucketName.isEmpty else { throw .invalid("-storage.s3.bucket-name is required with -storage.backend=s3") }
+        // These reach the Host and Authorization headers, where a CR or LF would split the request.
+        let headerValues = [("-storage.s3.endpoint", s3.endpoint), ("-storage.s3.bucket-name", s3.bucketName),
+                            ("-storage.s3.region", s3.region), ("-storage.s3.access-key-id", s3.accessKeyID),
+                            ("-storage.s3.sse.kms-key-id", s3.sseKMSKeyID)]
+        for (flag, value) in headerValues where value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw .invalid("\(flag) contains a control character such as a newline (a value read from a file keeps its trailing newline)")
         }
     }
 }
