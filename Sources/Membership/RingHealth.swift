@@ -1,6 +1,6 @@
 /// Upstream's readiness check on the ring (dskit's lifecycler, `readiness_check_ring_health`):
 /// with `checkAllInstances` every instance must be ACTIVE with a heartbeat no older than the
-/// timeout and the ring must hold tokens; without it only this instance is checked. Either way
+/// timeout (0: any age) and the ring must hold tokens; without it only this instance is checked. Either way
 /// this instance must be in the ring (its lifecycler's own view always holds it; ours is a
 /// member's reply with the heartbeat just sent merged in, `RingInstance.merging`). LEFT entries are tombstones that
 /// dskit's KV removes before a client sees the ring: they count for nothing.
@@ -28,8 +28,10 @@ public enum RingHealth {
     }
 
     /// dskit's `now − timestamp > timeout`, total on any timestamp (one far in the future is
-    /// fresh, one far in the past stale).
+    /// fresh, one far in the past stale); a zero timeout turns the check off, as dskit's
+    /// `IsHeartbeatHealthy` does.
     private static func isStale(_ timestamp: Int64, _ heartbeatTimeoutNs: Int64, _ nowNs: Int64) -> Bool {
+        guard heartbeatTimeoutNs != 0 else { return false }
         let timestampNs = timestamp.multipliedReportingOverflow(by: 1_000_000_000)
         if timestampNs.overflow { return timestamp < 0 }
         let since = nowNs.subtractingReportingOverflow(timestampNs.partialValue)

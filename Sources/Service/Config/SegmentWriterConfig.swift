@@ -140,7 +140,7 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         /// the ring is ACTIVE and heartbeating (false: only this one), as dskit's lifecycler does.
         public var readinessCheckRingHealth = true
         /// `-segment-writer.ring.heartbeat-timeout`: an instance whose last heartbeat is older
-        /// fails that check.
+        /// fails that check; 0 turns the heartbeat part off, as in dskit.
         public var heartbeatTimeoutNs: Int64 = 60_000_000_000
     }
 
