@@ -431,6 +431,17 @@ import Glibc
         let zeroRate = TokenBucket(ratePerSecond: 0, burst: 1, nowNs: 0)
         #expect(zeroRate.reserve(nowNs: 0, waitNsMax: 0) == 0)
         #expect(zeroRate.reserve(nowNs: 10_000_000_000, waitNsMax: .max) == nil)
+        // A tiny rate's wait is past UInt64's range (1e21 ns), or past the limit the loop's
+        // timer can add to its clock (1e19 ns): never, even without a deadline.
+        for rate in [1e-12, 1e-10] {
+            let tiny = TokenBucket(ratePerSecond: rate, burst: 1, nowNs: 0)
+            #expect(tiny.reserve(nowNs: 0, waitNsMax: .max) == 0)
+            #expect(tiny.reserve(nowNs: 0, waitNsMax: .max) == nil)
+            #expect(tiny.reserve(nowNs: 0, waitNsMax: 2_000_000_000) == nil)
+        }
+        let slow = TokenBucket(ratePerSecond: 0x1p-30, burst: 1, nowNs: 0)
+        #expect(slow.reserve(nowNs: 0, waitNsMax: 0) == 0)
+        #expect(slow.reserve(nowNs: 0, waitNsMax: .max) == 1_073_741_824_000_000_000)
     }
 
     /// dskit's backoff: a delay drawn in [min, 2·min), the range doubling after each draw, both

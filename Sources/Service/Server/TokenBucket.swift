@@ -11,6 +11,10 @@ final class TokenBucket: Sendable {
         var burst: Double
     }
 
+    /// A token due later than this (about 146 years) counts as never, even without a deadline:
+    /// the caller's timer adds the wait to the clock.
+    static let waitNsLimit: Double = 0x1p62
+
     let ratePerSecond: Double
     private let state: Mutex<State>
 
@@ -20,7 +24,7 @@ final class TokenBucket: Sendable {
     }
 
     /// Reserves one token, as `Limiter.Wait` does: the nanoseconds until it is due (0: now),
-    /// or nil, reserving nothing, when it would come later than `waitNsMax` or never.
+    /// or nil, reserving nothing, when it would come later than `waitNsMax` (or `waitNsLimit`) or never.
     func reserve(nowNs: UInt64, waitNsMax: UInt64) -> UInt64? {
         state.withLock { s in
             guard ratePerSecond > 0 else {
@@ -31,11 +35,12 @@ final class TokenBucket: Sendable {
             guard s.burst >= 1 else { return nil }
             let elapsed = Double(nowNs &- min(nowNs, s.lastNs)) / 1e9
             let tokens = min(s.burst, s.tokens + elapsed * ratePerSecond) - 1
-            let waitNs = tokens < 0 ? UInt64((-tokens / ratePerSecond * 1e9).rounded(.up)) : 0
-            guard waitNs <= waitNsMax else { return nil }
+            let waitNs = tokens < 0 ? (-tokens / ratePerSecond * 1e9).rounded(.up) : 0
+            // Compared as a Double first: a tiny rate's wait is past UInt64's range.
+            guard waitNs <= Self.waitNsLimit, UInt64(waitNs) <= waitNsMax else { return nil }
             s.tokens = tokens
             s.lastNs = max(s.lastNs, nowNs)
-            return waitNs
+            return UInt64(waitNs)
         }
     }
 }
