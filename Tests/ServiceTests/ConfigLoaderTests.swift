@@ -325,6 +325,18 @@ import Yams
         #expect(r.config.ring.interfaceNames == ["eth0", "eth1"])
     }
 
+    /// Upstream's S3 transport flags, registered without `.http.` (their YAML keys are under
+    /// `storage.s3.http`): accepted without effect and reported, as the `.http.` ones are.
+    @Test func upstreamS3TransportFlagsAreAcceptedAndReported() throws {
+        let flags = ["-storage.s3.tls-handshake-timeout=10s", "-storage.s3.expect-continue-timeout=1s",
+                     "-storage.s3.max-idle-connections=0", "-storage.s3.max-idle-connections-per-host=100",
+                     "-storage.s3.max-connections-per-host=0", "-storage.s3.http.idle-conn-timeout=90s"]
+        #expect(try load(flags).ignored == flags.map { String($0.prefix { $0 != "=" }) })
+        let yaml = "storage:\n  s3:\n    http:\n      tls_handshake_timeout: 10s\n      max_connections_per_host: 0\n"
+        #expect(try load(["-config.file=cfg.yaml"], yaml: yaml).ignored.sorted()
+                == ["storage.s3.http.max_connections_per_host", "storage.s3.http.tls_handshake_timeout"])
+    }
+
     @Test func helpListsEverySettingWithItsDefault() {
         #expect(throws: ConfigError.self) { try load(["-help"]) }
         let usage = ConfigLoader.usage()

@@ -94,6 +94,9 @@ extension Setting {
         "server.grpc.keepalive.",
         "server.grpc-max-send-msg-size-bytes", "log.format",
         "storage.s3.signature-version", "storage.s3.http.",
+        // Upstream registers these transport flags of its `http` YAML block without `.http.`.
+        "storage.s3.tls-handshake-timeout", "storage.s3.expect-continue-timeout", "storage.s3.max-idle-connections",
+        "storage.s3.max-connections-per-host",
         "storage.gcs.", "storage.azure.", "storage.swift.", "storage.cos.",
         "metastore.", "auth.multitenancy-enabled", "architecture.storage", "write-path",
     ]
