@@ -28,6 +28,7 @@ enum BlockingStream {
         let fd = socket.fileDescriptor
         var sent = 0
         while sent < bytes.count {
+            try checkDeadline(deadlineNs, timeoutMs: timeoutMs, step: "send")
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
             if n > 0 { sent += n; continue }
             guard n < 0, errno == EAGAIN || errno == EINTR else { throw Failure(description: "send: \(Errno(rawValue: errno))") }
@@ -36,6 +37,8 @@ enum BlockingStream {
         var buffer = [UInt8](repeating: 0, count: 16 << 10)
         var reply: [UInt8]? = []
         while true {
+            // Here too, not only in `wait`: a peer that never pauses never brings EAGAIN.
+            try checkDeadline(deadlineNs, timeoutMs: timeoutMs, step: "reply")
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { return reply }
             if n > 0 {
@@ -51,12 +54,20 @@ enum BlockingStream {
         }
     }
 
+    private static func checkDeadline(_ deadlineNs: UInt64, timeoutMs: Int, step: String) throws(Failure) {
+        guard EventLoop.monotonicNowNs < deadlineNs else { throw timedOut(step, timeoutMs) }
+    }
+
+    private static func timedOut(_ step: String, _ timeoutMs: Int) -> Failure {
+        Failure(description: "\(step) timed out after \(timeoutMs) ms")
+    }
+
     private static func wait(_ fd: Int32, for events: Int16, until deadlineNs: UInt64, timeoutMs: Int, step: String) throws(Failure) {
         let now = EventLoop.monotonicNowNs
         let leftMs = now < deadlineNs ? Int32(clamping: (deadlineNs - now + 999_999) / 1_000_000) : 0
         var p = pollfd(fd: fd, events: events, revents: 0)
         let n = poll(&p, 1, leftMs)
-        if n == 0 { throw Failure(description: "\(step) timed out after \(timeoutMs) ms") }
+        if n == 0 { throw timedOut(step, timeoutMs) }
         if n < 0, errno != EINTR { throw Failure(description: "poll: \(Errno(rawValue: errno))") }
     }
 }
