@@ -36,13 +36,14 @@ public struct StorageConfiguration: Sendable {
 
     /// With S3, no `-storage.s3.region` and an endpoint whose host names none (not AWS, or its
     /// global `s3.amazonaws.com`): a copy signing for the bucket's region, asked once
-    /// (GetBucketLocation), as minio-go asks before its first request; `ioTimeoutMs` (nil: the
-    /// configuration's) bounds each read and write of that request. Otherwise `self`.
-    public func locatingS3Region(ioTimeoutMs: Int? = nil) throws(StorageError) -> StorageConfiguration {
+    /// (GetBucketLocation), as minio-go asks before its first request; `timeoutMs` (nil: the
+    /// configuration's) bounds that request as a whole. Otherwise `self`.
+    public func locatingS3Region(timeoutMs: Int? = nil) throws(StorageError) -> StorageConfiguration {
         guard backend == .s3, var s3, s3.region.isEmpty,
               S3Region.fromHost(try S3Endpoint.parse(s3.endpoint, insecure: s3.insecure).host) == nil else { return self }
         var located = self
-        s3.ioTimeoutMs = ioTimeoutMs ?? s3.ioTimeoutMs
+        s3.ioTimeoutMs = timeoutMs ?? s3.ioTimeoutMs
+        s3.requestTimeoutMs = timeoutMs ?? s3.requestTimeoutMs
         located.s3?.region = try S3ObjectStore(configuration: s3).bucketRegion()
         return located
     }

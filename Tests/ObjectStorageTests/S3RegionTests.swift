@@ -86,9 +86,9 @@ import Testing
             s3.endpoint = endpoint
             s3.region = region
             let storage = StorageConfiguration(backend: .s3, s3: s3)
-            #expect(try storage.locatingS3Region(ioTimeoutMs: 1_000).s3?.region == region)
+            #expect(try storage.locatingS3Region(timeoutMs: 1_000).s3?.region == region)
         }
         // Port 9 (discard) refuses: an unnamed region is asked, and the failure is the caller's to report.
-        #expect(throws: StorageError.self) { try StorageConfiguration(backend: .s3, s3: named).locatingS3Region(ioTimeoutMs: 1_000) }
+        #expect(throws: StorageError.self) { try StorageConfiguration(backend: .s3, s3: named).locatingS3Region(timeoutMs: 1_000) }
     }
 }

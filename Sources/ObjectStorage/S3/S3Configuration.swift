@@ -26,11 +26,14 @@ public struct S3Configuration: Sendable {
     /// Deadline of one request, its second try included (ring store) / receive and send timeout
     /// (blocking transport).
     public var ioTimeoutMs: Int
+    /// Blocking transport: a deadline for each whole request as well (connect, TLS, request,
+    /// response; nil: none). The ring store has its own in `ioTimeoutMs`.
+    public var requestTimeoutMs: Int?
 
     public init(endpoint: String, bucketName: String, region: String = "", credentials: AWSCredentials,
                 insecure: Bool = false, bucketLookup: S3BucketLookup = .auto,
                 tlsVerification: TLSVerification = .systemCAs, serverSideEncryption: S3ServerSideEncryption? = nil,
-                ioTimeoutMs: Int = 10_000) {
+                ioTimeoutMs: Int = 10_000, requestTimeoutMs: Int? = nil) {
         self.endpoint = endpoint
         self.bucketName = bucketName
         self.region = region
@@ -40,6 +43,7 @@ public struct S3Configuration: Sendable {
         self.tlsVerification = tlsVerification
         self.serverSideEncryption = serverSideEncryption
         self.ioTimeoutMs = ioTimeoutMs
+        self.requestTimeoutMs = requestTimeoutMs
     }
 }
 

@@ -22,7 +22,7 @@ public final class S3ObjectStore: InterruptibleObjectStore, ListableObjectStore 
         self.prefix = prefix
         let tls = client.endpoint.useTLS ? try TLSClientContext(verification: configuration.tlsVerification) : nil
         transport = BlockingHTTPTransport(endpoint: client.endpoint, tlsContext: tls, ioTimeoutMs: configuration.ioTimeoutMs,
-                                          resolver: resolver)
+                                          requestTimeoutMs: configuration.requestTimeoutMs, resolver: resolver)
         self.now = now
     }
 

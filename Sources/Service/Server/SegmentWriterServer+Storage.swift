@@ -8,7 +8,7 @@ extension SegmentWriterServer {
     static func storageConfiguration(_ config: SegmentWriterConfig, log: Log) -> StorageConfiguration {
         var storage = config.storageConfiguration
         do {
-            storage = try storage.locatingS3Region(ioTimeoutMs: startUpIOTimeoutMs(config))
+            storage = try storage.locatingS3Region(timeoutMs: startUpTimeoutMs(config))
         } catch {
             log.warn("s3 bucket region unknown (GetBucketLocation failed): signing for us-east-1", ["err": "\(error)"])
         }
@@ -20,9 +20,9 @@ extension SegmentWriterServer {
     }
 
     /// Upstream bounds its start-up bucket check by `-segment-writer.bucket-health-check-timeout`;
-    /// here it bounds each read and write of a start-up S3 request (that check, GetBucketLocation),
-    /// so 0 fails at once, as upstream's expired context does.
-    static func startUpIOTimeoutMs(_ config: SegmentWriterConfig) -> Int {
+    /// here it bounds each start-up S3 request as a whole (that check, GetBucketLocation), so 0
+    /// fails at once, as upstream's expired context does.
+    static func startUpTimeoutMs(_ config: SegmentWriterConfig) -> Int {
         Int(max(1, config.segmentWriter.bucketHealthCheckTimeoutNs / 1_000_000))
     }
 }

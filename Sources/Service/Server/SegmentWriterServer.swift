@@ -72,9 +72,10 @@ public final class SegmentWriterServer {
         }
         context.install(loops: loops)
         if config.segmentWriter.bucketHealthCheckEnabled {
-            // Upstream only logs a failure.
+            // Upstream bounds the whole check by this timeout and only logs a failure.
             var checked = storage
-            checked.s3?.ioTimeoutMs = Self.startUpIOTimeoutMs(config)
+            checked.s3?.ioTimeoutMs = Self.startUpTimeoutMs(config)
+            checked.s3?.requestTimeoutMs = Self.startUpTimeoutMs(config)
             try checked.makeBlockingStore().checkHealth { result in
                 if case .failure(let error) = result { log.warn("bucket health check failed", ["err": "\(error)"]) }
             }
