@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "Arena", "TestSupport"]),
         .testTarget(name: "FuzzChecksTests", dependencies: ["FuzzChecks", "Pprof", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: [
-            "SegmentWriterService", "Membership", "Runtime", "GRPC", "HTTP2", "SegmentObject", "TestSupport",
+            "SegmentWriterService", "Accumulator", "Pprof", "Membership", "Runtime", "GRPC", "HTTP2", "SegmentObject", "TestSupport",
             .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),

@@ -145,6 +145,21 @@ import Yams
         }
     }
 
+    /// Upstream's "0 to disable": a shared Pyroscope configuration with it starts; the writer
+    /// then bounds profiles by the largest gRPC message it accepts, and sizes its arenas so.
+    @Test func zeroMaxProfileSizeIsTheGRPCMessageCeiling() throws {
+        let zero = try load(["-config.file=cfg.yaml"], yaml: "limits:\n  max_profile_size_bytes: 0\n").config
+        #expect(zero.limits.maxProfileSizeBytes == 0 && zero.profileBytesMax == 104_857_600)
+        #expect(zero.accumulatorLimits.profileBytesMax == 104_857_600)
+        #expect(zero.accumulatorLimits.accumulatedBytesMax == 64 * 104_857_600)
+        let smaller = try load(["-validation.max-profile-size-bytes=0", "-server.grpc-max-recv-msg-size-bytes=8388608"]).config
+        #expect(smaller.profileBytesMax == 8_388_608)
+        #expect(try load([]).config.accumulatorLimits.profileBytesMax == 4_194_304)
+        #expect(throws: ConfigError.invalid("-validation.max-profile-size-bytes must not be negative")) {
+            try load(["-validation.max-profile-size-bytes=-1"])
+        }
+    }
+
     @Test func unknownAndInvalidValuesNameTheSetting() throws {
         #expect(throws: ConfigError.invalid("flag provided but not defined: -segment-writer.segment-durration")) {
             try load(["-segment-writer.segment-durration=1s"])

@@ -172,7 +172,7 @@ public enum ConfigLoader {
                   "-segment-writer.memory-budget-bytes must be at least -segment-writer.segment-max-bytes")
         try check((1 ... LoopTimerBudget.shardsMaxLimit).contains(c.segmentWriter.shardsMax),
                   "-segment-writer.max-shards must be between 1 and \(LoopTimerBudget.shardsMaxLimit)")
-        try check(c.limits.maxProfileSizeBytes > 0, "-validation.max-profile-size-bytes must be positive")
+        try check(c.limits.maxProfileSizeBytes >= 0, "-validation.max-profile-size-bytes must not be negative")
         try check(["debug", "info", "warn", "error"].contains(c.logLevel), "-log.level: \"\(c.logLevel)\" is not debug, info, warn or error")
         try check(["segment-writer", "all"].contains(c.target), "-target: this process runs only the segment-writer, not \"\(c.target)\"")
         try check(c.ring.store == "memberlist",

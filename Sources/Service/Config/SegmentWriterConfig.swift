@@ -155,7 +155,8 @@ public struct SegmentWriterConfig: Sendable, Equatable {
     }
 
     public struct Limits: Sendable, Equatable {
-        /// `-validation.max-profile-size-bytes`: bound on a decompressed profile.
+        /// `-validation.max-profile-size-bytes`: bound on a decompressed profile; 0: the
+        /// writer's own ceiling (`SegmentWriterConfig.profileBytesMax`).
         public var maxProfileSizeBytes = 4_194_304
     }
 

@@ -43,12 +43,7 @@ final class LoopContext: @unchecked Sendable {
         self.server = server
         self.loop = loop
         let config = server.config
-        // Each shard's column arena (address space; pages are committed as they are used).
-        // A segment is cut when its data reaches segment-max-bytes or its columns half the
-        // arena, so the other half is there for the next push, whose admission bound assumes
-        // every frame a new stack node: about 25× a real profile's decompressed size.
-        let columnBytes = max(4 * config.segmentWriter.segmentMaxBytes, 64 * config.limits.maxProfileSizeBytes, 64 << 20)
-        limits = AccumulatorLimits(accumulatedBytesMax: columnBytes, profileBytesMax: config.limits.maxProfileSizeBytes)
+        limits = config.accumulatorLimits
         workspace = IngestWorkspace(profileBytesMax: limits.profileBytesMax)
         shardsExhausted = GRPCStatus(.resourceExhausted, ByteString(
             "segment-writer: this writer holds -segment-writer.max-shards=\(config.segmentWriter.shardsMax) shards; no new one is made"))
