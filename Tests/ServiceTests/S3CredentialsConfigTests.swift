@@ -21,6 +21,18 @@ import Testing
         #expect(c.storageConfiguration.s3?.credentials.sessionToken == "t")
     }
 
+    /// Found credentials go into request headers as configured ones do: a newline (a secret
+    /// mounted from a file) fails start-up rather than the first request.
+    @Test func foundCredentialsWithAControlCharacterRefuseStartUp() {
+        let message = "the access key ID or session token from environment contains a control character such as a newline"
+        #expect(throws: ConfigError.invalid(message)) {
+            try load([], env: ["AWS_ACCESS_KEY_ID": "ASIAENV", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t\n"])
+        }
+        #expect(throws: ConfigError.invalid(message)) {
+            try load([], env: ["AWS_ACCESS_KEY_ID": "ASIA\r\nENV", "AWS_SECRET_ACCESS_KEY": "s"])
+        }
+    }
+
     @Test func emptyAccessKeyTakesTheSharedCredentialsFile() throws {
         let c = try load([], env: ["HOME": "/home/w"],
                          files: ["/home/w/.aws/credentials": "[default]\naws_access_key_id=AKIDFILE\naws_secret_access_key=f\n"])

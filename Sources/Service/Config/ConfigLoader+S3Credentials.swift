@@ -15,6 +15,11 @@ extension ConfigLoader {
             let asked = config.storage.s3.nativeAWSAuthEnabled ? "-storage.s3.native-aws-auth-enabled=true" : "-storage.s3.access-key-id is empty"
             throw .invalid("\(asked) and \(error)")
         }
+        // The key and token go into request headers, as the configured ones do (`validate`).
+        let c = found.credentials
+        guard !hasControlCharacter(c.accessKeyID), !hasControlCharacter(c.sessionToken) else {
+            throw .invalid("the access key ID or session token from \(found.source) contains a control character such as a newline")
+        }
         config.storage.s3.accessKeyID = found.credentials.accessKeyID
         config.storage.s3.secretAccessKey = found.credentials.secretAccessKey
         config.storage.s3.sessionToken = found.credentials.sessionToken

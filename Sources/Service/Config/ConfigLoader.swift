@@ -211,10 +211,12 @@ public enum ConfigLoader {
         let headerValues = [("-storage.s3.endpoint", s3.endpoint), ("-storage.s3.bucket-name", s3.bucketName),
                             ("-storage.s3.region", s3.region), ("-storage.s3.access-key-id", s3.accessKeyID),
                             ("-storage.s3.sse.kms-key-id", s3.sseKMSKeyID)]
-        for (flag, value) in headerValues where value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+        for (flag, value) in headerValues where hasControlCharacter(value) {
             throw .invalid("\(flag) contains a control character such as a newline (a value read from a file keeps its trailing newline)")
         }
     }
+
+    static func hasControlCharacter(_ value: String) -> Bool { value.utf8.contains { $0 < 0x20 || $0 == 0x7F } }
 }
 
 private extension String {
