@@ -82,7 +82,9 @@ public struct IngestPasses {
     }
 
     /// `warmup` untimed passes, then `passes` timed ones, alternating gunzip and ingest.
-    public func run(passes: Int, warmup: Int = 2) -> Timings {
+    /// `lastObject` receives what the last flush wrote (the same bytes on every run: fixed
+    /// segment and profile ids).
+    public func run(passes: Int, warmup: Int = 2, lastObject: ([UInt8]) -> Void = { _ in }) -> Timings {
         precondition(passes > 0 && warmup >= 0, "a positive pass count")
         let accumulator = ShardAccumulator()
         let gunzip = GunzipPass(pushes.map(\.profile))
@@ -103,6 +105,7 @@ public struct IngestPasses {
                                   shard: 1, createdBy: "ingest-passes", into: &writer)
             if pass >= warmup { timings.flushNs.append(EventLoop.monotonicNowNs - t1) }
         }
+        lastObject(writer.bytes)
         return timings
     }
 

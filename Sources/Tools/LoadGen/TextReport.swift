@@ -64,7 +64,7 @@ public enum TextReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    public static func json(_ report: LoadReport) throws -> String {
+    public static func json(_ report: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: try encoder.encode(report), as: UTF8.self)

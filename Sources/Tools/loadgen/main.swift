@@ -60,6 +60,14 @@ struct LoadGenCommand: ParsableCommand {
     var inProcessPasses: Int?
     @Option(help: "With --in-process-passes: only this corpus file (repeatable).")
     var only: [String] = []
+    @Option(help: "No server: one Push making this many series, ingested and flushed in process (time per series of the flush).")
+    var seriesFlush: Int?
+    @Option(help: "With --series-flush: types (one sample, N sample types) or labels (N samples, a request_id value each).")
+    var seriesShape = SeriesFlushCost.Shape.sampleTypes
+    @Option(help: "With --series-flush: times the Push is ingested and flushed.")
+    var flushRepeats = 5
+    @Option(help: "With --in-process-passes or --series-flush: write the last flushed segment object here (to cmp two builds' bytes).")
+    var writeObject: String?
 
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
@@ -83,6 +91,7 @@ struct LoadGenCommand: ParsableCommand {
         }
         if let n = inProcessPasses, n <= 0 { throw ValidationError("--in-process-passes must be positive") }
         guard only.isEmpty || inProcessPasses != nil else { throw ValidationError("--only needs --in-process-passes") }
+        if let n = seriesFlush, n <= 0 || flushRepeats <= 0 { throw ValidationError("--series-flush and --flush-repeats must be positive") }
         guard !terminateAtEnd || spawnServer != nil else { throw ValidationError("--terminate-at-end needs --spawn-server") }
         for (name, value) in [("--duration", duration), ("--warmup", warmup), ("--drain-timeout", drainTimeout)] where Self.seconds(value) == nil {
             throw ValidationError("\(name): not a duration: \(value)")
@@ -91,6 +100,11 @@ struct LoadGenCommand: ParsableCommand {
 
     func run() throws {
         if let passes = inProcessPasses { return try runInProcess(passes: passes) }
+        if let series = seriesFlush {
+            let (report, object) = SeriesFlushCost(series: series, shape: seriesShape).run(repeats: flushRepeats)
+            try write(object)
+            return print(json ? try TextReport.json(report) : report.text(), terminator: json ? "\n" : "")
+        }
         // Many connections and a spawned server that inherits the limit: as a Go client would have.
         _ = try? OpenFilesLimit.raiseToHardLimit()
         let loaded = try Corpus.load(directory: corpus, normalize: normalize)
@@ -168,8 +182,15 @@ struct LoadGenCommand: ParsableCommand {
     private func runInProcess(passes: Int) throws {
         let run = try IngestPasses(directory: corpus, compression: compression, normalize: normalize, only: only)
         guard !run.pushes.isEmpty else { throw ValidationError("no usable profiles in \(corpus)") }
-        let report = IngestPassReport(run, normalized: normalize, timings: run.run(passes: passes))
+        var object: [UInt8] = []
+        let timings = run.run(passes: passes) { object = $0 }
+        try write(object)
+        let report = IngestPassReport(run, normalized: normalize, timings: timings)
         print(json ? try report.json() : report.text(), terminator: json ? "\n" : "")
+    }
+
+    private func write(_ object: [UInt8]) throws {
+        if let path = writeObject { try Data(object).write(to: URL(fileURLWithPath: path)) }
     }
 
     private func runOptions(port spawnedPort: UInt16?) throws -> RunOptions {
@@ -229,5 +250,6 @@ enum LoadRunnerFormat {
 }
 
 extension ProfileCompression: ExpressibleByArgument {}
+extension SeriesFlushCost.Shape: ExpressibleByArgument {}
 
 LoadGenCommand.main()
