@@ -20,7 +20,8 @@ struct FlushedDataset: SegmentDatasetSource {
     var maxTimeNanos: Int64
     var profileTypes: [ByteString]
     var hasUnsymbolizedProfiles: Bool
-    var index: TSDBIndexContents
+    /// The series in file order, each with one chunk (the series' min and max row time).
+    let indexSeriesColumns: IndexSeriesColumns
     let head: DatasetHead
     /// Head row indices in file row order.
     let rowOrder: [Int]
@@ -31,14 +32,17 @@ struct FlushedDataset: SegmentDatasetSource {
     /// blocks of it, handed to others once it is reset.
     let generation: Int
 
-    var indexSeries: [IndexSeries] { index.series }
+    var indexSeries: [IndexSeries] { indexSeriesColumns.series }
 
     func writeProfiles(into w: inout ByteWriter) {
         checkArena()
         ProfilesParquetWriter.write(head.profileColumns(rowOrder, seriesPosition, arena), into: &w)
     }
 
-    func writeIndex(into w: inout ByteWriter) { TSDBIndexWriter.write(index, into: &w) }
+    func writeIndex(into w: inout ByteWriter) {
+        let bounds = indexSeriesColumns.timeBounds
+        TSDBIndexWriter.write(indexSeriesColumns, from: bounds.from, through: bounds.through, into: &w)
+    }
 
     func writeSymbols(into w: inout ByteWriter) {
         checkArena()
@@ -60,21 +64,7 @@ extension DatasetHead {
         var position = [UInt32](repeating: 0, count: seriesCount)
         for (i, s) in order.enumerated() { position[s] = UInt32(i) }
 
-        var series: [IndexSeries] = []
-        series.reserveCapacity(seriesCount)
-        var profileTypes = Set<ByteString>()
-        for (i, s) in order.enumerated() {
-            var labels: [SeriesLabel] = []
-            for p in seriesLabels.pairRange(s) {
-                labels.append(SeriesLabel(name: seriesLabels.name(p), value: seriesLabels.value(p)))
-            }
-            // `__profile_type__` is always set and sorts first (§2.4).
-            precondition(labels.first?.name == "__profile_type__", "series without __profile_type__ first")
-            profileTypes.insert(labels[0].value)
-            series.append(IndexSeries(labels: labels, fingerprint: seriesFingerprint[s], chunks: [
-                ChunkMeta(minTime: seriesMinTime[s], maxTime: seriesMaxTime[s], seriesIndex: UInt32(i)),
-            ]))
-        }
+        let series = indexSeriesColumns(order)
 
         // Rows: (SeriesIndex, TimeNanos) ascending, equal times in arrival order (§2.6 steps 1, 4).
         let rows = (0 ..< rowCount).sorted { a, b in
@@ -86,9 +76,43 @@ extension DatasetHead {
         }
         return FlushedDataset(
             tenant: tenant, service: service, minTimeNanos: minTimeNanos, maxTimeNanos: maxTimeNanos,
-            profileTypes: profileTypes.sorted(), hasUnsymbolizedProfiles: symbols.hasUnsymbolizedLocations,
-            index: TSDBIndexContents(series: series), head: self, rowOrder: rows, seriesPosition: position,
+            profileTypes: Self.profileTypes(series), hasUnsymbolizedProfiles: symbols.hasUnsymbolizedLocations,
+            indexSeriesColumns: series, head: self, rowOrder: rows, seriesPosition: position,
             arena: arena, generation: self.rows.arena.generation)
+    }
+
+    /// The series in `order` as the index takes them: the label bytes one copy, each series'
+    /// label ranges (`LabelRef` and `IndexSeriesColumns.Label` are the same ranges of them).
+    private func indexSeriesColumns(_ order: [Int]) -> IndexSeriesColumns {
+        var c = IndexSeriesColumns()
+        c.bytes = Array(seriesLabels.bytes.buffer)
+        c.labels.reserveCapacity(seriesLabels.pairs.count)
+        c.chunks.reserveCapacity(order.count)
+        for (i, s) in order.enumerated() {
+            for p in seriesLabels.pairRange(s) {
+                let l = seriesLabels.pairs[p]
+                c.labels.append(.init(nameStart: l.nameStart, nameCount: l.nameCount, valueStart: l.valueStart, valueCount: l.valueCount))
+            }
+            c.chunks.append(ChunkMeta(minTime: seriesMinTime[s], maxTime: seriesMaxTime[s], seriesIndex: UInt32(i)))
+            c.endSeries(fingerprint: seriesFingerprint[s])
+        }
+        return c
+    }
+
+    /// The distinct `__profile_type__` values, byte-wise sorted. Every series starts with that
+    /// label (§2.4: always set, sorts first), so series in file order are grouped by it, in order.
+    private static func profileTypes(_ series: IndexSeriesColumns) -> [ByteString] {
+        var types: [ByteString] = []
+        var previous: IndexSeriesColumns.Label?
+        for i in 0 ..< series.count {
+            let first = series.labels[series.labelRange(i).lowerBound]
+            let isProfileType = series.name(first).withUnsafeBytes { equalsStatic($0, LabelNames.profileType) }
+            precondition(isProfileType, "series without __profile_type__ first")
+            if let p = previous, series.value(p).elementsEqual(series.value(first)) { continue }
+            types.append(ByteString(Array(series.value(first))))
+            previous = first
+        }
+        return types
     }
 
     fileprivate func profileColumns(_ rows: [Int], _ position: [UInt32], _ arena: SampleArena) -> ProfileColumns {

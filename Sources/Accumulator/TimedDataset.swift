@@ -22,6 +22,7 @@ struct TimedDataset: SegmentDatasetSource {
     var profileTypes: [ByteString] { base.profileTypes }
     var hasUnsymbolizedProfiles: Bool { base.hasUnsymbolizedProfiles }
     var indexSeries: [IndexSeries] { base.indexSeries }
+    var indexSeriesColumns: IndexSeriesColumns { base.indexSeriesColumns }
 
     func writeProfiles(into w: inout ByteWriter) { timed { base.writeProfiles(into: &w) } }
     func writeIndex(into w: inout ByteWriter) { timed { base.writeIndex(into: &w) } }

@@ -18,10 +18,16 @@ public protocol SegmentDatasetSource {
     /// The series of the dataset's `index.tsdb`, in its order (labels and fingerprints;
     /// chunks are ignored), for the tenant's dataset index (§7).
     var indexSeries: [IndexSeries] { get }
+    /// The same as columns, which the assembler reads (default: `indexSeries` converted).
+    var indexSeriesColumns: IndexSeriesColumns { get }
 
     func writeProfiles(into w: inout ByteWriter)
     func writeIndex(into w: inout ByteWriter)
     func writeSymbols(into w: inout ByteWriter)
+}
+
+extension SegmentDatasetSource {
+    public var indexSeriesColumns: IndexSeriesColumns { IndexSeriesColumns(indexSeries) }
 }
 
 /// Builds a whole era-C segment object in one buffer (segment-object.md §3–§7, §10):
@@ -50,7 +56,7 @@ public enum SegmentAssembler {
                 tenant.finish(into: &w, meta: &meta, strings: &strings)
                 tenant = TenantIndexBuilder(name: d.tenant, firstPosition: meta.datasets.count)
             }
-            tenant.add(position: meta.datasets.count, series: d.indexSeries)
+            tenant.add(position: meta.datasets.count, series: d.indexSeriesColumns)
             let ds = writeDataset(d, into: &w, strings: &strings)
             meta.minTimeMs = min(meta.minTimeMs, ds.minTimeMs)
             meta.maxTimeMs = max(meta.maxTimeMs, ds.maxTimeMs)
@@ -100,7 +106,7 @@ public enum SegmentAssembler {
 struct TenantIndexBuilder {
     var name: ByteString?
     var firstPosition = 0
-    var groups: [(position: UInt32, series: [IndexSeries])] = []
+    var groups: [(position: UInt32, series: IndexSeriesColumns)] = []
 
     init() {}
 
@@ -109,7 +115,7 @@ struct TenantIndexBuilder {
         self.firstPosition = firstPosition
     }
 
-    mutating func add(position: Int, series: [IndexSeries]) {
+    mutating func add(position: Int, series: IndexSeriesColumns) {
         groups.append((UInt32(position), series))
     }
 

@@ -9,6 +9,11 @@ public enum DatasetIndexWriter {
     /// Series are concatenated, not re-sorted; each gets one chunk `(0, 0, 0, position, 0)`,
     /// so the TOC bounds are 0 and 0. Writes nothing when there is no series at all.
     public static func write(datasets: [(position: UInt32, series: [IndexSeries])], into w: inout ByteWriter) {
+        write(datasets: datasets.map { ($0.position, IndexSeriesColumns($0.series)) }, into: &w)
+    }
+
+    /// The same from series as columns (what a flush hands over).
+    public static func write(datasets: [(position: UInt32, series: IndexSeriesColumns)], into w: inout ByteWriter) {
         guard datasets.contains(where: { !$0.series.isEmpty }) else { return }
         let groups = datasets.map { IndexSeriesGroup(series: $0.series, datasetPosition: $0.position) }
         IndexEncoder.write(groups, from: 0, through: 0, into: &w)

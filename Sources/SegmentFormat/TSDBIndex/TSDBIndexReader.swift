@@ -265,7 +265,7 @@ public enum TSDBIndexReader {
                               "TOC bounds [\(toc.from), \(toc.through)] differ from the chunks' [\(bounds.from), \(bounds.through)]")
         }
         var w = ByteWriter(capacity: bytes.count)
-        let group = IndexSeriesGroup(series: contents.series, datasetPosition: nil)
+        let group = IndexSeriesGroup(series: IndexSeriesColumns(contents.series), datasetPosition: nil)
         guard IndexEncoder.write([group], from: toc.from, through: toc.through, into: &w, sizeLimit: bytes.count) else {
             throw DecodeError(.malformed, at: toc.labelIndicesTable, "the series imply tables larger than the whole index")
         }

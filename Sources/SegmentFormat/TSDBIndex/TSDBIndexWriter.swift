@@ -6,16 +6,19 @@ public enum TSDBIndexWriter {
     /// labels in their stored order, `contents.from`/`through` in the TOC. Every offset inside
     /// is relative to `w.count` at entry.
     public static func write(_ contents: TSDBIndexContents, into w: inout ByteWriter) {
-        IndexEncoder.write(
-            [IndexSeriesGroup(series: contents.series, datasetPosition: nil)],
-            from: contents.from, through: contents.through, into: &w)
+        write(IndexSeriesColumns(contents.series), from: contents.from, through: contents.through, into: &w)
+    }
+
+    /// The same from series as columns (what a flush hands over).
+    public static func write(_ series: IndexSeriesColumns, from: Int64, through: Int64, into w: inout ByteWriter) {
+        IndexEncoder.write([IndexSeriesGroup(series: series, datasetPosition: nil)], from: from, through: through, into: &w)
     }
 }
 
 /// Series written one after another. A tenant dataset index writes each series with a single
 /// chunk `(0, 0, 0, datasetPosition, 0)` in place of its own chunks (§8).
 struct IndexSeriesGroup {
-    var series: [IndexSeries]
+    var series: IndexSeriesColumns
     var datasetPosition: UInt32?
 }
 
@@ -49,22 +52,22 @@ enum IndexEncoder {
         w.appendBE32(TSDBIndexLayout.magic)
         w.append(TSDBIndexLayout.version)
         toc.symbols = w.count - base
-        writeSymbols(symbols.sorted, into: &w)
+        writeSymbols(symbols, into: &w)
         toc.series = w.count - base
         let seriesRefs = writeSeries(groups, symbols.labelRefs, base: base, into: &w)
         toc.labelIndices = w.count - base
 
         let occurrences = sortedOccurrences(groups, symbols.labelRefs)
-        let labelIndexOffsets = writeLabelIndices(occurrences, symbols.sorted, base: base, into: &w)
+        let labelIndexOffsets = writeLabelIndices(occurrences, symbols, base: base, into: &w)
         toc.postings = w.count - base
         let postingsOffsets = writePostings(occurrences, seriesRefs, base: base, into: &w)
         // Everything so far is linear in the series bytes; the tables are not.
-        let tablesSize = tablesSizeBound(labelIndexOffsets, postingsOffsets, symbols.sorted)
+        let tablesSize = tablesSizeBound(labelIndexOffsets, postingsOffsets, symbols)
         guard w.count - base <= sizeLimit - tablesSize else { return false }
         toc.labelIndicesTable = w.count - base
-        writeLabelIndicesTable(labelIndexOffsets, symbols.sorted, into: &w)
+        writeLabelIndicesTable(labelIndexOffsets, symbols, into: &w)
         toc.postingsTable = w.count - base
-        writePostingsTable(postingsOffsets, symbols.sorted, into: &w)
+        writePostingsTable(postingsOffsets, symbols, into: &w)
         toc.fingerprintOffsets = w.count - base
         writeFingerprintOffsets(groups, seriesRefs, into: &w)
         writeTOC(toc, into: &w)
@@ -74,22 +77,27 @@ enum IndexEncoder {
     /// At least the bytes the label-indices and postings offset tables take (their strings).
     private static func tablesSizeBound(
         _ labelIndexOffsets: [(nameRef: UInt32, offset: Int)], _ postingsOffsets: [(pair: UInt64, offset: Int)],
-        _ symbols: [ByteString]
+        _ symbols: IndexSymbols
     ) -> Int {
         var size = 0
-        for entry in labelIndexOffsets { size += symbols[Int(entry.nameRef)].count }
+        for entry in labelIndexOffsets { size += symbols.symbol(entry.nameRef).count }
         for entry in postingsOffsets.dropFirst() {
-            size += symbols[Int(entry.pair >> 32)].count + symbols[Int(entry.pair & 0xFFFF_FFFF)].count
+            size += symbols.symbol(UInt32(entry.pair >> 32)).count + symbols.symbol(UInt32(truncatingIfNeeded: entry.pair)).count
         }
         return size
     }
 
     // §3.1
-    private static func writeSymbols(_ sorted: [ByteString], into w: inout ByteWriter) {
+    private static func writeSymbols(_ symbols: IndexSymbols, into w: inout ByteWriter) {
         let frame = w.beginFramed()
-        w.appendBE32(UInt32(sorted.count))
-        for symbol in sorted { w.appendUvarintString(symbol) }
+        w.appendBE32(UInt32(symbols.count))
+        for ref in 0 ..< UInt32(symbols.count) { appendUvarintString(symbols.symbol(ref), into: &w) }
         w.endFramed(frame)
+    }
+
+    private static func appendUvarintString(_ s: ArraySlice<UInt8>, into w: inout ByteWriter) {
+        w.appendUvarint(UInt64(s.count))
+        w.append(contentsOf: s)
     }
 
     // §3.2; returns each series' ref (16-byte units from the index start).
@@ -100,17 +108,18 @@ enum IndexEncoder {
         seriesRefs.reserveCapacity(groups.reduce(0) { $0 + $1.series.count })
         var refAt = 0
         for group in groups {
-            for series in group.series {
+            let s = group.series
+            for i in 0 ..< s.count {
                 w.pad(toMultipleOf: TSDBIndexLayout.seriesAlignment, from: base)
                 let ref = (w.count - base) / TSDBIndexLayout.seriesAlignment
                 precondition(ref <= Int(UInt32.max), "index past 64 GiB: series ref overflows uint32")
                 seriesRefs.append(UInt32(ref))
-                let labelCount = series.labels.count
+                let labelCount = s.labelRange(i).count
                 if let position = group.datasetPosition {
                     let chunk = ChunkMeta(minTime: 0, maxTime: 0, seriesIndex: position)
-                    writeSeriesEntry(series.fingerprint, labelRefs, refAt, labelCount, CollectionOfOne(chunk), into: &w)
+                    writeSeriesEntry(s.fingerprints[i], labelRefs, refAt, labelCount, CollectionOfOne(chunk), into: &w)
                 } else {
-                    writeSeriesEntry(series.fingerprint, labelRefs, refAt, labelCount, series.chunks, into: &w)
+                    writeSeriesEntry(s.fingerprints[i], labelRefs, refAt, labelCount, s.chunks[s.chunkRange(i)], into: &w)
                 }
                 refAt += 2 * labelCount
             }
@@ -168,8 +177,8 @@ enum IndexEncoder {
         var ordinal: UInt32 = 0
         var refAt = 0
         for group in groups {
-            for series in group.series {
-                for _ in 0 ..< series.labels.count {
+            for i in 0 ..< group.series.count {
+                for _ in group.series.labelRange(i) {
                     let pair = UInt64(labelRefs[refAt]) << 32 | UInt64(labelRefs[refAt + 1])
                     occurrences.append(LabelOccurrence(pair: pair, ordinal: ordinal))
                     refAt += 2
@@ -183,13 +192,13 @@ enum IndexEncoder {
 
     // §3.3: one label index per name (the empty name of all-postings is skipped).
     private static func writeLabelIndices(
-        _ occurrences: [LabelOccurrence], _ symbols: [ByteString], base: Int, into w: inout ByteWriter
+        _ occurrences: [LabelOccurrence], _ symbols: IndexSymbols, base: Int, into w: inout ByteWriter
     ) -> [(nameRef: UInt32, offset: Int)] {
         var offsets: [(nameRef: UInt32, offset: Int)] = []
         var i = 0
         while i < occurrences.count {
             let nameRef = occurrences[i].nameRef
-            let skipped = symbols[Int(nameRef)].isEmpty
+            let skipped = symbols.symbol(nameRef).isEmpty
             var frame = 0
             var countAt = 0
             if !skipped {
@@ -254,13 +263,13 @@ enum IndexEncoder {
 
     // §3.5
     private static func writeLabelIndicesTable(
-        _ offsets: [(nameRef: UInt32, offset: Int)], _ symbols: [ByteString], into w: inout ByteWriter
+        _ offsets: [(nameRef: UInt32, offset: Int)], _ symbols: IndexSymbols, into w: inout ByteWriter
     ) {
         let frame = w.beginFramed()
         w.appendBE32(UInt32(offsets.count))
         for entry in offsets {
             w.appendUvarint(1)
-            w.appendUvarintString(symbols[Int(entry.nameRef)])
+            appendUvarintString(symbols.symbol(entry.nameRef), into: &w)
             w.appendUvarint(UInt64(entry.offset))
         }
         w.endFramed(frame)
@@ -268,7 +277,7 @@ enum IndexEncoder {
 
     // §3.6: the first entry is the all-postings key ("", "").
     private static func writePostingsTable(
-        _ offsets: [(pair: UInt64, offset: Int)], _ symbols: [ByteString], into w: inout ByteWriter
+        _ offsets: [(pair: UInt64, offset: Int)], _ symbols: IndexSymbols, into w: inout ByteWriter
     ) {
         let frame = w.beginFramed()
         w.appendBE32(UInt32(offsets.count))
@@ -276,8 +285,8 @@ enum IndexEncoder {
         w.appendUvarint(UInt64(offsets[0].offset))
         for entry in offsets.dropFirst() {
             w.appendUvarint(2)
-            w.appendUvarintString(symbols[Int(entry.pair >> 32)])
-            w.appendUvarintString(symbols[Int(entry.pair & 0xFFFF_FFFF)])
+            appendUvarintString(symbols.symbol(UInt32(entry.pair >> 32)), into: &w)
+            appendUvarintString(symbols.symbol(UInt32(truncatingIfNeeded: entry.pair)), into: &w)
             w.appendUvarint(UInt64(entry.offset))
         }
         w.endFramed(frame)
@@ -290,10 +299,10 @@ enum IndexEncoder {
         w.appendBE32(UInt32((n + TSDBIndexLayout.fingerprintInterval - 1) / TSDBIndexLayout.fingerprintInterval))
         var ordinal = 0
         for group in groups {
-            for series in group.series {
+            for fingerprint in group.series.fingerprints {
                 if ordinal % TSDBIndexLayout.fingerprintInterval == 0 {
                     w.appendBE64(UInt64(seriesRefs[ordinal]))
-                    w.appendBE64(series.fingerprint)
+                    w.appendBE64(fingerprint)
                 }
                 ordinal += 1
             }
