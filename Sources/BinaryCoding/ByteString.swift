@@ -21,6 +21,14 @@ public struct ByteString: Hashable, Comparable, Sendable, ExpressibleByStringLit
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }
 
+    /// The bytes in one call: the synthesized hash fed the hasher byte by byte, which was most
+    /// of interning a segment's metadata strings (one per profile type).
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes.count)
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     /// For display only: invalid UTF-8 is replaced.
     public var description: String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -101,7 +101,7 @@ extension DatasetMeta {
         n += varintFieldSize(UInt64(bitPattern: maxTimeMs))
         n += packedFieldSize(tableOfContents.lazy.map { $0 })
         n += varintFieldSize(size)
-        n += packedFieldSize(labels.lazy.map(signExtended))
+        n += packedInt32FieldSize(labels)
         n += varintFieldSize(UInt64(format))
         return n + unknownFields.count
     }
@@ -113,7 +113,7 @@ extension DatasetMeta {
         w.appendNonZeroVarintField(4, UInt64(bitPattern: maxTimeMs))
         w.appendPackedVarints(5, tableOfContents)
         w.appendNonZeroVarintField(6, size)
-        w.appendPackedVarints(8, labels.lazy.map(signExtended))
+        w.appendPackedInt32s(8, labels)
         w.appendNonZeroVarintField(9, UInt64(format))
         w.append(contentsOf: unknownFields)
     }
@@ -155,7 +155,26 @@ private func packedFieldSize<C: Collection>(_ values: C) -> Int where C.Element 
     return 1 + ByteWriter.uvarintSize(UInt64(n)) + n
 }
 
+/// A loop over the array: the generic packed writer over a lazy map of the labels (one int32
+/// each, three per profile type) ran unspecialized, a runtime metadata lookup per element.
+private func packedInt32FieldSize(_ values: [Int32]) -> Int {
+    if values.isEmpty { return 0 }
+    var n = 0
+    for v in values { n += ByteWriter.uvarintSize(signExtended(v)) }
+    return 1 + ByteWriter.uvarintSize(UInt64(n)) + n
+}
+
 extension ByteWriter {
+    /// Packed int32s, sign-extended; nothing when empty.
+    mutating func appendPackedInt32s(_ field: UInt32, _ values: [Int32]) {
+        guard !values.isEmpty else { return }
+        var size = 0
+        for v in values { size += ByteWriter.uvarintSize(signExtended(v)) }
+        appendTag(field, .lengthDelimited)
+        appendUvarint(UInt64(size))
+        for v in values { appendUvarint(signExtended(v)) }
+    }
+
     /// proto3 scalar: omitted when zero.
     @inline(__always)
     mutating func appendNonZeroVarintField(_ field: UInt32, _ value: UInt64) {
