@@ -33,6 +33,18 @@ public struct IndexSeriesColumns: Sendable {
 
     /// The same series as columns, in the same order.
     public init(_ series: [IndexSeries]) {
+        var labelCount = 0, byteCount = 0, chunkCount = 0
+        for s in series {
+            labelCount += s.labels.count
+            chunkCount += s.chunks.count
+            for label in s.labels { byteCount += label.name.count + label.value.count }
+        }
+        bytes.reserveCapacity(byteCount)
+        labels.reserveCapacity(labelCount)
+        chunks.reserveCapacity(chunkCount)
+        labelEnds.reserveCapacity(series.count)
+        chunkEnds.reserveCapacity(series.count)
+        fingerprints.reserveCapacity(series.count)
         for s in series {
             for label in s.labels {
                 let nameStart = UInt32(bytes.count)
