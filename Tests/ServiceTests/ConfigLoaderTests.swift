@@ -158,6 +158,18 @@ import Yams
         #expect(throws: ConfigError.invalid("-validation.max-profile-size-bytes must not be negative")) {
             try load(["-validation.max-profile-size-bytes=-1"])
         }
+        // Bounds that keep the arena sizes (64 profiles, 4 segments) from overflowing.
+        let huge = try load(["-validation.max-profile-size-bytes=0", "-server.grpc-max-recv-msg-size-bytes=4294967295"]).config
+        #expect(huge.profileBytesMax == 1 << 30 && huge.accumulatorLimits.accumulatedBytesMax == 64 << 30)
+        #expect(throws: ConfigError.invalid("-validation.max-profile-size-bytes must be at most 1073741824 (1 GiB)")) {
+            try load(["-validation.max-profile-size-bytes=\(1 << 58)"])
+        }
+        #expect(throws: ConfigError.invalid("-server.grpc-max-recv-msg-size-bytes must be between 1 and 4294967295")) {
+            try load(["-server.grpc-max-recv-msg-size-bytes=\(1 << 60)"])
+        }
+        #expect(throws: ConfigError.invalid("-segment-writer.segment-max-bytes must be at most 1099511627776 (1 TiB)")) {
+            try load(["-segment-writer.segment-max-bytes=\(1 << 62)", "-segment-writer.memory-budget-bytes=\(Int.max)"])
+        }
     }
 
     @Test func unknownAndInvalidValuesNameTheSetting() throws {

@@ -162,7 +162,9 @@ public enum ConfigLoader {
             try check(ListeningSocket.takes(host: host),
                       "\(flag): \"\(address)\" is not an IP address, localhost or empty (every interface)")
         }
-        try check(c.server.grpcMaxRecvMsgSizeBytes > 0, "-server.grpc-max-recv-msg-size-bytes must be positive")
+        // A gRPC message's length prefix is 32 bits.
+        try check((1 ... Int(UInt32.max)).contains(c.server.grpcMaxRecvMsgSizeBytes),
+                  "-server.grpc-max-recv-msg-size-bytes must be between 1 and \(UInt32.max)")
         try check(c.server.grpcMaxConcurrentStreams > 0, "-server.grpc-max-concurrent-streams must be positive")
         try check(c.segmentWriter.segmentDurationNs > 0, "-segment-writer.segment-duration must be positive")
         try check(c.segmentWriter.uploadMaxRetries >= 0, "-segment-writer.upload-max-retries must not be negative")
@@ -173,6 +175,10 @@ public enum ConfigLoader {
         try check((1 ... LoopTimerBudget.shardsMaxLimit).contains(c.segmentWriter.shardsMax),
                   "-segment-writer.max-shards must be between 1 and \(LoopTimerBudget.shardsMaxLimit)")
         try check(c.limits.maxProfileSizeBytes >= 0, "-validation.max-profile-size-bytes must not be negative")
+        // Each shard's arena is address space for 64 profiles of this size (`accumulatorLimits`).
+        try check(c.limits.maxProfileSizeBytes <= SegmentWriterConfig.profileBytesCeiling,
+                  "-validation.max-profile-size-bytes must be at most \(SegmentWriterConfig.profileBytesCeiling) (1 GiB)")
+        try check(c.segmentWriter.segmentMaxBytes <= 1 << 40, "-segment-writer.segment-max-bytes must be at most \(1 << 40) (1 TiB)")
         try check(["debug", "info", "warn", "error"].contains(c.logLevel), "-log.level: \"\(c.logLevel)\" is not debug, info, warn or error")
         try check(["segment-writer", "all"].contains(c.target), "-target: this process runs only the segment-writer, not \"\(c.target)\"")
         try check(c.ring.store == "memberlist",

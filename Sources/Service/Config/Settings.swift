@@ -39,7 +39,7 @@ extension Setting {
         Setting("segment-writer.segment-max-bytes", "segment_writer.segment_max_bytes", .int(\.segmentWriter.segmentMaxBytes), "A shard flushes early once it holds this many bytes."),
         Setting("segment-writer.memory-budget-bytes", "segment_writer.memory_budget_bytes", .int(\.segmentWriter.memoryBudgetBytes), "Messages still arriving, accumulated and in-flight bytes before Pushes get RESOURCE_EXHAUSTED."),
         Setting("segment-writer.max-shards", "segment_writer.max_shards", .int(\.segmentWriter.shardsMax), "Ours: distinct shard values this writer holds, never released; a Push for another one gets RESOURCE_EXHAUSTED (at most 65536)."),
-        Setting("validation.max-profile-size-bytes", "limits.max_profile_size_bytes", .int(\.limits.maxProfileSizeBytes), "Largest decompressed profile accepted (0: no limit of its own, as upstream; the writer, whose arenas are sized from this bound, then takes -server.grpc-max-recv-msg-size-bytes)."),
+        Setting("validation.max-profile-size-bytes", "limits.max_profile_size_bytes", .int(\.limits.maxProfileSizeBytes), "Largest decompressed profile accepted (0: no limit of its own, as upstream; the writer, whose arenas are sized from this bound, then takes -server.grpc-max-recv-msg-size-bytes, at most 1 GiB; at most 1 GiB when set: each shard reserves address space for 64 such profiles)."),
         Setting("storage.backend", "storage.backend", .backend, "Object storage backend: filesystem or s3."),
         Setting("storage.prefix", "storage.prefix", .string(\.storage.prefix), "Prefix for every object key."),
         Setting("storage.filesystem.dir", "storage.filesystem.dir", .string(\.storage.filesystemDir), "Directory of the filesystem bucket."),
