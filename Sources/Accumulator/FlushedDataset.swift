@@ -32,8 +32,6 @@ struct FlushedDataset: SegmentDatasetSource {
     /// blocks of it, handed to others once it is reset.
     let generation: Int
 
-    var indexSeries: [IndexSeries] { indexSeriesColumns.series }
-
     func writeProfiles(into w: inout ByteWriter) {
         checkArena()
         ProfilesParquetWriter.write(head.profileColumns(rowOrder, seriesPosition, arena), into: &w)

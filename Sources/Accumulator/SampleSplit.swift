@@ -9,6 +9,9 @@ struct SpecialLabelKeys {
     /// Index of `"profile_id"` (> 0): its labels are renamed to `span_id`.
     var profileIDKey: Int64 = -1
     var traceKey: Int64 = -1
+    /// The string table spells `"__name__"` at an index > 0: a sample label may set the
+    /// profile type's name.
+    var hasNameString = false
 
     /// The profile's string table holds `"span_id"` at an index > 0 (after the rename).
     var hasSpanString: Bool { spanKey > 0 }
@@ -29,6 +32,7 @@ struct SpecialLabelKeys {
 
     init(_ p: PprofTables) {
         var span: Int64 = -1, profileID: Int64 = -1, trace: Int64 = -1
+        var name = false
         // By length first: the string is only compared when it has one of the names' lengths.
         for i in 1 ..< max(p.strings.count, 1) {
             switch Int(p.strings[i].length) {
@@ -36,8 +40,9 @@ struct SpecialLabelKeys {
                 if span < 0, equalsStatic(p.string(i), LabelNames.spanID) { span = Int64(i) }
             case LabelNames.profileID.utf8CodeUnitCount:
                 if profileID < 0, equalsStatic(p.string(i), LabelNames.profileID) { profileID = Int64(i) }
-            case LabelNames.traceID.utf8CodeUnitCount:
+            case LabelNames.traceID.utf8CodeUnitCount:  // also `__name__`'s
                 if trace < 0, equalsStatic(p.string(i), LabelNames.traceID) { trace = Int64(i) }
+                if !name, equalsStatic(p.string(i), LabelNames.name) { name = true }
             default: continue
             }
         }
@@ -46,6 +51,7 @@ struct SpecialLabelKeys {
         spanKey = span
         profileIDKey = profileID
         traceKey = trace
+        hasNameString = name
     }
 }
 

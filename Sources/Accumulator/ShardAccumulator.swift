@@ -132,7 +132,7 @@ public final class ShardAccumulator {
         workspace.scratch.split.split(p, keys: keys, requestLabels: workspace.scratch.requestLabels)
         if let why = workspace.scratch.split.exhausted { throw Self.exhausted(why) }
         try checkSplitReferences(p)
-        try checkProfileNames()
+        if keys.hasNameString { try checkProfileNames() }
 
         let existing = findHead(tenant: tenant, service: service)
         try checkLimits(p, head: existing)
@@ -169,7 +169,7 @@ public final class ShardAccumulator {
     /// (segment-object.md §6). Like the sample and period type strings (the decoder checks
     /// those), one that a sample label sets must be UTF-8: a `BlockMeta` string that is not
     /// makes the metadata of every tenant in the segment undecodable to the metastore. Request
-    /// labels were checked on receipt.
+    /// labels were checked on receipt, so only a profile whose strings spell `__name__` is looked at.
     private func checkProfileNames() throws(PushError) {
         let groups = workspace.scratch.split.groupCount
         for g in 0 ..< groups where workspace.scratch.split.groupSampleCount[g] > 0 {

@@ -21,7 +21,6 @@ struct TimedDataset: SegmentDatasetSource {
     var maxTimeNanos: Int64 { base.maxTimeNanos }
     var profileTypes: [ByteString] { base.profileTypes }
     var hasUnsymbolizedProfiles: Bool { base.hasUnsymbolizedProfiles }
-    var indexSeries: [IndexSeries] { base.indexSeries }
     var indexSeriesColumns: IndexSeriesColumns { base.indexSeriesColumns }
 
     func writeProfiles(into w: inout ByteWriter) { timed { base.writeProfiles(into: &w) } }

@@ -235,3 +235,11 @@ def test_the_audit_of_a_running_target_reads_the_bucket_its_flags_name(tmp_path)
         assert audits[1]["objects"] < len(blocks), "the first run's segments were left out"
     finally:
         server.kill()
+
+
+def test_options_that_need_a_mode_say_which():
+    """An option only one mode reads is refused without that mode, not silently ignored."""
+    for args, needs in [(["--write-object", "x.bin"], "--write-object needs --in-process-passes or --series-flush"),
+                        (["--only", "heap"], "--only needs --in-process-passes")]:
+        out = subprocess.run([str(bin_dir() / "loadgen"), *args], capture_output=True, text=True, timeout=30)
+        assert out.returncode != 0 and needs in out.stderr, out.stderr

@@ -13,6 +13,7 @@ struct VerbatimDataset: SegmentDatasetSource {
     var profileTypes: [ByteString]
     var hasUnsymbolizedProfiles = false
     var indexSeries: [IndexSeries]
+    var indexSeriesColumns: IndexSeriesColumns { IndexSeriesColumns(indexSeries) }
     var profiles: [UInt8]
     var index: [UInt8]
     var symbols: [UInt8]

@@ -160,14 +160,14 @@ import Yams
         }
         // Bounds that keep the arena sizes (64 profiles, 4 segments) from overflowing.
         let huge = try load(["-validation.max-profile-size-bytes=0", "-server.grpc-max-recv-msg-size-bytes=4294967295"]).config
-        #expect(huge.profileBytesMax == 1 << 30 && huge.accumulatorLimits.accumulatedBytesMax == 64 << 30)
-        #expect(throws: ConfigError.invalid("-validation.max-profile-size-bytes must be at most 1073741824 (1 GiB)")) {
+        #expect(huge.profileBytesMax == 256 << 20 && huge.accumulatorLimits.accumulatedBytesMax == 16 << 30)
+        #expect(throws: ConfigError.invalid("-validation.max-profile-size-bytes must be at most 268435456 (256 MiB)")) {
             try load(["-validation.max-profile-size-bytes=\(1 << 58)"])
         }
         #expect(throws: ConfigError.invalid("-server.grpc-max-recv-msg-size-bytes must be between 1 and 4294967295")) {
             try load(["-server.grpc-max-recv-msg-size-bytes=\(1 << 60)"])
         }
-        #expect(throws: ConfigError.invalid("-segment-writer.segment-max-bytes must be at most 1099511627776 (1 TiB)")) {
+        #expect(throws: ConfigError.invalid("-segment-writer.segment-max-bytes must be at most 4294967296 (4 GiB)")) {
             try load(["-segment-writer.segment-max-bytes=\(1 << 62)", "-segment-writer.memory-budget-bytes=\(Int.max)"])
         }
     }

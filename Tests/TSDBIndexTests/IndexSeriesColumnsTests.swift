@@ -26,9 +26,8 @@ import TSDBIndex
         let bytes = written(Self.contents)
         let back = try readIndex(bytes)
         #expect(back.series == Self.contents.series)
-        var w = ByteWriter()
-        TSDBIndexWriter.write(IndexSeriesColumns(Self.contents.series), from: Self.contents.from,
-                              through: Self.contents.through, into: &w)
-        #expect(w.bytes == bytes)
+        // Pinned, so that a change of the index bytes is deliberate (the columns writer's first
+        // objects were byte-identical to the per-series writer's before it).
+        #expect(XXH64.hash(bytes) == 0x0df7_e0d5_14c3_fe06)
     }
 }

@@ -14,7 +14,7 @@ struct DecodedDataset: SegmentDatasetSource {
     var maxTimeNanos: Int64
     var profileTypes: [ByteString]
     var hasUnsymbolizedProfiles = false
-    var indexSeries: [IndexSeries] { index.series }
+    let indexSeriesColumns: IndexSeriesColumns
     var profiles: ProfileColumns
     var index: TSDBIndexContents
     var symbols: SymbolDBContents
@@ -55,7 +55,7 @@ enum ObjectInputs {
                 result.append(DecodedDataset(
                     tenant: ByteString("tenant-\(t)"), service: service,
                     minTimeNanos: index.from, maxTimeNanos: index.through,
-                    profileTypes: profileTypes.sorted(),
+                    profileTypes: profileTypes.sorted(), indexSeriesColumns: IndexSeriesColumns(index.series),
                     profiles: ParquetInputs.goldenTables[k], index: index, symbols: goldenSymbols[k]))
             }
         }

@@ -17,17 +17,11 @@ public protocol SegmentDatasetSource {
     var hasUnsymbolizedProfiles: Bool { get }
     /// The series of the dataset's `index.tsdb`, in its order (labels and fingerprints;
     /// chunks are ignored), for the tenant's dataset index (§7).
-    var indexSeries: [IndexSeries] { get }
-    /// The same as columns, which the assembler reads (default: `indexSeries` converted).
     var indexSeriesColumns: IndexSeriesColumns { get }
 
     func writeProfiles(into w: inout ByteWriter)
     func writeIndex(into w: inout ByteWriter)
     func writeSymbols(into w: inout ByteWriter)
-}
-
-extension SegmentDatasetSource {
-    public var indexSeriesColumns: IndexSeriesColumns { IndexSeriesColumns(indexSeries) }
 }
 
 /// Builds a whole era-C segment object in one buffer (segment-object.md §3–§7, §10):

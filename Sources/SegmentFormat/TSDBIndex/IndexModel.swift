@@ -78,11 +78,13 @@ public enum TSDBTimeBounds {
     }
 
     public static func of(_ series: [IndexSeries]) -> (from: Int64, through: Int64) {
+        of(chunks: series.lazy.flatMap(\.chunks))
+    }
+
+    public static func of(chunks: some Sequence<ChunkMeta>) -> (from: Int64, through: Int64) {
         var from: Int64 = 0
         var through: Int64 = 0
-        for s in series {
-            for c in s.chunks { ensure(&from, &through, c) }
-        }
+        for c in chunks { ensure(&from, &through, c) }
         return (from, through)
     }
 }

@@ -92,10 +92,5 @@ public struct IndexSeriesColumns: Sendable {
     }
 
     /// `Metadata.EnsureBounds` over every chunk (tsdb-index.md §3.8).
-    public var timeBounds: (from: Int64, through: Int64) {
-        var from: Int64 = 0
-        var through: Int64 = 0
-        for c in chunks { TSDBTimeBounds.ensure(&from, &through, c) }
-        return (from, through)
-    }
+    public var timeBounds: (from: Int64, through: Int64) { TSDBTimeBounds.of(chunks: chunks) }
 }

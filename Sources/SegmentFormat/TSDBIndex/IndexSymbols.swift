@@ -32,7 +32,6 @@ struct IndexSymbols {
                 }
             }
         }
-        precondition(ends.count <= Int(UInt32.max), "more symbols than a uint32 ref can name")
         sortedIDs = sortedByBytes()
         // Rewrite the provisional (first-seen) ids into final refs.
         var finalRef = [UInt32](repeating: 0, count: sortedIDs.count)
@@ -60,6 +59,7 @@ struct IndexSymbols {
             }
         }
         if let id = found { return id }
+        precondition(ends.count < Int(UInt32.max), "more symbols than a uint32 ref can name")
         let id = UInt32(truncatingIfNeeded: ends.count)
         bytes.append(contentsOf: symbol)
         precondition(bytes.count <= Int(UInt32.max), "symbols past 4 GiB")

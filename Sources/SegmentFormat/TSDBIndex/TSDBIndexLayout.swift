@@ -47,8 +47,8 @@ extension ByteWriter {
     }
 
     /// A `ustr` (§2): uvarint length, then the raw bytes.
-    mutating func appendUvarintString(_ s: ByteString) {
+    mutating func appendUvarintString(_ s: ArraySlice<UInt8>) {
         appendUvarint(UInt64(s.count))
-        append(s)
+        append(contentsOf: s)
     }
 }

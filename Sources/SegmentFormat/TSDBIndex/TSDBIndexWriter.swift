@@ -91,13 +91,8 @@ enum IndexEncoder {
     private static func writeSymbols(_ symbols: IndexSymbols, into w: inout ByteWriter) {
         let frame = w.beginFramed()
         w.appendBE32(UInt32(symbols.count))
-        for ref in 0 ..< UInt32(symbols.count) { appendUvarintString(symbols.symbol(ref), into: &w) }
+        for ref in 0 ..< UInt32(symbols.count) { w.appendUvarintString(symbols.symbol(ref)) }
         w.endFramed(frame)
-    }
-
-    private static func appendUvarintString(_ s: ArraySlice<UInt8>, into w: inout ByteWriter) {
-        w.appendUvarint(UInt64(s.count))
-        w.append(contentsOf: s)
     }
 
     // §3.2; returns each series' ref (16-byte units from the index start).
@@ -269,7 +264,7 @@ enum IndexEncoder {
         w.appendBE32(UInt32(offsets.count))
         for entry in offsets {
             w.appendUvarint(1)
-            appendUvarintString(symbols.symbol(entry.nameRef), into: &w)
+            w.appendUvarintString(symbols.symbol(entry.nameRef))
             w.appendUvarint(UInt64(entry.offset))
         }
         w.endFramed(frame)
@@ -285,8 +280,8 @@ enum IndexEncoder {
         w.appendUvarint(UInt64(offsets[0].offset))
         for entry in offsets.dropFirst() {
             w.appendUvarint(2)
-            appendUvarintString(symbols.symbol(UInt32(entry.pair >> 32)), into: &w)
-            appendUvarintString(symbols.symbol(UInt32(truncatingIfNeeded: entry.pair)), into: &w)
+            w.appendUvarintString(symbols.symbol(UInt32(entry.pair >> 32)))
+            w.appendUvarintString(symbols.symbol(UInt32(truncatingIfNeeded: entry.pair)))
             w.appendUvarint(UInt64(entry.offset))
         }
         w.endFramed(frame)

@@ -177,8 +177,9 @@ public enum ConfigLoader {
         try check(c.limits.maxProfileSizeBytes >= 0, "-validation.max-profile-size-bytes must not be negative")
         // Each shard's arena is address space for 64 profiles of this size (`accumulatorLimits`).
         try check(c.limits.maxProfileSizeBytes <= SegmentWriterConfig.profileBytesCeiling,
-                  "-validation.max-profile-size-bytes must be at most \(SegmentWriterConfig.profileBytesCeiling) (1 GiB)")
-        try check(c.segmentWriter.segmentMaxBytes <= 1 << 40, "-segment-writer.segment-max-bytes must be at most \(1 << 40) (1 TiB)")
+                  "-validation.max-profile-size-bytes must be at most \(SegmentWriterConfig.profileBytesCeiling) (256 MiB)")
+        try check(c.segmentWriter.segmentMaxBytes <= SegmentWriterConfig.segmentBytesCeiling,
+                  "-segment-writer.segment-max-bytes must be at most \(SegmentWriterConfig.segmentBytesCeiling) (4 GiB)")
         try check(["debug", "info", "warn", "error"].contains(c.logLevel), "-log.level: \"\(c.logLevel)\" is not debug, info, warn or error")
         try check(["segment-writer", "all"].contains(c.target), "-target: this process runs only the segment-writer, not \"\(c.target)\"")
         try check(c.ring.store == "memberlist",
@@ -196,13 +197,13 @@ public enum ConfigLoader {
         }
         if c.storage.backend == .s3 {
             try validate(c.storage.s3)
-            // thanos objstore's validate: a half pair is a mistake, not a request for the credential chain.
             _ = try c.storage.s3.serverSideEncryption()
             // Upstream's `Config.Validate` (pkg/objstore/providers/s3/config.go).
             try check(!c.storage.s3.forcePathStyle || c.storage.s3.bucketLookupType != .virtualHostedStyle,
                       "cannot use s3.force-path-style = true and s3.bucket-lookup-type = virtual-hosted-style at the same time")
             try check(!c.storage.s3.nativeAWSAuthEnabled || c.storage.s3.accessKeyID.isEmpty,
                       "-storage.s3.native-aws-auth-enabled and -storage.s3.access-key-id are mutually exclusive")
+            // thanos objstore's validate: a half pair is a mistake, not a request for the credential chain.
             try check(c.storage.s3.accessKeyID.isEmpty == c.storage.s3.secretAccessKey.isEmpty,
                       "-storage.s3.access-key-id and -storage.s3.secret-access-key go together: set both, or neither to take credentials from the environment or the shared credentials file")
         } else {

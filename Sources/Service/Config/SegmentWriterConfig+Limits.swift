@@ -9,8 +9,12 @@ extension SegmentWriterConfig {
         limits.maxProfileSizeBytes > 0 ? limits.maxProfileSizeBytes : min(server.grpcMaxRecvMsgSizeBytes, Self.profileBytesCeiling)
     }
 
-    /// The largest profile bound the writer takes: each shard's arena reserves 64 times it.
-    public static let profileBytesCeiling = 1 << 30
+    /// The largest profile bound the writer takes: each shard's arena reserves address space for
+    /// 64 times it, and 4096 shards (the default `-segment-writer.max-shards`) of 16 GiB are half
+    /// of x86-64's 128 TiB of user address space.
+    public static let profileBytesCeiling = 256 << 20
+    /// The largest segment bound: the arena also holds 4 segments (the same 16 GiB).
+    public static let segmentBytesCeiling = 4 << 30
 
     /// Each shard's bounds. Its column arena is address space (pages are committed as they are
     /// used). A segment is cut when its data reaches segment-max-bytes or its columns half the

@@ -92,6 +92,9 @@ struct LoadGenCommand: ParsableCommand {
         if let n = inProcessPasses, n <= 0 { throw ValidationError("--in-process-passes must be positive") }
         guard only.isEmpty || inProcessPasses != nil else { throw ValidationError("--only needs --in-process-passes") }
         if let n = seriesFlush, n <= 0 || flushRepeats <= 0 { throw ValidationError("--series-flush and --flush-repeats must be positive") }
+        guard writeObject == nil || inProcessPasses != nil || seriesFlush != nil else {
+            throw ValidationError("--write-object needs --in-process-passes or --series-flush")
+        }
         guard !terminateAtEnd || spawnServer != nil else { throw ValidationError("--terminate-at-end needs --spawn-server") }
         for (name, value) in [("--duration", duration), ("--warmup", warmup), ("--drain-timeout", drainTimeout)] where Self.seconds(value) == nil {
             throw ValidationError("\(name): not a duration: \(value)")
