@@ -10,7 +10,7 @@ extension SegmentWriterServer {
         do {
             storage = try storage.locatingS3Region(timeoutMs: startUpTimeoutMs(config))
         } catch {
-            log.warn("s3 bucket region unknown (GetBucketLocation failed): signing for us-east-1", ["err": "\(error)"])
+            log.warn("s3 bucket region not found: signing for us-east-1", ["err": "\(error)"])
         }
         if let s3 = storage.s3 {
             log.info("s3 credentials", ["source": config.storage.s3.credentialsSource])
