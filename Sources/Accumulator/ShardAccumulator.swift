@@ -2,6 +2,7 @@ import Arena
 import BinaryCoding
 import Pprof
 import SegmentObject
+import SymbolDB
 
 /// The head of one shard: every push routed to the shard lands here until `flush()` turns
 /// the accumulated datasets into one segment object (profiles-parquet.md §2, segment-object.md §10).
@@ -205,7 +206,14 @@ public final class ShardAccumulator {
             }
             throw Self.exhausted("shard holds \(samples.count) samples, push may add \(newSamples), limit \(samples.capacity)")
         }
-        let need = arenaBytesToIngest(p, workspace.scratch.split, head: head)
+        var need = arenaBytesToIngest(p, workspace.scratch.split, head: head, newNodes: nil)
+        if need > columns.remainingBytes,
+           let nodes = StackTreeBuilder.distinctPrefixes(starts: p.sampleLocationStarts, frames: p.sampleLocationIndices,
+                                                         limit: min(Self.prefixCountMax, columns.remainingBytes / 12)) {
+            // One node per frame does not fit: count the nodes the stacks can really add (each
+            // takes 12 bytes of node columns at least, so more than that many cannot fit).
+            need = arenaBytesToIngest(p, workspace.scratch.split, head: head, newNodes: nodes)
+        }
         admittedArenaBytes = need
         if need > columns.remainingBytes {
             if let error = columns.reservationError {
@@ -217,7 +225,7 @@ public final class ShardAccumulator {
 
     /// An upper bound of the bytes the push may take from the column arena: its dataset's
     /// series, rows, comments, annotations and symbols, and the head itself when it is new.
-    private func arenaBytesToIngest(_ p: PprofTables, _ split: borrowing SampleSplit, head: Int?) -> Int {
+    private func arenaBytesToIngest(_ p: PprofTables, _ split: borrowing SampleSplit, head: Int?, newNodes: Int?) -> Int {
         // Per row (group × sample type), the series label set: the group's labels, the derived
         // names, and derived values made of the group's labels (service name, `__name__` in the
         // profile type) and the sample and period type strings.
@@ -236,13 +244,17 @@ public final class ShardAccumulator {
         if let h = head {
             return heads[h].bytesToIngest(rows: rows, seriesPairs: pairs, seriesLabelBytes: labelBytes,
                                           commentsPerRow: p.comments.count, annotations: annotations)
-                + heads[h].symbols.bytesToIngest(p)
+                + heads[h].symbols.bytesToIngest(p, newNodes: newNodes)
         }
         return blankHeadBytes
             + blankHead.bytesToIngest(rows: rows, seriesPairs: pairs, seriesLabelBytes: labelBytes,
                                       commentsPerRow: p.comments.count, annotations: annotations)
-            + blankHead.symbols.bytesToIngest(p)
+            + blankHead.symbols.bytesToIngest(p, newNodes: newNodes)
     }
+
+    /// The most tree nodes admission counts a push's stacks to (`distinctPrefixes`; its table
+    /// then takes at most 24 MiB): a push with more is judged by one node per frame.
+    static let prefixCountMax = 1 << 19
 
     static func exhausted(_ message: String) -> PushError {
         PushError(.requestTooLarge, "accumulator limit exceeded: \(message)")

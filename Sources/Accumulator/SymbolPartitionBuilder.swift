@@ -130,16 +130,22 @@ struct SymbolPartitionBuilder {
     /// read, not summed: the sum streamed the whole location table (48 B a record) per push.
     /// The string lengths are summed with wrapping adds, which vectorize (an `UInt32` length
     /// per entry cannot overflow the sum).
-    func bytesToIngest(_ p: PprofTables) -> Int {
+    ///
+    /// `newNodes`, when given, bounds the tree nodes the push's stacks can add (see
+    /// `StackTreeBuilder.distinctPrefixes`); by default each frame may add one.
+    func bytesToIngest(_ p: PprofTables, newNodes: Int? = nil) -> Int {
         var stringBytes = 0
         for s in p.strings { stringBytes &+= Int(s.length) }
         let lineCount = p.lines.count
+        var deepest: UInt32 = 0
+        let starts = p.sampleLocationStarts
+        for s in starts.indices.dropFirst() { deepest = max(deepest, starts[s] &- starts[s - 1]) }
         return strings.bytesToIntern(strings: p.strings.count, bytes: stringBytes)
             + mappings.bytesToReserve(additional: p.mappings.count) + mappingIndex.bytesToInsert(p.mappings.count)
             + functions.bytesToReserve(additional: p.functions.count) + functionIndex.bytesToInsert(p.functions.count)
             + locations.bytesToReserve(additional: p.locations.count) + locationIndex.bytesToInsert(p.locations.count)
             + lines.bytesToReserve(additional: lineCount)
-            + stackTree.bytesToInsert(frames: p.sampleLocationIndices.count)
+            + stackTree.bytesToInsert(frames: p.sampleLocationIndices.count, deepest: Int(deepest), newNodes: newNodes)
     }
 
     /// Read the indexes into the cache when about `n` functions or locations are coming

@@ -132,6 +132,41 @@ import Glibc
         #expect(acc.pushCount == 1)
     }
 
+    /// A deep stack sampled under many label sets: one tree node per frame would not fit the
+    /// arena, the nodes the stacks really add do, so the push is admitted (before, it was
+    /// refused however empty the shard) and reads back exactly. As many distinct deep stacks
+    /// are still refused.
+    @Test func aDeepStackUnderManyLabelSetsIsAdmittedByTheNodesItAdds() throws {
+        let deep = (0 ..< 1000).map { UInt64($0 % 4 + 1) }
+        func push(_ stack: (Int) -> [UInt64]) -> TestPush {
+            var spec = ProfileSpec()
+            for i in 0 ..< 400 {
+                spec.samples.append((locations: stack(i), values: [Int64(i + 1)], labels: [("request", ByteString("r\(i)"))]))
+            }
+            return TestPush(tenant: "t", labels: [("__name__", "process_cpu"), ("service_name", "svc")], profile: spec.encoded(),
+                            id: profileID(7))
+        }
+        // 400 000 frames: at least 12 bytes each as one node per frame, more than the arena.
+        let limits = AccumulatorLimits(accumulatedBytesMax: 2 << 20, samplesMax: 1 << 16)
+        let acc = ShardAccumulator(limits: limits)
+        let repeated = push { _ in deep }
+        try acc.ingest(repeated)
+        #expect(acc.admittedArenaBytes < acc.columns.capacityBytes / 2)
+        var expected = FoldedSums()
+        try referenceFold(repeated, into: &expected)
+        let object = try #require(acc.flushObject())
+        #expect(try readBack(object.bytes) == expected)
+
+        // A root-most frame of its own per sample: 400 000 distinct prefixes.
+        #expect {
+            try acc.ingest(push { i in deep + [UInt64(5 + i)] })
+        } throws: { error in
+            guard let e = error as? PushError else { return false }
+            return e.kind == .requestTooLarge && e.message.contains("shard columns")
+        }
+        #expect(acc.pushCount == 0 && acc.accumulatedBytes == 0)
+    }
+
     @Test func earlyFlushWhenDataOrArenaFillsUp() throws {
         let acc = ShardAccumulator(limits: AccumulatorLimits(accumulatedBytesMax: 16 << 20, samplesMax: 1 << 22))
         #expect(!acc.shouldFlushEarly(segmentBytesMax: 1 << 30))

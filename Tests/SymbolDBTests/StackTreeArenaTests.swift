@@ -3,9 +3,10 @@ import SymbolDB
 import Testing
 import TestSupport
 
-/// The stack tree in a `ColumnArena` (issue #4): `bytesToInsert(frames:)` is never exceeded by
-/// the insertions it was asked about (one, or several: a push inserts one batch per label
-/// group), an arena with exactly that much room left takes them, and after a flush the tree
+/// The stack tree in a `ColumnArena` (issue #4): `bytesToInsert(frames:deepest:newNodes:)` is
+/// never exceeded by the insertions it was asked about (one, or several: a push inserts one
+/// batch per label group), with one node per frame or with the nodes `distinctPrefixes`
+/// counted, an arena with exactly that much room left takes them, and after a flush the tree
 /// reuses the blocks its last segment needed.
 @Suite struct StackTreeArenaTests {
     typealias ReferenceTree = StackTreeReferenceTests.ReferenceTree
@@ -21,6 +22,27 @@ import TestSupport
             switch self {
             case let .batch(samples, starts, _, _): samples.reduce(0) { $0 + Int(starts[Int($1) + 1] - starts[Int($1)]) }
             case let .single(stack): stack.count
+            }
+        }
+
+        /// The frames of the deepest stack inserted.
+        var deepest: Int {
+            switch self {
+            case let .batch(samples, starts, _, _): samples.map { Int(starts[Int($0) + 1] - starts[Int($0)]) }.max() ?? 0
+            case let .single(stack): stack.count
+            }
+        }
+
+        /// The distinct root-first prefixes of every source stack, as the accumulator counts a
+        /// push's (frames are keys: a batch's are source indices, a single stack's locations).
+        var prefixes: Int {
+            let (starts, frames): ([UInt32], [UInt32])
+            switch self {
+            case let .batch(_, batchStarts, batchFrames, _): (starts, frames) = (batchStarts, batchFrames)
+            case let .single(stack): (starts, frames) = ([0, UInt32(stack.count)], stack)
+            }
+            return starts.withUnsafeBufferPointer { starts in
+                frames.withUnsafeBufferPointer { StackTreeBuilder.distinctPrefixes(starts: starts, frames: $0, limit: 1 << 20)! }
             }
         }
 
@@ -73,11 +95,17 @@ import TestSupport
         return pushes
     }
 
+    /// The bound of inserting `steps`: one node per frame, or (`counted`) the steps' prefixes.
+    static func bound(_ tree: StackTreeBuilder, _ steps: some Collection<Step>, counted: Bool) -> Int {
+        tree.bytesToInsert(frames: steps.reduce(0) { $0 + $1.frameCount }, deepest: steps.map(\.deepest).max() ?? 0,
+                           newNodes: counted ? steps.reduce(0) { $0 + $1.prefixes } : nil)
+    }
+
     @Test func insertionsNeverTakeMoreThanTheBound() {
         let arena = ColumnArena(capacityBytes: 1 << 28)
         var tree = StackTreeBuilder(in: arena, expectedNodes: 1)
         var reference = ReferenceTree()
-        var grew = 0, tight = 0
+        var grew = 0, tight = 0, tighter = 0
         for (i, push) in Self.pushes(Self.steps(seed: 3, count: 240), seed: 4).enumerated() {
             if i % 25 == 24 {
                 // A flush: the arena starts over, the tree takes blocks the size of its last room.
@@ -86,24 +114,29 @@ import TestSupport
                 reference = ReferenceTree()
                 #expect(arena.usedBytes == tree.reservedBytes)
             }
-            let bound = tree.bytesToInsert(frames: push.reduce(0) { $0 + $1.frameCount }), before = arena.usedBytes
+            let bound = Self.bound(tree, push, counted: false), counted = Self.bound(tree, push, counted: true)
+            let before = arena.usedBytes
             for step in push {
-                // Each insertion of the push on its own is within its bound too.
-                let own = tree.bytesToInsert(frames: step.frameCount), stepBefore = arena.usedBytes
+                // Each insertion of the push on its own is within its bounds too.
+                let own = Self.bound(tree, [step], counted: true), stepBefore = arena.usedBytes
+                #expect(own <= Self.bound(tree, [step], counted: false))
                 step.apply(&tree, &reference)
                 #expect(arena.usedBytes - stepBefore <= own)
             }
             let taken = arena.usedBytes - before
-            #expect(taken <= bound, "push \(i): \(taken) bytes taken, bound \(bound)")
+            #expect(taken <= counted && counted <= bound, "push \(i): \(taken) bytes taken, bounds \(counted), \(bound)")
             if taken > 0 { grew += 1 }
             if taken > 0, taken * 10 >= bound { tight += 1 }
-            #expect(tree.bytesToInsert(frames: 0) == 0)
+            if counted < bound { tighter += 1 }
+            #expect(tree.bytesToInsert(frames: 0, deepest: 0) == 0)
         }
         #expect(Array(tree.parents) == reference.parents && Array(tree.locations) == reference.locations)
         #expect(Int(tree.stacktraceCount) == reference.ends.count)
         // The pushes exercise growth, and the bound is not loose by orders of magnitude (it
         // assumes every frame a new node and a new table child).
         #expect(grew >= 6 && tight >= 4, "\(grew) growing pushes, \(tight) within 10× of the bound")
+        // Repeated samples and shared callers make counting worth it.
+        #expect(tighter >= 20, "\(tighter) pushes with a tighter counted bound")
     }
 
     /// The case that makes the bound of several insertions more than one growth's: the first
@@ -112,7 +145,7 @@ import TestSupport
         let arena = ColumnArena(capacityBytes: 1 << 28)
         var tree = StackTreeBuilder(in: arena, expectedNodes: 1)
         let long = (1 ... 999).map { UInt32($0) }, next = (5000 ..< 5100).map { UInt32($0) }
-        let bound = tree.bytesToInsert(frames: long.count + next.count), before = arena.usedBytes
+        let bound = tree.bytesToInsert(frames: long.count + next.count, deepest: long.count), before = arena.usedBytes
         _ = long.withUnsafeBufferPointer { tree.insert(leafFirst: $0) }
         let afterFirst = arena.usedBytes
         _ = next.withUnsafeBufferPointer { tree.insert(leafFirst: $0) }
@@ -127,13 +160,13 @@ import TestSupport
     /// Replays the pushes before push `i` in an arena of exactly `usedBytes + bound` bytes at
     /// push `i`, then push `i` (`ColumnArena.allocate` traps on overflow, so finishing is the
     /// check).
-    @Test func anArenaWithExactlyTheBoundLeftTakesThePush() {
+    @Test(arguments: [false, true]) func anArenaWithExactlyTheBoundLeftTakesThePush(counted: Bool) {
         let pushes = Self.pushes(Self.steps(seed: 5, count: 60), seed: 6)
         var probe = StackTreeBuilder(in: ColumnArena(capacityBytes: 1 << 28), expectedNodes: 1)
         var probeReference = ReferenceTree()
         var needed: [(push: Int, bytes: Int)] = []
         for (i, push) in pushes.enumerated() {
-            let bound = probe.bytesToInsert(frames: push.reduce(0) { $0 + $1.frameCount })
+            let bound = Self.bound(probe, push, counted: counted)
             if bound > 0 { needed.append((i, bound)) }
             for step in push { step.apply(&probe, &probeReference) }
         }

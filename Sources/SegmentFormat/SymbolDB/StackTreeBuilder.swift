@@ -10,17 +10,20 @@ import Arena
 /// flush `reset()` takes fresh blocks as large as the last segment needed (the arena's pages
 /// stay committed: a steady stream of segments allocates nothing from the system). The arena
 /// traps when it is overrun, so before a push is admitted the accumulator asks
-/// `bytesToInsert(frames:)`, an upper bound of what inserting stacks of that many frames in
-/// all may take, in one insertion or several (a push inserts one batch per label group):
+/// `bytesToInsert(frames:deepest:newNodes:)`, an upper bound of what inserting stacks of that
+/// many frames in all may take, in one insertion or several (a push inserts one batch per
+/// label group):
 /// - the node columns (`parents`, `locations`, `firstChild`) and the stack-end bits get room
 ///   as runs of stacks need it, doubling, never past `nodeCount + frames` (a stack adds at
 ///   most one node per frame), the cached path (keys and nodes) for the deepest stack: so no
-///   column needs more than `N` = `nodeCount + frames` (the path `2 · frames`); capacities
+///   column needs more than `N` = `nodeCount + frames` (the path `2 · deepest`); capacities
 ///   only double, so however many steps get there, `ArenaColumn.bytesToReserve` bounds them;
 /// - the child table grows only when a stack might not fit (load ≤ ½), each time at least
 ///   doubling, up to `P` = the table size for `slotsUsed + frames` children; the tables it
 ///   takes are distinct powers of two in `(S, P]` (`S` its size now), so at most
 ///   `(2P − 2S) · 8` bytes.
+/// When that bound does not fit, the accumulator counts the nodes the stacks can really add
+/// (`distinctPrefixes`: repeated stacks and shared callers add none) and asks again with it.
 /// A node column's `count` is its room, not the node count: room is counted without being
 /// written (`ArenaColumn.appendUnwritten`), new nodes are written through the columns' base
 /// pointers within it (no per-batch padding, trimming or zero-filling), and `reset()` keeps
@@ -156,16 +159,23 @@ public struct StackTreeBuilder {
         nodeCount = 1
     }
 
-    /// An upper bound of the bytes inserting stacks of `frames` frames in all, in one
-    /// insertion or several, may take from the arena: the node columns', the path's and the
-    /// child table's growth (see the type's comment). Never exceeded.
-    public func bytesToInsert(frames: Int) -> Int {
-        precondition(frames >= 0, "a negative frame count")
-        let nodes = nodeCount + frames
+    /// An upper bound of the bytes inserting stacks of `frames` frames in all, the deepest of
+    /// `deepest`, in one insertion or several, may take from the arena: the node columns', the
+    /// path's and the child table's growth (see the type's comment). Never exceeded.
+    ///
+    /// `newNodes`, when given, is at most the nodes the stacks can add (`distinctPrefixes`); by
+    /// default every frame may add one. Room is still made for a stack's whole depth before it
+    /// is walked, so the node columns may reach `2 · (nodeCount + newNodes + deepest)` (room
+    /// doubles when a stack might not fit in it) and the child table's growth may count a
+    /// stack's frames on top of the children there are (see `insertAll`).
+    public func bytesToInsert(frames: Int, deepest: Int, newNodes: Int? = nil) -> Int {
+        precondition(frames >= 0 && deepest >= 0 && deepest <= frames, "frame counts out of order")
+        let added = min(frames, newNodes ?? frames)
+        let nodes = min(nodeCount + frames, 2 * (nodeCount + added + deepest))
         var bytes = Self.bytesToGrow(parentColumn, to: nodes) + Self.bytesToGrow(locationColumn, to: nodes)
             + Self.bytesToGrow(firstChild, to: nodes) + Self.bytesToGrow(isStackEnd, to: (nodes + 63) / 64)
-            + Self.bytesToGrow(path, to: 2 * frames)
-        let largestTable = Self.slotCount(for: slotsUsed + frames)
+            + Self.bytesToGrow(path, to: 2 * deepest)
+        let largestTable = Self.slotCount(for: slotsUsed + min(frames, added + deepest))
         if largestTable > slots.count { bytes += (2 * largestTable - 2 * slots.count) * MemoryLayout<UInt64>.stride }
         return bytes
     }
