@@ -24,24 +24,24 @@ enum ContentChecks {
         }
     }
 
-    /// #3, #11, #12 for one service dataset, plus rows that refer to existing series and stacks.
+    /// #3 (TSDB bounds), #11, #12 for one service dataset, plus rows that refer to existing
+    /// series and stacks.
     static func service(_ d: DatasetContents, compactionLevel: UInt32) throws(DecodeError) {
         let ds = d.layout
         let indexSection = ds.sections[1]
         func fail(_ s: Section, _ message: String) -> DecodeError {
             DecodeError(.malformed, at: s.range.lowerBound, message).inRegion(s.kind.rawValue).inRegion("dataset \(ds.position)")
         }
-        guard d.index.from / nanosPerMs == ds.minTimeMs, d.index.through / nanosPerMs == ds.maxTimeMs else {
+        // A dataset's latest time starts at 0 upstream, so profiles all before 1970 leave it 0.
+        guard d.index.from / nanosPerMs == ds.minTimeMs, max(0, d.index.through / nanosPerMs) == ds.maxTimeMs else {
             throw fail(indexSection, "TSDB bounds [\(d.index.from), \(d.index.through)] ns disagree with dataset times [\(ds.minTimeMs), \(ds.maxTimeMs)] ms")
         }
+        // A series' service_name is not checked against the dataset's name: the dataset is named
+        // by the request's label, and when a duplicate empty pair deletes that label, a sample
+        // label gives the series another one (as upstream's writer does too).
         var types = Set<ByteString>()
         for series in d.index.series {
-            for label in series.labels {
-                if label.name == DatasetLabels.profileType { types.insert(label.value) }
-                if label.name == DatasetLabels.serviceName, !ds.name.isEmpty, label.value != ds.name {
-                    throw fail(indexSection, "series service_name \(label.value) differs from dataset name \(ds.name)")
-                }
-            }
+            for label in series.labels where label.name == DatasetLabels.profileType { types.insert(label.value) }
         }
         if !ds.labelSets.isEmpty && ds.profileTypes != types.sorted() {
             throw fail(indexSection, "dataset labels name types \(ds.profileTypes) but the index has \(types.sorted())")
