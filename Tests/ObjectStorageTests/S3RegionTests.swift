@@ -47,6 +47,12 @@ import Testing
         let configured = try client("s3.eu-west-1.amazonaws.com", region: "eu-central-1")
         #expect(configured.region == "eu-central-1")
         #expect(try client("minio:9000").region == "us-east-1")
+        // What start-up logs, without a client.
+        for (endpoint, region) in [("s3.dualstack.eu-west-1.amazonaws.com", ""), ("s3.eu-west-1.amazonaws.com", "eu-central-1"), ("minio:9000", "")] {
+            let configuration = S3Configuration(endpoint: endpoint, bucketName: "examplebucket", region: region,
+                                                credentials: S3ClientTests.credentials, insecure: true)
+            #expect(configuration.signingRegion == (try client(endpoint, region: region).region), "\(endpoint)")
+        }
     }
 
     /// minio-go signs GetBucketLocation for us-east-1 whatever the client's region.

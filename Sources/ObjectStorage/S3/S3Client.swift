@@ -28,7 +28,7 @@ public struct S3Client: Sendable {
             virtualHosted = cloud && Self.isDNSSafe(configuration.bucketName, tls: base.useTLS)
         }
         endpoint = virtualHosted ? S3Endpoint(host: "\(configuration.bucketName).\(base.host)", port: base.port, useTLS: base.useTLS) : base
-        region = configuration.region.isEmpty ? S3Region.fromHost(base.host) ?? "us-east-1" : configuration.region
+        region = configuration.signingRegion(host: base.host)
         signer = S3RequestSigner(credentials: configuration.credentials, region: region)
         locationSigner = S3RequestSigner(credentials: configuration.credentials, region: "us-east-1")
     }

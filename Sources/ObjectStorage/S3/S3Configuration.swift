@@ -48,6 +48,20 @@ public struct S3Configuration: Sendable {
 }
 
 extension S3Configuration {
+    /// The region requests are signed for: `region`, else the one the endpoint's AWS host
+    /// names, else us-east-1.
+    func signingRegion(host: String) -> String {
+        region.isEmpty ? S3Region.fromHost(host) ?? "us-east-1" : region
+    }
+
+    /// `signingRegion` of the configured endpoint (us-east-1 when it does not parse: then no
+    /// client is made).
+    public var signingRegion: String {
+        signingRegion(host: (try? S3Endpoint.parse(endpoint, insecure: insecure))?.host ?? "")
+    }
+}
+
+extension S3Configuration {
     /// A TCP connect with no answer within this counts as failed and the next address is tried
     /// (both S3 stores), so a black-holed address (a vanished pod's; SYNs dropped) costs a second
     /// of a request's deadline instead of all of it. A constant, not a flag: upstream has no such

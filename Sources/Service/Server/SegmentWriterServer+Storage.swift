@@ -14,7 +14,7 @@ extension SegmentWriterServer {
         }
         if let s3 = storage.s3 {
             log.info("s3 credentials", ["source": config.storage.s3.credentialsSource])
-            log.info("s3 region", ["region": (try? S3Client(configuration: s3))?.region ?? "us-east-1"])
+            log.info("s3 region", ["region": s3.signingRegion])
         }
         return storage
     }
