@@ -99,11 +99,8 @@ public struct IngestPasses {
             let t0 = EventLoop.monotonicNowNs
             Self.ingestPass(pushes, into: accumulator)
             if pass >= warmup { timings.ingestNs.append(EventLoop.monotonicNowNs - t0) }
-            writer.bytes.removeAll(keepingCapacity: true)
-            let t1 = EventLoop.monotonicNowNs
-            _ = accumulator.flush(segmentID: ULID(timeMs: 1_700_000_000_000, entropy: Array(repeating: 7, count: 10)),
-                                  shard: 1, createdBy: "ingest-passes", into: &writer)
-            if pass >= warmup { timings.flushNs.append(EventLoop.monotonicNowNs - t1) }
+            let flushNs = Self.timedFlush(accumulator, createdBy: "ingest-passes", into: &writer)
+            if pass >= warmup { timings.flushNs.append(flushNs) }
         }
         lastObject(writer.bytes)
         return timings
@@ -113,12 +110,26 @@ public struct IngestPasses {
     /// profiler can name it (callgrind `--toggle-collect='*ingestPass*'`).
     @inline(never)
     static func ingestPass(_ pushes: [Push], into accumulator: ShardAccumulator) {
-        for p in pushes {
-            p.message.withUnsafeBytes { raw in
-                // Every push was accepted once by a fresh accumulator: a refusal now is a bug.
-                do { _ = try accumulator.ingest(try PushRequestView(raw)) } catch { preconditionFailure("\(error)") }
-            }
+        for p in pushes { ingest(p.message, into: accumulator) }
+    }
+
+    /// One encoded `PushRequest` into `accumulator`. Every measured push was accepted once by a
+    /// fresh accumulator: a refusal now is a bug.
+    @inline(__always)
+    static func ingest(_ message: [UInt8], into accumulator: ShardAccumulator) {
+        message.withUnsafeBytes { raw in
+            do { _ = try accumulator.ingest(try PushRequestView(raw)) } catch { preconditionFailure("\(error)") }
         }
+    }
+
+    /// The flush the measurements time, into `writer` (emptied first), in nanoseconds. The
+    /// segment id is fixed, so the same pushes write the same bytes on every run.
+    static func timedFlush(_ accumulator: ShardAccumulator, createdBy: ByteString, into writer: inout ByteWriter) -> UInt64 {
+        writer.bytes.removeAll(keepingCapacity: true)
+        let t0 = EventLoop.monotonicNowNs
+        _ = accumulator.flush(segmentID: ULID(timeMs: 1_700_000_000_000, entropy: Array(repeating: 7, count: 10)),
+                              shard: 1, createdBy: createdBy, into: &writer)
+        return EventLoop.monotonicNowNs - t0
     }
 }
 

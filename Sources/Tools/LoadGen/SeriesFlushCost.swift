@@ -3,7 +3,6 @@ import BinaryCoding
 import Foundation
 import Pprof
 import Runtime
-import SegmentObject
 
 /// What a flush costs per series: one Push whose profile makes `series` series, ingested into
 /// one `ShardAccumulator` and flushed into a segment object on this thread, as a loop does.
@@ -88,16 +87,9 @@ public struct SeriesFlushCost {
         var ingestNs: [UInt64] = [], flushNs: [UInt64] = []
         for _ in 0 ..< repeats {
             let t0 = EventLoop.monotonicNowNs
-            message.withUnsafeBytes { raw in
-                do { _ = try accumulator.ingest(try PushRequestView(raw)) } catch { preconditionFailure("\(error)") }
-            }
-            writer.bytes.removeAll(keepingCapacity: true)
-            let t1 = EventLoop.monotonicNowNs
-            _ = accumulator.flush(segmentID: ULID(timeMs: 1_700_000_000_000, entropy: Array(repeating: 7, count: 10)),
-                                  shard: 1, createdBy: "series-flush", into: &writer)
-            let t2 = EventLoop.monotonicNowNs
-            ingestNs.append(t1 - t0)
-            flushNs.append(t2 - t1)
+            IngestPasses.ingest(message, into: accumulator)
+            ingestNs.append(EventLoop.monotonicNowNs - t0)
+            flushNs.append(IngestPasses.timedFlush(accumulator, createdBy: "series-flush", into: &writer))
         }
         let flush = IngestPassReport.Times(flushNs)
         let report = Report(shape: shape.rawValue, series: series, objectBytes: writer.bytes.count,
