@@ -14,12 +14,25 @@ extension StackTreeBuilder {
                                         limit: Int) -> Int? {
         precondition(limit >= 0 && limit < Int(UInt32.max), "a prefix limit past u32 node numbers")
         var table = PrefixTable()
+        // The previous stack's nodes by depth: the root-most frames a stack shares with it
+        // (often most, and all of a repeated stack) are compared, not looked up.
+        var path: [UInt32] = []
+        var previous = 0 ..< 0
         for s in 0 ..< max(0, starts.count - 1) {
-            var node: UInt32 = 0
-            for j in (Int(starts[s]) ..< Int(starts[s + 1])).reversed() {
-                node = table.child(of: node, key: frames[j])
-                if table.count > limit { return nil }
+            let stack = Int(starts[s]) ..< Int(starts[s + 1])
+            var depth = 0
+            while depth < min(stack.count, previous.count), frames[stack.upperBound - 1 - depth] == frames[previous.upperBound - 1 - depth] {
+                depth += 1
             }
+            var node: UInt32 = depth == 0 ? 0 : path[depth - 1]
+            path.removeSubrange(depth...)
+            while depth < stack.count {
+                node = table.child(of: node, key: frames[stack.upperBound - 1 - depth])
+                if table.count > limit { return nil }
+                path.append(node)
+                depth += 1
+            }
+            previous = stack
         }
         return table.count
     }
