@@ -186,6 +186,42 @@ import Testing
         #expect(events.last?.resetCode == .streamClosed)
     }
 
+    /// RFC 9113 §5.1.1: a new stream's id must exceed every id the peer used; a skipped lower
+    /// one opened later is a connection error. A stream that was open and is now closed gets
+    /// a stream error instead.
+    @Test func openingASkippedLowerStreamIsAConnectionError() {
+        var (conn, out) = Self.server()
+        var client = Client()
+        var events = feed(conn, client.preface() + client.headers(5) + client.headers(3), out: &out)
+        #expect(events.last?.connectionErrorCode == .protocolError)
+        #expect(goAwayCode(out) == .protocolError && conn.isClosed)
+
+        (conn, out) = Self.server()
+        client = Client()
+        events = feed(conn, client.preface() + client.headers(1) + rawFrame(3, stream: 1, [0, 0, 0, 8]) + client.headers(3)
+                      + client.headers(1), out: &out)
+        #expect(events.last?.resetCode == .streamClosed && rstCodes(out)[1] == .streamClosed)
+        #expect(goAwayCode(out) == nil && !conn.isClosed)
+    }
+
+    /// Only the most recent skipped ranges are kept: an older skipped id is answered as a
+    /// closed stream, the connection kept.
+    @Test func skippedRangesAreBounded() {
+        var (conn, out) = Self.server()
+        var client = Client()
+        var bytes = client.preface()
+        var sid: UInt32 = 1
+        for _ in 0 ... HTTP2Connection.skippedPeerRangesMax {
+            sid += 4
+            bytes += client.headers(sid, endStream: true)
+        }
+        bytes += client.headers(3)
+        var events = feed(conn, bytes, out: &out)
+        #expect(events.last?.resetCode == .streamClosed && !conn.isClosed)
+        events = feed(conn, client.headers(sid - 2), out: &out)
+        #expect(events.last?.connectionErrorCode == .protocolError && conn.isClosed)
+    }
+
     @Test func peerResetIsReported() {
         var (conn, out) = Self.server()
         var client = Client()

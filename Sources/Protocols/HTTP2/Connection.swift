@@ -26,6 +26,10 @@ public final class HTTP2Connection {
     /// Highest stream id the peer opened, refused ones included (the first GOAWAY's
     /// last-stream-id, RFC 9113 §6.8).
     public internal(set) var lastPeerStreamID = StreamID.connection
+    /// Peer stream ids skipped when a higher one opened (`lower ... upper`, the most recent
+    /// `skippedPeerRangesMax`): HEADERS opening one of them is a connection error (RFC 9113
+    /// §5.1.1), HEADERS on a stream that was open is a stream error on a closed stream.
+    var skippedPeerRanges: [ClosedRange<UInt32>] = []
     var nextLocalStreamID: UInt32
     public internal(set) var goAwaySent: StreamID?
     public internal(set) var goAwayReceived: StreamID?

@@ -151,7 +151,13 @@ extension HTTP2Connection {
             return nil  // a stream we reset or finished: ignore (§5.1 closed)
         }
         guard sid.isClientInitiated else { throw .connection(.protocolError, "client opened even stream \(sid)") }
-        guard sid > lastPeerStreamID else { throw .stream(sid, .streamClosed, "HEADERS on closed stream \(sid)") }
+        guard sid > lastPeerStreamID else {
+            if skippedPeerRanges.contains(where: { $0.contains(sid.rawValue) }) {
+                throw .connection(.protocolError, "stream \(sid) opened after stream \(lastPeerStreamID)")
+            }
+            throw .stream(sid, .streamClosed, "HEADERS on closed stream \(sid)")
+        }
+        recordSkippedPeerStreams(below: sid)
         lastPeerStreamID = sid
         if let last = goAwaySent, sid > last { throw .stream(sid, .refusedStream, "stream \(sid) after GOAWAY") }
         if let limit = local.maxConcurrentStreams, peerStreamCount >= limit {
@@ -165,6 +171,18 @@ extension HTTP2Connection {
         insertStream(sid, stream)
         return .headers(sid, fields, endStream: endStream)
     }
+
+    /// Remembers the ids between the last stream the peer opened and `sid` (clients that
+    /// number their streams one by one skip none), the oldest ranges forgotten past the bound:
+    /// a forgotten one is then answered as a closed stream, a stream error.
+    private func recordSkippedPeerStreams(below sid: StreamID) {
+        let first = lastPeerStreamID.rawValue == 0 ? 1 : lastPeerStreamID.rawValue + 2
+        guard sid.rawValue > first else { return }
+        if skippedPeerRanges.count == Self.skippedPeerRangesMax { skippedPeerRanges.removeFirst() }
+        skippedPeerRanges.append(first ... sid.rawValue - 2)
+    }
+
+    static let skippedPeerRangesMax = 16
 
     func applyRemoteSettings(_ params: [(SettingID, UInt32)]) throws(HTTP2ProtocolError) {
         let oldWindow = remote.initialWindowSize
