@@ -252,8 +252,9 @@ public final class ShardAccumulator {
             + blankHead.symbols.bytesToIngest(p, newNodes: newNodes)
     }
 
-    /// The most tree nodes admission counts a push's stacks to (`distinctPrefixes`; its table
-    /// then takes at most 24 MiB): a push with more is judged by one node per frame.
+    /// The most tree nodes admission counts a push's stacks to (`distinctPrefixes`, whose table
+    /// then takes at most 24 MiB, 36 MiB while its last growth copies): a push with more is
+    /// judged by one node per frame.
     static let prefixCountMax = 1 << 19
 
     static func exhausted(_ message: String) -> PushError {
