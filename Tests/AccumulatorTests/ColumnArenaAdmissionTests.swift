@@ -167,6 +167,46 @@ import Glibc
         #expect(acc.pushCount == 0 && acc.accumulatedBytes == 0)
     }
 
+    /// Random profiles of deep, repeated and shared stacks under a few label sets, into arenas
+    /// from far too small to roomy: whenever the counted bound admits a push, it takes no more
+    /// than that bound (`ColumnArena.allocate` traps on overflow, so finishing is the check).
+    @Test func countedBoundsHoldForRandomStacksInTightArenas() throws {
+        var rng = SplitMix64(seed: 41)
+        var counted = 0
+        for round in 0 ..< 24 {
+            var spec = ProfileSpec()
+            let locations = 2 + rng.next() % 40, shapes = 1 + Int(rng.next() % 12)
+            let stacks = (0 ..< shapes).map { _ in (0 ..< 1 + rng.next() % 300).map { _ in 1 + rng.next() % locations } }
+            for _ in 0 ..< 20 + rng.next() % 300 {
+                var stack = stacks[Int(rng.next() % UInt64(shapes))]
+                if rng.next() % 3 == 0 { stack.insert(1 + rng.next() % locations, at: 0) }
+                spec.samples.append((locations: stack, values: [Int64(1 + rng.next() % 9)],
+                                     labels: [("pod", ByteString("p\(rng.next() % 4)"))]))
+            }
+            let push = TestPush(tenant: "t", labels: [("__name__", "process_cpu"), ("service_name", "svc")],
+                                profile: spec.encoded(), id: profileID(UInt8(round)))
+            let frames = spec.samples.reduce(0) { $0 + $1.locations.count }
+            for capacity in [96 << 10, 192 << 10, 384 << 10, 768 << 10, 1536 << 10] {
+                let acc = ShardAccumulator(limits: AccumulatorLimits(accumulatedBytesMax: capacity, samplesMax: 1 << 16))
+                for _ in 0 ..< 3 {
+                    let before = acc.columns.usedBytes
+                    do throws(PushError) {
+                        try acc.ingest(push)
+                    } catch {
+                        #expect(error.kind == .requestTooLarge, "\(error)")
+                        break
+                    }
+                    #expect(acc.columns.usedBytes - before <= acc.admittedArenaBytes)
+                    // One node per frame takes 12 bytes a frame at least: past the arena, only
+                    // the counted bound admits the push.
+                    if 12 * frames > capacity { counted += 1 }
+                }
+                #expect(acc.columns.usedBytes <= acc.columns.capacityBytes)
+            }
+        }
+        #expect(counted >= 20, "\(counted) pushes admitted by the counted bound")
+    }
+
     @Test func earlyFlushWhenDataOrArenaFillsUp() throws {
         let acc = ShardAccumulator(limits: AccumulatorLimits(accumulatedBytesMax: 16 << 20, samplesMax: 1 << 22))
         #expect(!acc.shouldFlushEarly(segmentBytesMax: 1 << 30))
