@@ -80,7 +80,9 @@ struct S3LiveTests {
 
     @Test func wrongSecretFailsWithSignatureDoesNotMatch() throws {
         var configuration = try #require(LiveS3.current).configuration
-        configuration.credentials.secretAccessKey += "x"
+        var wrong = configuration.credentials.current
+        wrong.secretAccessKey += "x"
+        configuration.credentials = AWSCredentialsProvider(wrong)
         let store = try S3ObjectStore(configuration: configuration)
         let result = putSync(store, "segments/9/anonymous/wrong-secret/block.bin", [1, 2, 3])
         guard case .failure(.service(403, "SignatureDoesNotMatch", _)) = result else {

@@ -18,7 +18,7 @@ import Testing
         let c = try load([], env: ["AWS_ACCESS_KEY_ID": "ASIAENV", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t"])
         #expect(c.storage.s3.accessKeyID == "ASIAENV" && c.storage.s3.secretAccessKey == "s" && c.storage.s3.sessionToken == "t")
         #expect(c.storage.s3.credentialsSource == "environment")
-        #expect(c.storageConfiguration.s3?.credentials.sessionToken == "t")
+        #expect(c.storageConfiguration.s3?.credentials.current.sessionToken == "t")
     }
 
     /// Found credentials go into request headers as configured ones do: a newline (a secret

@@ -10,9 +10,6 @@ public struct S3Client: Sendable {
     /// What requests are signed for: `-storage.s3.region`, else the one an AWS endpoint's host
     /// names, else us-east-1 (`StorageConfiguration.locatingS3Region` asks the bucket first).
     public let region: String
-    let signer: S3RequestSigner
-    /// GetBucketLocation is signed for us-east-1 whatever the bucket's region, as minio-go signs it.
-    let locationSigner: S3RequestSigner
 
     public init(configuration: S3Configuration) throws(StorageError) {
         guard !configuration.bucketName.isEmpty else { throw .configuration("-storage.s3.bucket-name is empty") }
@@ -29,8 +26,6 @@ public struct S3Client: Sendable {
         }
         endpoint = virtualHosted ? S3Endpoint(host: "\(configuration.bucketName).\(base.host)", port: base.port, useTLS: base.useTLS) : base
         region = configuration.signingRegion(host: base.host)
-        signer = S3RequestSigner(credentials: configuration.credentials, region: region)
-        locationSigner = S3RequestSigner(credentials: configuration.credentials, region: "us-east-1")
     }
 
     /// PUT Object with `Content-MD5`, so the store rejects a body corrupted in transit (BadDigest),
@@ -63,12 +58,13 @@ public struct S3Client: Sendable {
 
     /// GetBucketLocation (`?location`): the bucket's region, for a configuration that names none.
     public func getBucketLocation(date: AmzDate) -> HTTP1ClientRequest {
-        request("GET", key: nil, query: [(name: "location", value: "")], signer: locationSigner, date: date)
+        // Signed for us-east-1 whatever the bucket's region, as minio-go signs it.
+        request("GET", key: nil, query: [(name: "location", value: "")], signingRegion: "us-east-1", date: date)
     }
 
     private func request(_ method: String, key: String?, query: [(name: String, value: String)] = [],
                          headers extra: [(name: String, value: String)] = [], body: [UInt8] = [],
-                         signer: S3RequestSigner? = nil, date: AmzDate) -> HTTP1ClientRequest {
+                         signingRegion: String? = nil, date: AmzDate) -> HTTP1ClientRequest {
         var path = virtualHosted ? "/" : "/" + URIEncoding.encode(configuration.bucketName, keepSlash: false)
         if let key {
             path += (virtualHosted ? "" : "/") + URIEncoding.encode(key, keepSlash: true)
@@ -79,7 +75,7 @@ public struct S3Client: Sendable {
             headers: [("Host", endpoint.hostHeader), ("x-amz-content-sha256", payloadHash)] + extra,
             payloadHash: payloadHash
         )
-        (signer ?? self.signer).sign(&signable, date: date)
+        S3RequestSigner(credentials: configuration.credentials.current, region: signingRegion ?? region).sign(&signable, date: date)
         let canonicalQuery = signable.canonicalQuery
         return HTTP1ClientRequest(method: method, target: canonicalQuery.isEmpty ? path : path + "?" + canonicalQuery,
                                   headers: signable.headers, body: body)

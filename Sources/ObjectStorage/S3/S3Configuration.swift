@@ -16,7 +16,8 @@ public struct S3Configuration: Sendable {
     /// Signing region; empty: the one an AWS endpoint's host names, else us-east-1
     /// (`StorageConfiguration.locatingS3Region` fills in the bucket's first).
     public var region: String
-    public var credentials: AWSCredentials
+    /// Read at each request's signing: an IAM source's are replaced before they expire.
+    public var credentials: AWSCredentialsProvider
     /// Plain HTTP instead of HTTPS.
     public var insecure: Bool
     public var bucketLookup: S3BucketLookup
@@ -37,7 +38,7 @@ public struct S3Configuration: Sendable {
         self.endpoint = endpoint
         self.bucketName = bucketName
         self.region = region
-        self.credentials = credentials
+        self.credentials = AWSCredentialsProvider(credentials)
         self.insecure = insecure
         self.bucketLookup = bucketLookup
         self.tlsVerification = tlsVerification
