@@ -87,6 +87,8 @@ public enum AWSCredentialsError: Error, Equatable, CustomStringConvertible {
     case partialKeyPair(source: String)
     /// The profile names a `credential_process`, which this writer does not run.
     case credentialProcessUnsupported(source: String)
+    /// An IAM variable cannot work (web identity without a role, a malformed URL).
+    case invalidSetting(String)
     /// No source had a key pair; `looked` says what each gave, `iamHint` the IAM variable set, if any.
     case notFound(looked: [String], iamHint: String?)
 
@@ -96,6 +98,8 @@ public enum AWSCredentialsError: Error, Equatable, CustomStringConvertible {
             return "\(source) has only one of the access key ID and the secret access key"
         case .credentialProcessUnsupported(let source):
             return "\(source) names a credential_process, which this writer does not run"
+        case .invalidSetting(let message):
+            return message
         case .notFound(let looked, let iamHint):
             let iam = iamHint.map { " (\($0) is set, but IAM credentials are not supported)" } ?? ""
             return "no S3 credentials were found: " + looked.joined(separator: "; ")

@@ -8,34 +8,28 @@ enum AWSSharedCredentialsFile {
         var current: Substring?
         var keys: [String: String]?
         for raw in text.split(whereSeparator: \.isNewline) {
-            let line = trimmed(raw)
+            let line = raw.trimmingSpaces
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("["), let close = line.firstIndex(of: "]") {
-                current = trimmed(line[line.index(after: line.startIndex)..<close])
+                current = line[line.index(after: line.startIndex)..<close].trimmingSpaces
                 if current == Substring(name), keys == nil { keys = [:] }
                 continue
             }
             guard current == Substring(name), let delimiter = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else { continue }
-            keys?[String(trimmed(line[..<delimiter]))] = value(line[line.index(after: delimiter)...])
+            keys?[String(line[..<delimiter].trimmingSpaces)] = value(line[line.index(after: delimiter)...])
         }
         return keys
     }
 
     private static func value(_ text: Substring) -> String {
-        var rest = trimmed(text)
+        var rest = text.trimmingSpaces
         if rest.hasPrefix("`"), let close = rest.dropFirst().firstIndex(of: "`") {
             return String(rest[rest.index(after: rest.startIndex)..<close])
         }
-        if let comment = rest.firstIndex(where: { $0 == "#" || $0 == ";" }) { rest = trimmed(rest[..<comment]) }
+        if let comment = rest.firstIndex(where: { $0 == "#" || $0 == ";" }) { rest = rest[..<comment].trimmingSpaces }
         if rest.count >= 2, let quote = rest.first, quote == "\"" || quote == "'", rest.last == quote {
             rest = rest.dropFirst().dropLast()
         }
         return String(rest)
-    }
-
-    private static func trimmed(_ text: Substring) -> Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
-        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
-        return text[first...last]
     }
 }

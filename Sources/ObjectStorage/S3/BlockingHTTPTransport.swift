@@ -18,7 +18,7 @@ public final class BlockingHTTPTransport {
     public let endpoint: S3Endpoint
     let tlsContext: TLSClientContext?
     let ioTimeoutMs: Int
-    let requestTimeoutMs: Int?
+    var requestTimeoutMs: Int?
     let maxResponseBodyBytes: Int
     let resolver: EndpointResolver
     private var connection: Connection?
