@@ -2,15 +2,20 @@
 import Testing
 
 /// The credentials of a configuration without an access key: minio-go's environment and
-/// shared-file providers, in that order, and the errors that replace its IAM provider.
+/// shared-file providers, in that order, then its IAM provider's choice (`AWSIAMSourceTests`).
 @Suite struct AWSCredentialChainTests {
-    enum Missing: Error { case file }
+    enum Missing: Error { case file, notFixed }
 
-    private func resolve(_ environment: [String: String], files: [String: String] = [:]) throws(AWSCredentialsError) -> AWSCredentialChain.Found {
+    private func resolution(_ environment: [String: String], files: [String: String] = [:]) throws(AWSCredentialsError) -> AWSCredentialChain.Resolution {
         try AWSCredentialChain.resolve(environment: environment) { path in
             guard let text = files[path] else { throw Missing.file }
             return text
         }
+    }
+
+    private func resolve(_ environment: [String: String], files: [String: String] = [:]) throws -> AWSCredentialChain.Found {
+        guard case .found(let found) = try resolution(environment, files: files) else { throw Missing.notFixed }
+        return found
     }
 
     static let file = """
@@ -62,22 +67,28 @@ import Testing
         }
     }
 
-    @Test func nothingFoundSaysWhereItLookedAndThatIAMIsNotSupported() throws {
-        #expect(throws: AWSCredentialsError.notFound(looked: ["AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set",
-                                                              "/home/w/.aws/credentials cannot be read"], iamHint: nil)) {
-            try resolve(["HOME": "/home/w"])
+    /// With neither fixed source, IAM is chosen (to be asked at start-up), carrying what the
+    /// others gave for its error; with IMDS off and no other IAM variable, nothing is left.
+    @Test func nothingFixedChoosesIAMOrSaysWhereItLooked() throws {
+        let looked = ["AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set", "/f has no [prod] profile"]
+        let tokenFile = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
+        let chosen = try resolution(["AWS_SHARED_CREDENTIALS_FILE": "/f", "AWS_PROFILE": "prod", "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile,
+                                     "AWS_ROLE_ARN": "arn:aws:iam::1:role/w"], files: ["/f": Self.file])
+        guard case .iam(.webIdentity(tokenFile, "arn:aws:iam::1:role/w", "", _), looked) = chosen else {
+            Issue.record("expected web identity, got \(chosen)")
+            return
+        }
+        guard case .iam(.instanceProfile, _) = try resolution(["HOME": "/home/w"]) else {
+            Issue.record("expected the instance profile")
+            return
         }
         #expect(throws: AWSCredentialsError.notFound(looked: ["AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set",
-                                                              "/f has no [prod] profile"],
-                                                     iamHint: "AWS_WEB_IDENTITY_TOKEN_FILE")) {
-            try resolve(["AWS_SHARED_CREDENTIALS_FILE": "/f", "AWS_PROFILE": "prod",
-                         "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"],
-                        files: ["/f": Self.file])
+                                                              "/home/w/.aws/credentials cannot be read",
+                                                              "AWS_EC2_METADATA_DISABLED is true, so no instance profile is asked for"])) {
+            try resolution(["HOME": "/home/w", "AWS_EC2_METADATA_DISABLED": "true"])
         }
-        let error = AWSCredentialsError.notFound(looked: ["HOME is not set, so there is no ~/.aws/credentials"],
-                                                 iamHint: "AWS_WEB_IDENTITY_TOKEN_FILE")
-        #expect(error.description.contains("IAM roles (EC2 instance profile, IRSA web identity, ECS/EKS pod identity) are not supported"))
-        #expect(error.description.hasSuffix("(AWS_WEB_IDENTITY_TOKEN_FILE is set, but IAM credentials are not supported)"))
+        let error = AWSCredentialsError.notFound(looked: ["HOME is not set, so there is no ~/.aws/credentials"])
+        #expect(error.description.contains("or IAM (web identity: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN;"))
     }
 
     @Test func repeatedSectionsMergeAndTheLastKeyWins() {

@@ -1,6 +1,7 @@
 """The writer's S3 credentials when `-storage.s3.access-key-id` is empty, against moto with IAM
 auth on (every request's signature checked, an assumed role's session token compared): the
 environment, the shared credentials file with temporary credentials, and no credentials at all.
+IAM's sources: test_s3_iam_credentials.py.
 """
 import json
 import os
@@ -26,9 +27,11 @@ def moto(tmp_path):
 
 
 def clean_env(tmp_path, **extra):
-    """This process's environment without AWS settings, HOME an empty directory, plus `extra`."""
+    """This process's environment without AWS settings, HOME an empty directory, the EC2 instance
+    metadata service off (a writer must never ask 169.254.169.254 from a test), plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["HOME"] = str(tmp_path / "home")
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
     return dict(env, **extra)
 
 
@@ -83,9 +86,10 @@ def test_shared_file_session_token_is_sent_and_signed(protos, moto, tmp_path):
 
 
 def test_no_credentials_refuses_to_start(moto, tmp_path):
+    """With the instance metadata service off, no source is left to ask: the configuration is refused."""
     url, _, _ = moto
     run = subprocess.run([str(bin_dir() / "segment-writer"), *s3_flags(url)], env=clean_env(tmp_path),
                          capture_output=True, text=True, timeout=30)
     assert run.returncode == 1, run.stderr
     assert "-storage.s3.access-key-id is empty and no S3 credentials were found" in run.stderr
-    assert "IAM roles (EC2 instance profile, IRSA web identity, ECS/EKS pod identity) are not supported" in run.stderr
+    assert "AWS_EC2_METADATA_DISABLED is true, so no instance profile is asked for" in run.stderr

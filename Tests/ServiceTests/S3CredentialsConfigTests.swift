@@ -2,7 +2,8 @@
 import Testing
 
 /// `-storage.backend=s3` without an access key: the configuration carries what the credential
-/// chain found (environment, then shared credentials file), or start-up is refused.
+/// chain found (environment, then shared credentials file) or the IAM source it chose, or
+/// start-up is refused.
 @Suite struct S3CredentialsConfigTests {
     enum Missing: Error { case file }
     static let s3 = ["-storage.backend=s3", "-storage.s3.endpoint=127.0.0.1:9000", "-storage.s3.bucket-name=b"]
@@ -47,14 +48,20 @@ import Testing
         #expect(c.storage.s3.credentialsSource == "configuration")
     }
 
-    /// Upstream would fall through to IAM, then sign anonymously; here start-up fails and says why.
-    @Test func noCredentialsAnywhereRefusesStartUp() {
+    /// Nothing fixed: the IAM source the environment asks for is kept for the server to fetch
+    /// from at start-up (here the instance profile); with IMDS off too, start-up is refused.
+    @Test func noFixedCredentialsChoosesIAMOrRefusesStartUp() throws {
+        let c = try load([], env: [:])
+        #expect(c.storage.s3.credentialsSource == "instance-profile" && c.storage.s3.accessKeyID.isEmpty)
+        guard case .instanceProfile = c.storage.s3.iamSource else { Issue.record("no IAM source: \(c.storage.s3)"); return }
+        #expect(c.storage.s3.credentialsLooked == ["AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set",
+                                                   "HOME is not set, so there is no ~/.aws/credentials"])
         #expect {
-            try load([], env: [:])
+            try load([], env: ["AWS_EC2_METADATA_DISABLED": "true"])
         } throws: { error in
             guard case ConfigError.invalid(let message) = error else { return false }
             return message.hasPrefix("-storage.s3.access-key-id is empty and no S3 credentials were found: ")
-                && message.contains("IAM roles (EC2 instance profile, IRSA web identity, ECS/EKS pod identity) are not supported")
+                && message.contains("AWS_EC2_METADATA_DISABLED is true, so no instance profile is asked for")
         }
     }
 
@@ -66,12 +73,12 @@ import Testing
         #expect(throws: ConfigError.invalid("-storage.s3.native-aws-auth-enabled and -storage.s3.access-key-id are mutually exclusive")) {
             try load(["-storage.s3.native-aws-auth-enabled", "-storage.s3.access-key-id=AKID", "-storage.s3.secret-access-key=x"], env: [:])
         }
-        #expect {
+        #expect(throws: ConfigError.invalid("-storage.s3.native-aws-auth-enabled=true and AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not")) {
             try load(["-storage.s3.native-aws-auth-enabled=true"], env: ["AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/token"])
-        } throws: { error in
-            "\(error)".hasPrefix("-storage.s3.native-aws-auth-enabled=true and no S3 credentials were found: ")
-                && "\(error)".hasSuffix("(AWS_WEB_IDENTITY_TOKEN_FILE is set, but IAM credentials are not supported)")
         }
+        let irsa = try load(["-storage.s3.native-aws-auth-enabled=true"],
+                            env: ["AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/token", "AWS_ROLE_ARN": "arn:aws:iam::1:role/w"])
+        #expect(irsa.storage.s3.credentialsSource == "web-identity")
     }
 
     /// thanos objstore's validate refuses one half of a key pair in the configuration.

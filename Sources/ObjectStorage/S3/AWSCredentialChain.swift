@@ -1,7 +1,7 @@
 /// Credentials for a configuration that names no access key, found as thanos objstore's
 /// `NewBucketWithConfig` has minio-go find them: the environment, then the shared credentials
-/// file. Its last source, IAM (EC2 instance profile, IRSA web identity, ECS/EKS pod identity),
-/// is not implemented: finding nothing fails start-up rather than every upload with 403.
+/// file, then IAM (`AWSIAMSource`), which is only chosen here: it is asked at start-up, over the
+/// network. Finding nothing fails start-up rather than every upload with 403.
 public enum AWSCredentialChain {
     public struct Found: Sendable, Equatable {
         public var credentials: AWSCredentials
@@ -9,14 +9,24 @@ public enum AWSCredentialChain {
         public var source: String
     }
 
+    /// What the chain settled on without the network.
+    public enum Resolution: Sendable, Equatable {
+        /// Fixed credentials, never refreshed.
+        case found(Found)
+        /// IAM's, to be fetched at start-up; `looked` says what the sources before it gave.
+        case iam(AWSIAMSource, looked: [String])
+    }
+
     /// `environment` is the process's; `readFile` reads the shared credentials file.
     public static func resolve(environment: [String: String],
-                               readFile: (String) throws -> String) throws(AWSCredentialsError) -> Found {
+                               readFile: (String) throws -> String) throws(AWSCredentialsError) -> Resolution {
         var looked: [String] = []
-        if let found = try fromEnvironment(environment) { return found }
+        if let found = try fromEnvironment(environment) { return .found(found) }
         looked.append("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
-        if let found = try fromSharedFile(environment, readFile: readFile, looked: &looked) { return found }
-        throw .notFound(looked: looked, iamHint: iamHint(environment))
+        if let found = try fromSharedFile(environment, readFile: readFile, looked: &looked) { return .found(found) }
+        if let source = try AWSIAMSource.select(environment) { return .iam(source, looked: looked) }
+        looked.append("AWS_EC2_METADATA_DISABLED is true, so no instance profile is asked for")
+        throw .notFound(looked: looked)
     }
 
     /// minio-go's `EnvAWS`: the `AWS_ACCESS_KEY` and `AWS_SECRET_KEY` spellings are taken too.
@@ -73,12 +83,6 @@ public enum AWSCredentialChain {
         default: throw .partialKeyPair(source: source)
         }
     }
-
-    /// Names the IAM mechanism the environment asks for, so the error says why it is not used.
-    private static func iamHint(_ environment: [String: String]) -> String? {
-        ["AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]
-            .first { !(environment[$0] ?? "").isEmpty }
-    }
 }
 
 /// Why `AWSCredentialChain` found no credentials to sign with.
@@ -89,8 +93,8 @@ public enum AWSCredentialsError: Error, Equatable, CustomStringConvertible {
     case credentialProcessUnsupported(source: String)
     /// An IAM variable cannot work (web identity without a role, a malformed URL).
     case invalidSetting(String)
-    /// No source had a key pair; `looked` says what each gave, `iamHint` the IAM variable set, if any.
-    case notFound(looked: [String], iamHint: String?)
+    /// No source gave credentials; `looked` says what each gave.
+    case notFound(looked: [String])
 
     public var description: String {
         switch self {
@@ -100,13 +104,13 @@ public enum AWSCredentialsError: Error, Equatable, CustomStringConvertible {
             return "\(source) names a credential_process, which this writer does not run"
         case .invalidSetting(let message):
             return message
-        case .notFound(let looked, let iamHint):
-            let iam = iamHint.map { " (\($0) is set, but IAM credentials are not supported)" } ?? ""
+        case .notFound(let looked):
             return "no S3 credentials were found: " + looked.joined(separator: "; ")
                 + ". This writer takes them from the configuration, the environment (AWS_ACCESS_KEY_ID, "
-                + "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or the shared credentials file "
-                + "(AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or default); "
-                + "IAM roles (EC2 instance profile, IRSA web identity, ECS/EKS pod identity) are not supported" + iam
+                + "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the shared credentials file "
+                + "(AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or default) "
+                + "or IAM (web identity: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN; container credentials: "
+                + "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or AWS_CONTAINER_CREDENTIALS_FULL_URI; else the EC2 instance profile)"
         }
     }
 }

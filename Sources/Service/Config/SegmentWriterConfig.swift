@@ -1,3 +1,5 @@
+import ObjectStorage
+
 /// Everything the segment-writer process can be configured with. Defaults are Pyroscope's
 /// (`pkg/segmentwriter/service.go`, dskit server, objstore client) unless marked "ours".
 public struct SegmentWriterConfig: Sendable, Equatable {
@@ -80,12 +82,17 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         public var secretAccessKey = ""
         /// Ours, no setting: the session token of temporary credentials the chain found.
         public var sessionToken = ""
-        /// Ours: where the credentials came from (`configuration`, `environment` or the shared
-        /// credentials file), for the start-up log.
+        /// Ours: where the credentials came from (`configuration`, `environment`, the shared
+        /// credentials file, or an IAM source's name), for the start-up log.
         public var credentialsSource = "configuration"
+        /// Ours: the IAM source the chain chose when nothing else had credentials; the server
+        /// fetches from it at start-up and refreshes them. `credentialsLooked`: what the
+        /// sources before it gave, for the error when it fails too.
+        public var iamSource: AWSIAMSource?
+        public var credentialsLooked: [String] = []
         /// `-storage.s3.native-aws-auth-enabled`: upstream then takes credentials from the AWS
         /// SDK's default chain; here from the sources of that chain this writer has, the same
-        /// as with an empty access key (environment, shared credentials file).
+        /// as with an empty access key (environment, shared credentials file, IAM).
         public var nativeAWSAuthEnabled = false
         public var insecure = false
         public var bucketLookupType: BucketLookup = .auto

@@ -27,6 +27,8 @@ public final class SegmentWriterServer {
     public private(set) var httpPort: UInt16 = 0
     /// Heartbeats the ring entry from `start()` until the shutdown begins.
     private var ringRegistration: RingRegistration?
+    /// Keeps IAM credentials fresh until the shutdown ends; nil with fixed credentials.
+    private let credentialsRefresher: AWSCredentialsRefresher?
 
     public convenience init(config: SegmentWriterConfig, log: Log) throws {
         try self.init(config: config, log: log, makeStore: nil)
@@ -36,6 +38,8 @@ public final class SegmentWriterServer {
     init(config: SegmentWriterConfig, log: Log, makeStore: ((EventLoop) throws -> any ObjectStore)?) throws {
         self.config = config
         self.log = log
+        let storage: StorageConfiguration
+        (storage, credentialsRefresher) = try Self.storageConfiguration(config, log: log)
         let loopCount = config.segmentWriter.eventLoops > 0 ? config.segmentWriter.eventLoops : EventLoopGroup.allowedCPUCount
         var loopConfig = EventLoopConfiguration()
         loopConfig.timersMax = LoopTimerBudget(shardsMax: config.segmentWriter.shardsMax).timersMax
@@ -64,7 +68,6 @@ public final class SegmentWriterServer {
         context = ServerContext(config: config, log: log, readiness: readiness, metrics: metrics,
                                 hostname: ByteString(Self.hostname()),
                                 metastoreEndpoints: try Self.metastoreEndpoints(config.metastore.address, log: log))
-        let storage = Self.storageConfiguration(config, log: log)
         let context = self.context
         let loops = try group.loops.map { loop in
             try LoopContext(server: context, loop: loop, inboxCapacity: 4096,
@@ -201,6 +204,7 @@ public final class SegmentWriterServer {
         runOnEveryLoop { $0.goAwayAll() }
         readiness.advance(to: .stopped)
         group.shutdown()
+        credentialsRefresher?.stop()
         log.info("segment-writer stopped", ["clean": String(clean)])
         return clean
     }

@@ -19,8 +19,13 @@ public struct ServerBucket {
         do {
             let config = try ConfigLoader.load(arguments: serverArguments, environment: ProcessInfo.processInfo.environment,
                                                readFile: { try String(contentsOfFile: $0, encoding: .utf8) }).config
+            var storage = config.storageConfiguration
+            if let source = config.storage.s3.iamSource {
+                // Fetched once, as the server first does; an audit ends long before they expire.
+                storage.s3?.credentials = AWSCredentialsProvider(try AWSIAMClient(source: source).fetch(timeoutMs: 10_000).credentials)
+            }
             // As the server signs: for the bucket's region when nothing names it.
-            let storage = (try? config.storageConfiguration.locatingS3Region()) ?? config.storageConfiguration
+            storage = (try? storage.locatingS3Region()) ?? storage
             store = try storage.makeBlockingStore()
             summary = config.storage.summary
             metastoreAddress = config.metastore.address
