@@ -68,7 +68,7 @@ let package = Package(
         ),
 
         // MARK: Object storage: filesystem and S3 (SigV4, TLS through OpenSSL) backends.
-        .target(name: "ObjectStorage", dependencies: ["BinaryCoding", "HTTP1", "CShims", "Runtime"], exclude: ["README.md"]),
+        .target(name: "ObjectStorage", dependencies: ["BinaryCoding", "HTTP1", "TLS", "CShims", "Runtime"], exclude: ["README.md"]),
 
         // MARK: Runtime: per-core epoll loops, io_uring, timers, inboxes.
         .target(name: "Runtime", dependencies: ["CShims"], exclude: ["README.md"]),
@@ -77,9 +77,11 @@ let package = Package(
         .target(name: "HTTP2", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP2", exclude: ["README.md"]),
         .target(name: "HTTP1", dependencies: ["BinaryCoding"], path: "Sources/Protocols/HTTP1"),
         .target(name: "GRPC", dependencies: ["HTTP2", "BinaryCoding", "CShims"], path: "Sources/Protocols/GRPC", exclude: ["README.md"]),
+        // TLS clients through OpenSSL memory BIOs: no sockets, driven by whoever owns the connection.
+        .target(name: "TLS", dependencies: ["CShims"], path: "Sources/Protocols/TLS", exclude: ["README.md"]),
 
         // MARK: Metastore: the AddBlock client (leader discovery, retries, deadline).
-        .target(name: "Metastore", dependencies: ["GRPC", "HTTP2", "Runtime", "SegmentObject", "BinaryCoding"], exclude: ["README.md"]),
+        .target(name: "Metastore", dependencies: ["GRPC", "HTTP2", "TLS", "Runtime", "SegmentObject", "BinaryCoding"], exclude: ["README.md"]),
 
         // MARK: Membership: the segment-writer ring entry, published over dskit memberlist.
         .target(name: "Membership", dependencies: ["Runtime", "BinaryCoding"], exclude: ["README.md"]),
@@ -88,7 +90,7 @@ let package = Package(
         .target(
             name: "SegmentWriterService",
             dependencies: [
-                "Runtime", "HTTP1", "HTTP2", "GRPC", "Pprof", "Accumulator", "SegmentObject", "ObjectStorage", "Metastore", "Membership",
+                "Runtime", "HTTP1", "HTTP2", "GRPC", "TLS", "Pprof", "Accumulator", "SegmentObject", "ObjectStorage", "Metastore", "Membership",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -140,7 +142,7 @@ let package = Package(
         .executableTarget(name: "fuzz", dependencies: ["FuzzChecks"], path: "Sources/Tools/fuzz"),
 
         // MARK: Tests.
-        .target(name: "TestSupport", dependencies: ["Runtime"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Runtime", "CShims", "TLS"], path: "Tests/TestSupport"),
         .testTarget(name: "ArenaTests", dependencies: ["Arena"]),
         .testTarget(name: "BinaryCodingTests", dependencies: ["BinaryCoding", "TestSupport"]),
         .testTarget(name: "TSDBIndexTests", dependencies: ["TSDBIndex", "TestSupport"]),
@@ -151,14 +153,15 @@ let package = Package(
         .testTarget(name: "AccumulatorTests", dependencies: ["Accumulator", "Arena", "TestSupport"]),
         .testTarget(name: "FuzzChecksTests", dependencies: ["FuzzChecks", "Pprof", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: [
-            "SegmentWriterService", "Accumulator", "Pprof", "Membership", "Runtime", "GRPC", "HTTP2", "SegmentObject", "TestSupport",
+            "SegmentWriterService", "TLS", "Accumulator", "Pprof", "Membership", "Runtime", "GRPC", "HTTP2", "SegmentObject", "TestSupport",
             .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
-        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TLS", "TestSupport"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "CShims", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "GRPC", "TestSupport"]),
-        .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "BinaryCoding", "TestSupport"]),
+        .testTarget(name: "MetastoreTests", dependencies: ["Metastore", "TLS", "BinaryCoding", "TestSupport"]),
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "Runtime", "BinaryCoding", "TestSupport"]),
         .testTarget(name: "LoadGenTests", dependencies: ["LoadGen", "Pprof", "Accumulator", "BinaryCoding", "GRPC", "Runtime", "SegmentObject", "ObjectStorage", "TestSupport",
                                                          .product(name: "Histogram", package: "hdrhistogram-swift")]),

@@ -1,6 +1,8 @@
 import CShims
 import HTTP1
 import ObjectStorage
+import TLS
+import TestSupport
 import Testing
 
 /// The sans-I/O connection the event loop will drive: bytes in, bytes out, no socket.

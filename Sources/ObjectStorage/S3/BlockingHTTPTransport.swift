@@ -3,6 +3,7 @@ import Runtime
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import TLS
 #endif
 
 /// A blocking HTTP/1.1 client connection (POSIX socket, optional `TLSSession`) for the start-up
@@ -165,7 +166,7 @@ private final class Connection {
         self.ioTimeoutMs = ioTimeoutMs
         self.deadline = deadline
         do {
-            let tls = try tlsContext.map { (context) throws(StorageError) in try TLSSession(context: context, serverName: endpoint.host) }
+            let tls = try tlsContext.map { (context) throws(StorageError) in try storageTLS { () throws(TLSError) in try TLSSession(context: context, serverName: endpoint.host) } }
             session = HTTPClientSession(tls: tls, maxResponseBodyBytes: maxResponseBodyBytes)
             try session.start()
             try flush()

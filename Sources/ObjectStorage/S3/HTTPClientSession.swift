@@ -1,4 +1,5 @@
 import HTTP1
+import TLS
 
 /// One HTTP/1.1 client connection as a sans-I/O state machine: optional TLS, the request writer
 /// and the bounded response parser, with no socket inside. The owner (`RingS3ObjectStore` through
@@ -61,7 +62,7 @@ public final class HTTPClientSession {
             guard tls.isHandshakeComplete else { return nil }
         }
         var plaintext: [UInt8] = []
-        try tls.readPlaintext(into: &plaintext)
+        try storageTLS { () throws(TLSError) in try tls.readPlaintext(into: &plaintext) }
         if tls.isClosedByPeer { isReusable = false }
         return try plaintext.withUnsafeBytes { raw in Result { () throws(StorageError) in try parse(raw) } }.get()
     }
@@ -114,13 +115,13 @@ public final class HTTPClientSession {
     private func queuePlaintext(_ bytes: [UInt8]) throws(StorageError) {
         guard let tls else { return outbound.append(bytes) }
         guard tls.isHandshakeComplete else { return pendingPlaintext.append(bytes) }
-        try bytes.withUnsafeBytes { raw in Result { () throws(StorageError) in try tls.writePlaintext(raw) } }.get()
+        try bytes.withUnsafeBytes { raw in Result { () throws(StorageError) in try storageTLS { () throws(TLSError) in try tls.writePlaintext(raw) } } }.get()
     }
 
     private func advanceHandshake() throws(StorageError) {
         guard let tls, !tls.isHandshakeComplete else { return }
         do {
-            guard try tls.handshake() else { return }
+            guard try storageTLS({ () throws(TLSError) in try tls.handshake() }) else { return }
         } catch {
             isReusable = false
             throw error

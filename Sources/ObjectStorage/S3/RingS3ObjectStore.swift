@@ -3,6 +3,7 @@ import HTTP1
 import Runtime
 #if canImport(Glibc)
 import Glibc
+import TLS
 #endif
 
 /// `-storage.backend=s3` driven by a loop's io_uring `Ring`: every socket call of a request is a
@@ -59,7 +60,7 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
         } catch {
             throw .transport(error.description)
         }
-        tlsContext = client.endpoint.useTLS ? try TLSClientContext(verification: configuration.tlsVerification) : nil
+        tlsContext = client.endpoint.useTLS ? try storageTLS { () throws(TLSError) in try TLSClientContext(verification: configuration.tlsVerification) } : nil
         self.now = now
         ringClient = ring.register(self)
     }
@@ -150,7 +151,7 @@ public final class RingS3ObjectStore: ObjectStore, RingCompletionHandler {
         let connection: RingS3Connection
         do throws(StorageError) {
             let tls = try tlsContext.map { (context) throws(StorageError) in
-                try TLSSession(context: context, serverName: client.endpoint.host)
+                try storageTLS { () throws(TLSError) in try TLSSession(context: context, serverName: client.endpoint.host) }
             }
             connection = RingS3Connection(serial: nextSerial, fd: fd, session: HTTPClientSession(tls: tls), address: address)
             try connection.session.start()

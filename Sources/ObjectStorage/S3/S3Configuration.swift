@@ -1,3 +1,5 @@
+import TLS
+
 /// `-storage.s3.bucket-lookup-type`: how the bucket is named in a request.
 public enum S3BucketLookup: String, Sendable {
     /// Virtual-hosted for AWS, GCS and Aliyun endpoints with DNS-safe bucket names, path-style otherwise.

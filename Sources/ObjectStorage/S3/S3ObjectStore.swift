@@ -1,4 +1,5 @@
 import Runtime
+import TLS
 
 /// `-storage.backend=s3` over the blocking transport: each put is one signed PUT with
 /// `Content-MD5`, so S3 only stores it if every byte arrived; S3 makes an object visible
@@ -20,7 +21,7 @@ public final class S3ObjectStore: InterruptibleObjectStore, ListableObjectStore 
          resolver: @escaping EndpointResolver) throws(StorageError) {
         client = try S3Client(configuration: configuration)
         self.prefix = prefix
-        let tls = client.endpoint.useTLS ? try TLSClientContext(verification: configuration.tlsVerification) : nil
+        let tls = client.endpoint.useTLS ? try storageTLS { () throws(TLSError) in try TLSClientContext(verification: configuration.tlsVerification) } : nil
         transport = BlockingHTTPTransport(endpoint: client.endpoint, tlsContext: tls, ioTimeoutMs: configuration.ioTimeoutMs,
                                           requestTimeoutMs: configuration.requestTimeoutMs, resolver: resolver)
         self.now = now

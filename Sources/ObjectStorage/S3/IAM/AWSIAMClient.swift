@@ -2,6 +2,7 @@ import HTTP1
 import Runtime
 #if canImport(Glibc)
 import Glibc
+import TLS
 #endif
 
 /// Fetches credentials from an `AWSIAMSource` with blocking HTTP: at start-up and on the
@@ -89,7 +90,7 @@ public struct AWSIAMClient: Sendable {
 
     private func transport(_ endpoint: S3Endpoint, ioTimeoutMs: Int) throws(AWSIAMError) -> BlockingHTTPTransport {
         do {
-            let tls = endpoint.useTLS ? try TLSClientContext(verification: .systemCAs) : nil
+            let tls = endpoint.useTLS ? try storageTLS { () throws(TLSError) in try TLSClientContext(verification: .systemCAs) } : nil
             return BlockingHTTPTransport(endpoint: endpoint, tlsContext: tls, ioTimeoutMs: ioTimeoutMs,
                                          maxResponseBodyBytes: AWSTemporaryCredentials.responseBytesMax)
         } catch {

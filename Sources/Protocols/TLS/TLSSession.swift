@@ -20,11 +20,11 @@ public final class TLSSession {
 
     /// `serverName` is sent as SNI (unless it is an IP literal) and, when verifying, must match
     /// the certificate (DNS name or IP address).
-    public init(context: TLSClientContext, serverName: String) throws(StorageError) {
-        guard let ssl = SSL_new(context.context) else { throw .tls("SSL_new: \(TLSError.drain())") }
+    public init(context: TLSClientContext, serverName: String) throws(TLSError) {
+        guard let ssl = SSL_new(context.context) else { throw .failed("SSL_new: \(TLSError.drainOpenSSLErrors())") }
         guard let incoming = BIO_new(BIO_s_mem()), let outgoing = BIO_new(BIO_s_mem()) else {
             SSL_free(ssl)
-            throw .tls("BIO_new failed")
+            throw .failed("BIO_new failed")
         }
         self.ssl = ssl
         self.incoming = incoming
@@ -38,7 +38,7 @@ public final class TLSSession {
         }
         if context.verification != .skip {
             let ok = isIP ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), serverName) : SSL_set1_host(ssl, serverName)
-            guard ok == 1 else { throw .tls("cannot set the expected peer name \(serverName)") }
+            guard ok == 1 else { throw .failed("cannot set the expected peer name \(serverName)") }
         }
     }
 
@@ -62,7 +62,7 @@ public final class TLSSession {
     }
 
     /// One handshake step: true once complete, false while it needs more ciphertext from the peer.
-    public func handshake() throws(StorageError) -> Bool {
+    public func handshake() throws(TLSError) -> Bool {
         guard !isHandshakeComplete else { return true }
         ERR_clear_error()
         let rc = SSL_do_handshake(ssl)
@@ -72,18 +72,18 @@ public final class TLSSession {
         }
         let error = SSL_get_error(ssl, rc)
         if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE { return false }
-        throw .tls("handshake failed: \(failureText(error))")
+        throw .failed("handshake failed: \(failureText(error))")
     }
 
     /// Encrypts all of `bytes` (memory BIOs never apply back-pressure); send `takeCiphertext()` after.
-    public func writePlaintext(_ bytes: UnsafeRawBufferPointer) throws(StorageError) {
+    public func writePlaintext(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
         precondition(isHandshakeComplete, "TLS write before the handshake completed")
         var offset = 0
         while offset < bytes.count {
             ERR_clear_error()
             let n = min(bytes.count - offset, Int(Int32.max))
             let rc = SSL_write(ssl, bytes.baseAddress! + offset, Int32(n))
-            guard rc > 0 else { throw .tls("write failed: \(failureText(SSL_get_error(ssl, rc)))") }
+            guard rc > 0 else { throw .failed("write failed: \(failureText(SSL_get_error(ssl, rc)))") }
             offset += Int(rc)
         }
     }
@@ -91,7 +91,7 @@ public final class TLSSession {
     /// Appends all plaintext decryptable from the ciphertext received so far; returns how many
     /// bytes it appended (0 when more ciphertext is needed or the peer closed).
     @discardableResult
-    public func readPlaintext(into target: inout [UInt8]) throws(StorageError) -> Int {
+    public func readPlaintext(into target: inout [UInt8]) throws(TLSError) -> Int {
         var total = 0
         var chunk = [UInt8](repeating: 0, count: 16 << 10)
         while true {
@@ -108,8 +108,17 @@ public final class TLSSession {
                 isClosedByPeer = true
                 return total
             }
-            throw .tls("read failed: \(failureText(error))")
+            throw .failed("read failed: \(failureText(error))")
         }
+    }
+
+    /// The protocol the server chose by ALPN (nil when it chose none).
+    public var negotiatedProtocol: String? {
+        var data: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &data, &length)
+        guard let data, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
     }
 
     /// Queues close_notify; send `takeCiphertext()` after.
@@ -124,7 +133,7 @@ public final class TLSSession {
         if verify != X509_V_OK, context.verification != .skip {
             return "certificate verification: " + String(cString: X509_verify_cert_error_string(verify))
         }
-        return "SSL error \(error): \(TLSError.drain())"
+        return "SSL error \(error): \(TLSError.drainOpenSSLErrors())"
     }
 
     private static func isIPLiteral(_ host: String) -> Bool {
