@@ -31,14 +31,17 @@ final class MetastoreBackends {
 
     private let loop: EventLoop
     private let connectTimeoutMs: UInt64
+    private let tls: MetastoreTLS?
     private let names: [Name]
     private var all: [MetastoreBackend] = []
     /// Index in `all` of the backend calls go to first: the last hinted or successful one.
     private var leader = 0
 
-    init(endpoints: [MetastoreEndpoint], resolver: @escaping EndpointResolver, connectTimeoutMs: UInt64, loop: EventLoop) {
+    init(endpoints: [MetastoreEndpoint], resolver: @escaping EndpointResolver, connectTimeoutMs: UInt64, tls: MetastoreTLS?,
+         loop: EventLoop) {
         self.loop = loop
         self.connectTimeoutMs = connectTimeoutMs
+        self.tls = tls
         names = endpoints.map {
             Name(node: $0.node, addresses: EndpointAddressList(host: $0.node.host, port: Int($0.node.port),
                                                                addresses: $0.addresses, resolver: resolver))
@@ -78,7 +81,8 @@ final class MetastoreBackends {
         if let existing = backend.connection, existing.isUsable { return existing }
         do {
             let fresh = try NodeConnection(address: backend.address, authority: backend.node.address, loop: loop,
-                                           connectTimeoutMs: connectTimeoutMs) { [weak self, weak backend] connection, event in
+                                           connectTimeoutMs: connectTimeoutMs,
+                                           tls: tls.map { NodeTLS($0, host: backend.node.host) }) { [weak self, weak backend] connection, event in
                 guard let self, let backend else { return }
                 self.heard(event, from: connection, of: backend)
             }

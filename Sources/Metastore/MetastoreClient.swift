@@ -17,6 +17,8 @@ public struct MetastoreClientConfiguration: Sendable {
     /// (a live peer answers a SYN within milliseconds, and the kernel resends an unanswered
     /// one only after a second). The call's deadline still ends a connect sooner.
     public var connectTimeoutNs: UInt64 = 1_000_000_000
+    /// TLS to every node; nil speaks h2c (`-metastore.grpc-client-config.tls-enabled=false`).
+    public var tls: MetastoreTLS?
     /// Upstream's client backoff (§11.3): dskit's, jittered, 10 ms doubling to 100 ms, at most
     /// 50 attempts.
     public var backoffMinNs: UInt64 = 10_000_000
@@ -36,7 +38,7 @@ public struct MetastoreError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The `IndexService` client of one event loop (segment-object.md §10.4, §11): AddBlock for the
-/// writer, GetBlockMetadata for loadgen's audit. One reused h2c
+/// writer, GetBlockMetadata for loadgen's audit. One reused h2c (or TLS)
 /// connection per node address (`MetastoreBackends`: every address of every name, re-resolved
 /// when connects fail), the leader cached across calls, UNAVAILABLE with a `RaftNode` hint →
 /// the hinted leader, other failures → the next address, with backoff, all inside the deadline.
@@ -54,7 +56,7 @@ public final class MetastoreClient {
         self.loop = loop
         self.configuration = configuration
         backends = MetastoreBackends(endpoints: configuration.endpoints, resolver: configuration.resolver,
-                                     connectTimeoutMs: max(1, configuration.connectTimeoutNs / 1_000_000), loop: loop)
+                                     connectTimeoutMs: max(1, configuration.connectTimeoutNs / 1_000_000), tls: configuration.tls, loop: loop)
     }
 
     /// Registers a block: `request` is the `AddBlockRequest` body (`BlockMeta.addBlockRequest()`).

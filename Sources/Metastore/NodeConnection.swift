@@ -2,8 +2,9 @@ import BinaryCoding
 import GRPC
 import HTTP2
 import Runtime
+import TLS
 
-/// One reused h2c connection to one metastore node (loop-confined): connected lazily on the
+/// One reused HTTP/2 connection to one metastore node, h2c or over TLS (loop-confined): connected lazily on the
 /// first call, forgotten when it closes (the next call reconnects). Calls started before the
 /// server's SETTINGS arrive wait for them. A connect not completed within its timeout is
 /// abandoned: a black-holed address (SYNs dropped) would otherwise hold every call waiting on
@@ -39,15 +40,20 @@ final class NodeConnection: ConnectionHandler {
     private var handles: [UInt64: CallID] = [:]
     private var nextHandle: UInt64 = 0
     private var out = ByteWriter()
+    /// Nil for h2c. With TLS, HTTP/2 bytes wait in `out` until the handshake completed.
+    private let tls: NodeTLS?
+    /// Why the TLS layer closed the connection (handshake, verification, a record).
+    private var tlsFailure: String?
     private let onEvent: (NodeConnection, Event) -> Void
 
     /// Connects to `address` on `loop`; `authority` is the configured `host:port`. `onEvent`
     /// hears `.connected` or `.connectFailed` (also when no answer came within
     /// `connectTimeoutMs`), then `.closed` if it had connected.
-    init(address: EndpointAddress, authority: String, loop: EventLoop, connectTimeoutMs: UInt64,
+    init(address: EndpointAddress, authority: String, loop: EventLoop, connectTimeoutMs: UInt64, tls: NodeTLS?,
          onEvent: @escaping (NodeConnection, Event) -> Void) throws(Errno) {
         self.loop = loop
         self.onEvent = onEvent
+        self.tls = tls
         grpc = GRPCClientConnection(configuration: GRPCClientConfiguration(authority: ByteString(authority)))
         let id = try loop.connect(to: address, handler: self)
         connection = loop.connection(id)
@@ -123,9 +129,39 @@ final class NodeConnection: ConnectionHandler {
         cancelConnectTimer()
         opened = true
         onEvent(self, .connected)
+        guard let tls else { return }
+        do {
+            let hello = try tls.start()
+            hello.withUnsafeBytes { connection.write($0) }
+        } catch {
+            failTLS(tls.describe(error), connection)
+        }
     }
 
     func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
+        guard let tls else { return receivedHTTP2(bytes, on: connection) }
+        var plaintext: [UInt8] = []
+        let reply: (send: [UInt8], closedByPeer: Bool)
+        do {
+            reply = try tls.receive(bytes, plaintext: &plaintext)
+        } catch {
+            return failTLS(tls.describe(error), connection)
+        }
+        reply.send.withUnsafeBytes { connection.write($0) }
+        // The handshake may just have completed: the HTTP/2 preface and SETTINGS go out now.
+        flush()
+        if !plaintext.isEmpty { plaintext.withUnsafeBytes { receivedHTTP2($0, on: connection) } }
+        if reply.closedByPeer { connection.close() }
+    }
+
+    /// Closes the connection; its calls fail with `reason` (a node that fails verification is
+    /// as unreachable as one that refuses the connect).
+    private func failTLS(_ reason: String, _ connection: Connection) {
+        tlsFailure = reason
+        connection.close()
+    }
+
+    private func receivedHTTP2(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
         var input = bytes
         var finished: [(Completion, GRPCStatus, [HeaderField], [UInt8]?)] = []
         while let event = grpc.next(&input, into: &out) {
@@ -165,7 +201,7 @@ final class NodeConnection: ConnectionHandler {
         isClosed = true
         self.connection = nil
         cancelConnectTimer()
-        let why = connectTimedOutMs.map { "metastore connect timed out after \($0) ms" }
+        let why = connectTimedOutMs.map { "metastore connect timed out after \($0) ms" } ?? tlsFailure
             ?? "metastore connection closed" + (error.map { ": \($0)" } ?? "")
         let reason = GRPCStatus(.unavailable, ByteString(why))
         let pending = Array(calls.values) + waiting.map(\.done)
@@ -179,8 +215,18 @@ final class NodeConnection: ConnectionHandler {
 
     private func flush() {
         guard !out.bytes.isEmpty else { return }
-        // Writes made while the connect is in progress are queued by the runtime.
-        if let connection { out.bytes.withUnsafeBytes { connection.write($0) } }
+        guard let tls else {
+            // Writes made while the connect is in progress are queued by the runtime.
+            if let connection { out.bytes.withUnsafeBytes { connection.write($0) } }
+            return out.bytes.removeAll(keepingCapacity: true)
+        }
+        guard tls.isEstablished, let connection else { return }
+        do {
+            let sealed = try tls.seal(out.bytes)
+            sealed.withUnsafeBytes { connection.write($0) }
+        } catch {
+            failTLS(tls.describe(error), connection)
+        }
         out.bytes.removeAll(keepingCapacity: true)
     }
 }

@@ -39,7 +39,8 @@ class MetastoreDouble:
     "unknown"; "invalid" (INVALID_ARGUMENT); "slow" (answers OK after `delay` seconds).
     """
 
-    def __init__(self, protos, behaviour="ok", leader=None, delay=0.0):
+    def __init__(self, protos, behaviour="ok", leader=None, delay=0.0, credentials=None):
+        """`credentials`: grpc.ssl_server_credentials to serve over TLS (else h2c)."""
         self.protos, self.behaviour, self.leader, self.delay = protos, behaviour, leader, delay
         self.calls = []
         self.remaining = []  # seconds left on each call's grpc-timeout
@@ -48,7 +49,8 @@ class MetastoreDouble:
         handler = grpc.unary_unary_rpc_method_handler(self._add_block)  # raw bytes in and out
         self.server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
             "metastore.v1.IndexService", {"AddBlock": handler})])
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.port = (self.server.add_secure_port("127.0.0.1:0", credentials) if credentials
+                     else self.server.add_insecure_port("127.0.0.1:0"))
         self.server.start()
 
     @property
@@ -157,8 +159,9 @@ def doubles(protos, request):
 def writer(tmp_path):
     started = []
 
-    def make(*flags):
-        p = SegmentWriterProcess(tmp_path / "data", "-segment-writer.segment-duration=200ms", *flags)
+    def make(*flags, data="data"):
+        """A writer with `flags`; one test's writers share `data` unless given another directory name."""
+        p = SegmentWriterProcess(tmp_path / data, "-segment-writer.segment-duration=200ms", *flags)
         started.append(p)
         return p
 

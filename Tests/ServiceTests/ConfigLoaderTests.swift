@@ -332,19 +332,6 @@ import Yams
         }
     }
 
-    /// With metastore TLS configured, upstream's AddBlock speaks TLS; this writer speaks h2c, so
-    /// every AddBlock would fail: start-up is refused, by flag or YAML key. dskit applies the
-    /// other tls-* settings only with TLS on, so without it they are accepted and reported.
-    @Test func metastoreTLSIsRefusedAndItsOtherSettingsAreReported() throws {
-        let refused = ConfigError.invalid("-metastore.grpc-client-config.tls-enabled: TLS to the metastore is not supported by this writer, which speaks plaintext HTTP/2 (h2c) to it")
-        #expect(throws: refused) { try load(["-metastore.grpc-client-config.tls-enabled=true"]) }
-        #expect(throws: refused) {
-            try load(["-config.file=cfg.yaml"], yaml: "metastore:\n  grpc_client_config:\n    tls_enabled: true\n")
-        }
-        let off = try load(["-metastore.grpc-client-config.tls-enabled=false", "-metastore.grpc-client-config.tls-ca-path=/ca.pem"])
-        #expect(off.ignored == ["-metastore.grpc-client-config.tls-ca-path"])
-    }
-
     @Test func otherPyroscopeRingFlagsAreAcceptedAndReported() throws {
         let r = try load(["-segment-writer.heartbeat-timeout=1m", "-memberlist.bind-port=7946", "-segment-writer.lifecycler.interface=eth0",
                           "-segment-writer.lifecycler.interface=eth1"])

@@ -189,8 +189,7 @@ public enum ConfigLoader {
         try check((0 ... 65535).contains(c.ring.instancePort), "-segment-writer.lifecycler.port: \(c.ring.instancePort) is not a port")
         try check(c.memberlist.clusterLabel.utf8.count <= 255, "-memberlist.cluster-label must be at most 255 bytes")
         try check(!c.memberlist.tlsEnabled, "-memberlist.tls-enabled: TLS to memberlist members is not supported by this writer")
-        try check(!c.metastore.tlsEnabled,
-                  "-metastore.grpc-client-config.tls-enabled: TLS to the metastore is not supported by this writer, which speaks plaintext HTTP/2 (h2c) to it")
+        _ = try c.metastore.tlsOptions()
         for entry in c.memberlist.join {
             try check(JoinMember(entry) != nil,
                       "-memberlist.join: \"\(entry)\" is not host:port, dns+host:port or a host (SRV lookups, dnssrv+ and dnssrvnoa+, are not supported)")

@@ -115,9 +115,21 @@ public struct SegmentWriterConfig: Sendable, Equatable {
         /// AddBlock's whole deadline (`metadata_update_timeout`) is 2 s; upstream sets 1 s for
         /// the distributors' connects to segment writers for the same reason.
         public var connectTimeoutNs: Int64 = 1_000_000_000
-        /// `-metastore.grpc-client-config.tls-enabled`: accepted only as false (this writer speaks
-        /// h2c to the metastore); true fails start-up rather than every AddBlock.
+        /// `-metastore.grpc-client-config.tls-*` (dskit's `grpcclient.Config` and `tls.ClientConfig`):
+        /// the others count only with `tlsEnabled`, as in dskit; checked by `tlsOptions()`.
         public var tlsEnabled = false
+        /// Client certificate and its key (mTLS); both or neither.
+        public var tlsCertPath = ""
+        public var tlsKeyPath = ""
+        /// Empty: the system's CAs.
+        public var tlsCAPath = ""
+        /// Empty: the host of each `-metastore.address` entry.
+        public var tlsServerName = ""
+        public var tlsInsecureSkipVerify = false
+        /// Comma-separated Go (IANA) names; empty: OpenSSL's defaults.
+        public var tlsCipherSuites = ""
+        /// `VersionTLS12` or `VersionTLS13`; empty: TLS 1.2.
+        public var tlsMinVersion = ""
     }
 
     /// The segment-writer ring entry (dskit lifecycler flags under `-segment-writer.`,

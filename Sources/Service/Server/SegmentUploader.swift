@@ -51,6 +51,7 @@ final class SegmentUploader {
             configuration.timeoutNs = timeoutNs > 0 ? min(max(1_000_000, timeoutNs), MetastoreClientConfiguration.timeoutNsMax)
                                                     : MetastoreClientConfiguration.timeoutNsMax
             configuration.connectTimeoutNs = Self.metastoreConnectTimeoutNs(server.config.metastore.connectTimeoutNs)
+            configuration.tls = server.metastoreTLS
             metastore = MetastoreClient(loop: context.loop, configuration: configuration)
         }
     }

@@ -67,7 +67,8 @@ public final class SegmentWriterServer {
         }
         context = ServerContext(config: config, log: log, readiness: readiness, metrics: metrics,
                                 hostname: ByteString(Self.hostname()),
-                                metastoreEndpoints: try Self.metastoreEndpoints(config.metastore.address, log: log))
+                                metastoreEndpoints: try Self.metastoreEndpoints(config.metastore.address, tlsEnabled: config.metastore.tlsEnabled, log: log),
+                                metastoreTLS: try config.metastore.makeTLS())
         let context = self.context
         let loops = try group.loops.map { loop in
             try LoopContext(server: context, loop: loop, inboxCapacity: 4096,
@@ -233,7 +234,7 @@ public final class SegmentWriterServer {
     /// are ready): it is logged, each loop's client resolves it again when a call needs it, and
     /// until then AddBlock fails UNAVAILABLE (the DLQ fallback), as upstream's grpc-go channel
     /// keeps resolving in the background.
-    static func metastoreEndpoints(_ address: String, log: Log) throws(MetastoreAddressError) -> [MetastoreEndpoint] {
+    static func metastoreEndpoints(_ address: String, tlsEnabled: Bool, log: Log) throws(MetastoreAddressError) -> [MetastoreEndpoint] {
         let nodes = try MetastoreAddresses.parse(address)
         guard !nodes.isEmpty else { return [] }
         let (endpoints, failures) = MetastoreAddresses.resolve(nodes)
@@ -242,7 +243,7 @@ public final class SegmentWriterServer {
         }
         log.info("metastore client", ["nodes": endpoints.map { endpoint in
             "\(endpoint.node.id)=\(endpoint.addresses.map(\.description).joined(separator: "|"))"
-        }.joined(separator: ",")])
+        }.joined(separator: ","), "tls": String(tlsEnabled)])
         return endpoints
     }
 

@@ -19,6 +19,8 @@ final class ServerContext: Sendable {
     /// `-metastore.address`'s nodes with their start-up addresses (each loop's `MetastoreClient`
     /// dials these and resolves them again); empty when unset: metadata goes to the DLQ path.
     let metastoreEndpoints: [MetastoreEndpoint]
+    /// TLS to those nodes (one context for every loop); nil: h2c.
+    let metastoreTLS: MetastoreTLS?
     /// Push calls opened and not yet answered (any outcome).
     let pushesInFlight = Atomic<Int>(0)
     /// Flushed segments handed to an uploader and not yet finished.
@@ -29,7 +31,7 @@ final class ServerContext: Sendable {
     nonisolated(unsafe) private(set) var loops: [LoopContext] = []
 
     init(config: SegmentWriterConfig, log: Log, readiness: Readiness, metrics: SegmentWriterMetrics, hostname: ByteString,
-         metastoreEndpoints: [MetastoreEndpoint] = []) {
+         metastoreEndpoints: [MetastoreEndpoint] = [], metastoreTLS: MetastoreTLS? = nil) {
         self.config = config
         self.log = log
         self.readiness = readiness
@@ -37,6 +39,7 @@ final class ServerContext: Sendable {
         self.budget = MemoryBudget(bytesMax: config.segmentWriter.memoryBudgetBytes)
         self.hostname = hostname
         self.metastoreEndpoints = metastoreEndpoints
+        self.metastoreTLS = metastoreTLS
         grpcConnections = metrics.tcpConnections(protocol: "grpc")
         let (limit, used) = metrics.memoryBudget()
         limit.set(to: Double(config.segmentWriter.memoryBudgetBytes))
