@@ -118,8 +118,9 @@ public final class FilesystemObjectStore: ListableObjectStore {
         }
     }
 
-    /// The whole file at `path` (an absolute or working-directory-relative file name).
-    public static func readFile(_ path: String) throws(StorageError) -> [UInt8] {
+    /// The whole file at `path` (an absolute or working-directory-relative file name); a file
+    /// longer than `bytesMax` is refused (`EFBIG`) once that much has been read.
+    public static func readFile(_ path: String, bytesMax: Int = .max) throws(StorageError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .filesystem(operation: "open", path: path, errno: errno) }
         defer { close(fd) }
@@ -133,6 +134,7 @@ public final class FilesystemObjectStore: ListableObjectStore {
             }
             if n == 0 { return out }
             out.append(contentsOf: chunk[..<n])
+            if out.count > bytesMax { throw .filesystem(operation: "read", path: path, errno: EFBIG) }
         }
     }
 }

@@ -1,8 +1,9 @@
+import ObjectStorage
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Reads a whole file (configuration at start-up, objects in tests) with POSIX calls.
+/// Reads a whole file (configuration at start-up, objects in tests), as the filesystem store reads one.
 public enum TextFile {
     public struct ReadError: Error, CustomStringConvertible {
         public let path: String
@@ -15,20 +16,11 @@ public enum TextFile {
     }
 
     public static func readBytes(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ReadError(path: path, errno: errno) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ReadError(path: path, errno: errno)
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[..<n])
+        do {
+            return try FilesystemObjectStore.readFile(path)
+        } catch {
+            guard case .filesystem(_, _, let code) = error else { throw error }
+            throw ReadError(path: path, errno: code)
         }
-        return bytes
     }
 }

@@ -119,22 +119,15 @@ public struct AWSIAMClient: Sendable {
     }
 }
 
-/// A file read whole, refused past a size bound.
+/// A token file read whole, refused past a size bound.
 enum BoundedFile {
     static func read(_ path: String, bytesMax: Int) throws(AWSIAMError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unreadableFile(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: bytesMax + 1)
-        var count = 0
-        while count < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { throw .unreadableFile(path: path, reason: String(cString: strerror(errno))) }
-            if n == 0 { break }
-            count += n
+        do {
+            return try FilesystemObjectStore.readFile(path, bytesMax: bytesMax)
+        } catch {
+            if case .filesystem(_, _, EFBIG) = error { throw .tooLarge(what: path, bytesMax: bytesMax) }
+            if case .filesystem(_, _, let code) = error { throw .unreadableFile(path: path, reason: String(cString: strerror(code))) }
+            throw .unreadableFile(path: path, reason: "\(error)")
         }
-        guard count <= bytesMax else { throw .tooLarge(what: path, bytesMax: bytesMax) }
-        return Array(bytes[..<count])
     }
 }
