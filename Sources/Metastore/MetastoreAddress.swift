@@ -1,3 +1,4 @@
+import BinaryCoding
 import Runtime
 
 /// One metastore server from `-metastore.address` (segment-object.md §11.3): the raft server
@@ -50,7 +51,7 @@ public enum MetastoreAddresses {
     public static func parse(_ list: String) throws(MetastoreAddressError) -> [MetastoreNode] {
         var nodes: [MetastoreNode] = []
         for raw in list.split(separator: ",") {
-            let entry = raw.trimmingSpaces
+            let entry = String(raw.trimming(\.isSpaceOrTab))
             if entry.isEmpty { continue }
             var rest = Substring(entry)
             if rest.hasPrefix("dns:///") {
@@ -96,11 +97,5 @@ public enum MetastoreAddresses {
             }
         }
         return (endpoints, failures)
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

@@ -1,3 +1,5 @@
+import BinaryCoding
+
 /// Incremental HTTP/1.1 request parser: feed received bytes, take complete requests.
 /// Bounded: the head may not exceed `maxHeadBytes`, a body `maxBodyBytes`; chunked
 /// request bodies are refused (411), as the operational endpoints take none.
@@ -97,19 +99,10 @@ public struct HTTP1RequestParser: Sendable {
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
                   !line[..<colon].contains(where: { $0 == " " || $0 == "\t" })
             else { throw HTTP1ParseError(status: 400, reason: "malformed header line") }
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t")
+            let value = String(line[line.index(after: colon)...].trimming(\.isSpaceOrTab))
             headers.append((String(line[..<colon]), value))
         }
         return HTTP1Request(method: String(requestLine[0]), target: String(requestLine[1]),
                             version: String(requestLine[2]), headers: headers, body: [])
-    }
-}
-
-private extension Substring {
-    func trimmingCharacters(in set: String) -> String {
-        var s = self
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
     }
 }

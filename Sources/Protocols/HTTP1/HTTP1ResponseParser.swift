@@ -1,3 +1,5 @@
+import BinaryCoding
+
 /// A response as a client receives it.
 public struct HTTP1ClientResponse: Sendable {
     public var status: Int
@@ -91,7 +93,7 @@ public struct HTTP1ResponseParser: Sendable {
                     return finishResponse()
                 }
                 if let coding = head.header("transfer-encoding") {
-                    guard coding.lowercased().split(separator: ",").last?.trimmingSpaces() == "chunked" else {
+                    guard coding.lowercased().split(separator: ",").last?.trimming(\.isSpaceOrTab) == "chunked" else {
                         throw HTTP1ResponseParseError("unsupported transfer-encoding \(coding)")
                     }
                     state = .chunkSize
@@ -206,7 +208,7 @@ public struct HTTP1ResponseParser: Sendable {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon != line.startIndex,
                   !line[..<colon].contains(where: { $0 == 32 || $0 == 9 || $0 < 32 || $0 == 127 })
             else { throw HTTP1ResponseParseError("malformed header line") }
-            let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingSpaces()
+            let value = String(String(decoding: line[(colon + 1)...], as: UTF8.self).trimming(\.isSpaceOrTab))
             response.headers.append((String(decoding: line[..<colon], as: UTF8.self), value))
         }
         let connection = response.header("connection")?.lowercased()
@@ -231,7 +233,7 @@ public struct HTTP1ResponseParser: Sendable {
         var length: Int?
         for header in headers where header.name.lowercased() == "content-length" {
             for item in header.value.split(separator: ",", omittingEmptySubsequences: false) {
-                let text = item.trimmingSpaces()
+                let text = item.trimming(\.isSpaceOrTab)
                 guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ (48...57).contains($0) }),
                       let n = Int(text), length == nil || length == n else { return nil }
                 length = n
@@ -256,14 +258,5 @@ public struct HTTP1ResponseParser: Sendable {
             size = size << 4 | v
         }
         return size
-    }
-}
-
-private extension StringProtocol {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return String(s)
     }
 }
